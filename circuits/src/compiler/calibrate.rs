@@ -1,0 +1,331 @@
+//! Calibration: choose a power-of-two scale per tensor from sample inputs, quantize the weights, and
+//! measure what quantization costs against the float model ([`QuantReport`]).
+//!
+//! Scales: every rescaled activation gets the largest scale whose calibrated range, with a 2x headroom,
+//! fits the circuit's activation range. A hidden layer's weights then get as many fractional bits as a
+//! rescale of at most `L` bits allows; the last layer (no rescale) gets [`MAX_WEIGHT_SCALE`]. The input
+//! scale balances input and weight precision of the first layer.
+
+use thiserror::Error;
+
+use crate::ir::{Graph, Op, Shape};
+use crate::quant::{dequantize, quantize, EvalError, QLayer, QOp, QuantGraph};
+use crate::report::{LayerReport, QuantReport};
+
+/// Largest weight scale (fractional bits).
+pub const MAX_WEIGHT_SCALE: u32 = 12;
+/// Largest activation scale.
+pub const MAX_ACT_SCALE: u32 = 16;
+/// Calibrated ranges are widened by this factor before choosing a scale.
+pub const HEADROOM: f64 = 2.0;
+
+#[derive(Clone, Debug)]
+pub struct QuantOptions {
+    /// Bits per range-table limb (the table has 1.5 * 2^L rows).
+    pub limb_bits: u32,
+    /// Where the calibration samples came from (for the report).
+    pub calibration_name: String,
+}
+
+impl Default for QuantOptions {
+    fn default() -> Self {
+        QuantOptions {
+            limb_bits: 8,
+            calibration_name: "default".into(),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum CalibrationError {
+    #[error(
+        "calibration sample {index} has {got} values, the model input {shape} needs {expected}"
+    )]
+    SampleLength {
+        index: usize,
+        got: usize,
+        expected: usize,
+        shape: Shape,
+    },
+    #[error("no calibration samples")]
+    NoSamples,
+    #[error("node '{node}': its values span too wide a range to rescale within {limb_bits} bits")]
+    Range { node: String, limb_bits: u32 },
+    #[error("calibration sample {index}: {source}")]
+    Eval { index: usize, source: EvalError },
+}
+
+/// Largest scale at which `max_abs` (with headroom) fits the signed activation range.
+fn range_scale(max_abs: f64, limb_bits: u32) -> u32 {
+    let limit = (1u64 << (2 * limb_bits - 1)) as f64;
+    (0..=MAX_ACT_SCALE)
+        .rev()
+        .find(|s| max_abs * HEADROOM * (1u64 << s) as f64 <= limit)
+        .unwrap_or(0)
+}
+
+fn max_abs(values: impl Iterator<Item = f32>) -> f64 {
+    values.fold(0.0f64, |m, v| m.max((v as f64).abs()))
+}
+
+/// Quantize `graph` with scales calibrated on `samples`.
+pub fn quantize_graph(
+    graph: &Graph,
+    samples: &[Vec<f32>],
+    opts: &QuantOptions,
+) -> Result<(QuantGraph, QuantReport), CalibrationError> {
+    let l = opts.limb_bits;
+    if samples.is_empty() {
+        return Err(CalibrationError::NoSamples);
+    }
+    let n_in = graph.input_shape.numel();
+    for (index, s) in samples.iter().enumerate() {
+        if s.len() != n_in {
+            return Err(CalibrationError::SampleLength {
+                index,
+                got: s.len(),
+                expected: n_in,
+                shape: graph.input_shape.clone(),
+            });
+        }
+    }
+    let float_outs: Vec<Vec<Vec<f32>>> = samples.iter().map(|s| graph.eval(s)).collect();
+    let node_max: Vec<f64> = (0..graph.nodes.len())
+        .map(|i| max_abs(float_outs.iter().flat_map(|o| o[i].iter().copied())))
+        .collect();
+    let input_max = max_abs(samples.iter().flatten().copied());
+    let input_scale = choose_input_scale(graph, samples, &node_max, input_max, l);
+
+    let mut layers: Vec<QLayer> = Vec::new();
+    let mut float_ref: Vec<usize> = Vec::new();
+    let mut reports: Vec<LayerReport> = Vec::new();
+    let mut cur_scale = input_scale;
+    // A Linear whose accumulator still waits for its rescale: (float node index, accumulator scale).
+    let mut pending: Option<(usize, u32)> = None;
+    let mut shape = graph.input_shape.clone();
+
+    let rescale = |layers: &mut Vec<QLayer>,
+                   float_ref: &mut Vec<usize>,
+                   reports: &mut Vec<LayerReport>,
+                   name: &str,
+                   float_idx: usize,
+                   acc_scale: u32,
+                   out_scale: u32,
+                   relu: bool,
+                   shape: &Shape|
+     -> Result<u32, CalibrationError> {
+        let out_scale = out_scale.min(acc_scale);
+        let shift = acc_scale - out_scale;
+        if shift > l {
+            return Err(CalibrationError::Range {
+                node: name.into(),
+                limb_bits: l,
+            });
+        }
+        layers.push(QLayer {
+            name: name.into(),
+            op: QOp::Rescale { shift, relu },
+            out_scale,
+            out_shape: shape.clone(),
+        });
+        float_ref.push(float_idx);
+        reports.push(LayerReport {
+            name: name.into(),
+            kind: layers.last().expect("pushed").op.kind().into(),
+            out_scale,
+            weight_scale: None,
+            shift: Some(shift),
+            float_max_abs: 0.0,
+            max_abs_error: 0.0,
+        });
+        Ok(out_scale)
+    };
+
+    for (i, node) in graph.nodes.iter().enumerate() {
+        match &node.op {
+            Op::Reshape => {
+                shape = node.out_shape.clone();
+                if let Some(last) = layers.last_mut() {
+                    last.out_shape = shape.clone();
+                }
+            }
+            Op::Relu => {
+                let (float_idx, acc_scale, out_scale) = match pending.take() {
+                    Some((d, acc)) => (d, acc, range_scale(node_max[d], l)),
+                    None => (i, cur_scale, cur_scale),
+                };
+                let _ = float_idx;
+                cur_scale = rescale(
+                    &mut layers,
+                    &mut float_ref,
+                    &mut reports,
+                    &node.name,
+                    i,
+                    acc_scale,
+                    out_scale,
+                    true,
+                    &shape,
+                )?;
+            }
+            Op::Dense(d) => {
+                if let Some((p, acc)) = pending.take() {
+                    let name = format!("{}.rescale", graph.nodes[p].name);
+                    cur_scale = rescale(
+                        &mut layers,
+                        &mut float_ref,
+                        &mut reports,
+                        &name,
+                        p,
+                        acc,
+                        range_scale(node_max[p], l),
+                        false,
+                        &shape,
+                    )?;
+                }
+                let is_last = !graph.nodes[i + 1..]
+                    .iter()
+                    .any(|n| !matches!(n.op, Op::Reshape));
+                let weight_scale = if is_last {
+                    MAX_WEIGHT_SCALE
+                } else {
+                    (l + range_scale(node_max[i], l))
+                        .saturating_sub(cur_scale)
+                        .min(MAX_WEIGHT_SCALE)
+                };
+                let acc_scale = cur_scale + weight_scale;
+                shape = node.out_shape.clone();
+                layers.push(QLayer {
+                    name: node.name.clone(),
+                    op: QOp::Linear {
+                        in_features: d.in_features,
+                        out_features: d.out_features,
+                        weight_scale,
+                        weight: d
+                            .weight
+                            .iter()
+                            .map(|w| quantize(*w as f64, weight_scale))
+                            .collect(),
+                        bias: d
+                            .bias
+                            .iter()
+                            .map(|b| quantize(*b as f64, acc_scale))
+                            .collect(),
+                    },
+                    out_scale: acc_scale,
+                    out_shape: shape.clone(),
+                });
+                float_ref.push(i);
+                reports.push(LayerReport {
+                    name: node.name.clone(),
+                    kind: "linear".into(),
+                    out_scale: acc_scale,
+                    weight_scale: Some(weight_scale),
+                    shift: None,
+                    float_max_abs: 0.0,
+                    max_abs_error: 0.0,
+                });
+                pending = Some((i, acc_scale));
+            }
+        }
+    }
+
+    let qgraph = QuantGraph {
+        input_shape: graph.input_shape.clone(),
+        input_scale,
+        limb_bits: l,
+        layers,
+    };
+    let report = measure(&qgraph, samples, &float_outs, &float_ref, reports, opts)?;
+    Ok((qgraph, report))
+}
+
+/// The input scale: the split of the first layer's product precision between input and weights that
+/// minimizes `mean|w| * 2^-s_in + mean|x| * 2^-s_w`, within the input's range.
+fn choose_input_scale(
+    graph: &Graph,
+    samples: &[Vec<f32>],
+    node_max: &[f64],
+    input_max: f64,
+    l: u32,
+) -> u32 {
+    let cap = range_scale(input_max, l);
+    let first = graph
+        .nodes
+        .iter()
+        .position(|n| !matches!(n.op, Op::Reshape));
+    let Some(i) = first else { return cap };
+    let Op::Dense(d) = &graph.nodes[i].op else {
+        return cap;
+    };
+    let mean = |v: &mut dyn Iterator<Item = f32>| {
+        let (s, n) = v.fold((0.0f64, 0usize), |(s, n), x| (s + (x as f64).abs(), n + 1));
+        if n == 0 {
+            0.0
+        } else {
+            s / n as f64
+        }
+    };
+    let mean_w = mean(&mut d.weight.iter().copied());
+    let mean_x = mean(&mut samples.iter().flatten().copied());
+    if mean_w <= 0.0 || mean_x <= 0.0 {
+        return cap;
+    }
+    let product_bits = (l + range_scale(node_max[i], l)) as f64;
+    let best = ((product_bits - (mean_x / mean_w).log2()) / 2.0).round();
+    (best.max(0.0) as u32).min(cap)
+}
+
+fn measure(
+    q: &QuantGraph,
+    samples: &[Vec<f32>],
+    float_outs: &[Vec<Vec<f32>>],
+    float_ref: &[usize],
+    mut reports: Vec<LayerReport>,
+    opts: &QuantOptions,
+) -> Result<QuantReport, CalibrationError> {
+    let mut agree = 0usize;
+    for (index, (sample, fouts)) in samples.iter().zip(float_outs).enumerate() {
+        let x: Vec<i64> = sample
+            .iter()
+            .map(|v| quantize(*v as f64, q.input_scale))
+            .collect();
+        let trace = q
+            .eval(&x)
+            .map_err(|source| CalibrationError::Eval { index, source })?;
+        for (li, layer) in q.layers.iter().enumerate() {
+            let f = &fouts[float_ref[li]];
+            let r = &mut reports[li];
+            for (qv, fv) in trace.tensors[li + 1].iter().zip(f) {
+                r.float_max_abs = r.float_max_abs.max((*fv as f64).abs());
+                r.max_abs_error = r
+                    .max_abs_error
+                    .max((dequantize(*qv, layer.out_scale) - *fv as f64).abs());
+            }
+        }
+        let fout = fouts.last().expect("graph has nodes");
+        if argmax_f(fout) == argmax_i(trace.output()) {
+            agree += 1;
+        }
+    }
+    let out_len = q.output_len();
+    Ok(QuantReport {
+        samples: samples.len(),
+        calibration: opts.calibration_name.clone(),
+        input_scale: q.input_scale,
+        output_max_abs_error: reports.last().map(|r| r.max_abs_error).unwrap_or(0.0),
+        layers: reports,
+        top1_agreement: (out_len > 1).then(|| agree as f64 / samples.len() as f64),
+    })
+}
+
+pub fn argmax_f(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold(0, |best, (i, x)| if *x > v[best] { i } else { best })
+}
+
+pub fn argmax_i(v: &[i64]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold(0, |best, (i, x)| if *x > v[best] { i } else { best })
+}

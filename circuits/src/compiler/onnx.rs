@@ -1,0 +1,665 @@
+//! ONNX → [`Graph`]. ONNX is known in this module only.
+//!
+//! tract-onnx decodes the protobuf and loads the tensors; this module interprets the nodes as a chain of
+//! [`Op`]s, folding constant sub-graphs (shape arithmetic such as PyTorch's flatten pattern) on the way.
+//! Every unsupported node is reported at once, before anything else happens.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use thiserror::Error;
+use tract_onnx::pb::{self, type_proto, NodeProto, TensorProto};
+use tract_onnx::prelude::Framework;
+
+use crate::ir::{Dense, Graph, Node, Op, Shape};
+
+/// ONNX ops this importer understands.
+pub const SUPPORTED_OPS: &[&str] = &[
+    "Gemm",
+    "MatMul",
+    "Add",
+    "Relu",
+    "Flatten",
+    "Reshape",
+    "Identity",
+    "Dropout",
+    "Constant",
+    "Shape",
+    "Gather",
+    "Unsqueeze",
+    "Squeeze",
+    "Concat",
+    "Cast",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsupportedNode {
+    pub name: String,
+    pub op_type: String,
+}
+
+#[derive(Debug, Error)]
+pub enum OnnxError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not an ONNX model: {reason}")]
+    NotOnnx { path: String, reason: String },
+    #[error("{path}: {} unsupported node(s): {}. Supported ops: {}", .nodes.len(), list_nodes(.nodes), SUPPORTED_OPS.join(", "))]
+    Unsupported {
+        path: String,
+        nodes: Vec<UnsupportedNode>,
+    },
+    #[error("{path}: node '{node}' ({op}): {reason}")]
+    Node {
+        path: String,
+        node: String,
+        op: String,
+        reason: String,
+    },
+    #[error("{path}: {reason}")]
+    Structure { path: String, reason: String },
+}
+
+fn list_nodes(nodes: &[UnsupportedNode]) -> String {
+    let items: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("'{}' ({})", n.name, n.op_type))
+        .collect();
+    items.join(", ")
+}
+
+/// A constant tensor (numbers kept as f64; integer shape tensors are exact).
+#[derive(Clone, Debug)]
+struct Const {
+    shape: Vec<usize>,
+    data: Vec<f64>,
+}
+
+#[derive(Clone, Debug)]
+enum Val {
+    Const(Const),
+    /// The one tensor flowing through the chain, with its shape.
+    Flow(Shape),
+}
+
+type NodeResult<T> = Result<T, String>;
+
+/// Import an ONNX file.
+pub fn import(path: &Path) -> Result<Graph, OnnxError> {
+    let p = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| OnnxError::Io {
+        path: p.clone(),
+        source,
+    })?;
+    let model = tract_onnx::onnx()
+        .proto_model_for_read(&mut bytes.as_slice())
+        .map_err(|e| OnnxError::NotOnnx {
+            path: p.clone(),
+            reason: format!("{e:#}"),
+        })?;
+    let graph = model.graph.as_ref().ok_or_else(|| OnnxError::NotOnnx {
+        path: p.clone(),
+        reason: "the file holds no graph".into(),
+    })?;
+    let dir = path.parent().and_then(|d| d.to_str());
+    Importer::new(&p, dir).run(graph)
+}
+
+struct Importer<'a> {
+    path: &'a str,
+    dir: Option<&'a str>,
+    vals: HashMap<String, Val>,
+    nodes: Vec<Node>,
+    flow: String,
+}
+
+impl<'a> Importer<'a> {
+    fn new(path: &'a str, dir: Option<&'a str>) -> Self {
+        Importer {
+            path,
+            dir,
+            vals: HashMap::new(),
+            nodes: Vec::new(),
+            flow: String::new(),
+        }
+    }
+
+    fn structure(&self, reason: impl Into<String>) -> OnnxError {
+        OnnxError::Structure {
+            path: self.path.into(),
+            reason: reason.into(),
+        }
+    }
+
+    fn run(mut self, graph: &pb::GraphProto) -> Result<Graph, OnnxError> {
+        let unsupported: Vec<UnsupportedNode> = graph
+            .node
+            .iter()
+            .filter(|n| {
+                !(n.domain.is_empty() || n.domain == "ai.onnx")
+                    || !SUPPORTED_OPS.contains(&n.op_type.as_str())
+            })
+            .map(|n| UnsupportedNode {
+                name: n.name.clone(),
+                op_type: n.op_type.clone(),
+            })
+            .collect();
+        if !unsupported.is_empty() {
+            return Err(OnnxError::Unsupported {
+                path: self.path.into(),
+                nodes: unsupported,
+            });
+        }
+        for init in &graph.initializer {
+            let c = self.load(init).map_err(|reason| {
+                self.structure(format!("initializer '{}': {reason}", init.name))
+            })?;
+            self.vals.insert(init.name.clone(), Val::Const(c));
+        }
+        let inputs: Vec<&pb::ValueInfoProto> = graph
+            .input
+            .iter()
+            .filter(|i| !self.vals.contains_key(&i.name))
+            .collect();
+        let [input] = inputs.as_slice() else {
+            return Err(self.structure(format!(
+                "the model has {} inputs; zkinfer models take one",
+                inputs.len()
+            )));
+        };
+        let input_shape = value_shape(input)
+            .map_err(|r| self.structure(format!("input '{}': {r}", input.name)))?;
+        self.vals
+            .insert(input.name.clone(), Val::Flow(input_shape.clone()));
+        self.flow = input.name.clone();
+
+        for node in &graph.node {
+            self.node(node).map_err(|reason| OnnxError::Node {
+                path: self.path.into(),
+                node: node.name.clone(),
+                op: node.op_type.clone(),
+                reason,
+            })?;
+        }
+        let [output] = graph.output.as_slice() else {
+            return Err(self.structure(format!(
+                "the model has {} outputs; zkinfer models have one",
+                graph.output.len()
+            )));
+        };
+        if output.name != self.flow {
+            return Err(self.structure(format!(
+                "the output '{}' is not the end of the chain of computations from the input (that is '{}')",
+                output.name, self.flow
+            )));
+        }
+        if !self.nodes.iter().any(|n| matches!(n.op, Op::Dense(_))) {
+            return Err(self.structure("the model has no Gemm or MatMul layer: nothing to prove"));
+        }
+        Ok(Graph {
+            input_name: input.name.clone(),
+            input_shape,
+            output_name: output.name.clone(),
+            nodes: self.nodes,
+        })
+    }
+
+    fn load(&self, t: &TensorProto) -> NodeResult<Const> {
+        let tensor = tract_onnx::tensor::load_tensor(
+            &tract_onnx::data_resolver::MmapDataResolver,
+            t,
+            self.dir,
+        )
+        .map_err(|e| format!("{e:#}"))?;
+        let shape = tensor.shape().to_vec();
+        let cast = tensor.cast_to::<f64>().map_err(|e| format!("{e:#}"))?;
+        let view = cast.try_as_plain_ram().map_err(|e| format!("{e:#}"))?;
+        let data = view
+            .as_slice::<f64>()
+            .map_err(|e| format!("{e:#}"))?
+            .to_vec();
+        Ok(Const { shape, data })
+    }
+
+    fn input(&self, node: &NodeProto, i: usize) -> NodeResult<Option<&Val>> {
+        match node.input.get(i) {
+            None => Ok(None),
+            Some(name) if name.is_empty() => Ok(None),
+            Some(name) => self
+                .vals
+                .get(name)
+                .map(Some)
+                .ok_or_else(|| format!("reads '{name}', which no earlier node makes")),
+        }
+    }
+
+    fn const_input(&self, node: &NodeProto, i: usize) -> NodeResult<Option<Const>> {
+        match self.input(node, i)? {
+            None => Ok(None),
+            Some(Val::Const(c)) => Ok(Some(c.clone())),
+            Some(Val::Flow(_)) => Err(format!("input {i} must be a constant (an initializer)")),
+        }
+    }
+
+    /// The flowing tensor's shape, checking that `node` consumes it (the graph is a chain).
+    fn flow_input(&self, node: &NodeProto, i: usize) -> NodeResult<Shape> {
+        match self.input(node, i)? {
+            Some(Val::Flow(s)) if node.input[i] == self.flow => Ok(s.clone()),
+            Some(Val::Flow(_)) => Err(format!(
+                "consumes '{}' but the chain's current tensor is '{}': only chains of layers are supported",
+                node.input[i], self.flow
+            )),
+            _ => Err(format!("input {i} must be the data tensor")),
+        }
+    }
+
+    fn set_flow(&mut self, node: &NodeProto, shape: Shape) -> NodeResult<()> {
+        let out = node.output.first().ok_or("has no output")?;
+        self.vals.insert(out.clone(), Val::Flow(shape));
+        self.flow = out.clone();
+        Ok(())
+    }
+
+    fn push(&mut self, node: &NodeProto, op: Op, shape: Shape) -> NodeResult<()> {
+        self.nodes.push(Node {
+            name: node.name.clone(),
+            op_type: node.op_type.clone(),
+            op,
+            out_shape: shape.clone(),
+        });
+        self.set_flow(node, shape)
+    }
+
+    fn node(&mut self, node: &NodeProto) -> NodeResult<()> {
+        let any_flow =
+            (0..node.input.len()).any(|i| matches!(self.input(node, i), Ok(Some(Val::Flow(_)))));
+        if !any_flow && node.op_type != "Shape" {
+            let c = self.fold(node)?;
+            let out = node.output.first().ok_or("has no output")?;
+            self.vals.insert(out.clone(), Val::Const(c));
+            return Ok(());
+        }
+        match node.op_type.as_str() {
+            "Gemm" => self.gemm(node),
+            "MatMul" => self.matmul(node),
+            "Add" => self.add(node),
+            "Relu" => {
+                let s = self.flow_input(node, 0)?;
+                self.push(node, Op::Relu, s)
+            }
+            "Identity" | "Dropout" => {
+                let s = self.flow_input(node, 0)?;
+                self.set_flow(node, s)
+            }
+            "Flatten" => {
+                let s = self.flow_input(node, 0)?;
+                let axis = node
+                    .get_attr_opt::<i64>("axis")
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or(1);
+                let axis = norm_axis(axis, s.0.len() + 1)?;
+                let shape = Shape(vec![
+                    s.0[..axis].iter().product(),
+                    s.0[axis..].iter().product(),
+                ]);
+                self.push(node, Op::Reshape, shape)
+            }
+            "Reshape" => {
+                let s = self.flow_input(node, 0)?;
+                let target = self
+                    .const_input(node, 1)?
+                    .ok_or("needs a constant shape input")?;
+                let shape = reshape_target(&s, &target.data)?;
+                self.push(node, Op::Reshape, shape)
+            }
+            "Squeeze" | "Unsqueeze" => {
+                let s = self.flow_input(node, 0)?;
+                let axes = self.axes(node)?;
+                let shape = if node.op_type == "Squeeze" {
+                    squeeze(&s.0, &axes)?
+                } else {
+                    unsqueeze(&s.0, &axes)?
+                };
+                self.push(node, Op::Reshape, Shape(shape))
+            }
+            "Shape" => {
+                let s = match self.input(node, 0)? {
+                    Some(Val::Flow(s)) => s.0.clone(),
+                    Some(Val::Const(c)) => c.shape.clone(),
+                    None => return Err("needs an input".into()),
+                };
+                let out = node.output.first().ok_or("has no output")?;
+                let data = s.iter().map(|d| *d as f64).collect();
+                self.vals.insert(
+                    out.clone(),
+                    Val::Const(Const {
+                        shape: vec![s.len()],
+                        data,
+                    }),
+                );
+                Ok(())
+            }
+            op => Err(format!("{op} on the data tensor is not supported yet")),
+        }
+    }
+
+    fn axes(&self, node: &NodeProto) -> NodeResult<Vec<i64>> {
+        if let Some(a) = node
+            .get_attr_opt_vec::<i64>("axes")
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(a);
+        }
+        Ok(self
+            .const_input(node, 1)?
+            .map(|c| c.data.iter().map(|v| *v as i64).collect())
+            .unwrap_or_default())
+    }
+
+    fn gemm(&mut self, node: &NodeProto) -> NodeResult<()> {
+        let a = self.flow_input(node, 0)?;
+        let b = self.const_input(node, 1)?.ok_or("needs a constant B")?;
+        let c = self.const_input(node, 2)?;
+        let attr_f = |n: &str, d: f32| {
+            node.get_attr_opt::<f32>(n)
+                .map(|v| v.unwrap_or(d))
+                .map_err(|e| e.to_string())
+        };
+        let attr_i = |n: &str| {
+            node.get_attr_opt::<i64>(n)
+                .map(|v| v.unwrap_or(0))
+                .map_err(|e| e.to_string())
+        };
+        let (alpha, beta) = (attr_f("alpha", 1.0)? as f64, attr_f("beta", 1.0)? as f64);
+        let (trans_a, trans_b) = (attr_i("transA")? != 0, attr_i("transB")? != 0);
+        let n = match (a.0.as_slice(), trans_a) {
+            ([1, n], false) | ([n, 1], true) => *n,
+            _ => {
+                return Err(format!(
+                    "input A has shape {a}; only a single row (batch 1) is supported"
+                ))
+            }
+        };
+        let [b0, b1] = b.shape[..] else {
+            return Err(format!("B must be 2-D, has shape {:?}", b.shape));
+        };
+        let (k, m) = if trans_b { (b1, b0) } else { (b0, b1) };
+        if k != n {
+            return Err(format!("A has {n} columns but B has {k} rows"));
+        }
+        let weight = (0..m)
+            .flat_map(|o| (0..n).map(move |i| (o, i)))
+            .map(|(o, i)| {
+                alpha
+                    * if trans_b {
+                        b.data[o * n + i]
+                    } else {
+                        b.data[i * m + o]
+                    }
+            })
+            .map(|v| v as f32)
+            .collect();
+        let bias = match c {
+            Some(c) => broadcast(&c, m)?
+                .into_iter()
+                .map(|v| (beta * v) as f32)
+                .collect(),
+            None => vec![0.0; m],
+        };
+        let dense = Dense {
+            in_features: n,
+            out_features: m,
+            weight,
+            bias,
+        };
+        self.push(node, Op::Dense(dense), Shape(vec![1, m]))
+    }
+
+    fn matmul(&mut self, node: &NodeProto) -> NodeResult<()> {
+        let a = self
+            .flow_input(node, 0)
+            .map_err(|e| format!("{e} (the weight must be the right operand)"))?;
+        let b = self
+            .const_input(node, 1)?
+            .ok_or("needs a constant right operand")?;
+        let (lead, n) = a.0.split_at(a.0.len().saturating_sub(1));
+        let n = *n.first().ok_or("input is a scalar")?;
+        if lead.iter().any(|d| *d != 1) {
+            return Err(format!(
+                "input has shape {a}; only a single row (batch 1) is supported"
+            ));
+        }
+        let [k, m] = b.shape[..] else {
+            return Err(format!("the weight must be 2-D, has shape {:?}", b.shape));
+        };
+        if k != n {
+            return Err(format!(
+                "input has {n} features but the weight has {k} rows"
+            ));
+        }
+        let weight = (0..m)
+            .flat_map(|o| (0..n).map(move |i| (o, i)))
+            .map(|(o, i)| b.data[i * m + o] as f32)
+            .collect();
+        let mut shape = lead.to_vec();
+        shape.push(m);
+        let dense = Dense {
+            in_features: n,
+            out_features: m,
+            weight,
+            bias: vec![0.0; m],
+        };
+        self.push(node, Op::Dense(dense), Shape(shape))
+    }
+
+    fn add(&mut self, node: &NodeProto) -> NodeResult<()> {
+        let (flow_i, const_i) = match self.input(node, 0)? {
+            Some(Val::Flow(_)) => (0, 1),
+            _ => (1, 0),
+        };
+        let shape = self.flow_input(node, flow_i)?;
+        let c = self
+            .const_input(node, const_i)?
+            .ok_or("needs a constant operand")?;
+        let Some(Node {
+            op: Op::Dense(dense),
+            ..
+        }) = self.nodes.last_mut()
+        else {
+            return Err(
+                "adding a constant is supported as the bias right after Gemm or MatMul".into(),
+            );
+        };
+        let add = broadcast(&c, dense.out_features)?;
+        for (b, a) in dense.bias.iter_mut().zip(add) {
+            *b = (*b as f64 + a) as f32;
+        }
+        let out = node.output.first().ok_or("has no output")?.clone();
+        self.vals.insert(out.clone(), Val::Flow(shape));
+        self.flow = out;
+        Ok(())
+    }
+
+    /// Constant folding for the ops that compute shapes.
+    fn fold(&self, node: &NodeProto) -> NodeResult<Const> {
+        let input = |i| {
+            self.const_input(node, i)?
+                .ok_or_else(|| format!("missing input {i}"))
+        };
+        match node.op_type.as_str() {
+            "Constant" => {
+                let t = node
+                    .get_attr_opt::<&TensorProto>("value")
+                    .map_err(|e| e.to_string())?
+                    .ok_or("only the 'value' form of Constant is supported")?;
+                self.load(t)
+            }
+            "Identity" | "Cast" | "Dropout" => input(0),
+            "Reshape" => {
+                let c = input(0)?;
+                let s = reshape_target(&Shape(c.shape.clone()), &input(1)?.data)?;
+                Ok(Const {
+                    shape: s.0,
+                    data: c.data,
+                })
+            }
+            "Squeeze" | "Unsqueeze" => {
+                let c = input(0)?;
+                let axes = self.axes(node)?;
+                let shape = if node.op_type == "Squeeze" {
+                    squeeze(&c.shape, &axes)?
+                } else {
+                    unsqueeze(&c.shape, &axes)?
+                };
+                Ok(Const {
+                    shape,
+                    data: c.data,
+                })
+            }
+            "Concat" => {
+                let parts: Vec<Const> =
+                    (0..node.input.len()).map(input).collect::<Result<_, _>>()?;
+                if parts.iter().any(|p| p.shape.len() > 1) {
+                    return Err("constant Concat is supported for 1-D tensors".into());
+                }
+                let data: Vec<f64> = parts.into_iter().flat_map(|p| p.data).collect();
+                Ok(Const {
+                    shape: vec![data.len()],
+                    data,
+                })
+            }
+            "Gather" => {
+                let c = input(0)?;
+                let idx = input(1)?;
+                if c.shape.len() != 1 {
+                    return Err("constant Gather is supported on 1-D tensors".into());
+                }
+                let data = idx
+                    .data
+                    .iter()
+                    .map(|i| {
+                        let i = if *i < 0.0 {
+                            *i + c.data.len() as f64
+                        } else {
+                            *i
+                        } as usize;
+                        c.data.get(i).copied().ok_or("index out of range")
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Const {
+                    shape: idx.shape,
+                    data,
+                })
+            }
+            op => Err(format!("{op} on constants is not supported")),
+        }
+    }
+}
+
+fn value_shape(v: &pb::ValueInfoProto) -> Result<Shape, String> {
+    let Some(type_proto::Value::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref())
+    else {
+        return Err("is not a tensor".into());
+    };
+    let dims = t.shape.as_ref().ok_or("has no shape")?;
+    let shape = dims
+        .dim
+        .iter()
+        .map(|d| match &d.value {
+            Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if *v > 0 => {
+                Ok(*v as usize)
+            }
+            // A symbolic or unknown dimension is the batch: one inference per proof.
+            _ => Ok(1),
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Shape(shape))
+}
+
+fn norm_axis(axis: i64, rank: usize) -> NodeResult<usize> {
+    let a = if axis < 0 { axis + rank as i64 } else { axis };
+    if a < 0 || a as usize >= rank.max(1) {
+        return Err(format!("axis {axis} out of range for rank {rank}"));
+    }
+    Ok(a as usize)
+}
+
+fn broadcast(c: &Const, n: usize) -> NodeResult<Vec<f64>> {
+    match c.data.len() {
+        1 => Ok(vec![c.data[0]; n]),
+        len if len == n && c.shape.iter().filter(|d| **d != 1).count() <= 1 => Ok(c.data.clone()),
+        _ => Err(format!(
+            "cannot broadcast a constant of shape {:?} to {n} features",
+            c.shape
+        )),
+    }
+}
+
+fn reshape_target(input: &Shape, target: &[f64]) -> NodeResult<Shape> {
+    let total = input.numel();
+    let mut dims: Vec<usize> = Vec::with_capacity(target.len());
+    let mut infer = None;
+    for (i, t) in target.iter().enumerate() {
+        match *t as i64 {
+            0 => dims.push(
+                *input
+                    .0
+                    .get(i)
+                    .ok_or("shape 0 refers to a missing dimension")?,
+            ),
+            -1 if infer.is_none() => {
+                infer = Some(i);
+                dims.push(1);
+            }
+            d if d > 0 => dims.push(d as usize),
+            d => return Err(format!("invalid target dimension {d}")),
+        }
+    }
+    let known: usize = dims.iter().product();
+    if let Some(i) = infer {
+        if known == 0 || total % known != 0 {
+            return Err(format!("cannot reshape {input} to {target:?}"));
+        }
+        dims[i] = total / known;
+    }
+    if dims.iter().product::<usize>() != total {
+        return Err(format!("cannot reshape {input} to {target:?}"));
+    }
+    Ok(Shape(dims))
+}
+
+fn squeeze(shape: &[usize], axes: &[i64]) -> NodeResult<Vec<usize>> {
+    let axes: Vec<usize> = axes
+        .iter()
+        .map(|a| norm_axis(*a, shape.len()))
+        .collect::<Result<_, _>>()?;
+    Ok(shape
+        .iter()
+        .enumerate()
+        .filter(|(i, d)| {
+            !(if axes.is_empty() {
+                **d == 1
+            } else {
+                axes.contains(i)
+            })
+        })
+        .map(|(_, d)| *d)
+        .collect())
+}
+
+fn unsqueeze(shape: &[usize], axes: &[i64]) -> NodeResult<Vec<usize>> {
+    let rank = shape.len() + axes.len();
+    let mut axes: Vec<usize> = axes
+        .iter()
+        .map(|a| norm_axis(*a, rank))
+        .collect::<Result<_, _>>()?;
+    axes.sort_unstable();
+    let mut out = shape.to_vec();
+    for a in axes {
+        out.insert(a, 1);
+    }
+    Ok(out)
+}

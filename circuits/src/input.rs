@@ -1,0 +1,153 @@
+//! Input files: EZKL's `{"input_data": [[...]]}` or a plain (nested) array of numbers.
+
+use serde_json::Value;
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum InputError {
+    #[error("not valid JSON: {0}")]
+    Json(String),
+    #[error("NaN and infinities are not numbers: {0}")]
+    NotFinite(String),
+    #[error("element {path} is {found}, expected a number")]
+    NotANumber { path: String, found: String },
+    #[error("expected an array of numbers or {{\"input_data\": [[...]]}}, found {0}")]
+    Shape(String),
+    #[error("the file holds {0} model inputs; zkinfer models take one")]
+    ManyInputs(usize),
+    #[error("the input is empty")]
+    Empty,
+}
+
+fn kind(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+fn flatten(v: &Value, path: &mut String, out: &mut Vec<f64>) -> Result<(), InputError> {
+    match v {
+        Value::Number(n) => {
+            let x = n
+                .as_f64()
+                .ok_or_else(|| InputError::NotFinite(n.to_string()))?;
+            if !x.is_finite() {
+                return Err(InputError::NotFinite(n.to_string()));
+            }
+            out.push(x);
+            Ok(())
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                flatten(item, path, out)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        other => Err(InputError::NotANumber {
+            path: if path.is_empty() {
+                "(root)".into()
+            } else {
+                path.clone()
+            },
+            found: kind(other),
+        }),
+    }
+}
+
+/// Parse one input (all numbers, flattened in row-major order).
+pub fn parse_input(text: &str) -> Result<Vec<f64>, InputError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| {
+        let t = text.to_ascii_lowercase();
+        if t.contains("nan") || t.contains("infinity") {
+            InputError::NotFinite(format!("the file contains NaN or Infinity ({e})"))
+        } else {
+            InputError::Json(e.to_string())
+        }
+    })?;
+    parse_input_value(&v)
+}
+
+pub fn parse_input_value(v: &Value) -> Result<Vec<f64>, InputError> {
+    let mut out = Vec::new();
+    match v {
+        Value::Object(map) => {
+            let data = map
+                .get("input_data")
+                .ok_or_else(|| InputError::Shape("an object without \"input_data\"".into()))?;
+            let inputs = data
+                .as_array()
+                .ok_or_else(|| InputError::Shape(format!("\"input_data\" as {}", kind(data))))?;
+            // EZKL's form: one entry per model input, each a flat list.
+            let nested = inputs.iter().all(Value::is_array);
+            if nested && inputs.len() > 1 {
+                return Err(InputError::ManyInputs(inputs.len()));
+            }
+            flatten(data, &mut "input_data".to_string(), &mut out)?;
+        }
+        Value::Array(_) => flatten(v, &mut String::new(), &mut out)?,
+        other => return Err(InputError::Shape(kind(other))),
+    }
+    if out.is_empty() {
+        return Err(InputError::Empty);
+    }
+    Ok(out)
+}
+
+/// Parse a calibration file: `{"samples": [input, ...]}`, or a single input.
+pub fn parse_samples(text: &str) -> Result<Vec<Vec<f64>>, InputError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| InputError::Json(e.to_string()))?;
+    if let Some(samples) = v.get("samples") {
+        let arr = samples
+            .as_array()
+            .ok_or_else(|| InputError::Shape(format!("\"samples\" as {}", kind(samples))))?;
+        if arr.is_empty() {
+            return Err(InputError::Empty);
+        }
+        return arr.iter().map(parse_input_value).collect();
+    }
+    Ok(vec![parse_input_value(&v)?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ezkl_and_plain_forms() {
+        assert_eq!(
+            parse_input(r#"{"input_data": [[1, 2.5]]}"#).unwrap(),
+            vec![1.0, 2.5]
+        );
+        assert_eq!(
+            parse_input("[[1, 2], [3, 4]]").unwrap(),
+            vec![1.0, 2.0, 3.0, 4.0]
+        );
+    }
+
+    #[test]
+    fn rejects_strings_nan_and_garbage_with_a_path() {
+        let e = parse_input(r#"{"input_data": [[1, "x"]]}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "element input_data[0][1] is the string \"x\", expected a number"
+        );
+        assert!(matches!(
+            parse_input("[1, NaN]"),
+            Err(InputError::NotFinite(_))
+        ));
+        assert!(matches!(parse_input("[1, 2"), Err(InputError::Json(_))));
+        assert!(matches!(parse_input("[]"), Err(InputError::Empty)));
+        assert!(matches!(
+            parse_input(r#"{"input_data": [[1],[2]]}"#),
+            Err(InputError::ManyInputs(2))
+        ));
+    }
+}

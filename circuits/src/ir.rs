@@ -1,0 +1,105 @@
+//! The float intermediate representation: what an ONNX model means, independent of ONNX.
+//!
+//! A [`Graph`] is a chain of nodes applied to one flowing tensor (batch size 1). Shapes are explicit;
+//! the data of every tensor is kept flat in row-major order.
+
+use serde::{Deserialize, Serialize};
+
+/// A tensor shape (row-major, batch dimension included when the model has one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shape(pub Vec<usize>);
+
+impl Shape {
+    pub fn numel(&self) -> usize {
+        self.0.iter().product()
+    }
+}
+
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dims: Vec<String> = self.0.iter().map(|d| d.to_string()).collect();
+        write!(f, "[{}]", dims.join("x"))
+    }
+}
+
+/// A dense (fully connected) layer: `y[o] = bias[o] + sum_i weight[o][i] * x[i]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense {
+    pub in_features: usize,
+    pub out_features: usize,
+    /// Row-major `[out_features][in_features]`.
+    pub weight: Vec<f32>,
+    pub bias: Vec<f32>,
+}
+
+impl Dense {
+    pub fn apply(&self, x: &[f32]) -> Vec<f32> {
+        (0..self.out_features)
+            .map(|o| {
+                let row = &self.weight[o * self.in_features..(o + 1) * self.in_features];
+                let dot: f64 = row.iter().zip(x).map(|(w, v)| *w as f64 * *v as f64).sum();
+                (dot + self.bias[o] as f64) as f32
+            })
+            .collect()
+    }
+}
+
+/// The operations the circuit compiler understands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    Dense(Dense),
+    Relu,
+    /// Flatten, Reshape, Identity: data unchanged, shape changed.
+    Reshape,
+}
+
+/// One node of the chain, with the ONNX name and op type it came from (for messages and reports).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub name: String,
+    pub op_type: String,
+    pub op: Op,
+    pub out_shape: Shape,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Graph {
+    pub input_name: String,
+    pub input_shape: Shape,
+    pub output_name: String,
+    pub nodes: Vec<Node>,
+}
+
+impl Graph {
+    pub fn output_shape(&self) -> &Shape {
+        self.nodes
+            .last()
+            .map(|n| &n.out_shape)
+            .unwrap_or(&self.input_shape)
+    }
+
+    /// Float evaluation; returns the output of every node (index i = output of node i).
+    pub fn eval(&self, input: &[f32]) -> Vec<Vec<f32>> {
+        let mut outs: Vec<Vec<f32>> = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let x = outs.last().map(Vec::as_slice).unwrap_or(input);
+            let y = match &node.op {
+                Op::Dense(d) => d.apply(x),
+                Op::Relu => x.iter().map(|v| v.max(0.0)).collect(),
+                Op::Reshape => x.to_vec(),
+            };
+            outs.push(y);
+        }
+        outs
+    }
+
+    pub fn macs(&self) -> usize {
+        self.nodes
+            .iter()
+            .map(|n| match &n.op {
+                Op::Dense(d) => d.in_features * d.out_features,
+                _ => 0,
+            })
+            .sum()
+    }
+}

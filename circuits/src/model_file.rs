@@ -1,0 +1,231 @@
+//! The compiled model file `.zkm`: versioned JSON holding the quantized graph, scales, visibility,
+//! layout and the quantization report, with a digest over all of it (the model's identity).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::circuit::{CircuitShape, MIN_WIDTH};
+use crate::layout::{self, MAX_K};
+use crate::quant::{QOp, QuantGraph};
+use crate::report::QuantReport;
+
+pub const MODEL_FORMAT: &str = "zkinfer-model/1";
+/// Largest model file we read (a LeNet-size model is well under 10 MiB).
+pub const MAX_MODEL_BYTES: u64 = 256 << 20;
+
+/// What a proof reveals about a tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// The values are public inputs of the circuit (or, for weights, fixed columns).
+    Public,
+    /// The values are private; their Poseidon hash is public.
+    Hashed,
+    /// Nothing is revealed.
+    Private,
+}
+
+impl std::fmt::Display for Visibility {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Visibility::Public => "public",
+            Visibility::Hashed => "hashed",
+            Visibility::Private => "private",
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visibilities {
+    pub input: Visibility,
+    pub output: Visibility,
+    pub weights: Visibility,
+}
+
+impl Default for Visibilities {
+    fn default() -> Self {
+        Visibilities {
+            input: Visibility::Public,
+            output: Visibility::Public,
+            weights: Visibility::Public,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    pub format: String,
+    /// The model's name (the ONNX file's stem).
+    pub name: String,
+    /// The ONNX file it was compiled from.
+    pub source: String,
+    pub graph: QuantGraph,
+    pub visibility: Visibilities,
+    pub shape: CircuitShape,
+    pub k: u32,
+    pub report: QuantReport,
+    /// Hex BLAKE2b-256 over the file's canonical JSON with this field empty.
+    pub digest: String,
+}
+
+#[derive(Debug, Error)]
+pub enum ModelFileError {
+    #[error("cannot read model file {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("model file {path} is {size} bytes, over the {MAX_MODEL_BYTES}-byte limit")]
+    TooLarge { path: String, size: u64 },
+    #[error("{path} is not a zkinfer model file: {reason}")]
+    Parse { path: String, reason: String },
+    #[error("{path} was made by a newer zkinfer: format {found}, this one reads {MODEL_FORMAT}")]
+    Version { path: String, found: String },
+    #[error("model file {path} is inconsistent: {reason}")]
+    Invalid { path: String, reason: String },
+    #[error("model file {path} was modified: its digest does not match its content")]
+    Digest { path: String },
+}
+
+impl ModelFile {
+    /// Fill in the digest.
+    pub fn seal(mut self) -> Self {
+        self.digest = self.compute_digest();
+        self
+    }
+
+    pub fn compute_digest(&self) -> String {
+        let mut unsealed = self.clone();
+        unsealed.digest.clear();
+        let bytes = serde_json::to_vec(&unsealed).expect("model serializes");
+        hex(blake2b_simd::Params::new()
+            .hash_length(32)
+            .personal(b"zkinfer-model\0\0\0")
+            .hash(&bytes)
+            .as_bytes())
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("model serializes")
+    }
+
+    /// Read, validate and check the digest of a model file.
+    pub fn read(path: &Path) -> Result<Self, ModelFileError> {
+        let p = path.display().to_string();
+        let io = |source| ModelFileError::Io {
+            path: p.clone(),
+            source,
+        };
+        let size = std::fs::metadata(path).map_err(io)?.len();
+        if size > MAX_MODEL_BYTES {
+            return Err(ModelFileError::TooLarge { path: p, size });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        Self::from_bytes(&bytes, &p)
+    }
+
+    pub fn from_bytes(bytes: &[u8], path: &str) -> Result<Self, ModelFileError> {
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| ModelFileError::Parse {
+                path: path.into(),
+                reason: e.to_string(),
+            })?;
+        match value.get("format").and_then(|f| f.as_str()) {
+            Some(MODEL_FORMAT) => {}
+            Some(f) if f.starts_with("zkinfer-model/") => {
+                return Err(ModelFileError::Version {
+                    path: path.into(),
+                    found: f.into(),
+                })
+            }
+            _ => {
+                return Err(ModelFileError::Parse {
+                    path: path.into(),
+                    reason: format!("no \"format\": \"{MODEL_FORMAT}\" field"),
+                })
+            }
+        }
+        let model: ModelFile =
+            serde_json::from_value(value).map_err(|e| ModelFileError::Parse {
+                path: path.into(),
+                reason: e.to_string(),
+            })?;
+        model.validate().map_err(|reason| ModelFileError::Invalid {
+            path: path.into(),
+            reason,
+        })?;
+        if model.compute_digest() != model.digest {
+            return Err(ModelFileError::Digest { path: path.into() });
+        }
+        Ok(model)
+    }
+
+    /// Structural checks, so that nothing later indexes out of bounds or builds an absurd circuit.
+    pub fn validate(&self) -> Result<(), String> {
+        let g = &self.graph;
+        if !(2..=14).contains(&g.limb_bits) {
+            return Err(format!("limb bits {} out of range", g.limb_bits));
+        }
+        if self.shape.limb_bits != g.limb_bits
+            || self.shape.width < MIN_WIDTH
+            || self.shape.width > 256
+        {
+            return Err("circuit shape does not match the graph".into());
+        }
+        if !(layout::MIN_K..=MAX_K).contains(&self.k) {
+            return Err(format!("k = {} out of range", self.k));
+        }
+        if g.layers.is_empty() {
+            return Err("no layers".into());
+        }
+        let mut len = g.input_len();
+        if len == 0 {
+            return Err("empty input".into());
+        }
+        for l in &g.layers {
+            let out = l.out_shape.numel();
+            match &l.op {
+                QOp::Linear {
+                    in_features,
+                    out_features,
+                    weight,
+                    bias,
+                    ..
+                } => {
+                    let expected = in_features.checked_mul(*out_features);
+                    let big = |v: &i64| v.unsigned_abs() >= 1 << 40;
+                    if weight.iter().any(big) || bias.iter().any(big) {
+                        return Err(format!("layer '{}' has weights over 2^40", l.name));
+                    }
+                    if *in_features != len
+                        || *out_features != out
+                        || expected != Some(weight.len())
+                        || bias.len() != *out_features
+                    {
+                        return Err(format!("layer '{}' has inconsistent sizes", l.name));
+                    }
+                }
+                QOp::Rescale { shift, .. } => {
+                    if *shift > g.limb_bits || out != len {
+                        return Err(format!("layer '{}' has an invalid rescale", l.name));
+                    }
+                }
+            }
+            len = out;
+        }
+        let plan = layout::plan_with_width(g, self.shape.width).map_err(|e| e.to_string())?;
+        if plan.k != self.k {
+            return Err(format!(
+                "k = {} but the layout needs k = {}",
+                self.k, plan.k
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,68 @@
+//! The quantization report: what quantization costs in faithfulness, layer by layer.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerReport {
+    pub name: String,
+    pub kind: String,
+    pub out_scale: u32,
+    pub weight_scale: Option<u32>,
+    pub shift: Option<u32>,
+    /// Largest |float value| of this layer's output over the calibration set.
+    pub float_max_abs: f64,
+    /// Largest |dequantized - float| of this layer's output over the calibration set.
+    pub max_abs_error: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuantReport {
+    /// Calibration samples the scales were chosen on.
+    pub samples: usize,
+    /// Where they came from (a file name, or the default).
+    pub calibration: String,
+    pub input_scale: u32,
+    pub layers: Vec<LayerReport>,
+    /// Largest |dequantized - float| of the model output over the calibration set.
+    pub output_max_abs_error: f64,
+    /// Fraction of samples whose quantized argmax equals float's (outputs with more than one value).
+    pub top1_agreement: Option<f64>,
+}
+
+impl std::fmt::Display for QuantReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "quantization report ({} calibration samples from {}; input scale 2^{})",
+            self.samples, self.calibration, self.input_scale
+        )?;
+        writeln!(
+            f,
+            "  {:<24} {:<13} {:>6} {:>7} {:>6} {:>12} {:>12}",
+            "layer", "kind", "scale", "w-scale", "shift", "float max", "max error"
+        )?;
+        for l in &self.layers {
+            let opt = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+            writeln!(
+                f,
+                "  {:<24} {:<13} {:>6} {:>7} {:>6} {:>12.5} {:>12.6}",
+                l.name,
+                l.kind,
+                l.out_scale,
+                opt(l.weight_scale),
+                opt(l.shift),
+                l.float_max_abs,
+                l.max_abs_error
+            )?;
+        }
+        write!(
+            f,
+            "  output max abs error vs float: {:.6}",
+            self.output_max_abs_error
+        )?;
+        if let Some(a) = self.top1_agreement {
+            write!(f, "; top-1 agreement with float: {:.2}%", a * 100.0)?;
+        }
+        Ok(())
+    }
+}

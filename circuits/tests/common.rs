@@ -1,0 +1,73 @@
+//! Shared helpers for the integration tests: fixture paths and the compiled digits MLP.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use circuits::compiler::{import, quantize_graph, QuantOptions};
+use circuits::input::parse_samples;
+use circuits::quant::quantize;
+use circuits::{QuantGraph, Trace};
+
+pub fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(rel)
+}
+
+pub fn calibration() -> Vec<Vec<f32>> {
+    let text = std::fs::read_to_string(fixture("digits/calibration.json")).unwrap();
+    parse_samples(&text)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.into_iter().map(|v| v as f32).collect())
+        .collect()
+}
+
+pub fn digits_quant(model: &str) -> QuantGraph {
+    let graph = import(&fixture(model)).unwrap();
+    quantize_graph(&graph, &calibration(), &QuantOptions::default())
+        .unwrap()
+        .0
+}
+
+pub struct TestSplit {
+    pub inputs: Vec<Vec<f64>>,
+    pub labels: Vec<usize>,
+    pub float_predictions: Vec<usize>,
+    pub float_accuracy: f64,
+}
+
+pub fn test_split() -> TestSplit {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("digits/test_split.json")).unwrap())
+            .unwrap();
+    let nums = |k: &str| -> Vec<usize> {
+        v[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as usize)
+            .collect()
+    };
+    TestSplit {
+        inputs: v["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap())
+                    .collect()
+            })
+            .collect(),
+        labels: nums("labels"),
+        float_predictions: nums("float_predictions"),
+        float_accuracy: v["float_accuracy"].as_f64().unwrap(),
+    }
+}
+
+pub fn trace_for(q: &QuantGraph, input: &[f64]) -> Trace {
+    let x: Vec<i64> = input.iter().map(|v| quantize(*v, q.input_scale)).collect();
+    q.eval(&x).unwrap()
+}

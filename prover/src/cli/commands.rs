@@ -1,0 +1,147 @@
+//! compile, plan, run, prove.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use circuits::layout::{plan_with_width, Plan};
+use prover::atomic::write_atomic;
+use prover::prove::infer;
+use prover::{compile_model, CompileOptions, Prover};
+
+use super::{fmt_floats, print_json, read_input, read_model, sibling, top_class};
+
+pub fn compile(
+    onnx: &Path,
+    output: Option<PathBuf>,
+    calibration: Option<PathBuf>,
+    visibility: circuits::Visibilities,
+    width: Option<usize>,
+    json: bool,
+) -> Result<ExitCode> {
+    let out = output.unwrap_or_else(|| sibling(onnx, "zkm"));
+    let opts = CompileOptions {
+        onnx: onnx.to_path_buf(),
+        calibration,
+        visibility,
+        width,
+        limb_bits: 8,
+    };
+    let (model, plan) = compile_model(&opts)?;
+    write_atomic(&out, &model.to_json()).with_context(|| format!("writing {}", out.display()))?;
+    if json {
+        print_json(&json!({
+            "model": out, "model_digest": model.digest, "k": model.k, "report": model.report, "plan": plan,
+        }));
+    } else {
+        println!("{}", model.report);
+        print_plan_summary(&plan);
+        println!("wrote {} (model digest {})", out.display(), model.digest);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_plan_summary(p: &Plan) {
+    println!(
+        "circuit: k = {} ({} of {} usable rows), width {} ({} advice, {} fixed columns, {} lookups), \
+         {:.3} advice cells per multiply-accumulate ({} MACs)",
+        p.k,
+        p.rows,
+        p.usable_rows,
+        p.shape.width,
+        p.advice_columns,
+        p.fixed_columns,
+        p.lookups,
+        p.advice_cells_per_mac,
+        p.macs
+    );
+}
+
+pub fn plan(model: &Path) -> Result<Plan> {
+    let m = read_model(model)?;
+    Ok(plan_with_width(&m.graph, m.shape.width)?)
+}
+
+pub fn plan_cmd(path: &Path, json: bool) -> Result<ExitCode> {
+    let p = plan(path)?;
+    if json {
+        print_json(&serde_json::to_value(&p)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_plan_summary(&p);
+    println!(
+        "  {:<24} {:<13} {:>8} {:>10}",
+        "layer", "kind", "rows", "MACs"
+    );
+    for l in &p.layers {
+        println!(
+            "  {:<24} {:<13} {:>8} {:>10}",
+            l.name, l.kind, l.rows, l.macs
+        );
+    }
+    println!(
+        "  range table: {} rows; public values: {} rows",
+        p.table_rows, p.instance_rows
+    );
+    let e = &p.estimate;
+    println!(
+        "estimate (2 threads): keygen {:.2} s, prove {:.2} s, verify {:.3} s, peak memory {:.0} MiB",
+        e.keygen_s, e.prove_s, e.verify_s, e.peak_mib
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run(model: &Path, input: &Path, json: bool) -> Result<ExitCode> {
+    let m = read_model(model)?;
+    let x = read_input(input)?;
+    let inf = infer(&m, &x).with_context(|| format!("input {}", input.display()))?;
+    if json {
+        print_json(&json!({ "outputs": [inf.outputs], "quantized": [inf.trace.output()] }));
+    } else {
+        println!("outputs: {}", fmt_floats(&inf.outputs));
+        if let Some(c) = top_class(&inf.outputs) {
+            println!("top class: {c}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn prove(model: &Path, input: &Path, output: Option<PathBuf>, json: bool) -> Result<ExitCode> {
+    let m = read_model(model)?;
+    let x = read_input(input)?;
+    // Check the input before spending time on keys.
+    infer(&m, &x).with_context(|| format!("input {}", input.display()))?;
+    let out = output.unwrap_or_else(|| sibling(input, "zkp"));
+    let prover = Prover::new(&m, json)?;
+    let bundle = prover
+        .prove(&x)
+        .with_context(|| format!("proving {}", input.display()))?;
+    let bytes = bundle.to_json_pretty();
+    write_atomic(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    let outputs = &bundle.public.output.values;
+    let info = &bundle.prover;
+    if json {
+        print_json(&json!({
+            "proof": out, "model_digest": bundle.model_digest, "outputs": [outputs],
+            "k": bundle.k, "proof_bytes": bundle.proof_bytes()?.len(), "threads": info.threads,
+            "params_s": info.params_s, "keygen_s": info.keygen_s, "witness_s": info.witness_s, "prove_s": info.prove_s,
+        }));
+    } else {
+        println!("outputs: {}", fmt_floats(outputs));
+        if let Some(c) = top_class(outputs) {
+            println!("top class: {c}");
+        }
+        println!(
+            "proved in {:.3} s (keygen {:.3} s, setup parameters {:.3} s, {} threads); proof {} bytes; wrote {}",
+            info.prove_s,
+            info.keygen_s,
+            info.params_s,
+            info.threads,
+            bundle.proof_bytes()?.len(),
+            out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

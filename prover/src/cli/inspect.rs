@@ -1,0 +1,105 @@
+//! inspect: a human summary of a .zkm or .zkp file (or one JSON object).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+
+use circuits::ModelFile;
+use verifier::ProofBundle;
+
+use super::{fmt_floats, print_json, top_class};
+
+pub fn inspect(path: &Path, json: bool) -> Result<ExitCode> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let format = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(String::from))
+        .unwrap_or_default();
+    let name = path.display().to_string();
+    if format.starts_with("zkinfer-model/") {
+        let m = ModelFile::from_bytes(&bytes, &name)?;
+        inspect_model(&m, json);
+    } else if format.starts_with("zkinfer-proof/") {
+        let b = ProofBundle::from_bytes(&bytes, &name)?;
+        inspect_proof(&b, json)?;
+    } else {
+        bail!("{name} is neither a zkinfer model (.zkm) nor a proof bundle (.zkp)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn inspect_model(m: &ModelFile, json: bool) {
+    let g = &m.graph;
+    if json {
+        print_json(&json!({
+            "kind": "model", "format": m.format, "name": m.name, "source": m.source, "digest": m.digest,
+            "input_shape": g.input_shape.0, "output_shape": g.output_shape().0, "visibility": m.visibility,
+            "k": m.k, "width": m.shape.width, "layers": g.layers.len(), "macs": g.macs(), "report": m.report,
+        }));
+        return;
+    }
+    println!(
+        "zkinfer model {} (from {}), format {}",
+        m.name, m.source, m.format
+    );
+    println!("  digest: {}", m.digest);
+    println!(
+        "  input {} at scale 2^{}, output {} at scale 2^{}",
+        g.input_shape,
+        g.input_scale,
+        g.output_shape(),
+        g.output_scale()
+    );
+    println!(
+        "  visibility: input {}, output {}, weights {}",
+        m.visibility.input, m.visibility.output, m.visibility.weights
+    );
+    println!(
+        "  circuit: k = {}, width {}, {} layers, {} MACs",
+        m.k,
+        m.shape.width,
+        g.layers.len(),
+        g.macs()
+    );
+    println!("{}", m.report);
+}
+
+fn inspect_proof(b: &ProofBundle, json: bool) -> Result<()> {
+    let proof_len = b.proof_bytes()?.len();
+    let out = &b.public.output.values;
+    if json {
+        print_json(&json!({
+            "kind": "proof", "format": b.format, "model_name": b.model_name, "model_digest": b.model_digest,
+            "k": b.k, "visibility": b.visibility, "input": b.public.input.values, "outputs": [out],
+            "proof_bytes": proof_len, "prover": b.prover,
+        }));
+        return Ok(());
+    }
+    println!("zkinfer proof bundle, format {}", b.format);
+    println!("  model: {} (digest {})", b.model_name, b.model_digest);
+    println!(
+        "  revealed: input {} ({} values, public), output {} ({} values, public), weights {}",
+        shape_str(&b.public.input.shape),
+        b.public.input.values.len(),
+        shape_str(&b.public.output.shape),
+        out.len(),
+        b.visibility.weights
+    );
+    println!("  outputs: {}", fmt_floats(out));
+    if let Some(c) = top_class(out) {
+        println!("  top class: {c}");
+    }
+    let p = &b.prover;
+    println!(
+        "  proof: {} bytes, k = {}; made by {} {} with {} threads (prove {:.3} s, keygen {:.3} s)",
+        proof_len, b.k, p.tool, p.version, p.threads, p.prove_s, p.keygen_s
+    );
+    println!("  (claims only: run `zkinfer verify` with the model to check them)");
+    Ok(())
+}
+
+fn shape_str(s: &[usize]) -> String {
+    circuits::ir::Shape(s.to_vec()).to_string()
+}

@@ -1,0 +1,138 @@
+//! ONNX → compiled model (`.zkm`): import, calibrate and quantize, plan the layout.
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use circuits::compiler::{import, quantize_graph, CalibrationError, OnnxError, QuantOptions};
+use circuits::input::{parse_samples, InputError};
+use circuits::layout::{plan, plan_with_width, LayoutError, Plan};
+use circuits::model_file::MODEL_FORMAT;
+use circuits::{ModelFile, Visibilities, Visibility};
+
+/// Default calibration when none is given: this many deterministic samples uniform in [0, 1].
+pub const DEFAULT_CALIBRATION_SAMPLES: usize = 32;
+
+#[derive(Clone, Debug)]
+pub struct CompileOptions {
+    pub onnx: PathBuf,
+    pub calibration: Option<PathBuf>,
+    pub visibility: Visibilities,
+    /// Multiply-accumulates per row; chosen automatically when absent.
+    pub width: Option<usize>,
+    pub limb_bits: u32,
+}
+
+#[derive(Debug, Error)]
+pub enum CompileError {
+    #[error(transparent)]
+    Onnx(#[from] OnnxError),
+    #[error("calibration file {path}: {source}")]
+    CalibrationFile { path: String, source: InputError },
+    #[error("cannot read calibration file {path}: {source}")]
+    CalibrationIo {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("calibrating {path}: {source}")]
+    Calibration {
+        path: String,
+        source: CalibrationError,
+    },
+    #[error("{path}: {source}")]
+    Layout { path: String, source: LayoutError },
+    #[error("{what} visibility '{vis}' is not available yet: only 'public' is implemented in this version")]
+    Visibility { what: &'static str, vis: Visibility },
+}
+
+fn default_samples(n_in: usize) -> Vec<Vec<f32>> {
+    // A fixed linear congruential sequence: reproducible, no RNG dependency.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..DEFAULT_CALIBRATION_SAMPLES)
+        .map(|_| {
+            (0..n_in)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (state >> 40) as f32 / (1u64 << 24) as f32
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn load_calibration(path: &Path) -> Result<Vec<Vec<f32>>, CompileError> {
+    let p = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| CompileError::CalibrationIo {
+        path: p.clone(),
+        source,
+    })?;
+    let samples =
+        parse_samples(&text).map_err(|source| CompileError::CalibrationFile { path: p, source })?;
+    Ok(samples
+        .into_iter()
+        .map(|s| s.into_iter().map(|v| v as f32).collect())
+        .collect())
+}
+
+/// Compile an ONNX model. Nothing is written; the caller saves the returned model.
+pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), CompileError> {
+    for (what, vis) in [
+        ("input", opts.visibility.input),
+        ("output", opts.visibility.output),
+        ("weights", opts.visibility.weights),
+    ] {
+        if vis != Visibility::Public {
+            return Err(CompileError::Visibility { what, vis });
+        }
+    }
+    let path = opts.onnx.display().to_string();
+    let graph = import(&opts.onnx)?;
+    let (samples, calibration_name) = match &opts.calibration {
+        Some(c) => (load_calibration(c)?, file_name(c)),
+        None => (
+            default_samples(graph.input_shape.numel()),
+            format!(
+                "{DEFAULT_CALIBRATION_SAMPLES} uniform samples in [0, 1] (no --calibration given)"
+            ),
+        ),
+    };
+    let qopts = QuantOptions {
+        limb_bits: opts.limb_bits,
+        calibration_name,
+    };
+    let (qgraph, report) =
+        quantize_graph(&graph, &samples, &qopts).map_err(|source| CompileError::Calibration {
+            path: path.clone(),
+            source,
+        })?;
+    let layout = match opts.width {
+        Some(w) => plan_with_width(&qgraph, w),
+        None => plan(&qgraph),
+    }
+    .map_err(|source| CompileError::Layout { path, source })?;
+    let model = ModelFile {
+        format: MODEL_FORMAT.into(),
+        name: opts
+            .onnx
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into()),
+        source: file_name(&opts.onnx),
+        graph: qgraph,
+        visibility: opts.visibility,
+        shape: layout.shape,
+        k: layout.k,
+        report,
+        digest: String::new(),
+    }
+    .seal();
+    Ok((model, layout))
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}

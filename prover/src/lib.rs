@@ -1,0 +1,10 @@
+//! zkinfer's prover: compiling ONNX to a `.zkm`, key generation, witness generation and proving.
+//! The `zkinfer` binary is a thin clap layer over this library.
+
+pub mod atomic;
+pub mod compile;
+pub mod progress;
+pub mod prove;
+
+pub use compile::{compile_model, CompileError, CompileOptions};
+pub use prove::{ProveError, Prover};

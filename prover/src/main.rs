@@ -1,0 +1,184 @@
+//! The `zkinfer` command line: a thin layer over the prover, verifier and compiler libraries.
+//! Exit codes: 0 ok, 1 proof invalid, 2 bad usage or bad input.
+
+mod cli;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "zkinfer",
+    version,
+    about = "Prove in zero knowledge that a small neural network produced an output",
+    long_about = "Prove in zero knowledge that a small neural network produced an output.\n\n\
+        halo2 with IPA commitments over the Pasta curves: no trusted setup, nothing to download.",
+    after_help = "Examples:\n  \
+        zkinfer demo\n  \
+        zkinfer compile model.onnx --calibration samples.json\n  \
+        zkinfer plan model.zkm\n  \
+        zkinfer prove -m model.zkm -i input.json\n  \
+        zkinfer verify input.zkp -m model.zkm --json\n\n\
+        Exit codes: 0 ok, 1 proof invalid, 2 bad usage or bad input."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Vis {
+    Public,
+    Hashed,
+    Private,
+}
+
+impl From<Vis> for circuits::Visibility {
+    fn from(v: Vis) -> Self {
+        match v {
+            Vis::Public => circuits::Visibility::Public,
+            Vis::Hashed => circuits::Visibility::Hashed,
+            Vis::Private => circuits::Visibility::Private,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile an ONNX model to a quantized circuit model (.zkm) and print its quantization report
+    #[command(
+        after_help = "Example:\n  zkinfer compile fixtures/digits_mlp.onnx --calibration fixtures/digits/calibration.json"
+    )]
+    Compile {
+        /// The ONNX model
+        model: PathBuf,
+        /// Output file [default: the model's path with extension .zkm]
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Sample inputs to calibrate scales on: {"samples": [input, ...]} or one input
+        #[arg(long)]
+        calibration: Option<PathBuf>,
+        /// What the proof reveals of the input
+        #[arg(long = "input", value_enum, default_value = "public")]
+        input_vis: Vis,
+        /// What the proof reveals of the output
+        #[arg(long = "output-visibility", value_enum, default_value = "public")]
+        output_vis: Vis,
+        /// What the proof reveals of the weights
+        #[arg(long = "weights", value_enum, default_value = "public")]
+        weights_vis: Vis,
+        /// Multiply-accumulates per circuit row [default: chosen for the fastest proof]
+        #[arg(long)]
+        width: Option<usize>,
+        /// Print one JSON object instead of the report
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the circuit layout of a compiled model: rows, columns, k, estimated time and memory
+    #[command(after_help = "Example:\n  zkinfer plan model.zkm --json")]
+    Plan {
+        model: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the quantized inference only (no proof) and print the outputs
+    #[command(after_help = "Example:\n  zkinfer run -m model.zkm -i input.json")]
+    Run {
+        #[arg(short, long)]
+        model: PathBuf,
+        #[arg(short, long)]
+        input: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prove one inference: writes a self-contained proof bundle (.zkp)
+    #[command(
+        after_help = "Example:\n  zkinfer prove -m model.zkm -i input.json -o input.zkp --threads 2"
+    )]
+    Prove {
+        #[arg(short, long)]
+        model: PathBuf,
+        /// The input: {"input_data": [[...]]} (EZKL's form) or a (nested) array of numbers
+        #[arg(short, long)]
+        input: PathBuf,
+        /// Output file [default: the input's path with extension .zkp]
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Worker threads [default: all cores]
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a proof bundle against a compiled model (exit 0 valid, 1 invalid, 2 unreadable input)
+    #[command(after_help = "Example:\n  zkinfer verify input.zkp -m model.zkm --json")]
+    Verify {
+        proof: PathBuf,
+        #[arg(short, long)]
+        model: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Summarize a .zkm or .zkp file
+    #[command(after_help = "Example:\n  zkinfer inspect input.zkp")]
+    Inspect {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The bundled example: compile the digits MLP, prove one inference, verify it
+    Demo {
+        /// Keep the files here [default: a temporary directory]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compile {
+            model,
+            output,
+            calibration,
+            input_vis,
+            output_vis,
+            weights_vis,
+            width,
+            json,
+        } => {
+            let vis = circuits::Visibilities {
+                input: input_vis.into(),
+                output: output_vis.into(),
+                weights: weights_vis.into(),
+            };
+            cli::commands::compile(&model, output, calibration, vis, width, json)
+        }
+        Command::Plan { model, json } => cli::commands::plan_cmd(&model, json),
+        Command::Run { model, input, json } => cli::commands::run(&model, &input, json),
+        Command::Prove {
+            model,
+            input,
+            output,
+            threads,
+            json,
+        } => cli::set_threads(threads)
+            .and_then(|_| cli::commands::prove(&model, &input, output, json)),
+        Command::Verify { proof, model, json } => cli::verify::verify(&proof, &model, json),
+        Command::Inspect { file, json } => cli::inspect::inspect(&file, json),
+        Command::Demo { out, threads } => {
+            cli::set_threads(threads).and_then(|_| cli::demo::demo(out))
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

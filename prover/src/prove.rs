@@ -1,0 +1,163 @@
+//! Key generation and proving. A [`Prover`] makes the keys once and proves many inputs with them.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use halo2_proofs::{
+    pasta::EqAffine,
+    plonk::{create_proof, keygen_pk, keygen_vk, ProvingKey},
+    poly::commitment::Params,
+    transcript::{Blake2bWrite, Challenge255},
+};
+use thiserror::Error;
+
+use circuits::params_cache::{self, ParamsError, ParamsSource};
+use circuits::quant::{dequantize, EvalError};
+use circuits::{public_inputs, with_shape, InferenceCircuit, ModelFile, Trace};
+use verifier::bundle::{ProverInfo, PublicTensor, PublicValues};
+use verifier::{ProofBundle, PROOF_FORMAT};
+
+use crate::progress::spinner;
+
+#[derive(Debug, Error)]
+pub enum ProveError {
+    #[error(transparent)]
+    Params(#[from] ParamsError),
+    #[error("key generation failed: {0}")]
+    Keygen(String),
+    #[error("input: {0}")]
+    Input(#[from] EvalError),
+    #[error("proving failed: {0}")]
+    Proof(String),
+}
+
+/// Keys for one model, reusable across inputs.
+pub struct Prover<'m> {
+    pub model: &'m ModelFile,
+    params: Params<EqAffine>,
+    pk: ProvingKey<EqAffine>,
+    pub params_source: ParamsSource,
+    pub params_s: f64,
+    pub keygen_s: f64,
+    threads: usize,
+    quiet: bool,
+}
+
+/// A quantized inference: the trace and the float outputs it stands for.
+pub struct Inference {
+    pub input: Vec<i64>,
+    pub trace: Trace,
+    pub outputs: Vec<f64>,
+}
+
+/// Run the model's reference evaluator on a float input (no proof).
+pub fn infer(model: &ModelFile, input: &[f64]) -> Result<Inference, EvalError> {
+    let g = &model.graph;
+    let q = g.quantize_input(input)?;
+    let trace = g.eval(&q)?;
+    let outputs = trace
+        .output()
+        .iter()
+        .map(|v| dequantize(*v, g.output_scale()))
+        .collect();
+    Ok(Inference {
+        input: q,
+        trace,
+        outputs,
+    })
+}
+
+impl<'m> Prover<'m> {
+    /// Load (or make and cache) the setup parameters and generate the keys.
+    pub fn new(model: &'m ModelFile, quiet: bool) -> Result<Self, ProveError> {
+        let t = Instant::now();
+        let (params, params_source) = params_cache::load_or_create(model.k, |k, path| {
+            if !quiet {
+                eprintln!(
+                    "making IPA setup parameters for k = {k} (first use of this k; cached at {})",
+                    path.display()
+                );
+            }
+        })?;
+        let params_s = t.elapsed().as_secs_f64();
+        let bar = spinner(quiet, format!("generating keys (k = {})", model.k));
+        let t = Instant::now();
+        let circuit = InferenceCircuit::new(&model.graph, None);
+        let pk = with_shape(model.shape, || {
+            let vk = keygen_vk(&params, &circuit)?;
+            keygen_pk(&params, vk, &circuit)
+        })
+        .map_err(|e| ProveError::Keygen(format!("{e:?}")))?;
+        bar.finish_and_clear();
+        Ok(Prover {
+            model,
+            params,
+            pk,
+            params_source,
+            params_s,
+            keygen_s: t.elapsed().as_secs_f64(),
+            threads: rayon::current_num_threads(),
+            quiet,
+        })
+    }
+
+    /// Prove one inference on a float input.
+    pub fn prove(&self, input: &[f64]) -> Result<ProofBundle, ProveError> {
+        let g = &self.model.graph;
+        let t = Instant::now();
+        let inf = infer(self.model, input)?;
+        let witness_s = t.elapsed().as_secs_f64();
+
+        let bar = spinner(self.quiet, "proving");
+        let t = Instant::now();
+        let instance = public_inputs(&inf.input, inf.trace.output());
+        let circuit = InferenceCircuit::new(g, Some(&inf.trace));
+        let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
+        let rng = rand_core::UnwrapErr(rand::rngs::SysRng);
+        with_shape(self.model.shape, || {
+            create_proof(
+                &self.params,
+                &self.pk,
+                &[circuit],
+                &[&[&instance]],
+                rng,
+                &mut transcript,
+            )
+        })
+        .map_err(|e| ProveError::Proof(format!("{e:?}")))?;
+        let proof = transcript.finalize();
+        let prove_s = t.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+
+        let tensor = |shape: &circuits::ir::Shape, scale: u32, q: &[i64]| PublicTensor {
+            shape: shape.0.clone(),
+            scale,
+            quantized: q.to_vec(),
+            values: q.iter().map(|v| dequantize(*v, scale)).collect(),
+        };
+        Ok(ProofBundle {
+            format: PROOF_FORMAT.into(),
+            model_digest: self.model.digest.clone(),
+            model_name: self.model.name.clone(),
+            k: self.model.k,
+            visibility: self.model.visibility,
+            public: PublicValues {
+                input: tensor(&g.input_shape, g.input_scale, &inf.input),
+                output: tensor(g.output_shape(), g.output_scale(), inf.trace.output()),
+            },
+            proof: ProofBundle::encode_proof(&proof),
+            prover: ProverInfo {
+                tool: "zkinfer".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                threads: self.threads,
+                params_s: self.params_s,
+                keygen_s: self.keygen_s,
+                witness_s,
+                prove_s,
+                created_unix: SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0),
+            },
+        })
+    }
+}

@@ -1,0 +1,126 @@
+//! The proof bundle `.zkp`: versioned JSON carrying everything a verifier needs besides the model.
+
+use std::path::Path;
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use circuits::Visibilities;
+
+pub const PROOF_FORMAT: &str = "zkinfer-proof/1";
+/// Largest bundle we read: proofs are a few KB, public values at most a few MB.
+pub const MAX_BUNDLE_BYTES: u64 = 64 << 20;
+
+/// One public tensor: its quantized integers and the floats they stand for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublicTensor {
+    pub shape: Vec<usize>,
+    /// Fractional bits: `value = quantized / 2^scale`.
+    pub scale: u32,
+    pub quantized: Vec<i64>,
+    pub values: Vec<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublicValues {
+    pub input: PublicTensor,
+    pub output: PublicTensor,
+}
+
+/// Information about how the proof was made (not security-relevant).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProverInfo {
+    pub tool: String,
+    pub version: String,
+    pub threads: usize,
+    pub params_s: f64,
+    pub keygen_s: f64,
+    pub witness_s: f64,
+    pub prove_s: f64,
+    /// Seconds since the Unix epoch.
+    pub created_unix: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProofBundle {
+    pub format: String,
+    pub model_digest: String,
+    pub model_name: String,
+    pub k: u32,
+    pub visibility: Visibilities,
+    pub public: PublicValues,
+    /// The halo2 proof, base64.
+    pub proof: String,
+    pub prover: ProverInfo,
+}
+
+#[derive(Debug, Error)]
+pub enum BundleError {
+    #[error("cannot read proof file {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("proof file {path} is {size} bytes, over the {MAX_BUNDLE_BYTES}-byte limit")]
+    TooLarge { path: String, size: u64 },
+    #[error("{path} is not a zkinfer proof file: {reason}")]
+    Parse { path: String, reason: String },
+    #[error("{path} was made by a newer zkinfer: format {found}, this one reads {PROOF_FORMAT}")]
+    Version { path: String, found: String },
+}
+
+impl ProofBundle {
+    pub fn proof_bytes(&self) -> Result<Vec<u8>, base64::DecodeError> {
+        base64::engine::general_purpose::STANDARD.decode(&self.proof)
+    }
+
+    pub fn encode_proof(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    pub fn to_json_pretty(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).expect("bundle serializes");
+        v.push(b'\n');
+        v
+    }
+
+    pub fn read(path: &Path) -> Result<Self, BundleError> {
+        let p = path.display().to_string();
+        let io = |source| BundleError::Io {
+            path: p.clone(),
+            source,
+        };
+        let size = std::fs::metadata(path).map_err(io)?.len();
+        if size > MAX_BUNDLE_BYTES {
+            return Err(BundleError::TooLarge { path: p, size });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        Self::from_bytes(&bytes, &p)
+    }
+
+    pub fn from_bytes(bytes: &[u8], path: &str) -> Result<Self, BundleError> {
+        let parse = |reason: String| BundleError::Parse {
+            path: path.into(),
+            reason,
+        };
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| parse(e.to_string()))?;
+        match value.get("format").and_then(|f| f.as_str()) {
+            Some(PROOF_FORMAT) => {}
+            Some(f) if f.starts_with("zkinfer-proof/") => {
+                return Err(BundleError::Version {
+                    path: path.into(),
+                    found: f.into(),
+                })
+            }
+            _ => return Err(parse(format!("no \"format\": \"{PROOF_FORMAT}\" field"))),
+        }
+        let bundle: ProofBundle =
+            serde_json::from_value(value).map_err(|e| parse(e.to_string()))?;
+        bundle
+            .proof_bytes()
+            .map_err(|e| parse(format!("proof is not base64: {e}")))?;
+        Ok(bundle)
+    }
+}

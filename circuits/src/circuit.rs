@@ -1,10 +1,15 @@
 //! The model circuit: the chips laid out for one quantized graph.
 //!
-//! One region holds every row in layer order (dot-product rows, then the layer's rescale rows, …), so
-//! row counts follow [`crate::layout`] exactly. Public inputs and outputs are the instance column:
-//! rows `[0, n_in)` hold the input, rows `[n_in, n_in + n_out)` the output.
+//! One region holds every row: for each block of each [`Stage`], its multiply-accumulate rows, then one
+//! link row per output (rescale or pass). Row counts follow [`crate::layout`] exactly. Public inputs
+//! and outputs are the instance column: rows `[0, n_in)` hold the input, `[n_in, n_in + n_out)` the
+//! output.
 //!
-//! `Circuit::configure` takes no runtime parameters in halo2_proofs 0.4, so the column count reaches it
+//! Equality (copy constraints) is enabled on the `P` input columns and the instance column only: the
+//! accumulators leave their rows by rotation, which keeps the permutation, and so the verifying key,
+//! small.
+//!
+//! `Circuit::configure` takes no runtime parameters in halo2_proofs 0.4, so the column counts reach it
 //! through [`with_shape`], a scoped thread-local set around keygen, proving and MockProver runs.
 
 use std::cell::Cell as StdCell;
@@ -16,43 +21,58 @@ use halo2_proofs::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::chips::{
-    dot::DotConfig,
-    rescale::{RescaleConfig, RescaleParams},
-    table::RangeTable,
-};
+use crate::blocks::{lower, Stage, Tail};
+use crate::chips::{link::LinkConfig, mac::MacConfig, rescale::RescaleConfig, table::RangeTable};
 use crate::field::fp;
-use crate::quant::{QOp, QuantGraph, Trace};
+use crate::quant::{QuantGraph, Trace};
 
 /// The shape of the circuit's columns: what `configure` needs to know.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CircuitShape {
-    /// Multiply-accumulates per dot-product row (advice input columns).
+    /// Inputs per multiply-accumulate row (equality-enabled advice columns), `P`.
+    pub inputs_per_row: usize,
+    /// Accumulators per row (outputs computed together), `W`.
     pub width: usize,
-    /// Bits per limb of the range table.
+    /// Bits per limb of the range table, `L`.
     pub limb_bits: u32,
+    /// Weights are stored as `w + 2^weight_offset_bits` (so fixed values are non-negative).
+    pub weight_offset_bits: u32,
+    /// Biases are stored as `b + 2^bias_offset_bits`.
+    pub bias_offset_bits: u32,
 }
+
+/// The fewest accumulators a row must have (a rescale row uses five of them).
+pub const MIN_WIDTH: usize = 5;
+/// Rows before the first block (see `assign_model`).
+pub const SPACER_ROWS: usize = 1;
 
 impl CircuitShape {
     /// Lookup arguments of the circuit (rescale: low limb, remainder, high limb with sign).
     pub const LOOKUPS: usize = 3;
 
-    /// Advice columns: `width` inputs and the accumulator.
     pub fn advice_columns(&self) -> usize {
-        self.width + 1
+        self.inputs_per_row + self.width
     }
 
-    /// Fixed columns: weights, bias, chain, two table columns and two selectors.
+    /// Equality-enabled columns (the permutation argument): inputs and the instance column.
+    pub fn equality_columns(&self) -> usize {
+        self.inputs_per_row + 1
+    }
+
+    /// Fixed columns: weights, chain, two table columns, and (after halo2's selector compression) about
+    /// two selector columns.
     pub fn fixed_columns(&self) -> usize {
-        self.width + 6
+        self.width * self.inputs_per_row + 5
+    }
+
+    pub fn is_valid(&self) -> bool {
+        (MIN_WIDTH..=64).contains(&self.width)
+            && (1..=16).contains(&self.inputs_per_row)
+            && (2..=14).contains(&self.limb_bits)
+            && (1..=60).contains(&self.weight_offset_bits)
+            && (1..=60).contains(&self.bias_offset_bits)
     }
 }
-
-/// Rows before the first layer (see `assign_model`).
-pub const SPACER_ROWS: usize = 1;
-
-/// The fewest input columns a row must have (the rescale row uses the accumulator and five more).
-pub const MIN_WIDTH: usize = 5;
 
 thread_local! {
     static SHAPE: StdCell<Option<CircuitShape>> = const { StdCell::new(None) };
@@ -72,7 +92,8 @@ pub fn with_shape<R>(shape: CircuitShape, f: impl FnOnce() -> R) -> R {
 
 #[derive(Clone, Debug)]
 pub struct ModelConfig {
-    pub dot: DotConfig,
+    pub mac: MacConfig,
+    pub link: LinkConfig,
     pub rescale: RescaleConfig,
     pub table: RangeTable,
     pub instance: Column<Instance>,
@@ -80,30 +101,42 @@ pub struct ModelConfig {
 
 impl ModelConfig {
     pub fn configure(meta: &mut ConstraintSystem<Fp>, shape: CircuitShape) -> Self {
-        assert!(shape.width >= MIN_WIDTH, "width below {MIN_WIDTH}");
-        let x: Vec<_> = (0..shape.width).map(|_| meta.advice_column()).collect();
-        let acc = meta.advice_column();
-        let w: Vec<_> = (0..shape.width).map(|_| meta.fixed_column()).collect();
-        let bias = meta.fixed_column();
+        assert!(shape.is_valid(), "invalid circuit shape {shape:?}");
+        let x: Vec<_> = (0..shape.inputs_per_row)
+            .map(|_| meta.advice_column())
+            .collect();
+        let acc: Vec<_> = (0..shape.width).map(|_| meta.advice_column()).collect();
+        let f: Vec<_> = (0..shape.width * shape.inputs_per_row)
+            .map(|_| meta.fixed_column())
+            .collect();
         let chain = meta.fixed_column();
         let instance = meta.instance_column();
         meta.enable_equality(instance);
-        for col in x.iter().chain([&acc]) {
+        for col in &x {
             meta.enable_equality(*col);
         }
         let table = RangeTable::configure(meta, shape.limb_bits);
-        let dot = DotConfig::configure(meta, x.clone(), acc, w.clone(), bias, chain);
-        // The rescale row reuses the dot row's columns: the accumulator column holds its input (so a
-        // dot row that follows always finds `acc[row - 1]` assigned), then five input columns and three
-        // weight columns.
+        let mac = MacConfig::configure(
+            meta,
+            x.clone(),
+            acc.clone(),
+            f.clone(),
+            chain,
+            shape.weight_offset_bits,
+        );
+        // Link and rescale rows reuse the weight columns for their fixed values and the accumulator
+        // columns for their witnesses; the rescale's output lands in the equality-enabled x_0.
+        let link =
+            LinkConfig::configure(meta, acc.clone(), x[0], f[3], f[4], shape.bias_offset_bits);
         let rescale = RescaleConfig::configure(
             meta,
-            [acc, x[0], x[1], x[2], x[3], x[4]],
-            [w[0], w[1], w[2]],
+            [acc[0], acc[1], acc[2], acc[3], acc[4], x[0]],
+            [f[0], f[1], f[2]],
             &table,
         );
         ModelConfig {
-            dot,
+            mac,
+            link,
             rescale,
             table,
             instance,
@@ -133,57 +166,63 @@ impl<'a> InferenceCircuit<'a> {
     fn assign_model(
         &self,
         config: &ModelConfig,
+        stages: &[Stage],
         region: &mut Region<'_, Fp>,
     ) -> Result<Vec<(Cell, usize)>, Error> {
         let mut links = Vec::new();
-        let mut bind = |region: &mut Region<'_, Fp>, cell: Cell, src: Source| match src {
-            Source::Instance(row) => {
-                links.push((cell, row));
-                Ok::<_, Error>(())
-            }
-            Source::Cell(c) => region.constrain_equal(cell, c),
-        };
         let mut current: Vec<Source> = (0..self.graph.input_len()).map(Source::Instance).collect();
-        // Row 0 is a spacer: the first dot row's `acc[row - 1]` query must not wrap into blinding rows.
-        region.assign_advice(|| "spacer", config.dot.acc, 0, || Value::known(Fp::zero()))?;
+        // Row 0 is a spacer: the first row's `acc[row - 1]` must not wrap into the blinding rows.
+        for col in &config.mac.acc {
+            region.assign_advice(|| "spacer", *col, 0, || Value::known(Fp::zero()))?;
+        }
         let mut row = SPACER_ROWS;
-        for (li, layer) in self.graph.layers.iter().enumerate() {
-            let x = self.trace.map(|t| t.tensors[li].as_slice());
-            let mut next = Vec::with_capacity(layer.out_shape.numel());
-            match &layer.op {
-                QOp::Linear {
-                    in_features,
-                    out_features,
-                    weight,
-                    bias,
-                    ..
-                } => {
-                    for o in 0..*out_features {
-                        let ws = &weight[o * in_features..(o + 1) * in_features];
-                        let (inputs, acc) =
-                            config.dot.assign_neuron(region, row, x, ws, bias[o])?;
-                        for (cell, src) in inputs.iter().zip(&current) {
-                            bind(region, cell.cell(), *src)?;
-                        }
-                        row += DotConfig::rows_for(config.dot.width(), *in_features);
-                        next.push(Source::Cell(acc.cell()));
+        for stage in stages {
+            let x = self.trace.map(|t| t.tensors[stage.first_layer].as_slice());
+            let mut next: Vec<Option<Source>> = vec![None; stage.out_len];
+            for block in &stage.blocks {
+                let xs: Option<Vec<i64>> = x.map(|x| block.inputs.iter().map(|i| x[*i]).collect());
+                let (cells, sums) = config.mac.assign_block(
+                    region,
+                    row,
+                    block.inputs.len(),
+                    xs.as_deref(),
+                    &block.weights,
+                )?;
+                for (cell, i) in cells.iter().zip(&block.inputs) {
+                    match current[*i] {
+                        Source::Instance(r) => links.push((cell.cell(), r)),
+                        Source::Cell(c) => region.constrain_equal(cell.cell(), c)?,
                     }
                 }
-                QOp::Rescale { shift, relu } => {
-                    let p = RescaleParams {
-                        shift: *shift,
-                        relu: *relu,
+                row += MacConfig::rows_for(config.mac.inputs_per_row(), block.inputs.len());
+                for (j, out) in block.outputs.iter().enumerate() {
+                    let sum = sums[j].map(|s| s + block.bias[j]);
+                    let cell = match stage.tail {
+                        Tail::Pass => {
+                            let v = sum.map(|s| Value::known(fp(s))).unwrap_or(Value::unknown());
+                            config.link.assign_pass(region, row, j, block.bias[j], v)?
+                        }
+                        Tail::Rescale(p) => {
+                            config.link.enable(region, row, j, false, block.bias[j])?;
+                            for col in &config.mac.acc[5..] {
+                                region.assign_advice(
+                                    || "unused",
+                                    *col,
+                                    row,
+                                    || Value::known(Fp::zero()),
+                                )?;
+                            }
+                            config.rescale.assign(region, row, sum, p)?.1
+                        }
                     };
-                    for (j, src) in current.iter().enumerate() {
-                        let acc = x.map(|x| x[j]);
-                        let (acc_cell, y) = config.rescale.assign(region, row, acc, p)?;
-                        bind(region, acc_cell.cell(), *src)?;
-                        row += 1;
-                        next.push(Source::Cell(y.cell()));
-                    }
+                    next[*out] = Some(Source::Cell(cell.cell()));
+                    row += 1;
                 }
             }
-            current = next;
+            current = next
+                .into_iter()
+                .map(|s| s.ok_or(Error::Synthesis))
+                .collect::<Result<_, _>>()?;
         }
         let n_in = self.graph.input_len();
         for (j, src) in current.iter().enumerate() {
@@ -223,9 +262,10 @@ impl Circuit<Fp> for InferenceCircuit<'_> {
             return Err(Error::Synthesis);
         }
         config.table.load(&mut layouter)?;
+        let stages = lower(self.graph, config.mac.width());
         let links = layouter.assign_region(
             || "model",
-            |mut region| self.assign_model(&config, &mut region),
+            |mut region| self.assign_model(&config, &stages, &mut region),
         )?;
         for (cell, row) in links {
             layouter.constrain_instance(cell, config.instance, row)?;

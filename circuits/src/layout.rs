@@ -1,27 +1,37 @@
 //! The layout plan: rows, columns, lookups and k for a quantized graph, computed before any proving,
 //! so the CLI can say what a model will cost before it spends it.
+//!
+//! The planner chooses inputs per row `P`, accumulators per row `W` and the range table's limb bits `L`
+//! together: rows do not depend on `L`, so `L` is the largest the row count's k leaves room for (a
+//! table never raises k above what the rows need, down to [`MIN_LIMB_BITS`]).
 
 use halo2_proofs::{pasta::Fp, plonk::ConstraintSystem};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::chips::{dot::DotConfig, table::RangeTable};
+use crate::blocks::{lower, offset_bits};
+use crate::chips::table::RangeTable;
 use crate::circuit::{CircuitShape, ModelConfig, MIN_WIDTH, SPACER_ROWS};
-use crate::quant::{QOp, QuantGraph};
+use crate::quant::QuantGraph;
 
 /// Largest k we plan for: beyond it setup parameters alone take minutes and GiBs.
 pub const MAX_K: u32 = 20;
 /// Smallest k (halo2 needs room for blinding rows).
 pub const MIN_K: u32 = 4;
-/// Widths the planner tries when choosing one automatically.
-pub const WIDTH_CANDIDATES: [usize; 5] = [8, 12, 16, 24, 32];
+/// Limb bits of the range table: at least this (activations of 2L bits), at most [`MAX_LIMB_BITS`].
+pub const MIN_LIMB_BITS: u32 = 6;
+pub const MAX_LIMB_BITS: u32 = 12;
+/// Accumulators per row the planner tries.
+pub const WIDTH_CANDIDATES: [usize; 6] = [5, 6, 8, 10, 12, 16];
+/// Inputs per row the planner tries.
+pub const INPUTS_CANDIDATES: [usize; 4] = [1, 2, 3, 4];
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum LayoutError {
     #[error("the model needs {rows} rows, more than k = {MAX_K} allows ({usable} usable rows)")]
     TooLarge { rows: usize, usable: usize },
-    #[error("width {0} is below the minimum of {MIN_WIDTH} columns")]
-    WidthTooSmall(usize),
+    #[error("invalid layout: {0}")]
+    Invalid(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,7 +42,7 @@ pub struct LayerPlan {
     pub macs: usize,
 }
 
-/// Predicted cost on the machine the constants were measured on (2 cores).
+/// Predicted cost on the reference machine (2 cores, 2 threads); see [`estimate`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     pub keygen_s: f64,
@@ -52,23 +62,12 @@ pub struct Plan {
     pub macs: usize,
     pub advice_columns: usize,
     pub fixed_columns: usize,
+    pub equality_columns: usize,
     pub lookups: usize,
-    /// Advice cells of every used row (padding and rescale rows included) per multiply-accumulate.
+    /// Advice cells of every used row (padding, link and rescale rows included) per multiply-accumulate.
     pub advice_cells_per_mac: f64,
     pub layers: Vec<LayerPlan>,
     pub estimate: Estimate,
-}
-
-/// Rows a layer takes at a given width.
-pub fn layer_rows(op: &QOp, out_len: usize, width: usize) -> usize {
-    match op {
-        QOp::Linear {
-            in_features,
-            out_features,
-            ..
-        } => out_features * DotConfig::rows_for(width, *in_features),
-        QOp::Rescale { .. } => out_len,
-    }
 }
 
 /// The constraint system of a shape (column counts, lookups, blinding rows).
@@ -78,93 +77,181 @@ pub fn constraint_system(shape: CircuitShape) -> ConstraintSystem<Fp> {
     cs
 }
 
-/// Plan `graph` at the given width.
-pub fn plan_with_width(graph: &QuantGraph, width: usize) -> Result<Plan, LayoutError> {
-    if width < MIN_WIDTH {
-        return Err(LayoutError::WidthTooSmall(width));
-    }
-    let shape = CircuitShape {
-        width,
-        limb_bits: graph.limb_bits,
-    };
-    let cs = constraint_system(shape);
-    let reserved = cs.blinding_factors() + 1;
-    let layers: Vec<LayerPlan> = graph
-        .layers
+/// Rows a k leaves for the circuit.
+fn usable_rows(k: u32, reserved: usize) -> usize {
+    (1usize << k).saturating_sub(reserved)
+}
+
+fn smallest_k(needed: usize, reserved: usize) -> Result<u32, LayoutError> {
+    (MIN_K..=MAX_K)
+        .find(|k| usable_rows(*k, reserved) >= needed)
+        .ok_or(LayoutError::TooLarge {
+            rows: needed,
+            usable: usable_rows(MAX_K, reserved),
+        })
+}
+
+struct Rows {
+    total: usize,
+    layers: Vec<LayerPlan>,
+    weight_offset_bits: u32,
+    bias_offset_bits: u32,
+}
+
+fn count_rows(graph: &QuantGraph, inputs_per_row: usize, width: usize) -> Rows {
+    let stages = lower(graph, width);
+    let layers: Vec<LayerPlan> = stages
         .iter()
-        .map(|l| LayerPlan {
-            name: l.name.clone(),
-            kind: l.op.kind().to_string(),
-            rows: layer_rows(&l.op, l.out_shape.numel(), width),
-            macs: l.op.macs(),
+        .map(|s| LayerPlan {
+            name: s.name.clone(),
+            kind: match (s.identity, s.tail) {
+                (true, _) => "rescale",
+                (false, crate::blocks::Tail::Pass) => "linear",
+                (false, crate::blocks::Tail::Rescale(p)) if p.relu => "linear+relu",
+                (false, crate::blocks::Tail::Rescale(_)) => "linear+rescale",
+            }
+            .to_string(),
+            rows: s.rows(inputs_per_row),
+            macs: s.macs(),
         })
         .collect();
-    let rows: usize = SPACER_ROWS + layers.iter().map(|l| l.rows).sum::<usize>();
-    let table_rows = RangeTable::rows(graph.limb_bits);
+    let (weight_offset_bits, bias_offset_bits) = offset_bits(&stages);
+    Rows {
+        total: SPACER_ROWS + layers.iter().map(|l| l.rows).sum::<usize>(),
+        layers,
+        weight_offset_bits,
+        bias_offset_bits,
+    }
+}
+
+/// The exact plan of `graph` with `P` inputs and `W` accumulators per row, at the graph's limb bits.
+pub fn plan_with(
+    graph: &QuantGraph,
+    inputs_per_row: usize,
+    width: usize,
+) -> Result<Plan, LayoutError> {
+    build(graph, inputs_per_row, width, graph.limb_bits)
+}
+
+fn build(
+    graph: &QuantGraph,
+    inputs_per_row: usize,
+    width: usize,
+    limb_bits: u32,
+) -> Result<Plan, LayoutError> {
+    if width < MIN_WIDTH || inputs_per_row == 0 {
+        return Err(LayoutError::Invalid(format!(
+            "P = {inputs_per_row}, W = {width}"
+        )));
+    }
+    let rows = count_rows(graph, inputs_per_row, width);
+    let shape = CircuitShape {
+        inputs_per_row,
+        width,
+        limb_bits,
+        weight_offset_bits: rows.weight_offset_bits,
+        bias_offset_bits: rows.bias_offset_bits,
+    };
+    if !shape.is_valid() {
+        return Err(LayoutError::Invalid(format!("{shape:?}")));
+    }
+    let cs = constraint_system(shape);
+    let reserved = cs.blinding_factors() + 1;
+    let table_rows = RangeTable::rows(limb_bits);
     let instance_rows = graph.input_len() + graph.output_len();
     let needed = rows
+        .total
         .max(table_rows)
         .max(instance_rows)
         .max(cs.minimum_rows());
-    let k = (MIN_K..=MAX_K)
-        .find(|k| (1usize << k) - reserved >= needed)
-        .ok_or(LayoutError::TooLarge {
-            rows: needed,
-            usable: (1usize << MAX_K) - reserved,
-        })?;
+    let k = smallest_k(needed, reserved)?;
     let macs = graph.macs();
-    let advice_columns = shape.advice_columns();
-    let fixed_columns = shape.fixed_columns();
-    let lookups = CircuitShape::LOOKUPS;
-    let estimate = estimate(k, advice_columns, fixed_columns, lookups);
+    let estimate = estimate(k, &shape);
     Ok(Plan {
         shape,
         k,
-        rows,
-        usable_rows: (1usize << k) - reserved,
+        rows: rows.total,
+        usable_rows: usable_rows(k, reserved),
         table_rows,
         instance_rows,
         macs,
-        advice_columns,
-        fixed_columns,
-        lookups,
-        advice_cells_per_mac: (rows * advice_columns) as f64 / macs.max(1) as f64,
-        layers,
+        advice_columns: shape.advice_columns(),
+        fixed_columns: shape.fixed_columns(),
+        equality_columns: shape.equality_columns(),
+        lookups: CircuitShape::LOOKUPS,
+        advice_cells_per_mac: (rows.total * shape.advice_columns()) as f64 / macs.max(1) as f64,
+        layers: rows.layers,
         estimate,
     })
 }
 
-/// Plan `graph`, choosing the width with the lowest estimated proving time.
-pub fn plan(graph: &QuantGraph) -> Result<Plan, LayoutError> {
-    let mut best: Option<Plan> = None;
-    let mut last_err = None;
-    for width in WIDTH_CANDIDATES {
-        match plan_with_width(graph, width) {
-            Ok(p) => {
-                if best
-                    .as_ref()
-                    .is_none_or(|b| p.estimate.prove_s < b.estimate.prove_s)
-                {
-                    best = Some(p);
-                }
-            }
-            Err(e) => last_err = Some(e),
-        }
-    }
-    best.ok_or_else(|| last_err.expect("at least one width tried"))
+/// Limb bits for a circuit whose rows need `rows`: the largest table that fits the same k.
+pub fn limb_bits_for(rows: usize, reserved: usize) -> u32 {
+    let Ok(k) = smallest_k(rows, reserved) else {
+        return MIN_LIMB_BITS;
+    };
+    (MIN_LIMB_BITS..=MAX_LIMB_BITS)
+        .rev()
+        .find(|l| RangeTable::rows(*l) <= usable_rows(k, reserved))
+        .unwrap_or(MIN_LIMB_BITS)
 }
 
-/// Cost model: every committed column is FFT'd and committed over 2^k points (4x extended for the
-/// quotient); lookups add about three committed polynomials each. Constants measured on the 2-core
-/// reference machine (see README) with 2 threads.
-pub fn estimate(k: u32, advice: usize, fixed: usize, lookups: usize) -> Estimate {
+/// Choose `P`, `W` and `L` for `graph` (whose own limb bits only matter for validity): the plan with
+/// the lowest estimated cost, prove time plus ten times verify time. The caller re-quantizes with the
+/// returned `shape.limb_bits` if it differs.
+pub fn choose(graph: &QuantGraph) -> Result<Plan, LayoutError> {
+    let mut best: Option<(f64, Plan)> = None;
+    let mut last_err = None;
+    for p in INPUTS_CANDIDATES {
+        for w in WIDTH_CANDIDATES {
+            let rows = count_rows(graph, p, w);
+            let probe = build(graph, p, w, MIN_LIMB_BITS);
+            let plan = probe.and_then(|probe| {
+                let reserved = probe.usable_rows.abs_diff(1 << probe.k);
+                let needed = rows.total.max(probe.instance_rows);
+                build(graph, p, w, limb_bits_for(needed, reserved))
+            });
+            match plan {
+                Ok(plan) => {
+                    let e = &plan.estimate;
+                    let score = e.prove_s + e.keygen_s + 10.0 * e.verify_s;
+                    if best.as_ref().is_none_or(|(s, _)| score < *s) {
+                        best = Some((score, plan));
+                    }
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+    }
+    best.map(|(_, p)| p)
+        .ok_or_else(|| last_err.expect("candidates tried"))
+}
+
+/// Cost model, constants measured on the 2-core reference machine with 2 threads (see README):
+/// - proving commits and FFTs every advice column, three polynomials per lookup and one permutation
+///   product per three equality columns, over 2^k rows (4x extended for the quotient);
+/// - verifying rebuilds the verifying key (one multi-exponentiation per fixed column, cheap for small
+///   non-negative values, and a full-width one per equality column), reads the setup parameters, and
+///   checks the proof (one 2^k multi-exponentiation).
+pub fn estimate(k: u32, shape: &CircuitShape) -> Estimate {
     let n = (1u64 << k) as f64;
-    let committed = advice as f64 + 3.0 * lookups as f64 + 2.0;
-    let all = committed + fixed as f64 + (advice as f64 + 1.0);
+    let advice = shape.advice_columns() as f64;
+    let fixed = shape.fixed_columns() as f64;
+    let eq = shape.equality_columns() as f64;
+    let committed = advice + 3.0 * CircuitShape::LOOKUPS as f64 + (eq / 3.0).ceil();
+    // Verification runs on one thread up to k = 11 (faster there), on all threads above.
+    let one_thread = k <= 11;
+    let (small_msm, full_msm) = if one_thread {
+        (0.25e-3 + n * 0.55e-6, 0.3e-3 + n * 7.5e-6)
+    } else {
+        (0.7e-3 + n * 0.4e-6, 0.8e-3 + n * 3.7e-6)
+    };
+    let keygen_vk = fixed * small_msm + eq * full_msm + n * fixed * 0.2e-6;
     Estimate {
-        keygen_s: 0.02 + n * (fixed as f64 + advice as f64) * 0.35e-6,
-        prove_s: 0.03 + n * committed * 1.2e-6,
-        verify_s: 0.004 + n * 6e-6 + n * (fixed as f64 + advice as f64) * 0.2e-6,
-        peak_mib: 8.0 + n * all * 32.0 * 4.0 / (1024.0 * 1024.0),
+        keygen_s: 1.5 * (fixed * 0.7e-3 + eq * (0.8e-3 + n * 3.7e-6))
+            + n * (advice + fixed) * 1.0e-6,
+        prove_s: 0.04 + n * committed * 13.5e-6,
+        verify_s: 0.001 + n * 16e-6 + keygen_vk + 1e-3 + n * 10e-6,
+        peak_mib: 8.0 + n * (committed + fixed) * 32.0 * 6.0 / (1024.0 * 1024.0),
     }
 }

@@ -4,6 +4,7 @@
 //! With the `compiler` feature (default) it also imports ONNX and quantizes; the verifier builds
 //! without it.
 
+pub mod blocks;
 pub mod chips;
 pub mod circuit;
 pub mod field;

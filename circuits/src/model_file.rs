@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::circuit::{CircuitShape, MIN_WIDTH};
+use crate::circuit::CircuitShape;
 use crate::layout::{self, MAX_K};
 use crate::quant::{QOp, QuantGraph};
 use crate::report::QuantReport;
@@ -168,10 +168,7 @@ impl ModelFile {
         if !(2..=14).contains(&g.limb_bits) {
             return Err(format!("limb bits {} out of range", g.limb_bits));
         }
-        if self.shape.limb_bits != g.limb_bits
-            || self.shape.width < MIN_WIDTH
-            || self.shape.width > 256
-        {
+        if self.shape.limb_bits != g.limb_bits || !self.shape.is_valid() {
             return Err("circuit shape does not match the graph".into());
         }
         if !(layout::MIN_K..=MAX_K).contains(&self.k) {
@@ -215,11 +212,12 @@ impl ModelFile {
             }
             len = out;
         }
-        let plan = layout::plan_with_width(g, self.shape.width).map_err(|e| e.to_string())?;
-        if plan.k != self.k {
+        let plan = layout::plan_with(g, self.shape.inputs_per_row, self.shape.width)
+            .map_err(|e| e.to_string())?;
+        if plan.k != self.k || plan.shape != self.shape {
             return Err(format!(
-                "k = {} but the layout needs k = {}",
-                self.k, plan.k
+                "k = {} and shape {:?}, but the layout needs k = {} and {:?}",
+                self.k, self.shape, plan.k, plan.shape
             ));
         }
         Ok(())

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use circuits::compiler::{import, quantize_graph, CalibrationError, OnnxError, QuantOptions};
+use circuits::compiler::{compile_graph, import, OnnxError, PipelineError};
 use circuits::input::{parse_samples, InputError};
-use circuits::layout::{plan, plan_with_width, LayoutError, Plan};
+use circuits::layout::Plan;
 use circuits::model_file::MODEL_FORMAT;
 use circuits::{ModelFile, Visibilities, Visibility};
 
@@ -18,9 +18,8 @@ pub struct CompileOptions {
     pub onnx: PathBuf,
     pub calibration: Option<PathBuf>,
     pub visibility: Visibilities,
-    /// Multiply-accumulates per row; chosen automatically when absent.
-    pub width: Option<usize>,
-    pub limb_bits: u32,
+    /// Inputs and accumulators per row `(P, W)`; chosen automatically when absent.
+    pub layout: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Error)]
@@ -34,13 +33,8 @@ pub enum CompileError {
         path: String,
         source: std::io::Error,
     },
-    #[error("calibrating {path}: {source}")]
-    Calibration {
-        path: String,
-        source: CalibrationError,
-    },
     #[error("{path}: {source}")]
-    Layout { path: String, source: LayoutError },
+    Compile { path: String, source: PipelineError },
     #[error("{what} visibility '{vis}' is not available yet: only 'public' is implemented in this version")]
     Visibility { what: &'static str, vis: Visibility },
 }
@@ -98,20 +92,8 @@ pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), Compile
             ),
         ),
     };
-    let qopts = QuantOptions {
-        limb_bits: opts.limb_bits,
-        calibration_name,
-    };
-    let (qgraph, report) =
-        quantize_graph(&graph, &samples, &qopts).map_err(|source| CompileError::Calibration {
-            path: path.clone(),
-            source,
-        })?;
-    let layout = match opts.width {
-        Some(w) => plan_with_width(&qgraph, w),
-        None => plan(&qgraph),
-    }
-    .map_err(|source| CompileError::Layout { path, source })?;
+    let (qgraph, report, layout) = compile_graph(&graph, &samples, &calibration_name, opts.layout)
+        .map_err(|source| CompileError::Compile { path, source })?;
     let model = ModelFile {
         format: MODEL_FORMAT.into(),
         name: opts

@@ -69,8 +69,11 @@ enum Command {
         /// What the proof reveals of the weights
         #[arg(long = "weights", value_enum, default_value = "public")]
         weights_vis: Vis,
-        /// Multiply-accumulates per circuit row [default: chosen for the fastest proof]
-        #[arg(long)]
+        /// Inputs per circuit row [default: chosen with --width for the fastest proof]
+        #[arg(long, requires = "width")]
+        inputs_per_row: Option<usize>,
+        /// Outputs (accumulators) per circuit row [default: chosen for the fastest proof]
+        #[arg(long, requires = "inputs_per_row")]
         width: Option<usize>,
         /// Print one JSON object instead of the report
         #[arg(long)]
@@ -148,6 +151,7 @@ fn main() -> ExitCode {
             input_vis,
             output_vis,
             weights_vis,
+            inputs_per_row,
             width,
             json,
         } => {
@@ -156,7 +160,8 @@ fn main() -> ExitCode {
                 output: output_vis.into(),
                 weights: weights_vis.into(),
             };
-            cli::commands::compile(&model, output, calibration, vis, width, json)
+            let layout = inputs_per_row.zip(width);
+            cli::commands::compile(&model, output, calibration, vis, layout, json)
         }
         Command::Plan { model, json } => cli::commands::plan_cmd(&model, json),
         Command::Run { model, input, json } => cli::commands::run(&model, &input, json),

@@ -156,7 +156,7 @@ fn plan_and_inspect_describe_the_files() {
     assert!(o.status.success(), "{}", stderr(&o));
     let p: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(p["advice_cells_per_mac"].as_f64().unwrap() <= 1.3);
-    assert_eq!(p["k"], 9);
+    assert!(p["k"].as_u64().unwrap() <= 8, "{p}");
     let o = zkinfer(&["plan", s(&f.model)]);
     assert!(stdout(&o).contains("estimate"), "{}", stdout(&o));
     for file in [&f.model, &f.proof] {
@@ -341,6 +341,8 @@ fn setup_parameters_are_made_once_then_loaded_from_the_cache() {
     let cache = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let f = compiled();
+    let k =
+        serde_json::from_slice::<Value>(&std::fs::read(&f.model).unwrap()).unwrap()["k"].clone();
     let first = zkinfer_in(
         cache.path(),
         &[
@@ -355,7 +357,7 @@ fn setup_parameters_are_made_once_then_loaded_from_the_cache() {
     );
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        stderr(&first).contains("making IPA setup parameters for k = 9"),
+        stderr(&first).contains(&format!("making IPA setup parameters for k = {k}")),
         "{}",
         stderr(&first)
     );
@@ -373,7 +375,7 @@ fn setup_parameters_are_made_once_then_loaded_from_the_cache() {
     );
     assert!(second.status.success());
     assert!(!stderr(&second).contains("making"), "{}", stderr(&second));
-    assert!(cache.path().join("ipa-pasta-k9.params").exists());
+    assert!(cache.path().join(format!("ipa-pasta-k{k}.params")).exists());
 }
 
 #[test]

@@ -16,6 +16,9 @@ use circuits::{public_inputs, with_shape, InferenceCircuit, ModelFile};
 
 use crate::bundle::{ProofBundle, PublicTensor};
 
+/// Up to this k verification runs on one thread (measured faster; see README).
+pub const SINGLE_THREAD_VK_MAX_K: u32 = 11;
+
 /// The outcome of a verification that could be carried out.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Verdict {
@@ -103,6 +106,15 @@ fn short(digest: &str) -> &str {
     &digest[..digest.len().min(16)]
 }
 
+/// Run `f` on a one-thread pool when `k` is small: verification is a sequence of small
+/// multi-exponentiations, each faster on one thread than split across several at this size.
+fn on_one_thread_if_small<R: Send>(k: u32, f: impl FnOnce() -> R + Send) -> R {
+    match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+        Ok(pool) if k <= SINGLE_THREAD_VK_MAX_K => pool.install(f),
+        _ => f(),
+    }
+}
+
 /// Verify `bundle` against `model`.
 pub fn verify_bundle(bundle: &ProofBundle, model: &ModelFile) -> Result<Verdict, VerifyError> {
     let out = &bundle.public.output;
@@ -134,7 +146,8 @@ pub fn verify_bundle(bundle: &ProofBundle, model: &ModelFile) -> Result<Verdict,
 
     let t = Instant::now();
     let circuit = InferenceCircuit::new(&model.graph, None);
-    let vk = with_shape(model.shape, || keygen_vk::<EqAffine, _>(&params, &circuit))
+    let rebuild = || with_shape(model.shape, || keygen_vk::<EqAffine, _>(&params, &circuit));
+    let vk = on_one_thread_if_small(model.k, rebuild)
         .map_err(|e| VerifyError::Keygen(format!("{e:?}")))?;
     verdict.keygen_vk_s = t.elapsed().as_secs_f64();
 
@@ -142,7 +155,9 @@ pub fn verify_bundle(bundle: &ProofBundle, model: &ModelFile) -> Result<Verdict,
     let instance = public_inputs(&bundle.public.input.quantized, &out.quantized);
     let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&proof[..]);
     let strategy = SingleVerifier::new(&params);
-    let result = verify_proof(&params, &vk, strategy, &[&[&instance]], &mut transcript);
+    let result = on_one_thread_if_small(model.k, || {
+        verify_proof(&params, &vk, strategy, &[&[&instance]], &mut transcript)
+    });
     verdict.verify_s = t.elapsed().as_secs_f64();
     match result {
         Ok(()) => verdict.valid = true,

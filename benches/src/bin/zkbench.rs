@@ -1,7 +1,7 @@
 //! zkbench: median timings of compile, key generation, prove and verify on a model.
 //!
 //! ```text
-//! cargo run --release -p zkinfer-benches --bin zkbench -- [--threads N] [--runs R] [MODEL.onnx CALIBRATION.json INPUT.json]
+//! cargo run --release -p zkinfer-benches --bin zkbench -- [--threads N] [--runs R] [--layout P,W] [MODEL.onnx CALIBRATION.json INPUT.json]
 //! ```
 //! Defaults to the bundled digits MLP. Setup parameters come from the on-disk cache (made once if
 //! absent, not counted). Verify is measured as a user runs it: model and proof read from disk,
@@ -38,6 +38,13 @@ fn main() -> Result<()> {
     };
     let threads: Option<usize> = take("--threads").map(|v| v.parse()).transpose()?;
     let runs: usize = take("--runs").map(|v| v.parse()).transpose()?.unwrap_or(5);
+    let layout: Option<(usize, usize)> = match take("--layout") {
+        Some(v) => {
+            let (p, w) = v.split_once(',').context("--layout P,W")?;
+            Some((p.parse()?, w.parse()?))
+        }
+        None => None,
+    };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let (onnx, calibration, input) = match args.as_slice() {
         [m, c, i] => (PathBuf::from(m), PathBuf::from(c), PathBuf::from(i)),
@@ -61,8 +68,7 @@ fn main() -> Result<()> {
         onnx: onnx.clone(),
         calibration: Some(calibration),
         visibility: Default::default(),
-        width: None,
-        limb_bits: 8,
+        layout,
     };
     // Warm-up: make sure the setup parameters are cached.
     let (model, plan) = compile_model(&opts)?;
@@ -74,6 +80,7 @@ fn main() -> Result<()> {
 
     let (mut compile, mut keygen, mut prove, mut total, mut verify, mut vk) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut vk1 = vec![];
     let mut proof_len = 0;
     for _ in 0..runs {
         compile.push(time(|| Ok(compile_model(&opts)?))?.1);
@@ -93,22 +100,20 @@ fn main() -> Result<()> {
         verify.push(vt);
         let (params, _) = params_cache::load_or_create(model.k, |_, _| {})?;
         let circuit = InferenceCircuit::new(&model.graph, None);
-        vk.push(
-            time(|| {
-                Ok(
-                    with_shape(model.shape, || keygen_vk::<EqAffine, _>(&params, &circuit))
-                        .map_err(|e| anyhow::anyhow!("{e:?}"))?,
-                )
-            })?
-            .1,
-        );
+        let rebuild_vk = || {
+            with_shape(model.shape, || keygen_vk::<EqAffine, _>(&params, &circuit))
+                .map_err(|e| anyhow::anyhow!("{e:?}"))
+        };
+        vk.push(time(rebuild_vk)?.1);
+        let pool1 = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+        vk1.push(time(|| pool1.install(rebuild_vk))?.1);
     }
     let report = serde_json::json!({
         "model": onnx.file_name().map(|s| s.to_string_lossy().into_owned()),
-        "threads": threads, "runs": runs, "k": model.k, "rows": plan.rows, "width": plan.shape.width,
+        "threads": threads, "runs": runs, "k": model.k, "rows": plan.rows, "shape": plan.shape, "estimate": plan.estimate,
         "advice_cells_per_mac": plan.advice_cells_per_mac, "proof_bytes": proof_len,
         "compile_s": median(compile), "keygen_s": median(keygen), "prove_s": median(prove),
-        "keygen_plus_prove_s": median(total), "verify_s": median(verify), "keygen_vk_s": median(vk),
+        "keygen_plus_prove_s": median(total), "verify_s": median(verify), "keygen_vk_s": median(vk), "keygen_vk_1thread_s": median(vk1),
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     std::fs::remove_dir_all(&dir).ok();

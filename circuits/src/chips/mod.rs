@@ -1,10 +1,13 @@
 //! halo2 chips: the building blocks the model circuit is laid out with.
 //!
 //! - [`table::RangeTable`]: one small lookup table `(value, is_negative)` over `[-2^(L-1), 2^L)`.
-//! - [`dot::DotConfig`]: packed dot-product rows, `W` multiply-accumulates per row, weights in fixed columns.
+//! - [`mac::MacConfig`]: multiply-accumulate rows, `P` inputs broadcast over `W` accumulators, weights in
+//!   fixed columns.
+//! - [`link::LinkConfig`]: one row per block output that moves an accumulator out by rotation.
 //! - [`rescale::RescaleConfig`]: fixed-point rescale with range-checked limbs and remainder, fused ReLU.
 
-pub mod dot;
+pub mod link;
+pub mod mac;
 pub mod rescale;
 pub mod table;
 

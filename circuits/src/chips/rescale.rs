@@ -116,19 +116,25 @@ impl RescaleConfig {
                 s * (y - q * (one - relu * neg)),
             ]
         });
-        let zero = || Expression::Constant(Fp::zero());
+        // Lookups (see the table): low limb and remainder in [0, 2^L), high limb with its sign.
+        let off = Expression::Constant(fp(table.offset()));
         for col in [q_lo, v] {
+            let off = off.clone();
             meta.lookup(|c| {
                 let s = c.query_selector(selector);
                 let x = c.query_advice(col, Rotation::cur());
-                vec![(s * x, table.value), (zero(), table.negative)]
+                vec![(s.clone() * (x + off), table.value), (s, table.nonneg)]
             });
         }
         meta.lookup(|c| {
             let s = c.query_selector(selector);
             let hi = c.query_advice(q_hi, Rotation::cur());
             let neg = c.query_advice(neg, Rotation::cur());
-            vec![(s.clone() * hi, table.value), (s * neg, table.negative)]
+            let one = Expression::Constant(Fp::one());
+            vec![
+                (s.clone() * (hi + off), table.value),
+                (s * (one - neg), table.nonneg),
+            ]
         });
         RescaleConfig {
             acc,

@@ -1,8 +1,10 @@
-//! The range table shared by every lookup: rows `(v, [v < 0])` for `v` in `[-2^(L-1), 2^L)`.
+//! The range table shared by every lookup: rows `(v + 2^(L-1), [v >= 0])` for `v` in `[-2^(L-1), 2^L)`.
 //!
-//! Looking up `(x, 0)` proves `x ∈ [0, 2^L)`; looking up `(x, n)` proves `x ∈ [-2^(L-1), 2^L)` and that
-//! `n` is its sign bit. The table holds `3 * 2^(L-1)` rows (384 for L = 8), so it never sets k for a
-//! model that needs more rows than that.
+//! Looking up `(x + 2^(L-1), 1)` proves `x ∈ [0, 2^L)`; looking up `(x + 2^(L-1), 1 - n)` proves
+//! `x ∈ [-2^(L-1), 2^L)` and that `n` is its sign bit. Values are stored offset so that every table
+//! entry is a small non-negative integer (cheap to commit), and the row a disabled lookup reads,
+//! `(0, 0)`, is the entry of `v = -2^(L-1)`. The table holds `3 * 2^(L-1)` rows (384 for L = 8), so it
+//! never sets k for a model that needs more rows than that.
 
 use halo2_proofs::{
     circuit::{Layouter, Value},
@@ -14,8 +16,10 @@ use crate::field::fp;
 
 #[derive(Clone, Debug)]
 pub struct RangeTable {
+    /// `v + 2^(L-1)`.
     pub value: TableColumn,
-    pub negative: TableColumn,
+    /// `1` when `v >= 0`.
+    pub nonneg: TableColumn,
     pub limb_bits: u32,
 }
 
@@ -24,7 +28,7 @@ impl RangeTable {
         assert!((2..=15).contains(&limb_bits), "limb bits out of range");
         RangeTable {
             value: meta.lookup_table_column(),
-            negative: meta.lookup_table_column(),
+            nonneg: meta.lookup_table_column(),
             limb_bits,
         }
     }
@@ -34,11 +38,14 @@ impl RangeTable {
         3 << (limb_bits - 1)
     }
 
-    /// The table's values, 0 first (rows where a lookup is disabled look up 0).
+    /// The offset added to looked-up values.
+    pub fn offset(&self) -> i64 {
+        1i64 << (self.limb_bits - 1)
+    }
+
+    /// The table's values `v`.
     fn entries(limb_bits: u32) -> impl Iterator<Item = i64> {
-        let lo = -(1i64 << (limb_bits - 1));
-        let hi = 1i64 << limb_bits;
-        (0..hi).chain(lo..0)
+        -(1i64 << (limb_bits - 1))..(1i64 << limb_bits)
     }
 
     pub fn load(&self, layouter: &mut impl Layouter<Fp>) -> Result<(), Error> {
@@ -46,9 +53,10 @@ impl RangeTable {
             || "range table",
             |mut table| {
                 for (row, v) in Self::entries(self.limb_bits).enumerate() {
-                    table.assign_cell(|| "value", self.value, row, || Value::known(fp(v)))?;
-                    let neg = fp((v < 0) as i64);
-                    table.assign_cell(|| "negative", self.negative, row, || Value::known(neg))?;
+                    let stored = fp(v + self.offset());
+                    table.assign_cell(|| "value", self.value, row, || Value::known(stored))?;
+                    let nonneg = fp((v >= 0) as i64);
+                    table.assign_cell(|| "nonneg", self.nonneg, row, || Value::known(nonneg))?;
                 }
                 Ok(())
             },

@@ -7,68 +7,102 @@ use halo2_proofs::{
     plonk::{Circuit, ConstraintSystem, Error},
 };
 
-use super::dot::DotConfig;
+use super::link::LinkConfig;
+use super::mac::MacConfig;
 use super::rescale::{RescaleConfig, RescaleParams, RescaleWitness};
 use super::table::RangeTable;
 use crate::field::fp;
 
 const L: u32 = 8;
-const W: usize = 4;
 
-// ---------- dot product rows ----------
+// ---------- multiply-accumulate rows and link rows ----------
+
+const P: usize = 2;
+const W: usize = 5;
 
 #[derive(Clone)]
-struct DotCircuit {
+struct BlockCircuit {
     xs: Vec<i64>,
-    ws: Vec<i64>,
-    bias: i64,
-    /// Replace the accumulator of this row with this value.
-    tamper_acc: Option<(usize, i64)>,
+    /// weights[j][i]
+    weights: Vec<Vec<i64>>,
+    bias: Vec<i64>,
+    /// Replace accumulator `j` of MAC row `r` with this value.
+    tamper_acc: Option<(usize, usize, i64)>,
+    /// Add this to the output of link row `j`.
+    tamper_out: Option<(usize, i64)>,
+    /// Swap the outputs of link rows 0 and 1.
+    swap_outputs: bool,
 }
 
-impl Circuit<Fp> for DotCircuit {
-    type Config = DotConfig;
+#[derive(Clone, Debug)]
+struct BlockConfig {
+    mac: MacConfig,
+    link: LinkConfig,
+}
+
+impl Circuit<Fp> for BlockCircuit {
+    type Config = BlockConfig;
     type FloorPlanner = SimpleFloorPlanner;
     fn without_witnesses(&self) -> Self {
         self.clone()
     }
-    fn configure(meta: &mut ConstraintSystem<Fp>) -> DotConfig {
-        let x = (0..W).map(|_| meta.advice_column()).collect();
-        let acc = meta.advice_column();
-        let w = (0..W).map(|_| meta.fixed_column()).collect();
-        let (bias, chain) = (meta.fixed_column(), meta.fixed_column());
-        DotConfig::configure(meta, x, acc, w, bias, chain)
+    fn configure(meta: &mut ConstraintSystem<Fp>) -> BlockConfig {
+        let x: Vec<_> = (0..P).map(|_| meta.advice_column()).collect();
+        let acc: Vec<_> = (0..W).map(|_| meta.advice_column()).collect();
+        let f: Vec<_> = (0..W * P).map(|_| meta.fixed_column()).collect();
+        let chain = meta.fixed_column();
+        let mac = MacConfig::configure(meta, x.clone(), acc.clone(), f.clone(), chain, 4);
+        let link = LinkConfig::configure(meta, acc, x[0], f[3], f[4], 8);
+        BlockConfig { mac, link }
     }
-    fn synthesize(&self, config: DotConfig, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+    fn synthesize(
+        &self,
+        config: BlockConfig,
+        mut layouter: impl Layouter<Fp>,
+    ) -> Result<(), Error> {
         layouter.assign_region(
-            || "neuron",
+            || "block",
             |mut region| {
-                // Row 0 is a spacer so the first row's `acc[row - 1]` is a real, zero cell.
-                region.assign_advice(|| "pad", config.acc, 0, || Value::known(Fp::zero()))?;
-                let rows = DotConfig::rows_for(W, self.xs.len());
-                let mut acc = self.bias;
+                for col in &config.mac.acc {
+                    region.assign_advice(|| "spacer", *col, 0, || Value::known(Fp::zero()))?;
+                }
+                let rows = MacConfig::rows_for(P, self.xs.len());
+                let mut acc = vec![0i64; self.weights.len()];
                 for r in 0..rows {
-                    let lo = r * W;
-                    let hi = ((r + 1) * W).min(self.xs.len());
-                    acc += crate::quant::linear_acc(0, &self.ws[lo..hi], &self.xs[lo..hi]) as i64;
-                    let a = match self.tamper_acc {
-                        Some((row, v)) if row == r => v,
-                        _ => acc,
-                    };
+                    let (lo, hi) = (r * P, ((r + 1) * P).min(self.xs.len()));
+                    let ws: Vec<Vec<i64>> =
+                        self.weights.iter().map(|w| w[lo..hi].to_vec()).collect();
+                    for (a, w) in acc.iter_mut().zip(&ws) {
+                        *a += crate::quant::linear_acc(0, w, &self.xs[lo..hi]) as i64;
+                    }
+                    // Every accumulator column, the unused ones (here j >= 3) holding 0.
+                    let accs: Vec<_> = (0..W)
+                        .map(|j| match self.tamper_acc {
+                            Some((tr, tj, v)) if tr == r && tj == j => Value::known(fp(v)),
+                            _ => Value::known(fp(acc.get(j).copied().unwrap_or(0))),
+                        })
+                        .collect();
                     let xs: Vec<_> = self.xs[lo..hi]
                         .iter()
                         .map(|v| Value::known(fp(*v)))
                         .collect();
-                    let bias = if r == 0 { self.bias } else { 0 };
-                    config.assign_row(
-                        &mut region,
-                        1 + r,
-                        &xs,
-                        &self.ws[lo..hi],
-                        bias,
-                        r > 0,
-                        Value::known(fp(a)),
-                    )?;
+                    config
+                        .mac
+                        .assign_row(&mut region, 1 + r, &xs, &ws, r > 0, &accs)?;
+                }
+                let mut outs: Vec<i64> = acc.iter().zip(&self.bias).map(|(a, b)| a + b).collect();
+                if self.swap_outputs {
+                    outs.swap(0, 1);
+                }
+                for (j, out) in outs.iter().enumerate() {
+                    let delta = match self.tamper_out {
+                        Some((tj, d)) if tj == j => d,
+                        _ => 0,
+                    };
+                    let v = Value::known(fp(out + delta));
+                    config
+                        .link
+                        .assign_pass(&mut region, 1 + rows + j, j, self.bias[j], v)?;
                 }
                 Ok(())
             },
@@ -76,35 +110,53 @@ impl Circuit<Fp> for DotCircuit {
     }
 }
 
-fn dot_circuit() -> DotCircuit {
-    DotCircuit {
-        xs: vec![3, -1, 4, 1, -5, 9, 2, -6, 5, 3],
-        ws: vec![2, 7, -1, 8, 2, -8, 1, 8, 2, -8],
-        bias: -11,
+fn block_circuit() -> BlockCircuit {
+    BlockCircuit {
+        xs: vec![3, -1, 4, 1, -5],
+        weights: vec![
+            vec![2, 7, -1, 8, 2],
+            vec![-8, 1, 8, 2, -8],
+            vec![1, 1, 1, 1, 1],
+        ],
+        bias: vec![-11, 200, 0],
         tamper_acc: None,
+        tamper_out: None,
+        swap_outputs: false,
     }
 }
 
-#[test]
-fn dot_rows_accept_the_honest_sum() {
-    let prover = MockProver::run(5, &dot_circuit(), vec![]).unwrap();
-    prover.assert_satisfied();
+fn run_block(c: &BlockCircuit) -> Result<(), Vec<VerifyFailure>> {
+    MockProver::run(6, c, vec![]).unwrap().verify()
 }
 
 #[test]
-fn dot_rows_reject_a_wrong_accumulator_in_any_row() {
-    for row in 0..3 {
-        let mut c = dot_circuit();
-        c.tamper_acc = Some((row, 1234));
-        let errs = MockProver::run(5, &c, vec![])
-            .unwrap()
-            .verify()
-            .unwrap_err();
+fn mac_and_link_rows_accept_the_honest_block() {
+    run_block(&block_circuit()).unwrap();
+}
+
+#[test]
+fn mac_rows_reject_a_wrong_accumulator_in_any_row_and_column() {
+    for (r, j) in [(0, 0), (1, 1), (2, 2), (2, 4)] {
+        let mut c = block_circuit();
+        c.tamper_acc = Some((r, j, 1234));
+        let errs = run_block(&c).unwrap_err();
         assert!(
-            errs.iter().any(|e| matches!(e, VerifyFailure::ConstraintNotSatisfied { location: FailureLocation::InRegion { offset, .. }, .. } if *offset == 1 + row)),
-            "row {row}: {errs:?}"
+            errs.iter().any(|e| matches!(e, VerifyFailure::ConstraintNotSatisfied { location: FailureLocation::InRegion { offset, .. }, .. } if *offset == 1 + r)),
+            "row {r}, acc {j}: {errs:?}"
         );
     }
+}
+
+#[test]
+fn link_rows_reject_a_wrong_or_swapped_output() {
+    for j in 0..3 {
+        let mut c = block_circuit();
+        c.tamper_out = Some((j, 1));
+        assert!(run_block(&c).is_err(), "output {j}");
+    }
+    let mut c = block_circuit();
+    c.swap_outputs = true;
+    assert!(run_block(&c).is_err());
 }
 
 // ---------- rescale + ReLU ----------

@@ -2,6 +2,8 @@
 
 pub mod calibrate;
 pub mod onnx;
+pub mod pipeline;
 
 pub use calibrate::{quantize_graph, CalibrationError, QuantOptions};
 pub use onnx::{import, OnnxError};
+pub use pipeline::{compile_graph, PipelineError};

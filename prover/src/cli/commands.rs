@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use circuits::layout::{plan_with_width, Plan};
+use circuits::layout::{plan_with, Plan};
 use prover::atomic::write_atomic;
 use prover::prove::infer;
 use prover::{compile_model, CompileOptions, Prover};
@@ -18,7 +18,7 @@ pub fn compile(
     output: Option<PathBuf>,
     calibration: Option<PathBuf>,
     visibility: circuits::Visibilities,
-    width: Option<usize>,
+    layout: Option<(usize, usize)>,
     json: bool,
 ) -> Result<ExitCode> {
     let out = output.unwrap_or_else(|| sibling(onnx, "zkm"));
@@ -26,8 +26,7 @@ pub fn compile(
         onnx: onnx.to_path_buf(),
         calibration,
         visibility,
-        width,
-        limb_bits: 8,
+        layout,
     };
     let (model, plan) = compile_model(&opts)?;
     write_atomic(&out, &model.to_json()).with_context(|| format!("writing {}", out.display()))?;
@@ -45,14 +44,18 @@ pub fn compile(
 
 fn print_plan_summary(p: &Plan) {
     println!(
-        "circuit: k = {} ({} of {} usable rows), width {} ({} advice, {} fixed columns, {} lookups), \
+        "circuit: k = {} ({} of {} usable rows), {} inputs x {} accumulators per row, {}-bit table limbs \
+         ({} advice, ~{} fixed, {} equality columns, {} lookups), \
          {:.3} advice cells per multiply-accumulate ({} MACs)",
         p.k,
         p.rows,
         p.usable_rows,
+        p.shape.inputs_per_row,
         p.shape.width,
+        p.shape.limb_bits,
         p.advice_columns,
         p.fixed_columns,
+        p.equality_columns,
         p.lookups,
         p.advice_cells_per_mac,
         p.macs
@@ -61,7 +64,7 @@ fn print_plan_summary(p: &Plan) {
 
 pub fn plan(model: &Path) -> Result<Plan> {
     let m = read_model(model)?;
-    Ok(plan_with_width(&m.graph, m.shape.width)?)
+    Ok(plan_with(&m.graph, m.shape.inputs_per_row, m.shape.width)?)
 }
 
 pub fn plan_cmd(path: &Path, json: bool) -> Result<ExitCode> {

@@ -46,8 +46,7 @@ pub fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
         onnx: onnx.clone(),
         calibration: Some(calibration),
         visibility: Default::default(),
-        width: None,
-        limb_bits: 8,
+        layout: None,
     })?;
     write_atomic(&dir.join("digits_mlp.zkm"), &model.to_json())?;
     println!(

@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
-use circuits::compiler::{import, quantize_graph, QuantOptions};
+use circuits::compiler::{compile_graph, import};
 use circuits::input::parse_samples;
+use circuits::layout::Plan;
 use circuits::quant::quantize;
 use circuits::{QuantGraph, Trace};
 
@@ -23,11 +24,15 @@ pub fn calibration() -> Vec<Vec<f32>> {
         .collect()
 }
 
-pub fn digits_quant(model: &str) -> QuantGraph {
+/// The digits model as `zkinfer compile` makes it (automatic layout and table size).
+pub fn digits_compiled(model: &str) -> (QuantGraph, Plan) {
     let graph = import(&fixture(model)).unwrap();
-    quantize_graph(&graph, &calibration(), &QuantOptions::default())
-        .unwrap()
-        .0
+    let (q, _, plan) = compile_graph(&graph, &calibration(), "calibration.json", None).unwrap();
+    (q, plan)
+}
+
+pub fn digits_quant(model: &str) -> QuantGraph {
+    digits_compiled(model).0
 }
 
 pub struct TestSplit {

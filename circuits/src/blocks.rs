@@ -1,0 +1,163 @@
+//! Lowering a quantized graph onto the circuit's units.
+//!
+//! A [`Stage`] is one Linear layer (with the Rescale that follows it, if any) or a standalone Rescale.
+//! It is made of [`Block`]s: up to `W` outputs computed over one shared list of inputs, followed by one
+//! link row per output (a rescale row, or a pass row that exposes the sum). Row counts in
+//! [`crate::layout`] and assignment in [`crate::circuit`] both walk these blocks, so they agree.
+
+use crate::chips::mac::MacConfig;
+use crate::chips::rescale::RescaleParams;
+use crate::quant::{QOp, QuantGraph};
+
+/// What a block's link rows do with each sum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tail {
+    Rescale(RescaleParams),
+    Pass,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// Indices into the stage's input tensor.
+    pub inputs: Vec<usize>,
+    /// `weights[j][i]`: weight of `inputs[i]` for output `j`.
+    pub weights: Vec<Vec<i64>>,
+    pub bias: Vec<i64>,
+    /// Indices into the stage's output tensor.
+    pub outputs: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stage {
+    /// Index of the stage's first layer in the graph.
+    pub first_layer: usize,
+    /// Layers it covers (1 or 2).
+    pub layers: usize,
+    pub name: String,
+    pub out_len: usize,
+    pub tail: Tail,
+    pub blocks: Vec<Block>,
+    /// True when the stage's first layer is a standalone Rescale (identity sums).
+    pub identity: bool,
+}
+
+impl Stage {
+    pub fn rows(&self, inputs_per_row: usize) -> usize {
+        self.blocks
+            .iter()
+            .map(|b| MacConfig::rows_for(inputs_per_row, b.inputs.len()) + b.outputs.len())
+            .sum()
+    }
+
+    pub fn macs(&self) -> usize {
+        if self.identity {
+            return 0;
+        }
+        self.blocks
+            .iter()
+            .map(|b| b.inputs.len() * b.outputs.len())
+            .sum()
+    }
+}
+
+/// Lower `graph` into stages with blocks of at most `width` outputs.
+pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
+    let mut stages = Vec::new();
+    let mut i = 0;
+    while i < graph.layers.len() {
+        let layer = &graph.layers[i];
+        let next_rescale = match graph.layers.get(i + 1).map(|l| &l.op) {
+            Some(QOp::Rescale { shift, relu }) => Some(RescaleParams {
+                shift: *shift,
+                relu: *relu,
+            }),
+            _ => None,
+        };
+        let stage = match &layer.op {
+            QOp::Linear {
+                in_features,
+                out_features,
+                weight,
+                bias,
+                ..
+            } => {
+                let blocks = (0..*out_features)
+                    .collect::<Vec<_>>()
+                    .chunks(width)
+                    .map(|outs| Block {
+                        inputs: (0..*in_features).collect(),
+                        weights: outs
+                            .iter()
+                            .map(|o| weight[o * in_features..(o + 1) * in_features].to_vec())
+                            .collect(),
+                        bias: outs.iter().map(|o| bias[*o]).collect(),
+                        outputs: outs.to_vec(),
+                    })
+                    .collect();
+                let (layers, tail, name) = match next_rescale {
+                    Some(p) => (
+                        2,
+                        Tail::Rescale(p),
+                        format!("{} + {}", layer.name, graph.layers[i + 1].name),
+                    ),
+                    None => (1, Tail::Pass, layer.name.clone()),
+                };
+                Stage {
+                    first_layer: i,
+                    layers,
+                    name,
+                    out_len: *out_features,
+                    tail,
+                    blocks,
+                    identity: false,
+                }
+            }
+            QOp::Rescale { shift, relu } => {
+                let n = layer.out_shape.numel();
+                let blocks = (0..n)
+                    .collect::<Vec<_>>()
+                    .chunks(width)
+                    .map(|outs| Block {
+                        inputs: outs.to_vec(),
+                        weights: (0..outs.len())
+                            .map(|j| (0..outs.len()).map(|i| (i == j) as i64).collect())
+                            .collect(),
+                        bias: vec![0; outs.len()],
+                        outputs: outs.to_vec(),
+                    })
+                    .collect();
+                Stage {
+                    first_layer: i,
+                    layers: 1,
+                    name: layer.name.clone(),
+                    out_len: n,
+                    tail: Tail::Rescale(RescaleParams {
+                        shift: *shift,
+                        relu: *relu,
+                    }),
+                    blocks,
+                    identity: true,
+                }
+            }
+        };
+        i += stage.layers;
+        stages.push(stage);
+    }
+    stages
+}
+
+/// Bits `b` such that `|v| < 2^b` for every weight and bias of the lowered graph: (weights, biases).
+pub fn offset_bits(stages: &[Stage]) -> (u32, u32) {
+    let bits = |m: u64| (64 - m.leading_zeros()).max(1);
+    let mut wmax = 0u64;
+    let mut bmax = 0u64;
+    for b in stages.iter().flat_map(|s| &s.blocks) {
+        wmax = b
+            .weights
+            .iter()
+            .flatten()
+            .fold(wmax, |m, w| m.max(w.unsigned_abs()));
+        bmax = b.bias.iter().fold(bmax, |m, v| m.max(v.unsigned_abs()));
+    }
+    (bits(wmax), bits(bmax))
+}

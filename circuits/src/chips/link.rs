@@ -1,0 +1,103 @@
+//! Link rows: move a block's accumulators out, one row per output, by rotation instead of copy.
+//!
+//! The `j`-th row after a block's last row reads accumulator `a_j` at rotation `-(1 + j)`, adds the
+//! bias, and writes the sum into a target cell: the rescale's input (`a_0` of this row) or, for a
+//! pass row, the equality-enabled `x_0` (a public output, or the input of a next layer).
+//!
+//! ```text
+//! target = a_j[row - 1 - j] + (b - 2^o),   target = pass * x_0 + (1 - pass) * a_0
+//! ```
+//!
+//! `b` (bias, stored with a positive offset) and `pass` are fixed cells of the row; one selector per
+//! `j` (halo2 compresses them, as they never share a row).
+
+use halo2_proofs::{
+    circuit::{AssignedCell, Region, Value},
+    pasta::Fp,
+    plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector},
+    poly::Rotation,
+};
+
+use crate::field::{fp, pow2};
+
+#[derive(Clone, Debug)]
+pub struct LinkConfig {
+    pub acc: Vec<Column<Advice>>,
+    /// Pass rows write here (equality-enabled).
+    pub x0: Column<Advice>,
+    /// Rescale rows write here (the rescale's accumulator input).
+    pub a0: Column<Advice>,
+    pub pass: Column<Fixed>,
+    pub bias: Column<Fixed>,
+    pub selectors: Vec<Selector>,
+    pub bias_offset_bits: u32,
+}
+
+impl LinkConfig {
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fp>,
+        acc: Vec<Column<Advice>>,
+        x0: Column<Advice>,
+        pass: Column<Fixed>,
+        bias: Column<Fixed>,
+        bias_offset_bits: u32,
+    ) -> Self {
+        let a0 = acc[0];
+        let selectors: Vec<Selector> = acc.iter().map(|_| meta.selector()).collect();
+        for (j, (&col, &sel)) in acc.iter().zip(&selectors).enumerate() {
+            meta.create_gate("link", |m| {
+                let s = m.query_selector(sel);
+                let source = m.query_advice(col, Rotation(-(1 + j as i32)));
+                let pass = m.query_fixed(pass);
+                let bias = m.query_fixed(bias) - Expression::Constant(pow2(bias_offset_bits));
+                let one = Expression::Constant(Fp::one());
+                let target = pass.clone() * m.query_advice(x0, Rotation::cur())
+                    + (one - pass) * m.query_advice(a0, Rotation::cur());
+                vec![s * (target - source - bias)]
+            });
+        }
+        LinkConfig {
+            acc,
+            x0,
+            a0,
+            pass,
+            bias,
+            selectors,
+            bias_offset_bits,
+        }
+    }
+
+    /// Enable the link of accumulator `j` on `row` and set its fixed cells; the caller assigns the
+    /// target cell (and every other cell of the row).
+    pub fn enable(
+        &self,
+        region: &mut Region<'_, Fp>,
+        row: usize,
+        j: usize,
+        pass: bool,
+        bias: i64,
+    ) -> Result<(), Error> {
+        self.selectors[j].enable(region, row)?;
+        region.assign_fixed(|| "pass", self.pass, row, || Value::known(fp(pass as i64)))?;
+        let stored = fp(bias + (1i64 << self.bias_offset_bits));
+        region.assign_fixed(|| "bias", self.bias, row, || Value::known(stored))?;
+        Ok(())
+    }
+
+    /// A pass row: `x_0 = a_j[row - 1 - j] + bias`. Assigns every advice cell of the row the gates
+    /// read (unused accumulators as zero); returns the `x_0` cell.
+    pub fn assign_pass(
+        &self,
+        region: &mut Region<'_, Fp>,
+        row: usize,
+        j: usize,
+        bias: i64,
+        value: Value<Fp>,
+    ) -> Result<AssignedCell<Fp, Fp>, Error> {
+        self.enable(region, row, j, true, bias)?;
+        for col in &self.acc {
+            region.assign_advice(|| "unused", *col, row, || Value::known(Fp::zero()))?;
+        }
+        region.assign_advice(|| "output", self.x0, row, || value)
+    }
+}

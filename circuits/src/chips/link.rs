@@ -12,12 +12,13 @@
 //! `j` (halo2 compresses them, as they never share a row).
 
 use halo2_proofs::{
-    circuit::{AssignedCell, Region, Value},
+    circuit::{Region, Value},
     pasta::Fp,
     plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector},
     poly::Rotation,
 };
 
+use super::FpCell;
 use crate::field::{fp, pow2};
 
 #[derive(Clone, Debug)]
@@ -93,7 +94,7 @@ impl LinkConfig {
         j: usize,
         bias: i64,
         value: Value<Fp>,
-    ) -> Result<AssignedCell<Fp, Fp>, Error> {
+    ) -> Result<FpCell, Error> {
         self.enable(region, row, j, true, bias)?;
         for col in &self.acc {
             region.assign_advice(|| "unused", *col, row, || Value::known(Fp::zero()))?;

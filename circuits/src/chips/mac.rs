@@ -14,12 +14,13 @@
 //! multiply-accumulates per row for `P + W` advice cells.
 
 use halo2_proofs::{
-    circuit::{AssignedCell, Region, Value},
+    circuit::{Region, Value},
     pasta::Fp,
     plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector},
     poly::Rotation,
 };
 
+use super::FpCell;
 use crate::field::{fp, pow2};
 
 #[derive(Clone, Debug)]
@@ -108,7 +109,7 @@ impl MacConfig {
         weights: &[Vec<i64>],
         chain: bool,
         accs: &[Value<Fp>],
-    ) -> Result<Vec<AssignedCell<Fp, Fp>>, Error> {
+    ) -> Result<Vec<FpCell>, Error> {
         self.selector.enable(region, row)?;
         let p_len = self.inputs_per_row();
         let mut x_cells = Vec::with_capacity(p_len);
@@ -143,7 +144,7 @@ impl MacConfig {
         n_inputs: usize,
         xs: Option<&[i64]>,
         weights: &[Vec<i64>],
-    ) -> Result<(Vec<AssignedCell<Fp, Fp>>, Vec<Option<i64>>), Error> {
+    ) -> Result<(Vec<FpCell>, Vec<Option<i64>>), Error> {
         let p_len = self.inputs_per_row();
         let rows = Self::rows_for(p_len, n_inputs);
         let mut acc: Vec<i128> = vec![0; weights.len()];

@@ -6,6 +6,10 @@
 //! - [`link::LinkConfig`]: one row per block output that moves an accumulator out by rotation.
 //! - [`rescale::RescaleConfig`]: fixed-point rescale with range-checked limbs and remainder, fused ReLU.
 
+/// An assigned cell of the circuit's field.
+pub type FpCell =
+    halo2_proofs::circuit::AssignedCell<halo2_proofs::pasta::Fp, halo2_proofs::pasta::Fp>;
+
 pub mod link;
 pub mod mac;
 pub mod rescale;

@@ -12,13 +12,14 @@
 //! solution. `m`, `mh` and the `relu` flag are fixed cells of the row.
 
 use halo2_proofs::{
-    circuit::{AssignedCell, Region, Value},
+    circuit::{Region, Value},
     pasta::Fp,
     plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector},
     poly::Rotation,
 };
 
 use super::table::RangeTable;
+use super::FpCell;
 use crate::field::{fp, pow2};
 use crate::quant::rescale;
 
@@ -159,7 +160,7 @@ impl RescaleConfig {
         acc: Value<i64>,
         p: RescaleParams,
         w: Value<RescaleWitness>,
-    ) -> Result<(AssignedCell<Fp, Fp>, AssignedCell<Fp, Fp>), Error> {
+    ) -> Result<(FpCell, FpCell), Error> {
         self.selector.enable(region, row)?;
         let l = self.limb_bits;
         region.assign_fixed(|| "m", self.m, row, || Value::known(fp(p.m(l))))?;
@@ -191,7 +192,7 @@ impl RescaleConfig {
         row: usize,
         acc: Option<i64>,
         p: RescaleParams,
-    ) -> Result<(AssignedCell<Fp, Fp>, AssignedCell<Fp, Fp>), Error> {
+    ) -> Result<(FpCell, FpCell), Error> {
         let acc_v = acc.map(Value::known).unwrap_or(Value::unknown());
         let w = acc_v.map(|a| RescaleWitness::compute(a, p, self.limb_bits));
         self.assign_with(region, row, acc_v, p, w)

@@ -620,7 +620,7 @@ fn reshape_target(input: &Shape, target: &[f64]) -> NodeResult<Shape> {
     }
     let known: usize = dims.iter().product();
     if let Some(i) = infer {
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return Err(format!("cannot reshape {input} to {target:?}"));
         }
         dims[i] = total / known;

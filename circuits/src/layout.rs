@@ -239,8 +239,8 @@ pub fn estimate(k: u32, shape: &CircuitShape) -> Estimate {
     let fixed = shape.fixed_columns() as f64;
     let eq = shape.equality_columns() as f64;
     let committed = advice + 3.0 * CircuitShape::LOOKUPS as f64 + (eq / 3.0).ceil();
-    // Verification runs on one thread up to k = 11 (faster there), on all threads above.
-    let one_thread = k <= 11;
+    // Key generation and verification run on one thread up to k = 11 (faster there).
+    let one_thread = k <= crate::threads::SINGLE_THREAD_MAX_K;
     let (small_msm, full_msm) = if one_thread {
         (0.25e-3 + n * 0.55e-6, 0.3e-3 + n * 7.5e-6)
     } else {
@@ -248,8 +248,7 @@ pub fn estimate(k: u32, shape: &CircuitShape) -> Estimate {
     };
     let keygen_vk = fixed * small_msm + eq * full_msm + n * fixed * 0.2e-6;
     Estimate {
-        keygen_s: 1.5 * (fixed * 0.7e-3 + eq * (0.8e-3 + n * 3.7e-6))
-            + n * (advice + fixed) * 1.0e-6,
+        keygen_s: keygen_vk + n * (advice + fixed) * 2.0e-6,
         prove_s: 0.04 + n * committed * 13.5e-6,
         verify_s: 0.001 + n * 16e-6 + keygen_vk + 1e-3 + n * 10e-6,
         peak_mib: 8.0 + n * (committed + fixed) * 32.0 * 6.0 / (1024.0 * 1024.0),

@@ -15,6 +15,7 @@ pub mod model_file;
 pub mod params_cache;
 pub mod quant;
 pub mod report;
+pub mod threads;
 
 #[cfg(feature = "compiler")]
 pub mod compiler;

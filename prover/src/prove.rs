@@ -12,6 +12,7 @@ use thiserror::Error;
 
 use circuits::params_cache::{self, ParamsError, ParamsSource};
 use circuits::quant::{dequantize, EvalError};
+use circuits::threads::on_one_thread_if_small;
 use circuits::{public_inputs, with_shape, InferenceCircuit, ModelFile, Trace};
 use verifier::bundle::{ProverInfo, PublicTensor, PublicValues};
 use verifier::{ProofBundle, PROOF_FORMAT};
@@ -82,9 +83,11 @@ impl<'m> Prover<'m> {
         let bar = spinner(quiet, format!("generating keys (k = {})", model.k));
         let t = Instant::now();
         let circuit = InferenceCircuit::new(&model.graph, None);
-        let pk = with_shape(model.shape, || {
-            let vk = keygen_vk(&params, &circuit)?;
-            keygen_pk(&params, vk, &circuit)
+        let pk = on_one_thread_if_small(model.k, || {
+            with_shape(model.shape, || {
+                let vk = keygen_vk(&params, &circuit)?;
+                keygen_pk(&params, vk, &circuit)
+            })
         })
         .map_err(|e| ProveError::Keygen(format!("{e:?}")))?;
         bar.finish_and_clear();

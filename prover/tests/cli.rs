@@ -41,6 +41,19 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `zkinfer compile fixtures/NAME -o OUT` with the digits calibration set; must succeed.
+fn compile_fixture(name: &str, out: &Path) {
+    let o = zkinfer(&[
+        "compile",
+        s(&fixture(name)),
+        "-o",
+        s(out),
+        "--calibration",
+        s(&fixture("digits/calibration.json")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 /// A compiled digits MLP and one proof of it, made once for the tests that only read them.
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -53,15 +66,7 @@ fn compiled() -> &'static Fixture {
     F.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let model = dir.path().join("digits.zkm");
-        let o = zkinfer(&[
-            "compile",
-            s(&fixture("digits_mlp.onnx")),
-            "-o",
-            s(&model),
-            "--calibration",
-            s(&fixture("digits/calibration.json")),
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
+        compile_fixture("digits_mlp.onnx", &model);
         let proof = dir.path().join("input_0.zkp");
         let o = zkinfer(&[
             "prove",
@@ -209,15 +214,7 @@ fn a_swapped_or_altered_output_value_fails_with_exit_1() {
 fn a_proof_checked_against_another_model_fails_with_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("other.zkm");
-    let o = zkinfer(&[
-        "compile",
-        s(&fixture("digits_mlp_other.onnx")),
-        "-o",
-        s(&other),
-        "--calibration",
-        s(&fixture("digits/calibration.json")),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    compile_fixture("digits_mlp_other.onnx", &other);
     let o = zkinfer(&["verify", s(&compiled().proof), "-m", s(&other)]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("not the given model"), "{}", stdout(&o));

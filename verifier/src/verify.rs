@@ -12,12 +12,10 @@ use thiserror::Error;
 
 use circuits::params_cache::{self, ParamsError};
 use circuits::quant::dequantize;
+use circuits::threads::on_one_thread_if_small;
 use circuits::{public_inputs, with_shape, InferenceCircuit, ModelFile};
 
 use crate::bundle::{ProofBundle, PublicTensor};
-
-/// Up to this k verification runs on one thread (measured faster; see README).
-pub const SINGLE_THREAD_VK_MAX_K: u32 = 11;
 
 /// The outcome of a verification that could be carried out.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -104,15 +102,6 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<(), String> {
 
 fn short(digest: &str) -> &str {
     &digest[..digest.len().min(16)]
-}
-
-/// Run `f` on a one-thread pool when `k` is small: verification is a sequence of small
-/// multi-exponentiations, each faster on one thread than split across several at this size.
-fn on_one_thread_if_small<R: Send>(k: u32, f: impl FnOnce() -> R + Send) -> R {
-    match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
-        Ok(pool) if k <= SINGLE_THREAD_VK_MAX_K => pool.install(f),
-        _ => f(),
-    }
 }
 
 /// Verify `bundle` against `model`.

@@ -19,6 +19,7 @@ const EXPECTED: &str = include_str!("../../../fixtures/digits/expected_0.json");
 
 pub fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
     let tmp;
+    let keep = out.is_some();
     let dir = match out {
         Some(d) => {
             std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
@@ -50,7 +51,7 @@ pub fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
     })?;
     write_atomic(&dir.join("digits_mlp.zkm"), &model.to_json())?;
     println!(
-        "1. compiled in {:.2} s: k = {}, {} rows, {:.3} advice cells per MAC; output error vs float {:.4}, \
+        "1. compiled in {:.3} s: k = {}, {} rows, {:.3} advice cells per MAC; output error vs float {:.4}, \
          top-1 agreement on calibration {:.0}%",
         t.elapsed().as_secs_f64(),
         plan.k,
@@ -93,11 +94,15 @@ pub fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
         v.keygen_vk_s * 1e3,
         v.verify_s * 1e3
     );
-    println!(
-        "   re-check: zkinfer verify {} -m {}",
-        proof_path.display(),
-        dir.join("digits_mlp.zkm").display()
-    );
+    if keep {
+        println!(
+            "   re-check: zkinfer verify {} -m {}",
+            proof_path.display(),
+            dir.join("digits_mlp.zkm").display()
+        );
+    } else {
+        println!("   (files removed; run `zkinfer demo --out DIR` to keep them)");
+    }
     Ok(if v.valid {
         ExitCode::SUCCESS
     } else {

@@ -7,6 +7,7 @@
 
 use crate::chips::mac::MacConfig;
 use crate::chips::rescale::RescaleParams;
+use crate::geom::ConvGeom;
 use crate::quant::{QOp, QuantGraph};
 
 /// What a block's link rows do with each sum.
@@ -73,77 +74,117 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
             }),
             _ => None,
         };
-        let stage = match &layer.op {
+        let (blocks, identity) = match &layer.op {
             QOp::Linear {
                 in_features,
                 out_features,
                 weight,
                 bias,
                 ..
-            } => {
-                let blocks = (0..*out_features)
-                    .collect::<Vec<_>>()
-                    .chunks(width)
-                    .map(|outs| Block {
-                        inputs: (0..*in_features).collect(),
-                        weights: outs
-                            .iter()
-                            .map(|o| weight[o * in_features..(o + 1) * in_features].to_vec())
-                            .collect(),
-                        bias: outs.iter().map(|o| bias[*o]).collect(),
-                        outputs: outs.to_vec(),
-                    })
-                    .collect();
-                let (layers, tail, name) = match next_rescale {
-                    Some(p) => (
-                        2,
-                        Tail::Rescale(p),
-                        format!("{} + {}", layer.name, graph.layers[i + 1].name),
-                    ),
-                    None => (1, Tail::Pass, layer.name.clone()),
-                };
-                Stage {
-                    first_layer: i,
-                    layers,
-                    name,
-                    out_len: *out_features,
-                    tail,
-                    blocks,
-                    identity: false,
-                }
-            }
-            QOp::Rescale { shift, relu } => {
-                let n = layer.out_shape.numel();
-                let blocks = (0..n)
-                    .collect::<Vec<_>>()
-                    .chunks(width)
-                    .map(|outs| Block {
-                        inputs: outs.to_vec(),
-                        weights: (0..outs.len())
-                            .map(|j| (0..outs.len()).map(|i| (i == j) as i64).collect())
-                            .collect(),
-                        bias: vec![0; outs.len()],
-                        outputs: outs.to_vec(),
-                    })
-                    .collect();
-                Stage {
-                    first_layer: i,
-                    layers: 1,
-                    name: layer.name.clone(),
-                    out_len: n,
-                    tail: Tail::Rescale(RescaleParams {
-                        shift: *shift,
-                        relu: *relu,
-                    }),
-                    blocks,
-                    identity: true,
-                }
-            }
+            } => (
+                dense_blocks(*in_features, *out_features, weight, bias, width),
+                false,
+            ),
+            QOp::Conv {
+                geom, weight, bias, ..
+            } => (conv_blocks(geom, weight, bias, width), false),
+            QOp::Rescale { .. } => (identity_blocks(layer.out_shape.numel(), width), true),
+        };
+        let (layers, tail, name) = match (&layer.op, next_rescale) {
+            (QOp::Rescale { shift, relu }, _) => (
+                1,
+                Tail::Rescale(RescaleParams {
+                    shift: *shift,
+                    relu: *relu,
+                }),
+                layer.name.clone(),
+            ),
+            (_, Some(p)) => (
+                2,
+                Tail::Rescale(p),
+                format!("{} + {}", layer.name, graph.layers[i + 1].name),
+            ),
+            (_, None) => (1, Tail::Pass, layer.name.clone()),
+        };
+        let stage = Stage {
+            first_layer: i,
+            layers,
+            name,
+            out_len: layer.out_shape.numel(),
+            tail,
+            blocks,
+            identity,
         };
         i += stage.layers;
         stages.push(stage);
     }
     stages
+}
+
+fn dense_blocks(
+    n_in: usize,
+    n_out: usize,
+    weight: &[i64],
+    bias: &[i64],
+    width: usize,
+) -> Vec<Block> {
+    (0..n_out)
+        .collect::<Vec<_>>()
+        .chunks(width)
+        .map(|outs| Block {
+            inputs: (0..n_in).collect(),
+            weights: outs
+                .iter()
+                .map(|o| weight[o * n_in..(o + 1) * n_in].to_vec())
+                .collect(),
+            bias: outs.iter().map(|o| bias[*o]).collect(),
+            outputs: outs.to_vec(),
+        })
+        .collect()
+}
+
+/// One block per output position, group and chunk of `width` output channels: the channels of a
+/// group share the position's patch.
+fn conv_blocks(geom: &ConvGeom, weight: &[i64], bias: &[i64], width: usize) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let klen = geom.kernel_len();
+    for g in 0..geom.groups {
+        let channels: Vec<usize> =
+            (g * geom.out_per_group()..(g + 1) * geom.out_per_group()).collect();
+        for oy in 0..geom.out_h {
+            for ox in 0..geom.out_w {
+                let patch = geom.patch(g, oy, ox);
+                for chunk in channels.chunks(width) {
+                    blocks.push(Block {
+                        inputs: patch.iter().map(|(i, _)| *i).collect(),
+                        weights: chunk
+                            .iter()
+                            .map(|oc| patch.iter().map(|(_, k)| weight[oc * klen + k]).collect())
+                            .collect(),
+                        bias: chunk.iter().map(|oc| bias[*oc]).collect(),
+                        outputs: chunk.iter().map(|oc| geom.out_index(*oc, oy, ox)).collect(),
+                    });
+                }
+            }
+        }
+    }
+    blocks
+}
+
+/// A standalone rescale: identity sums, each block's outputs over their own inputs.
+fn identity_blocks(n: usize, width: usize) -> Vec<Block> {
+    (0..n)
+        .collect::<Vec<_>>()
+        .chunks(width)
+        .map(|outs| Block {
+            inputs: outs.to_vec(),
+            weights: (0..outs.len())
+                .map(|j| (0..outs.len()).map(|i| (i == j) as i64).collect())
+                .collect(),
+            bias: vec![0; outs.len()],
+            outputs: outs.to_vec(),
+        })
+        .collect()
 }
 
 /// Bits `b` such that `|v| < 2^b` for every weight and bias of the lowered graph: (weights, biases).

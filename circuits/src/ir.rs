@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::geom::ConvGeom;
+
 /// A tensor shape (row-major, batch dimension included when the model has one).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shape(pub Vec<usize>);
@@ -44,10 +46,28 @@ impl Dense {
     }
 }
 
+/// A convolution (2-D, or 1-D with height 1); average pooling is one with constant weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv {
+    pub geom: ConvGeom,
+    /// `[out_c][in_c / groups][kh][kw]`.
+    pub weight: Vec<f32>,
+    pub bias: Vec<f32>,
+}
+
+impl Conv {
+    pub fn apply(&self, x: &[f32]) -> Vec<f32> {
+        let f = |v: &[f32]| v.iter().map(|x| *x as f64).collect::<Vec<f64>>();
+        let y = self.geom.apply(&f(x), &f(&self.weight), &f(&self.bias));
+        y.into_iter().map(|v| v as f32).collect()
+    }
+}
+
 /// The operations the circuit compiler understands.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
     Dense(Dense),
+    Conv(Conv),
     Relu,
     /// Flatten, Reshape, Identity: data unchanged, shape changed.
     Reshape,
@@ -85,6 +105,7 @@ impl Graph {
             let x = outs.last().map(Vec::as_slice).unwrap_or(input);
             let y = match &node.op {
                 Op::Dense(d) => d.apply(x),
+                Op::Conv(c) => c.apply(x),
                 Op::Relu => x.iter().map(|v| v.max(0.0)).collect(),
                 Op::Reshape => x.to_vec(),
             };
@@ -98,6 +119,7 @@ impl Graph {
             .iter()
             .map(|n| match &n.op {
                 Op::Dense(d) => d.in_features * d.out_features,
+                Op::Conv(c) => c.geom.macs(),
                 _ => 0,
             })
             .sum()

@@ -8,6 +8,7 @@ pub mod blocks;
 pub mod chips;
 pub mod circuit;
 pub mod field;
+pub mod geom;
 pub mod input;
 pub mod ir;
 pub mod layout;

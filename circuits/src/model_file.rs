@@ -204,6 +204,22 @@ impl ModelFile {
                         return Err(format!("layer '{}' has inconsistent sizes", l.name));
                     }
                 }
+                QOp::Conv {
+                    geom, weight, bias, ..
+                } => {
+                    let big = |v: &i64| v.unsigned_abs() >= 1 << 40;
+                    geom.validate()
+                        .map_err(|e| format!("layer '{}': {e}", l.name))?;
+                    if geom.in_len() != len
+                        || geom.out_len_total() != out
+                        || geom.weight_len() != weight.len()
+                        || bias.len() != geom.out_c
+                        || weight.iter().any(big)
+                        || bias.iter().any(big)
+                    {
+                        return Err(format!("layer '{}' has inconsistent sizes", l.name));
+                    }
+                }
                 QOp::Rescale { shift, .. } => {
                     if *shift > g.limb_bits || out != len {
                         return Err(format!("layer '{}' has an invalid rescale", l.name));

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::geom::ConvGeom;
 use crate::ir::Shape;
 
 /// A layer of the quantized graph.
@@ -30,6 +31,15 @@ pub enum QOp {
         weight: Vec<i64>,
         bias: Vec<i64>,
     },
+    /// A convolution: `acc = bias + Σ w * x` per output channel and position (see [`ConvGeom`]);
+    /// output at scale in_scale + weight_scale.
+    Conv {
+        geom: ConvGeom,
+        weight_scale: u32,
+        /// `[out_c][in_c / groups][kh][kw]`.
+        weight: Vec<i64>,
+        bias: Vec<i64>,
+    },
     /// `q = floor((x + 2^(shift-1)) / 2^shift)` (round half up), then `y = max(q, 0)` when `relu`.
     /// `q` must lie in the activation range of the graph.
     Rescale { shift: u32, relu: bool },
@@ -39,6 +49,7 @@ impl QOp {
     pub fn kind(&self) -> &'static str {
         match self {
             QOp::Linear { .. } => "linear",
+            QOp::Conv { .. } => "conv",
             QOp::Rescale { relu: true, .. } => "rescale+relu",
             QOp::Rescale { relu: false, .. } => "rescale",
         }
@@ -51,6 +62,7 @@ impl QOp {
                 out_features,
                 ..
             } => in_features * out_features,
+            QOp::Conv { geom, .. } => geom.macs(),
             QOp::Rescale { .. } => 0,
         }
     }
@@ -211,6 +223,24 @@ impl QuantGraph {
                     Ok(acc as i64)
                 })
                 .collect(),
+            QOp::Conv {
+                geom, weight, bias, ..
+            } => {
+                let wide = |v: &[i64]| v.iter().map(|x| *x as i128).collect::<Vec<i128>>();
+                geom.apply(&wide(x), &wide(weight), &wide(bias))
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, acc)| {
+                        if acc.abs() >= ACC_LIMIT {
+                            return Err(EvalError::Overflow {
+                                layer: layer.name.clone(),
+                                index,
+                            });
+                        }
+                        Ok(acc as i64)
+                    })
+                    .collect()
+            }
             QOp::Rescale { shift, relu } => {
                 let (min, max) = self.activation_range();
                 x.iter()

@@ -167,7 +167,7 @@ pub fn quantize_graph(
                     &shape,
                 )?;
             }
-            Op::Dense(d) => {
+            Op::Dense(_) | Op::Conv(_) => {
                 if let Some((p, acc)) = pending.take() {
                     let name = format!("{}.rescale", graph.nodes[p].name);
                     cur_scale = rescale(
@@ -194,30 +194,39 @@ pub fn quantize_graph(
                 };
                 let acc_scale = cur_scale + weight_scale;
                 shape = node.out_shape.clone();
-                layers.push(QLayer {
-                    name: node.name.clone(),
-                    op: QOp::Linear {
+                let qw = |w: &[f32]| {
+                    w.iter()
+                        .map(|v| quantize(*v as f64, weight_scale))
+                        .collect()
+                };
+                let qb = |b: &[f32]| b.iter().map(|v| quantize(*v as f64, acc_scale)).collect();
+                let op = match &node.op {
+                    Op::Dense(d) => QOp::Linear {
                         in_features: d.in_features,
                         out_features: d.out_features,
                         weight_scale,
-                        weight: d
-                            .weight
-                            .iter()
-                            .map(|w| quantize(*w as f64, weight_scale))
-                            .collect(),
-                        bias: d
-                            .bias
-                            .iter()
-                            .map(|b| quantize(*b as f64, acc_scale))
-                            .collect(),
+                        weight: qw(&d.weight),
+                        bias: qb(&d.bias),
                     },
+                    Op::Conv(c) => QOp::Conv {
+                        geom: c.geom,
+                        weight_scale,
+                        weight: qw(&c.weight),
+                        bias: qb(&c.bias),
+                    },
+                    _ => unreachable!("matched above"),
+                };
+                let kind = op.kind().to_string();
+                layers.push(QLayer {
+                    name: node.name.clone(),
+                    op,
                     out_scale: acc_scale,
                     out_shape: shape.clone(),
                 });
                 float_ref.push(i);
                 reports.push(LayerReport {
                     name: node.name.clone(),
-                    kind: "linear".into(),
+                    kind,
                     out_scale: acc_scale,
                     weight_scale: Some(weight_scale),
                     shift: None,
@@ -254,8 +263,10 @@ fn choose_input_scale(
         .iter()
         .position(|n| !matches!(n.op, Op::Reshape));
     let Some(i) = first else { return cap };
-    let Op::Dense(d) = &graph.nodes[i].op else {
-        return cap;
+    let weights: &[f32] = match &graph.nodes[i].op {
+        Op::Dense(d) => &d.weight,
+        Op::Conv(c) => &c.weight,
+        _ => return cap,
     };
     let mean = |v: &mut dyn Iterator<Item = f32>| {
         let (s, n) = v.fold((0.0f64, 0usize), |(s, n), x| (s + (x as f64).abs(), n + 1));
@@ -265,7 +276,7 @@ fn choose_input_scale(
             s / n as f64
         }
     };
-    let mean_w = mean(&mut d.weight.iter().copied());
+    let mean_w = mean(&mut weights.iter().copied());
     let mean_x = mean(&mut samples.iter().flatten().copied());
     if mean_w <= 0.0 || mean_x <= 0.0 {
         return cap;

@@ -2,6 +2,7 @@
 
 pub mod calibrate;
 pub mod onnx;
+mod onnx_cnn;
 pub mod pipeline;
 
 pub use calibrate::{quantize_graph, CalibrationError, QuantOptions};

@@ -73,9 +73,9 @@ fn list_nodes(nodes: &[UnsupportedNode]) -> String {
 
 /// A constant tensor (numbers kept as f64; integer shape tensors are exact).
 #[derive(Clone, Debug)]
-struct Const {
-    shape: Vec<usize>,
-    data: Vec<f64>,
+pub(super) struct Const {
+    pub(super) shape: Vec<usize>,
+    pub(super) data: Vec<f64>,
 }
 
 #[derive(Clone, Debug)]
@@ -85,7 +85,7 @@ enum Val {
     Flow(Shape),
 }
 
-type NodeResult<T> = Result<T, String>;
+pub(super) type NodeResult<T> = Result<T, String>;
 
 /// Import an ONNX file.
 pub fn import(path: &Path) -> Result<Graph, OnnxError> {
@@ -108,11 +108,11 @@ pub fn import(path: &Path) -> Result<Graph, OnnxError> {
     Importer::new(&p, dir).run(graph)
 }
 
-struct Importer<'a> {
+pub(super) struct Importer<'a> {
     path: &'a str,
     dir: Option<&'a str>,
     vals: HashMap<String, Val>,
-    nodes: Vec<Node>,
+    pub(super) nodes: Vec<Node>,
     flow: String,
 }
 
@@ -236,7 +236,7 @@ impl<'a> Importer<'a> {
         }
     }
 
-    fn const_input(&self, node: &NodeProto, i: usize) -> NodeResult<Option<Const>> {
+    pub(super) fn const_input(&self, node: &NodeProto, i: usize) -> NodeResult<Option<Const>> {
         match self.input(node, i)? {
             None => Ok(None),
             Some(Val::Const(c)) => Ok(Some(c.clone())),
@@ -245,7 +245,7 @@ impl<'a> Importer<'a> {
     }
 
     /// The flowing tensor's shape, checking that `node` consumes it (the graph is a chain).
-    fn flow_input(&self, node: &NodeProto, i: usize) -> NodeResult<Shape> {
+    pub(super) fn flow_input(&self, node: &NodeProto, i: usize) -> NodeResult<Shape> {
         match self.input(node, i)? {
             Some(Val::Flow(s)) if node.input[i] == self.flow => Ok(s.clone()),
             Some(Val::Flow(_)) => Err(format!(
@@ -256,6 +256,10 @@ impl<'a> Importer<'a> {
         }
     }
 
+    pub(super) fn alias(&mut self, node: &NodeProto, shape: Shape) -> NodeResult<()> {
+        self.set_flow(node, shape)
+    }
+
     fn set_flow(&mut self, node: &NodeProto, shape: Shape) -> NodeResult<()> {
         let out = node.output.first().ok_or("has no output")?;
         self.vals.insert(out.clone(), Val::Flow(shape));
@@ -263,7 +267,7 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
-    fn push(&mut self, node: &NodeProto, op: Op, shape: Shape) -> NodeResult<()> {
+    pub(super) fn push(&mut self, node: &NodeProto, op: Op, shape: Shape) -> NodeResult<()> {
         self.nodes.push(Node {
             name: node.name.clone(),
             op_type: node.op_type.clone(),
@@ -286,6 +290,10 @@ impl<'a> Importer<'a> {
             "Gemm" => self.gemm(node),
             "MatMul" => self.matmul(node),
             "Add" => self.add(node),
+            "Conv" => self.conv(node),
+            "AveragePool" => self.average_pool(node, false),
+            "GlobalAveragePool" => self.average_pool(node, true),
+            "BatchNormalization" => self.batch_norm(node),
             "Relu" => {
                 let s = self.flow_input(node, 0)?;
                 self.push(node, Op::Relu, s)

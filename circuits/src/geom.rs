@@ -1,0 +1,237 @@
+//! Convolution geometry, shared by the float IR, the quantized graph and the circuit lowering.
+//!
+//! Tensors are row-major `[C, H, W]` (batch 1 dropped); a 1-D convolution has `H = 1`.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvGeom {
+    pub in_c: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub out_c: usize,
+    pub out_h: usize,
+    pub out_w: usize,
+    /// `[kh, kw]`.
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    /// `[top, left, bottom, right]`.
+    pub pads: [usize; 4],
+    pub dilation: [usize; 2],
+    pub groups: usize,
+}
+
+/// Largest dimension we accept (keeps index arithmetic far from overflow on hostile files).
+const MAX_DIM: usize = 1 << 16;
+
+impl ConvGeom {
+    /// Output size of one axis, or `None` when the kernel does not fit.
+    pub fn out_len(
+        input: usize,
+        kernel: usize,
+        stride: usize,
+        pad_lo: usize,
+        pad_hi: usize,
+        dilation: usize,
+    ) -> Option<usize> {
+        let span = dilation
+            .checked_mul(kernel.checked_sub(1)?)?
+            .checked_add(1)?;
+        let padded = input.checked_add(pad_lo)?.checked_add(pad_hi)?;
+        (padded >= span && stride > 0).then(|| (padded - span) / stride + 1)
+    }
+
+    pub fn in_per_group(&self) -> usize {
+        self.in_c / self.groups
+    }
+
+    pub fn out_per_group(&self) -> usize {
+        self.out_c / self.groups
+    }
+
+    pub fn kernel_len(&self) -> usize {
+        self.in_per_group() * self.kernel[0] * self.kernel[1]
+    }
+
+    pub fn weight_len(&self) -> usize {
+        self.out_c * self.kernel_len()
+    }
+
+    pub fn in_len(&self) -> usize {
+        self.in_c * self.in_h * self.in_w
+    }
+
+    pub fn out_len_total(&self) -> usize {
+        self.out_c * self.out_h * self.out_w
+    }
+
+    pub fn out_index(&self, oc: usize, oy: usize, ox: usize) -> usize {
+        (oc * self.out_h + oy) * self.out_w + ox
+    }
+
+    /// The in-bounds taps of output position `(oy, ox)` in group `g`: `(input index, kernel offset)`,
+    /// where the kernel offset indexes one output channel's `[C/g, kh, kw]` weights. Padding taps are
+    /// left out (they multiply zero).
+    pub fn patch(&self, g: usize, oy: usize, ox: usize) -> Vec<(usize, usize)> {
+        let [kh, kw] = self.kernel;
+        let mut taps = Vec::with_capacity(self.kernel_len());
+        for c in 0..self.in_per_group() {
+            let ic = g * self.in_per_group() + c;
+            for ky in 0..kh {
+                let y =
+                    (oy * self.stride[0] + ky * self.dilation[0]) as isize - self.pads[0] as isize;
+                if y < 0 || y as usize >= self.in_h {
+                    continue;
+                }
+                for kx in 0..kw {
+                    let x = (ox * self.stride[1] + kx * self.dilation[1]) as isize
+                        - self.pads[1] as isize;
+                    if x < 0 || x as usize >= self.in_w {
+                        continue;
+                    }
+                    let input = (ic * self.in_h + y as usize) * self.in_w + x as usize;
+                    taps.push((input, (c * kh + ky) * kw + kx));
+                }
+            }
+        }
+        taps
+    }
+
+    /// Multiply-accumulates of the whole convolution (padding taps excluded).
+    pub fn macs(&self) -> usize {
+        let mut n = 0;
+        for g in 0..self.groups {
+            for oy in 0..self.out_h {
+                for ox in 0..self.out_w {
+                    n += self.patch(g, oy, ox).len() * self.out_per_group();
+                }
+            }
+        }
+        n
+    }
+
+    /// `y[oc] = bias[oc] + Σ w * x` over each output position, in the given arithmetic.
+    pub fn apply<T: Copy + std::ops::Add<Output = T> + std::ops::Mul<Output = T>>(
+        &self,
+        x: &[T],
+        weight: &[T],
+        bias: &[T],
+    ) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.out_len_total());
+        for oc in 0..self.out_c {
+            let g = oc / self.out_per_group();
+            let w = &weight[oc * self.kernel_len()..(oc + 1) * self.kernel_len()];
+            for oy in 0..self.out_h {
+                for ox in 0..self.out_w {
+                    let acc = self
+                        .patch(g, oy, ox)
+                        .iter()
+                        .fold(bias[oc], |a, (i, k)| a + x[*i] * w[*k]);
+                    out.push(acc);
+                }
+            }
+        }
+        out
+    }
+
+    /// Structural checks (sizes, divisibility, output size consistent with the rest).
+    pub fn validate(&self) -> Result<(), String> {
+        let dims = [
+            self.in_c,
+            self.in_h,
+            self.in_w,
+            self.out_c,
+            self.out_h,
+            self.out_w,
+            self.kernel[0],
+            self.kernel[1],
+        ];
+        if dims.iter().any(|d| *d == 0 || *d > MAX_DIM) || self.groups == 0 {
+            return Err("a convolution dimension is zero or too large".into());
+        }
+        if self.in_c % self.groups != 0 || self.out_c % self.groups != 0 {
+            return Err(format!(
+                "{} groups do not divide {} input / {} output channels",
+                self.groups, self.in_c, self.out_c
+            ));
+        }
+        let oh = Self::out_len(
+            self.in_h,
+            self.kernel[0],
+            self.stride[0],
+            self.pads[0],
+            self.pads[2],
+            self.dilation[0],
+        );
+        let ow = Self::out_len(
+            self.in_w,
+            self.kernel[1],
+            self.stride[1],
+            self.pads[1],
+            self.pads[3],
+            self.dilation[1],
+        );
+        if oh != Some(self.out_h) || ow != Some(self.out_w) {
+            return Err(
+                "the output size does not follow from the input, kernel, stride and padding".into(),
+            );
+        }
+        if self
+            .in_len()
+            .checked_mul(self.out_c)
+            .is_none_or(|n| n > 1 << 40)
+        {
+            return Err("the convolution is too large".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn geom(pads: [usize; 4], stride: usize, groups: usize) -> ConvGeom {
+        let oh = ConvGeom::out_len(4, 3, stride, pads[0], pads[2], 1).unwrap();
+        let ow = ConvGeom::out_len(4, 3, stride, pads[1], pads[3], 1).unwrap();
+        ConvGeom {
+            in_c: 2,
+            in_h: 4,
+            in_w: 4,
+            out_c: 2,
+            out_h: oh,
+            out_w: ow,
+            kernel: [3, 3],
+            stride: [stride; 2],
+            pads,
+            dilation: [1, 1],
+            groups,
+        }
+    }
+
+    #[test]
+    fn output_sizes_and_patches_follow_onnx() {
+        let g = geom([1, 1, 1, 1], 1, 1);
+        assert_eq!((g.out_h, g.out_w), (4, 4));
+        g.validate().unwrap();
+        // The corner output sees a 2x2 window of each input channel.
+        assert_eq!(g.patch(0, 0, 0).len(), 8);
+        assert_eq!(g.patch(0, 1, 1).len(), 18);
+        let s = geom([0, 0, 0, 0], 2, 2);
+        assert_eq!((s.out_h, s.out_w), (1, 1));
+        assert_eq!(s.patch(1, 0, 0).len(), 9);
+        assert_eq!(s.patch(1, 0, 0)[0].0, 16); // group 1 reads input channel 1
+    }
+
+    #[test]
+    fn apply_matches_a_hand_computed_sum() {
+        let g = geom([0, 0, 0, 0], 1, 1);
+        let x: Vec<i64> = (0..32).collect();
+        let w = vec![1i64; g.weight_len()];
+        let y = g.apply(&x, &w, &[0, 100]);
+        // Output (oc 0, 0, 0): channel 0 rows 0..3 cols 0..3 plus channel 1 the same (+16 each).
+        let ch0: i64 = [0, 1, 2, 4, 5, 6, 8, 9, 10].iter().sum();
+        assert_eq!(y[0], ch0 + (ch0 + 9 * 16));
+        assert_eq!(y[g.out_index(1, 0, 0)], y[0] + 100);
+    }
+}

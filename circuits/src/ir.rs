@@ -88,6 +88,9 @@ pub struct Graph {
     pub input_shape: Shape,
     pub output_name: String,
     pub nodes: Vec<Node>,
+    /// Trailing ops of the ONNX model left out of the circuit (Softmax, ArgMax): the proven output is
+    /// the tensor before them.
+    pub unproven_tail: Vec<String>,
 }
 
 impl Graph {

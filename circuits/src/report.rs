@@ -27,6 +27,9 @@ pub struct QuantReport {
     pub output_max_abs_error: f64,
     /// Fraction of samples whose quantized argmax equals float's (outputs with more than one value).
     pub top1_agreement: Option<f64>,
+    /// Trailing ONNX ops not proven (Softmax, ArgMax): outputs are the scores before them.
+    #[serde(default)]
+    pub unproven_tail: Vec<String>,
 }
 
 impl std::fmt::Display for QuantReport {
@@ -62,6 +65,14 @@ impl std::fmt::Display for QuantReport {
         )?;
         if let Some(a) = self.top1_agreement {
             write!(f, "; top-1 agreement with float: {:.2}%", a * 100.0)?;
+        }
+        if !self.unproven_tail.is_empty() {
+            write!(
+                f,
+                "\n  note: the model's final {} is not proven (it does not change the top class): \
+                 outputs are the scores before it",
+                self.unproven_tail.join(" + ")
+            )?;
         }
         Ok(())
     }

@@ -244,7 +244,8 @@ pub fn quantize_graph(
         limb_bits: l,
         layers,
     };
-    let report = measure(&qgraph, samples, &float_outs, &float_ref, reports, opts)?;
+    let mut report = measure(&qgraph, samples, &float_outs, &float_ref, reports, opts)?;
+    report.unproven_tail = graph.unproven_tail.clone();
     Ok((qgraph, report))
 }
 
@@ -326,6 +327,7 @@ fn measure(
         output_max_abs_error: reports.last().map(|r| r.max_abs_error).unwrap_or(0.0),
         layers: reports,
         top1_agreement: (out_len > 1).then(|| agree as f64 / samples.len() as f64),
+        unproven_tail: Vec::new(),
     })
 }
 

@@ -30,7 +30,14 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Squeeze",
     "Concat",
     "Cast",
+    "Softmax",
+    "LogSoftmax",
+    "ArgMax",
 ];
+
+/// Ops that may end a classifier: they do not change its top class, so the circuit proves the scores
+/// before them, and the model's report says so.
+pub const UNPROVEN_TAIL_OPS: &[&str] = &["Softmax", "LogSoftmax", "ArgMax"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnsupportedNode {
@@ -176,7 +183,20 @@ impl<'a> Importer<'a> {
             .insert(input.name.clone(), Val::Flow(input_shape.clone()));
         self.flow = input.name.clone();
 
+        let tail = unproven_tail(graph);
+        let mut output_name = graph
+            .output
+            .first()
+            .map(|o| o.name.clone())
+            .unwrap_or_default();
         for node in &graph.node {
+            if let Some(t) = tail
+                .iter()
+                .find(|t| t.name == node.name && t.op_type == node.op_type)
+            {
+                output_name = t.input.clone();
+                continue;
+            }
             self.node(node).map_err(|reason| OnnxError::Node {
                 path: self.path.into(),
                 node: node.name.clone(),
@@ -190,20 +210,27 @@ impl<'a> Importer<'a> {
                 graph.output.len()
             )));
         };
-        if output.name != self.flow {
+        if output_name != self.flow {
             return Err(self.structure(format!(
                 "the output '{}' is not the end of the chain of computations from the input (that is '{}')",
-                output.name, self.flow
+                output_name, self.flow
             )));
         }
-        if !self.nodes.iter().any(|n| matches!(n.op, Op::Dense(_))) {
-            return Err(self.structure("the model has no Gemm or MatMul layer: nothing to prove"));
+        if !self
+            .nodes
+            .iter()
+            .any(|n| matches!(n.op, Op::Dense(_) | Op::Conv(_)))
+        {
+            return Err(
+                self.structure("the model has no Gemm, MatMul or Conv layer: nothing to prove")
+            );
         }
         Ok(Graph {
             input_name: input.name.clone(),
             input_shape,
             output_name: output.name.clone(),
             nodes: self.nodes,
+            unproven_tail: tail.iter().map(|t| t.op_type.clone()).collect(),
         })
     }
 
@@ -565,6 +592,39 @@ impl<'a> Importer<'a> {
             op => Err(format!("{op} on constants is not supported")),
         }
     }
+}
+
+/// A trailing node left out of the circuit.
+struct TailNode {
+    name: String,
+    op_type: String,
+    /// The tensor it reads (the proven output).
+    input: String,
+}
+
+/// The chain of [`UNPROVEN_TAIL_OPS`] nodes that ends at the graph output, in graph order.
+fn unproven_tail(graph: &pb::GraphProto) -> Vec<TailNode> {
+    let mut tail = Vec::new();
+    let Some(mut wanted) = graph.output.first().map(|o| o.name.clone()) else {
+        return tail;
+    };
+    while let Some(n) = graph
+        .node
+        .iter()
+        .find(|n| n.output.first() == Some(&wanted))
+    {
+        if !UNPROVEN_TAIL_OPS.contains(&n.op_type.as_str()) || n.input.is_empty() {
+            break;
+        }
+        tail.push(TailNode {
+            name: n.name.clone(),
+            op_type: n.op_type.clone(),
+            input: n.input[0].clone(),
+        });
+        wanted = n.input[0].clone();
+    }
+    tail.reverse();
+    tail
 }
 
 fn value_shape(v: &pb::ValueInfoProto) -> Result<Shape, String> {

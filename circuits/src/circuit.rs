@@ -22,6 +22,7 @@ use halo2_proofs::{
 use serde::{Deserialize, Serialize};
 
 use crate::blocks::{lower, Stage, Tail};
+use crate::chips::rescale::RescaleWitness;
 use crate::chips::{link::LinkConfig, mac::MacConfig, rescale::RescaleConfig, table::RangeTable};
 use crate::field::fp;
 use crate::quant::{QuantGraph, Trace};
@@ -177,10 +178,20 @@ impl<'a> InferenceCircuit<'a> {
         }
         let mut row = SPACER_ROWS;
         for stage in stages {
-            let x = self.trace.map(|t| t.tensors[stage.first_layer].as_slice());
-            let mut next: Vec<Option<Source>> = vec![None; stage.out_len];
+            // The stage's workspace: its input tensor (values from the trace), then block outputs.
+            let mut src: Vec<Option<Source>> = current.iter().copied().map(Some).collect();
+            src.resize(stage.slots, None);
+            let mut val: Vec<Option<i64>> = match self.trace {
+                Some(t) => t.tensors[stage.first_layer]
+                    .iter()
+                    .copied()
+                    .map(Some)
+                    .collect(),
+                None => vec![None; stage.n_in],
+            };
+            val.resize(stage.slots, None);
             for block in &stage.blocks {
-                let xs: Option<Vec<i64>> = x.map(|x| block.inputs.iter().map(|i| x[*i]).collect());
+                let xs: Option<Vec<i64>> = block.inputs.iter().map(|i| val[*i]).collect();
                 let (cells, sums) = config.mac.assign_block(
                     region,
                     row,
@@ -189,18 +200,21 @@ impl<'a> InferenceCircuit<'a> {
                     &block.weights,
                 )?;
                 for (cell, i) in cells.iter().zip(&block.inputs) {
-                    match current[*i] {
+                    match src[*i].ok_or(Error::Synthesis)? {
                         Source::Instance(r) => links.push((cell.cell(), r)),
                         Source::Cell(c) => region.constrain_equal(cell.cell(), c)?,
                     }
                 }
                 row += MacConfig::rows_for(config.mac.inputs_per_row(), block.inputs.len());
-                for (j, out) in block.outputs.iter().enumerate() {
+                for (j, slot) in block.outputs.iter().enumerate() {
                     let sum = sums[j].map(|s| s + block.bias[j]);
-                    let cell = match stage.tail {
+                    let (cell, value) = match block.tail {
                         Tail::Pass => {
                             let v = sum.map(|s| Value::known(fp(s))).unwrap_or(Value::unknown());
-                            config.link.assign_pass(region, row, j, block.bias[j], v)?
+                            (
+                                config.link.assign_pass(region, row, j, block.bias[j], v)?,
+                                sum,
+                            )
                         }
                         Tail::Rescale(p) => {
                             config.link.enable(region, row, j, false, block.bias[j])?;
@@ -212,16 +226,24 @@ impl<'a> InferenceCircuit<'a> {
                                     || Value::known(Fp::zero()),
                                 )?;
                             }
-                            config.rescale.assign(region, row, sum, p)?.1
+                            let y = config.rescale.assign(region, row, sum, p)?.1;
+                            (
+                                y,
+                                sum.map(|s| {
+                                    RescaleWitness::compute(s, p, config.rescale.limb_bits).y
+                                }),
+                            )
                         }
                     };
-                    next[*out] = Some(Source::Cell(cell.cell()));
+                    src[*slot] = Some(Source::Cell(cell.cell()));
+                    val[*slot] = value;
                     row += 1;
                 }
             }
-            current = next
-                .into_iter()
-                .map(|s| s.ok_or(Error::Synthesis))
+            current = stage
+                .out
+                .iter()
+                .map(|s| src[*s].ok_or(Error::Synthesis))
                 .collect::<Result<_, _>>()?;
         }
         let n_in = self.graph.input_len();

@@ -63,11 +63,30 @@ impl Conv {
     }
 }
 
+fn max_pool(g: &ConvGeom, x: &[f32]) -> Vec<f32> {
+    let mut out = vec![0.0; g.out_len_total()];
+    for c in 0..g.out_c {
+        for oy in 0..g.out_h {
+            for ox in 0..g.out_w {
+                let m = g
+                    .patch(c, oy, ox)
+                    .iter()
+                    .map(|(i, _)| x[*i])
+                    .fold(f32::NEG_INFINITY, f32::max);
+                out[g.out_index(c, oy, ox)] = m;
+            }
+        }
+    }
+    out
+}
+
 /// The operations the circuit compiler understands.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
     Dense(Dense),
     Conv(Conv),
+    /// Per-channel window maximum (`groups == out_c`, weights unused).
+    MaxPool(ConvGeom),
     Relu,
     /// Flatten, Reshape, Identity: data unchanged, shape changed.
     Reshape,
@@ -109,6 +128,7 @@ impl Graph {
             let y = match &node.op {
                 Op::Dense(d) => d.apply(x),
                 Op::Conv(c) => c.apply(x),
+                Op::MaxPool(g) => max_pool(g, x),
                 Op::Relu => x.iter().map(|v| v.max(0.0)).collect(),
                 Op::Reshape => x.to_vec(),
             };

@@ -104,15 +104,9 @@ fn count_rows(graph: &QuantGraph, inputs_per_row: usize, width: usize) -> Rows {
         .iter()
         .map(|s| LayerPlan {
             name: s.name.clone(),
-            kind: match (s.identity, s.tail) {
-                (true, _) => "rescale",
-                (false, crate::blocks::Tail::Pass) => "linear",
-                (false, crate::blocks::Tail::Rescale(p)) if p.relu => "linear+relu",
-                (false, crate::blocks::Tail::Rescale(_)) => "linear+rescale",
-            }
-            .to_string(),
+            kind: s.kind.to_string(),
             rows: s.rows(inputs_per_row),
-            macs: s.macs(),
+            macs: s.macs,
         })
         .collect();
     let (weight_offset_bits, bias_offset_bits) = offset_bits(&stages);

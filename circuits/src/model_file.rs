@@ -220,6 +220,17 @@ impl ModelFile {
                         return Err(format!("layer '{}' has inconsistent sizes", l.name));
                     }
                 }
+                QOp::MaxPool { geom } => {
+                    geom.validate()
+                        .map_err(|e| format!("layer '{}': {e}", l.name))?;
+                    if geom.in_len() != len
+                        || geom.out_len_total() != out
+                        || geom.groups != geom.out_c
+                        || geom.in_c != geom.out_c
+                    {
+                        return Err(format!("layer '{}' has inconsistent sizes", l.name));
+                    }
+                }
                 QOp::Rescale { shift, .. } => {
                     if *shift > g.limb_bits || out != len {
                         return Err(format!("layer '{}' has an invalid rescale", l.name));

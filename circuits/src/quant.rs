@@ -40,6 +40,10 @@ pub enum QOp {
         weight: Vec<i64>,
         bias: Vec<i64>,
     },
+    /// Max over each window (padding taps excluded), per channel (`geom.groups == geom.out_c`). Proven
+    /// as a chain of pairwise maxima `a + relu(b - a)`, so every difference must lie in the activation
+    /// range.
+    MaxPool { geom: ConvGeom },
     /// `q = floor((x + 2^(shift-1)) / 2^shift)` (round half up), then `y = max(q, 0)` when `relu`.
     /// `q` must lie in the activation range of the graph.
     Rescale { shift: u32, relu: bool },
@@ -50,6 +54,7 @@ impl QOp {
         match self {
             QOp::Linear { .. } => "linear",
             QOp::Conv { .. } => "conv",
+            QOp::MaxPool { .. } => "maxpool",
             QOp::Rescale { relu: true, .. } => "rescale+relu",
             QOp::Rescale { relu: false, .. } => "rescale",
         }
@@ -63,7 +68,7 @@ impl QOp {
                 ..
             } => in_features * out_features,
             QOp::Conv { geom, .. } => geom.macs(),
-            QOp::Rescale { .. } => 0,
+            QOp::Rescale { .. } | QOp::MaxPool { .. } => 0,
         }
     }
 }
@@ -240,6 +245,34 @@ impl QuantGraph {
                         Ok(acc as i64)
                     })
                     .collect()
+            }
+            QOp::MaxPool { geom } => {
+                let (min, max) = self.activation_range();
+                let mut out = vec![0; geom.out_len_total()];
+                for c in 0..geom.out_c {
+                    for oy in 0..geom.out_h {
+                        for ox in 0..geom.out_w {
+                            let index = geom.out_index(c, oy, ox);
+                            let patch = geom.patch(c, oy, ox);
+                            let mut m = x[patch[0].0];
+                            for (i, _) in &patch[1..] {
+                                let d = x[*i] - m;
+                                if d < min || d >= max {
+                                    return Err(EvalError::OutOfRange {
+                                        layer: layer.name.clone(),
+                                        index,
+                                        value: d,
+                                        min,
+                                        max,
+                                    });
+                                }
+                                m = m.max(x[*i]);
+                            }
+                            out[index] = m;
+                        }
+                    }
+                }
+                Ok(out)
             }
             QOp::Rescale { shift, relu } => {
                 let (min, max) = self.activation_range();

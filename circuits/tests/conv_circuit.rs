@@ -174,3 +174,60 @@ fn a_wrong_convolution_output_is_rejected() {
         assert!(!ok, "{name}");
     }
 }
+
+/// input → conv(3x3, pad 1) → ReLU → maxpool(window, stride) → dense.
+fn maxpool_graph(window: usize, stride: usize, pads: [usize; 4]) -> QuantGraph {
+    let mut q = graph(geom(2, [6, 6], 3, [3, 3], 1, [1, 1, 1, 1], 1, 1));
+    let conv_out = q.layers[1].out_shape.clone();
+    let pool = geom(3, [6, 6], 3, [window, window], stride, pads, 1, 3);
+    let n = pool.out_len_total();
+    let fc = q.layers.pop().unwrap();
+    let QOp::Linear { weight, .. } = fc.op else {
+        unreachable!()
+    };
+    q.layers.push(QLayer {
+        name: "pool".into(),
+        op: QOp::MaxPool { geom: pool },
+        out_scale: 4,
+        out_shape: Shape(vec![1, 3, pool.out_h, pool.out_w]),
+    });
+    q.layers.push(QLayer {
+        name: "fc".into(),
+        op: QOp::Linear {
+            in_features: n,
+            out_features: 3,
+            weight_scale: 4,
+            weight: weight[..3 * n].to_vec(),
+            bias: vec![1, 2, 3],
+        },
+        out_scale: 8,
+        out_shape: Shape(vec![1, 3]),
+    });
+    assert_eq!(conv_out.numel(), pool.in_len());
+    q
+}
+
+#[test]
+fn max_pooling_proves_the_window_maximum_and_rejects_another_value() {
+    for (window, stride, pads) in [(2, 2, [0; 4]), (3, 2, [1, 1, 1, 1]), (3, 1, [0; 4])] {
+        let q = maxpool_graph(window, stride, pads);
+        let t = trace(&q);
+        assert!(satisfied(&q, &t, 3, 12), "window {window}, stride {stride}");
+        assert!(satisfied(&q, &t, 1, 5), "window {window}, stride {stride}");
+        // Claim a different maximum for one window (the dense layer recomputed from the lie).
+        let mut bad = t.clone();
+        let i = bad.tensors[3].iter().position(|v| *v > 0).unwrap_or(0);
+        bad.tensors[3][i] -= 1;
+        let fc = QuantGraph {
+            input_shape: q.layers[2].out_shape.clone(),
+            input_scale: 4,
+            limb_bits: q.limb_bits,
+            layers: q.layers[3..].to_vec(),
+        };
+        bad.tensors[4] = fc.eval(&bad.tensors[3]).unwrap().output().to_vec();
+        assert!(
+            !satisfied(&q, &bad, 3, 12),
+            "window {window}, stride {stride}"
+        );
+    }
+}

@@ -150,11 +150,10 @@ pub fn quantize_graph(
                 }
             }
             Op::Relu => {
-                let (float_idx, acc_scale, out_scale) = match pending.take() {
-                    Some((d, acc)) => (d, acc, range_scale(node_max[d], l)),
-                    None => (i, cur_scale, cur_scale),
+                let (acc_scale, out_scale) = match pending.take() {
+                    Some((d, acc)) => (acc, range_scale(node_max[d], l)),
+                    None => (cur_scale, cur_scale),
                 };
-                let _ = float_idx;
                 cur_scale = rescale(
                     &mut layers,
                     &mut float_ref,
@@ -166,6 +165,39 @@ pub fn quantize_graph(
                     true,
                     &shape,
                 )?;
+            }
+            Op::MaxPool(geom) => {
+                if let Some((p, acc)) = pending.take() {
+                    let name = format!("{}.rescale", graph.nodes[p].name);
+                    cur_scale = rescale(
+                        &mut layers,
+                        &mut float_ref,
+                        &mut reports,
+                        &name,
+                        p,
+                        acc,
+                        range_scale(node_max[p], l),
+                        false,
+                        &shape,
+                    )?;
+                }
+                shape = node.out_shape.clone();
+                layers.push(QLayer {
+                    name: node.name.clone(),
+                    op: QOp::MaxPool { geom: *geom },
+                    out_scale: cur_scale,
+                    out_shape: shape.clone(),
+                });
+                float_ref.push(i);
+                reports.push(LayerReport {
+                    name: node.name.clone(),
+                    kind: "maxpool".into(),
+                    out_scale: cur_scale,
+                    weight_scale: None,
+                    shift: None,
+                    float_max_abs: 0.0,
+                    max_abs_error: 0.0,
+                });
             }
             Op::Dense(_) | Op::Conv(_) => {
                 if let Some((p, acc)) = pending.take() {

@@ -320,6 +320,7 @@ impl<'a> Importer<'a> {
             "Conv" => self.conv(node),
             "AveragePool" => self.average_pool(node, false),
             "GlobalAveragePool" => self.average_pool(node, true),
+            "MaxPool" => self.max_pool(node),
             "BatchNormalization" => self.batch_norm(node),
             "Relu" => {
                 let s = self.flow_input(node, 0)?;

@@ -217,6 +217,28 @@ impl Importer<'_> {
         self.push(node, Op::Conv(conv), out_shape(&geom, one_d))
     }
 
+    /// MaxPool: a per-channel window maximum.
+    pub(super) fn max_pool(&mut self, node: &NodeProto) -> NodeResult<()> {
+        let s = self.flow_input(node, 0)?;
+        let dims = chw(&s)?;
+        let k = ints(node, "kernel_shape")?.ok_or("needs kernel_shape")?;
+        let kernel = pair(Some(k), dims.3, 1, "kernel_shape")?;
+        let ceil = node
+            .get_attr_opt::<i64>("ceil_mode")
+            .map_err(|e| e.to_string())?
+            .unwrap_or(0);
+        if ceil != 0 {
+            return Err(
+                "ceil_mode = 1 is not supported yet (export with ceil_mode = False)".into(),
+            );
+        }
+        if node.output.len() > 1 && !node.output[1].is_empty() {
+            return Err("the Indices output is not supported".into());
+        }
+        let geom = window_geom(node, dims, kernel, dims.0, dims.0)?;
+        self.push(node, Op::MaxPool(geom), out_shape(&geom, dims.3))
+    }
+
     /// BatchNormalization (inference): folded into the preceding Conv or Gemm, or a per-channel affine.
     pub(super) fn batch_norm(&mut self, node: &NodeProto) -> NodeResult<()> {
         let s = self.flow_input(node, 0)?;

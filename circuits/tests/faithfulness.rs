@@ -5,10 +5,10 @@ mod common;
 use circuits::compiler::calibrate::argmax_i;
 use common::*;
 
-#[test]
-fn digits_mlp_top1_accuracy_is_within_half_a_point_of_float() {
-    let q = digits_quant("digits_mlp.onnx");
-    let split = test_split();
+/// Top-1 accuracy of the model as compiled (the circuit's semantics) over a whole test split.
+fn accuracy_within_half_a_point(model: &str, split: &str) {
+    let q = digits_quant(model);
+    let split = test_split_of(split);
     let mut correct = 0;
     let mut agree = 0;
     for ((x, label), fpred) in split
@@ -25,7 +25,7 @@ fn digits_mlp_top1_accuracy_is_within_half_a_point_of_float() {
     assert_eq!(n, 450);
     let acc = correct as f64 / n as f64;
     eprintln!(
-        "quantized accuracy {:.4} vs float {:.4}; top-1 agreement {agree}/{n}",
+        "{model}: quantized accuracy {:.4} vs float {:.4}; top-1 agreement {agree}/{n}",
         acc, split.float_accuracy
     );
     assert!(
@@ -33,6 +33,16 @@ fn digits_mlp_top1_accuracy_is_within_half_a_point_of_float() {
         "quantized {acc} vs float {}",
         split.float_accuracy
     );
+}
+
+#[test]
+fn digits_mlp_top1_accuracy_is_within_half_a_point_of_float() {
+    accuracy_within_half_a_point("digits_mlp.onnx", "digits/test_split.json");
+}
+
+#[test]
+fn digits_cnn_top1_accuracy_is_within_half_a_point_of_float() {
+    accuracy_within_half_a_point("digits_cnn.onnx", "digits_cnn/test_split.json");
 }
 
 #[test]

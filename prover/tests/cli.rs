@@ -394,3 +394,32 @@ fn default_output_paths_sit_next_to_the_input() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(dir.path().join("x.zkp").exists());
 }
+
+#[test]
+fn the_digits_cnn_proves_and_verifies_with_the_expected_top_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("cnn.zkm");
+    compile_fixture("digits_cnn.onnx", &model);
+    let proof = dir.path().join("cnn.zkp");
+    let input = fixture("digits_cnn/input_0.json");
+    let o = zkinfer(&["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkinfer(&["verify", s(&proof), "-m", s(&model), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let out: Vec<f64> = v["outputs"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("digits_cnn/expected_0.json")).unwrap(),
+    )
+    .unwrap();
+    let top = out
+        .iter()
+        .enumerate()
+        .fold(0, |b, (i, x)| if *x > out[b] { i } else { b });
+    assert_eq!(top as u64, expected["float_top1"].as_u64().unwrap());
+}

@@ -43,9 +43,12 @@ pub struct TestSplit {
 }
 
 pub fn test_split() -> TestSplit {
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("digits/test_split.json")).unwrap())
-            .unwrap();
+    test_split_of("digits/test_split.json")
+}
+
+pub fn test_split_of(rel: &str) -> TestSplit {
+    let text = std::fs::read_to_string(fixture(rel)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let nums = |k: &str| -> Vec<usize> {
         v[k].as_array()
             .unwrap()

@@ -6,5 +6,5 @@ mod onnx_cnn;
 pub mod pipeline;
 
 pub use calibrate::{quantize_graph, CalibrationError, QuantOptions};
-pub use onnx::{import, OnnxError};
+pub use onnx::{import, import_with, ImportOptions, OnnxError};
 pub use pipeline::{compile_graph, PipelineError};

@@ -99,8 +99,21 @@ enum Val {
 
 pub(super) type NodeResult<T> = Result<T, String>;
 
+/// How to read a model.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImportOptions {
+    /// Treat the input's first dimension as a batch of 1 whatever the file says (one inference per
+    /// proof; used to prove each element of a batched test case).
+    pub batch_one: bool,
+}
+
 /// Import an ONNX file.
 pub fn import(path: &Path) -> Result<Graph, OnnxError> {
+    import_with(path, ImportOptions::default())
+}
+
+/// Import an ONNX file with options.
+pub fn import_with(path: &Path, opts: ImportOptions) -> Result<Graph, OnnxError> {
     let p = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| OnnxError::Io {
         path: p.clone(),
@@ -117,22 +130,24 @@ pub fn import(path: &Path) -> Result<Graph, OnnxError> {
         reason: "the file holds no graph".into(),
     })?;
     let dir = path.parent().and_then(|d| d.to_str());
-    Importer::new(&p, dir).run(graph)
+    Importer::new(&p, dir, opts).run(graph)
 }
 
 pub(super) struct Importer<'a> {
     path: &'a str,
     dir: Option<&'a str>,
+    opts: ImportOptions,
     vals: HashMap<String, Val>,
     pub(super) nodes: Vec<Node>,
     flow: String,
 }
 
 impl<'a> Importer<'a> {
-    fn new(path: &'a str, dir: Option<&'a str>) -> Self {
+    fn new(path: &'a str, dir: Option<&'a str>, opts: ImportOptions) -> Self {
         Importer {
             path,
             dir,
+            opts,
             vals: HashMap::new(),
             nodes: Vec::new(),
             flow: String::new(),
@@ -184,6 +199,10 @@ impl<'a> Importer<'a> {
         };
         let input_shape = value_shape(input)
             .map_err(|r| self.structure(format!("input '{}': {r}", input.name)))?;
+        let mut input_shape = input_shape;
+        if self.opts.batch_one && !input_shape.0.is_empty() {
+            input_shape.0[0] = 1;
+        }
         self.vals
             .insert(input.name.clone(), Val::Flow(input_shape.clone()));
         self.flow = input.name.clone();
@@ -221,14 +240,9 @@ impl<'a> Importer<'a> {
                 output_name, self.flow
             )));
         }
-        if !self
-            .nodes
-            .iter()
-            .any(|n| matches!(n.op, Op::Dense(_) | Op::Conv(_)))
-        {
-            return Err(
-                self.structure("the model has no Gemm, MatMul or Conv layer: nothing to prove")
-            );
+        if self.nodes.iter().all(|n| matches!(n.op, Op::Reshape)) {
+            return Err(self
+                .structure("the model only reshapes its input: there is no computation to prove"));
         }
         Ok(Graph {
             input_name: input.name.clone(),

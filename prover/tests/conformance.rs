@@ -1,0 +1,199 @@
+//! ONNX conformance: the PyTorch-converted test models shipped with the `onnx` package (copied into
+//! `fixtures/conformance/` by `fixtures/make_conformance.py`), compiled, proved and verified.
+//!
+//! Run with `cargo test --release -p zkinfer --test conformance -- --ignored --nocapture`; it writes
+//! `target/conformance.md`. Each element of a test's batch is proved as its own inference; a model is
+//! applicable when it has one input and one output. A result passes when every proof verifies and the
+//! proven outputs are within 1% of the expected outputs' range (max abs error).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use circuits::compiler::{compile_graph, import_with, ImportOptions};
+use circuits::model_file::MODEL_FORMAT;
+use circuits::ModelFile;
+use prover::Prover;
+use verifier::verify_bundle;
+
+/// Batch elements proved per model.
+const MAX_SAMPLES: usize = 2;
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/conformance")
+}
+
+struct Tensor {
+    shape: Vec<usize>,
+    data: Vec<Option<f64>>,
+}
+
+fn tensors(v: &Value, key: &str) -> Vec<Tensor> {
+    v[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| Tensor {
+            shape: t["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_u64().unwrap() as usize)
+                .collect(),
+            data: t["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64())
+                .collect(),
+        })
+        .collect()
+}
+
+/// Split a tensor along its first (batch) dimension.
+fn batch(t: &Tensor) -> Vec<Vec<Option<f64>>> {
+    let n = t.shape.first().copied().unwrap_or(1).max(1);
+    let per = t.data.len() / n;
+    t.data.chunks(per.max(1)).map(|c| c.to_vec()).collect()
+}
+
+enum Outcome {
+    Pass { max_err: f64, range: f64, k: u32 },
+    Fail(String),
+    NotApplicable(String),
+}
+
+fn run(name: &str) -> Outcome {
+    let d = dir().join(name);
+    let read = |f: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(d.join(f)).unwrap()).unwrap()
+    };
+    let (inputs, expected) = (
+        tensors(&read("inputs.json"), "inputs"),
+        tensors(&read("expected.json"), "outputs"),
+    );
+    if inputs.len() != 1 || expected.len() != 1 {
+        return Outcome::NotApplicable(format!(
+            "{} inputs, {} outputs (zkinfer models have one of each)",
+            inputs.len(),
+            expected.len()
+        ));
+    }
+    if inputs[0].shape.len() > 4 {
+        return Outcome::NotApplicable(
+            "3-D operation (5-D tensor): this version supports 1-D and 2-D".into(),
+        );
+    }
+    let samples: Vec<Vec<f64>> = batch(&inputs[0])
+        .into_iter()
+        .map(|s| s.into_iter().map(|x| x.unwrap_or(0.0)).collect())
+        .collect();
+    let expect = batch(&expected[0]);
+    let graph = match import_with(&d.join("model.onnx"), ImportOptions { batch_one: true }) {
+        Ok(g) => g,
+        Err(e) => return Outcome::Fail(e.to_string()),
+    };
+    let calib: Vec<Vec<f32>> = samples
+        .iter()
+        .map(|s| s.iter().map(|x| *x as f32).collect())
+        .collect();
+    let (qgraph, report, plan) = match compile_graph(&graph, &calib, "test inputs", None) {
+        Ok(c) => c,
+        Err(e) => return Outcome::Fail(e.to_string()),
+    };
+    let model = ModelFile {
+        format: MODEL_FORMAT.into(),
+        name: name.into(),
+        source: "model.onnx".into(),
+        graph: qgraph,
+        visibility: Default::default(),
+        shape: plan.shape,
+        k: plan.k,
+        report,
+        digest: String::new(),
+    }
+    .seal();
+    let prover = match Prover::new(&model, true) {
+        Ok(p) => p,
+        Err(e) => return Outcome::Fail(e.to_string()),
+    };
+    let (mut max_err, mut range) = (0.0f64, 0.0f64);
+    for (x, want) in samples.iter().zip(&expect).take(MAX_SAMPLES) {
+        let bundle = match prover.prove(x) {
+            Ok(b) => b,
+            Err(e) => return Outcome::Fail(e.to_string()),
+        };
+        let verdict = verify_bundle(&bundle, &model).expect("verification runs");
+        if !verdict.valid {
+            return Outcome::Fail(format!("proof invalid: {:?}", verdict.reason));
+        }
+        let got = &verdict.outputs[0];
+        if got.len() != want.len() {
+            return Outcome::Fail(format!("{} outputs, expected {}", got.len(), want.len()));
+        }
+        let known: Vec<f64> = want.iter().flatten().copied().collect();
+        let (lo, hi) = known
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
+        range = range.max(hi - lo);
+        for (g, w) in got.iter().zip(want) {
+            if let Some(w) = w {
+                max_err = max_err.max((g - w).abs());
+            }
+        }
+    }
+    if max_err <= 0.01 * range.max(1e-9) {
+        Outcome::Pass {
+            max_err,
+            range,
+            k: model.k,
+        }
+    } else {
+        Outcome::Fail(format!(
+            "max abs error {max_err:.4} over 1% of the output range {range:.4}"
+        ))
+    }
+}
+
+#[test]
+#[ignore = "conformance run: cargo test --release -p zkinfer --test conformance -- --ignored --nocapture"]
+fn onnx_conformance_models() {
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir().join("index.json")).unwrap()).unwrap();
+    let mut table = String::from("| model | ops | result |\n|---|---|---|\n");
+    let (mut pass, mut fail, mut na) = (0, 0, 0);
+    for entry in index.as_array().unwrap() {
+        let name = entry["name"].as_str().unwrap();
+        let ops: Vec<&str> = entry["ops"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|o| o.as_str()).collect())
+            .unwrap_or_default();
+        let result = if let Some(reason) = entry.get("skipped").and_then(|s| s.as_str()) {
+            na += 1;
+            format!("n/a: not copied ({reason})")
+        } else {
+            match run(name) {
+                Outcome::Pass { max_err, range, k } => {
+                    pass += 1;
+                    format!("pass (k = {k}, max abs error {max_err:.2e}, output range {range:.2})")
+                }
+                Outcome::Fail(why) => {
+                    fail += 1;
+                    format!("fail: {}", why.replace('|', "/").replace('\n', " "))
+                }
+                Outcome::NotApplicable(why) => {
+                    na += 1;
+                    format!("n/a: {why}")
+                }
+            }
+        };
+        eprintln!("{name}: {result}");
+        writeln!(table, "| {name} | {} | {result} |", ops.join(", ")).unwrap();
+    }
+    let summary = format!("{pass} passed, {fail} failed; {na} not applicable\n");
+    table.push_str(&format!("\n{summary}"));
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/conformance.md");
+    std::fs::write(&out, &table).unwrap();
+    eprintln!("{summary}table written to {}", out.display());
+}

@@ -241,8 +241,17 @@ impl<'a> Importer<'a> {
             )));
         }
         if self.nodes.iter().all(|n| matches!(n.op, Op::Reshape)) {
-            return Err(self
-                .structure("the model only reshapes its input: there is no computation to prove"));
+            let why = if tail.is_empty() {
+                "the model only reshapes its input: there is no computation to prove".to_string()
+            } else {
+                let ops: Vec<&str> = tail.iter().map(|t| t.op_type.as_str()).collect();
+                format!(
+                    "the model's only computation is its final {}, which zkinfer leaves out of the proof \
+                     (it does not change the top class)",
+                    ops.join(" + ")
+                )
+            };
+            return Err(self.structure(why));
         }
         Ok(Graph {
             input_name: input.name.clone(),

@@ -13,9 +13,10 @@ use crate::geom::ConvGeom;
 use crate::quant::{QOp, QuantGraph};
 
 /// What a block's link rows do with each sum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Tail {
-    Rescale(RescaleParams),
+    /// Rescale each sum, with its own parameters (one per output).
+    Rescale(Vec<RescaleParams>),
     Pass,
 }
 
@@ -99,19 +100,18 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
     let mut n_in = graph.input_len();
     while i < graph.layers.len() {
         let layer = &graph.layers[i];
-        let next_rescale = match graph.layers.get(i + 1).map(|l| &l.op) {
-            Some(QOp::Rescale { shift, relu }) => Some(RescaleParams {
-                shift: *shift,
-                relu: *relu,
-            }),
-            _ => None,
+        // A Linear or Conv followed by a rescale is one stage: the rescale happens in its link rows.
+        let next = graph.layers.get(i + 1).map(|l| &l.op);
+        let fused = matches!(layer.op, QOp::Linear { .. } | QOp::Conv { .. })
+            && next.is_some_and(|n| n.rescale_params(0).is_some());
+        let tail_for = |outs: &[usize]| match next {
+            Some(n) if fused => Tail::Rescale(
+                outs.iter()
+                    .map(|o| n.rescale_params(*o).expect("a rescale"))
+                    .collect(),
+            ),
+            _ => Tail::Pass,
         };
-        let fused =
-            matches!(layer.op, QOp::Linear { .. } | QOp::Conv { .. }) && next_rescale.is_some();
-        let tail = next_rescale
-            .filter(|_| fused)
-            .map(Tail::Rescale)
-            .unwrap_or(Tail::Pass);
         let n_out = layer.out_shape.numel();
         let mut b = Builder::new(n_in);
         let (kind, out) = match &layer.op {
@@ -128,39 +128,43 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
                         .iter()
                         .map(|o| weight[o * in_features..(o + 1) * in_features].to_vec());
                     let bs = outs.iter().map(|o| bias[*o]).collect();
-                    out.extend(b.block((0..*in_features).collect(), w.collect(), bs, tail));
+                    let inputs = (0..*in_features).collect();
+                    out.extend(b.block(inputs, w.collect(), bs, tail_for(outs)));
                 }
                 ("linear", out)
             }
             QOp::Conv {
                 geom, weight, bias, ..
-            } => ("conv", conv_blocks(&mut b, geom, weight, bias, width, tail)),
-            QOp::Rescale { shift, relu } => {
-                let p = Tail::Rescale(RescaleParams {
-                    shift: *shift,
-                    relu: *relu,
-                });
+            } => (
+                "conv",
+                conv_blocks(&mut b, geom, weight, bias, width, &tail_for),
+            ),
+            QOp::Rescale { .. } | QOp::RescaleLeaky { .. } => {
                 let mut out = Vec::with_capacity(n_out);
                 for outs in (0..n_out).collect::<Vec<_>>().chunks(width) {
                     let eye =
                         (0..outs.len()).map(|j| (0..outs.len()).map(|i| (i == j) as i64).collect());
-                    out.extend(b.block(outs.to_vec(), eye.collect(), vec![0; outs.len()], p));
+                    let params = outs
+                        .iter()
+                        .map(|o| layer.op.rescale_params(*o).expect("a rescale"))
+                        .collect();
+                    let tail = Tail::Rescale(params);
+                    out.extend(b.block(outs.to_vec(), eye.collect(), vec![0; outs.len()], tail));
                 }
                 ("rescale", out)
             }
             QOp::MaxPool { geom } => ("maxpool", maxpool_blocks(&mut b, geom)),
         };
-        let (layers, name, kind) = match tail {
-            Tail::Rescale(p) if fused => (
-                2,
-                format!("{} + {}", layer.name, graph.layers[i + 1].name),
-                if p.relu {
-                    "linear+relu"
-                } else {
-                    "linear+rescale"
-                },
-            ),
-            _ => (1, layer.name.clone(), kind),
+        let (layers, name, kind) = if fused {
+            let next = &graph.layers[i + 1];
+            let kind = match next.op {
+                QOp::Rescale { relu: true, .. } => "linear+relu",
+                QOp::RescaleLeaky { .. } => "linear+leaky",
+                _ => "linear+rescale",
+            };
+            (2, format!("{} + {}", layer.name, next.name), kind)
+        } else {
+            (1, layer.name.clone(), kind)
         };
         stages.push(Stage {
             first_layer: i,
@@ -187,7 +191,7 @@ fn conv_blocks(
     weight: &[i64],
     bias: &[i64],
     width: usize,
-    tail: Tail,
+    tail_for: &dyn Fn(&[usize]) -> Tail,
 ) -> Vec<usize> {
     let mut out = vec![0; geom.out_len_total()];
     let klen = geom.kernel_len();
@@ -197,19 +201,17 @@ fn conv_blocks(
         for oy in 0..geom.out_h {
             for ox in 0..geom.out_w {
                 let patch = geom.patch(g, oy, ox);
+                let inputs: Vec<usize> = patch.iter().map(|(i, _)| *i).collect();
                 for chunk in channels.chunks(width) {
                     let w = chunk
                         .iter()
                         .map(|oc| patch.iter().map(|(_, k)| weight[oc * klen + k]).collect());
                     let bs = chunk.iter().map(|oc| bias[*oc]).collect();
-                    let slots = b.block(
-                        patch.iter().map(|(i, _)| *i).collect(),
-                        w.collect(),
-                        bs,
-                        tail,
-                    );
-                    for (oc, slot) in chunk.iter().zip(slots) {
-                        out[geom.out_index(*oc, oy, ox)] = slot;
+                    let idx: Vec<usize> =
+                        chunk.iter().map(|oc| geom.out_index(*oc, oy, ox)).collect();
+                    let slots = b.block(inputs.clone(), w.collect(), bs, tail_for(&idx));
+                    for (o, slot) in idx.into_iter().zip(slots) {
+                        out[o] = slot;
                     }
                 }
             }
@@ -221,10 +223,7 @@ fn conv_blocks(
 /// Max pooling as a chain of pairwise maxima, `max(a, b) = a + relu(b - a)`, on the existing chips:
 /// one block computes `relu(b - a)` (a rescale row with shift 0), the next `a + relu(b - a)`.
 fn maxpool_blocks(b: &mut Builder, geom: &ConvGeom) -> Vec<usize> {
-    let relu = Tail::Rescale(RescaleParams {
-        shift: 0,
-        relu: true,
-    });
+    let relu = || Tail::Rescale(vec![RescaleParams::relu(0)]);
     let mut out = vec![0; geom.out_len_total()];
     for c in 0..geom.out_c {
         for oy in 0..geom.out_h {
@@ -232,7 +231,7 @@ fn maxpool_blocks(b: &mut Builder, geom: &ConvGeom) -> Vec<usize> {
                 let patch = geom.patch(c, oy, ox);
                 let mut cur = patch[0].0;
                 for (t, _) in &patch[1..] {
-                    let r = b.block(vec![cur, *t], vec![vec![-1, 1]], vec![0], relu)[0];
+                    let r = b.block(vec![cur, *t], vec![vec![-1, 1]], vec![0], relu())[0];
                     cur = b.block(vec![cur, r], vec![vec![1, 1]], vec![0], Tail::Pass)[0];
                 }
                 out[geom.out_index(c, oy, ox)] = cur;

@@ -69,6 +69,7 @@ impl CircuitShape {
     pub fn is_valid(&self) -> bool {
         (MIN_WIDTH..=64).contains(&self.width)
             && (1..=16).contains(&self.inputs_per_row)
+            && self.width * self.inputs_per_row >= 6
             && (2..=14).contains(&self.limb_bits)
             && (1..=60).contains(&self.weight_offset_bits)
             && (1..=60).contains(&self.bias_offset_bits)
@@ -125,14 +126,15 @@ impl ModelConfig {
             chain,
             shape.weight_offset_bits,
         );
-        // Link and rescale rows reuse the weight columns for their fixed values and the accumulator
-        // columns for their witnesses; the rescale's output lands in the equality-enabled x_0.
+        // Link and rescale rows reuse the weight columns for their fixed values (rescale: f0, f1, f2,
+        // f5; link: f3, f4) and the accumulator columns for their witnesses; the rescale's output lands
+        // in the equality-enabled x_0.
         let link =
             LinkConfig::configure(meta, acc.clone(), x[0], f[3], f[4], shape.bias_offset_bits);
         let rescale = RescaleConfig::configure(
             meta,
             [acc[0], acc[1], acc[2], acc[3], acc[4], x[0]],
-            [f[0], f[1], f[2]],
+            [f[0], f[1], f[2], f[5]],
             &table,
         );
         ModelConfig {
@@ -208,7 +210,7 @@ impl<'a> InferenceCircuit<'a> {
                 row += MacConfig::rows_for(config.mac.inputs_per_row(), block.inputs.len());
                 for (j, slot) in block.outputs.iter().enumerate() {
                     let sum = sums[j].map(|s| s + block.bias[j]);
-                    let (cell, value) = match block.tail {
+                    let (cell, value) = match &block.tail {
                         Tail::Pass => {
                             let v = sum.map(|s| Value::known(fp(s))).unwrap_or(Value::unknown());
                             (
@@ -216,7 +218,8 @@ impl<'a> InferenceCircuit<'a> {
                                 sum,
                             )
                         }
-                        Tail::Rescale(p) => {
+                        Tail::Rescale(params) => {
+                            let p = params[j];
                             config.link.enable(region, row, j, false, block.bias[j])?;
                             for col in &config.mac.acc[5..] {
                                 region.assign_advice(

@@ -87,6 +87,11 @@ pub enum Op {
     Conv(Conv),
     /// Per-channel window maximum (`groups == out_c`, weights unused).
     MaxPool(ConvGeom),
+    /// `y = x` for `x >= 0`, else `slope * x`: one slope, or one per channel of `channel_len` elements.
+    Leaky {
+        slopes: Vec<f32>,
+        channel_len: usize,
+    },
     Relu,
     /// Flatten, Reshape, Identity: data unchanged, shape changed.
     Reshape,
@@ -129,6 +134,21 @@ impl Graph {
                 Op::Dense(d) => d.apply(x),
                 Op::Conv(c) => c.apply(x),
                 Op::MaxPool(g) => max_pool(g, x),
+                Op::Leaky {
+                    slopes,
+                    channel_len,
+                } => x
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        let c = (i / channel_len.max(&1)).min(slopes.len() - 1);
+                        if *v >= 0.0 {
+                            *v
+                        } else {
+                            v * slopes[c]
+                        }
+                    })
+                    .collect(),
                 Op::Relu => x.iter().map(|v| v.max(0.0)).collect(),
                 Op::Reshape => x.to_vec(),
             };

@@ -231,6 +231,23 @@ impl ModelFile {
                         return Err(format!("layer '{}' has inconsistent sizes", l.name));
                     }
                 }
+                QOp::RescaleLeaky {
+                    shift,
+                    slope_bits,
+                    slopes,
+                    channel_len,
+                } => {
+                    let bad_slope = slopes.iter().any(|s| s.unsigned_abs() >= 1 << 24);
+                    if *shift > g.limb_bits
+                        || out != len
+                        || *slope_bits > 16
+                        || slopes.is_empty()
+                        || bad_slope
+                        || *channel_len == 0
+                    {
+                        return Err(format!("layer '{}' has an invalid leaky rescale", l.name));
+                    }
+                }
                 QOp::Rescale { shift, .. } => {
                     if *shift > g.limb_bits || out != len {
                         return Err(format!("layer '{}' has an invalid rescale", l.name));

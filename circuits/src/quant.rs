@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::chips::rescale::RescaleParams;
 use crate::geom::ConvGeom;
 use crate::ir::Shape;
 
@@ -47,6 +48,15 @@ pub enum QOp {
     /// `q = floor((x + 2^(shift-1)) / 2^shift)` (round half up), then `y = max(q, 0)` when `relu`.
     /// `q` must lie in the activation range of the graph.
     Rescale { shift: u32, relu: bool },
+    /// A rescale followed by a leaky ReLU: `y = q * 2^slope_bits` for `q >= 0`, else
+    /// `q * slopes[channel]` (slopes are numerators over `2^slope_bits`; one slope for all, or one per
+    /// channel of `channel_len` elements). The output gains `slope_bits` fractional bits.
+    RescaleLeaky {
+        shift: u32,
+        slope_bits: u32,
+        slopes: Vec<i64>,
+        channel_len: usize,
+    },
 }
 
 impl QOp {
@@ -57,6 +67,30 @@ impl QOp {
             QOp::MaxPool { .. } => "maxpool",
             QOp::Rescale { relu: true, .. } => "rescale+relu",
             QOp::Rescale { relu: false, .. } => "rescale",
+            QOp::RescaleLeaky { .. } => "rescale+leaky",
+        }
+    }
+
+    /// The rescale-row parameters of element `index`, for the rescaling ops.
+    pub fn rescale_params(&self, index: usize) -> Option<RescaleParams> {
+        match self {
+            QOp::Rescale { shift, relu: true } => Some(RescaleParams::relu(*shift)),
+            QOp::Rescale { shift, relu: false } => Some(RescaleParams::identity(*shift)),
+            QOp::RescaleLeaky {
+                shift,
+                slope_bits,
+                slopes,
+                channel_len,
+            } => {
+                let c = (index / (*channel_len).max(1)).min(slopes.len().saturating_sub(1));
+                let pos = 1i64 << slope_bits;
+                Some(RescaleParams {
+                    shift: *shift,
+                    pos,
+                    cut: pos - slopes.get(c).copied().unwrap_or(0),
+                })
+            }
+            _ => None,
         }
     }
 
@@ -68,7 +102,7 @@ impl QOp {
                 ..
             } => in_features * out_features,
             QOp::Conv { geom, .. } => geom.macs(),
-            QOp::Rescale { .. } | QOp::MaxPool { .. } => 0,
+            QOp::Rescale { .. } | QOp::RescaleLeaky { .. } | QOp::MaxPool { .. } => 0,
         }
     }
 }
@@ -274,12 +308,13 @@ impl QuantGraph {
                 }
                 Ok(out)
             }
-            QOp::Rescale { shift, relu } => {
+            QOp::Rescale { .. } | QOp::RescaleLeaky { .. } => {
                 let (min, max) = self.activation_range();
                 x.iter()
                     .enumerate()
                     .map(|(i, &acc)| {
-                        let q = rescale(acc, *shift);
+                        let p = layer.op.rescale_params(i).expect("a rescale");
+                        let q = rescale(acc, p.shift);
                         if q < min || q >= max {
                             return Err(EvalError::OutOfRange {
                                 layer: layer.name.clone(),
@@ -289,7 +324,7 @@ impl QuantGraph {
                                 max,
                             });
                         }
-                        Ok(if *relu { q.max(0) } else { q })
+                        Ok(p.activate(q))
                     })
                     .collect()
             }

@@ -36,7 +36,7 @@ fn digits_mlp_circuit_outputs_equal_the_reference_evaluator() {
 fn every_layout_shape_is_satisfied_by_the_honest_witness() {
     let (q, _) = digits_compiled("digits_mlp.onnx");
     let t = trace_for(&q, &test_split().inputs[7]);
-    for (p, w) in [(1, 5), (2, 8), (3, 12), (4, 16), (1, 16)] {
+    for (p, w) in [(1, 6), (2, 5), (2, 8), (3, 12), (4, 16), (1, 16)] {
         let plan = plan_with(&q, p, w).unwrap();
         assert!(check(&q, &plan, &t, t.output()), "P = {p}, W = {w}");
     }

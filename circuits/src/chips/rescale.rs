@@ -4,12 +4,13 @@
 //!
 //! ```text
 //! m * acc + mh = (q_hi * 2^L + q_lo) * 2^L + v      v, q_lo ∈ [0, 2^L),  q_hi ∈ [-2^(L-1), 2^L)
-//! y = q * (1 - relu * neg)                          (q_hi, neg) in the table: neg = [q < 0]
+//! y = q * (pos - cut * neg)                         (q_hi, neg) in the table: neg = [q < 0]
 //! ```
 //!
 //! The first line is `q = floor((acc + 2^(s-1)) / 2^s)` multiplied through by `m`, so the remainder
 //! `v = m * r` needs only the `[0, 2^L)` check, and `q` is bounded by its limbs: no wrap-around, one
-//! solution. `m`, `mh` and the `relu` flag are fixed cells of the row.
+//! solution. `m`, `mh`, `pos` and `cut` are fixed cells of the row: ReLU is `(1, 1)`, no activation
+//! `(1, 0)`, and a leaky slope `a / 2^t` is `(2^t, 2^t - a)` (the output gains `t` fractional bits).
 
 use halo2_proofs::{
     circuit::{Region, Value},
@@ -33,7 +34,8 @@ pub struct RescaleConfig {
     pub y: Column<Advice>,
     pub m: Column<Fixed>,
     pub mh: Column<Fixed>,
-    pub relu: Column<Fixed>,
+    pub pos: Column<Fixed>,
+    pub cut: Column<Fixed>,
     pub selector: Selector,
     pub limb_bits: u32,
 }
@@ -52,10 +54,38 @@ pub struct RescaleWitness {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RescaleParams {
     pub shift: u32,
-    pub relu: bool,
+    /// Multiplier of a non-negative `q`.
+    pub pos: i64,
+    /// `pos` minus the multiplier of a negative `q`.
+    pub cut: i64,
 }
 
 impl RescaleParams {
+    pub fn relu(shift: u32) -> Self {
+        RescaleParams {
+            shift,
+            pos: 1,
+            cut: 1,
+        }
+    }
+
+    pub fn identity(shift: u32) -> Self {
+        RescaleParams {
+            shift,
+            pos: 1,
+            cut: 0,
+        }
+    }
+
+    /// `y` for a rescaled `q`.
+    pub fn activate(&self, q: i64) -> i64 {
+        if q >= 0 {
+            q * self.pos
+        } else {
+            q * (self.pos - self.cut)
+        }
+    }
+
     fn m(&self, limb_bits: u32) -> i64 {
         1i64 << (limb_bits - self.shift)
     }
@@ -75,7 +105,7 @@ impl RescaleWitness {
         let base = 1i64 << limb_bits;
         let v = p.m(limb_bits) as i128 * acc as i128 + p.mh(limb_bits) as i128
             - q as i128 * base as i128;
-        let y = if p.relu { q.max(0) } else { q };
+        let y = p.activate(q);
         RescaleWitness {
             q_lo: q.rem_euclid(base),
             q_hi: q.div_euclid(base),
@@ -87,15 +117,15 @@ impl RescaleWitness {
 }
 
 impl RescaleConfig {
-    /// `advice`: acc, q_lo, q_hi, v, neg, y; `fixed`: m, mh, relu (may be shared with other chips).
+    /// `advice`: acc, q_lo, q_hi, v, neg, y; `fixed`: m, mh, pos, cut (may be shared with other chips).
     pub fn configure(
         meta: &mut ConstraintSystem<Fp>,
         advice: [Column<Advice>; 6],
-        fixed: [Column<Fixed>; 3],
+        fixed: [Column<Fixed>; 4],
         table: &RangeTable,
     ) -> Self {
         let [acc, q_lo, q_hi, v, neg, y] = advice;
-        let [m, mh, relu] = fixed;
+        let [m, mh, pos, cut] = fixed;
         let limb_bits = table.limb_bits;
         let selector = meta.complex_selector();
         meta.create_gate("rescale", |c| {
@@ -108,13 +138,13 @@ impl RescaleConfig {
             let y = c.query_advice(y, Rotation::cur());
             let m = c.query_fixed(m);
             let mh = c.query_fixed(mh);
-            let relu = c.query_fixed(relu);
+            let pos = c.query_fixed(pos);
+            let cut = c.query_fixed(cut);
             let base = Expression::Constant(pow2(limb_bits));
             let q = q_hi * base.clone() + q_lo;
-            let one = Expression::Constant(Fp::one());
             vec![
                 s.clone() * (m * acc + mh - q.clone() * base - v),
-                s * (y - q * (one - relu * neg)),
+                s * (y - q * (pos - cut * neg)),
             ]
         });
         // Lookups (see the table): low limb and remainder in [0, 2^L), high limb with its sign.
@@ -146,7 +176,8 @@ impl RescaleConfig {
             y,
             m,
             mh,
-            relu,
+            pos,
+            cut,
             selector,
             limb_bits,
         }
@@ -165,12 +196,8 @@ impl RescaleConfig {
         let l = self.limb_bits;
         region.assign_fixed(|| "m", self.m, row, || Value::known(fp(p.m(l))))?;
         region.assign_fixed(|| "mh", self.mh, row, || Value::known(fp(p.mh(l))))?;
-        region.assign_fixed(
-            || "relu",
-            self.relu,
-            row,
-            || Value::known(fp(p.relu as i64)),
-        )?;
+        region.assign_fixed(|| "pos", self.pos, row, || Value::known(fp(p.pos)))?;
+        region.assign_fixed(|| "cut", self.cut, row, || Value::known(fp(p.cut)))?;
         let acc_cell = region.assign_advice(|| "acc", self.acc, row, || acc.map(fp))?;
         let cols = [
             (self.q_lo, w.map(|w| w.q_lo)),

@@ -174,7 +174,7 @@ impl Circuit<Fp> for RescaleCircuit {
     }
     fn configure(meta: &mut ConstraintSystem<Fp>) -> RescaleConfig {
         let advice = [(); 6].map(|_| meta.advice_column());
-        let fixed = [(); 3].map(|_| meta.fixed_column());
+        let fixed = [(); 4].map(|_| meta.fixed_column());
         let table = RangeTable::configure(meta, L);
         let config = RescaleConfig::configure(meta, advice, fixed, &table);
         TABLE.with(|t| *t.borrow_mut() = Some(table));
@@ -210,7 +210,15 @@ thread_local! {
 }
 
 fn honest(acc: i64, shift: u32, relu: bool) -> (i64, RescaleParams, RescaleWitness) {
-    let p = RescaleParams { shift, relu };
+    let p = if relu {
+        RescaleParams::relu(shift)
+    } else {
+        RescaleParams::identity(shift)
+    };
+    with_params(acc, p)
+}
+
+fn with_params(acc: i64, p: RescaleParams) -> (i64, RescaleParams, RescaleWitness) {
     (acc, p, RescaleWitness::compute(acc, p, L))
 }
 
@@ -298,4 +306,29 @@ fn rescale_rejects_a_wrong_quotient_with_consistent_output() {
     w.q_lo += 1;
     w.y += 1;
     assert!(run_rescale(vec![(acc, p, w)]).is_err());
+}
+
+#[test]
+fn rescale_proves_leaky_slopes_and_rejects_a_wrong_leaky_output() {
+    // Slope 26/256 on the negative side, output scaled by 2^8.
+    let leaky = RescaleParams {
+        shift: 4,
+        pos: 256,
+        cut: 256 - 26,
+    };
+    let cases: Vec<_> = [-5000, -17, 0, 17, 5000]
+        .iter()
+        .map(|a| with_params(*a, leaky))
+        .collect();
+    for (acc, _, w) in &cases {
+        let q = crate::quant::rescale(*acc, 4);
+        assert_eq!(w.y, if q >= 0 { q * 256 } else { q * 26 });
+    }
+    run_rescale(cases).unwrap();
+    // A negative q passed through as if the slope were 1, or zeroed as by a ReLU.
+    for wrong in [|q: i64| q * 256, |_q: i64| 0] {
+        let (acc, p, mut w) = with_params(-5000, leaky);
+        w.y = wrong(crate::quant::rescale(acc, 4));
+        assert!(run_rescale(vec![(acc, p, w)]).is_err());
+    }
 }

@@ -16,6 +16,8 @@ use crate::report::{LayerReport, QuantReport};
 pub const MAX_WEIGHT_SCALE: u32 = 12;
 /// Largest activation scale.
 pub const MAX_ACT_SCALE: u32 = 16;
+/// Fractional bits of leaky ReLU slopes (the activation's output gains them).
+pub const SLOPE_BITS: u32 = 8;
 /// Calibrated ranges are widened by this factor before choosing a scale.
 pub const HEADROOM: f64 = 2.0;
 
@@ -165,6 +167,49 @@ pub fn quantize_graph(
                     true,
                     &shape,
                 )?;
+            }
+            Op::Leaky {
+                slopes,
+                channel_len,
+            } => {
+                let (acc_scale, out_scale) = match pending.take() {
+                    Some((d, acc)) => (acc, range_scale(node_max[d], l)),
+                    None => (cur_scale, cur_scale),
+                };
+                let out_scale = out_scale.min(acc_scale);
+                let shift = acc_scale - out_scale;
+                if shift > l {
+                    return Err(CalibrationError::Range {
+                        node: node.name.clone(),
+                        limb_bits: l,
+                    });
+                }
+                cur_scale = out_scale + SLOPE_BITS;
+                let op = QOp::RescaleLeaky {
+                    shift,
+                    slope_bits: SLOPE_BITS,
+                    slopes: slopes
+                        .iter()
+                        .map(|a| quantize(*a as f64, SLOPE_BITS))
+                        .collect(),
+                    channel_len: *channel_len,
+                };
+                layers.push(QLayer {
+                    name: node.name.clone(),
+                    op,
+                    out_scale: cur_scale,
+                    out_shape: shape.clone(),
+                });
+                float_ref.push(i);
+                reports.push(LayerReport {
+                    name: node.name.clone(),
+                    kind: "rescale+leaky".into(),
+                    out_scale: cur_scale,
+                    weight_scale: None,
+                    shift: Some(shift),
+                    float_max_abs: 0.0,
+                    max_abs_error: 0.0,
+                });
             }
             Op::MaxPool(geom) => {
                 if let Some((p, acc)) = pending.take() {

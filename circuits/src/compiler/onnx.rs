@@ -19,6 +19,8 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "MatMul",
     "Add",
     "Relu",
+    "LeakyRelu",
+    "PRelu",
     "Conv",
     "AveragePool",
     "GlobalAveragePool",
@@ -346,6 +348,37 @@ impl<'a> Importer<'a> {
             "MatMul" => self.matmul(node),
             "Add" => self.add(node),
             "Conv" => self.conv(node),
+            "LeakyRelu" => {
+                let s = self.flow_input(node, 0)?;
+                let alpha = node
+                    .get_attr_opt::<f32>("alpha")
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or(0.01);
+                let op = Op::Leaky {
+                    slopes: vec![alpha],
+                    channel_len: s.numel(),
+                };
+                self.push(node, op, s)
+            }
+            "PRelu" => {
+                let s = self.flow_input(node, 0)?;
+                let slope = self.const_input(node, 1)?.ok_or("needs a constant slope")?;
+                let channels = s.0.get(1).copied().unwrap_or(1);
+                let per = match slope.data.len() {
+                    1 => s.numel(),
+                    n if n == channels && s.0.len() >= 2 => s.numel() / channels,
+                    n => {
+                        return Err(format!(
+                            "{n} slopes for input {s}: one, or one per channel, is supported"
+                        ))
+                    }
+                };
+                let op = Op::Leaky {
+                    slopes: slope.data.iter().map(|v| *v as f32).collect(),
+                    channel_len: per,
+                };
+                self.push(node, op, s)
+            }
             "AveragePool" => self.average_pool(node, false),
             "GlobalAveragePool" => self.average_pool(node, true),
             "MaxPool" => self.max_pool(node),

@@ -10,7 +10,7 @@
 use crate::chips::mac::MacConfig;
 use crate::chips::rescale::RescaleParams;
 use crate::geom::ConvGeom;
-use crate::quant::{QOp, QuantGraph};
+use crate::quant::{QOp, QPick, QuantGraph};
 
 /// What a block's link rows do with each sum.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +98,7 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
     let mut stages = Vec::new();
     let mut i = 0;
     let mut n_in = graph.input_len();
+    let mut from_input = vec![true; n_in];
     while i < graph.layers.len() {
         let layer = &graph.layers[i];
         // A Linear or Conv followed by a rescale is one stage: the rescale happens in its link rows.
@@ -154,6 +155,7 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
                 ("rescale", out)
             }
             QOp::MaxPool { geom } => ("maxpool", maxpool_blocks(&mut b, geom)),
+            QOp::Remap { map } => ("remap", remap_slots(&mut b, map)),
         };
         let (layers, name, kind) = if fused {
             let next = &graph.layers[i + 1];
@@ -177,10 +179,57 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
             blocks: b.blocks,
             macs: layer.op.macs(),
         });
+        // Elements still taken straight from the graph input (through remaps only).
+        from_input = stages.last().map_or(vec![], |s: &Stage| {
+            s.out
+                .iter()
+                .map(|o| *o < s.n_in && from_input[*o])
+                .collect()
+        });
         i += layers;
         n_in = n_out;
     }
+    // A public output must be a cell of the circuit: route elements that are still graph inputs
+    // through an identity pass row.
+    if from_input.iter().any(|f| *f) {
+        let mut b = Builder::new(n_in);
+        let out = (0..n_in)
+            .map(|i| match from_input[i] {
+                true => b.block(vec![i], vec![vec![1]], vec![0], Tail::Pass)[0],
+                false => i,
+            })
+            .collect();
+        stages.push(Stage {
+            first_layer: graph.layers.len(),
+            layers: 0,
+            name: "expose".into(),
+            kind: "expose",
+            n_in,
+            slots: b.next,
+            out,
+            blocks: b.blocks,
+            macs: 0,
+        });
+    }
     stages
+}
+
+/// A remap's output slots: input slots, or one shared constant block per distinct value.
+fn remap_slots(b: &mut Builder, map: &[QPick]) -> Vec<usize> {
+    let mut consts: Vec<(i64, usize)> = Vec::new();
+    map.iter()
+        .map(|p| match p {
+            QPick::Input(i) => *i,
+            QPick::Const(c) => match consts.iter().find(|(v, _)| v == c) {
+                Some((_, slot)) => *slot,
+                None => {
+                    let slot = b.block(vec![], vec![vec![]], vec![*c], Tail::Pass)[0];
+                    consts.push((*c, slot));
+                    slot
+                }
+            },
+        })
+        .collect()
 }
 
 /// One block per output position, group and chunk of `width` output channels: the channels of a

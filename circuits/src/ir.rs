@@ -80,6 +80,13 @@ fn max_pool(g: &ConvGeom, x: &[f32]) -> Vec<f32> {
     out
 }
 
+/// Where an element of a remapped tensor comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Pick {
+    Input(usize),
+    Const(f32),
+}
+
 /// The operations the circuit compiler understands.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
@@ -87,6 +94,8 @@ pub enum Op {
     Conv(Conv),
     /// Per-channel window maximum (`groups == out_c`, weights unused).
     MaxPool(ConvGeom),
+    /// Each output element is an input element or a constant: Pad, Transpose (no arithmetic).
+    Remap(Vec<Pick>),
     /// `y = x` for `x >= 0`, else `slope * x`: one slope, or one per channel of `channel_len` elements.
     Leaky {
         slopes: Vec<f32>,
@@ -151,6 +160,13 @@ impl Graph {
                     .collect(),
                 Op::Relu => x.iter().map(|v| v.max(0.0)).collect(),
                 Op::Reshape => x.to_vec(),
+                Op::Remap(map) => map
+                    .iter()
+                    .map(|p| match p {
+                        Pick::Input(i) => x[*i],
+                        Pick::Const(c) => *c,
+                    })
+                    .collect(),
             };
             outs.push(y);
         }

@@ -8,7 +8,7 @@ use thiserror::Error;
 
 use crate::circuit::CircuitShape;
 use crate::layout::{self, MAX_K};
-use crate::quant::{QOp, QuantGraph};
+use crate::quant::{QOp, QPick, QuantGraph};
 use crate::report::QuantReport;
 
 pub const MODEL_FORMAT: &str = "zkinfer-model/1";
@@ -229,6 +229,15 @@ impl ModelFile {
                         || geom.in_c != geom.out_c
                     {
                         return Err(format!("layer '{}' has inconsistent sizes", l.name));
+                    }
+                }
+                QOp::Remap { map } => {
+                    let bad = map.iter().any(|p| match p {
+                        QPick::Input(i) => *i >= len,
+                        QPick::Const(c) => c.unsigned_abs() >= 1 << 40,
+                    });
+                    if map.len() != out || bad {
+                        return Err(format!("layer '{}' has an invalid remap", l.name));
                     }
                 }
                 QOp::RescaleLeaky {

@@ -41,6 +41,8 @@ pub enum QOp {
         weight: Vec<i64>,
         bias: Vec<i64>,
     },
+    /// Each output element is an input element or a constant (at the tensor's scale).
+    Remap { map: Vec<QPick> },
     /// Max over each window (padding taps excluded), per channel (`geom.groups == geom.out_c`). Proven
     /// as a chain of pairwise maxima `a + relu(b - a)`, so every difference must lie in the activation
     /// range.
@@ -65,6 +67,7 @@ impl QOp {
             QOp::Linear { .. } => "linear",
             QOp::Conv { .. } => "conv",
             QOp::MaxPool { .. } => "maxpool",
+            QOp::Remap { .. } => "remap",
             QOp::Rescale { relu: true, .. } => "rescale+relu",
             QOp::Rescale { relu: false, .. } => "rescale",
             QOp::RescaleLeaky { .. } => "rescale+leaky",
@@ -102,7 +105,10 @@ impl QOp {
                 ..
             } => in_features * out_features,
             QOp::Conv { geom, .. } => geom.macs(),
-            QOp::Rescale { .. } | QOp::RescaleLeaky { .. } | QOp::MaxPool { .. } => 0,
+            QOp::Rescale { .. }
+            | QOp::RescaleLeaky { .. }
+            | QOp::MaxPool { .. }
+            | QOp::Remap { .. } => 0,
         }
     }
 }
@@ -115,6 +121,13 @@ pub struct QuantGraph {
     /// `[-2^(2L-1), 2^(2L))`, and a rescale shifts by at most `L` bits.
     pub limb_bits: u32,
     pub layers: Vec<QLayer>,
+}
+
+/// Where an element of a remapped tensor comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QPick {
+    Input(usize),
+    Const(i64),
 }
 
 /// The integer value of every tensor: `tensors[0]` is the input, `tensors[i + 1]` the output of layer i.
@@ -280,6 +293,13 @@ impl QuantGraph {
                     })
                     .collect()
             }
+            QOp::Remap { map } => Ok(map
+                .iter()
+                .map(|p| match p {
+                    QPick::Input(i) => x[*i],
+                    QPick::Const(c) => *c,
+                })
+                .collect()),
             QOp::MaxPool { geom } => {
                 let (min, max) = self.activation_range();
                 let mut out = vec![0; geom.out_len_total()];

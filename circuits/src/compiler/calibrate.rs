@@ -8,8 +8,8 @@
 
 use thiserror::Error;
 
-use crate::ir::{Graph, Op, Shape};
-use crate::quant::{dequantize, quantize, EvalError, QLayer, QOp, QuantGraph};
+use crate::ir::{Graph, Op, Pick, Shape};
+use crate::quant::{dequantize, quantize, EvalError, QLayer, QOp, QPick, QuantGraph};
 use crate::report::{LayerReport, QuantReport};
 
 /// Largest weight scale (fractional bits).
@@ -167,6 +167,36 @@ pub fn quantize_graph(
                     true,
                     &shape,
                 )?;
+            }
+            Op::Remap(map) => {
+                // No arithmetic: constants take the scale of the tensor they join (an accumulator's
+                // while its rescale is pending, whose range then is this node's).
+                let scale = pending.map(|(_, acc)| acc).unwrap_or(cur_scale);
+                pending = pending.map(|(_, acc)| (i, acc));
+                shape = node.out_shape.clone();
+                let map = map
+                    .iter()
+                    .map(|p| match p {
+                        Pick::Input(i) => QPick::Input(*i),
+                        Pick::Const(c) => QPick::Const(quantize(*c as f64, scale)),
+                    })
+                    .collect();
+                layers.push(QLayer {
+                    name: node.name.clone(),
+                    op: QOp::Remap { map },
+                    out_scale: scale,
+                    out_shape: shape.clone(),
+                });
+                float_ref.push(i);
+                reports.push(LayerReport {
+                    name: node.name.clone(),
+                    kind: "remap".into(),
+                    out_scale: scale,
+                    weight_scale: None,
+                    shift: None,
+                    float_max_abs: 0.0,
+                    max_abs_error: 0.0,
+                });
             }
             Op::Leaky {
                 slopes,

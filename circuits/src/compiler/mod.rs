@@ -3,6 +3,7 @@
 pub mod calibrate;
 pub mod onnx;
 mod onnx_cnn;
+mod onnx_remap;
 pub mod pipeline;
 
 pub use calibrate::{quantize_graph, CalibrationError, QuantOptions};

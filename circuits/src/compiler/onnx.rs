@@ -19,6 +19,8 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "MatMul",
     "Add",
     "Relu",
+    "Pad",
+    "Transpose",
     "LeakyRelu",
     "PRelu",
     "Conv",
@@ -87,7 +89,7 @@ fn list_nodes(nodes: &[UnsupportedNode]) -> String {
 
 /// A constant tensor (numbers kept as f64; integer shape tensors are exact).
 #[derive(Clone, Debug)]
-pub(super) struct Const {
+pub(crate) struct Const {
     pub(super) shape: Vec<usize>,
     pub(super) data: Vec<f64>,
 }
@@ -348,6 +350,8 @@ impl<'a> Importer<'a> {
             "MatMul" => self.matmul(node),
             "Add" => self.add(node),
             "Conv" => self.conv(node),
+            "Pad" => self.pad(node),
+            "Transpose" => self.transpose(node),
             "LeakyRelu" => {
                 let s = self.flow_input(node, 0)?;
                 let alpha = node
@@ -595,6 +599,7 @@ impl<'a> Importer<'a> {
                 self.load(t)
             }
             "Identity" | "Cast" | "Dropout" => input(0),
+            "Transpose" | "Pad" => self.fold_remap(node, &input(0)?),
             "Reshape" => {
                 let c = input(0)?;
                 let s = reshape_target(&Shape(c.shape.clone()), &input(1)?.data)?;

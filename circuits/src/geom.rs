@@ -149,7 +149,7 @@ impl ConvGeom {
         if dims.iter().any(|d| *d == 0 || *d > MAX_DIM) || self.groups == 0 {
             return Err("a convolution dimension is zero or too large".into());
         }
-        if self.in_c % self.groups != 0 || self.out_c % self.groups != 0 {
+        if !self.in_c.is_multiple_of(self.groups) || !self.out_c.is_multiple_of(self.groups) {
             return Err(format!(
                 "{} groups do not divide {} input / {} output channels",
                 self.groups, self.in_c, self.out_c

@@ -8,6 +8,7 @@ use circuits::quant::{QLayer, QOp, QuantGraph};
 use circuits::{public_inputs, with_shape, InferenceCircuit, Trace};
 use halo2_proofs::dev::MockProver;
 
+#[allow(clippy::too_many_arguments)]
 fn geom(
     c: usize,
     hw: [usize; 2],

@@ -3,7 +3,9 @@
 pub mod calibrate;
 pub mod onnx;
 mod onnx_cnn;
+mod onnx_fold;
 mod onnx_remap;
+mod onnx_shapes;
 pub mod pipeline;
 
 pub use calibrate::{quantize_graph, CalibrationError, QuantOptions};

@@ -11,6 +11,7 @@ use thiserror::Error;
 use tract_onnx::pb::{self, type_proto, NodeProto, TensorProto};
 use tract_onnx::prelude::Framework;
 
+use super::onnx_shapes::{broadcast, norm_axis, reshape_target, squeeze, unsqueeze};
 use crate::ir::{Dense, Graph, Node, Op, Shape};
 
 /// ONNX ops this importer understands.
@@ -266,7 +267,7 @@ impl<'a> Importer<'a> {
         })
     }
 
-    fn load(&self, t: &TensorProto) -> NodeResult<Const> {
+    pub(super) fn load(&self, t: &TensorProto) -> NodeResult<Const> {
         let tensor = tract_onnx::tensor::load_tensor(
             &tract_onnx::data_resolver::MmapDataResolver,
             t,
@@ -447,7 +448,7 @@ impl<'a> Importer<'a> {
         }
     }
 
-    fn axes(&self, node: &NodeProto) -> NodeResult<Vec<i64>> {
+    pub(super) fn axes(&self, node: &NodeProto) -> NodeResult<Vec<i64>> {
         if let Some(a) = node
             .get_attr_opt_vec::<i64>("axes")
             .map_err(|e| e.to_string())?
@@ -583,82 +584,6 @@ impl<'a> Importer<'a> {
         self.flow = out;
         Ok(())
     }
-
-    /// Constant folding for the ops that compute shapes.
-    fn fold(&self, node: &NodeProto) -> NodeResult<Const> {
-        let input = |i| {
-            self.const_input(node, i)?
-                .ok_or_else(|| format!("missing input {i}"))
-        };
-        match node.op_type.as_str() {
-            "Constant" => {
-                let t = node
-                    .get_attr_opt::<&TensorProto>("value")
-                    .map_err(|e| e.to_string())?
-                    .ok_or("only the 'value' form of Constant is supported")?;
-                self.load(t)
-            }
-            "Identity" | "Cast" | "Dropout" => input(0),
-            "Transpose" | "Pad" => self.fold_remap(node, &input(0)?),
-            "Reshape" => {
-                let c = input(0)?;
-                let s = reshape_target(&Shape(c.shape.clone()), &input(1)?.data)?;
-                Ok(Const {
-                    shape: s.0,
-                    data: c.data,
-                })
-            }
-            "Squeeze" | "Unsqueeze" => {
-                let c = input(0)?;
-                let axes = self.axes(node)?;
-                let shape = if node.op_type == "Squeeze" {
-                    squeeze(&c.shape, &axes)?
-                } else {
-                    unsqueeze(&c.shape, &axes)?
-                };
-                Ok(Const {
-                    shape,
-                    data: c.data,
-                })
-            }
-            "Concat" => {
-                let parts: Vec<Const> =
-                    (0..node.input.len()).map(input).collect::<Result<_, _>>()?;
-                if parts.iter().any(|p| p.shape.len() > 1) {
-                    return Err("constant Concat is supported for 1-D tensors".into());
-                }
-                let data: Vec<f64> = parts.into_iter().flat_map(|p| p.data).collect();
-                Ok(Const {
-                    shape: vec![data.len()],
-                    data,
-                })
-            }
-            "Gather" => {
-                let c = input(0)?;
-                let idx = input(1)?;
-                if c.shape.len() != 1 {
-                    return Err("constant Gather is supported on 1-D tensors".into());
-                }
-                let data = idx
-                    .data
-                    .iter()
-                    .map(|i| {
-                        let i = if *i < 0.0 {
-                            *i + c.data.len() as f64
-                        } else {
-                            *i
-                        } as usize;
-                        c.data.get(i).copied().ok_or("index out of range")
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(Const {
-                    shape: idx.shape,
-                    data,
-                })
-            }
-            op => Err(format!("{op} on constants is not supported")),
-        }
-    }
 }
 
 /// A trailing node left out of the circuit.
@@ -712,89 +637,4 @@ fn value_shape(v: &pb::ValueInfoProto) -> Result<Shape, String> {
         })
         .collect::<Result<Vec<_>, String>>()?;
     Ok(Shape(shape))
-}
-
-fn norm_axis(axis: i64, rank: usize) -> NodeResult<usize> {
-    let a = if axis < 0 { axis + rank as i64 } else { axis };
-    if a < 0 || a as usize >= rank.max(1) {
-        return Err(format!("axis {axis} out of range for rank {rank}"));
-    }
-    Ok(a as usize)
-}
-
-fn broadcast(c: &Const, n: usize) -> NodeResult<Vec<f64>> {
-    match c.data.len() {
-        1 => Ok(vec![c.data[0]; n]),
-        len if len == n && c.shape.iter().filter(|d| **d != 1).count() <= 1 => Ok(c.data.clone()),
-        _ => Err(format!(
-            "cannot broadcast a constant of shape {:?} to {n} features",
-            c.shape
-        )),
-    }
-}
-
-fn reshape_target(input: &Shape, target: &[f64]) -> NodeResult<Shape> {
-    let total = input.numel();
-    let mut dims: Vec<usize> = Vec::with_capacity(target.len());
-    let mut infer = None;
-    for (i, t) in target.iter().enumerate() {
-        match *t as i64 {
-            0 => dims.push(
-                *input
-                    .0
-                    .get(i)
-                    .ok_or("shape 0 refers to a missing dimension")?,
-            ),
-            -1 if infer.is_none() => {
-                infer = Some(i);
-                dims.push(1);
-            }
-            d if d > 0 => dims.push(d as usize),
-            d => return Err(format!("invalid target dimension {d}")),
-        }
-    }
-    let known: usize = dims.iter().product();
-    if let Some(i) = infer {
-        if known == 0 || !total.is_multiple_of(known) {
-            return Err(format!("cannot reshape {input} to {target:?}"));
-        }
-        dims[i] = total / known;
-    }
-    if dims.iter().product::<usize>() != total {
-        return Err(format!("cannot reshape {input} to {target:?}"));
-    }
-    Ok(Shape(dims))
-}
-
-fn squeeze(shape: &[usize], axes: &[i64]) -> NodeResult<Vec<usize>> {
-    let axes: Vec<usize> = axes
-        .iter()
-        .map(|a| norm_axis(*a, shape.len()))
-        .collect::<Result<_, _>>()?;
-    Ok(shape
-        .iter()
-        .enumerate()
-        .filter(|(i, d)| {
-            !(if axes.is_empty() {
-                **d == 1
-            } else {
-                axes.contains(i)
-            })
-        })
-        .map(|(_, d)| *d)
-        .collect())
-}
-
-fn unsqueeze(shape: &[usize], axes: &[i64]) -> NodeResult<Vec<usize>> {
-    let rank = shape.len() + axes.len();
-    let mut axes: Vec<usize> = axes
-        .iter()
-        .map(|a| norm_axis(*a, rank))
-        .collect::<Result<_, _>>()?;
-    axes.sort_unstable();
-    let mut out = shape.to_vec();
-    for a in axes {
-        out.insert(a, 1);
-    }
-    Ok(out)
 }

@@ -156,6 +156,7 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
             }
             QOp::MaxPool { geom } => ("maxpool", maxpool_blocks(&mut b, geom)),
             QOp::Remap { map } => ("remap", remap_slots(&mut b, map)),
+            QOp::Clip { lo, hi } => ("clip", clip_blocks(&mut b, n_out, *lo, *hi, width)),
         };
         let (layers, name, kind) = if fused {
             let next = &graph.layers[i + 1];
@@ -212,6 +213,50 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
         });
     }
     stages
+}
+
+/// Clip as ReLUs on the existing chips, `width` elements per block:
+/// `lo + relu(x - lo) - relu(x - hi)`, or one side of it when a bound is absent.
+fn clip_blocks(
+    b: &mut Builder,
+    n: usize,
+    lo: Option<i64>,
+    hi: Option<i64>,
+    width: usize,
+) -> Vec<usize> {
+    let relu = |k: usize| Tail::Rescale(vec![RescaleParams::relu(0); k]);
+    let eye = |k: usize, sign: i64| -> Vec<Vec<i64>> {
+        (0..k)
+            .map(|j| (0..k).map(|i| sign * (i == j) as i64).collect())
+            .collect()
+    };
+    let mut out = Vec::with_capacity(n);
+    for xs in (0..n).collect::<Vec<_>>().chunks(width) {
+        let k = xs.len();
+        // relu(x - lo) and relu(x - hi) (the latter as relu(hi - x) when there is no lower bound).
+        let r_lo = lo.map(|lo| b.block(xs.to_vec(), eye(k, 1), vec![-lo; k], relu(k)));
+        let r_hi = hi.map(|hi| match lo {
+            Some(_) => b.block(xs.to_vec(), eye(k, 1), vec![-hi; k], relu(k)),
+            None => b.block(xs.to_vec(), eye(k, -1), vec![hi; k], relu(k)),
+        });
+        let ys: Vec<usize> = match (lo, r_lo, hi, r_hi) {
+            (Some(lo), Some(r_lo), Some(_), Some(r_hi)) => {
+                let inputs: Vec<usize> =
+                    r_lo.iter().zip(&r_hi).flat_map(|(a, b)| [*a, *b]).collect();
+                let w = (0..k).map(|j| {
+                    (0..2 * k)
+                        .map(|i| [1, -1][i % 2] * (i / 2 == j) as i64)
+                        .collect()
+                });
+                b.block(inputs, w.collect(), vec![lo; k], Tail::Pass)
+            }
+            (Some(lo), Some(r_lo), None, _) => b.block(r_lo, eye(k, 1), vec![lo; k], Tail::Pass),
+            (None, _, Some(hi), Some(r_hi)) => b.block(r_hi, eye(k, -1), vec![hi; k], Tail::Pass),
+            _ => xs.to_vec(),
+        };
+        out.extend(ys);
+    }
+    out
 }
 
 /// A remap's output slots: input slots, or one shared constant block per distinct value.

@@ -96,6 +96,11 @@ pub enum Op {
     MaxPool(ConvGeom),
     /// Each output element is an input element or a constant: Pad, Transpose (no arithmetic).
     Remap(Vec<Pick>),
+    /// `y = min(max(x, lo), hi)` (either bound optional).
+    Clip {
+        lo: Option<f32>,
+        hi: Option<f32>,
+    },
     /// `y = x` for `x >= 0`, else `slope * x`: one slope, or one per channel of `channel_len` elements.
     Leaky {
         slopes: Vec<f32>,
@@ -160,6 +165,10 @@ impl Graph {
                     .collect(),
                 Op::Relu => x.iter().map(|v| v.max(0.0)).collect(),
                 Op::Reshape => x.to_vec(),
+                Op::Clip { lo, hi } => x
+                    .iter()
+                    .map(|v| v.max(lo.unwrap_or(f32::MIN)).min(hi.unwrap_or(f32::MAX)))
+                    .collect(),
                 Op::Remap(map) => map
                     .iter()
                     .map(|p| match p {

@@ -231,6 +231,13 @@ impl ModelFile {
                         return Err(format!("layer '{}' has inconsistent sizes", l.name));
                     }
                 }
+                QOp::Clip { lo, hi } => {
+                    let big = |v: &Option<i64>| v.is_some_and(|v| v.unsigned_abs() >= 1 << 40);
+                    let inverted = matches!((lo, hi), (Some(a), Some(b)) if a > b);
+                    if out != len || big(lo) || big(hi) || inverted {
+                        return Err(format!("layer '{}' has an invalid clip", l.name));
+                    }
+                }
                 QOp::Remap { map } => {
                     let bad = map.iter().any(|p| match p {
                         QPick::Input(i) => *i >= len,

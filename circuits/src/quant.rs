@@ -41,6 +41,9 @@ pub enum QOp {
         weight: Vec<i64>,
         bias: Vec<i64>,
     },
+    /// `y = min(max(x, lo), hi)` at the tensor's scale, proven as `lo + relu(x - lo) - relu(x - hi)`,
+    /// so `x - lo` and `x - hi` must lie in the activation range.
+    Clip { lo: Option<i64>, hi: Option<i64> },
     /// Each output element is an input element or a constant (at the tensor's scale).
     Remap { map: Vec<QPick> },
     /// Max over each window (padding taps excluded), per channel (`geom.groups == geom.out_c`). Proven
@@ -68,6 +71,7 @@ impl QOp {
             QOp::Conv { .. } => "conv",
             QOp::MaxPool { .. } => "maxpool",
             QOp::Remap { .. } => "remap",
+            QOp::Clip { .. } => "clip",
             QOp::Rescale { relu: true, .. } => "rescale+relu",
             QOp::Rescale { relu: false, .. } => "rescale",
             QOp::RescaleLeaky { .. } => "rescale+leaky",
@@ -108,7 +112,8 @@ impl QOp {
             QOp::Rescale { .. }
             | QOp::RescaleLeaky { .. }
             | QOp::MaxPool { .. }
-            | QOp::Remap { .. } => 0,
+            | QOp::Remap { .. }
+            | QOp::Clip { .. } => 0,
         }
     }
 }
@@ -290,6 +295,27 @@ impl QuantGraph {
                             });
                         }
                         Ok(acc as i64)
+                    })
+                    .collect()
+            }
+            QOp::Clip { lo, hi } => {
+                let (min, max) = self.activation_range();
+                x.iter()
+                    .enumerate()
+                    .map(|(index, &v)| {
+                        for bound in [lo, hi].into_iter().flatten() {
+                            let d = v - bound;
+                            if d < min || d >= max {
+                                return Err(EvalError::OutOfRange {
+                                    layer: layer.name.clone(),
+                                    index,
+                                    value: d,
+                                    min,
+                                    max,
+                                });
+                            }
+                        }
+                        Ok(v.max(lo.unwrap_or(i64::MIN)).min(hi.unwrap_or(i64::MAX)))
                     })
                     .collect()
             }

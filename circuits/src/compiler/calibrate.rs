@@ -168,6 +168,43 @@ pub fn quantize_graph(
                     &shape,
                 )?;
             }
+            Op::Clip { lo, hi } => {
+                if let Some((p, acc)) = pending.take() {
+                    let name = format!("{}.rescale", graph.nodes[p].name);
+                    let out = range_scale(node_max[p], l);
+                    cur_scale = rescale(
+                        &mut layers,
+                        &mut float_ref,
+                        &mut reports,
+                        &name,
+                        p,
+                        acc,
+                        out,
+                        false,
+                        &shape,
+                    )?;
+                }
+                let q = |v: &Option<f32>| v.map(|v| quantize(v as f64, cur_scale));
+                layers.push(QLayer {
+                    name: node.name.clone(),
+                    op: QOp::Clip {
+                        lo: q(lo),
+                        hi: q(hi),
+                    },
+                    out_scale: cur_scale,
+                    out_shape: shape.clone(),
+                });
+                float_ref.push(i);
+                reports.push(LayerReport {
+                    name: node.name.clone(),
+                    kind: "clip".into(),
+                    out_scale: cur_scale,
+                    weight_scale: None,
+                    shift: None,
+                    float_max_abs: 0.0,
+                    max_abs_error: 0.0,
+                });
+            }
             Op::Remap(map) => {
                 // No arithmetic: constants take the scale of the tensor they join (an accumulator's
                 // while its rescale is pending, whose range then is this node's).

@@ -20,6 +20,8 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "MatMul",
     "Add",
     "Relu",
+    "Clip",
+    "HardSigmoid",
     "Pad",
     "Transpose",
     "LeakyRelu",
@@ -352,6 +354,20 @@ impl<'a> Importer<'a> {
             "Add" => self.add(node),
             "Conv" => self.conv(node),
             "Pad" => self.pad(node),
+            "HardSigmoid" => self.hard_sigmoid(node),
+            "Clip" => {
+                let s = self.flow_input(node, 0)?;
+                let bound = |attr: &str, input: usize| -> NodeResult<Option<f32>> {
+                    if let Some(v) = node.get_attr_opt::<f32>(attr).map_err(|e| e.to_string())? {
+                        return Ok(Some(v));
+                    }
+                    Ok(self
+                        .const_input(node, input)?
+                        .and_then(|c| c.data.first().map(|v| *v as f32)))
+                };
+                let (lo, hi) = (bound("min", 1)?, bound("max", 2)?);
+                self.push(node, Op::Clip { lo, hi }, s)
+            }
             "Transpose" => self.transpose(node),
             "LeakyRelu" => {
                 let s = self.flow_input(node, 0)?;

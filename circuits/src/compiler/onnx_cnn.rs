@@ -265,6 +265,34 @@ impl Importer<'_> {
         let b: Vec<f64> = (0..c)
             .map(|i| shift.data[i] - a[i] * mean.data[i])
             .collect();
+        self.affine(node, s, &a, &b)
+    }
+
+    /// HardSigmoid: `clip(alpha * x + beta, 0, 1)`.
+    pub(super) fn hard_sigmoid(&mut self, node: &NodeProto) -> NodeResult<()> {
+        let s = self.flow_input(node, 0)?;
+        let attr = |n: &str, d: f32| {
+            node.get_attr_opt::<f32>(n)
+                .map(|v| v.unwrap_or(d) as f64)
+                .map_err(|e| e.to_string())
+        };
+        let (alpha, beta) = (attr("alpha", 0.2)?, attr("beta", 0.5)?);
+        let c = if s.0.len() >= 2 { s.0[1] } else { s.numel() };
+        self.affine(node, s.clone(), &vec![alpha; c], &vec![beta; c])?;
+        self.push(
+            node,
+            Op::Clip {
+                lo: Some(0.0),
+                hi: Some(1.0),
+            },
+            s,
+        )
+    }
+
+    /// `y = a[c] * x + b[c]` per channel (axis 1): folded into the preceding Conv or Gemm when it
+    /// produced `x`, otherwise a depthwise 1x1 convolution (or a diagonal dense layer for 2-D inputs).
+    fn affine(&mut self, node: &NodeProto, s: Shape, a: &[f64], b: &[f64]) -> NodeResult<()> {
+        let c = a.len();
         let last_is_flow_producer = self.nodes.last().is_some_and(|n| n.out_shape == s);
         match self.nodes.last_mut().map(|n| &mut n.op) {
             Some(Op::Conv(conv)) if last_is_flow_producer && conv.geom.out_c == c => {
@@ -288,7 +316,7 @@ impl Importer<'_> {
             }
             _ => {
                 let f32s = |v: &[f64]| v.iter().map(|x| *x as f32).collect::<Vec<f32>>();
-                let op = if s.0.len() == 2 {
+                let op = if s.0.len() == 2 && s.0[1] == c {
                     let mut weight = vec![0.0f32; c * c];
                     for i in 0..c {
                         weight[i * c + i] = a[i] as f32;
@@ -297,10 +325,13 @@ impl Importer<'_> {
                         in_features: c,
                         out_features: c,
                         weight,
-                        bias: f32s(&b),
+                        bias: f32s(b),
                     })
                 } else {
-                    let (_, h, w, _) = chw(&s)?;
+                    let (ch, h, w, _) = chw(&s)?;
+                    if ch != c {
+                        return Err(format!("{c} per-channel parameters for input {s}"));
+                    }
                     let geom = ConvGeom {
                         in_c: c,
                         in_h: h,
@@ -316,8 +347,8 @@ impl Importer<'_> {
                     };
                     Op::Conv(Conv {
                         geom,
-                        weight: f32s(&a),
-                        bias: f32s(&b),
+                        weight: f32s(a),
+                        bias: f32s(b),
                     })
                 };
                 self.push(node, op, s)

@@ -1,0 +1,106 @@
+//! Clip (ReLU6, HardSigmoid's clamp) on the existing chips: honest witnesses pass, a wrong clipped
+//! value fails.
+
+use circuits::ir::Shape;
+use circuits::layout::plan_with;
+use circuits::quant::{QLayer, QOp, QuantGraph};
+use circuits::{public_inputs, with_shape, InferenceCircuit, Trace};
+use halo2_proofs::dev::MockProver;
+
+fn linear(name: &str, n_in: usize, n_out: usize, seed: i64) -> QLayer {
+    QLayer {
+        name: name.into(),
+        op: QOp::Linear {
+            in_features: n_in,
+            out_features: n_out,
+            weight_scale: 4,
+            weight: (0..n_in * n_out)
+                .map(|i| ((i as i64 * 37 + seed) % 41) - 20)
+                .collect(),
+            bias: (0..n_out)
+                .map(|i| (i as i64 * 13 + seed) % 50 - 25)
+                .collect(),
+        },
+        out_scale: 8,
+        out_shape: Shape(vec![1, n_out]),
+    }
+}
+
+fn graph(lo: Option<i64>, hi: Option<i64>) -> QuantGraph {
+    QuantGraph {
+        input_shape: Shape(vec![1, 6]),
+        input_scale: 4,
+        limb_bits: 8,
+        layers: vec![
+            linear("fc1", 6, 14, 3),
+            QLayer {
+                name: "rescale".into(),
+                op: QOp::Rescale {
+                    shift: 4,
+                    relu: false,
+                },
+                out_scale: 4,
+                out_shape: Shape(vec![1, 14]),
+            },
+            QLayer {
+                name: "clip".into(),
+                op: QOp::Clip { lo, hi },
+                out_scale: 4,
+                out_shape: Shape(vec![1, 14]),
+            },
+            linear("fc2", 14, 3, 7),
+        ],
+    }
+}
+
+fn satisfied(q: &QuantGraph, t: &Trace, p: usize, w: usize) -> bool {
+    let plan = plan_with(q, p, w).unwrap();
+    let instance = public_inputs(&t.tensors[0], t.output());
+    with_shape(plan.shape, || {
+        let c = InferenceCircuit::new(q, Some(t));
+        MockProver::run(plan.k, &c, vec![instance])
+            .unwrap()
+            .verify()
+            .is_ok()
+    })
+}
+
+#[test]
+fn clip_proves_the_clamped_values_and_rejects_others() {
+    let x = [5, -40, 17, 0, 33, -8];
+    for (lo, hi) in [
+        (Some(-30), Some(40)),
+        (Some(0), None),
+        (None, Some(10)),
+        (Some(0), Some(96)),
+    ] {
+        let q = graph(lo, hi);
+        let t = q.eval(&x).unwrap();
+        let clipped = &t.tensors[3];
+        assert!(
+            clipped.iter().any(|v| Some(*v) == lo || Some(*v) == hi),
+            "the case clips something"
+        );
+        for (p, w) in [(1, 6), (3, 12)] {
+            assert!(satisfied(&q, &t, p, w), "{lo:?}..{hi:?}, P = {p}, W = {w}");
+        }
+        // Claim an unclipped (or otherwise wrong) value for a clipped element.
+        let mut bad = t.clone();
+        let i = clipped
+            .iter()
+            .position(|v| Some(*v) == lo || Some(*v) == hi)
+            .unwrap();
+        bad.tensors[3][i] = t.tensors[2][i];
+        if bad.tensors[3][i] == t.tensors[3][i] {
+            bad.tensors[3][i] += 1;
+        }
+        let fc2 = QuantGraph {
+            input_shape: Shape(vec![1, 14]),
+            input_scale: 4,
+            limb_bits: 8,
+            layers: q.layers[3..].to_vec(),
+        };
+        bad.tensors[4] = fc2.eval(&bad.tensors[3]).unwrap().output().to_vec();
+        assert!(!satisfied(&q, &bad, 3, 12), "{lo:?}..{hi:?}");
+    }
+}

@@ -17,6 +17,8 @@ use crate::quant::{QOp, QPick, QuantGraph};
 pub enum Tail {
     /// Rescale each sum, with its own parameters (one per output).
     Rescale(Vec<RescaleParams>),
+    /// Look each sum up in the function table under this tag.
+    Function(i64),
     Pass,
 }
 
@@ -156,7 +158,35 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
             }
             QOp::MaxPool { geom } => ("maxpool", maxpool_blocks(&mut b, geom)),
             QOp::Remap { map } => ("remap", remap_slots(&mut b, map)),
-            QOp::Clip { lo, hi } => ("clip", clip_blocks(&mut b, n_out, *lo, *hi, width)),
+            QOp::Clip { lo, hi } => (
+                "clip",
+                clip_blocks(&mut b, &(0..n_out).collect::<Vec<_>>(), *lo, *hi, width),
+            ),
+            QOp::Function { domain, .. } => {
+                let tag = 1 + graph.layers[..i]
+                    .iter()
+                    .filter(|l| matches!(l.op, QOp::Function { .. }))
+                    .count() as i64;
+                let clipped = clip_blocks(
+                    &mut b,
+                    &(0..n_out).collect::<Vec<_>>(),
+                    Some(-domain),
+                    Some(domain - 1),
+                    width,
+                );
+                let mut out = Vec::with_capacity(n_out);
+                for xs in clipped.chunks(width) {
+                    let eye =
+                        (0..xs.len()).map(|j| (0..xs.len()).map(|i| (i == j) as i64).collect());
+                    out.extend(b.block(
+                        xs.to_vec(),
+                        eye.collect(),
+                        vec![0; xs.len()],
+                        Tail::Function(tag),
+                    ));
+                }
+                ("function", out)
+            }
         };
         let (layers, name, kind) = if fused {
             let next = &graph.layers[i + 1];
@@ -219,7 +249,7 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
 /// `lo + relu(x - lo) - relu(x - hi)`, or one side of it when a bound is absent.
 fn clip_blocks(
     b: &mut Builder,
-    n: usize,
+    slots: &[usize],
     lo: Option<i64>,
     hi: Option<i64>,
     width: usize,
@@ -230,8 +260,8 @@ fn clip_blocks(
             .map(|j| (0..k).map(|i| sign * (i == j) as i64).collect())
             .collect()
     };
-    let mut out = Vec::with_capacity(n);
-    for xs in (0..n).collect::<Vec<_>>().chunks(width) {
+    let mut out = Vec::with_capacity(slots.len());
+    for xs in slots.chunks(width) {
         let k = xs.len();
         // relu(x - lo) and relu(x - hi) (the latter as relu(hi - x) when there is no lower bound).
         let r_lo = lo.map(|lo| b.block(xs.to_vec(), eye(k, 1), vec![-lo; k], relu(k)));

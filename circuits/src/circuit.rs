@@ -22,6 +22,7 @@ use halo2_proofs::{
 use serde::{Deserialize, Serialize};
 
 use crate::blocks::{lower, Stage, Tail};
+use crate::chips::function::FunctionConfig;
 use crate::chips::rescale::RescaleWitness;
 use crate::chips::{link::LinkConfig, mac::MacConfig, rescale::RescaleConfig, table::RangeTable};
 use crate::field::fp;
@@ -40,6 +41,9 @@ pub struct CircuitShape {
     pub weight_offset_bits: u32,
     /// Biases are stored as `b + 2^bias_offset_bits`.
     pub bias_offset_bits: u32,
+    /// Whether the circuit has function rows and their table (Sigmoid, Tanh).
+    #[serde(default)]
+    pub functions: bool,
 }
 
 /// The fewest accumulators a row must have (a rescale row uses five of them).
@@ -50,6 +54,11 @@ pub const SPACER_ROWS: usize = 1;
 impl CircuitShape {
     /// Lookup arguments of the circuit (rescale: low limb, remainder, high limb with sign).
     pub const LOOKUPS: usize = 3;
+
+    /// Lookup arguments, the function table's included.
+    pub fn lookups(&self) -> usize {
+        Self::LOOKUPS + self.functions as usize
+    }
 
     pub fn advice_columns(&self) -> usize {
         self.inputs_per_row + self.width
@@ -95,6 +104,7 @@ pub fn with_shape<R>(shape: CircuitShape, f: impl FnOnce() -> R) -> R {
 #[derive(Clone, Debug)]
 pub struct ModelConfig {
     pub mac: MacConfig,
+    pub function: Option<FunctionConfig>,
     pub link: LinkConfig,
     pub rescale: RescaleConfig,
     pub table: RangeTable,
@@ -137,8 +147,14 @@ impl ModelConfig {
             [f[0], f[1], f[2], f[5]],
             &table,
         );
+        // Function rows (when the model has Sigmoid or Tanh): x in a_0 through the link, y in x_0,
+        // the function's tag in f2.
+        let function = shape
+            .functions
+            .then(|| FunctionConfig::configure(meta, acc[0], x[0], f[2]));
         ModelConfig {
             mac,
+            function,
             link,
             rescale,
             table,
@@ -178,6 +194,7 @@ impl<'a> InferenceCircuit<'a> {
         for col in &config.mac.acc {
             region.assign_advice(|| "spacer", *col, 0, || Value::known(Fp::zero()))?;
         }
+        let functions = self.graph.function_table();
         let mut row = SPACER_ROWS;
         for stage in stages {
             // The stage's workspace: its input tensor (values from the trace), then block outputs.
@@ -237,6 +254,25 @@ impl<'a> InferenceCircuit<'a> {
                                 }),
                             )
                         }
+                        Tail::Function(tag) => {
+                            let f = config.function.as_ref().ok_or(Error::Synthesis)?;
+                            config.link.enable(region, row, j, false, block.bias[j])?;
+                            let x = sum.map(|s| Value::known(fp(s))).unwrap_or(Value::unknown());
+                            region.assign_advice(|| "x", config.mac.acc[0], row, || x)?;
+                            for col in &config.mac.acc[1..] {
+                                region.assign_advice(
+                                    || "unused",
+                                    *col,
+                                    row,
+                                    || Value::known(Fp::zero()),
+                                )?;
+                            }
+                            let y = sum
+                                .map(|x| function_value(&functions, *tag, x))
+                                .transpose()?;
+                            let yv = y.map(|y| Value::known(fp(y))).unwrap_or(Value::unknown());
+                            (f.assign(region, row, *tag, yv)?, y)
+                        }
                     };
                     src[*slot] = Some(Source::Cell(cell.cell()));
                     val[*slot] = value;
@@ -287,6 +323,9 @@ impl Circuit<Fp> for InferenceCircuit<'_> {
             return Err(Error::Synthesis);
         }
         config.table.load(&mut layouter)?;
+        if let Some(f) = &config.function {
+            f.load(&mut layouter, &self.graph.function_table())?;
+        }
         let stages = lower(self.graph, config.mac.width());
         let links = layouter.assign_region(
             || "model",
@@ -297,6 +336,15 @@ impl Circuit<Fp> for InferenceCircuit<'_> {
         }
         Ok(())
     }
+}
+
+/// `f(x)` from the function table (`x` already clamped into the domain by the clip rows).
+fn function_value(table: &[(i64, i64, i64)], tag: i64, x: i64) -> Result<i64, Error> {
+    table
+        .iter()
+        .find(|(t, tx, _)| *t == tag && *tx == x)
+        .map(|(_, _, y)| *y)
+        .ok_or(Error::Synthesis)
 }
 
 /// The instance column of one inference: the quantized input, then the quantized output.

@@ -80,6 +80,37 @@ fn max_pool(g: &ConvGeom, x: &[f32]) -> Vec<f32> {
     out
 }
 
+/// Elementwise functions proven by table lookup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Func {
+    Sigmoid,
+    Tanh,
+}
+
+impl Func {
+    pub fn apply(&self, x: f64) -> f64 {
+        match self {
+            Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            Func::Tanh => x.tanh(),
+        }
+    }
+
+    /// Beyond `±saturation()` the function is constant within 3.4e-4 (the table's domain).
+    pub fn saturation(&self) -> f64 {
+        match self {
+            Func::Sigmoid => 8.0,
+            Func::Tanh => 4.5,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Func::Sigmoid => "sigmoid",
+            Func::Tanh => "tanh",
+        }
+    }
+}
+
 /// Where an element of a remapped tensor comes from.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Pick {
@@ -96,6 +127,8 @@ pub enum Op {
     MaxPool(ConvGeom),
     /// Each output element is an input element or a constant: Pad, Transpose (no arithmetic).
     Remap(Vec<Pick>),
+    /// An elementwise function proven by table lookup.
+    Func(Func),
     /// `y = min(max(x, lo), hi)` (either bound optional).
     Clip {
         lo: Option<f32>,
@@ -165,6 +198,7 @@ impl Graph {
                     .collect(),
                 Op::Relu => x.iter().map(|v| v.max(0.0)).collect(),
                 Op::Reshape => x.to_vec(),
+                Op::Func(f) => x.iter().map(|v| f.apply(*v as f64) as f32).collect(),
                 Op::Clip { lo, hi } => x
                     .iter()
                     .map(|v| v.max(lo.unwrap_or(f32::MIN)).min(hi.unwrap_or(f32::MAX)))

@@ -145,13 +145,17 @@ fn build(
         limb_bits,
         weight_offset_bits: rows.weight_offset_bits,
         bias_offset_bits: rows.bias_offset_bits,
+        functions: graph
+            .layers
+            .iter()
+            .any(|l| matches!(l.op, crate::quant::QOp::Function { .. })),
     };
     if !shape.is_valid() {
         return Err(LayoutError::Invalid(format!("{shape:?}")));
     }
     let cs = constraint_system(shape);
     let reserved = cs.blinding_factors() + 1;
-    let table_rows = RangeTable::rows(limb_bits);
+    let table_rows = RangeTable::rows(limb_bits).max(1 + graph.function_table().len());
     let instance_rows = graph.input_len() + graph.output_len();
     let needed = rows
         .total
@@ -172,7 +176,7 @@ fn build(
         advice_columns: shape.advice_columns(),
         fixed_columns: shape.fixed_columns(),
         equality_columns: shape.equality_columns(),
-        lookups: CircuitShape::LOOKUPS,
+        lookups: shape.lookups(),
         advice_cells_per_mac: (rows.total * shape.advice_columns()) as f64 / macs.max(1) as f64,
         layers: rows.layers,
         estimate,
@@ -232,7 +236,7 @@ pub fn estimate(k: u32, shape: &CircuitShape) -> Estimate {
     let advice = shape.advice_columns() as f64;
     let fixed = shape.fixed_columns() as f64;
     let eq = shape.equality_columns() as f64;
-    let committed = advice + 3.0 * CircuitShape::LOOKUPS as f64 + (eq / 3.0).ceil();
+    let committed = advice + 3.0 * shape.lookups() as f64 + (eq / 3.0).ceil();
     // Key generation and verification run on one thread up to k = 11 (faster there).
     let one_thread = k <= crate::threads::SINGLE_THREAD_MAX_K;
     let (small_msm, full_msm) = if one_thread {

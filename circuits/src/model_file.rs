@@ -238,6 +238,20 @@ impl ModelFile {
                         return Err(format!("layer '{}' has an invalid clip", l.name));
                     }
                 }
+                QOp::Function {
+                    domain,
+                    in_scale,
+                    out_scale,
+                    table,
+                    ..
+                } => {
+                    let big = table.iter().any(|v| v.unsigned_abs() >= 1 << 40);
+                    let ok_domain =
+                        (1..=1 << 16).contains(domain) && table.len() as i64 == 2 * domain;
+                    if out != len || !ok_domain || big || *in_scale > 32 || *out_scale > 32 {
+                        return Err(format!("layer '{}' has an invalid function table", l.name));
+                    }
+                }
                 QOp::Remap { map } => {
                     let bad = map.iter().any(|p| match p {
                         QPick::Input(i) => *i >= len,

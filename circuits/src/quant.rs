@@ -44,6 +44,16 @@ pub enum QOp {
     /// `y = min(max(x, lo), hi)` at the tensor's scale, proven as `lo + relu(x - lo) - relu(x - hi)`,
     /// so `x - lo` and `x - hi` must lie in the activation range.
     Clip { lo: Option<i64>, hi: Option<i64> },
+    /// An elementwise function by table: `y = table[clamp(x, -domain, domain - 1) + domain]`, from
+    /// `in_scale` to `out_scale`. The clamp is proven with ReLUs (as Clip), so `x + domain` and
+    /// `x - domain + 1` must lie in the activation range.
+    Function {
+        func: String,
+        domain: i64,
+        in_scale: u32,
+        out_scale: u32,
+        table: Vec<i64>,
+    },
     /// Each output element is an input element or a constant (at the tensor's scale).
     Remap { map: Vec<QPick> },
     /// Max over each window (padding taps excluded), per channel (`geom.groups == geom.out_c`). Proven
@@ -72,6 +82,7 @@ impl QOp {
             QOp::MaxPool { .. } => "maxpool",
             QOp::Remap { .. } => "remap",
             QOp::Clip { .. } => "clip",
+            QOp::Function { .. } => "function",
             QOp::Rescale { relu: true, .. } => "rescale+relu",
             QOp::Rescale { relu: false, .. } => "rescale",
             QOp::RescaleLeaky { .. } => "rescale+leaky",
@@ -113,7 +124,8 @@ impl QOp {
             | QOp::RescaleLeaky { .. }
             | QOp::MaxPool { .. }
             | QOp::Remap { .. }
-            | QOp::Clip { .. } => 0,
+            | QOp::Clip { .. }
+            | QOp::Function { .. } => 0,
         }
     }
 }
@@ -208,6 +220,22 @@ impl QuantGraph {
 
     pub fn macs(&self) -> usize {
         self.layers.iter().map(|l| l.op.macs()).sum()
+    }
+
+    /// The function table of the circuit: `(tag, x, y)` for every Function layer, tags from 1 in layer
+    /// order (see [`crate::blocks`]).
+    pub fn function_table(&self) -> Vec<(i64, i64, i64)> {
+        let mut rows = Vec::new();
+        let functions = self.layers.iter().filter_map(|l| match &l.op {
+            QOp::Function { domain, table, .. } => Some((*domain, table)),
+            _ => None,
+        });
+        for (tag, (domain, table)) in functions.enumerate() {
+            for (i, y) in table.iter().enumerate() {
+                rows.push((tag as i64 + 1, i as i64 - domain, *y));
+            }
+        }
+        rows
     }
 
     /// Range `[min, max)` of a rescaled activation `q`.
@@ -316,6 +344,26 @@ impl QuantGraph {
                             }
                         }
                         Ok(v.max(lo.unwrap_or(i64::MIN)).min(hi.unwrap_or(i64::MAX)))
+                    })
+                    .collect()
+            }
+            QOp::Function { domain, table, .. } => {
+                let (min, max) = self.activation_range();
+                x.iter()
+                    .enumerate()
+                    .map(|(index, &v)| {
+                        for d in [v + domain, v - domain + 1] {
+                            if d < min || d >= max {
+                                return Err(EvalError::OutOfRange {
+                                    layer: layer.name.clone(),
+                                    index,
+                                    value: d,
+                                    min,
+                                    max,
+                                });
+                            }
+                        }
+                        Ok(table[(v.clamp(-domain, domain - 1) + domain) as usize])
                     })
                     .collect()
             }

@@ -104,3 +104,56 @@ fn clip_proves_the_clamped_values_and_rejects_others() {
         assert!(!satisfied(&q, &bad, 3, 12), "{lo:?}..{hi:?}");
     }
 }
+
+/// fc1 → rescale → Sigmoid (by table, domain ±d) → fc2.
+fn sigmoid_graph() -> QuantGraph {
+    let d = 24i64;
+    let table: Vec<i64> = (-d..d)
+        .map(|x| ((1.0 / (1.0 + (-(x as f64) / 4.0).exp())) * 1024.0).round() as i64)
+        .collect();
+    let mut q = graph(None, None);
+    q.layers[2] = QLayer {
+        name: "sigmoid".into(),
+        op: QOp::Function {
+            func: "sigmoid".into(),
+            domain: d,
+            in_scale: 2,
+            out_scale: 10,
+            table,
+        },
+        out_scale: 10,
+        out_shape: Shape(vec![1, 14]),
+    };
+    if let QOp::Rescale { shift, .. } = &mut q.layers[1].op {
+        *shift = 4;
+    }
+    q
+}
+
+#[test]
+fn table_functions_prove_the_table_value_and_reject_others() {
+    let q = sigmoid_graph();
+    let x = [5, -40, 17, 0, 33, -8];
+    let t = q.eval(&x).unwrap();
+    // Some inputs saturate (clamped into the domain), some do not.
+    let pre = &t.tensors[2];
+    assert!(
+        pre.iter().any(|v| v.abs() >= 24) && pre.iter().any(|v| v.abs() < 24),
+        "{pre:?}"
+    );
+    for (p, w) in [(1, 6), (3, 12)] {
+        assert!(satisfied(&q, &t, p, w), "P = {p}, W = {w}");
+    }
+    for i in [0, 5] {
+        let mut bad = t.clone();
+        bad.tensors[3][i] += 1;
+        let fc2 = QuantGraph {
+            input_shape: Shape(vec![1, 14]),
+            input_scale: 10,
+            limb_bits: 8,
+            layers: q.layers[3..].to_vec(),
+        };
+        bad.tensors[4] = fc2.eval(&bad.tensors[3]).unwrap().output().to_vec();
+        assert!(!satisfied(&q, &bad, 3, 12), "element {i}");
+    }
+}

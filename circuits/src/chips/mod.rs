@@ -10,6 +10,7 @@
 pub type FpCell =
     halo2_proofs::circuit::AssignedCell<halo2_proofs::pasta::Fp, halo2_proofs::pasta::Fp>;
 
+pub mod function;
 pub mod link;
 pub mod mac;
 pub mod rescale;

@@ -8,7 +8,7 @@
 
 use thiserror::Error;
 
-use crate::ir::{Graph, Op, Pick, Shape};
+use crate::ir::{Func, Graph, Op, Pick, Shape};
 use crate::quant::{dequantize, quantize, EvalError, QLayer, QOp, QPick, QuantGraph};
 use crate::report::{LayerReport, QuantReport};
 
@@ -16,6 +16,8 @@ use crate::report::{LayerReport, QuantReport};
 pub const MAX_WEIGHT_SCALE: u32 = 12;
 /// Largest activation scale.
 pub const MAX_ACT_SCALE: u32 = 16;
+/// Fractional bits of a table function's output (Sigmoid, Tanh).
+pub const FUNCTION_OUT_SCALE: u32 = 10;
 /// Fractional bits of leaky ReLU slopes (the activation's output gains them).
 pub const SLOPE_BITS: u32 = 8;
 /// Calibrated ranges are widened by this factor before choosing a scale.
@@ -55,6 +57,19 @@ pub enum CalibrationError {
     Range { node: String, limb_bits: u32 },
     #[error("calibration sample {index}: {source}")]
     Eval { index: usize, source: EvalError },
+}
+
+/// Half the domain of a function table: the table has `2 * domain` rows, as many as the range table.
+pub fn function_domain(limb_bits: u32) -> i64 {
+    3 << (limb_bits - 2)
+}
+
+/// The input scale of a table function: its non-saturated range spans the table's domain.
+fn function_in_scale(f: Func, limb_bits: u32) -> u32 {
+    (function_domain(limb_bits) as f64 / f.saturation())
+        .log2()
+        .floor()
+        .max(0.0) as u32
 }
 
 /// Largest scale at which `max_abs` (with headroom) fits the signed activation range.
@@ -167,6 +182,54 @@ pub fn quantize_graph(
                     true,
                     &shape,
                 )?;
+            }
+            Op::Func(f) => {
+                // Rescale to the scale at which the table's domain [-d, d) covers the function's
+                // non-saturated range, then clamp and look up.
+                let d = function_domain(l);
+                let (acc_scale, from) = match pending.take() {
+                    Some((p, acc)) => (acc, p),
+                    None => (cur_scale, i),
+                };
+                let in_scale = function_in_scale(*f, l).min(acc_scale);
+                let name = format!("{}.rescale", node.name);
+                let in_scale = rescale(
+                    &mut layers,
+                    &mut float_ref,
+                    &mut reports,
+                    &name,
+                    from,
+                    acc_scale,
+                    in_scale,
+                    false,
+                    &shape,
+                )?;
+                let table = (-d..d)
+                    .map(|x| quantize(f.apply(dequantize(x, in_scale)), FUNCTION_OUT_SCALE))
+                    .collect();
+                cur_scale = FUNCTION_OUT_SCALE;
+                layers.push(QLayer {
+                    name: node.name.clone(),
+                    op: QOp::Function {
+                        func: f.name().into(),
+                        domain: d,
+                        in_scale,
+                        out_scale: FUNCTION_OUT_SCALE,
+                        table,
+                    },
+                    out_scale: cur_scale,
+                    out_shape: shape.clone(),
+                });
+                float_ref.push(i);
+                reports.push(LayerReport {
+                    name: node.name.clone(),
+                    kind: f.name().into(),
+                    out_scale: cur_scale,
+                    weight_scale: None,
+                    shift: None,
+                    float_max_abs: 0.0,
+                    max_abs_error: 0.0,
+                });
             }
             Op::Clip { lo, hi } => {
                 if let Some((p, acc)) = pending.take() {
@@ -329,12 +392,19 @@ pub fn quantize_graph(
                 let is_last = !graph.nodes[i + 1..]
                     .iter()
                     .any(|n| !matches!(n.op, Op::Reshape));
+                // The scale the following rescale brings the sums to: a table function's input
+                // scale, or the largest that fits the calibrated range.
+                let next = graph.nodes[i + 1..]
+                    .iter()
+                    .find(|n| !matches!(n.op, Op::Reshape));
+                let target = match next.map(|n| &n.op) {
+                    Some(Op::Func(f)) => function_in_scale(*f, l),
+                    _ => range_scale(node_max[i], l),
+                };
                 let weight_scale = if is_last {
                     MAX_WEIGHT_SCALE
                 } else {
-                    (l + range_scale(node_max[i], l))
-                        .saturating_sub(cur_scale)
-                        .min(MAX_WEIGHT_SCALE)
+                    (l + target).saturating_sub(cur_scale).min(MAX_WEIGHT_SCALE)
                 };
                 let acc_scale = cur_scale + weight_scale;
                 shape = node.out_shape.clone();

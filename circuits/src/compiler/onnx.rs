@@ -12,7 +12,7 @@ use tract_onnx::pb::{self, type_proto, NodeProto, TensorProto};
 use tract_onnx::prelude::Framework;
 
 use super::onnx_shapes::{broadcast, norm_axis, reshape_target, squeeze, unsqueeze};
-use crate::ir::{Dense, Graph, Node, Op, Shape};
+use crate::ir::{Dense, Func, Graph, Node, Op, Shape};
 
 /// ONNX ops this importer understands.
 pub const SUPPORTED_OPS: &[&str] = &[
@@ -20,6 +20,8 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "MatMul",
     "Add",
     "Relu",
+    "Sigmoid",
+    "Tanh",
     "Clip",
     "HardSigmoid",
     "Pad",
@@ -355,6 +357,15 @@ impl<'a> Importer<'a> {
             "Conv" => self.conv(node),
             "Pad" => self.pad(node),
             "HardSigmoid" => self.hard_sigmoid(node),
+            "Sigmoid" | "Tanh" => {
+                let s = self.flow_input(node, 0)?;
+                let f = if node.op_type == "Sigmoid" {
+                    Func::Sigmoid
+                } else {
+                    Func::Tanh
+                };
+                self.push(node, Op::Func(f), s)
+            }
             "Clip" => {
                 let s = self.flow_input(node, 0)?;
                 let bound = |attr: &str, input: usize| -> NodeResult<Option<f32>> {

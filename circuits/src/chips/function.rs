@@ -1,0 +1,90 @@
+//! Elementwise functions by lookup (Sigmoid, Tanh): `(tag, x, y)` must be a row of the function table.
+//!
+//! A function row is a link row (see [`super::link`]) whose target `x` lands in the accumulator column
+//! `a_0`; `y` is written to the equality-enabled `x_0`, and the row's `tag` (a fixed cell) names the
+//! function. The table holds `(0, 0, 0)` (what a disabled lookup reads) and, for each function, the rows
+//! `(tag, x, f(x))` over its domain; the values come from the model file, computed once at compile
+//! time, so every prover and verifier builds the same table.
+
+use halo2_proofs::{
+    circuit::{Layouter, Region, Value},
+    pasta::Fp,
+    plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector, TableColumn},
+    poly::Rotation,
+};
+
+use super::FpCell;
+use crate::field::fp;
+
+#[derive(Clone, Debug)]
+pub struct FunctionConfig {
+    pub x: Column<Advice>,
+    pub y: Column<Advice>,
+    pub tag: Column<Fixed>,
+    pub selector: Selector,
+    pub table: [TableColumn; 3],
+}
+
+/// The function table: `(tag, x, y)` rows.
+pub type FunctionTable = Vec<(i64, i64, i64)>;
+
+impl FunctionConfig {
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fp>,
+        x: Column<Advice>,
+        y: Column<Advice>,
+        tag: Column<Fixed>,
+    ) -> Self {
+        let selector = meta.complex_selector();
+        let table = [(); 3].map(|_| meta.lookup_table_column());
+        meta.lookup(|c| {
+            let s = c.query_selector(selector);
+            let t = c.query_fixed(tag);
+            let xv = c.query_advice(x, Rotation::cur());
+            let yv = c.query_advice(y, Rotation::cur());
+            vec![
+                (s.clone() * t, table[0]),
+                (s.clone() * xv, table[1]),
+                (s * yv, table[2]),
+            ]
+        });
+        FunctionConfig {
+            x,
+            y,
+            tag,
+            selector,
+            table,
+        }
+    }
+
+    pub fn load(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        rows: &FunctionTable,
+    ) -> Result<(), Error> {
+        layouter.assign_table(
+            || "function table",
+            |mut t| {
+                for (i, (tag, x, y)) in std::iter::once(&(0, 0, 0)).chain(rows).enumerate() {
+                    for (col, v) in self.table.iter().zip([tag, x, y]) {
+                        t.assign_cell(|| "function", *col, i, || Value::known(fp(*v)))?;
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// Enable the lookup on `row` and assign `y` (the caller assigns `x` through the link).
+    pub fn assign(
+        &self,
+        region: &mut Region<'_, Fp>,
+        row: usize,
+        tag: i64,
+        y: Value<Fp>,
+    ) -> Result<FpCell, Error> {
+        self.selector.enable(region, row)?;
+        region.assign_fixed(|| "tag", self.tag, row, || Value::known(fp(tag)))?;
+        region.assign_advice(|| "f(x)", self.y, row, || y)
+    }
+}

@@ -397,11 +397,22 @@ fn default_output_paths_sit_next_to_the_input() {
 
 #[test]
 fn the_digits_cnn_proves_and_verifies_with_the_expected_top_class() {
+    round_trip_top_class("digits_cnn");
+}
+
+#[test]
+fn the_sigmoid_mlp_proves_and_verifies_with_the_expected_top_class() {
+    round_trip_top_class("sigmoid_mlp");
+}
+
+/// Compile `fixtures/NAME.onnx`, prove `fixtures/NAME/input_0.json`, verify, and compare the top class
+/// with onnxruntime's.
+fn round_trip_top_class(name: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("cnn.zkm");
-    compile_fixture("digits_cnn.onnx", &model);
-    let proof = dir.path().join("cnn.zkp");
-    let input = fixture("digits_cnn/input_0.json");
+    let model = dir.path().join("model.zkm");
+    compile_fixture(&format!("{name}.onnx"), &model);
+    let proof = dir.path().join("proof.zkp");
+    let input = fixture(&format!("{name}/input_0.json"));
     let o = zkinfer(&["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = zkinfer(&["verify", s(&proof), "-m", s(&model), "--json"]);

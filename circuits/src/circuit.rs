@@ -41,8 +41,10 @@ pub struct CircuitShape {
     pub weight_offset_bits: u32,
     /// Biases are stored as `b + 2^bias_offset_bits`.
     pub bias_offset_bits: u32,
-    /// Whether the circuit has function rows and their table (Sigmoid, Tanh).
-    #[serde(default)]
+    /// Whether the circuit has function rows and their table (Sigmoid, Tanh). Added after format 1
+    /// was first written: absent means false, and false is not written, so older files keep their
+    /// digest.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub functions: bool,
 }
 

@@ -96,6 +96,9 @@ impl ModelFile {
         self
     }
 
+    /// The digest hashes this struct's JSON serialization. A field added to the format later must be
+    /// `#[serde(default, skip_serializing_if = ...)]` at its default, so that files written before it
+    /// existed keep their digest.
     pub fn compute_digest(&self) -> String {
         let mut unsealed = self.clone();
         unsealed.digest.clear();

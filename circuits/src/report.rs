@@ -27,8 +27,9 @@ pub struct QuantReport {
     pub output_max_abs_error: f64,
     /// Fraction of samples whose quantized argmax equals float's (outputs with more than one value).
     pub top1_agreement: Option<f64>,
-    /// Trailing ONNX ops not proven (Softmax, ArgMax): outputs are the scores before them.
-    #[serde(default)]
+    /// Trailing ONNX ops not proven (Softmax, ArgMax): outputs are the scores before them. Absent
+    /// when empty (so files without it keep their digest).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unproven_tail: Vec<String>,
 }
 

@@ -11,7 +11,7 @@ use thiserror::Error;
 use tract_onnx::pb::{self, type_proto, NodeProto, TensorProto};
 use tract_onnx::prelude::Framework;
 
-use super::onnx_shapes::{broadcast, norm_axis, reshape_target, squeeze, unsqueeze};
+use super::onnx_shapes::{broadcast, norm_axis, per_channel, reshape_target, squeeze, unsqueeze};
 use crate::ir::{Dense, Func, Graph, Node, Op, Shape};
 
 /// ONNX ops this importer understands.
@@ -19,6 +19,9 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Gemm",
     "MatMul",
     "Add",
+    "Sub",
+    "Mul",
+    "Div",
     "Relu",
     "Sigmoid",
     "Tanh",
@@ -353,7 +356,7 @@ impl<'a> Importer<'a> {
         match node.op_type.as_str() {
             "Gemm" => self.gemm(node),
             "MatMul" => self.matmul(node),
-            "Add" => self.add(node),
+            "Add" | "Sub" | "Mul" | "Div" => self.arith(node),
             "Conv" => self.conv(node),
             "Pad" => self.pad(node),
             "HardSigmoid" => self.hard_sigmoid(node),
@@ -584,32 +587,32 @@ impl<'a> Importer<'a> {
         self.push(node, Op::Dense(dense), Shape(shape))
     }
 
-    fn add(&mut self, node: &NodeProto) -> NodeResult<()> {
-        let (flow_i, const_i) = match self.input(node, 0)? {
-            Some(Val::Flow(_)) => (0, 1),
-            _ => (1, 0),
-        };
-        let shape = self.flow_input(node, flow_i)?;
+    /// Add, Sub, Mul, Div of the data tensor and a scalar or per-channel constant: a per-channel
+    /// affine map, folded into the preceding Gemm or Conv where there is one.
+    fn arith(&mut self, node: &NodeProto) -> NodeResult<()> {
+        let flow_first = matches!(self.input(node, 0)?, Some(Val::Flow(_)));
+        let (flow_i, const_i) = if flow_first { (0, 1) } else { (1, 0) };
+        let s = self.flow_input(node, flow_i)?;
         let c = self
             .const_input(node, const_i)?
             .ok_or("needs a constant operand")?;
-        let Some(Node {
-            op: Op::Dense(dense),
-            ..
-        }) = self.nodes.last_mut()
-        else {
-            return Err(
-                "adding a constant is supported as the bias right after Gemm or MatMul".into(),
-            );
+        let v = per_channel(&c, &s)
+            .map_err(|e| format!("{e} ({} of the data and a constant)", node.op_type))?;
+        let ones = vec![1.0; v.len()];
+        let zeros = vec![0.0; v.len()];
+        let neg = |v: &[f64]| v.iter().map(|x| -x).collect::<Vec<f64>>();
+        let (a, b) = match (node.op_type.as_str(), flow_first) {
+            ("Add", _) => (ones, v),
+            ("Sub", true) => (ones, neg(&v)),
+            ("Sub", false) => (neg(&ones), v),
+            ("Mul", _) => (v, zeros),
+            ("Div", true) if v.iter().all(|x| *x != 0.0) => {
+                (v.iter().map(|x| 1.0 / x).collect(), zeros)
+            }
+            ("Div", true) => return Err("division by zero".into()),
+            _ => return Err("dividing a constant by the data tensor is not supported".into()),
         };
-        let add = broadcast(&c, dense.out_features)?;
-        for (b, a) in dense.bias.iter_mut().zip(add) {
-            *b = (*b as f64 + a) as f32;
-        }
-        let out = node.output.first().ok_or("has no output")?.clone();
-        self.vals.insert(out.clone(), Val::Flow(shape));
-        self.flow = out;
-        Ok(())
+        self.affine(node, s, &a, &b)
     }
 }
 

@@ -291,7 +291,13 @@ impl Importer<'_> {
 
     /// `y = a[c] * x + b[c]` per channel (axis 1): folded into the preceding Conv or Gemm when it
     /// produced `x`, otherwise a depthwise 1x1 convolution (or a diagonal dense layer for 2-D inputs).
-    fn affine(&mut self, node: &NodeProto, s: Shape, a: &[f64], b: &[f64]) -> NodeResult<()> {
+    pub(super) fn affine(
+        &mut self,
+        node: &NodeProto,
+        s: Shape,
+        a: &[f64],
+        b: &[f64],
+    ) -> NodeResult<()> {
         let c = a.len();
         let last_is_flow_producer = self.nodes.last().is_some_and(|n| n.out_shape == s);
         match self.nodes.last_mut().map(|n| &mut n.op) {

@@ -87,3 +87,57 @@ pub(super) fn unsqueeze(shape: &[usize], axes: &[i64]) -> NodeResult<Vec<usize>>
     }
     Ok(out)
 }
+
+/// A constant as one value per channel (axis 1) of the data tensor `s`: a scalar, or a tensor whose
+/// only non-1 dimension lines up with axis 1 under numpy broadcasting.
+pub(super) fn per_channel(c: &Const, s: &Shape) -> NodeResult<Vec<f64>> {
+    let rank = s.0.len();
+    let channels = if rank >= 2 { s.0[1] } else { s.numel() };
+    if c.data.len() == 1 {
+        return Ok(vec![c.data[0]; channels]);
+    }
+    let non_one: Vec<usize> = (0..c.shape.len()).filter(|d| c.shape[*d] != 1).collect();
+    let aligned = match non_one.as_slice() {
+        [d] => rank >= c.shape.len() && rank - c.shape.len() + d == 1.min(rank - 1),
+        _ => false,
+    };
+    if aligned && c.data.len() == channels {
+        Ok(c.data.clone())
+    } else {
+        Err(format!(
+            "a constant of shape {:?} on data of shape {s}: scalars and per-channel constants are supported",
+            c.shape
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(shape: &[usize], data: &[f64]) -> Const {
+        Const {
+            shape: shape.to_vec(),
+            data: data.to_vec(),
+        }
+    }
+
+    #[test]
+    fn per_channel_constants_broadcast_along_axis_one_only() {
+        let nchw = Shape(vec![1, 3, 4, 4]);
+        assert_eq!(per_channel(&c(&[], &[2.0]), &nchw).unwrap(), vec![2.0; 3]);
+        assert_eq!(
+            per_channel(&c(&[3, 1, 1], &[1.0, 2.0, 3.0]), &nchw).unwrap(),
+            vec![1.0, 2.0, 3.0]
+        );
+        assert!(per_channel(&c(&[1, 3, 1, 1], &[1.0, 2.0, 3.0]), &nchw).is_ok());
+        // [3] would broadcast along the last axis, not the channels.
+        assert!(per_channel(&c(&[3], &[1.0, 2.0, 3.0]), &nchw).is_err());
+        assert!(per_channel(&c(&[4, 4], &[0.0; 16]), &nchw).is_err());
+        let nc = Shape(vec![1, 3]);
+        assert_eq!(
+            per_channel(&c(&[3], &[1.0, 2.0, 3.0]), &nc).unwrap(),
+            vec![1.0, 2.0, 3.0]
+        );
+    }
+}

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 pub struct LayerReport {
     pub name: String,
     pub kind: String,
+    /// The layer's output shape (absent in files made before it was recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shape: Vec<usize>,
     pub out_scale: u32,
     pub weight_scale: Option<u32>,
     pub shift: Option<u32>,
@@ -42,16 +45,17 @@ impl std::fmt::Display for QuantReport {
         )?;
         writeln!(
             f,
-            "  {:<24} {:<13} {:>6} {:>7} {:>6} {:>12} {:>12}",
-            "layer", "kind", "scale", "w-scale", "shift", "float max", "max error"
+            "  {:<24} {:<13} {:<14} {:>6} {:>7} {:>6} {:>12} {:>12}",
+            "layer", "kind", "shape", "scale", "w-scale", "shift", "float max", "max error"
         )?;
         for l in &self.layers {
             let opt = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
             writeln!(
                 f,
-                "  {:<24} {:<13} {:>6} {:>7} {:>6} {:>12.5} {:>12.6}",
+                "  {:<24} {:<13} {:<14} {:>6} {:>7} {:>6} {:>12.5} {:>12.6}",
                 l.name,
                 l.kind,
+                crate::ir::Shape(l.shape.clone()).to_string(),
                 l.out_scale,
                 opt(l.weight_scale),
                 opt(l.shift),

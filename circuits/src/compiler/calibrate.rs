@@ -147,6 +147,7 @@ pub fn quantize_graph(
         });
         float_ref.push(float_idx);
         reports.push(LayerReport {
+            shape: Vec::new(),
             name: name.into(),
             kind: layers.last().expect("pushed").op.kind().into(),
             out_scale,
@@ -222,6 +223,7 @@ pub fn quantize_graph(
                 });
                 float_ref.push(i);
                 reports.push(LayerReport {
+                    shape: Vec::new(),
                     name: node.name.clone(),
                     kind: f.name().into(),
                     out_scale: cur_scale,
@@ -259,6 +261,7 @@ pub fn quantize_graph(
                 });
                 float_ref.push(i);
                 reports.push(LayerReport {
+                    shape: Vec::new(),
                     name: node.name.clone(),
                     kind: "clip".into(),
                     out_scale: cur_scale,
@@ -289,6 +292,7 @@ pub fn quantize_graph(
                 });
                 float_ref.push(i);
                 reports.push(LayerReport {
+                    shape: Vec::new(),
                     name: node.name.clone(),
                     kind: "remap".into(),
                     out_scale: scale,
@@ -332,6 +336,7 @@ pub fn quantize_graph(
                 });
                 float_ref.push(i);
                 reports.push(LayerReport {
+                    shape: Vec::new(),
                     name: node.name.clone(),
                     kind: "rescale+leaky".into(),
                     out_scale: cur_scale,
@@ -365,6 +370,7 @@ pub fn quantize_graph(
                 });
                 float_ref.push(i);
                 reports.push(LayerReport {
+                    shape: Vec::new(),
                     name: node.name.clone(),
                     kind: "maxpool".into(),
                     out_scale: cur_scale,
@@ -439,6 +445,7 @@ pub fn quantize_graph(
                 });
                 float_ref.push(i);
                 reports.push(LayerReport {
+                    shape: Vec::new(),
                     name: node.name.clone(),
                     kind,
                     out_scale: acc_scale,
@@ -458,6 +465,9 @@ pub fn quantize_graph(
         limb_bits: l,
         layers,
     };
+    for (r, l) in reports.iter_mut().zip(&qgraph.layers) {
+        r.shape = l.out_shape.0.clone();
+    }
     let mut report = measure(&qgraph, samples, &float_outs, &float_ref, reports, opts)?;
     report.unproven_tail = graph.unproven_tail.clone();
     Ok((qgraph, report))

@@ -37,9 +37,24 @@ pub fn compile(
     } else {
         println!("{}", model.report);
         print_plan_summary(&plan);
+        print_stages(&plan);
         println!("wrote {} (model digest {})", out.display(), model.digest);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Rows and multiply-accumulates of each stage of the circuit.
+fn print_stages(p: &Plan) {
+    println!(
+        "  {:<44} {:<15} {:>8} {:>10}",
+        "circuit stage", "kind", "rows", "MACs"
+    );
+    for l in &p.layers {
+        println!(
+            "  {:<44} {:<15} {:>8} {:>10}",
+            l.name, l.kind, l.rows, l.macs
+        );
+    }
 }
 
 fn print_plan_summary(p: &Plan) {
@@ -74,16 +89,7 @@ pub fn plan_cmd(path: &Path, json: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     print_plan_summary(&p);
-    println!(
-        "  {:<24} {:<13} {:>8} {:>10}",
-        "layer", "kind", "rows", "MACs"
-    );
-    for l in &p.layers {
-        println!(
-            "  {:<24} {:<13} {:>8} {:>10}",
-            l.name, l.kind, l.rows, l.macs
-        );
-    }
+    print_stages(&p);
     println!(
         "  range table: {} rows; public values: {} rows",
         p.table_rows, p.instance_rows

@@ -115,10 +115,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Verify a proof bundle against a compiled model (exit 0 valid, 1 invalid, 2 unreadable input)
-    #[command(after_help = "Example:\n  zkinfer verify input.zkp -m model.zkm --json")]
+    /// Verify proof bundles against a compiled model (exit 0 valid, 1 invalid, 2 unreadable input)
+    #[command(
+        after_help = "Examples:\n  zkinfer verify input.zkp -m model.zkm --json\n  zkinfer verify proofs/*.zkp -m model.zkm   # a batch"
+    )]
     Verify {
-        proof: PathBuf,
+        /// Proof bundles; several are checked together as a batch
+        #[arg(required = true)]
+        proofs: Vec<PathBuf>,
         #[arg(short, long)]
         model: PathBuf,
         #[arg(long)]
@@ -186,7 +190,11 @@ fn main() -> ExitCode {
             json,
         } => cli::set_threads(threads)
             .and_then(|_| cli::commands::prove(&model, &input, output, json)),
-        Command::Verify { proof, model, json } => cli::verify::verify(&proof, &model, json),
+        Command::Verify {
+            proofs,
+            model,
+            json,
+        } => cli::verify::verify(&proofs, &model, json),
         Command::Inspect { file, json } => cli::inspect::inspect(&file, json),
         Command::Demo { out, threads } => {
             cli::set_threads(threads).and_then(|_| cli::demo::demo(out))

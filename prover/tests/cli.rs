@@ -434,3 +434,98 @@ fn round_trip_top_class(name: &str) {
         .fold(0, |b, (i, x)| if *x > out[b] { i } else { b });
     assert_eq!(top as u64, expected["float_top1"].as_u64().unwrap());
 }
+
+/// Three proofs of the digits MLP (inputs 0..3) in `dir`.
+fn three_proofs(dir: &Path) -> Vec<PathBuf> {
+    (0..3)
+        .map(|i| {
+            let p = dir.join(format!("p{i}.zkp"));
+            let input = fixture(&format!("digits/input_{i}.json"));
+            let o = zkinfer(&[
+                "prove",
+                "-m",
+                s(&compiled().model),
+                "-i",
+                s(&input),
+                "-o",
+                s(&p),
+            ]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            p
+        })
+        .collect()
+}
+
+#[test]
+fn a_batch_verifies_together_and_names_a_tampered_proof() {
+    let dir = tempfile::tempdir().unwrap();
+    let proofs = three_proofs(dir.path());
+    let mut args: Vec<&str> = vec!["verify"];
+    args.extend(proofs.iter().map(|p| s(p)));
+    args.extend(["-m", s(&compiled().model)]);
+    let o = zkinfer(&args);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("3 proofs of model digits_mlp: 3 valid, 0 invalid"),
+        "{}",
+        stdout(&o)
+    );
+
+    // Swap two output values of the middle proof: the batch fails, and that proof is named.
+    let mut b: Value = serde_json::from_slice(&std::fs::read(&proofs[1]).unwrap()).unwrap();
+    for key in ["quantized", "values"] {
+        b["public"]["output"][key]
+            .as_array_mut()
+            .unwrap()
+            .swap(0, 1);
+    }
+    std::fs::write(&proofs[1], serde_json::to_vec(&b).unwrap()).unwrap();
+    let mut json_args = args.clone();
+    json_args.push("--json");
+    let o = zkinfer(&json_args);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["valid_count"], 2);
+    assert_eq!(v["invalid"].as_array().unwrap().len(), 1);
+    assert!(v["invalid"][0].as_str().unwrap().ends_with("p1.zkp"));
+    assert_eq!(v["checked_one_by_one"], true);
+    let o = zkinfer(&args);
+    assert!(
+        stdout(&o).contains("INVALID:") && stdout(&o).contains("p1.zkp"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// The lean verifier binary, built beside `zkinfer` by `cargo test --workspace`.
+fn lean_verifier() -> PathBuf {
+    let p = Path::new(env!("CARGO_BIN_EXE_zkinfer")).with_file_name("zkinfer-verify");
+    assert!(
+        p.exists(),
+        "{} is missing: build it with `cargo build -p zkinfer-verifier`",
+        p.display()
+    );
+    p
+}
+
+#[test]
+fn the_lean_verifier_gives_the_same_verdicts_and_exit_codes() {
+    let f = compiled();
+    let run = |args: &[&str]| {
+        Command::new(lean_verifier())
+            .args(args)
+            .env("ZKINFER_CACHE_DIR", shared_cache())
+            .output()
+            .unwrap()
+    };
+    let o = run(&[s(&f.proof), "-m", s(&f.model), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["valid"], true);
+    let (_d, bad) = edited_proof(|b| b["public"]["output"]["values"][0] = Value::from(1.5));
+    assert_eq!(run(&[s(&bad), "-m", s(&f.model)]).status.code(), Some(1));
+    let o = run(&[s(&f.proof), "-m", "/nonexistent.zkm"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent.zkm"), "{}", stderr(&o));
+}

@@ -4,7 +4,8 @@
 //! verifying key from the model file it is given and checks the proof against the public values.
 
 pub mod bundle;
+pub mod cli;
 pub mod verify;
 
 pub use bundle::{BundleError, ProofBundle, PROOF_FORMAT};
-pub use verify::{verify_bundle, Verdict, VerifyError};
+pub use verify::{verify_bundle, BatchOutcome, ModelVerifier, Verdict, VerifyError};

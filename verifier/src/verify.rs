@@ -1,10 +1,13 @@
-//! Checking a bundle against a model: digest, public values, then the halo2 proof.
+//! Checking bundles against a model: digest and public values, then the halo2 proof. A
+//! [`ModelVerifier`] rebuilds the verifying key once and checks any number of proofs with it, one by
+//! one or as a batch.
 
 use std::time::Instant;
 
 use halo2_proofs::{
-    pasta::EqAffine,
-    plonk::{keygen_vk, verify_proof, SingleVerifier},
+    pasta::{EqAffine, Fp},
+    plonk::{keygen_vk, verify_proof, BatchVerifier, SingleVerifier, VerifyingKey},
+    poly::commitment::Params,
     transcript::{Blake2bRead, Challenge255},
 };
 use serde::Serialize;
@@ -29,7 +32,7 @@ pub struct Verdict {
     pub outputs: Vec<Vec<f64>>,
     pub k: u32,
     pub proof_bytes: usize,
-    /// Seconds spent: setup parameters, verifying key rebuild, proof check.
+    /// Seconds spent: setup parameters, verifying key rebuild, proof check (a batch's share).
     pub params_s: f64,
     pub keygen_vk_s: f64,
     pub verify_s: f64,
@@ -70,6 +73,10 @@ fn check_tensor(name: &str, t: &PublicTensor, len: usize, scale: u32) -> Result<
     Ok(())
 }
 
+fn short(digest: &str) -> &str {
+    &digest[..digest.len().min(16)]
+}
+
 /// Check the bundle's claims against the model; `Err` carries the reason the proof is invalid.
 fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<(), String> {
     if bundle.model_digest != model.digest {
@@ -100,57 +107,171 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<(), String> {
     Ok(())
 }
 
-fn short(digest: &str) -> &str {
-    &digest[..digest.len().min(16)]
-}
-
-/// Verify `bundle` against `model`.
-pub fn verify_bundle(bundle: &ProofBundle, model: &ModelFile) -> Result<Verdict, VerifyError> {
-    let out = &bundle.public.output;
+/// A verdict with the claims checked, before the proof itself is: invalid with a reason, or pending.
+fn claims_verdict(bundle: &ProofBundle, model: &ModelFile) -> (Verdict, Option<Vec<u8>>) {
     let scale = model.graph.output_scale();
-    let proof = bundle.proof_bytes().unwrap_or_default();
-    let mut verdict = Verdict {
+    let proof = bundle.proof_bytes().ok();
+    let mut v = Verdict {
         valid: false,
         reason: None,
         model_digest: model.digest.clone(),
         model_name: model.name.clone(),
-        outputs: vec![out
+        outputs: vec![bundle
+            .public
+            .output
             .quantized
             .iter()
             .map(|q| dequantize(*q, scale))
             .collect()],
         k: model.k,
-        proof_bytes: proof.len(),
+        proof_bytes: proof.as_ref().map_or(0, Vec::len),
         params_s: 0.0,
         keygen_vk_s: 0.0,
         verify_s: 0.0,
     };
-    if let Err(reason) = check_claims(bundle, model) {
-        verdict.reason = Some(reason);
-        return Ok(verdict);
+    match (check_claims(bundle, model), proof) {
+        (Err(reason), _) => {
+            v.reason = Some(reason);
+            (v, None)
+        }
+        (Ok(()), None) => {
+            v.reason = Some("the proof is not base64".into());
+            (v, None)
+        }
+        (Ok(()), Some(p)) => (v, Some(p)),
     }
-    let t = Instant::now();
-    let (params, _) = params_cache::load_or_create(model.k, |_, _| {})?;
-    verdict.params_s = t.elapsed().as_secs_f64();
+}
 
-    let t = Instant::now();
-    let circuit = InferenceCircuit::new(&model.graph, None);
-    let rebuild = || with_shape(model.shape, || keygen_vk::<EqAffine, _>(&params, &circuit));
-    let vk = on_one_thread_if_small(model.k, rebuild)
+fn instance(bundle: &ProofBundle) -> Vec<Fp> {
+    public_inputs(
+        &bundle.public.input.quantized,
+        &bundle.public.output.quantized,
+    )
+}
+
+/// A model's setup parameters and verifying key, made once for any number of proofs.
+pub struct ModelVerifier<'m> {
+    pub model: &'m ModelFile,
+    params: Params<EqAffine>,
+    vk: VerifyingKey<EqAffine>,
+    pub params_s: f64,
+    pub keygen_vk_s: f64,
+}
+
+/// The verdicts of a batch, in the order given.
+#[derive(Clone, Debug, Serialize)]
+pub struct BatchOutcome {
+    pub verdicts: Vec<Verdict>,
+    /// Seconds for the combined check (and the single checks after it, if it failed).
+    pub batch_s: f64,
+    /// Whether the combined check failed and each proof was then checked on its own.
+    pub checked_one_by_one: bool,
+}
+
+impl<'m> ModelVerifier<'m> {
+    pub fn new(model: &'m ModelFile) -> Result<Self, VerifyError> {
+        let t = Instant::now();
+        let (params, _) = params_cache::load_or_create(model.k, |_, _| {})?;
+        let params_s = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let circuit = InferenceCircuit::new(&model.graph, None);
+        let vk = on_one_thread_if_small(model.k, || {
+            with_shape(model.shape, || keygen_vk::<EqAffine, _>(&params, &circuit))
+        })
         .map_err(|e| VerifyError::Keygen(format!("{e:?}")))?;
-    verdict.keygen_vk_s = t.elapsed().as_secs_f64();
-
-    let t = Instant::now();
-    let instance = public_inputs(&bundle.public.input.quantized, &out.quantized);
-    let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&proof[..]);
-    let strategy = SingleVerifier::new(&params);
-    let result = on_one_thread_if_small(model.k, || {
-        verify_proof(&params, &vk, strategy, &[&[&instance]], &mut transcript)
-    });
-    verdict.verify_s = t.elapsed().as_secs_f64();
-    match result {
-        Ok(()) => verdict.valid = true,
-        Err(e) => verdict.reason = Some(format!("the proof does not verify ({e:?})")),
+        Ok(ModelVerifier {
+            model,
+            params,
+            vk,
+            params_s,
+            keygen_vk_s: t.elapsed().as_secs_f64(),
+        })
     }
-    Ok(verdict)
+
+    fn check_proof(&self, bundle: &ProofBundle, proof: &[u8]) -> Result<(), String> {
+        let instance = instance(bundle);
+        on_one_thread_if_small(self.model.k, || {
+            let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(proof);
+            let strategy = SingleVerifier::new(&self.params);
+            verify_proof(
+                &self.params,
+                &self.vk,
+                strategy,
+                &[&[&instance]],
+                &mut transcript,
+            )
+        })
+        .map_err(|e| format!("the proof does not verify ({e:?})"))
+    }
+
+    /// Verify one bundle.
+    pub fn verify(&self, bundle: &ProofBundle) -> Verdict {
+        let (mut v, proof) = claims_verdict(bundle, self.model);
+        v.params_s = self.params_s;
+        v.keygen_vk_s = self.keygen_vk_s;
+        if let Some(proof) = proof {
+            let t = Instant::now();
+            match self.check_proof(bundle, &proof) {
+                Ok(()) => v.valid = true,
+                Err(reason) => v.reason = Some(reason),
+            }
+            v.verify_s = t.elapsed().as_secs_f64();
+        }
+        v
+    }
+
+    /// Verify many bundles with one combined check; when it fails, check each on its own to name the
+    /// invalid ones.
+    pub fn verify_batch(&self, bundles: &[ProofBundle]) -> BatchOutcome {
+        let t = Instant::now();
+        let mut pending = Vec::new();
+        let mut verdicts: Vec<Verdict> = bundles
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let (mut v, proof) = claims_verdict(b, self.model);
+                v.params_s = self.params_s;
+                v.keygen_vk_s = self.keygen_vk_s;
+                if let Some(p) = proof {
+                    pending.push((i, p));
+                }
+                v
+            })
+            .collect();
+        let mut batch = BatchVerifier::<EqAffine>::new();
+        for (i, proof) in &pending {
+            batch.add_proof(vec![vec![instance(&bundles[*i])]], proof.clone());
+        }
+        let all_ok = pending.is_empty() || batch.finalize(&self.params, &self.vk);
+        if all_ok {
+            for (i, _) in &pending {
+                verdicts[*i].valid = true;
+            }
+        } else {
+            for (i, proof) in &pending {
+                match self.check_proof(&bundles[*i], proof) {
+                    Ok(()) => verdicts[*i].valid = true,
+                    Err(reason) => verdicts[*i].reason = Some(reason),
+                }
+            }
+        }
+        let batch_s = t.elapsed().as_secs_f64();
+        for v in &mut verdicts {
+            v.verify_s = batch_s / bundles.len().max(1) as f64;
+        }
+        BatchOutcome {
+            verdicts,
+            batch_s,
+            checked_one_by_one: !all_ok,
+        }
+    }
+}
+
+/// Verify `bundle` against `model` (a proof for another model is refused before any key is made).
+pub fn verify_bundle(bundle: &ProofBundle, model: &ModelFile) -> Result<Verdict, VerifyError> {
+    let (v, proof) = claims_verdict(bundle, model);
+    if proof.is_none() {
+        return Ok(v);
+    }
+    Ok(ModelVerifier::new(model)?.verify(bundle))
 }

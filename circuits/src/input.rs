@@ -62,6 +62,21 @@ fn flatten(v: &Value, path: &mut String, out: &mut Vec<f64>) -> Result<(), Input
     }
 }
 
+/// Largest input or calibration file read (bytes).
+pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+
+/// Read a text file of at most [`MAX_INPUT_BYTES`].
+pub fn read_limited(path: &std::path::Path) -> std::io::Result<String> {
+    let size = std::fs::metadata(path)?.len();
+    if size > MAX_INPUT_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{size} bytes, over the {MAX_INPUT_BYTES}-byte limit"),
+        ));
+    }
+    std::fs::read_to_string(path)
+}
+
 /// Parse one input (all numbers, flattened in row-major order).
 pub fn parse_input(text: &str) -> Result<Vec<f64>, InputError> {
     let v: Value = serde_json::from_str(text).map_err(|e| {

@@ -15,6 +15,11 @@ impl Shape {
     pub fn numel(&self) -> usize {
         self.0.iter().product()
     }
+
+    /// The element count, or `None` when it overflows (a hostile file).
+    pub fn checked_numel(&self) -> Option<usize> {
+        self.0.iter().try_fold(1usize, |n, d| n.checked_mul(*d))
+    }
 }
 
 impl std::fmt::Display for Shape {

@@ -12,6 +12,11 @@ use crate::quant::{QOp, QPick, QuantGraph};
 use crate::report::QuantReport;
 
 pub const MODEL_FORMAT: &str = "zkinfer-model/1";
+/// Largest tensor (elements) a model file may declare.
+pub const MAX_ELEMENTS: usize = 1 << 24;
+/// Largest total work (multiply-accumulates and elementwise operations) a model file may declare: far
+/// above what fits k = 20.
+pub const MAX_WORK: usize = 1 << 28;
 /// Largest model file we read (a LeNet-size model is well under 10 MiB).
 pub const MAX_MODEL_BYTES: u64 = 256 << 20;
 
@@ -180,12 +185,30 @@ impl ModelFile {
         if g.layers.is_empty() {
             return Err("no layers".into());
         }
-        let mut len = g.input_len();
-        if len == 0 {
-            return Err("empty input".into());
-        }
+        // Bound every size before anything is computed from it, so that a hostile file can neither
+        // overflow an index nor make the planner allocate without limit.
+        let sized =
+            |s: &crate::ir::Shape| s.checked_numel().filter(|n| (1..=MAX_ELEMENTS).contains(n));
+        let mut len = sized(&g.input_shape).ok_or("the input shape is empty or too large")?;
+        let mut work = 0usize;
         for l in &g.layers {
-            let out = l.out_shape.numel();
+            let out = sized(&l.out_shape).ok_or(format!(
+                "layer '{}' has an empty or too large shape",
+                l.name
+            ))?;
+            let cost = match &l.op {
+                QOp::Conv { geom, .. } | QOp::MaxPool { geom } => {
+                    geom.out_len_total().saturating_mul(geom.kernel_len())
+                }
+                QOp::Linear { weight, .. } => weight.len(),
+                _ => out,
+            };
+            work = work.saturating_add(cost);
+            if work > MAX_WORK {
+                return Err(format!(
+                    "the model needs over {MAX_WORK} multiply-accumulates: too large"
+                ));
+            }
             match &l.op {
                 QOp::Linear {
                     in_features,

@@ -58,10 +58,11 @@ fn default_samples(n_in: usize) -> Vec<Vec<f32>> {
 
 fn load_calibration(path: &Path) -> Result<Vec<Vec<f32>>, CompileError> {
     let p = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| CompileError::CalibrationIo {
-        path: p.clone(),
-        source,
-    })?;
+    let text =
+        circuits::input::read_limited(path).map_err(|source| CompileError::CalibrationIo {
+            path: p.clone(),
+            source,
+        })?;
     let samples =
         parse_samples(&text).map_err(|source| CompileError::CalibrationFile { path: p, source })?;
     Ok(samples

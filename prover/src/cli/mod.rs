@@ -28,7 +28,7 @@ pub fn sibling(path: &Path, ext: &str) -> PathBuf {
 
 /// Read and parse an input file, naming the file in every error.
 pub fn read_input(path: &Path) -> Result<Vec<f64>> {
-    let text = std::fs::read_to_string(path)
+    let text = circuits::input::read_limited(path)
         .with_context(|| format!("cannot read input {}", path.display()))?;
     circuits::input::parse_input(&text).with_context(|| format!("input {}", path.display()))
 }

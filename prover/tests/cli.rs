@@ -497,35 +497,3 @@ fn a_batch_verifies_together_and_names_a_tampered_proof() {
         stdout(&o)
     );
 }
-
-/// The lean verifier binary, built beside `zkinfer` by `cargo test --workspace`.
-fn lean_verifier() -> PathBuf {
-    let p = Path::new(env!("CARGO_BIN_EXE_zkinfer")).with_file_name("zkinfer-verify");
-    assert!(
-        p.exists(),
-        "{} is missing: build it with `cargo build -p zkinfer-verifier`",
-        p.display()
-    );
-    p
-}
-
-#[test]
-fn the_lean_verifier_gives_the_same_verdicts_and_exit_codes() {
-    let f = compiled();
-    let run = |args: &[&str]| {
-        Command::new(lean_verifier())
-            .args(args)
-            .env("ZKINFER_CACHE_DIR", shared_cache())
-            .output()
-            .unwrap()
-    };
-    let o = run(&[s(&f.proof), "-m", s(&f.model), "--json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["valid"], true);
-    let (_d, bad) = edited_proof(|b| b["public"]["output"]["values"][0] = Value::from(1.5));
-    assert_eq!(run(&[s(&bad), "-m", s(&f.model)]).status.code(), Some(1));
-    let o = run(&[s(&f.proof), "-m", "/nonexistent.zkm"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("/nonexistent.zkm"), "{}", stderr(&o));
-}

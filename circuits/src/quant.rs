@@ -287,6 +287,21 @@ impl QuantGraph {
         Ok(Trace { tensors })
     }
 
+    /// `value` must lie in the activation range (what the circuit's limbs can hold).
+    fn check_range(&self, layer: &QLayer, index: usize, value: i64) -> Result<(), EvalError> {
+        let (min, max) = self.activation_range();
+        if value < min || value >= max {
+            return Err(EvalError::OutOfRange {
+                layer: layer.name.clone(),
+                index,
+                value,
+                min,
+                max,
+            });
+        }
+        Ok(())
+    }
+
     fn eval_layer(&self, layer: &QLayer, x: &[i64]) -> Result<Vec<i64>, EvalError> {
         match &layer.op {
             QOp::Linear {
@@ -326,47 +341,27 @@ impl QuantGraph {
                     })
                     .collect()
             }
-            QOp::Clip { lo, hi } => {
-                let (min, max) = self.activation_range();
-                x.iter()
-                    .enumerate()
-                    .map(|(index, &v)| {
-                        for bound in [lo, hi].into_iter().flatten() {
-                            let d = v - bound;
-                            if d < min || d >= max {
-                                return Err(EvalError::OutOfRange {
-                                    layer: layer.name.clone(),
-                                    index,
-                                    value: d,
-                                    min,
-                                    max,
-                                });
-                            }
-                        }
-                        Ok(v.max(lo.unwrap_or(i64::MIN)).min(hi.unwrap_or(i64::MAX)))
-                    })
-                    .collect()
-            }
-            QOp::Function { domain, table, .. } => {
-                let (min, max) = self.activation_range();
-                x.iter()
-                    .enumerate()
-                    .map(|(index, &v)| {
-                        for d in [v + domain, v - domain + 1] {
-                            if d < min || d >= max {
-                                return Err(EvalError::OutOfRange {
-                                    layer: layer.name.clone(),
-                                    index,
-                                    value: d,
-                                    min,
-                                    max,
-                                });
-                            }
-                        }
-                        Ok(table[(v.clamp(-domain, domain - 1) + domain) as usize])
-                    })
-                    .collect()
-            }
+            QOp::Clip { lo, hi } => x
+                .iter()
+                .enumerate()
+                .map(|(index, &v)| {
+                    for bound in [lo, hi].into_iter().flatten() {
+                        let d = v - bound;
+                        self.check_range(layer, index, d)?;
+                    }
+                    Ok(v.max(lo.unwrap_or(i64::MIN)).min(hi.unwrap_or(i64::MAX)))
+                })
+                .collect(),
+            QOp::Function { domain, table, .. } => x
+                .iter()
+                .enumerate()
+                .map(|(index, &v)| {
+                    for d in [v + domain, v - domain + 1] {
+                        self.check_range(layer, index, d)?;
+                    }
+                    Ok(table[(v.clamp(-domain, domain - 1) + domain) as usize])
+                })
+                .collect(),
             QOp::Remap { map } => Ok(map
                 .iter()
                 .map(|p| match p {
@@ -375,7 +370,6 @@ impl QuantGraph {
                 })
                 .collect()),
             QOp::MaxPool { geom } => {
-                let (min, max) = self.activation_range();
                 let mut out = vec![0; geom.out_len_total()];
                 for c in 0..geom.out_c {
                     for oy in 0..geom.out_h {
@@ -385,15 +379,7 @@ impl QuantGraph {
                             let mut m = x[patch[0].0];
                             for (i, _) in &patch[1..] {
                                 let d = x[*i] - m;
-                                if d < min || d >= max {
-                                    return Err(EvalError::OutOfRange {
-                                        layer: layer.name.clone(),
-                                        index,
-                                        value: d,
-                                        min,
-                                        max,
-                                    });
-                                }
+                                self.check_range(layer, index, d)?;
                                 m = m.max(x[*i]);
                             }
                             out[index] = m;
@@ -402,26 +388,16 @@ impl QuantGraph {
                 }
                 Ok(out)
             }
-            QOp::Rescale { .. } | QOp::RescaleLeaky { .. } => {
-                let (min, max) = self.activation_range();
-                x.iter()
-                    .enumerate()
-                    .map(|(i, &acc)| {
-                        let p = layer.op.rescale_params(i).expect("a rescale");
-                        let q = rescale(acc, p.shift);
-                        if q < min || q >= max {
-                            return Err(EvalError::OutOfRange {
-                                layer: layer.name.clone(),
-                                index: i,
-                                value: q,
-                                min,
-                                max,
-                            });
-                        }
-                        Ok(p.activate(q))
-                    })
-                    .collect()
-            }
+            QOp::Rescale { .. } | QOp::RescaleLeaky { .. } => x
+                .iter()
+                .enumerate()
+                .map(|(i, &acc)| {
+                    let p = layer.op.rescale_params(i).expect("a rescale");
+                    let q = rescale(acc, p.shift);
+                    self.check_range(layer, i, q)?;
+                    Ok(p.activate(q))
+                })
+                .collect(),
         }
     }
 }

@@ -113,57 +113,17 @@ pub fn quantize_graph(
     let input_max = max_abs(samples.iter().flatten().copied());
     let input_scale = choose_input_scale(graph, samples, &node_max, input_max, l);
 
-    let mut layers: Vec<QLayer> = Vec::new();
-    let mut float_ref: Vec<usize> = Vec::new();
-    let mut reports: Vec<LayerReport> = Vec::new();
+    let mut b = Layers::new(l);
     let mut cur_scale = input_scale;
     // A Linear whose accumulator still waits for its rescale: (float node index, accumulator scale).
     let mut pending: Option<(usize, u32)> = None;
     let mut shape = graph.input_shape.clone();
 
-    let rescale = |layers: &mut Vec<QLayer>,
-                   float_ref: &mut Vec<usize>,
-                   reports: &mut Vec<LayerReport>,
-                   name: &str,
-                   float_idx: usize,
-                   acc_scale: u32,
-                   out_scale: u32,
-                   relu: bool,
-                   shape: &Shape|
-     -> Result<u32, CalibrationError> {
-        let out_scale = out_scale.min(acc_scale);
-        let shift = acc_scale - out_scale;
-        if shift > l {
-            return Err(CalibrationError::Range {
-                node: name.into(),
-                limb_bits: l,
-            });
-        }
-        layers.push(QLayer {
-            name: name.into(),
-            op: QOp::Rescale { shift, relu },
-            out_scale,
-            out_shape: shape.clone(),
-        });
-        float_ref.push(float_idx);
-        reports.push(LayerReport {
-            shape: Vec::new(),
-            name: name.into(),
-            kind: layers.last().expect("pushed").op.kind().into(),
-            out_scale,
-            weight_scale: None,
-            shift: Some(shift),
-            float_max_abs: 0.0,
-            max_abs_error: 0.0,
-        });
-        Ok(out_scale)
-    };
-
     for (i, node) in graph.nodes.iter().enumerate() {
         match &node.op {
             Op::Reshape => {
                 shape = node.out_shape.clone();
-                if let Some(last) = layers.last_mut() {
+                if let Some(last) = b.layers.last_mut() {
                     last.out_shape = shape.clone();
                 }
             }
@@ -172,17 +132,7 @@ pub fn quantize_graph(
                     Some((d, acc)) => (acc, range_scale(node_max[d], l)),
                     None => (cur_scale, cur_scale),
                 };
-                cur_scale = rescale(
-                    &mut layers,
-                    &mut float_ref,
-                    &mut reports,
-                    &node.name,
-                    i,
-                    acc_scale,
-                    out_scale,
-                    true,
-                    &shape,
-                )?;
+                cur_scale = b.rescale(&node.name, i, acc_scale, out_scale, true, &shape)?;
             }
             Op::Func(f) => {
                 // Rescale to the scale at which the table's domain [-d, d) covers the function's
@@ -194,82 +144,37 @@ pub fn quantize_graph(
                 };
                 let in_scale = function_in_scale(*f, l).min(acc_scale);
                 let name = format!("{}.rescale", node.name);
-                let in_scale = rescale(
-                    &mut layers,
-                    &mut float_ref,
-                    &mut reports,
-                    &name,
-                    from,
-                    acc_scale,
-                    in_scale,
-                    false,
-                    &shape,
-                )?;
+                let in_scale = b.rescale(&name, from, acc_scale, in_scale, false, &shape)?;
                 let table = (-d..d)
                     .map(|x| quantize(f.apply(dequantize(x, in_scale)), FUNCTION_OUT_SCALE))
                     .collect();
                 cur_scale = FUNCTION_OUT_SCALE;
-                layers.push(QLayer {
-                    name: node.name.clone(),
-                    op: QOp::Function {
-                        func: f.name().into(),
-                        domain: d,
-                        in_scale,
-                        out_scale: FUNCTION_OUT_SCALE,
-                        table,
-                    },
-                    out_scale: cur_scale,
-                    out_shape: shape.clone(),
-                });
-                float_ref.push(i);
-                reports.push(LayerReport {
-                    shape: Vec::new(),
-                    name: node.name.clone(),
-                    kind: f.name().into(),
-                    out_scale: cur_scale,
-                    weight_scale: None,
-                    shift: None,
-                    float_max_abs: 0.0,
-                    max_abs_error: 0.0,
-                });
+                let op = QOp::Function {
+                    func: f.name().into(),
+                    domain: d,
+                    in_scale,
+                    out_scale: FUNCTION_OUT_SCALE,
+                    table,
+                };
+                b.push(&node.name, op, cur_scale, &shape, i);
             }
             Op::Clip { lo, hi } => {
                 if let Some((p, acc)) = pending.take() {
                     let name = format!("{}.rescale", graph.nodes[p].name);
                     let out = range_scale(node_max[p], l);
-                    cur_scale = rescale(
-                        &mut layers,
-                        &mut float_ref,
-                        &mut reports,
-                        &name,
-                        p,
-                        acc,
-                        out,
-                        false,
-                        &shape,
-                    )?;
+                    cur_scale = b.rescale(&name, p, acc, out, false, &shape)?;
                 }
                 let q = |v: &Option<f32>| v.map(|v| quantize(v as f64, cur_scale));
-                layers.push(QLayer {
-                    name: node.name.clone(),
-                    op: QOp::Clip {
+                b.push(
+                    &node.name,
+                    QOp::Clip {
                         lo: q(lo),
                         hi: q(hi),
                     },
-                    out_scale: cur_scale,
-                    out_shape: shape.clone(),
-                });
-                float_ref.push(i);
-                reports.push(LayerReport {
-                    shape: Vec::new(),
-                    name: node.name.clone(),
-                    kind: "clip".into(),
-                    out_scale: cur_scale,
-                    weight_scale: None,
-                    shift: None,
-                    float_max_abs: 0.0,
-                    max_abs_error: 0.0,
-                });
+                    cur_scale,
+                    &shape,
+                    i,
+                );
             }
             Op::Remap(map) => {
                 // No arithmetic: constants take the scale of the tensor they join (an accumulator's
@@ -284,23 +189,7 @@ pub fn quantize_graph(
                         Pick::Const(c) => QPick::Const(quantize(*c as f64, scale)),
                     })
                     .collect();
-                layers.push(QLayer {
-                    name: node.name.clone(),
-                    op: QOp::Remap { map },
-                    out_scale: scale,
-                    out_shape: shape.clone(),
-                });
-                float_ref.push(i);
-                reports.push(LayerReport {
-                    shape: Vec::new(),
-                    name: node.name.clone(),
-                    kind: "remap".into(),
-                    out_scale: scale,
-                    weight_scale: None,
-                    shift: None,
-                    float_max_abs: 0.0,
-                    max_abs_error: 0.0,
-                });
+                b.push(&node.name, QOp::Remap { map }, scale, &shape, i);
             }
             Op::Leaky {
                 slopes,
@@ -328,72 +217,28 @@ pub fn quantize_graph(
                         .collect(),
                     channel_len: *channel_len,
                 };
-                layers.push(QLayer {
-                    name: node.name.clone(),
-                    op,
-                    out_scale: cur_scale,
-                    out_shape: shape.clone(),
-                });
-                float_ref.push(i);
-                reports.push(LayerReport {
-                    shape: Vec::new(),
-                    name: node.name.clone(),
-                    kind: "rescale+leaky".into(),
-                    out_scale: cur_scale,
-                    weight_scale: None,
-                    shift: Some(shift),
-                    float_max_abs: 0.0,
-                    max_abs_error: 0.0,
-                });
+                b.push(&node.name, op, cur_scale, &shape, i);
             }
             Op::MaxPool(geom) => {
                 if let Some((p, acc)) = pending.take() {
                     let name = format!("{}.rescale", graph.nodes[p].name);
-                    cur_scale = rescale(
-                        &mut layers,
-                        &mut float_ref,
-                        &mut reports,
-                        &name,
-                        p,
-                        acc,
-                        range_scale(node_max[p], l),
-                        false,
-                        &shape,
-                    )?;
+                    cur_scale =
+                        b.rescale(&name, p, acc, range_scale(node_max[p], l), false, &shape)?;
                 }
                 shape = node.out_shape.clone();
-                layers.push(QLayer {
-                    name: node.name.clone(),
-                    op: QOp::MaxPool { geom: *geom },
-                    out_scale: cur_scale,
-                    out_shape: shape.clone(),
-                });
-                float_ref.push(i);
-                reports.push(LayerReport {
-                    shape: Vec::new(),
-                    name: node.name.clone(),
-                    kind: "maxpool".into(),
-                    out_scale: cur_scale,
-                    weight_scale: None,
-                    shift: None,
-                    float_max_abs: 0.0,
-                    max_abs_error: 0.0,
-                });
+                b.push(
+                    &node.name,
+                    QOp::MaxPool { geom: *geom },
+                    cur_scale,
+                    &shape,
+                    i,
+                );
             }
             Op::Dense(_) | Op::Conv(_) => {
                 if let Some((p, acc)) = pending.take() {
                     let name = format!("{}.rescale", graph.nodes[p].name);
-                    cur_scale = rescale(
-                        &mut layers,
-                        &mut float_ref,
-                        &mut reports,
-                        &name,
-                        p,
-                        acc,
-                        range_scale(node_max[p], l),
-                        false,
-                        &shape,
-                    )?;
+                    cur_scale =
+                        b.rescale(&name, p, acc, range_scale(node_max[p], l), false, &shape)?;
                 }
                 let is_last = !graph.nodes[i + 1..]
                     .iter()
@@ -436,29 +281,18 @@ pub fn quantize_graph(
                     },
                     _ => unreachable!("matched above"),
                 };
-                let kind = op.kind().to_string();
-                layers.push(QLayer {
-                    name: node.name.clone(),
-                    op,
-                    out_scale: acc_scale,
-                    out_shape: shape.clone(),
-                });
-                float_ref.push(i);
-                reports.push(LayerReport {
-                    shape: Vec::new(),
-                    name: node.name.clone(),
-                    kind,
-                    out_scale: acc_scale,
-                    weight_scale: Some(weight_scale),
-                    shift: None,
-                    float_max_abs: 0.0,
-                    max_abs_error: 0.0,
-                });
+                b.push(&node.name, op, acc_scale, &shape, i);
                 pending = Some((i, acc_scale));
             }
         }
     }
 
+    let Layers {
+        layers,
+        float_ref,
+        mut reports,
+        ..
+    } = b;
     let qgraph = QuantGraph {
         input_shape: graph.input_shape.clone(),
         input_scale,
@@ -471,6 +305,86 @@ pub fn quantize_graph(
     let mut report = measure(&qgraph, samples, &float_outs, &float_ref, reports, opts)?;
     report.unproven_tail = graph.unproven_tail.clone();
     Ok((qgraph, report))
+}
+
+/// The quantized layers being built, each with the float node it is measured against and its row of
+/// the report.
+struct Layers {
+    limb_bits: u32,
+    layers: Vec<QLayer>,
+    float_ref: Vec<usize>,
+    reports: Vec<LayerReport>,
+}
+
+impl Layers {
+    fn new(limb_bits: u32) -> Self {
+        Layers {
+            limb_bits,
+            layers: Vec::new(),
+            float_ref: Vec::new(),
+            reports: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, name: &str, op: QOp, out_scale: u32, shape: &Shape, float_idx: usize) {
+        let (weight_scale, shift) = match &op {
+            QOp::Linear { weight_scale, .. } | QOp::Conv { weight_scale, .. } => {
+                (Some(*weight_scale), None)
+            }
+            QOp::Rescale { shift, .. } | QOp::RescaleLeaky { shift, .. } => (None, Some(*shift)),
+            _ => (None, None),
+        };
+        let kind = match &op {
+            QOp::Function { func, .. } => func.clone(),
+            op => op.kind().to_string(),
+        };
+        self.reports.push(LayerReport {
+            name: name.into(),
+            kind,
+            shape: Vec::new(),
+            out_scale,
+            weight_scale,
+            shift,
+            float_max_abs: 0.0,
+            max_abs_error: 0.0,
+        });
+        self.layers.push(QLayer {
+            name: name.into(),
+            op,
+            out_scale,
+            out_shape: shape.clone(),
+        });
+        self.float_ref.push(float_idx);
+    }
+
+    /// A rescale from `acc_scale` down to `out_scale` (at most the limb bits); returns the scale reached.
+    #[allow(clippy::too_many_arguments)]
+    fn rescale(
+        &mut self,
+        name: &str,
+        float_idx: usize,
+        acc_scale: u32,
+        out_scale: u32,
+        relu: bool,
+        shape: &Shape,
+    ) -> Result<u32, CalibrationError> {
+        let out_scale = out_scale.min(acc_scale);
+        let shift = acc_scale - out_scale;
+        if shift > self.limb_bits {
+            return Err(CalibrationError::Range {
+                node: name.into(),
+                limb_bits: self.limb_bits,
+            });
+        }
+        self.push(
+            name,
+            QOp::Rescale { shift, relu },
+            out_scale,
+            shape,
+            float_idx,
+        );
+        Ok(out_scale)
+    }
 }
 
 /// The input scale: the split of the first layer's product precision between input and weights that

@@ -194,10 +194,15 @@ pub fn limb_bits_for(rows: usize, reserved: usize) -> u32 {
         .unwrap_or(MIN_LIMB_BITS)
 }
 
-/// Choose `P`, `W` and `L` for `graph` (whose own limb bits only matter for validity): the plan with
+/// Choose `P`, `W` and `L` for `graph`, with `L` at least [`MIN_LIMB_BITS`].
+pub fn choose(graph: &QuantGraph) -> Result<Plan, LayoutError> {
+    choose_with(graph, MIN_LIMB_BITS)
+}
+
+/// Choose `P`, `W` and `L` (at least `min_limb_bits`) for `graph` (whose own limb bits only matter for validity): the plan with
 /// the lowest estimated cost, prove time plus ten times verify time. The caller re-quantizes with the
 /// returned `shape.limb_bits` if it differs.
-pub fn choose(graph: &QuantGraph) -> Result<Plan, LayoutError> {
+pub fn choose_with(graph: &QuantGraph, min_limb_bits: u32) -> Result<Plan, LayoutError> {
     let mut best: Option<(f64, Plan)> = None;
     let mut last_err = None;
     for p in INPUTS_CANDIDATES {
@@ -207,7 +212,12 @@ pub fn choose(graph: &QuantGraph) -> Result<Plan, LayoutError> {
             let plan = probe.and_then(|probe| {
                 let reserved = probe.usable_rows.abs_diff(1 << probe.k);
                 let needed = rows.total.max(probe.instance_rows);
-                build(graph, p, w, limb_bits_for(needed, reserved))
+                build(
+                    graph,
+                    p,
+                    w,
+                    limb_bits_for(needed, reserved).max(min_limb_bits),
+                )
             });
             match plan {
                 Ok(plan) => {

@@ -11,8 +11,13 @@ use common::*;
 
 fn digits_model() -> ModelFile {
     let graph = import(&fixture("digits_mlp.onnx")).unwrap();
-    let (q, report, plan) =
-        compile_graph(&graph, &calibration(), "calibration.json", None).unwrap();
+    let (q, report, plan) = compile_graph(
+        &graph,
+        &calibration(),
+        "calibration.json",
+        Default::default(),
+    )
+    .unwrap();
     ModelFile {
         format: MODEL_FORMAT.into(),
         name: "digits".into(),

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use circuits::compiler::{compile_graph, import, OnnxError, PipelineError};
+use circuits::compiler::{compile_graph, import, LayoutRequest, OnnxError, PipelineError};
 use circuits::input::{parse_samples, InputError};
 use circuits::layout::Plan;
 use circuits::model_file::MODEL_FORMAT;
@@ -18,8 +18,8 @@ pub struct CompileOptions {
     pub onnx: PathBuf,
     pub calibration: Option<PathBuf>,
     pub visibility: Visibilities,
-    /// Inputs and accumulators per row `(P, W)`; chosen automatically when absent.
-    pub layout: Option<(usize, usize)>,
+    /// What is asked of the layout (row shape, least table precision); the rest is chosen.
+    pub layout: LayoutRequest,
 }
 
 #[derive(Debug, Error)]

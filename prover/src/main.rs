@@ -75,6 +75,10 @@ enum Command {
         /// Outputs (accumulators) per circuit row [default: chosen for the fastest proof]
         #[arg(long, requires = "inputs_per_row")]
         width: Option<usize>,
+        /// Least bits per range-table limb, 6 to 12 (activations keep twice as many): smaller
+        /// quantization error, at the price of a larger k when the rows need a smaller one
+        #[arg(long, value_name = "BITS")]
+        precision: Option<u32>,
         /// Print one JSON object instead of the report
         #[arg(long)]
         json: bool,
@@ -170,6 +174,7 @@ fn main() -> ExitCode {
             weights_vis,
             inputs_per_row,
             width,
+            precision,
             json,
         } => {
             let vis = circuits::Visibilities {
@@ -177,7 +182,10 @@ fn main() -> ExitCode {
                 output: output_vis.into(),
                 weights: weights_vis.into(),
             };
-            let layout = inputs_per_row.zip(width);
+            let layout = circuits::compiler::LayoutRequest {
+                shape: inputs_per_row.zip(width),
+                min_limb_bits: precision,
+            };
             cli::commands::compile(&model, output, calibration, vis, layout, json)
         }
         Command::Plan { model, json } => cli::commands::plan_cmd(&model, json),

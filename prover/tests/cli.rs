@@ -497,3 +497,42 @@ fn a_batch_verifies_together_and_names_a_tampered_proof() {
         stdout(&o)
     );
 }
+
+#[test]
+fn precision_raises_the_table_limbs_and_lowers_the_quantization_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let compile = |extra: &[&str], out: &Path| {
+        let mut args = vec![
+            "compile",
+            s(&fixture("digits_mlp.onnx")).to_string().leak() as &str,
+            "--calibration",
+        ];
+        args.push(s(&fixture("digits/calibration.json")).to_string().leak());
+        args.extend(["-o", s(out).to_string().leak()]);
+        args.extend(extra);
+        args.push("--json");
+        zkinfer(&args)
+    };
+    let auto = compile(&[], &dir.path().join("a.zkm"));
+    let precise = compile(&["--precision", "8"], &dir.path().join("p.zkm"));
+    assert!(
+        auto.status.success() && precise.status.success(),
+        "{}",
+        stderr(&precise)
+    );
+    let (a, p): (Value, Value) = (
+        serde_json::from_str(&stdout(&auto)).unwrap(),
+        serde_json::from_str(&stdout(&precise)).unwrap(),
+    );
+    assert!(p["plan"]["shape"]["limb_bits"].as_u64().unwrap() >= 8);
+    let err = |v: &Value| v["report"]["output_max_abs_error"].as_f64().unwrap();
+    assert!(err(&p) < err(&a), "{} vs {}", err(&p), err(&a));
+    let bad = compile(&["--precision", "20"], &dir.path().join("b.zkm"));
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("precision 20 is out of range"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(!dir.path().join("b.zkm").exists());
+}

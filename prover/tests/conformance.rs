@@ -98,10 +98,11 @@ fn run(name: &str) -> Outcome {
         .iter()
         .map(|s| s.iter().map(|x| *x as f32).collect())
         .collect();
-    let (qgraph, report, plan) = match compile_graph(&graph, &calib, "test inputs", None) {
-        Ok(c) => c,
-        Err(e) => return Outcome::Fail(e.to_string()),
-    };
+    let (qgraph, report, plan) =
+        match compile_graph(&graph, &calib, "test inputs", Default::default()) {
+            Ok(c) => c,
+            Err(e) => return Outcome::Fail(e.to_string()),
+        };
     let model = ModelFile {
         format: MODEL_FORMAT.into(),
         name: name.into(),

@@ -33,7 +33,7 @@ fn the_lean_verifier_gives_verdicts_and_exit_codes() {
         onnx: fixture("digits_mlp.onnx"),
         calibration: Some(fixture("digits/calibration.json")),
         visibility: Default::default(),
-        layout: None,
+        layout: Default::default(),
     })
     .unwrap();
     let model_path = dir.path().join("m.zkm");

@@ -24,7 +24,7 @@ fn main() -> Result<()> {
         onnx: root.join("digits_mlp.onnx"),
         calibration: Some(root.join("digits/calibration.json")),
         visibility: Default::default(),
-        layout: None,
+        layout: Default::default(),
     })?;
     let split: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
         root.join("digits/test_split.json"),

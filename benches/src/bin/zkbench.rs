@@ -1,7 +1,7 @@
 //! zkbench: median timings of compile, key generation, prove and verify on a model.
 //!
 //! ```text
-//! cargo run --release -p zkinfer-benches --bin zkbench -- [--threads N] [--runs R] [--layout P,W] [MODEL.onnx CALIBRATION.json INPUT.json]
+//! cargo run --release -p zkinfer-benches --bin zkbench -- [--threads N] [--runs R] [--layout P,W] [--precision BITS] [MODEL.onnx CALIBRATION.json INPUT.json]
 //! ```
 //! Defaults to the bundled digits MLP. Setup parameters come from the on-disk cache (made once if
 //! absent, not counted). Verify is measured as a user runs it: model and proof read from disk,
@@ -38,13 +38,14 @@ fn main() -> Result<()> {
     };
     let threads: Option<usize> = take("--threads").map(|v| v.parse()).transpose()?;
     let runs: usize = take("--runs").map(|v| v.parse()).transpose()?.unwrap_or(5);
-    let layout: Option<(usize, usize)> = match take("--layout") {
+    let shape: Option<(usize, usize)> = match take("--layout") {
         Some(v) => {
             let (p, w) = v.split_once(',').context("--layout P,W")?;
             Some((p.parse()?, w.parse()?))
         }
         None => None,
     };
+    let precision: Option<u32> = take("--precision").map(|v| v.parse()).transpose()?;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let (onnx, calibration, input) = match args.as_slice() {
         [m, c, i] => (PathBuf::from(m), PathBuf::from(c), PathBuf::from(i)),
@@ -54,7 +55,7 @@ fn main() -> Result<()> {
             root.join("digits/input_0.json"),
         ),
         _ => anyhow::bail!(
-            "usage: zkbench [--threads N] [--runs R] [MODEL.onnx CALIBRATION.json INPUT.json]"
+            "usage: zkbench [--threads N] [--runs R] [--layout P,W] [--precision BITS] [MODEL.onnx CALIBRATION.json INPUT.json]"
         ),
     };
     if let Some(n) = threads {
@@ -68,7 +69,10 @@ fn main() -> Result<()> {
         onnx: onnx.clone(),
         calibration: Some(calibration),
         visibility: Default::default(),
-        layout,
+        layout: circuits::compiler::LayoutRequest {
+            shape,
+            min_limb_bits: precision,
+        },
     };
     // Warm-up: make sure the setup parameters are cached.
     let (model, plan) = compile_model(&opts)?;

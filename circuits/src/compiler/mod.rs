@@ -10,4 +10,4 @@ pub mod pipeline;
 
 pub use calibrate::{quantize_graph, CalibrationError, QuantOptions};
 pub use onnx::{import, import_with, ImportOptions, OnnxError};
-pub use pipeline::{compile_graph, PipelineError};
+pub use pipeline::{compile_graph, LayoutRequest, PipelineError};

@@ -2,12 +2,28 @@
 
 use crate::compiler::calibrate::{quantize_graph, CalibrationError, QuantOptions};
 use crate::ir::Graph;
-use crate::layout::{choose, limb_bits_for, plan_with, LayoutError, Plan};
+use crate::layout::{
+    choose_with, limb_bits_for, plan_with, LayoutError, Plan, MAX_LIMB_BITS, MIN_LIMB_BITS,
+};
 use crate::quant::QuantGraph;
 use crate::report::QuantReport;
 
+/// What the caller asks of the layout; everything left out is chosen for the fastest proof.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LayoutRequest {
+    /// Inputs and accumulators per row `(P, W)`.
+    pub shape: Option<(usize, usize)>,
+    /// Least limb bits of the range table (activations keep twice as many bits): more precision, at
+    /// the price of a larger k when the rows alone would need a smaller one.
+    pub min_limb_bits: Option<u32>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
+    #[error(
+        "precision {0} is out of range: table limb bits go from {MIN_LIMB_BITS} to {MAX_LIMB_BITS}"
+    )]
+    Precision(u32),
     #[error(transparent)]
     Calibration(#[from] CalibrationError),
     #[error(transparent)]
@@ -22,8 +38,12 @@ pub fn compile_graph(
     graph: &Graph,
     samples: &[Vec<f32>],
     calibration_name: &str,
-    layout: Option<(usize, usize)>,
+    request: LayoutRequest,
 ) -> Result<(QuantGraph, QuantReport, Plan), PipelineError> {
+    let min_bits = request.min_limb_bits.unwrap_or(MIN_LIMB_BITS);
+    if !(MIN_LIMB_BITS..=MAX_LIMB_BITS).contains(&min_bits) {
+        return Err(PipelineError::Precision(min_bits));
+    }
     let quantize = |limb_bits| {
         let opts = QuantOptions {
             limb_bits,
@@ -32,18 +52,15 @@ pub fn compile_graph(
         quantize_graph(graph, samples, &opts)
     };
     let (mut qgraph, mut report) = quantize(QuantOptions::default().limb_bits)?;
-    let (p, w, bits) = match layout {
+    let (p, w, bits) = match request.shape {
         Some((p, w)) => {
             let probe = plan_with(&qgraph, p, w)?;
             let reserved = (1usize << probe.k) - probe.usable_rows;
-            (
-                p,
-                w,
-                limb_bits_for(probe.rows.max(probe.instance_rows), reserved),
-            )
+            let bits = limb_bits_for(probe.rows.max(probe.instance_rows), reserved);
+            (p, w, bits.max(min_bits))
         }
         None => {
-            let c = choose(&qgraph)?;
+            let c = choose_with(&qgraph, min_bits)?;
             (c.shape.inputs_per_row, c.shape.width, c.shape.limb_bits)
         }
     };

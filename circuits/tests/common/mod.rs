@@ -27,7 +27,13 @@ pub fn calibration() -> Vec<Vec<f32>> {
 /// The digits model as `zkinfer compile` makes it (automatic layout and table size).
 pub fn digits_compiled(model: &str) -> (QuantGraph, Plan) {
     let graph = import(&fixture(model)).unwrap();
-    let (q, _, plan) = compile_graph(&graph, &calibration(), "calibration.json", None).unwrap();
+    let (q, _, plan) = compile_graph(
+        &graph,
+        &calibration(),
+        "calibration.json",
+        Default::default(),
+    )
+    .unwrap();
     (q, plan)
 }
 

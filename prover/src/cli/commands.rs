@@ -18,7 +18,7 @@ pub fn compile(
     output: Option<PathBuf>,
     calibration: Option<PathBuf>,
     visibility: circuits::Visibilities,
-    layout: Option<(usize, usize)>,
+    layout: circuits::compiler::LayoutRequest,
     json: bool,
 ) -> Result<ExitCode> {
     let out = output.unwrap_or_else(|| sibling(onnx, "zkm"));

@@ -47,7 +47,7 @@ pub fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
         onnx: onnx.clone(),
         calibration: Some(calibration),
         visibility: Default::default(),
-        layout: None,
+        layout: Default::default(),
     })?;
     write_atomic(&dir.join("digits_mlp.zkm"), &model.to_json())?;
     println!(

@@ -25,6 +25,24 @@ pub struct ConvGeom {
 const MAX_DIM: usize = 1 << 16;
 
 impl ConvGeom {
+    /// A per-channel (depthwise) window of `kernel` over `[c, h, w]`, stride 1, no padding: a 1x1
+    /// kernel is a per-channel scale, an `[h, w]` kernel a global pool.
+    pub fn depthwise(c: usize, h: usize, w: usize, kernel: [usize; 2]) -> Self {
+        ConvGeom {
+            in_c: c,
+            in_h: h,
+            in_w: w,
+            out_c: c,
+            out_h: h + 1 - kernel[0],
+            out_w: w + 1 - kernel[1],
+            kernel,
+            stride: [1, 1],
+            pads: [0; 4],
+            dilation: [1, 1],
+            groups: c,
+        }
+    }
+
     /// Output size of one axis, or `None` when the kernel does not fit.
     pub fn out_len(
         input: usize,

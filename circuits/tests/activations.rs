@@ -1,11 +1,12 @@
 //! Clip (ReLU6, HardSigmoid's clamp) on the existing chips: honest witnesses pass, a wrong clipped
 //! value fails.
 
+mod common;
+
+use common::satisfied;
+
 use circuits::ir::Shape;
-use circuits::layout::plan_with;
 use circuits::quant::{QLayer, QOp, QuantGraph};
-use circuits::{public_inputs, with_shape, InferenceCircuit, Trace};
-use halo2_proofs::dev::MockProver;
 
 fn linear(name: &str, n_in: usize, n_out: usize, seed: i64) -> QLayer {
     QLayer {
@@ -51,18 +52,6 @@ fn graph(lo: Option<i64>, hi: Option<i64>) -> QuantGraph {
             linear("fc2", 14, 3, 7),
         ],
     }
-}
-
-fn satisfied(q: &QuantGraph, t: &Trace, p: usize, w: usize) -> bool {
-    let plan = plan_with(q, p, w).unwrap();
-    let instance = public_inputs(&t.tensors[0], t.output());
-    with_shape(plan.shape, || {
-        let c = InferenceCircuit::new(q, Some(t));
-        MockProver::run(plan.k, &c, vec![instance])
-            .unwrap()
-            .verify()
-            .is_ok()
-    })
 }
 
 #[test]

@@ -1,6 +1,10 @@
 //! Convolutions in the circuit: synthetic graphs (stride, padding, dilation, groups, 1-D), checked with
 //! MockProver against the reference evaluator, honest and tampered.
 
+mod common;
+
+use common::satisfied;
+
 use circuits::geom::ConvGeom;
 use circuits::ir::Shape;
 use circuits::layout::plan_with;
@@ -97,18 +101,6 @@ fn trace(q: &QuantGraph) -> Trace {
         .map(|i| (i as i64 * 7) % 23 - 5)
         .collect();
     q.eval(&x).unwrap()
-}
-
-fn satisfied(q: &QuantGraph, t: &Trace, p: usize, w: usize) -> bool {
-    let plan = plan_with(q, p, w).unwrap();
-    let instance = public_inputs(&t.tensors[0], t.output());
-    with_shape(plan.shape, || {
-        let c = InferenceCircuit::new(q, Some(t));
-        MockProver::run(plan.k, &c, vec![instance])
-            .unwrap()
-            .verify()
-            .is_ok()
-    })
 }
 
 fn cases() -> Vec<(&'static str, ConvGeom)> {

@@ -4,6 +4,7 @@ pub mod calibrate;
 pub mod onnx;
 mod onnx_cnn;
 mod onnx_fold;
+mod onnx_linear;
 mod onnx_remap;
 mod onnx_shapes;
 pub mod pipeline;

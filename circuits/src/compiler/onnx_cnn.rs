@@ -180,19 +180,7 @@ impl Importer<'_> {
             }
         }
         let geom = if global {
-            ConvGeom {
-                in_c: c,
-                in_h: h,
-                in_w: w,
-                out_c: c,
-                out_h: 1,
-                out_w: 1,
-                kernel,
-                stride: [1, 1],
-                pads: [0; 4],
-                dilation: [1, 1],
-                groups: c,
-            }
+            ConvGeom::depthwise(c, h, w, kernel)
         } else {
             window_geom(node, dims, kernel, c, c)?
         };
@@ -338,19 +326,7 @@ impl Importer<'_> {
                     if ch != c {
                         return Err(format!("{c} per-channel parameters for input {s}"));
                     }
-                    let geom = ConvGeom {
-                        in_c: c,
-                        in_h: h,
-                        in_w: w,
-                        out_c: c,
-                        out_h: h,
-                        out_w: w,
-                        kernel: [1, 1],
-                        stride: [1, 1],
-                        pads: [0; 4],
-                        dilation: [1, 1],
-                        groups: c,
-                    };
+                    let geom = ConvGeom::depthwise(c, h, w, [1, 1]);
                     Op::Conv(Conv {
                         geom,
                         weight: f32s(a),

@@ -85,3 +85,16 @@ pub fn trace_for(q: &QuantGraph, input: &[f64]) -> Trace {
     let x: Vec<i64> = input.iter().map(|v| quantize(*v, q.input_scale)).collect();
     q.eval(&x).unwrap()
 }
+
+/// Whether MockProver accepts `t` (public: its input and output) at layout `(p, w)`.
+pub fn satisfied(q: &QuantGraph, t: &Trace, p: usize, w: usize) -> bool {
+    let plan = circuits::layout::plan_with(q, p, w).unwrap();
+    let instance = circuits::public_inputs(&t.tensors[0], t.output());
+    circuits::with_shape(plan.shape, || {
+        let c = circuits::InferenceCircuit::new(q, Some(t));
+        halo2_proofs::dev::MockProver::run(plan.k, &c, vec![instance])
+            .unwrap()
+            .verify()
+            .is_ok()
+    })
+}

@@ -45,6 +45,12 @@ impl From<Vis> for circuits::Visibility {
     }
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Html,
+    Md,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Compile an ONNX model to a quantized circuit model (.zkm) and print its quantization report
@@ -132,6 +138,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Verify a proof and write a self-contained report page (HTML or Markdown) to attach to a document
+    #[command(after_help = "Example:\n  zkinfer report input.zkp -m model.zkm -o report.html")]
+    Report {
+        proof: PathBuf,
+        #[arg(short, long)]
+        model: PathBuf,
+        /// Output file [default: the proof's path with extension .html or .md]
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "html")]
+        format: Format,
+    },
     /// Summarize a .zkm or .zkp file
     #[command(after_help = "Example:\n  zkinfer inspect input.zkp")]
     Inspect {
@@ -204,6 +222,18 @@ fn main() -> ExitCode {
             json,
         } => cli::verify::verify(&proofs, &model, json),
         Command::Inspect { file, json } => cli::inspect::inspect(&file, json),
+        Command::Report {
+            proof,
+            model,
+            output,
+            format,
+        } => {
+            let format = match format {
+                Format::Html => verifier::report::ReportFormat::Html,
+                Format::Md => verifier::report::ReportFormat::Markdown,
+            };
+            cli::report::report(&proof, &model, output, format)
+        }
         Command::Demo { out, threads } => {
             cli::set_threads(threads).and_then(|_| cli::demo::demo(out))
         }

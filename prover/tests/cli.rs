@@ -536,3 +536,57 @@ fn precision_raises_the_table_limbs_and_lowers_the_quantization_error() {
     );
     assert!(!dir.path().join("b.zkm").exists());
 }
+
+#[test]
+fn report_pages_show_the_verdict_outputs_and_the_recheck_command() {
+    let f = compiled();
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    let o = zkinfer(&["report", s(&f.proof), "-m", s(&f.model), "-o", s(&html)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = std::fs::read_to_string(&html).unwrap();
+    let digest = serde_json::from_slice::<Value>(&std::fs::read(&f.model).unwrap()).unwrap()
+        ["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for needle in [
+        ">VALID<",
+        digest.as_str(),
+        "(top class)",
+        "zkinfer verify",
+        "Quantization",
+        "class=\"bar",
+    ] {
+        assert!(
+            page.contains(needle),
+            "{needle} missing from the HTML report"
+        );
+    }
+    assert!(!page.contains("http"), "the page must be self-contained");
+
+    let md = dir.path().join("r.md");
+    let o = zkinfer(&[
+        "report",
+        s(&f.proof),
+        "-m",
+        s(&f.model),
+        "--format",
+        "md",
+        "-o",
+        s(&md),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        text.contains("| Verdict | VALID |") && text.contains("**(top class)**"),
+        "{text}"
+    );
+
+    // An invalid proof still gets its report, which says so, and exit 1.
+    let (_d, bad) = edited_proof(|b| b["public"]["output"]["values"][0] = Value::from(2.5));
+    let out = dir.path().join("bad.html");
+    let o = zkinfer(&["report", s(&bad), "-m", s(&f.model), "-o", s(&out)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(std::fs::read_to_string(&out).unwrap().contains(">INVALID<"));
+}

@@ -5,6 +5,7 @@
 
 pub mod bundle;
 pub mod cli;
+pub mod report;
 pub mod verify;
 
 pub use bundle::{BundleError, ProofBundle, PROOF_FORMAT};

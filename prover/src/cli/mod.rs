@@ -3,6 +3,7 @@
 pub mod commands;
 pub mod demo;
 pub mod inspect;
+pub mod report;
 pub mod verify;
 
 use std::path::{Path, PathBuf};

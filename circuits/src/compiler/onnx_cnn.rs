@@ -103,6 +103,29 @@ fn window_geom(
     Ok(geom)
 }
 
+/// Pools with `ceil_mode = 1` (a partial last window) are not supported yet.
+fn no_ceil_mode(node: &NodeProto) -> NodeResult<()> {
+    let ceil = node
+        .get_attr_opt::<i64>("ceil_mode")
+        .map_err(|e| e.to_string())?;
+    match ceil {
+        Some(c) if c != 0 => {
+            Err("ceil_mode = 1 is not supported yet (export with ceil_mode = False)".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Fold `y = a[o] * x + b[o]` into the rows (`row_len` weights each) and biases of a linear layer.
+fn fold_affine(weight: &mut [f32], bias: &mut [f32], row_len: usize, a: &[f64], b: &[f64]) {
+    for (o, (a, b)) in a.iter().zip(b).enumerate() {
+        for w in &mut weight[o * row_len..(o + 1) * row_len] {
+            *w = (*w as f64 * a) as f32;
+        }
+        bias[o] = (bias[o] as f64 * a + b) as f32;
+    }
+}
+
 fn out_shape(g: &ConvGeom, one_d: bool) -> Shape {
     if one_d {
         Shape(vec![1, g.out_c, g.out_w])
@@ -169,15 +192,7 @@ impl Importer<'_> {
             pair(Some(k), one_d, 1, "kernel_shape")?
         };
         if !global {
-            let ceil = node
-                .get_attr_opt::<i64>("ceil_mode")
-                .map_err(|e| e.to_string())?
-                .unwrap_or(0);
-            if ceil != 0 {
-                return Err(
-                    "ceil_mode = 1 is not supported yet (export with ceil_mode = False)".into(),
-                );
-            }
+            no_ceil_mode(node)?;
         }
         let geom = if global {
             ConvGeom::depthwise(c, h, w, kernel)
@@ -211,15 +226,7 @@ impl Importer<'_> {
         let dims = chw(&s)?;
         let k = ints(node, "kernel_shape")?.ok_or("needs kernel_shape")?;
         let kernel = pair(Some(k), dims.3, 1, "kernel_shape")?;
-        let ceil = node
-            .get_attr_opt::<i64>("ceil_mode")
-            .map_err(|e| e.to_string())?
-            .unwrap_or(0);
-        if ceil != 0 {
-            return Err(
-                "ceil_mode = 1 is not supported yet (export with ceil_mode = False)".into(),
-            );
-        }
+        no_ceil_mode(node)?;
         if node.output.len() > 1 && !node.output[1].is_empty() {
             return Err("the Indices output is not supported".into());
         }
@@ -291,21 +298,11 @@ impl Importer<'_> {
         match self.nodes.last_mut().map(|n| &mut n.op) {
             Some(Op::Conv(conv)) if last_is_flow_producer && conv.geom.out_c == c => {
                 let k = conv.geom.kernel_len();
-                for oc in 0..c {
-                    for w in &mut conv.weight[oc * k..(oc + 1) * k] {
-                        *w = (*w as f64 * a[oc]) as f32;
-                    }
-                    conv.bias[oc] = (conv.bias[oc] as f64 * a[oc] + b[oc]) as f32;
-                }
+                fold_affine(&mut conv.weight, &mut conv.bias, k, a, b);
                 self.alias(node, s)
             }
             Some(Op::Dense(d)) if last_is_flow_producer && d.out_features == c => {
-                for o in 0..c {
-                    for w in &mut d.weight[o * d.in_features..(o + 1) * d.in_features] {
-                        *w = (*w as f64 * a[o]) as f32;
-                    }
-                    d.bias[o] = (d.bias[o] as f64 * a[o] + b[o]) as f32;
-                }
+                fold_affine(&mut d.weight, &mut d.bias, d.in_features, a, b);
                 self.alias(node, s)
             }
             _ => {

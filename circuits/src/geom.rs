@@ -197,7 +197,7 @@ impl ConvGeom {
         if self
             .in_len()
             .checked_mul(self.out_c)
-            .is_none_or(|n| n > 1 << 40)
+            .is_none_or(|n| n as u64 > 1 << 40)
         {
             return Err("the convolution is too large".into());
         }

@@ -134,7 +134,14 @@ impl ModelFile {
         Self::from_bytes(&bytes, &p)
     }
 
+    /// Parse, validate and check the digest of a model file's bytes (`path` names it in errors).
     pub fn from_bytes(bytes: &[u8], path: &str) -> Result<Self, ModelFileError> {
+        if bytes.len() as u64 > MAX_MODEL_BYTES {
+            return Err(ModelFileError::TooLarge {
+                path: path.into(),
+                size: bytes.len() as u64,
+            });
+        }
         let value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| ModelFileError::Parse {
                 path: path.into(),

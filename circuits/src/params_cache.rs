@@ -1,7 +1,10 @@
 //! IPA setup parameters: deterministic (no trusted setup), but slow to make, so made once per k and
-//! cached on disk, written atomically.
+//! cached on disk, written atomically. In the browser (wasm32, no disk) they are made in memory and
+//! kept for the page's lifetime.
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::fs;
+#[cfg(not(target_arch = "wasm32"))]
 use std::io::{BufReader, BufWriter, Write};
 use std::path::PathBuf;
 
@@ -25,6 +28,7 @@ pub enum ParamsError {
     },
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// `$ZKINFER_CACHE_DIR`, else `$XDG_CACHE_HOME/zkinfer`, else `$HOME/.cache/zkinfer`, else a temp dir.
 pub fn cache_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("ZKINFER_CACHE_DIR") {
@@ -39,6 +43,7 @@ pub fn cache_dir() -> PathBuf {
     std::env::temp_dir().join("zkinfer-cache")
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 pub fn params_path(k: u32) -> PathBuf {
     cache_dir().join(format!("ipa-pasta-k{k}.params"))
 }
@@ -50,6 +55,7 @@ pub enum ParamsSource {
     Created,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Load the parameters for `k` from the cache, or make them (calling `on_create` first) and cache them.
 pub fn load_or_create(
     k: u32,
@@ -83,4 +89,26 @@ pub fn load_or_create(
     }
     tmp.persist(&path).map_err(|e| io(e.error))?;
     Ok((params, ParamsSource::Created))
+}
+
+/// The parameters for `k`, however this target keeps them: the disk cache natively.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn params(k: u32) -> Result<Params<EqAffine>, ParamsError> {
+    load_or_create(k, |_, _| {}).map(|(params, _)| params)
+}
+
+/// The parameters for `k`, however this target keeps them: in memory in the browser, made on first use.
+#[cfg(target_arch = "wasm32")]
+pub fn params(k: u32) -> Result<Params<EqAffine>, ParamsError> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static MADE: RefCell<HashMap<u32, Params<EqAffine>>> = RefCell::new(HashMap::new());
+    }
+    Ok(MADE.with(|m| {
+        m.borrow_mut()
+            .entry(k)
+            .or_insert_with(|| Params::new(k))
+            .clone()
+    }))
 }

@@ -9,6 +9,7 @@
 pub const SINGLE_THREAD_MAX_K: u32 = 11;
 
 /// Run `f` on a one-thread pool when `k` is small, on the current pool otherwise.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn on_one_thread_if_small<R: Send>(k: u32, f: impl FnOnce() -> R + Send) -> R {
     if k > SINGLE_THREAD_MAX_K {
         return f();
@@ -17,4 +18,10 @@ pub fn on_one_thread_if_small<R: Send>(k: u32, f: impl FnOnce() -> R + Send) -> 
         Ok(pool) => pool.install(f),
         Err(_) => f(),
     }
+}
+
+/// In the browser (wasm32) there is only the calling thread.
+#[cfg(target_arch = "wasm32")]
+pub fn on_one_thread_if_small<R: Send>(_k: u32, f: impl FnOnce() -> R + Send) -> R {
+    f()
 }

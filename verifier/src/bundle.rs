@@ -99,7 +99,14 @@ impl ProofBundle {
         Self::from_bytes(&bytes, &p)
     }
 
+    /// Parse a bundle's bytes (`path` names it in errors).
     pub fn from_bytes(bytes: &[u8], path: &str) -> Result<Self, BundleError> {
+        if bytes.len() as u64 > MAX_BUNDLE_BYTES {
+            return Err(BundleError::TooLarge {
+                path: path.into(),
+                size: bytes.len() as u64,
+            });
+        }
         let parse = |reason: String| BundleError::Parse {
             path: path.into(),
             reason,

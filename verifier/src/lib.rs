@@ -5,8 +5,11 @@
 
 pub mod bundle;
 pub mod cli;
+pub mod clock;
 pub mod report;
 pub mod verify;
 
 pub use bundle::{BundleError, ProofBundle, PROOF_FORMAT};
-pub use verify::{verify_bundle, BatchOutcome, ModelVerifier, Verdict, VerifyError};
+pub use verify::{
+    verify_bundle, verify_bytes, BatchOutcome, ModelVerifier, Unreadable, Verdict, VerifyError,
+};

@@ -2,8 +2,6 @@
 //! [`ModelVerifier`] rebuilds the verifying key once and checks any number of proofs with it, one by
 //! one or as a batch.
 
-use std::time::Instant;
-
 use halo2_proofs::{
     pasta::{EqAffine, Fp},
     plonk::{keygen_vk, verify_proof, BatchVerifier, SingleVerifier, VerifyingKey},
@@ -13,12 +11,14 @@ use halo2_proofs::{
 use serde::Serialize;
 use thiserror::Error;
 
+use circuits::model_file::ModelFileError;
 use circuits::params_cache::{self, ParamsError};
 use circuits::quant::dequantize;
 use circuits::threads::on_one_thread_if_small;
 use circuits::{public_inputs, with_shape, InferenceCircuit, ModelFile};
 
-use crate::bundle::{ProofBundle, PublicTensor};
+use crate::bundle::{BundleError, ProofBundle, PublicTensor};
+use crate::clock::Stopwatch;
 
 /// The outcome of a verification that could be carried out.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -170,10 +170,10 @@ pub struct BatchOutcome {
 
 impl<'m> ModelVerifier<'m> {
     pub fn new(model: &'m ModelFile) -> Result<Self, VerifyError> {
-        let t = Instant::now();
-        let (params, _) = params_cache::load_or_create(model.k, |_, _| {})?;
-        let params_s = t.elapsed().as_secs_f64();
-        let t = Instant::now();
+        let t = Stopwatch::start();
+        let params = params_cache::params(model.k)?;
+        let params_s = t.secs();
+        let t = Stopwatch::start();
         let circuit = InferenceCircuit::new(&model.graph, None);
         let vk = on_one_thread_if_small(model.k, || {
             with_shape(model.shape, || keygen_vk::<EqAffine, _>(&params, &circuit))
@@ -184,7 +184,7 @@ impl<'m> ModelVerifier<'m> {
             params,
             vk,
             params_s,
-            keygen_vk_s: t.elapsed().as_secs_f64(),
+            keygen_vk_s: t.secs(),
         })
     }
 
@@ -210,12 +210,12 @@ impl<'m> ModelVerifier<'m> {
         v.params_s = self.params_s;
         v.keygen_vk_s = self.keygen_vk_s;
         if let Some(proof) = proof {
-            let t = Instant::now();
+            let t = Stopwatch::start();
             match self.check_proof(bundle, &proof) {
                 Ok(()) => v.valid = true,
                 Err(reason) => v.reason = Some(reason),
             }
-            v.verify_s = t.elapsed().as_secs_f64();
+            v.verify_s = t.secs();
         }
         v
     }
@@ -223,7 +223,7 @@ impl<'m> ModelVerifier<'m> {
     /// Verify many bundles with one combined check; when it fails, check each on its own to name the
     /// invalid ones.
     pub fn verify_batch(&self, bundles: &[ProofBundle]) -> BatchOutcome {
-        let t = Instant::now();
+        let t = Stopwatch::start();
         let mut pending = Vec::new();
         let mut verdicts: Vec<Verdict> = bundles
             .iter()
@@ -255,7 +255,7 @@ impl<'m> ModelVerifier<'m> {
                 }
             }
         }
-        let batch_s = t.elapsed().as_secs_f64();
+        let batch_s = t.secs();
         for v in &mut verdicts {
             v.verify_s = batch_s / bundles.len().max(1) as f64;
         }
@@ -274,4 +274,27 @@ pub fn verify_bundle(bundle: &ProofBundle, model: &ModelFile) -> Result<Verdict,
         return Ok(v);
     }
     Ok(ModelVerifier::new(model)?.verify(bundle))
+}
+
+/// Why a proof and a model given as bytes could not be verified at all (the CLI's exit code 2).
+#[derive(Debug, Error)]
+pub enum Unreadable {
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error(transparent)]
+    Model(#[from] ModelFileError),
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+}
+
+/// Verify a `.zkp` against a `.zkm`, both given as bytes (a browser's files); the names label errors.
+pub fn verify_bytes(
+    zkp: &[u8],
+    zkp_name: &str,
+    zkm: &[u8],
+    zkm_name: &str,
+) -> Result<Verdict, Unreadable> {
+    let bundle = ProofBundle::from_bytes(zkp, zkp_name)?;
+    let model = ModelFile::from_bytes(zkm, zkm_name)?;
+    Ok(verify_bundle(&bundle, &model)?)
 }

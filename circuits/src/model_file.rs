@@ -312,8 +312,13 @@ impl ModelFile {
             }
             len = out;
         }
-        let plan = layout::plan_with(g, self.shape.inputs_per_row, self.shape.width)
-            .map_err(|e| e.to_string())?;
+        let plan = layout::plan_for(
+            g,
+            self.visibility,
+            self.shape.inputs_per_row,
+            self.shape.width,
+        )
+        .map_err(|e| e.to_string())?;
         if plan.k != self.k || plan.shape != self.shape {
             return Err(format!(
                 "k = {} and shape {:?}, but the layout needs k = {} and {:?}",

@@ -12,7 +12,8 @@ pub const PROOF_FORMAT: &str = "zkinfer-proof/1";
 /// Largest bundle we read: proofs are a few KB, public values at most a few MB.
 pub const MAX_BUNDLE_BYTES: u64 = 64 << 20;
 
-/// One public tensor: its quantized integers and the floats they stand for.
+/// What a proof reveals of one tensor: its quantized integers and the floats they stand for when it
+/// is public, its Poseidon hash when it is hashed, nothing but its shape when it is private.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PublicTensor {
     pub shape: Vec<usize>,
@@ -20,6 +21,9 @@ pub struct PublicTensor {
     pub scale: u32,
     pub quantized: Vec<i64>,
     pub values: Vec<f64>,
+    /// The tensor's hash (64 hexadecimal digits, see `circuits::hashing`) when it is hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

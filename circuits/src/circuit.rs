@@ -244,7 +244,7 @@ impl<'a> InferenceCircuit<'a> {
             _ => None,
         };
         let sums = match (pack, values) {
-            (Some(p), Some(v)) => Some(p.running_sums(v)),
+            (Some(p), Some(v)) => Some(p.packing.running_sums(v)),
             _ => None,
         };
         let per = pack.map_or(1, |p| p.packing.per_element());

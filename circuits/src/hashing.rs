@@ -88,35 +88,52 @@ impl Packing {
         Fp::from_u128((TAG << 64) | ((self.value_bits() as u128) << 48) | n as u128)
     }
 
+    /// Every value must lie in the range the circuit's pack rows check (any value, for plain).
+    pub fn check_range(self, values: &[i64]) -> Result<(), HashError> {
+        let Packing::Packed { limb_bits } = self else {
+            return Ok(());
+        };
+        let (min, max) = activation_range(limb_bits);
+        match values
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !(min..max).contains(*v))
+        {
+            Some((index, &value)) => Err(HashError::OutOfRange {
+                index,
+                value,
+                min,
+                max,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The running Horner sums of the pack rows, one per value, restarting at each chunk: the last
+    /// sum of a chunk is its packed element.
+    pub fn running_sums(self, values: &[i64]) -> Vec<Fp> {
+        let base = Fp::from_u128(1u128 << self.value_bits());
+        let per = self.per_element();
+        let mut z = Fp::zero();
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let u = fp(v + self.offset());
+                z = if i % per == 0 { u } else { z * base + u };
+                z
+            })
+            .collect()
+    }
+
     /// The field elements the chain absorbs.
     pub fn elements_of(self, values: &[i64]) -> Result<Vec<Fp>, HashError> {
-        match self {
-            Packing::Plain => Ok(values.iter().map(|v| fp(*v)).collect()),
-            Packing::Packed { limb_bits } => {
-                let (min, max) = activation_range(limb_bits);
-                if let Some((index, &value)) = values
-                    .iter()
-                    .enumerate()
-                    .find(|(_, v)| !(min..max).contains(*v))
-                {
-                    return Err(HashError::OutOfRange {
-                        index,
-                        value,
-                        min,
-                        max,
-                    });
-                }
-                let base = Fp::from_u128(1u128 << self.value_bits());
-                Ok(values
-                    .chunks(self.per_element())
-                    .map(|chunk| {
-                        chunk
-                            .iter()
-                            .fold(Fp::zero(), |z, v| z * base + fp(v + self.offset()))
-                    })
-                    .collect())
-            }
-        }
+        self.check_range(values)?;
+        let sums = self.running_sums(values);
+        Ok(sums
+            .chunks(self.per_element())
+            .filter_map(|chunk| chunk.last().copied())
+            .collect())
     }
 
     /// The hash of a tensor.

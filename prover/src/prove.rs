@@ -120,8 +120,8 @@ impl<'m> Prover<'m> {
         let (in_packing, out_packing) = packings(g);
         let input_claim = TensorClaim::of(vis.input, in_packing, &inf.input)?;
         if vis.input == Visibility::Private {
-            // Private inputs are range-checked like hashed ones.
-            in_packing.elements_of(&inf.input)?;
+            // Private inputs pass through the same range-checked rows as hashed ones.
+            in_packing.check_range(&inf.input)?;
         }
         let output_claim = TensorClaim::of(vis.output, out_packing, inf.trace.output())?;
         let instance = instance_column(&input_claim, &output_claim);

@@ -77,20 +77,4 @@ impl PackConfig {
         )?;
         region.assign_advice(|| "packed", self.z, row, || z)
     }
-
-    /// The running sums of `values` (one per value, restarting at each chunk).
-    pub fn running_sums(&self, values: &[i64]) -> Vec<Fp> {
-        let base = pow2(self.packing.value_bits());
-        let per = self.packing.per_element();
-        let mut z = Fp::zero();
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let u = fp(v + self.packing.offset());
-                z = if i % per == 0 { u } else { z * base + u };
-                z
-            })
-            .collect()
-    }
 }

@@ -6,6 +6,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use circuits::model_file::json_format;
 use circuits::Visibilities;
 
 pub const PROOF_FORMAT: &str = "zkinfer-proof/1";
@@ -104,9 +105,8 @@ impl ProofBundle {
             path: path.into(),
             reason,
         };
-        let value: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| parse(e.to_string()))?;
-        match value.get("format").and_then(|f| f.as_str()) {
+        let format = json_format(bytes).map_err(|e| parse(e.to_string()))?;
+        match format.as_deref() {
             Some(PROOF_FORMAT) => {}
             Some(f) if f.starts_with("zkinfer-proof/") => {
                 return Err(BundleError::Version {
@@ -117,7 +117,7 @@ impl ProofBundle {
             _ => return Err(parse(format!("no \"format\": \"{PROOF_FORMAT}\" field"))),
         }
         let bundle: ProofBundle =
-            serde_json::from_value(value).map_err(|e| parse(e.to_string()))?;
+            serde_json::from_slice(bytes).map_err(|e| parse(e.to_string()))?;
         bundle
             .proof_bytes()
             .map_err(|e| parse(format!("proof is not base64: {e}")))?;

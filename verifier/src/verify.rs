@@ -73,8 +73,12 @@ fn check_tensor(name: &str, t: &PublicTensor, len: usize, scale: u32) -> Result<
     Ok(())
 }
 
+/// The first 16 characters of a digest (a bundle's may be any string).
 fn short(digest: &str) -> &str {
-    &digest[..digest.len().min(16)]
+    digest
+        .char_indices()
+        .nth(16)
+        .map_or(digest, |(end, _)| &digest[..end])
 }
 
 /// Check the bundle's claims against the model; `Err` carries the reason the proof is invalid.
@@ -107,8 +111,9 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<(), String> {
     Ok(())
 }
 
-/// A verdict with the claims checked, before the proof itself is: invalid with a reason, or pending.
-fn claims_verdict(bundle: &ProofBundle, model: &ModelFile) -> (Verdict, Option<Vec<u8>>) {
+/// A verdict with the claims checked, before the proof itself is: invalid with a reason, or pending
+/// (no reason) with the decoded proof to check.
+pub fn claims_verdict(bundle: &ProofBundle, model: &ModelFile) -> (Verdict, Option<Vec<u8>>) {
     let scale = model.graph.output_scale();
     let proof = bundle.proof_bytes().ok();
     let mut v = Verdict {

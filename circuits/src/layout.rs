@@ -14,7 +14,7 @@ use crate::chips::poseidon::{CONSTANTS_PER_HASH, ROWS_PER_HASH};
 use crate::chips::table::RangeTable;
 use crate::circuit::{CircuitShape, InstanceLayout, ModelConfig, MIN_WIDTH, SPACER_ROWS};
 use crate::model_file::{Visibilities, Visibility};
-use crate::quant::QuantGraph;
+use crate::quant::{QOp, QuantGraph};
 
 /// Largest k we plan for: beyond it setup parameters alone take minutes and GiBs.
 pub const MAX_K: u32 = 20;
@@ -129,6 +129,19 @@ fn count_rows(graph: &QuantGraph, vis: Visibilities, inputs_per_row: usize, widt
     }
 }
 
+/// A lower bound on the rows of a layer with `out` outputs (`fused`: it follows a Linear or Conv, so a
+/// rescale happens in that layer's link rows), cheap enough to check before anything is lowered:
+/// every output of a sum, rescale, clip or function takes a link row, and a max pool four rows per
+/// tap after the first of each window.
+pub fn min_rows(op: &QOp, out: usize, fused: bool) -> usize {
+    match op {
+        QOp::Remap { .. } | QOp::Clip { lo: None, hi: None } => 0,
+        QOp::Rescale { .. } | QOp::RescaleLeaky { .. } if fused => 0,
+        QOp::MaxPool { geom } => geom.macs().saturating_sub(out).saturating_mul(4),
+        _ => out,
+    }
+}
+
 /// The exact plan of `graph` with `P` inputs and `W` accumulators per row, at the graph's limb bits,
 /// every tensor public.
 pub fn plan_with(
@@ -191,7 +204,7 @@ fn build(
         functions: graph
             .layers
             .iter()
-            .any(|l| matches!(l.op, crate::quant::QOp::Function { .. })),
+            .any(|l| matches!(l.op, QOp::Function { .. })),
         hashing,
     };
     if !shape.is_valid() {

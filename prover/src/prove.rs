@@ -11,7 +11,7 @@ use halo2_proofs::{
 use thiserror::Error;
 
 use circuits::circuit::{instance_column, packings, TensorClaim};
-use circuits::hashing::{self, HashError};
+use circuits::hashing::HashError;
 use circuits::params_cache::{self, ParamsError, ParamsSource};
 use circuits::quant::{dequantize, EvalError};
 use circuits::threads::on_one_thread_if_small;
@@ -143,20 +143,6 @@ impl<'m> Prover<'m> {
         let prove_s = t.elapsed().as_secs_f64();
         bar.finish_and_clear();
 
-        let tensor = |shape: &circuits::ir::Shape, scale: u32, claim: &TensorClaim| {
-            let (quantized, hash) = match claim {
-                TensorClaim::Values(q) => (q.clone(), None),
-                TensorClaim::Hash(h) => (vec![], Some(hashing::to_hex(*h))),
-                TensorClaim::Hidden => (vec![], None),
-            };
-            PublicTensor {
-                shape: shape.0.clone(),
-                scale,
-                values: quantized.iter().map(|v| dequantize(*v, scale)).collect(),
-                quantized,
-                hash,
-            }
-        };
         Ok(ProofBundle {
             format: PROOF_FORMAT.into(),
             model_digest: self.model.digest.clone(),
@@ -164,8 +150,8 @@ impl<'m> Prover<'m> {
             k: self.model.k,
             visibility: self.model.visibility,
             public: PublicValues {
-                input: tensor(&g.input_shape, g.input_scale, &input_claim),
-                output: tensor(g.output_shape(), g.output_scale(), &output_claim),
+                input: PublicTensor::claiming(&g.input_shape, g.input_scale, &input_claim),
+                output: PublicTensor::claiming(g.output_shape(), g.output_scale(), &output_claim),
             },
             proof: ProofBundle::encode_proof(&proof),
             prover: ProverInfo {

@@ -108,8 +108,12 @@ fn check_tensor(
     Ok(TensorClaim::Values(t.quantized.clone()))
 }
 
+/// The first 16 characters of a digest (a bundle's may be any string).
 fn short(digest: &str) -> &str {
-    &digest[..digest.len().min(16)]
+    digest
+        .char_indices()
+        .nth(16)
+        .map_or(digest, |(end, _)| &digest[..end])
 }
 
 /// Check the bundle's claims against the model; returns the instance column, or why the proof is
@@ -151,8 +155,9 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fp>, Stri
     Ok(instance_column(&input, &output))
 }
 
-/// A verdict with the claims checked, before the proof itself is: invalid with a reason, or pending.
-fn claims_verdict(bundle: &ProofBundle, model: &ModelFile) -> (Verdict, Option<Pending>) {
+/// A verdict with the claims checked, before the proof itself is: invalid with a reason, or pending
+/// (no reason) with the decoded proof and its instance column to check.
+pub fn claims_verdict(bundle: &ProofBundle, model: &ModelFile) -> (Verdict, Option<Pending>) {
     let scale = model.graph.output_scale();
     let proof = bundle.proof_bytes().ok();
     let mut v = Verdict {
@@ -189,9 +194,9 @@ fn claims_verdict(bundle: &ProofBundle, model: &ModelFile) -> (Verdict, Option<P
 }
 
 /// A proof whose claims check out, and its instance column.
-struct Pending {
-    proof: Vec<u8>,
-    instance: Vec<Fp>,
+pub struct Pending {
+    pub proof: Vec<u8>,
+    pub instance: Vec<Fp>,
 }
 
 /// A model's setup parameters and verifying key, made once for any number of proofs.

@@ -7,6 +7,8 @@
 //! row, or a pass row that exposes it). Row counts in [`crate::layout`] and assignment in
 //! [`crate::circuit`] both walk these blocks, so they agree.
 
+use std::collections::BTreeMap;
+
 use crate::chips::mac::MacConfig;
 use crate::chips::rescale::RescaleParams;
 use crate::geom::ConvGeom;
@@ -291,18 +293,13 @@ fn clip_blocks(
 
 /// A remap's output slots: input slots, or one shared constant block per distinct value.
 fn remap_slots(b: &mut Builder, map: &[QPick]) -> Vec<usize> {
-    let mut consts: Vec<(i64, usize)> = Vec::new();
+    let mut consts: BTreeMap<i64, usize> = BTreeMap::new();
     map.iter()
         .map(|p| match p {
             QPick::Input(i) => *i,
-            QPick::Const(c) => match consts.iter().find(|(v, _)| v == c) {
-                Some((_, slot)) => *slot,
-                None => {
-                    let slot = b.block(vec![], vec![vec![]], vec![*c], Tail::Pass)[0];
-                    consts.push((*c, slot));
-                    slot
-                }
-            },
+            QPick::Const(c) => *consts
+                .entry(*c)
+                .or_insert_with(|| b.block(vec![], vec![vec![]], vec![*c], Tail::Pass)[0]),
         })
         .collect()
 }

@@ -23,9 +23,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::blocks::{lower, Stage, Tail};
 use crate::chips::function::FunctionConfig;
-use crate::chips::rescale::RescaleWitness;
+use crate::chips::pack::PackConfig;
+use crate::chips::poseidon::HashConfig;
+use crate::chips::rescale::{RescaleParams, RescaleWitness};
+use crate::chips::FpCell;
 use crate::chips::{link::LinkConfig, mac::MacConfig, rescale::RescaleConfig, table::RangeTable};
 use crate::field::fp;
+use crate::hashing::{HashError, Packing};
+use crate::model_file::{Visibilities, Visibility};
 use crate::quant::{QuantGraph, Trace};
 
 /// The shape of the circuit's columns: what `configure` needs to know.
@@ -46,6 +51,9 @@ pub struct CircuitShape {
     /// digest.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub functions: bool,
+    /// Whether the circuit has pack rows and Poseidon columns (a hashed tensor). Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hashing: bool,
 }
 
 /// The fewest accumulators a row must have (a rescale row uses five of them).
@@ -63,18 +71,19 @@ impl CircuitShape {
     }
 
     pub fn advice_columns(&self) -> usize {
-        self.inputs_per_row + self.width
+        self.inputs_per_row + self.width + 4 * self.hashing as usize
     }
 
-    /// Equality-enabled columns (the permutation argument): inputs and the instance column.
+    /// Equality-enabled columns (the permutation argument): inputs and the instance column, and the
+    /// Poseidon chip's three state and three round-constant columns.
     pub fn equality_columns(&self) -> usize {
-        self.inputs_per_row + 1
+        self.inputs_per_row + 1 + 6 * self.hashing as usize
     }
 
     /// Fixed columns: weights, chain, two table columns, and (after halo2's selector compression) about
-    /// two selector columns.
+    /// two selector columns; six round-constant columns and a selector or two for Poseidon.
     pub fn fixed_columns(&self) -> usize {
-        self.width * self.inputs_per_row + 5
+        self.width * self.inputs_per_row + 5 + 8 * self.hashing as usize
     }
 
     pub fn is_valid(&self) -> bool {
@@ -84,6 +93,7 @@ impl CircuitShape {
             && (2..=14).contains(&self.limb_bits)
             && (1..=60).contains(&self.weight_offset_bits)
             && (1..=60).contains(&self.bias_offset_bits)
+            && (!self.hashing || self.inputs_per_row >= 2)
     }
 }
 
@@ -110,6 +120,8 @@ pub struct ModelConfig {
     pub link: LinkConfig,
     pub rescale: RescaleConfig,
     pub table: RangeTable,
+    /// Pack rows and the Poseidon chip (when the shape has hashing).
+    pub hashing: Option<(PackConfig, HashConfig)>,
     pub instance: Column<Instance>,
 }
 
@@ -154,53 +166,140 @@ impl ModelConfig {
         let function = shape
             .functions
             .then(|| FunctionConfig::configure(meta, acc[0], x[0], f[2]));
+        // Pack rows: the rescale's output in x_0, the running sum in x_1, chunk starts in `chain`.
+        let hashing = shape.hashing.then(|| {
+            (
+                PackConfig::configure(meta, x[0], x[1], chain, shape.limb_bits),
+                HashConfig::configure(meta),
+            )
+        });
         ModelConfig {
             mac,
             function,
             link,
             rescale,
             table,
+            hashing,
             instance,
         }
     }
 }
 
 /// Where a tensor element lives: a public input (instance row) or an assigned cell.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Source {
     Instance(usize),
-    Cell(Cell),
+    Cell(FpCell),
 }
 
 /// The circuit of one inference of `graph`; `trace` is the witness (absent for key generation).
 pub struct InferenceCircuit<'a> {
     pub graph: &'a QuantGraph,
+    pub visibility: Visibilities,
     pub trace: Option<&'a Trace>,
 }
 
+/// The cells [`InferenceCircuit::assign_model`] leaves for the instance and the hashes.
+struct ModelCells {
+    /// Cells equal to instance rows (the public input's uses).
+    links: Vec<(Cell, usize)>,
+    /// Packed input elements (a hashed input).
+    packed_input: Vec<FpCell>,
+    outputs: Vec<FpCell>,
+}
+
 impl<'a> InferenceCircuit<'a> {
+    /// A circuit with every tensor public.
     pub fn new(graph: &'a QuantGraph, trace: Option<&'a Trace>) -> Self {
-        InferenceCircuit { graph, trace }
+        Self::with_visibility(graph, Visibilities::default(), trace)
     }
 
-    /// Assign every row; returns the cells that must equal instance rows.
+    pub fn with_visibility(
+        graph: &'a QuantGraph,
+        visibility: Visibilities,
+        trace: Option<&'a Trace>,
+    ) -> Self {
+        InferenceCircuit {
+            graph,
+            visibility,
+            trace,
+        }
+    }
+
+    /// One pack row per input value (a hashed or private input): the value range-checked by a
+    /// rescale row (shift 0, no activation) and, for a hashed input, packed. Returns the value
+    /// cells and the packed elements.
+    fn assign_input_rows(
+        &self,
+        config: &ModelConfig,
+        region: &mut Region<'_, Fp>,
+        start: usize,
+    ) -> Result<(Vec<Source>, Vec<FpCell>), Error> {
+        let n = self.graph.input_len();
+        let values: Option<&[i64]> = self.trace.map(|t| t.tensors[0].as_slice());
+        let hashed = self.visibility.input == Visibility::Hashed;
+        let pack = match (&config.hashing, hashed) {
+            (Some((pack, _)), true) => Some(pack),
+            (None, true) => return Err(Error::Synthesis),
+            _ => None,
+        };
+        let sums = match (pack, values) {
+            (Some(p), Some(v)) => Some(p.packing.running_sums(v)),
+            _ => None,
+        };
+        let per = pack.map_or(1, |p| p.packing.per_element());
+        let (mut cells, mut packed) = (Vec::with_capacity(n), Vec::new());
+        for i in 0..n {
+            let row = start + i;
+            let v = values.map(|v| v[i]);
+            let (_, y) = config
+                .rescale
+                .assign(region, row, v, RescaleParams::identity(0))?;
+            for col in &config.mac.acc[5..] {
+                region.assign_advice(|| "unused", *col, row, || Value::known(Fp::zero()))?;
+            }
+            if let Some(p) = pack {
+                let z = sums
+                    .as_ref()
+                    .map_or(Value::unknown(), |s| Value::known(s[i]));
+                let z = p.assign(region, row, i % per == 0, z)?;
+                if i % per == per - 1 || i == n - 1 {
+                    packed.push(z);
+                }
+            }
+            cells.push(Source::Cell(y));
+        }
+        Ok((cells, packed))
+    }
+
+    /// Assign every row; returns the cells that must equal instance rows or be hashed.
     fn assign_model(
         &self,
         config: &ModelConfig,
         stages: &[Stage],
         region: &mut Region<'_, Fp>,
-    ) -> Result<Vec<(Cell, usize)>, Error> {
+    ) -> Result<ModelCells, Error> {
         let mut links = Vec::new();
-        let mut current: Vec<Source> = (0..self.graph.input_len()).map(Source::Instance).collect();
         // Row 0 is a spacer: the first row's `acc[row - 1]` must not wrap into the blinding rows.
-        for col in &config.mac.acc {
+        for col in config.mac.acc.iter().chain(&config.mac.x) {
             region.assign_advice(|| "spacer", *col, 0, || Value::known(Fp::zero()))?;
         }
-        let functions = self.graph.function_table();
         let mut row = SPACER_ROWS;
+        let (mut current, packed_input) = match self.visibility.input {
+            Visibility::Public => (
+                (0..self.graph.input_len()).map(Source::Instance).collect(),
+                vec![],
+            ),
+            _ => {
+                let cells = self.assign_input_rows(config, region, row)?;
+                row += self.graph.input_len();
+                cells
+            }
+        };
+        let functions = self.graph.function_table();
         for stage in stages {
             // The stage's workspace: its input tensor (values from the trace), then block outputs.
-            let mut src: Vec<Option<Source>> = current.iter().copied().map(Some).collect();
+            let mut src: Vec<Option<Source>> = current.iter().cloned().map(Some).collect();
             src.resize(stage.slots, None);
             let mut val: Vec<Option<i64>> = match self.trace {
                 Some(t) => t.tensors[stage.first_layer]
@@ -221,9 +320,9 @@ impl<'a> InferenceCircuit<'a> {
                     &block.weights,
                 )?;
                 for (cell, i) in cells.iter().zip(&block.inputs) {
-                    match src[*i].ok_or(Error::Synthesis)? {
-                        Source::Instance(r) => links.push((cell.cell(), r)),
-                        Source::Cell(c) => region.constrain_equal(cell.cell(), c)?,
+                    match src[*i].as_ref().ok_or(Error::Synthesis)? {
+                        Source::Instance(r) => links.push((cell.cell(), *r)),
+                        Source::Cell(c) => region.constrain_equal(cell.cell(), c.cell())?,
                     }
                 }
                 row += MacConfig::rows_for(config.mac.inputs_per_row(), block.inputs.len());
@@ -276,7 +375,7 @@ impl<'a> InferenceCircuit<'a> {
                             (f.assign(region, row, *tag, yv)?, y)
                         }
                     };
-                    src[*slot] = Some(Source::Cell(cell.cell()));
+                    src[*slot] = Some(Source::Cell(cell));
                     val[*slot] = value;
                     row += 1;
                 }
@@ -284,17 +383,21 @@ impl<'a> InferenceCircuit<'a> {
             current = stage
                 .out
                 .iter()
-                .map(|s| src[*s].ok_or(Error::Synthesis))
+                .map(|s| src[*s].clone().ok_or(Error::Synthesis))
                 .collect::<Result<_, _>>()?;
         }
-        let n_in = self.graph.input_len();
-        for (j, src) in current.iter().enumerate() {
-            match src {
-                Source::Cell(c) => links.push((*c, n_in + j)),
-                Source::Instance(_) => return Err(Error::Synthesis),
-            }
-        }
-        Ok(links)
+        let outputs = current
+            .into_iter()
+            .map(|s| match s {
+                Source::Cell(c) => Ok(c),
+                Source::Instance(_) => Err(Error::Synthesis),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ModelCells {
+            links,
+            packed_input,
+            outputs,
+        })
     }
 }
 
@@ -305,6 +408,7 @@ impl Circuit<Fp> for InferenceCircuit<'_> {
     fn without_witnesses(&self) -> Self {
         InferenceCircuit {
             graph: self.graph,
+            visibility: self.visibility,
             trace: None,
         }
     }
@@ -329,12 +433,46 @@ impl Circuit<Fp> for InferenceCircuit<'_> {
             f.load(&mut layouter, &self.graph.function_table())?;
         }
         let stages = lower(self.graph, config.mac.width());
-        let links = layouter.assign_region(
+        let cells = layouter.assign_region(
             || "model",
             |mut region| self.assign_model(&config, &stages, &mut region),
         )?;
-        for (cell, row) in links {
+        for (cell, row) in cells.links {
             layouter.constrain_instance(cell, config.instance, row)?;
+        }
+        let layout = InstanceLayout::new(self.graph, self.visibility);
+        if self.visibility.input == Visibility::Hashed {
+            let (_, hash) = config.hashing.as_ref().ok_or(Error::Synthesis)?;
+            let packing = Packing::Packed {
+                limb_bits: self.graph.limb_bits,
+            };
+            let h = hash.chain(
+                layouter.namespace(|| "input hash"),
+                packing.prefix(self.graph.input_len()),
+                &cells.packed_input,
+            )?;
+            layouter.constrain_instance(h.cell(), config.instance, 0)?;
+        }
+        match self.visibility.output {
+            Visibility::Hashed => {
+                let (_, hash) = config.hashing.as_ref().ok_or(Error::Synthesis)?;
+                let h = hash.chain(
+                    layouter.namespace(|| "output hash"),
+                    Packing::Plain.prefix(cells.outputs.len()),
+                    &cells.outputs,
+                )?;
+                layouter.constrain_instance(h.cell(), config.instance, layout.input_rows)?;
+            }
+            Visibility::Public => {
+                for (j, c) in cells.outputs.iter().enumerate() {
+                    layouter.constrain_instance(
+                        c.cell(),
+                        config.instance,
+                        layout.input_rows + j,
+                    )?;
+                }
+            }
+            Visibility::Private => {}
         }
         Ok(())
     }
@@ -349,7 +487,76 @@ fn function_value(table: &[(i64, i64, i64)], tag: i64, x: i64) -> Result<i64, Er
         .ok_or(Error::Synthesis)
 }
 
-/// The instance column of one inference: the quantized input, then the quantized output.
+/// The instance column of one inference with every tensor public: the quantized input, then the
+/// quantized output.
 pub fn public_inputs(input: &[i64], output: &[i64]) -> Vec<Fp> {
     input.iter().chain(output).map(|v| fp(*v)).collect()
+}
+
+/// What the instance column holds of one tensor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TensorClaim {
+    /// Its quantized values (public).
+    Values(Vec<i64>),
+    /// Its hash (hashed).
+    Hash(Fp),
+    /// Nothing (private).
+    Hidden,
+}
+
+impl TensorClaim {
+    /// The claim a prover makes about `values` under `visibility`.
+    pub fn of(visibility: Visibility, packing: Packing, values: &[i64]) -> Result<Self, HashError> {
+        Ok(match visibility {
+            Visibility::Public => TensorClaim::Values(values.to_vec()),
+            Visibility::Hashed => TensorClaim::Hash(packing.hash(values)?),
+            Visibility::Private => TensorClaim::Hidden,
+        })
+    }
+
+    fn fields(&self) -> Vec<Fp> {
+        match self {
+            TensorClaim::Values(v) => v.iter().map(|v| fp(*v)).collect(),
+            TensorClaim::Hash(h) => vec![*h],
+            TensorClaim::Hidden => vec![],
+        }
+    }
+}
+
+/// The packing of a graph's input and output hashes.
+pub fn packings(graph: &QuantGraph) -> (Packing, Packing) {
+    (
+        Packing::Packed {
+            limb_bits: graph.limb_bits,
+        },
+        Packing::Plain,
+    )
+}
+
+/// The instance column: the input's claim, then the output's.
+pub fn instance_column(input: &TensorClaim, output: &TensorClaim) -> Vec<Fp> {
+    let mut col = input.fields();
+    col.extend(output.fields());
+    col
+}
+
+/// Rows of the instance column each tensor takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InstanceLayout {
+    pub input_rows: usize,
+    pub output_rows: usize,
+}
+
+impl InstanceLayout {
+    pub fn new(graph: &QuantGraph, vis: Visibilities) -> Self {
+        let rows = |v: Visibility, n: usize| match v {
+            Visibility::Public => n,
+            Visibility::Hashed => 1,
+            Visibility::Private => 0,
+        };
+        InstanceLayout {
+            input_rows: rows(vis.input, graph.input_len()),
+            output_rows: rows(vis.output, graph.output_len()),
+        }
+    }
 }

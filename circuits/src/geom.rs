@@ -115,17 +115,35 @@ impl ConvGeom {
         taps
     }
 
-    /// Multiply-accumulates of the whole convolution (padding taps excluded).
+    /// Multiply-accumulates of the whole convolution (padding taps excluded): a window's in-bounds
+    /// taps are its rows' times its columns', so this takes one pass over each axis.
     pub fn macs(&self) -> usize {
-        let mut n = 0;
-        for g in 0..self.groups {
-            for oy in 0..self.out_h {
-                for ox in 0..self.out_w {
-                    n += self.patch(g, oy, ox).len() * self.out_per_group();
-                }
-            }
-        }
-        n
+        let [rows, cols] = self.axis_taps();
+        let sum = |taps: Vec<usize>| taps.iter().sum::<usize>();
+        self.out_c * self.in_per_group() * sum(rows) * sum(cols)
+    }
+
+    /// In-bounds taps of each output row and of each output column.
+    fn axis_taps(&self) -> [Vec<usize>; 2] {
+        let (ins, outs) = ([self.in_h, self.in_w], [self.out_h, self.out_w]);
+        std::array::from_fn(|a| {
+            let (k, s, pad, d) = (
+                self.kernel[a],
+                self.stride[a],
+                self.pads[a],
+                self.dilation[a],
+            );
+            let d = d.max(1);
+            // Tap `j` of output `o` sits at `o * s + j * d` in padded coordinates; the input spans
+            // `[pad, pad + len)`.
+            (0..outs[a])
+                .map(|o| {
+                    let first = pad.saturating_sub(o * s).div_ceil(d);
+                    let end = (pad + ins[a]).saturating_sub(o * s).div_ceil(d).min(k);
+                    end.saturating_sub(first)
+                })
+                .collect()
+        })
     }
 
     /// `y[oc] = bias[oc] + Σ w * x` over each output position, in the given arithmetic.
@@ -152,6 +170,12 @@ impl ConvGeom {
         out
     }
 
+    /// Whether every output position's window has at least one tap inside the input (a max pool
+    /// over padding alone has no value). Assumes [`ConvGeom::validate`] passed.
+    pub fn windows_overlap_input(&self) -> bool {
+        self.axis_taps().iter().flatten().all(|t| *t > 0)
+    }
+
     /// Structural checks (sizes, divisibility, output size consistent with the rest).
     pub fn validate(&self) -> Result<(), String> {
         let dims = [
@@ -166,6 +190,11 @@ impl ConvGeom {
         ];
         if dims.iter().any(|d| *d == 0 || *d > MAX_DIM) || self.groups == 0 {
             return Err("a convolution dimension is zero or too large".into());
+        }
+        let steps = self.stride.iter().chain(&self.dilation);
+        if steps.clone().any(|s| *s == 0 || *s > MAX_DIM) || self.pads.iter().any(|p| *p > MAX_DIM)
+        {
+            return Err("a convolution stride, dilation or padding is zero or too large".into());
         }
         if !self.in_c.is_multiple_of(self.groups) || !self.out_c.is_multiple_of(self.groups) {
             return Err(format!(
@@ -239,6 +268,50 @@ mod tests {
         assert_eq!((s.out_h, s.out_w), (1, 1));
         assert_eq!(s.patch(1, 0, 0).len(), 9);
         assert_eq!(s.patch(1, 0, 0)[0].0, 16); // group 1 reads input channel 1
+    }
+
+    #[test]
+    fn windows_over_padding_only_are_detected() {
+        assert!(geom([1, 1, 1, 1], 1, 1).windows_overlap_input());
+        assert!(geom([2, 2, 2, 2], 1, 1).windows_overlap_input());
+        // 3x3 windows, stride 1, padding 3: the first and last rows and columns see padding only.
+        let far = geom([3, 0, 0, 0], 1, 1);
+        far.validate().unwrap();
+        assert!(!far.windows_overlap_input());
+        // Dilated windows over rows 0..4: taps at rows -2, 1, 4 see row 1; taps at -1, 4, 9 none.
+        let dilated = |d: usize, top: usize, bottom: usize| {
+            let mut g = geom([0, 0, 0, 0], 1, 1);
+            (g.dilation[0], g.pads[0], g.pads[2]) = (d, top, bottom);
+            g.out_h = ConvGeom::out_len(4, 3, 1, top, bottom, d).unwrap();
+            g.validate().unwrap();
+            g.windows_overlap_input()
+        };
+        assert!(dilated(3, 2, 1));
+        assert!(!dilated(5, 1, 6));
+    }
+
+    #[test]
+    fn macs_count_the_in_bounds_taps_of_every_patch() {
+        for (pads, stride, groups) in [([1, 1, 1, 1], 1, 1), ([2, 0, 1, 3], 1, 2), ([0; 4], 2, 2)] {
+            for dilation in [[1, 1], [2, 1]] {
+                let mut g = geom(pads, stride, groups);
+                g.dilation = dilation;
+                let Some(oh) = ConvGeom::out_len(4, 3, stride, pads[0], pads[2], dilation[0])
+                else {
+                    continue;
+                };
+                g.out_h = oh;
+                let mut n = 0;
+                for grp in 0..g.groups {
+                    for oy in 0..g.out_h {
+                        for ox in 0..g.out_w {
+                            n += g.patch(grp, oy, ox).len() * g.out_per_group();
+                        }
+                    }
+                }
+                assert_eq!(g.macs(), n, "{g:?}");
+            }
+        }
     }
 
     #[test]

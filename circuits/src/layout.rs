@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::blocks::{lower, offset_bits};
+use crate::chips::poseidon::{CONSTANTS_PER_HASH, ROWS_PER_HASH};
 use crate::chips::table::RangeTable;
-use crate::circuit::{CircuitShape, ModelConfig, MIN_WIDTH, SPACER_ROWS};
-use crate::quant::QuantGraph;
+use crate::circuit::{CircuitShape, InstanceLayout, ModelConfig, MIN_WIDTH, SPACER_ROWS};
+use crate::model_file::{Visibilities, Visibility};
+use crate::quant::{QOp, QuantGraph};
 
 /// Largest k we plan for: beyond it setup parameters alone take minutes and GiBs.
 pub const MAX_K: u32 = 20;
@@ -56,6 +58,9 @@ pub struct Plan {
     pub shape: CircuitShape,
     pub k: u32,
     pub rows: usize,
+    /// Rows of the Poseidon chip's own columns (hashed tensors), beside `rows`.
+    #[serde(default)]
+    pub hash_rows: usize,
     pub usable_rows: usize,
     pub table_rows: usize,
     pub instance_rows: usize,
@@ -98,17 +103,23 @@ struct Rows {
     bias_offset_bits: u32,
 }
 
-fn count_rows(graph: &QuantGraph, inputs_per_row: usize, width: usize) -> Rows {
+fn count_rows(graph: &QuantGraph, vis: Visibilities, inputs_per_row: usize, width: usize) -> Rows {
     let stages = lower(graph, width);
-    let layers: Vec<LayerPlan> = stages
-        .iter()
-        .map(|s| LayerPlan {
-            name: s.name.clone(),
-            kind: s.kind.to_string(),
-            rows: s.rows(inputs_per_row),
-            macs: s.macs,
-        })
-        .collect();
+    let mut layers: Vec<LayerPlan> = Vec::with_capacity(stages.len() + 1);
+    if vis.input != Visibility::Public {
+        layers.push(LayerPlan {
+            name: "input".into(),
+            kind: format!("{} input (range-checked)", vis.input),
+            rows: graph.input_len(),
+            macs: 0,
+        });
+    }
+    layers.extend(stages.iter().map(|s| LayerPlan {
+        name: s.name.clone(),
+        kind: s.kind.to_string(),
+        rows: s.rows(inputs_per_row),
+        macs: s.macs,
+    }));
     let (weight_offset_bits, bias_offset_bits) = offset_bits(&stages);
     Rows {
         total: SPACER_ROWS + layers.iter().map(|l| l.rows).sum::<usize>(),
@@ -118,17 +129,56 @@ fn count_rows(graph: &QuantGraph, inputs_per_row: usize, width: usize) -> Rows {
     }
 }
 
-/// The exact plan of `graph` with `P` inputs and `W` accumulators per row, at the graph's limb bits.
+/// A lower bound on the rows of a layer with `out` outputs (`fused`: it follows a Linear or Conv, so a
+/// rescale happens in that layer's link rows), cheap enough to check before anything is lowered:
+/// every output of a sum, rescale, clip or function takes a link row, and a max pool four rows per
+/// tap after the first of each window.
+pub fn min_rows(op: &QOp, out: usize, fused: bool) -> usize {
+    match op {
+        QOp::Remap { .. } | QOp::Clip { lo: None, hi: None } => 0,
+        QOp::Rescale { .. } | QOp::RescaleLeaky { .. } if fused => 0,
+        QOp::MaxPool { geom } => geom.macs().saturating_sub(out).saturating_mul(4),
+        _ => out,
+    }
+}
+
+/// The exact plan of `graph` with `P` inputs and `W` accumulators per row, at the graph's limb bits,
+/// every tensor public.
 pub fn plan_with(
     graph: &QuantGraph,
     inputs_per_row: usize,
     width: usize,
 ) -> Result<Plan, LayoutError> {
-    build(graph, inputs_per_row, width, graph.limb_bits)
+    plan_for(graph, Visibilities::default(), inputs_per_row, width)
+}
+
+/// The exact plan of `graph` with the given visibility.
+pub fn plan_for(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    inputs_per_row: usize,
+    width: usize,
+) -> Result<Plan, LayoutError> {
+    build(graph, vis, inputs_per_row, width, graph.limb_bits)
+}
+
+/// Rows the Poseidon chip's columns need for the hashed tensors (beside the model's rows).
+fn hash_rows(graph: &QuantGraph, vis: Visibilities) -> usize {
+    let (input, output) = crate::circuit::packings(graph);
+    let chain = |n: usize| 1 + n * (ROWS_PER_HASH + CONSTANTS_PER_HASH);
+    let mut rows = 0;
+    if vis.input == Visibility::Hashed {
+        rows += chain(input.elements(graph.input_len()));
+    }
+    if vis.output == Visibility::Hashed {
+        rows += chain(output.elements(graph.output_len()));
+    }
+    rows
 }
 
 fn build(
     graph: &QuantGraph,
+    vis: Visibilities,
     inputs_per_row: usize,
     width: usize,
     limb_bits: u32,
@@ -138,7 +188,13 @@ fn build(
             "P = {inputs_per_row}, W = {width}"
         )));
     }
-    let rows = count_rows(graph, inputs_per_row, width);
+    let hashing = vis.input == Visibility::Hashed || vis.output == Visibility::Hashed;
+    if hashing && inputs_per_row < 2 {
+        return Err(LayoutError::Invalid(
+            "a hashed tensor needs at least 2 inputs per row".into(),
+        ));
+    }
+    let rows = count_rows(graph, vis, inputs_per_row, width);
     let shape = CircuitShape {
         inputs_per_row,
         width,
@@ -148,7 +204,8 @@ fn build(
         functions: graph
             .layers
             .iter()
-            .any(|l| matches!(l.op, crate::quant::QOp::Function { .. })),
+            .any(|l| matches!(l.op, QOp::Function { .. })),
+        hashing,
     };
     if !shape.is_valid() {
         return Err(LayoutError::Invalid(format!("{shape:?}")));
@@ -156,9 +213,12 @@ fn build(
     let cs = constraint_system(shape);
     let reserved = cs.blinding_factors() + 1;
     let table_rows = RangeTable::rows(limb_bits).max(1 + graph.function_table().len());
-    let instance_rows = graph.input_len() + graph.output_len();
+    let instance = InstanceLayout::new(graph, vis);
+    let instance_rows = instance.input_rows + instance.output_rows;
+    let hash_rows = hash_rows(graph, vis);
     let needed = rows
         .total
+        .max(hash_rows)
         .max(table_rows)
         .max(instance_rows)
         .max(cs.minimum_rows());
@@ -169,6 +229,7 @@ fn build(
         shape,
         k,
         rows: rows.total,
+        hash_rows,
         usable_rows: usable_rows(k, reserved),
         table_rows,
         instance_rows,
@@ -196,24 +257,32 @@ pub fn limb_bits_for(rows: usize, reserved: usize) -> u32 {
 
 /// Choose `P`, `W` and `L` for `graph`, with `L` at least [`MIN_LIMB_BITS`].
 pub fn choose(graph: &QuantGraph) -> Result<Plan, LayoutError> {
-    choose_with(graph, MIN_LIMB_BITS)
+    choose_with(graph, Visibilities::default(), MIN_LIMB_BITS)
 }
 
 /// Choose `P`, `W` and `L` (at least `min_limb_bits`) for `graph` (whose own limb bits only matter for validity): the plan with
 /// the lowest estimated cost, prove time plus ten times verify time. The caller re-quantizes with the
 /// returned `shape.limb_bits` if it differs.
-pub fn choose_with(graph: &QuantGraph, min_limb_bits: u32) -> Result<Plan, LayoutError> {
+pub fn choose_with(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    min_limb_bits: u32,
+) -> Result<Plan, LayoutError> {
     let mut best: Option<(f64, Plan)> = None;
     let mut last_err = None;
     for p in INPUTS_CANDIDATES {
         for w in WIDTH_CANDIDATES {
-            let rows = count_rows(graph, p, w);
-            let probe = build(graph, p, w, MIN_LIMB_BITS);
+            let rows = count_rows(graph, vis, p, w);
+            let probe = build(graph, vis, p, w, MIN_LIMB_BITS);
             let plan = probe.and_then(|probe| {
                 let reserved = probe.usable_rows.abs_diff(1 << probe.k);
-                let needed = rows.total.max(probe.instance_rows);
+                let needed = rows
+                    .total
+                    .max(probe.instance_rows)
+                    .max(hash_rows(graph, vis));
                 build(
                     graph,
+                    vis,
                     p,
                     w,
                     limb_bits_for(needed, reserved).max(min_limb_bits),

@@ -9,6 +9,7 @@ pub mod chips;
 pub mod circuit;
 pub mod field;
 pub mod geom;
+pub mod hashing;
 pub mod input;
 pub mod ir;
 pub mod layout;

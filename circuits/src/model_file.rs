@@ -14,11 +14,14 @@ use crate::report::QuantReport;
 pub const MODEL_FORMAT: &str = "zkinfer-model/1";
 /// Largest tensor (elements) a model file may declare.
 pub const MAX_ELEMENTS: usize = 1 << 24;
-/// Largest total work (multiply-accumulates and elementwise operations) a model file may declare: far
-/// above what fits k = 20.
-pub const MAX_WORK: usize = 1 << 28;
+/// Largest total work (multiply-accumulates and elementwise operations) a model file may declare: what
+/// k = 20 holds at the planner's widest rows (4 inputs x 16 accumulators). Lowering copies a weight
+/// per multiply-accumulate, so this also bounds what a small file can make the verifier allocate.
+pub const MAX_WORK: usize = 1 << 26;
 /// Largest model file we read (a LeNet-size model is well under 10 MiB).
 pub const MAX_MODEL_BYTES: u64 = 256 << 20;
+/// Largest scale (fractional bits) of a tensor: `2^scale` must fit (de)quantization's 64 bits.
+pub const MAX_SCALE: u32 = 62;
 
 /// What a proof reveals about a tensor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,12 +145,11 @@ impl ModelFile {
                 size: bytes.len() as u64,
             });
         }
-        let value: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| ModelFileError::Parse {
-                path: path.into(),
-                reason: e.to_string(),
-            })?;
-        match value.get("format").and_then(|f| f.as_str()) {
+        let parse = |e: serde_json::Error| ModelFileError::Parse {
+            path: path.into(),
+            reason: e.to_string(),
+        };
+        match json_format(bytes).map_err(parse)?.as_deref() {
             Some(MODEL_FORMAT) => {}
             Some(f) if f.starts_with("zkinfer-model/") => {
                 return Err(ModelFileError::Version {
@@ -162,11 +164,7 @@ impl ModelFile {
                 })
             }
         }
-        let model: ModelFile =
-            serde_json::from_value(value).map_err(|e| ModelFileError::Parse {
-                path: path.into(),
-                reason: e.to_string(),
-            })?;
+        let model: ModelFile = serde_json::from_slice(bytes).map_err(parse)?;
         model.validate().map_err(|reason| ModelFileError::Invalid {
             path: path.into(),
             reason,
@@ -197,12 +195,28 @@ impl ModelFile {
         let sized =
             |s: &crate::ir::Shape| s.checked_numel().filter(|n| (1..=MAX_ELEMENTS).contains(n));
         let mut len = sized(&g.input_shape).ok_or("the input shape is empty or too large")?;
+        if g.input_scale > MAX_SCALE {
+            return Err(format!("input scale 2^{} out of range", g.input_scale));
+        }
         let mut work = 0usize;
+        let mut rows = 0usize;
+        let mut prev: Option<&QOp> = None;
         for l in &g.layers {
             let out = sized(&l.out_shape).ok_or(format!(
                 "layer '{}' has an empty or too large shape",
                 l.name
             ))?;
+            if l.out_scale > MAX_SCALE {
+                return Err(format!(
+                    "layer '{}' has scale 2^{}, out of range",
+                    l.name, l.out_scale
+                ));
+            }
+            // The geometry first: the work below divides by its groups.
+            if let QOp::Conv { geom, .. } | QOp::MaxPool { geom } = &l.op {
+                geom.validate()
+                    .map_err(|e| format!("layer '{}': {e}", l.name))?;
+            }
             let cost = match &l.op {
                 QOp::Conv { geom, .. } | QOp::MaxPool { geom } => {
                     geom.out_len_total().saturating_mul(geom.kernel_len())
@@ -241,8 +255,6 @@ impl ModelFile {
                     geom, weight, bias, ..
                 } => {
                     let big = |v: &i64| v.unsigned_abs() >= 1 << 40;
-                    geom.validate()
-                        .map_err(|e| format!("layer '{}': {e}", l.name))?;
                     if geom.in_len() != len
                         || geom.out_len_total() != out
                         || geom.weight_len() != weight.len()
@@ -254,14 +266,18 @@ impl ModelFile {
                     }
                 }
                 QOp::MaxPool { geom } => {
-                    geom.validate()
-                        .map_err(|e| format!("layer '{}': {e}", l.name))?;
                     if geom.in_len() != len
                         || geom.out_len_total() != out
                         || geom.groups != geom.out_c
                         || geom.in_c != geom.out_c
                     {
                         return Err(format!("layer '{}' has inconsistent sizes", l.name));
+                    }
+                    if !geom.windows_overlap_input() {
+                        return Err(format!(
+                            "layer '{}' has a pooling window over padding only",
+                            l.name
+                        ));
                     }
                 }
                 QOp::Clip { lo, hi } => {
@@ -317,10 +333,23 @@ impl ModelFile {
                     }
                 }
             }
-            len = out;
+            let fused = matches!(prev, Some(QOp::Linear { .. } | QOp::Conv { .. }));
+            rows = rows.saturating_add(layout::min_rows(&l.op, out, fused));
+            (len, prev) = (out, Some(&l.op));
         }
-        let plan = layout::plan_with(g, self.shape.inputs_per_row, self.shape.width)
-            .map_err(|e| e.to_string())?;
+        // Before lowering, whose memory grows with the rows.
+        if rows > 1 << MAX_K {
+            return Err(format!(
+                "the model needs at least {rows} rows, more than k = {MAX_K} allows"
+            ));
+        }
+        let plan = layout::plan_for(
+            g,
+            self.visibility,
+            self.shape.inputs_per_row,
+            self.shape.width,
+        )
+        .map_err(|e| e.to_string())?;
         if plan.k != self.k || plan.shape != self.shape {
             return Err(format!(
                 "k = {} and shape {:?}, but the layout needs k = {} and {:?}",
@@ -328,6 +357,24 @@ impl ModelFile {
             ));
         }
         Ok(())
+    }
+}
+
+/// The top-level `"format"` string of a JSON object, read without building the rest of the file (it
+/// is skipped), so that a file is then deserialized straight into its types: memory in proportion
+/// to what it declares, never a tree of JSON values several times its size. `Ok(None)`: valid JSON,
+/// but not an object with a string `format`.
+pub fn json_format(bytes: &[u8]) -> Result<Option<String>, serde_json::Error> {
+    #[derive(Deserialize)]
+    struct Header {
+        format: Option<String>,
+    }
+    // serde also reads a struct from an array; a file must be an object.
+    let object = bytes.trim_ascii_start().first() == Some(&b'{');
+    match serde_json::from_slice::<Header>(bytes) {
+        Ok(h) => Ok(h.format.filter(|_| object)),
+        Err(e) if e.classify() == serde_json::error::Category::Data => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

@@ -35,8 +35,12 @@ pub enum CompileError {
     },
     #[error("{path}: {source}")]
     Compile { path: String, source: PipelineError },
-    #[error("{what} visibility '{vis}' is not available yet: only 'public' is implemented in this version")]
-    Visibility { what: &'static str, vis: Visibility },
+    #[error("{what} visibility '{vis}' is not available: {why}")]
+    Visibility {
+        what: &'static str,
+        vis: Visibility,
+        why: &'static str,
+    },
 }
 
 fn default_samples(n_in: usize) -> Vec<Vec<f32>> {
@@ -73,14 +77,19 @@ fn load_calibration(path: &Path) -> Result<Vec<Vec<f32>>, CompileError> {
 
 /// Compile an ONNX model. Nothing is written; the caller saves the returned model.
 pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), CompileError> {
-    for (what, vis) in [
-        ("input", opts.visibility.input),
-        ("output", opts.visibility.output),
-        ("weights", opts.visibility.weights),
-    ] {
-        if vis != Visibility::Public {
-            return Err(CompileError::Visibility { what, vis });
-        }
+    if opts.visibility.weights != Visibility::Public {
+        return Err(CompileError::Visibility {
+            what: "weights",
+            vis: opts.visibility.weights,
+            why: "weights are public (fixed columns) in this version; hashed weights are not implemented yet",
+        });
+    }
+    if opts.visibility.output == Visibility::Private {
+        return Err(CompileError::Visibility {
+            what: "output",
+            vis: Visibility::Private,
+            why: "a proof must reveal its output or the output's hash (use public or hashed)",
+        });
     }
     let path = opts.onnx.display().to_string();
     let graph = import(&opts.onnx)?;
@@ -93,7 +102,11 @@ pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), Compile
             ),
         ),
     };
-    let (qgraph, report, layout) = compile_graph(&graph, &samples, &calibration_name, opts.layout)
+    let request = LayoutRequest {
+        visibility: opts.visibility,
+        ..opts.layout
+    };
+    let (qgraph, report, layout) = compile_graph(&graph, &samples, &calibration_name, request)
         .map_err(|source| CompileError::Compile { path, source })?;
     let model = ModelFile {
         format: MODEL_FORMAT.into(),

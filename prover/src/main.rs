@@ -137,6 +137,22 @@ enum Command {
         model: PathBuf,
         #[arg(long)]
         json: bool,
+        /// Also require the proof's (hashed) input to have this hash (`zkinfer hash` prints it);
+        /// exit 1 when the proof is about another input
+        #[arg(long, value_name = "HASH")]
+        input_hash: Option<String>,
+    },
+    /// Print the hash an input will have in proofs of a model compiled with --input hashed
+    #[command(
+        after_help = "Example:\n  zkinfer hash input.json -m model.zkm\n  zkinfer verify input.zkp -m model.zkm --input-hash $(zkinfer hash input.json -m model.zkm)"
+    )]
+    Hash {
+        /// The input: {"input_data": [[...]]} (EZKL's form) or a (nested) array of numbers
+        input: PathBuf,
+        #[arg(short, long)]
+        model: PathBuf,
+        #[arg(long)]
+        json: bool,
     },
     /// Verify a proof and write a self-contained report page (HTML or Markdown) to attach to a document
     #[command(after_help = "Example:\n  zkinfer report input.zkp -m model.zkm -o report.html")]
@@ -203,6 +219,7 @@ fn main() -> ExitCode {
             let layout = circuits::compiler::LayoutRequest {
                 shape: inputs_per_row.zip(width),
                 min_limb_bits: precision,
+                ..Default::default()
             };
             cli::commands::compile(&model, output, calibration, vis, layout, json)
         }
@@ -220,7 +237,9 @@ fn main() -> ExitCode {
             proofs,
             model,
             json,
-        } => cli::verify::verify(&proofs, &model, json),
+            input_hash,
+        } => cli::verify::verify(&proofs, &model, json, input_hash),
+        Command::Hash { input, model, json } => cli::verify::hash(&input, &model, json),
         Command::Inspect { file, json } => cli::inspect::inspect(&file, json),
         Command::Report {
             proof,

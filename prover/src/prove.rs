@@ -10,10 +10,12 @@ use halo2_proofs::{
 };
 use thiserror::Error;
 
+use circuits::circuit::{instance_column, packings, TensorClaim};
+use circuits::hashing::HashError;
 use circuits::params_cache::{self, ParamsError, ParamsSource};
 use circuits::quant::{dequantize, EvalError};
 use circuits::threads::on_one_thread_if_small;
-use circuits::{public_inputs, with_shape, InferenceCircuit, ModelFile, Trace};
+use circuits::{with_shape, InferenceCircuit, ModelFile, Trace, Visibility};
 use verifier::bundle::{ProverInfo, PublicTensor, PublicValues};
 use verifier::{ProofBundle, PROOF_FORMAT};
 
@@ -27,6 +29,8 @@ pub enum ProveError {
     Keygen(String),
     #[error("input: {0}")]
     Input(#[from] EvalError),
+    #[error("input: {0}")]
+    Hash(#[from] HashError),
     #[error("proving failed: {0}")]
     Proof(String),
 }
@@ -82,7 +86,7 @@ impl<'m> Prover<'m> {
         let params_s = t.elapsed().as_secs_f64();
         let bar = spinner(quiet, format!("generating keys (k = {})", model.k));
         let t = Instant::now();
-        let circuit = InferenceCircuit::new(&model.graph, None);
+        let circuit = InferenceCircuit::with_visibility(&model.graph, model.visibility, None);
         let pk = on_one_thread_if_small(model.k, || {
             with_shape(model.shape, || {
                 let vk = keygen_vk(&params, &circuit)?;
@@ -112,8 +116,16 @@ impl<'m> Prover<'m> {
 
         let bar = spinner(self.quiet, "proving");
         let t = Instant::now();
-        let instance = public_inputs(&inf.input, inf.trace.output());
-        let circuit = InferenceCircuit::new(g, Some(&inf.trace));
+        let vis = self.model.visibility;
+        let (in_packing, out_packing) = packings(g);
+        let input_claim = TensorClaim::of(vis.input, in_packing, &inf.input)?;
+        if vis.input == Visibility::Private {
+            // Private inputs pass through the same range-checked rows as hashed ones.
+            in_packing.check_range(&inf.input)?;
+        }
+        let output_claim = TensorClaim::of(vis.output, out_packing, inf.trace.output())?;
+        let instance = instance_column(&input_claim, &output_claim);
+        let circuit = InferenceCircuit::with_visibility(g, vis, Some(&inf.trace));
         let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
         let rng = rand_core::UnwrapErr(rand::rngs::SysRng);
         with_shape(self.model.shape, || {
@@ -131,12 +143,6 @@ impl<'m> Prover<'m> {
         let prove_s = t.elapsed().as_secs_f64();
         bar.finish_and_clear();
 
-        let tensor = |shape: &circuits::ir::Shape, scale: u32, q: &[i64]| PublicTensor {
-            shape: shape.0.clone(),
-            scale,
-            quantized: q.to_vec(),
-            values: q.iter().map(|v| dequantize(*v, scale)).collect(),
-        };
         Ok(ProofBundle {
             format: PROOF_FORMAT.into(),
             model_digest: self.model.digest.clone(),
@@ -144,8 +150,8 @@ impl<'m> Prover<'m> {
             k: self.model.k,
             visibility: self.model.visibility,
             public: PublicValues {
-                input: tensor(&g.input_shape, g.input_scale, &inf.input),
-                output: tensor(g.output_shape(), g.output_scale(), inf.trace.output()),
+                input: PublicTensor::claiming(&g.input_shape, g.input_scale, &input_claim),
+                output: PublicTensor::claiming(g.output_shape(), g.output_scale(), &output_claim),
             },
             proof: ProofBundle::encode_proof(&proof),
             prover: ProverInfo {

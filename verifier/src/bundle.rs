@@ -6,13 +6,19 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use circuits::circuit::TensorClaim;
+use circuits::hashing;
+use circuits::ir::Shape;
+use circuits::model_file::json_format;
+use circuits::quant::dequantize;
 use circuits::Visibilities;
 
 pub const PROOF_FORMAT: &str = "zkinfer-proof/1";
 /// Largest bundle we read: proofs are a few KB, public values at most a few MB.
 pub const MAX_BUNDLE_BYTES: u64 = 64 << 20;
 
-/// One public tensor: its quantized integers and the floats they stand for.
+/// What a proof reveals of one tensor: its quantized integers and the floats they stand for when it
+/// is public, its Poseidon hash when it is hashed, nothing but its shape when it is private.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PublicTensor {
     pub shape: Vec<usize>,
@@ -20,6 +26,27 @@ pub struct PublicTensor {
     pub scale: u32,
     pub quantized: Vec<i64>,
     pub values: Vec<f64>,
+    /// The tensor's hash (64 hexadecimal digits, see `circuits::hashing`) when it is hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+}
+
+impl PublicTensor {
+    /// What a bundle shows of a tensor of `shape` and `scale` about which a proof claims `claim`.
+    pub fn claiming(shape: &Shape, scale: u32, claim: &TensorClaim) -> Self {
+        let (quantized, hash) = match claim {
+            TensorClaim::Values(q) => (q.clone(), None),
+            TensorClaim::Hash(h) => (vec![], Some(hashing::to_hex(*h))),
+            TensorClaim::Hidden => (vec![], None),
+        };
+        PublicTensor {
+            shape: shape.0.clone(),
+            scale,
+            values: quantized.iter().map(|v| dequantize(*v, scale)).collect(),
+            quantized,
+            hash,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -111,9 +138,8 @@ impl ProofBundle {
             path: path.into(),
             reason,
         };
-        let value: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| parse(e.to_string()))?;
-        match value.get("format").and_then(|f| f.as_str()) {
+        let format = json_format(bytes).map_err(|e| parse(e.to_string()))?;
+        match format.as_deref() {
             Some(PROOF_FORMAT) => {}
             Some(f) if f.starts_with("zkinfer-proof/") => {
                 return Err(BundleError::Version {
@@ -124,7 +150,7 @@ impl ProofBundle {
             _ => return Err(parse(format!("no \"format\": \"{PROOF_FORMAT}\" field"))),
         }
         let bundle: ProofBundle =
-            serde_json::from_value(value).map_err(|e| parse(e.to_string()))?;
+            serde_json::from_slice(bytes).map_err(|e| parse(e.to_string()))?;
         bundle
             .proof_bytes()
             .map_err(|e| parse(format!("proof is not base64: {e}")))?;

@@ -33,13 +33,19 @@ fn line(proof: &Path, v: &Verdict) -> String {
         let top = top_class(out)
             .map(|c| format!(", top class {c}"))
             .unwrap_or_default();
+        let input = match &v.input_hash {
+            Some(h) => format!(" on input hash {h}"),
+            None => String::new(),
+        };
+        let output = match &v.output_hash {
+            Some(h) => format!("output hash {h}"),
+            None => format!("output {}{top}", fmt_floats(out)),
+        };
         format!(
-            "VALID: {} proves model {} ({}) output {}{}",
+            "VALID: {} proves model {} ({}){input} {output}",
             proof.display(),
             v.model_name,
             &v.model_digest[..16.min(v.model_digest.len())],
-            fmt_floats(out),
-            top
         )
     } else {
         format!(
@@ -50,8 +56,53 @@ fn line(proof: &Path, v: &Verdict) -> String {
     }
 }
 
+/// What the caller expects of every proof besides validity.
+#[derive(Clone, Debug, Default)]
+pub struct Expect {
+    /// The hash the (hashed) input must have, as `zkinfer hash` prints it.
+    pub input_hash: Option<String>,
+}
+
+impl Expect {
+    /// Mark `v` invalid when the proof is about another input than the one expected.
+    fn apply(&self, v: &mut Verdict) -> Result<(), CliError> {
+        let Some(want) = &self.input_hash else {
+            return Ok(());
+        };
+        let want = circuits::hashing::to_hex(circuits::hashing::from_hex(want)?);
+        if !v.valid {
+            return Ok(());
+        }
+        match &v.input_hash {
+            Some(h) if *h == want => {}
+            Some(h) => {
+                v.valid = false;
+                v.reason = Some(format!(
+                    "the proof is about the input with hash {h}, not the expected {want}"
+                ));
+            }
+            None => {
+                v.valid = false;
+                v.reason =
+                    Some("--input-hash was given, but the proof's input is not hashed".into());
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Verify `proofs` against `model`.
 pub fn run(proofs: &[PathBuf], model: &Path, json: bool) -> Result<ExitCode, CliError> {
+    run_expecting(proofs, model, json, &Expect::default())
+}
+
+/// Verify `proofs` against `model`, each also meeting `expect`.
+pub fn run_expecting(
+    proofs: &[PathBuf],
+    model: &Path,
+    json: bool,
+    expect: &Expect,
+) -> Result<ExitCode, CliError> {
     let bundles = proofs
         .iter()
         .map(|p| ProofBundle::read(p))
@@ -65,7 +116,8 @@ pub fn run(proofs: &[PathBuf], model: &Path, json: bool) -> Result<ExitCode, Cli
         }
     };
     if let [bundle] = bundles.as_slice() {
-        let v = crate::verify_bundle(bundle, &m)?;
+        let mut v = crate::verify_bundle(bundle, &m)?;
+        expect.apply(&mut v)?;
         if json {
             let mut obj = serde_json::to_value(&v)?;
             obj["proof"] = json!(proofs[0]);
@@ -83,7 +135,10 @@ pub fn run(proofs: &[PathBuf], model: &Path, json: bool) -> Result<ExitCode, Cli
         return Ok(code(v.valid));
     }
     let verifier = ModelVerifier::new(&m)?;
-    let outcome = verifier.verify_batch(&bundles);
+    let mut outcome = verifier.verify_batch(&bundles);
+    for v in &mut outcome.verdicts {
+        expect.apply(v)?;
+    }
     let invalid: Vec<&PathBuf> = proofs
         .iter()
         .zip(&outcome.verdicts)

@@ -11,11 +11,13 @@ use halo2_proofs::{
 use serde::Serialize;
 use thiserror::Error;
 
+use circuits::circuit::{instance_column, TensorClaim};
+use circuits::hashing;
 use circuits::model_file::ModelFileError;
 use circuits::params_cache::{self, ParamsError};
 use circuits::quant::dequantize;
 use circuits::threads::on_one_thread_if_small;
-use circuits::{public_inputs, with_shape, InferenceCircuit, ModelFile};
+use circuits::{with_shape, InferenceCircuit, ModelFile, Visibility};
 
 use crate::bundle::{BundleError, ProofBundle, PublicTensor};
 use crate::clock::Stopwatch;
@@ -30,6 +32,12 @@ pub struct Verdict {
     pub model_name: String,
     /// The dequantized outputs, recomputed from the public integers: one array per model output.
     pub outputs: Vec<Vec<f64>>,
+    /// The input's hash, when the input is hashed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_hash: Option<String>,
+    /// The output's hash, when the output is hashed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_hash: Option<String>,
     pub k: u32,
     pub proof_bytes: usize,
     /// Seconds spent: setup parameters, verifying key rebuild, proof check (a batch's share).
@@ -47,7 +55,34 @@ pub enum VerifyError {
     Keygen(String),
 }
 
-fn check_tensor(name: &str, t: &PublicTensor, len: usize, scale: u32) -> Result<(), String> {
+/// Check a tensor's claim against the model; returns what the instance column holds of it.
+fn check_tensor(
+    name: &str,
+    t: &PublicTensor,
+    vis: Visibility,
+    len: usize,
+    scale: u32,
+) -> Result<TensorClaim, String> {
+    if vis != Visibility::Public {
+        if !t.quantized.is_empty() || !t.values.is_empty() {
+            return Err(format!(
+                "the {name} is {vis}, yet the proof file lists its values"
+            ));
+        }
+        return match (vis, &t.hash) {
+            (Visibility::Hashed, Some(h)) => hashing::from_hex(h)
+                .map(TensorClaim::Hash)
+                .map_err(|e| format!("the {name}'s hash is malformed: {e}")),
+            (Visibility::Hashed, None) => Err(format!("the {name} is hashed but has no hash")),
+            (_, Some(_)) => Err(format!("the {name} is {vis} but the proof file has a hash")),
+            (_, None) => Ok(TensorClaim::Hidden),
+        };
+    }
+    if t.hash.is_some() {
+        return Err(format!(
+            "the {name} is public but the proof file has a hash"
+        ));
+    }
     if t.quantized.len() != len {
         return Err(format!(
             "the public {name} has {} values, the model's has {len}",
@@ -70,15 +105,20 @@ fn check_tensor(name: &str, t: &PublicTensor, len: usize, scale: u32) -> Result<
             "the public {name}'s float values do not match its quantized values"
         ));
     }
-    Ok(())
+    Ok(TensorClaim::Values(t.quantized.clone()))
 }
 
+/// The first 16 characters of a digest (a bundle's may be any string).
 fn short(digest: &str) -> &str {
-    &digest[..digest.len().min(16)]
+    digest
+        .char_indices()
+        .nth(16)
+        .map_or(digest, |(end, _)| &digest[..end])
 }
 
-/// Check the bundle's claims against the model; `Err` carries the reason the proof is invalid.
-fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<(), String> {
+/// Check the bundle's claims against the model; returns the instance column, or why the proof is
+/// invalid.
+fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fp>, String> {
     if bundle.model_digest != model.digest {
         return Err(format!(
             "the proof is about model {}, not the given model {} ({})",
@@ -97,18 +137,27 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<(), String> {
         return Err("the proof's visibility settings differ from the model's".into());
     }
     let g = &model.graph;
-    check_tensor("input", &bundle.public.input, g.input_len(), g.input_scale)?;
-    check_tensor(
+    let vis = model.visibility;
+    let input = check_tensor(
+        "input",
+        &bundle.public.input,
+        vis.input,
+        g.input_len(),
+        g.input_scale,
+    )?;
+    let output = check_tensor(
         "output",
         &bundle.public.output,
+        vis.output,
         g.output_len(),
         g.output_scale(),
     )?;
-    Ok(())
+    Ok(instance_column(&input, &output))
 }
 
-/// A verdict with the claims checked, before the proof itself is: invalid with a reason, or pending.
-fn claims_verdict(bundle: &ProofBundle, model: &ModelFile) -> (Verdict, Option<Vec<u8>>) {
+/// A verdict with the claims checked, before the proof itself is: invalid with a reason, or pending
+/// (no reason) with the decoded proof and its instance column to check.
+pub fn claims_verdict(bundle: &ProofBundle, model: &ModelFile) -> (Verdict, Option<Pending>) {
     let scale = model.graph.output_scale();
     let proof = bundle.proof_bytes().ok();
     let mut v = Verdict {
@@ -124,6 +173,8 @@ fn claims_verdict(bundle: &ProofBundle, model: &ModelFile) -> (Verdict, Option<V
             .map(|q| dequantize(*q, scale))
             .collect()],
         k: model.k,
+        input_hash: bundle.public.input.hash.clone(),
+        output_hash: bundle.public.output.hash.clone(),
         proof_bytes: proof.as_ref().map_or(0, Vec::len),
         params_s: 0.0,
         keygen_vk_s: 0.0,
@@ -134,19 +185,18 @@ fn claims_verdict(bundle: &ProofBundle, model: &ModelFile) -> (Verdict, Option<V
             v.reason = Some(reason);
             (v, None)
         }
-        (Ok(()), None) => {
+        (Ok(_), None) => {
             v.reason = Some("the proof is not base64".into());
             (v, None)
         }
-        (Ok(()), Some(p)) => (v, Some(p)),
+        (Ok(instance), Some(p)) => (v, Some(Pending { proof: p, instance })),
     }
 }
 
-fn instance(bundle: &ProofBundle) -> Vec<Fp> {
-    public_inputs(
-        &bundle.public.input.quantized,
-        &bundle.public.output.quantized,
-    )
+/// A proof whose claims check out, and its instance column.
+pub struct Pending {
+    pub proof: Vec<u8>,
+    pub instance: Vec<Fp>,
 }
 
 /// A model's setup parameters and verifying key, made once for any number of proofs.
@@ -174,7 +224,7 @@ impl<'m> ModelVerifier<'m> {
         let params = params_cache::params(model.k)?;
         let params_s = t.secs();
         let t = Stopwatch::start();
-        let circuit = InferenceCircuit::new(&model.graph, None);
+        let circuit = InferenceCircuit::with_visibility(&model.graph, model.visibility, None);
         let vk = on_one_thread_if_small(model.k, || {
             with_shape(model.shape, || keygen_vk::<EqAffine, _>(&params, &circuit))
         })
@@ -188,16 +238,16 @@ impl<'m> ModelVerifier<'m> {
         })
     }
 
-    fn check_proof(&self, bundle: &ProofBundle, proof: &[u8]) -> Result<(), String> {
-        let instance = instance(bundle);
+    fn check_proof(&self, p: &Pending) -> Result<(), String> {
+        let instance = &p.instance;
         on_one_thread_if_small(self.model.k, || {
-            let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(proof);
+            let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&p.proof[..]);
             let strategy = SingleVerifier::new(&self.params);
             verify_proof(
                 &self.params,
                 &self.vk,
                 strategy,
-                &[&[&instance]],
+                &[&[instance]],
                 &mut transcript,
             )
         })
@@ -209,9 +259,9 @@ impl<'m> ModelVerifier<'m> {
         let (mut v, proof) = claims_verdict(bundle, self.model);
         v.params_s = self.params_s;
         v.keygen_vk_s = self.keygen_vk_s;
-        if let Some(proof) = proof {
+        if let Some(pending) = proof {
             let t = Stopwatch::start();
-            match self.check_proof(bundle, &proof) {
+            match self.check_proof(&pending) {
                 Ok(()) => v.valid = true,
                 Err(reason) => v.reason = Some(reason),
             }
@@ -239,8 +289,8 @@ impl<'m> ModelVerifier<'m> {
             })
             .collect();
         let mut batch = BatchVerifier::<EqAffine>::new();
-        for (i, proof) in &pending {
-            batch.add_proof(vec![vec![instance(&bundles[*i])]], proof.clone());
+        for (_, p) in &pending {
+            batch.add_proof(vec![vec![p.instance.clone()]], p.proof.clone());
         }
         let all_ok = pending.is_empty() || batch.finalize(&self.params, &self.vk);
         if all_ok {
@@ -248,8 +298,8 @@ impl<'m> ModelVerifier<'m> {
                 verdicts[*i].valid = true;
             }
         } else {
-            for (i, proof) in &pending {
-                match self.check_proof(&bundles[*i], proof) {
+            for (i, p) in &pending {
+                match self.check_proof(p) {
                     Ok(()) => verdicts[*i].valid = true,
                     Err(reason) => verdicts[*i].reason = Some(reason),
                 }

@@ -1,7 +1,7 @@
 //! zkbench: median timings of compile, key generation, prove and verify on a model.
 //!
 //! ```text
-//! cargo run --release -p zkinfer-benches --bin zkbench -- [--threads N] [--runs R] [--layout P,W] [--precision BITS] [MODEL.onnx CALIBRATION.json INPUT.json]
+//! cargo run --release -p zkinfer-benches --bin zkbench -- [--threads N] [--runs R] [--layout P,W] [--precision BITS] [--input VIS] [--output VIS] [MODEL.onnx CALIBRATION.json INPUT.json]
 //! ```
 //! Defaults to the bundled digits MLP. Setup parameters come from the on-disk cache (made once if
 //! absent, not counted). Verify is measured as a user runs it: model and proof read from disk,
@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use halo2_proofs::{pasta::EqAffine, plonk::keygen_vk};
 
 use circuits::params_cache;
-use circuits::{with_shape, InferenceCircuit, ModelFile};
+use circuits::{with_shape, InferenceCircuit, ModelFile, Visibilities, Visibility};
 use prover::{compile_model, CompileOptions, Prover};
 use verifier::{verify_bundle, ProofBundle};
 
@@ -46,6 +46,19 @@ fn main() -> Result<()> {
         None => None,
     };
     let precision: Option<u32> = take("--precision").map(|v| v.parse()).transpose()?;
+    let vis_of = |v: Option<String>| -> Result<Visibility> {
+        Ok(match v.as_deref() {
+            None | Some("public") => Visibility::Public,
+            Some("hashed") => Visibility::Hashed,
+            Some("private") => Visibility::Private,
+            Some(other) => anyhow::bail!("visibility '{other}': public, hashed or private"),
+        })
+    };
+    let visibility = Visibilities {
+        input: vis_of(take("--input"))?,
+        output: vis_of(take("--output"))?,
+        weights: Visibility::Public,
+    };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let (onnx, calibration, input) = match args.as_slice() {
         [m, c, i] => (PathBuf::from(m), PathBuf::from(c), PathBuf::from(i)),
@@ -55,7 +68,7 @@ fn main() -> Result<()> {
             root.join("digits/input_0.json"),
         ),
         _ => anyhow::bail!(
-            "usage: zkbench [--threads N] [--runs R] [--layout P,W] [--precision BITS] [MODEL.onnx CALIBRATION.json INPUT.json]"
+            "usage: zkbench [--threads N] [--runs R] [--layout P,W] [--precision BITS] [--input public|hashed|private] [--output public|hashed] [MODEL.onnx CALIBRATION.json INPUT.json]"
         ),
     };
     if let Some(n) = threads {
@@ -68,10 +81,11 @@ fn main() -> Result<()> {
     let opts = CompileOptions {
         onnx: onnx.clone(),
         calibration: Some(calibration),
-        visibility: Default::default(),
+        visibility,
         layout: circuits::compiler::LayoutRequest {
             shape,
             min_limb_bits: precision,
+            ..Default::default()
         },
     };
     // Warm-up: make sure the setup parameters are cached.
@@ -103,7 +117,7 @@ fn main() -> Result<()> {
         anyhow::ensure!(valid, "proof did not verify");
         verify.push(vt);
         let (params, _) = params_cache::load_or_create(model.k, |_, _| {})?;
-        let circuit = InferenceCircuit::new(&model.graph, None);
+        let circuit = InferenceCircuit::with_visibility(&model.graph, model.visibility, None);
         let rebuild_vk = || {
             with_shape(model.shape, || keygen_vk::<EqAffine, _>(&params, &circuit))
                 .map_err(|e| anyhow::anyhow!("{e:?}"))

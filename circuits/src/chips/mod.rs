@@ -5,6 +5,7 @@
 //!   fixed columns.
 //! - [`link::LinkConfig`]: one row per block output that moves an accumulator out by rotation.
 //! - [`rescale::RescaleConfig`]: fixed-point rescale with range-checked limbs and remainder, fused ReLU.
+//! - [`pack::PackConfig`] and [`poseidon::HashConfig`]: packing and Poseidon hashing of hashed tensors.
 
 /// An assigned cell of the circuit's field.
 pub type FpCell =
@@ -13,8 +14,12 @@ pub type FpCell =
 pub mod function;
 pub mod link;
 pub mod mac;
+pub mod pack;
+pub mod poseidon;
 pub mod rescale;
 pub mod table;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hash;

@@ -3,7 +3,7 @@
 use crate::compiler::calibrate::{quantize_graph, CalibrationError, QuantOptions};
 use crate::ir::Graph;
 use crate::layout::{
-    choose_with, limb_bits_for, plan_with, LayoutError, Plan, MAX_LIMB_BITS, MIN_LIMB_BITS,
+    choose_with, limb_bits_for, plan_for, LayoutError, Plan, MAX_LIMB_BITS, MIN_LIMB_BITS,
 };
 use crate::quant::QuantGraph;
 use crate::report::QuantReport;
@@ -16,6 +16,8 @@ pub struct LayoutRequest {
     /// Least limb bits of the range table (activations keep twice as many bits): more precision, at
     /// the price of a larger k when the rows alone would need a smaller one.
     pub min_limb_bits: Option<u32>,
+    /// What the proof reveals (hashed and private tensors add rows and columns).
+    pub visibility: crate::model_file::Visibilities,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,19 +56,20 @@ pub fn compile_graph(
     let (mut qgraph, mut report) = quantize(QuantOptions::default().limb_bits)?;
     let (p, w, bits) = match request.shape {
         Some((p, w)) => {
-            let probe = plan_with(&qgraph, p, w)?;
+            let probe = plan_for(&qgraph, request.visibility, p, w)?;
             let reserved = (1usize << probe.k) - probe.usable_rows;
-            let bits = limb_bits_for(probe.rows.max(probe.instance_rows), reserved);
+            let needed = probe.rows.max(probe.instance_rows).max(probe.hash_rows);
+            let bits = limb_bits_for(needed, reserved);
             (p, w, bits.max(min_bits))
         }
         None => {
-            let c = choose_with(&qgraph, min_bits)?;
+            let c = choose_with(&qgraph, request.visibility, min_bits)?;
             (c.shape.inputs_per_row, c.shape.width, c.shape.limb_bits)
         }
     };
     if bits != qgraph.limb_bits {
         (qgraph, report) = quantize(bits)?;
     }
-    let plan = plan_with(&qgraph, p, w)?;
+    let plan = plan_for(&qgraph, request.visibility, p, w)?;
     Ok((qgraph, report, plan))
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use circuits::layout::{plan_with, Plan};
+use circuits::layout::{plan_for, Plan};
 use prover::atomic::write_atomic;
 use prover::prove::infer;
 use prover::{compile_model, CompileOptions, Prover};
@@ -79,7 +79,12 @@ fn print_plan_summary(p: &Plan) {
 
 pub fn plan(model: &Path) -> Result<Plan> {
     let m = read_model(model)?;
-    Ok(plan_with(&m.graph, m.shape.inputs_per_row, m.shape.width)?)
+    Ok(plan_for(
+        &m.graph,
+        m.visibility,
+        m.shape.inputs_per_row,
+        m.shape.width,
+    )?)
 }
 
 pub fn plan_cmd(path: &Path, json: bool) -> Result<ExitCode> {

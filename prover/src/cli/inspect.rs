@@ -73,21 +73,34 @@ fn inspect_proof(b: &ProofBundle, json: bool) -> Result<()> {
         print_json(&json!({
             "kind": "proof", "format": b.format, "model_name": b.model_name, "model_digest": b.model_digest,
             "k": b.k, "visibility": b.visibility, "input": b.public.input.values, "outputs": [out],
+            "input_hash": b.public.input.hash, "output_hash": b.public.output.hash,
             "proof_bytes": proof_len, "prover": b.prover,
         }));
         return Ok(());
     }
     println!("zkinfer proof bundle, format {}", b.format);
     println!("  model: {} (digest {})", b.model_name, b.model_digest);
+    println!("  revealed:");
+    for (name, t, vis) in [
+        ("input", &b.public.input, b.visibility.input),
+        ("output", &b.public.output, b.visibility.output),
+    ] {
+        let what = match (&t.hash, vis) {
+            (Some(h), _) => format!("hashed: only its Poseidon hash {h} is revealed"),
+            (None, circuits::Visibility::Public) => {
+                format!("public: all {} values", t.values.len())
+            }
+            (None, _) => "private: nothing but its shape is revealed".into(),
+        };
+        println!("    {name:<7} {} {what}", shape_str(&t.shape));
+    }
     println!(
-        "  revealed: input {} ({} values, public), output {} ({} values, public), weights {}",
-        shape_str(&b.public.input.shape),
-        b.public.input.values.len(),
-        shape_str(&b.public.output.shape),
-        out.len(),
+        "    weights {} (the model file carries them)",
         b.visibility.weights
     );
-    println!("  outputs: {}", fmt_floats(out));
+    if !out.is_empty() {
+        println!("  outputs: {}", fmt_floats(out));
+    }
     if let Some(c) = top_class(out) {
         println!("  top class: {c}");
     }

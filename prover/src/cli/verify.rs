@@ -5,6 +5,48 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, Result};
 
-pub fn verify(proofs: &[PathBuf], model: &Path, json: bool) -> Result<ExitCode> {
-    verifier::cli::run(proofs, model, json).map_err(|e| anyhow!("{e}"))
+pub fn verify(
+    proofs: &[PathBuf],
+    model: &Path,
+    json: bool,
+    input_hash: Option<String>,
+) -> Result<ExitCode> {
+    let expect = verifier::cli::Expect { input_hash };
+    verifier::cli::run_expecting(proofs, model, json, &expect).map_err(|e| anyhow!("{e}"))
+}
+
+/// `zkinfer hash`: the hash a hashed input will have in proofs of `model`.
+pub fn hash(input: &Path, model: &Path, json: bool) -> Result<ExitCode> {
+    let m = circuits::ModelFile::read(model)?;
+    let text = circuits::input::read_limited(input)
+        .map_err(|e| anyhow!("cannot read input {}: {e}", input.display()))?;
+    let values = circuits::input::parse_input(&text)
+        .map_err(|e| anyhow!("input {}: {e}", input.display()))?;
+    let q = m
+        .graph
+        .quantize_input(&values)
+        .map_err(|e| anyhow!("input {}: {e}", input.display()))?;
+    let (packing, _) = circuits::circuit::packings(&m.graph);
+    let h = packing
+        .hash(&q)
+        .map_err(|e| anyhow!("input {}: {e}", input.display()))?;
+    let hex = circuits::hashing::to_hex(h);
+    if json {
+        let note = (m.visibility.input != circuits::Visibility::Hashed).then_some(
+            "the model's input is not hashed: its proofs carry the values, not this hash",
+        );
+        println!(
+            "{}",
+            serde_json::json!({"input": input, "model": model, "input_hash": hex, "note": note})
+        );
+    } else {
+        println!("{hex}");
+        if m.visibility.input != circuits::Visibility::Hashed {
+            eprintln!(
+                "note: {} has a {} input; its proofs carry the values, not this hash",
+                m.name, m.visibility.input
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

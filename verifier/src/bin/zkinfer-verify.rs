@@ -24,11 +24,17 @@ struct Args {
     /// Print one JSON object
     #[arg(long)]
     json: bool,
+    /// Also require the proof's (hashed) input to have this hash (`zkinfer hash` prints it)
+    #[arg(long, value_name = "HASH")]
+    input_hash: Option<String>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match verifier::cli::run(&args.proofs, &args.model, args.json) {
+    let expect = verifier::cli::Expect {
+        input_hash: args.input_hash,
+    };
+    match verifier::cli::run_expecting(&args.proofs, &args.model, args.json, &expect) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");

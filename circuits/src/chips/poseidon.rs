@@ -1,0 +1,68 @@
+//! Tensor hashes in the circuit: halo2_gadgets' Poseidon (`Pow5Chip`, `P128Pow5T3`) chained two to
+//! one from a constant prefix, exactly as [`crate::hashing`] computes them off the circuit.
+//!
+//! The chip has columns of its own (three state columns, one partial S-box column, six round-constant
+//! columns), so its regions sit beside the model's rows rather than after them.
+
+use halo2_gadgets::poseidon::{
+    primitives::{ConstantLength, P128Pow5T3},
+    Hash, Pow5Chip, Pow5Config,
+};
+use halo2_proofs::{
+    circuit::Layouter,
+    pasta::Fp,
+    plonk::{Advice, Column, ConstraintSystem, Error},
+};
+
+use super::FpCell;
+
+/// Rows one two-to-one hash takes in the chip's columns (initial state, input, 8 full rounds and 56
+/// partial rounds two per row, output), with a little margin.
+pub const ROWS_PER_HASH: usize = 42;
+/// Constants one hash places in the constants column (the sponge's initial state).
+pub const CONSTANTS_PER_HASH: usize = 3;
+
+#[derive(Clone, Debug)]
+pub struct HashConfig {
+    pub pow5: Pow5Config<Fp, 3, 2>,
+    /// The first state column (equality-enabled), where the prefix is assigned.
+    pub state0: Column<Advice>,
+}
+
+impl HashConfig {
+    pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
+        let state = [(); 3].map(|_| meta.advice_column());
+        let partial_sbox = meta.advice_column();
+        let rc_a = [(); 3].map(|_| meta.fixed_column());
+        let rc_b = [(); 3].map(|_| meta.fixed_column());
+        // Constants (the chain's prefix, the sponge's initial state) live in rc_b[0].
+        meta.enable_constant(rc_b[0]);
+        HashConfig {
+            pow5: Pow5Chip::configure::<P128Pow5T3>(meta, state, partial_sbox, rc_a, rc_b),
+            state0: state[0],
+        }
+    }
+
+    /// `h_0 = prefix` (a constant), `h_{i+1} = Poseidon(h_i, e_i)`; returns the last `h`.
+    pub fn chain(
+        &self,
+        mut layouter: impl Layouter<Fp>,
+        prefix: Fp,
+        elements: &[FpCell],
+    ) -> Result<FpCell, Error> {
+        let state0 = self.state0;
+        let mut h = layouter.assign_region(
+            || "hash prefix",
+            |mut region| region.assign_advice_from_constant(|| "prefix", state0, 0, prefix),
+        )?;
+        for (i, e) in elements.iter().enumerate() {
+            let chip = Pow5Chip::construct(self.pow5.clone());
+            let hasher = Hash::<Fp, _, P128Pow5T3, ConstantLength<2>, 3, 2>::init(
+                chip,
+                layouter.namespace(|| format!("hash {i} init")),
+            )?;
+            h = hasher.hash(layouter.namespace(|| format!("hash {i}")), [h, e.clone()])?;
+        }
+        Ok(h)
+    }
+}

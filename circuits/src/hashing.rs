@@ -1,0 +1,224 @@
+//! Tensor hashes: what a `hashed` tensor reveals instead of its values.
+//!
+//! A tensor of `n` quantized values is hashed with Poseidon (halo2_gadgets' `P128Pow5T3`, width 3,
+//! rate 2, over the Pasta base field) as a chain of two-to-one hashes:
+//!
+//! ```text
+//! h_0 = prefix(n, B),   h_{i+1} = Poseidon_ConstantLength<2>(h_i, e_i),   hash = h_m
+//! ```
+//!
+//! - **Packed** tensors (inputs): every value `v` lies in the activation range `[-2^(2L-1), 2^(2L))`
+//!   (the circuit range-checks it with the rescale limbs), so `u = v + 2^(2L-1)` has `B = 2L + 1`
+//!   bits, and `⌊253 / B⌋` of them are packed per element: `e = Σ u_j 2^(B (c - 1 - j))` over a chunk
+//!   of `c` values (the first value most significant). Packing is injective because each `u` is
+//!   range-checked and the packed value stays below the field's modulus.
+//! - **Plain** tensors (outputs, which need not lie in the activation range): one value per element,
+//!   `e_i = v_i` as a field element (`B = 0` in the prefix).
+//!
+//! The prefix binds the length and the packing: `prefix = TAG * 2^64 + B * 2^48 + n`.
+
+use halo2_gadgets::poseidon::primitives::{self as poseidon, ConstantLength, P128Pow5T3};
+use halo2_proofs::pasta::{group::ff::PrimeField, Fp};
+use thiserror::Error;
+
+use crate::field::fp;
+use crate::quant::activation_range;
+
+/// Domain tag of zkinfer's tensor hashes ("zkinfer" with a version byte).
+const TAG: u128 = 0x7a6b_696e_6665_7201;
+/// Largest bit count a packed element holds (the Pasta modulus is a little above 2^254).
+const ELEMENT_BITS: u32 = 253;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum HashError {
+    #[error(
+        "value {value} at index {index} is outside [{min}, {max}), the range a hashed input can hold"
+    )]
+    OutOfRange {
+        index: usize,
+        value: i64,
+        min: i64,
+        max: i64,
+    },
+    #[error("'{0}' is not a hash: expected 64 hexadecimal digits (a Pasta field element)")]
+    BadHex(String),
+}
+
+/// How a tensor's values become field elements before hashing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Packing {
+    /// Several range-checked values per element, for limb bits `L`.
+    Packed { limb_bits: u32 },
+    /// One value per element.
+    Plain,
+}
+
+impl Packing {
+    /// Bits per packed value (0 for plain).
+    pub fn value_bits(self) -> u32 {
+        match self {
+            Packing::Packed { limb_bits } => 2 * limb_bits + 1,
+            Packing::Plain => 0,
+        }
+    }
+
+    /// Values per element.
+    pub fn per_element(self) -> usize {
+        match self {
+            Packing::Packed { .. } => (ELEMENT_BITS / self.value_bits()) as usize,
+            Packing::Plain => 1,
+        }
+    }
+
+    /// The offset added to a value before packing.
+    pub fn offset(self) -> i64 {
+        match self {
+            Packing::Packed { limb_bits } => -activation_range(limb_bits).0,
+            Packing::Plain => 0,
+        }
+    }
+
+    /// Elements of a tensor of `n` values.
+    pub fn elements(self, n: usize) -> usize {
+        n.div_ceil(self.per_element())
+    }
+
+    /// The chain's starting value for a tensor of `n` values.
+    pub fn prefix(self, n: usize) -> Fp {
+        Fp::from_u128((TAG << 64) | ((self.value_bits() as u128) << 48) | n as u128)
+    }
+
+    /// Every value must lie in the range the circuit's pack rows check (any value, for plain).
+    pub fn check_range(self, values: &[i64]) -> Result<(), HashError> {
+        let Packing::Packed { limb_bits } = self else {
+            return Ok(());
+        };
+        let (min, max) = activation_range(limb_bits);
+        match values
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !(min..max).contains(*v))
+        {
+            Some((index, &value)) => Err(HashError::OutOfRange {
+                index,
+                value,
+                min,
+                max,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The running Horner sums of the pack rows, one per value, restarting at each chunk: the last
+    /// sum of a chunk is its packed element.
+    pub fn running_sums(self, values: &[i64]) -> Vec<Fp> {
+        let base = Fp::from_u128(1u128 << self.value_bits());
+        let per = self.per_element();
+        let mut z = Fp::zero();
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let u = fp(v + self.offset());
+                z = if i % per == 0 { u } else { z * base + u };
+                z
+            })
+            .collect()
+    }
+
+    /// The field elements the chain absorbs.
+    pub fn elements_of(self, values: &[i64]) -> Result<Vec<Fp>, HashError> {
+        self.check_range(values)?;
+        let sums = self.running_sums(values);
+        Ok(sums
+            .chunks(self.per_element())
+            .filter_map(|chunk| chunk.last().copied())
+            .collect())
+    }
+
+    /// The hash of a tensor.
+    pub fn hash(self, values: &[i64]) -> Result<Fp, HashError> {
+        Ok(chain(self.prefix(values.len()), &self.elements_of(values)?))
+    }
+}
+
+/// `h_{i+1} = Poseidon(h_i, e_i)` from `prefix`.
+pub fn chain(prefix: Fp, elements: &[Fp]) -> Fp {
+    elements.iter().fold(prefix, |h, e| {
+        poseidon::Hash::<Fp, P128Pow5T3, ConstantLength<2>, 3, 2>::init().hash([h, *e])
+    })
+}
+
+/// A hash as 64 hexadecimal digits (big-endian, as people read numbers).
+pub fn to_hex(h: Fp) -> String {
+    let mut bytes = h.to_repr();
+    bytes.reverse();
+    crate::model_file::hex(&bytes)
+}
+
+/// Parse [`to_hex`]'s form (an optional `0x` prefix allowed).
+pub fn from_hex(s: &str) -> Result<Fp, HashError> {
+    let bad = || HashError::BadHex(s.chars().take(80).collect());
+    let digits = s.trim().trim_start_matches("0x");
+    if digits.len() != 64 || !digits.is_ascii() {
+        return Err(bad());
+    }
+    let mut repr = [0u8; 32];
+    for (i, byte) in repr.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    repr.reverse();
+    Option::from(Fp::from_repr(repr)).ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_is_horner_with_offset() {
+        let p = Packing::Packed { limb_bits: 6 };
+        assert_eq!(p.value_bits(), 13);
+        assert_eq!(p.per_element(), 19);
+        let e = p.elements_of(&[1, -2, 3]).unwrap();
+        let off = 1 << 11;
+        let base = 1u128 << 13;
+        let want = ((1 + off) as u128 * base + (off - 2) as u128) * base + (3 + off) as u128;
+        assert_eq!(e, vec![Fp::from_u128(want)]);
+        assert_eq!(p.elements(19), 1);
+        assert_eq!(p.elements(20), 2);
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        let p = Packing::Packed { limb_bits: 6 };
+        assert!(p.hash(&[1 << 12]).is_err());
+        assert!(p.hash(&[-(1 << 11) - 1]).is_err());
+        assert!(p.hash(&[(1 << 12) - 1, -(1 << 11)]).is_ok());
+    }
+
+    #[test]
+    fn hashes_differ_by_value_length_and_packing() {
+        let p = Packing::Packed { limb_bits: 6 };
+        let a = p.hash(&[1, 2, 3]).unwrap();
+        assert_ne!(a, p.hash(&[1, 2, 4]).unwrap());
+        assert_ne!(a, p.hash(&[1, 2, 3, 0]).unwrap());
+        assert_ne!(a, Packing::Plain.hash(&[1, 2, 3]).unwrap());
+        assert_ne!(
+            Packing::Plain.hash(&[0]).unwrap(),
+            Packing::Plain.hash(&[]).unwrap()
+        );
+    }
+
+    #[test]
+    fn hex_round_trips_and_rejects_junk() {
+        let h = Packing::Plain.hash(&[5, -7]).unwrap();
+        let s = to_hex(h);
+        assert_eq!(s.len(), 64);
+        assert_eq!(from_hex(&s).unwrap(), h);
+        assert_eq!(from_hex(&format!("0x{s}")).unwrap(), h);
+        assert!(from_hex("12").is_err());
+        assert!(from_hex(&"g".repeat(64)).is_err());
+        assert!(from_hex(&"f".repeat(64)).is_err(), "above the modulus");
+    }
+}

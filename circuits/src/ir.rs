@@ -86,25 +86,49 @@ fn max_pool(g: &ConvGeom, x: &[f32]) -> Vec<f32> {
 }
 
 /// Elementwise functions proven by table lookup.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Func {
     Sigmoid,
     Tanh,
+    /// `x` for `x > 0`, else `alpha * (e^x - 1)`.
+    Elu {
+        alpha: f32,
+    },
+    /// `gamma * elu_alpha(x)`.
+    Selu {
+        alpha: f32,
+        gamma: f32,
+    },
+    /// `ln(1 + e^x)`.
+    Softplus,
 }
 
 impl Func {
     pub fn apply(&self, x: f64) -> f64 {
-        match self {
+        let elu = |alpha: f32| {
+            if x > 0.0 {
+                x
+            } else {
+                alpha as f64 * x.exp_m1()
+            }
+        };
+        match *self {
             Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
             Func::Tanh => x.tanh(),
+            Func::Elu { alpha } => elu(alpha),
+            Func::Selu { alpha, gamma } => gamma as f64 * elu(alpha),
+            Func::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
         }
     }
 
-    /// Beyond `±saturation()` the function is constant within 3.4e-4 (the table's domain).
-    pub fn saturation(&self) -> f64 {
+    /// For a bounded function, beyond `±saturation` it is constant within 3.4e-4 (the table's
+    /// domain). Unbounded ones (linear for large inputs) have none: their table spans the
+    /// calibrated input range instead.
+    pub fn saturation(&self) -> Option<f64> {
         match self {
-            Func::Sigmoid => 8.0,
-            Func::Tanh => 4.5,
+            Func::Sigmoid => Some(8.0),
+            Func::Tanh => Some(4.5),
+            Func::Elu { .. } | Func::Selu { .. } | Func::Softplus => None,
         }
     }
 
@@ -112,6 +136,9 @@ impl Func {
         match self {
             Func::Sigmoid => "sigmoid",
             Func::Tanh => "tanh",
+            Func::Elu { .. } => "elu",
+            Func::Selu { .. } => "selu",
+            Func::Softplus => "softplus",
         }
     }
 }
@@ -230,5 +257,26 @@ impl Graph {
                 _ => 0,
             })
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Func;
+
+    #[test]
+    fn unbounded_functions_match_their_definitions() {
+        let selu = Func::Selu {
+            alpha: 1.673_263_2,
+            gamma: 1.050_701,
+        };
+        assert_eq!(Func::Elu { alpha: 0.5 }.apply(2.0), 2.0);
+        assert!((Func::Elu { alpha: 0.5 }.apply(-1.0) - 0.5 * ((-1f64).exp() - 1.0)).abs() < 1e-12);
+        assert!((selu.apply(-30.0) + 1.673_263_2 * 1.050_701).abs() < 1e-6);
+        // Softplus without overflow at either end.
+        assert!((Func::Softplus.apply(0.0) - 2f64.ln()).abs() < 1e-12);
+        assert_eq!(Func::Softplus.apply(800.0), 800.0);
+        assert!(Func::Softplus.apply(-800.0) >= 0.0);
+        assert!(Func::Softplus.saturation().is_none() && Func::Tanh.saturation().is_some());
     }
 }

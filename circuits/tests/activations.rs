@@ -5,7 +5,7 @@ mod common;
 
 use common::satisfied;
 
-use circuits::ir::Shape;
+use circuits::ir::{Func, Shape};
 use circuits::quant::{QLayer, QOp, QuantGraph};
 
 fn linear(name: &str, n_in: usize, n_out: usize, seed: i64) -> QLayer {
@@ -94,17 +94,17 @@ fn clip_proves_the_clamped_values_and_rejects_others() {
     }
 }
 
-/// fc1 → rescale → Sigmoid (by table, domain ±d) → fc2.
-fn sigmoid_graph() -> QuantGraph {
+/// fc1 → rescale → a table function `f` (domain ±d, input scale 2, output scale 10) → fc2.
+fn function_graph(f: Func) -> QuantGraph {
     let d = 24i64;
     let table: Vec<i64> = (-d..d)
-        .map(|x| ((1.0 / (1.0 + (-(x as f64) / 4.0).exp())) * 1024.0).round() as i64)
+        .map(|x| (f.apply(x as f64 / 4.0) * 1024.0).round() as i64)
         .collect();
     let mut q = graph(None, None);
     q.layers[2] = QLayer {
-        name: "sigmoid".into(),
+        name: f.name().into(),
         op: QOp::Function {
-            func: "sigmoid".into(),
+            func: f.name().into(),
             domain: d,
             in_scale: 2,
             out_scale: 10,
@@ -121,7 +121,12 @@ fn sigmoid_graph() -> QuantGraph {
 
 #[test]
 fn table_functions_prove_the_table_value_and_reject_others() {
-    let q = sigmoid_graph();
+    for f in [Func::Sigmoid, Func::Elu { alpha: 1.0 }, Func::Softplus] {
+        check_table_function(function_graph(f));
+    }
+}
+
+fn check_table_function(q: QuantGraph) {
     let x = [5, -40, 17, 0, 33, -8];
     let t = q.eval(&x).unwrap();
     // Some inputs saturate (clamped into the domain), some do not.

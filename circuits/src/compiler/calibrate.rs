@@ -16,7 +16,7 @@ use crate::report::{LayerReport, QuantReport};
 pub const MAX_WEIGHT_SCALE: u32 = 12;
 /// Largest activation scale.
 pub const MAX_ACT_SCALE: u32 = 16;
-/// Fractional bits of a table function's output (Sigmoid, Tanh).
+/// Fractional bits of a bounded table function's output (Sigmoid, Tanh).
 pub const FUNCTION_OUT_SCALE: u32 = 10;
 /// Fractional bits of leaky ReLU slopes (the activation's output gains them).
 pub const SLOPE_BITS: u32 = 8;
@@ -64,12 +64,15 @@ pub fn function_domain(limb_bits: u32) -> i64 {
     3 << (limb_bits - 2)
 }
 
-/// The input scale of a table function: its non-saturated range spans the table's domain.
-fn function_in_scale(f: Func, limb_bits: u32) -> u32 {
-    (function_domain(limb_bits) as f64 / f.saturation())
-        .log2()
-        .floor()
-        .max(0.0) as u32
+/// The input scale of a table function: its non-saturated range spans the table's domain, or, for an
+/// unbounded function, its calibrated input range (`in_max`, with headroom) does.
+fn function_in_scale(f: Func, in_max: f64, limb_bits: u32) -> u32 {
+    let d = function_domain(limb_bits) as f64;
+    let span = match f.saturation() {
+        Some(s) => s,
+        None => in_max * HEADROOM,
+    };
+    (d / span).log2().floor().clamp(0.0, MAX_ACT_SCALE as f64) as u32
 }
 
 /// Largest scale at which `max_abs` (with headroom) fits the signed activation range.
@@ -142,18 +145,25 @@ pub fn quantize_graph(
                     Some((p, acc)) => (acc, p),
                     None => (cur_scale, i),
                 };
-                let in_scale = function_in_scale(*f, l).min(acc_scale);
+                let in_max = if i == 0 { input_max } else { node_max[i - 1] };
+                let in_scale = function_in_scale(*f, in_max, l).min(acc_scale);
                 let name = format!("{}.rescale", node.name);
                 let in_scale = b.rescale(&name, from, acc_scale, in_scale, false, &shape)?;
+                // A bounded function's outputs are small: a fixed fine scale. An unbounded one's reach
+                // its inputs' magnitude: they keep the input scale (at most that fine).
+                let out_scale = match f.saturation() {
+                    Some(_) => FUNCTION_OUT_SCALE,
+                    None => in_scale.min(FUNCTION_OUT_SCALE),
+                };
                 let table = (-d..d)
-                    .map(|x| quantize(f.apply(dequantize(x, in_scale)), FUNCTION_OUT_SCALE))
+                    .map(|x| quantize(f.apply(dequantize(x, in_scale)), out_scale))
                     .collect();
-                cur_scale = FUNCTION_OUT_SCALE;
+                cur_scale = out_scale;
                 let op = QOp::Function {
                     func: f.name().into(),
                     domain: d,
                     in_scale,
-                    out_scale: FUNCTION_OUT_SCALE,
+                    out_scale,
                     table,
                 };
                 b.push(&node.name, op, cur_scale, &shape, i);
@@ -249,7 +259,7 @@ pub fn quantize_graph(
                     .iter()
                     .find(|n| !matches!(n.op, Op::Reshape));
                 let target = match next.map(|n| &n.op) {
-                    Some(Op::Func(f)) => function_in_scale(*f, l),
+                    Some(Op::Func(f)) => function_in_scale(*f, node_max[i], l),
                     _ => range_scale(node_max[i], l),
                 };
                 let weight_scale = if is_last {

@@ -25,6 +25,9 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Relu",
     "Sigmoid",
     "Tanh",
+    "Elu",
+    "Selu",
+    "Softplus",
     "Clip",
     "HardSigmoid",
     "Pad",
@@ -360,12 +363,24 @@ impl<'a> Importer<'a> {
             "Conv" => self.conv(node),
             "Pad" => self.pad(node),
             "HardSigmoid" => self.hard_sigmoid(node),
-            "Sigmoid" | "Tanh" => {
+            "Sigmoid" | "Tanh" | "Elu" | "Selu" | "Softplus" => {
                 let s = self.flow_input(node, 0)?;
-                let f = if node.op_type == "Sigmoid" {
-                    Func::Sigmoid
-                } else {
-                    Func::Tanh
+                let attr = |name: &str, default: f32| -> NodeResult<f32> {
+                    let v = node.get_attr_opt::<f32>(name).map_err(|e| e.to_string())?;
+                    Ok(v.unwrap_or(default))
+                };
+                let f = match node.op_type.as_str() {
+                    "Sigmoid" => Func::Sigmoid,
+                    "Tanh" => Func::Tanh,
+                    "Elu" => Func::Elu {
+                        alpha: attr("alpha", 1.0)?,
+                    },
+                    // ONNX's defaults: the self-normalizing constants.
+                    "Selu" => Func::Selu {
+                        alpha: attr("alpha", 1.673_263_2)?,
+                        gamma: attr("gamma", 1.050_701)?,
+                    },
+                    _ => Func::Softplus,
                 };
                 self.push(node, Op::Func(f), s)
             }

@@ -1,12 +1,15 @@
 //! The compile pipeline: quantize, choose the layout, and re-quantize for the table size it allows.
 
 use crate::compiler::calibrate::{quantize_graph, CalibrationError, QuantOptions};
-use crate::ir::Graph;
+use crate::ir::{Graph, Op};
 use crate::layout::{
     choose_with, limb_bits_for, plan_for, LayoutError, Plan, MAX_LIMB_BITS, MIN_LIMB_BITS,
 };
 use crate::quant::QuantGraph;
 use crate::report::QuantReport;
+
+/// Least limb bits when the model has an unbounded table function (ELU, SELU, Softplus).
+pub const UNBOUNDED_FUNCTION_LIMB_BITS: u32 = 9;
 
 /// What the caller asks of the layout; everything left out is chosen for the fastest proof.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -46,6 +49,16 @@ pub fn compile_graph(
     if !(MIN_LIMB_BITS..=MAX_LIMB_BITS).contains(&min_bits) {
         return Err(PipelineError::Precision(min_bits));
     }
+    // An unbounded table function's table spans its whole calibrated input range, not a short
+    // non-saturated one: it needs a finer table to stay within 1% of the float outputs.
+    let unbounded = graph
+        .nodes
+        .iter()
+        .any(|n| matches!(n.op, Op::Func(f) if f.saturation().is_none()));
+    let min_bits = match unbounded {
+        true => min_bits.max(UNBOUNDED_FUNCTION_LIMB_BITS),
+        false => min_bits,
+    };
     let quantize = |limb_bits| {
         let opts = QuantOptions {
             limb_bits,

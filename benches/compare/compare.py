@@ -49,23 +49,25 @@ MODELS = {
 
 
 def run_step(argv, env=None):
-    """Run argv as a child process; return its wall time, peak RSS (MiB) and stdout's JSON, if any."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run argv as a child process; return its wall time, peak RSS (MiB) and stdout's JSON, if any.
+
+    The peak RSS is GNU time's (`/usr/bin/time -f %M`): a child forked straight from this Python process
+    would report at least this process's RSS, which Linux carries across exec into ru_maxrss.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        rss_file = Path(tmp) / "rss"
         start = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=out, stderr=err, env={**os.environ, **(env or {})})
-        _, status, usage = os.wait4(child.pid, 0)
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, *map(str, argv)],
+                              capture_output=True, text=True, env={**os.environ, **(env or {})})
         wall = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    if child.returncode != 0:
-        sys.exit(f"failed ({child.returncode}): {' '.join(map(str, argv))}\n{stderr[-4000:]}{stdout[-2000:]}")
+        rss_kib = int(rss_file.read_text().split()[-1]) if done.returncode == 0 else 0
+    if done.returncode != 0:
+        sys.exit(f"failed ({done.returncode}): {' '.join(map(str, argv))}\n{done.stderr[-4000:]}{done.stdout[-2000:]}")
     try:
-        tool = json.loads(stdout.strip().splitlines()[-1])
+        tool = json.loads(done.stdout.strip().splitlines()[-1])
     except (json.JSONDecodeError, IndexError):
         tool = None
-    return {"wall_s": wall, "rss_mib": usage.ru_maxrss / 1024, "tool": tool}
+    return {"wall_s": wall, "rss_mib": rss_kib / 1024, "tool": tool}
 
 
 def repeat(n, argv, env=None):
@@ -244,7 +246,7 @@ def machine(opts, zk):
         "date": opts.date,
         "load_average_at_start": os.getloadavg(),
         "versions": {
-            "zkinfer": subprocess.run([zk, "--version"], capture_output=True, text=True).stdout.strip(),
+            "zkinfer": subprocess.run([zk, "--version"], capture_output=True, text=True).stdout.split()[-1],
             "ezkl": ezkl.__version__,
             "onnxruntime": onnxruntime.__version__,
             "python": platform.python_version(),
@@ -273,7 +275,9 @@ ROWS = [
 ]
 
 
-def ratio(e, z):
+def ratio(e, z, key=None):
+    if key == "k":  # what k costs is the domain, 2^k rows
+        return f"{2.0 ** (e - z):,.3g}× (2^k)"
     if isinstance(e, bool) or not isinstance(e, (int, float)) or not z:
         return ""
     return f"{e / z:.3g}×"
@@ -306,7 +310,7 @@ def markdown(report):
         lines += ["", f"## {r['title']} (`fixtures/{r['onnx']}`, input `fixtures/{r['input']}`)", "",
                   "| figure | EZKL | zkinfer | EZKL ÷ zkinfer |", "|---|---|---|---|"]
         for label, key, fmt in ROWS:
-            lines.append(f"| {label} | {fmt.format(e[key])} | {fmt.format(z[key])} | {ratio(e[key], z[key])} |")
+            lines.append(f"| {label} | {fmt.format(e[key])} | {fmt.format(z[key])} | {ratio(e[key], z[key], key)} |")
         srs = e["srs"]
         lines += ["", f"EZKL: proving key {e['pk_bytes'] / 2**20:,.0f} MiB; scales 2^{e['scales']['input']} (input), "
                   f"2^{e['scales']['param']} (weights); SRS for k = {e['k']} "
@@ -321,7 +325,7 @@ def markdown(report):
 
 
 NOTES = [
-    "- Each step is a process of its own; wall time and peak RSS are the process's (`wait4`). "
+    "- Each step is a process of its own; wall time and peak RSS are the process's (`/usr/bin/time -f %M`). "
     "'In the tool' figures are what each tool reports for its own work: zkinfer's `--json` timings, "
     "EZKL's Python calls timed around them (`ezkl_step.py`, Python start-up and `import ezkl` excluded).",
     "- zkinfer's `prove` makes or loads the setup parameters, generates both keys, computes the witness and "

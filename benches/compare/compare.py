@@ -347,7 +347,10 @@ NOTES = [
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    class Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+        pass
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=Help)
     p.add_argument("--zkinfer", required=True, help="the zkinfer binary (run.sh builds it and passes it)")
     p.add_argument("--models", default="mlp,cnn,lenet,sigmoid", help=f"comma-separated, from {', '.join(MODELS)}")
     p.add_argument("--runs", type=int, default=3, help="repetitions of prove and verify (medians)")
@@ -355,8 +358,8 @@ def parse_args():
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for both tools")
     p.add_argument("--sweep-threads", default="1,2", help="zkinfer prove thread counts for --sweep-models")
     p.add_argument("--sweep-models", default="lenet", help="models whose zkinfer prove is timed per thread count")
-    p.add_argument("--name", help="results/NAME.md and .json (default: compare, or compare-MODELS for a subset)")
-    p.add_argument("--work", type=Path, default=HERE / "work", help="keys, proofs, SRS (git-ignored)")
+    p.add_argument("--name", help="results/NAME.md and .json; unset: compare, or compare-MODELS for a subset")
+    p.add_argument("--work", type=Path, default=HERE / "work", help="keys, proofs, SRS (git-ignored; the SRS is kept across runs)")
     p.add_argument("--keep-keys", action="store_true", help="keep EZKL's proving keys (LeNet-5's is 4 GiB)")
     opts = p.parse_args()
     opts.models = opts.models.split(",")

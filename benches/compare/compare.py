@@ -1,0 +1,405 @@
+"""zkinfer and EZKL side by side on the same ONNX models and inputs (run it through run.sh).
+
+Per model and per tool: compile (+ calibration), setup parameters, key generation, proof, verification,
+each step a process of its own (wall time and peak RSS of that process, plus the time the tool reports
+for its own work), proof size, k, rows, and the proven outputs against onnxruntime's float outputs.
+Writes results/NAME.md (tables, EZKL ÷ zkinfer ratios) and results/NAME.json (every figure and run).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+@dataclass
+class Model:
+    title: str
+    onnx: str
+    input: str
+    calibration: str  # {"samples": [...]}: the same samples calibrate both tools
+
+
+MODELS = {
+    "mlp": Model("digits MLP", "digits_mlp.onnx", "digits/input_0.json", "digits/calibration.json"),
+    "cnn": Model("digits CNN", "digits_cnn.onnx", "digits_cnn/input_0.json", "digits/calibration.json"),
+    "lenet": Model("LeNet-5", "lenet5.onnx", "lenet5/input_0.json", "lenet5/calibration.json"),
+    "sigmoid": Model("sigmoid MLP", "sigmoid_mlp.onnx", "sigmoid_mlp/input_0.json", "digits/calibration.json"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Running one step
+
+
+def run_step(argv, env=None):
+    """Run argv as a child process; return its wall time, peak RSS (MiB) and stdout's JSON, if any.
+
+    The peak RSS is GNU time's (`/usr/bin/time -f %M`): a child forked straight from this Python process
+    would report at least this process's RSS, which Linux carries across exec into ru_maxrss.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        rss_file = Path(tmp) / "rss"
+        start = time.perf_counter()
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, *map(str, argv)],
+                              capture_output=True, text=True, env={**os.environ, **(env or {})})
+        wall = time.perf_counter() - start
+        rss_kib = int(rss_file.read_text().split()[-1]) if done.returncode == 0 else 0
+    if done.returncode != 0:
+        sys.exit(f"failed ({done.returncode}): {' '.join(map(str, argv))}\n{done.stderr[-4000:]}{done.stdout[-2000:]}")
+    try:
+        tool = json.loads(done.stdout.strip().splitlines()[-1])
+    except (json.JSONDecodeError, IndexError):
+        tool = None
+    return {"wall_s": wall, "rss_mib": rss_kib / 1024, "tool": tool}
+
+
+def repeat(n, argv, env=None):
+    return [run_step(argv, env) for _ in range(n)]
+
+
+def median(runs, key):
+    """Median over runs of a figure: 'wall_s', 'rss_mib', or a function of the tool's JSON."""
+    return statistics.median(r[key] if isinstance(key, str) else key(r["tool"]) for r in runs)
+
+
+def ezkl_step(step, args, threads):
+    argv = [sys.executable, str(HERE / "ezkl_step.py"), step, json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in args.items()})]
+    return run_step(argv, {"RAYON_NUM_THREADS": str(threads)})
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs and the float reference
+
+
+def flat_input(path):
+    data = json.loads(Path(path).read_text())
+    values = data["input_data"] if isinstance(data, dict) else data
+    return np.asarray(values, dtype=np.float32).ravel()
+
+
+def float_reference(onnx_path, input_path):
+    session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    first = session.get_inputs()[0]
+    shape = [d if isinstance(d, int) else 1 for d in first.shape]
+    out = session.run(None, {first.name: flat_input(input_path).reshape(shape)})[0]
+    return np.asarray(out, dtype=np.float64).ravel()
+
+
+def calibration_file(model, work):
+    """The model's calibration samples in EZKL's form: one flat input_data that EZKL splits into batches."""
+    samples = json.loads((FIXTURES / model.calibration).read_text())["samples"]
+    path = work / "calibration_ezkl.json"
+    path.write_text(json.dumps({"input_data": [[float(x) for s in samples for x in np.ravel(s)]]}))
+    return path, len(samples)
+
+
+def output_error(outputs, reference):
+    out = np.asarray(outputs, dtype=np.float64).ravel()
+    return {
+        "outputs": out.tolist(),
+        "max_abs_error": float(np.max(np.abs(out - reference))),
+        "top1": int(np.argmax(out)),
+        "top1_agrees": bool(np.argmax(out) == np.argmax(reference)),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The two tools' runners: the same figures under the same names
+
+
+def run_zkinfer(zk, model, work, opts):
+    zkm, proof = work / "model.zkm", work / "proof.zkp"
+    cache = work / "zkinfer-cache"  # empty at first: the first prove makes the setup parameters
+    env = {"ZKINFER_CACHE_DIR": str(cache)}
+    compiled = run_step([zk, "compile", FIXTURES / model.onnx, "-o", zkm, "--calibration", FIXTURES / model.calibration, "--json"])
+    prove = [zk, "prove", "-m", zkm, "-i", FIXTURES / model.input, "-o", proof, "--threads", str(opts.threads), "--json"]
+    cold = run_step(prove, env)
+    warm = repeat(opts.runs, prove, env)
+    verify = repeat(opts.runs, [zk, "verify", proof, "-m", zkm, "--json"], env)
+    assert all(v["tool"]["valid"] for v in verify), "zkinfer: proof invalid"
+    plan = compiled["tool"]["plan"]
+    figures = {
+        "k": plan["k"],
+        "rows": plan["rows"],
+        "proof_bytes": cold["tool"]["proof_bytes"],
+        "compile_wall_s": compiled["wall_s"],
+        "params_cold_s": cold["tool"]["params_s"],
+        "keygen_s": median(warm, lambda t: t["keygen_s"]),
+        "prove_s": median(warm, lambda t: t["witness_s"] + t["prove_s"]),
+        "keygen_prove_wall_s": median(warm, "wall_s"),
+        "cold_keygen_prove_wall_s": cold["wall_s"],
+        "keygen_rss_mib": median(warm, "rss_mib"),
+        "prove_rss_mib": median(warm, "rss_mib"),
+        "verify_s": median(verify, lambda t: t["params_s"] + t["keygen_vk_s"] + t["verify_s"]),
+        "verify_wall_s": median(verify, "wall_s"),
+        "verify_rss_mib": median(verify, "rss_mib"),
+        **output_error(verify[0]["tool"]["outputs"], opts.reference),
+    }
+    runs = {"compile": compiled, "prove_cold": cold, "prove_warm": warm, "verify": verify}
+    return figures, runs
+
+
+def ezkl_srs(k, opts):
+    """A local SRS for k (gen_srs, never get_srs), kept across runs in work/srs/ with its making time."""
+    srs, made = opts.work / "srs" / f"kzg{k}.srs", opts.work / "srs" / f"kzg{k}.json"
+    if srs.exists() and made.exists():
+        return srs, {**json.loads(made.read_text()), "this_run": False}
+    srs.parent.mkdir(parents=True, exist_ok=True)
+    step = ezkl_step("srs", {"srs": srs, "k": k}, opts.threads)
+    record = {"gen_srs_s": step["tool"]["gen_srs_s"], "wall_s": step["wall_s"], "rss_mib": step["rss_mib"], "date": opts.date}
+    made.write_text(json.dumps(record))
+    return srs, {**record, "this_run": True}
+
+
+def run_ezkl(model, work, opts):
+    files = {name: work / name for name in ["settings.json", "network.ezkl", "vk.key", "pk.key", "witness.json", "proof.json"]}
+    calibration, _ = calibration_file(model, work)
+    paths = {
+        "onnx": FIXTURES / model.onnx, "input": FIXTURES / model.input, "calibration": calibration,
+        "settings": files["settings.json"], "circuit": files["network.ezkl"], "vk": files["vk.key"],
+        "pk": files["pk.key"], "witness": files["witness.json"], "proof": files["proof.json"],
+    }
+    compiled = ezkl_step("compile", paths, opts.threads)
+    settings = json.loads(files["settings.json"].read_text())
+    k = settings["run_args"]["logrows"]
+    paths["srs"], srs_made = ezkl_srs(k, opts)
+    setup = [ezkl_step("setup", paths, opts.threads) for _ in range(opts.setup_runs)]
+    pk_bytes = files["pk.key"].stat().st_size
+    prove = [ezkl_step("prove", paths, opts.threads) for _ in range(opts.runs)]
+    verify = [ezkl_step("verify", paths, opts.threads) for _ in range(opts.runs)]
+    assert all(v["tool"]["valid"] for v in verify), "EZKL: proof invalid"
+    proof = json.loads(files["proof.json"].read_text())
+    keygen_prove_wall = median(setup, "wall_s") + median(prove, "wall_s")
+    figures = {
+        "k": k,
+        "rows": settings["num_rows"],
+        "proof_bytes": len(proof["proof"]),
+        "compile_wall_s": compiled["wall_s"],
+        "params_cold_s": srs_made["gen_srs_s"],
+        "keygen_s": median(setup, lambda t: t["setup_s"]),
+        "prove_s": median(prove, lambda t: t["witness_s"] + t["prove_s"]),
+        "keygen_prove_wall_s": keygen_prove_wall,
+        "cold_keygen_prove_wall_s": keygen_prove_wall + srs_made["wall_s"],
+        "keygen_rss_mib": median(setup, "rss_mib"),
+        "prove_rss_mib": median(prove, "rss_mib"),
+        "verify_s": median(verify, lambda t: t["verify_s"]),
+        "verify_wall_s": median(verify, "wall_s"),
+        "verify_rss_mib": median(verify, "rss_mib"),
+        **output_error([float(x) for x in proof["pretty_public_inputs"]["rescaled_outputs"][0]], opts.reference),
+        "pk_bytes": pk_bytes,
+        "srs": srs_made,
+        "scales": {"input": settings["run_args"]["input_scale"], "param": settings["run_args"]["param_scale"]},
+    }
+    if not opts.keep_keys:
+        files["pk.key"].unlink()
+    runs = {"compile": compiled, "setup": setup, "prove": prove, "verify": verify}
+    return figures, runs
+
+
+def thread_sweep(zk, work, opts):
+    """zkinfer's warm prove at each thread count (the model and cache from run_zkinfer)."""
+    env = {"ZKINFER_CACHE_DIR": str(work / "zkinfer-cache")}
+    sweep = {}
+    for n in opts.sweep_threads:
+        runs = repeat(opts.runs, [zk, "prove", "-m", work / "model.zkm", "-i", FIXTURES / opts.model.input, "-o", work / f"proof-t{n}.zkp", "--threads", str(n), "--json"], env)
+        sweep[n] = {
+            "keygen_s": median(runs, lambda t: t["keygen_s"]),
+            "prove_s": median(runs, lambda t: t["witness_s"] + t["prove_s"]),
+            "wall_s": median(runs, "wall_s"),
+            "rss_mib": median(runs, "rss_mib"),
+        }
+    return sweep
+
+
+# ---------------------------------------------------------------------------------------------
+# The report
+
+
+def machine(opts, zk):
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), platform.processor())
+    mem = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    import ezkl
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(mem) / 2**20, 1),
+        "threads": opts.threads,
+        "date": opts.date,
+        "load_average_at_start": os.getloadavg(),
+        "versions": {
+            "zkinfer": subprocess.run([zk, "--version"], capture_output=True, text=True).stdout.split()[-1],
+            "ezkl": ezkl.__version__,
+            "onnxruntime": onnxruntime.__version__,
+            "python": platform.python_version(),
+        },
+    }
+
+
+# (label, figure key, format)
+ROWS = [
+    ("k", "k", "{:d}"),
+    ("rows", "rows", "{:,}"),
+    ("compile + calibrate, wall", "compile_wall_s", "{:.2f} s"),
+    ("setup parameters made (cold, once per k)", "params_cold_s", "{:.2f} s"),
+    ("key generation", "keygen_s", "{:.3f} s"),
+    ("prove (witness + proof)", "prove_s", "{:.3f} s"),
+    ("keygen + prove, processes' wall (warm)", "keygen_prove_wall_s", "{:.3f} s"),
+    ("keygen + prove, wall, parameters made first (cold)", "cold_keygen_prove_wall_s", "{:.2f} s"),
+    ("peak RSS, key generation", "keygen_rss_mib", "{:.0f} MiB"),
+    ("peak RSS, prove", "prove_rss_mib", "{:.0f} MiB"),
+    ("verify (in the tool)", "verify_s", "{:.3f} s"),
+    ("verify, process wall", "verify_wall_s", "{:.3f} s"),
+    ("peak RSS, verify", "verify_rss_mib", "{:.0f} MiB"),
+    ("proof size", "proof_bytes", "{:,} B"),
+    ("max abs output error vs onnxruntime", "max_abs_error", "{:.2g}"),
+    ("top-1 agrees with onnxruntime", "top1_agrees", "{}"),
+]
+
+
+def ratio(e, z, key=None):
+    if key == "k":  # what k costs is the domain, 2^k rows
+        return f"{2.0 ** (e - z):,.3g}× (2^k)"
+    if isinstance(e, bool) or not isinstance(e, (int, float)) or not z:
+        return ""
+    return f"{e / z:.3g}×"
+
+
+def markdown(report):
+    m = report["machine"]
+    lines = [
+        f"# zkinfer and EZKL side by side ({m['date']})",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; {m['threads']} threads for both tools "
+        f"(zkinfer `--threads`, EZKL `RAYON_NUM_THREADS`); load average at start {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}. "
+        f"Versions: {', '.join(f'{k} {v}' for k, v in m['versions'].items())}. "
+        f"Medians of {report['runs']} runs for prove and verify, {report['setup_runs']} for EZKL's setup.",
+        "",
+        "| model | EZKL k / rows | zkinfer k / rows | keygen + prove wall: EZKL | zkinfer | ÷ | verify: EZKL | zkinfer | ÷ | peak RSS prove: EZKL | zkinfer | proof B: EZKL | zkinfer | max abs err: EZKL | zkinfer |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in report["models"].items():
+        e, z = r["ezkl"], r["zkinfer"]
+        lines.append(
+            f"| {r['title']} | {e['k']} / {e['rows']:,} | {z['k']} / {z['rows']:,} "
+            f"| {e['keygen_prove_wall_s']:.2f} s | {z['keygen_prove_wall_s']:.3f} s | {ratio(e['keygen_prove_wall_s'], z['keygen_prove_wall_s'])} "
+            f"| {e['verify_s'] * 1000:.0f} ms | {z['verify_s'] * 1000:.0f} ms | {ratio(e['verify_s'], z['verify_s'])} "
+            f"| {e['prove_rss_mib']:.0f} MiB | {z['prove_rss_mib']:.0f} MiB | {e['proof_bytes']:,} | {z['proof_bytes']:,} "
+            f"| {e['max_abs_error']:.2g} | {z['max_abs_error']:.2g} |"
+        )
+    for name, r in report["models"].items():
+        e, z = r["ezkl"], r["zkinfer"]
+        lines += ["", f"## {r['title']} (`fixtures/{r['onnx']}`, input `fixtures/{r['input']}`)", "",
+                  "| figure | EZKL | zkinfer | EZKL ÷ zkinfer |", "|---|---|---|---|"]
+        for label, key, fmt in ROWS:
+            lines.append(f"| {label} | {fmt.format(e[key])} | {fmt.format(z[key])} | {ratio(e[key], z[key], key)} |")
+        srs = e["srs"]
+        lines += ["", f"EZKL: proving key {e['pk_bytes'] / 2**20:,.0f} MiB; scales 2^{e['scales']['input']} (input), "
+                  f"2^{e['scales']['param']} (weights); SRS for k = {e['k']} "
+                  + ("made this run" if srs["this_run"] else f"from an earlier run ({srs['date']})")
+                  + f" by `gen_srs` in {srs['gen_srs_s']:.1f} s ({srs['rss_mib']:.0f} MiB)."]
+        if r.get("thread_sweep"):
+            lines += ["", "zkinfer by thread count (warm cache, medians): " + "; ".join(
+                f"{n} thread{'s' if int(n) > 1 else ''}: keygen {s['keygen_s']:.2f} s + prove {s['prove_s']:.2f} s, "
+                f"{s['wall_s']:.2f} s wall, {s['rss_mib']:.0f} MiB" for n, s in r["thread_sweep"].items()) + "."]
+    lines += ["", "## Notes", "", *NOTES]
+    return "\n".join(lines) + "\n"
+
+
+NOTES = [
+    "- Each step is a process of its own; wall time and peak RSS are the process's (`/usr/bin/time -f %M`). "
+    "'In the tool' figures are what each tool reports for its own work: zkinfer's `--json` timings, "
+    "EZKL's Python calls timed around them (`ezkl_step.py`, Python start-up and `import ezkl` excluded).",
+    "- zkinfer's `prove` makes or loads the setup parameters, generates both keys, computes the witness and "
+    "proves, in one process; its peak RSS for key generation is that process's. EZKL's `setup` (keys, pk "
+    "written to disk) and `gen_witness` + `prove` (pk read back) are separate processes; their walls are added.",
+    "- Cache state: zkinfer's parameter cache is empty for the first prove of each model (`cold`, the "
+    "parameters are made), then warm for the timed runs. EZKL's SRS is made by `gen_srs` (offline, never "
+    "`get_srs`) once per k and kept in `benches/compare/work/srs/` across runs; the cold row adds its making time.",
+    "- zkinfer's verify (in the tool) is as a user runs it: parameters loaded, verifying key rebuilt, proof checked.",
+    "- Both tools are calibrated on the same samples (the fixture's calibration set; EZKL takes them as "
+    "one flat `input_data` that it splits into batches), EZKL with its default settings and target `resources`.",
+    "- Proof size: the raw proof bytes (zkinfer's `.zkp` bundle and EZKL's proof JSON carry more).",
+    "- Output error: the proven outputs (zkinfer: `verify --json` outputs; EZKL: the proof's "
+    "`rescaled_outputs`) against onnxruntime's float32 outputs on the same input.",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_args():
+    class Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+        pass
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=Help)
+    p.add_argument("--zkinfer", required=True, help="the zkinfer binary (run.sh builds it and passes it)")
+    p.add_argument("--models", default="mlp,cnn,lenet,sigmoid", help=f"comma-separated, from {', '.join(MODELS)}")
+    p.add_argument("--runs", type=int, default=3, help="repetitions of prove and verify (medians)")
+    p.add_argument("--setup-runs", type=int, default=1, help="repetitions of EZKL's setup")
+    p.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for both tools")
+    p.add_argument("--sweep-threads", default="1,2", help="zkinfer prove thread counts for --sweep-models")
+    p.add_argument("--sweep-models", default="lenet", help="models whose zkinfer prove is timed per thread count")
+    p.add_argument("--name", help="results/NAME.md and .json; unset: compare, or compare-MODELS for a subset")
+    p.add_argument("--work", type=Path, default=HERE / "work", help="keys, proofs, SRS (git-ignored; the SRS is kept across runs)")
+    p.add_argument("--keep-keys", action="store_true", help="keep EZKL's proving keys (LeNet-5's is 4 GiB)")
+    opts = p.parse_args()
+    opts.models = opts.models.split(",")
+    unknown = [m for m in opts.models if m not in MODELS]
+    if unknown:
+        p.error(f"unknown model(s) {unknown}; known: {', '.join(MODELS)}")
+    opts.sweep_threads = [int(n) for n in opts.sweep_threads.split(",") if n]
+    opts.sweep_models = opts.sweep_models.split(",")
+    opts.name = opts.name or ("compare" if set(opts.models) == set(MODELS) else "compare-" + "-".join(opts.models))
+    opts.date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    return opts
+
+
+def main():
+    opts = parse_args()
+    zk = str(Path(opts.zkinfer).resolve())
+    report = {"machine": machine(opts, zk), "runs": opts.runs, "setup_runs": opts.setup_runs, "models": {}}
+    for name in opts.models:
+        model = MODELS[name]
+        opts.model, opts.reference = model, float_reference(FIXTURES / model.onnx, FIXTURES / model.input)
+        entry = {"title": model.title, "onnx": model.onnx, "input": model.input, "calibration": model.calibration,
+                 "onnxruntime_outputs": opts.reference.tolist(), "runs": {}}
+        for tool, runner in [("ezkl", lambda w: run_ezkl(model, w, opts)), ("zkinfer", lambda w: run_zkinfer(zk, model, w, opts))]:
+            work = opts.work / name / tool
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            print(f"{model.title}: {tool} ...", flush=True)
+            entry[tool], entry["runs"][tool] = runner(work)
+        if name in opts.sweep_models and opts.sweep_threads:
+            print(f"{model.title}: zkinfer at {opts.sweep_threads} threads ...", flush=True)
+            entry["thread_sweep"] = thread_sweep(zk, opts.work / name / "zkinfer", opts)
+        report["models"][name] = entry
+    report["machine"]["load_average_at_end"] = os.getloadavg()
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"{opts.name}.json").write_text(json.dumps(report, indent=1) + "\n")
+    (out / f"{opts.name}.md").write_text(markdown(report))
+    print(markdown(report))
+    print(f"wrote {out / opts.name}.md and .json")
+
+
+if __name__ == "__main__":
+    main()

@@ -16,8 +16,9 @@ use crate::report::{LayerReport, QuantReport};
 pub const MAX_WEIGHT_SCALE: u32 = 12;
 /// Largest activation scale.
 pub const MAX_ACT_SCALE: u32 = 16;
-/// Fractional bits of a bounded table function's output (Sigmoid, Tanh).
-pub const FUNCTION_OUT_SCALE: u32 = 10;
+/// Most fractional bits of a table function's output (Sigmoid, Tanh): at most this, and at most what
+/// keeps outputs in [-1, 1] inside the activation range (`2L - 2`).
+pub const FUNCTION_OUT_SCALE: u32 = 14;
 /// Fractional bits of leaky ReLU slopes (the activation's output gains them).
 pub const SLOPE_BITS: u32 = 8;
 /// Calibrated ranges are widened by this factor before choosing a scale.
@@ -152,7 +153,7 @@ pub fn quantize_graph(
                 // A bounded function's outputs are small: a fixed fine scale. An unbounded one's reach
                 // its inputs' magnitude: they keep the input scale (at most that fine).
                 let out_scale = match f.saturation() {
-                    Some(_) => FUNCTION_OUT_SCALE,
+                    Some(_) => FUNCTION_OUT_SCALE.min(2 * l - 2),
                     None => in_scale.min(FUNCTION_OUT_SCALE),
                 };
                 let table = (-d..d)
@@ -253,15 +254,7 @@ pub fn quantize_graph(
                 let is_last = !graph.nodes[i + 1..]
                     .iter()
                     .any(|n| !matches!(n.op, Op::Reshape));
-                // The scale the following rescale brings the sums to: a table function's input
-                // scale, or the largest that fits the calibrated range.
-                let next = graph.nodes[i + 1..]
-                    .iter()
-                    .find(|n| !matches!(n.op, Op::Reshape));
-                let target = match next.map(|n| &n.op) {
-                    Some(Op::Func(f)) => function_in_scale(*f, node_max[i], l),
-                    _ => range_scale(node_max[i], l),
-                };
+                let target = rescale_target(graph, i, node_max[i], l);
                 let weight_scale = if is_last {
                     MAX_WEIGHT_SCALE
                 } else {
@@ -399,6 +392,18 @@ impl Layers {
 
 /// The input scale: the split of the first layer's product precision between input and weights that
 /// minimizes `mean|w| * 2^-s_in + mean|x| * 2^-s_w`, within the input's range.
+/// The scale the rescale after Linear or Conv node `i` (whose sums reach `max_abs`) brings them to: the
+/// input scale of a table function that follows, or the largest that fits the calibrated range.
+fn rescale_target(graph: &Graph, i: usize, max_abs: f64, l: u32) -> u32 {
+    let next = graph.nodes[i + 1..]
+        .iter()
+        .find(|n| !matches!(n.op, Op::Reshape));
+    match next.map(|n| &n.op) {
+        Some(Op::Func(f)) => function_in_scale(*f, max_abs, l),
+        _ => range_scale(max_abs, l),
+    }
+}
+
 fn choose_input_scale(
     graph: &Graph,
     samples: &[Vec<f32>],
@@ -430,7 +435,7 @@ fn choose_input_scale(
     if mean_w <= 0.0 || mean_x <= 0.0 {
         return cap;
     }
-    let product_bits = (l + range_scale(node_max[i], l)) as f64;
+    let product_bits = (l + rescale_target(graph, i, node_max[i], l)) as f64;
     let best = ((product_bits - (mean_x / mean_w).log2()) / 2.0).round();
     (best.max(0.0) as u32).min(cap)
 }

@@ -19,10 +19,25 @@ pub struct ConvGeom {
     pub pads: [usize; 4],
     pub dilation: [usize; 2],
     pub groups: usize,
+    /// Input dilation: `d - 1` zeros between neighbouring input elements, as a transposed
+    /// convolution of stride `d` is lowered. `[1, 1]` (left out of the file) for a plain convolution.
+    #[serde(default = "unit", skip_serializing_if = "is_unit")]
+    pub input_dilation: [usize; 2],
+}
+
+fn unit() -> [usize; 2] {
+    [1, 1]
+}
+
+fn is_unit(v: &[usize; 2]) -> bool {
+    *v == [1, 1]
 }
 
 /// Largest dimension we accept (keeps index arithmetic far from overflow on hostile files).
 const MAX_DIM: usize = 1 << 16;
+/// Largest input dilation (transposed-convolution stride), and largest kernel side with one above 1
+/// (taps are then counted one by one).
+pub const MAX_INPUT_DILATION: usize = 64;
 
 impl ConvGeom {
     /// A per-channel (depthwise) window of `kernel` over `[c, h, w]`, stride 1, no padding: a 1x1
@@ -40,6 +55,7 @@ impl ConvGeom {
             pads: [0; 4],
             dilation: [1, 1],
             groups: c,
+            input_dilation: [1, 1],
         }
     }
 
@@ -57,6 +73,11 @@ impl ConvGeom {
             .checked_add(1)?;
         let padded = input.checked_add(pad_lo)?.checked_add(pad_hi)?;
         (padded >= span && stride > 0).then(|| (padded - span) / stride + 1)
+    }
+
+    /// Length of an axis of `len` elements with `d - 1` zeros between neighbours.
+    pub fn dilated_len(len: usize, d: usize) -> Option<usize> {
+        len.checked_sub(1)?.checked_mul(d)?.checked_add(1)
     }
 
     pub fn in_per_group(&self) -> usize {
@@ -96,23 +117,28 @@ impl ConvGeom {
         for c in 0..self.in_per_group() {
             let ic = g * self.in_per_group() + c;
             for ky in 0..kh {
-                let y =
-                    (oy * self.stride[0] + ky * self.dilation[0]) as isize - self.pads[0] as isize;
-                if y < 0 || y as usize >= self.in_h {
+                let Some(y) = self.tap(0, oy, ky) else {
                     continue;
-                }
+                };
                 for kx in 0..kw {
-                    let x = (ox * self.stride[1] + kx * self.dilation[1]) as isize
-                        - self.pads[1] as isize;
-                    if x < 0 || x as usize >= self.in_w {
+                    let Some(x) = self.tap(1, ox, kx) else {
                         continue;
-                    }
-                    let input = (ic * self.in_h + y as usize) * self.in_w + x as usize;
+                    };
+                    let input = (ic * self.in_h + y) * self.in_w + x;
                     taps.push((input, (c * kh + ky) * kw + kx));
                 }
             }
         }
         taps
+    }
+
+    /// The input element that tap `j` of output `o` reads on axis `a`, if it reads one (not padding,
+    /// not a zero inserted by input dilation).
+    fn tap(&self, a: usize, o: usize, j: usize) -> Option<usize> {
+        let pos = (o * self.stride[a] + j * self.dilation[a]).checked_sub(self.pads[a])?;
+        let d = self.input_dilation[a];
+        let i = pos / d;
+        (pos % d == 0 && i < [self.in_h, self.in_w][a]).then_some(i)
     }
 
     /// Multiply-accumulates of the whole convolution (padding taps excluded): a window's in-bounds
@@ -134,6 +160,12 @@ impl ConvGeom {
                 self.dilation[a],
             );
             let d = d.max(1);
+            if self.input_dilation[a] > 1 {
+                // Few taps (the kernel is small, see `validate`): count them one by one.
+                return (0..outs[a])
+                    .map(|o| (0..k).filter(|j| self.tap(a, o, *j).is_some()).count())
+                    .collect();
+            }
             // Tap `j` of output `o` sits at `o * s + j * d` in padded coordinates; the input spans
             // `[pad, pad + len)`.
             (0..outs[a])
@@ -202,8 +234,24 @@ impl ConvGeom {
                 self.groups, self.in_c, self.out_c
             ));
         }
+        for a in 0..2 {
+            let d = self.input_dilation[a];
+            if d == 0 || d > MAX_INPUT_DILATION || (d > 1 && self.kernel[a] > MAX_INPUT_DILATION) {
+                return Err(format!(
+                    "input dilation {d} with a kernel of {} (at most {MAX_INPUT_DILATION} each)",
+                    self.kernel[a]
+                ));
+            }
+        }
+        let (in_h, in_w) = (
+            Self::dilated_len(self.in_h, self.input_dilation[0]),
+            Self::dilated_len(self.in_w, self.input_dilation[1]),
+        );
+        let (Some(in_h), Some(in_w)) = (in_h, in_w) else {
+            return Err("a convolution dimension is zero or too large".into());
+        };
         let oh = Self::out_len(
-            self.in_h,
+            in_h,
             self.kernel[0],
             self.stride[0],
             self.pads[0],
@@ -211,7 +259,7 @@ impl ConvGeom {
             self.dilation[0],
         );
         let ow = Self::out_len(
-            self.in_w,
+            in_w,
             self.kernel[1],
             self.stride[1],
             self.pads[1],
@@ -253,6 +301,7 @@ mod tests {
             pads,
             dilation: [1, 1],
             groups,
+            input_dilation: [1, 1],
         }
     }
 

@@ -37,6 +37,7 @@ fn geom(
         pads,
         dilation: [dil; 2],
         groups,
+        input_dilation: [1, 1],
     };
     g.validate().unwrap();
     g
@@ -120,6 +121,15 @@ fn cases() -> Vec<(&'static str, ConvGeom)> {
         ),
         ("depthwise", geom(3, [4, 4], 3, [2, 2], 2, [0; 4], 1, 3)),
         ("1-D", geom(2, [1, 9], 3, [1, 3], 1, [0, 1, 0, 1], 1, 1)),
+        ("input dilation 2 (ConvTranspose)", {
+            // 3x3 input with a zero between neighbours (5x5), padded by the kernel's span: the
+            // convolution a stride-2 ConvTranspose lowers to.
+            let mut g = geom(2, [5, 5], 3, [3, 3], 1, [1, 1, 1, 1], 1, 1);
+            (g.in_h, g.in_w, g.input_dilation, g.pads) = (3, 3, [2, 2], [2, 1, 2, 2]);
+            (g.out_h, g.out_w) = (7, 6);
+            g.validate().unwrap();
+            g
+        }),
     ]
 }
 

@@ -73,6 +73,7 @@ fn absurd_sizes_are_refused_before_anything_is_computed() {
         pads: [0; 4],
         dilation: [1, 1],
         groups: 1,
+        input_dilation: [1, 1],
     };
     m.graph.input_shape = Shape(vec![1, 1, 8, 8]);
     m.graph.layers[0].op = QOp::MaxPool { geom };

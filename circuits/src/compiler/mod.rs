@@ -3,6 +3,7 @@
 pub mod calibrate;
 pub mod onnx;
 mod onnx_cnn;
+mod onnx_deconv;
 mod onnx_fold;
 mod onnx_linear;
 mod onnx_remap;

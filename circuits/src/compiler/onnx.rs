@@ -35,6 +35,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "LeakyRelu",
     "PRelu",
     "Conv",
+    "ConvTranspose",
     "AveragePool",
     "GlobalAveragePool",
     "MaxPool",
@@ -361,6 +362,7 @@ impl<'a> Importer<'a> {
             "MatMul" => self.matmul(node),
             "Add" | "Sub" | "Mul" | "Div" => self.arith(node),
             "Conv" => self.conv(node),
+            "ConvTranspose" => self.conv_transpose(node),
             "Pad" => self.pad(node),
             "HardSigmoid" => self.hard_sigmoid(node),
             "Sigmoid" | "Tanh" | "Elu" | "Selu" | "Softplus" => {

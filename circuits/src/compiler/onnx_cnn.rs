@@ -7,7 +7,7 @@ use crate::geom::ConvGeom;
 use crate::ir::{Conv, Dense, Op, Shape};
 
 /// `[C, H, W]` of a `[1, C, H, W]` or `[1, C, L]` tensor (a 1-D one has `H = 1`).
-fn chw(s: &Shape) -> NodeResult<(usize, usize, usize, bool)> {
+pub(super) fn chw(s: &Shape) -> NodeResult<(usize, usize, usize, bool)> {
     match s.0.as_slice() {
         [1, c, h, w] => Ok((*c, *h, *w, false)),
         [1, c, l] => Ok((*c, 1, *l, true)),
@@ -17,7 +17,7 @@ fn chw(s: &Shape) -> NodeResult<(usize, usize, usize, bool)> {
     }
 }
 
-fn ints(node: &NodeProto, name: &str) -> NodeResult<Option<Vec<usize>>> {
+pub(super) fn ints(node: &NodeProto, name: &str) -> NodeResult<Option<Vec<usize>>> {
     let v = node
         .get_attr_opt_vec::<i64>(name)
         .map_err(|e| e.to_string())?;
@@ -32,7 +32,12 @@ fn ints(node: &NodeProto, name: &str) -> NodeResult<Option<Vec<usize>>> {
 }
 
 /// 2-D per-axis attribute: 1-D models give one value (the width axis; height gets `dflt`).
-fn pair(v: Option<Vec<usize>>, one_d: bool, dflt: usize, name: &str) -> NodeResult<[usize; 2]> {
+pub(super) fn pair(
+    v: Option<Vec<usize>>,
+    one_d: bool,
+    dflt: usize,
+    name: &str,
+) -> NodeResult<[usize; 2]> {
     match (v.as_deref(), one_d) {
         (None, _) => Ok([dflt, dflt]),
         (Some([a, b]), false) => Ok([*a, *b]),
@@ -98,6 +103,7 @@ fn window_geom(
         pads,
         dilation,
         groups,
+        input_dilation: [1, 1],
     };
     geom.validate()?;
     Ok(geom)
@@ -126,7 +132,7 @@ fn fold_affine(weight: &mut [f32], bias: &mut [f32], row_len: usize, a: &[f64], 
     }
 }
 
-fn out_shape(g: &ConvGeom, one_d: bool) -> Shape {
+pub(super) fn out_shape(g: &ConvGeom, one_d: bool) -> Shape {
     if one_d {
         Shape(vec![1, g.out_c, g.out_w])
     } else {

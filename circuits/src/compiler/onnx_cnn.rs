@@ -140,16 +140,33 @@ pub(super) fn out_shape(g: &ConvGeom, one_d: bool) -> Shape {
     }
 }
 
+/// The `group` attribute (1 when absent).
+pub(super) fn groups(node: &NodeProto) -> NodeResult<usize> {
+    let groups = node
+        .get_attr_opt::<i64>("group")
+        .map_err(|e| e.to_string())?
+        .unwrap_or(1);
+    usize::try_from(groups).map_err(|_| "group must be positive".into())
+}
+
 impl Importer<'_> {
+    /// A convolution's optional third input: one bias per output channel (zeros when absent).
+    pub(super) fn conv_bias(&self, node: &NodeProto, out_c: usize) -> NodeResult<Vec<f32>> {
+        match self.const_input(node, 2)? {
+            Some(b) if b.data.len() == out_c => Ok(b.data.iter().map(|v| *v as f32).collect()),
+            Some(b) => Err(format!(
+                "bias has {} values for {out_c} channels",
+                b.data.len()
+            )),
+            None => Ok(vec![0.0; out_c]),
+        }
+    }
+
     pub(super) fn conv(&mut self, node: &NodeProto) -> NodeResult<()> {
         let s = self.flow_input(node, 0)?;
         let dims = chw(&s)?;
         let w = self.const_input(node, 1)?.ok_or("needs constant weights")?;
-        let groups = node
-            .get_attr_opt::<i64>("group")
-            .map_err(|e| e.to_string())?
-            .unwrap_or(1);
-        let groups = usize::try_from(groups).map_err(|_| "group must be positive")?;
+        let groups = groups(node)?;
         let (out_c, kernel) = match (w.shape.as_slice(), dims.3) {
             ([m, _, kh, kw], false) => (*m, [*kh, *kw]),
             ([m, _, k], true) => (*m, [1, *k]),
@@ -168,16 +185,7 @@ impl Importer<'_> {
                 geom.in_per_group()
             ));
         }
-        let bias = match self.const_input(node, 2)? {
-            Some(b) if b.data.len() == out_c => b.data.iter().map(|v| *v as f32).collect(),
-            Some(b) => {
-                return Err(format!(
-                    "bias has {} values for {out_c} channels",
-                    b.data.len()
-                ))
-            }
-            None => vec![0.0; out_c],
-        };
+        let bias = self.conv_bias(node, out_c)?;
         let conv = Conv {
             geom,
             weight: w.data.iter().map(|v| *v as f32).collect(),

@@ -5,7 +5,7 @@
 use tract_onnx::pb::NodeProto;
 
 use super::onnx::{Importer, NodeResult};
-use super::onnx_cnn::{chw, ints, out_shape, pair};
+use super::onnx_cnn::{chw, groups, ints, out_shape, pair};
 use crate::geom::ConvGeom;
 use crate::ir::{Conv, Op};
 
@@ -105,11 +105,7 @@ impl Importer<'_> {
         let s = self.flow_input(node, 0)?;
         let (in_c, in_h, in_w, one_d) = chw(&s)?;
         let w = self.const_input(node, 1)?.ok_or("needs constant weights")?;
-        let groups = node
-            .get_attr_opt::<i64>("group")
-            .map_err(|e| e.to_string())?
-            .unwrap_or(1);
-        let groups = usize::try_from(groups).map_err(|_| "group must be positive")?;
+        let groups = groups(node)?;
         let (opg, kernel) = match (w.shape.as_slice(), one_d) {
             ([c, m, kh, kw], false) if *c == in_c => (*m, [*kh, *kw]),
             ([c, m, k], true) if *c == in_c => (*m, [1, *k]),
@@ -158,17 +154,7 @@ impl Importer<'_> {
             },
         };
         let (geom, weight) = t.as_conv(&w.data.iter().map(|v| *v as f32).collect::<Vec<_>>())?;
-        let bias = match self.const_input(node, 2)? {
-            Some(b) if b.data.len() == geom.out_c => b.data.iter().map(|v| *v as f32).collect(),
-            Some(b) => {
-                return Err(format!(
-                    "bias has {} values for {} channels",
-                    b.data.len(),
-                    geom.out_c
-                ))
-            }
-            None => vec![0.0; geom.out_c],
-        };
+        let bias = self.conv_bias(node, geom.out_c)?;
         self.push(
             node,
             Op::Conv(Conv { geom, weight, bias }),

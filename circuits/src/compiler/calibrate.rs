@@ -13,7 +13,7 @@ use crate::quant::{dequantize, quantize, EvalError, QLayer, QOp, QPick, QuantGra
 use crate::report::{LayerReport, QuantReport};
 
 /// Largest weight scale (fractional bits).
-pub const MAX_WEIGHT_SCALE: u32 = 12;
+pub const MAX_WEIGHT_SCALE: u32 = 14;
 /// Largest activation scale.
 pub const MAX_ACT_SCALE: u32 = 16;
 /// Most fractional bits of a table function's output (Sigmoid, Tanh): at most this, and at most what

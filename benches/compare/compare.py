@@ -296,27 +296,27 @@ def markdown(report):
         "| model | EZKL k / rows | zkinfer k / rows | keygen + prove wall: EZKL | zkinfer | ÷ | verify: EZKL | zkinfer | ÷ | peak RSS prove: EZKL | zkinfer | proof B: EZKL | zkinfer | max abs err: EZKL | zkinfer |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, r in report["models"].items():
+    summary, acceptance = [], []
+    for r in report["models"].values():
         e, z = r["ezkl"], r["zkinfer"]
-        lines.append(
+        summary.append(
             f"| {r['title']} | {e['k']} / {e['rows']:,} | {z['k']} / {z['rows']:,} "
             f"| {e['keygen_prove_wall_s']:.2f} s | {z['keygen_prove_wall_s']:.3f} s | {ratio(e['keygen_prove_wall_s'], z['keygen_prove_wall_s'])} "
             f"| {e['verify_s'] * 1000:.0f} ms | {z['verify_s'] * 1000:.0f} ms | {ratio(e['verify_s'], z['verify_s'])} "
             f"| {e['prove_rss_mib']:.0f} MiB | {z['prove_rss_mib']:.0f} MiB | {e['proof_bytes']:,} | {z['proof_bytes']:,} "
             f"| {e['max_abs_error']:.2g} | {z['max_abs_error']:.2g} |"
         )
-    lines += ["", "EZKL ÷ zkinfer, in-tool times: EZKL's prove (witness + proof, its setup excluded) against "
-              "zkinfer's key generation + prove; peak RSS of the prove steps; verify (zkinfer's verifying key "
-              "rebuilt included, EZKL's read from disk). Above 1, zkinfer is faster or leaner.", "",
-              "| model | prove | peak RSS prove | verify | max abs error EZKL / zkinfer | top-1 agrees EZKL / zkinfer |",
-              "|---|---|---|---|---|---|"]
-    for name, r in report["models"].items():
-        e, z = r["ezkl"], r["zkinfer"]
-        lines.append(
+        acceptance.append(
             f"| {r['title']} | {ratio(e['prove_s'], z['keygen_s'] + z['prove_s'])} "
             f"| {ratio(e['prove_rss_mib'], z['prove_rss_mib'])} | {ratio(e['verify_s'], z['verify_s'])} "
             f"| {e['max_abs_error']:.2g} / {z['max_abs_error']:.2g} | {e['top1_agrees']} / {z['top1_agrees']} |"
         )
+    lines += summary
+    lines += ["", "EZKL ÷ zkinfer, in-tool times: EZKL's prove (witness + proof, its setup excluded) against "
+              "zkinfer's key generation + prove; peak RSS of the prove steps; verify (zkinfer's verifying key "
+              "rebuilt included, EZKL's read from disk). Above 1, zkinfer is faster or leaner.", "",
+              "| model | prove | peak RSS prove | verify | max abs error EZKL / zkinfer | top-1 agrees EZKL / zkinfer |",
+              "|---|---|---|---|---|---|", *acceptance]
     for name, r in report["models"].items():
         e, z = r["ezkl"], r["zkinfer"]
         lines += ["", f"## {r['title']} (`fixtures/{r['onnx']}`, input `fixtures/{r['input']}`)", "",

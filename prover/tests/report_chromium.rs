@@ -28,23 +28,13 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Chromium headless, with the flags this machine kind needs (no sandbox as root, no network chatter).
+#[path = "../../verifier/tests/support/headless_chromium.rs"]
+mod headless;
+
+/// Run headless Chromium on a local page, with a profile of its own per flag set.
 fn chromium(dir: &Path, extra: &[&str], page: &Path) -> std::process::Output {
     let profile = dir.join(format!("profile-{}", extra.len()));
-    Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(format!("file://{}", page.display()))
+    headless::headless_chromium(&profile, extra, &format!("file://{}", page.display()))
         .output()
         .expect("chromium runs (install Debian's chromium package)")
 }

@@ -11,8 +11,8 @@ mod common;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -105,24 +105,9 @@ fn serve(files: HashMap<String, Vec<u8>>) -> (u16, Receiver<Vec<u8>>) {
     (port, rx)
 }
 
-/// Chromium headless, with the flags this machine kind needs (no sandbox as root, no network chatter).
-fn chromium(profile: &Path, extra: &[&str], url: &str) -> Command {
-    let mut c = Command::new("chromium");
-    c.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()))
-    .args(extra)
-    .arg(url);
-    c
-}
+#[path = "../../verifier/tests/support/headless_chromium.rs"]
+mod headless;
+use headless::headless_chromium as chromium;
 
 /// The `data-verdict` of the rendered `#verdict` element.
 fn dom_verdict(dom: &str) -> Option<&str> {

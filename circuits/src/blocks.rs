@@ -31,9 +31,21 @@ pub struct Block {
     /// `weights[j][i]`: weight of `inputs[i]` for sum `j`.
     pub weights: Vec<Vec<i64>>,
     pub bias: Vec<i64>,
+    /// Where the weights and biases come from, for a Linear or Conv block: indices into
+    /// [`QuantGraph::params`]. `None`: they are constants of the lowering (identity, ±1, bounds).
+    pub params: Option<BlockParams>,
     /// Workspace slots written, one per sum.
     pub outputs: Vec<usize>,
     pub tail: Tail,
+}
+
+/// The model parameters a block uses (indices into the graph's weights and biases).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockParams {
+    /// `weights[j][i]`: the weight parameter of `inputs[i]` for sum `j`.
+    pub weights: Vec<Vec<usize>>,
+    /// The bias parameter of sum `j`.
+    pub bias: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,12 +96,25 @@ impl Builder {
         bias: Vec<i64>,
         tail: Tail,
     ) -> Vec<usize> {
+        self.param_block(inputs, weights, bias, None, tail)
+    }
+
+    /// Add a block whose weights and biases are model parameters.
+    fn param_block(
+        &mut self,
+        inputs: Vec<usize>,
+        weights: Vec<Vec<i64>>,
+        bias: Vec<i64>,
+        params: Option<BlockParams>,
+        tail: Tail,
+    ) -> Vec<usize> {
         let outputs: Vec<usize> = (self.next..self.next + weights.len()).collect();
         self.next += weights.len();
         self.blocks.push(Block {
             inputs,
             weights,
             bias,
+            params,
             outputs: outputs.clone(),
             tail,
         });
@@ -103,6 +128,8 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
     let mut i = 0;
     let mut n_in = graph.input_len();
     let mut from_input = vec![true; n_in];
+    // Where the next Linear or Conv layer's parameters start in `QuantGraph::params`.
+    let (mut weight_base, mut bias_base) = (0usize, 0usize);
     while i < graph.layers.len() {
         let layer = &graph.layers[i];
         // A Linear or Conv followed by a rescale is one stage: the rescale happens in its link rows.
@@ -133,8 +160,24 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
                         .iter()
                         .map(|o| weight[o * in_features..(o + 1) * in_features].to_vec());
                     let bs = outs.iter().map(|o| bias[*o]).collect();
+                    let params = BlockParams {
+                        weights: outs
+                            .iter()
+                            .map(|o| {
+                                let row = weight_base + o * in_features;
+                                (row..row + in_features).collect()
+                            })
+                            .collect(),
+                        bias: outs.iter().map(|o| bias_base + o).collect(),
+                    };
                     let inputs = (0..*in_features).collect();
-                    out.extend(b.block(inputs, w.collect(), bs, tail_for(outs)));
+                    out.extend(b.param_block(
+                        inputs,
+                        w.collect(),
+                        bs,
+                        Some(params),
+                        tail_for(outs),
+                    ));
                 }
                 ("linear", out)
             }
@@ -142,7 +185,14 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
                 geom, weight, bias, ..
             } => (
                 "conv",
-                conv_blocks(&mut b, geom, weight, bias, width, &tail_for),
+                conv_blocks(
+                    &mut b,
+                    geom,
+                    (weight, bias),
+                    (weight_base, bias_base),
+                    width,
+                    &tail_for,
+                ),
             ),
             QOp::Rescale { .. } | QOp::RescaleLeaky { .. } => {
                 let mut out = Vec::with_capacity(n_out);
@@ -212,6 +262,10 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
             blocks: b.blocks,
             macs: layer.op.macs(),
         });
+        if let QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } = &layer.op {
+            weight_base += weight.len();
+            bias_base += bias.len();
+        }
         // Elements still taken straight from the graph input (through remaps only).
         from_input = stages.last().map_or(vec![], |s: &Stage| {
             s.out
@@ -309,8 +363,8 @@ fn remap_slots(b: &mut Builder, map: &[QPick]) -> Vec<usize> {
 fn conv_blocks(
     b: &mut Builder,
     geom: &ConvGeom,
-    weight: &[i64],
-    bias: &[i64],
+    (weight, bias): (&[i64], &[i64]),
+    (weight_base, bias_base): (usize, usize),
     width: usize,
     tail_for: &dyn Fn(&[usize]) -> Tail,
 ) -> Vec<usize> {
@@ -328,9 +382,27 @@ fn conv_blocks(
                         .iter()
                         .map(|oc| patch.iter().map(|(_, k)| weight[oc * klen + k]).collect());
                     let bs = chunk.iter().map(|oc| bias[*oc]).collect();
+                    let params = BlockParams {
+                        weights: chunk
+                            .iter()
+                            .map(|oc| {
+                                patch
+                                    .iter()
+                                    .map(|(_, k)| weight_base + oc * klen + k)
+                                    .collect()
+                            })
+                            .collect(),
+                        bias: chunk.iter().map(|oc| bias_base + oc).collect(),
+                    };
                     let idx: Vec<usize> =
                         chunk.iter().map(|oc| geom.out_index(*oc, oy, ox)).collect();
-                    let slots = b.block(inputs.clone(), w.collect(), bs, tail_for(&idx));
+                    let slots = b.param_block(
+                        inputs.clone(),
+                        w.collect(),
+                        bs,
+                        Some(params),
+                        tail_for(&idx),
+                    );
                     for (o, slot) in idx.into_iter().zip(slots) {
                         out[o] = slot;
                     }
@@ -363,11 +435,14 @@ fn maxpool_blocks(b: &mut Builder, geom: &ConvGeom) -> Vec<usize> {
 }
 
 /// Bits `b` such that `|v| < 2^b` for every weight and bias of the lowered graph: (weights, biases).
-pub fn offset_bits(stages: &[Stage]) -> (u32, u32) {
+/// With `hidden_params` (hashed weights) the model's parameters are advice, not fixed values, and
+/// only the lowering's own constants count, so the offsets reveal nothing about the weights.
+pub fn offset_bits(stages: &[Stage], hidden_params: bool) -> (u32, u32) {
     let bits = |m: u64| (64 - m.leading_zeros()).max(1);
     let mut wmax = 0u64;
     let mut bmax = 0u64;
-    for b in stages.iter().flat_map(|s| &s.blocks) {
+    let blocks = stages.iter().flat_map(|s| &s.blocks);
+    for b in blocks.filter(|b| !(hidden_params && b.params.is_some())) {
         wmax = b
             .weights
             .iter()

@@ -23,13 +23,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::blocks::{lower, Stage, Tail};
 use crate::chips::function::FunctionConfig;
+use crate::chips::mac::{BlockWeights, HiddenWeights};
 use crate::chips::pack::PackConfig;
 use crate::chips::poseidon::HashConfig;
 use crate::chips::rescale::{RescaleParams, RescaleWitness};
 use crate::chips::FpCell;
 use crate::chips::{link::LinkConfig, mac::MacConfig, rescale::RescaleConfig, table::RangeTable};
 use crate::field::fp;
-use crate::hashing::{HashError, Packing};
+use crate::hashing::Packing;
+use crate::hidden::HiddenParams;
+pub use crate::instance::{
+    instance_column, instance_with_weights, packings, public_inputs, InstanceLayout, TensorClaim,
+};
 use crate::model_file::{Visibilities, Visibility};
 use crate::quant::{QuantGraph, Trace};
 
@@ -54,6 +59,10 @@ pub struct CircuitShape {
     /// Whether the circuit has pack rows and Poseidon columns (a hashed tensor). Absent means false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hashing: bool,
+    /// Whether the weights are private (hashed weights): advice weight columns beside the fixed
+    /// ones, and a parameter flag. Needs `hashing`. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden_weights: bool,
 }
 
 /// The fewest accumulators a row must have (a rescale row uses five of them).
@@ -70,20 +79,28 @@ impl CircuitShape {
         Self::LOOKUPS + self.functions as usize
     }
 
+    /// Advice weight columns (hashed weights), `W * P` or none.
+    fn hidden_columns(&self) -> usize {
+        self.hidden_weights as usize * self.width * self.inputs_per_row
+    }
+
     pub fn advice_columns(&self) -> usize {
-        self.inputs_per_row + self.width + 4 * self.hashing as usize
+        self.inputs_per_row + self.width + 4 * self.hashing as usize + self.hidden_columns()
     }
 
     /// Equality-enabled columns (the permutation argument): inputs and the instance column, and the
     /// Poseidon chip's three state and three round-constant columns.
     pub fn equality_columns(&self) -> usize {
-        self.inputs_per_row + 1 + 6 * self.hashing as usize
+        self.inputs_per_row + 1 + 6 * self.hashing as usize + self.hidden_columns()
     }
 
     /// Fixed columns: weights, chain, two table columns, and (after halo2's selector compression) about
     /// two selector columns; six round-constant columns and a selector or two for Poseidon.
     pub fn fixed_columns(&self) -> usize {
-        self.width * self.inputs_per_row + 5 + 8 * self.hashing as usize
+        self.width * self.inputs_per_row
+            + 5
+            + 8 * self.hashing as usize
+            + self.hidden_weights as usize
     }
 
     pub fn is_valid(&self) -> bool {
@@ -94,6 +111,7 @@ impl CircuitShape {
             && (1..=60).contains(&self.weight_offset_bits)
             && (1..=60).contains(&self.bias_offset_bits)
             && (!self.hashing || self.inputs_per_row >= 2)
+            && (!self.hidden_weights || self.hashing)
     }
 }
 
@@ -136,6 +154,17 @@ impl ModelConfig {
             .map(|_| meta.fixed_column())
             .collect();
         let chain = meta.fixed_column();
+        let hidden = shape.hidden_weights.then(|| HiddenWeights {
+            a: f.iter()
+                .map(|_| {
+                    let a = meta.advice_column();
+                    meta.enable_equality(a);
+                    a
+                })
+                .collect(),
+            h: meta.fixed_column(),
+        });
+        let hidden_bias = hidden.as_ref().map(|h| (h.a[4], h.h));
         let instance = meta.instance_column();
         meta.enable_equality(instance);
         for col in &x {
@@ -149,12 +178,20 @@ impl ModelConfig {
             f.clone(),
             chain,
             shape.weight_offset_bits,
+            hidden,
         );
         // Link and rescale rows reuse the weight columns for their fixed values (rescale: f0, f1, f2,
         // f5; link: f3, f4) and the accumulator columns for their witnesses; the rescale's output lands
         // in the equality-enabled x_0.
-        let link =
-            LinkConfig::configure(meta, acc.clone(), x[0], f[3], f[4], shape.bias_offset_bits);
+        let link = LinkConfig::configure(
+            meta,
+            acc.clone(),
+            x[0],
+            f[3],
+            f[4],
+            shape.bias_offset_bits,
+            hidden_bias,
+        );
         let rescale = RescaleConfig::configure(
             meta,
             [acc[0], acc[1], acc[2], acc[3], acc[4], x[0]],
@@ -206,6 +243,8 @@ struct ModelCells {
     /// Packed input elements (a hashed input).
     packed_input: Vec<FpCell>,
     outputs: Vec<FpCell>,
+    /// Hashed weights: the packed weight elements, then one cell per bias (in parameter order).
+    weight_elements: Vec<FpCell>,
 }
 
 impl<'a> InferenceCircuit<'a> {
@@ -226,50 +265,18 @@ impl<'a> InferenceCircuit<'a> {
         }
     }
 
-    /// One pack row per input value (a hashed or private input): the value range-checked by a
-    /// rescale row (shift 0, no activation) and, for a hashed input, packed. Returns the value
-    /// cells and the packed elements.
+    /// The input's pack rows (a hashed or private input); see [`assign_pack_rows`].
     fn assign_input_rows(
         &self,
         config: &ModelConfig,
         region: &mut Region<'_, Fp>,
         start: usize,
     ) -> Result<(Vec<Source>, Vec<FpCell>), Error> {
-        let n = self.graph.input_len();
         let values: Option<&[i64]> = self.trace.map(|t| t.tensors[0].as_slice());
         let hashed = self.visibility.input == Visibility::Hashed;
-        let pack = match (&config.hashing, hashed) {
-            (Some((pack, _)), true) => Some(pack),
-            (None, true) => return Err(Error::Synthesis),
-            _ => None,
-        };
-        let sums = match (pack, values) {
-            (Some(p), Some(v)) => Some(p.packing.running_sums(v)),
-            _ => None,
-        };
-        let per = pack.map_or(1, |p| p.packing.per_element());
-        let (mut cells, mut packed) = (Vec::with_capacity(n), Vec::new());
-        for i in 0..n {
-            let row = start + i;
-            let v = values.map(|v| v[i]);
-            let (_, y) = config
-                .rescale
-                .assign(region, row, v, RescaleParams::identity(0))?;
-            for col in &config.mac.acc[5..] {
-                region.assign_advice(|| "unused", *col, row, || Value::known(Fp::zero()))?;
-            }
-            if let Some(p) = pack {
-                let z = sums
-                    .as_ref()
-                    .map_or(Value::unknown(), |s| Value::known(s[i]));
-                let z = p.assign(region, row, i % per == 0, z)?;
-                if i % per == per - 1 || i == n - 1 {
-                    packed.push(z);
-                }
-            }
-            cells.push(Source::Cell(y));
-        }
-        Ok((cells, packed))
+        let n = self.graph.input_len();
+        let (cells, packed) = assign_pack_rows(config, region, start, n, values, hashed)?;
+        Ok((cells.into_iter().map(Source::Cell).collect(), packed))
     }
 
     /// Assign every row; returns the cells that must equal instance rows or be hashed.
@@ -296,6 +303,23 @@ impl<'a> InferenceCircuit<'a> {
                 cells
             }
         };
+        // Hashed weights: one pack row per weight (the canonical cell every use copies), and the
+        // first use of each bias as its canonical cell.
+        let hidden = config.mac.hidden.is_some();
+        let mut params = HiddenParams::default();
+        if hidden {
+            let weights = self.graph.params().weights;
+            let values = self.trace.map(|_| weights.as_slice());
+            let (cells, packed) =
+                assign_pack_rows(config, region, row, weights.len(), values, true)?;
+            row += weights.len();
+            params = HiddenParams {
+                weights: cells,
+                packed,
+                biases: vec![None; self.graph.param_counts().1],
+                zero: None,
+            };
+        }
         let functions = self.graph.function_table();
         for stage in stages {
             // The stage's workspace: its input tensor (values from the trace), then block outputs.
@@ -312,14 +336,44 @@ impl<'a> InferenceCircuit<'a> {
             val.resize(stage.slots, None);
             for block in &stage.blocks {
                 let xs: Option<Vec<i64>> = block.inputs.iter().map(|i| val[*i]).collect();
-                let (cells, sums) = config.mac.assign_block(
+                let private = hidden && block.params.is_some();
+                let kind = match private {
+                    true => BlockWeights::Hidden {
+                        known: self.trace.is_some(),
+                    },
+                    false => BlockWeights::Fixed,
+                };
+                let (cells, sums) = config.mac.assign_block_with(
                     region,
                     row,
                     block.inputs.len(),
                     xs.as_deref(),
                     &block.weights,
+                    kind,
                 )?;
-                for (cell, i) in cells.iter().zip(&block.inputs) {
+                if let (true, Some(bp)) = (private, &block.params) {
+                    params.bind_weights(region, &cells, bp)?;
+                }
+                let bias_value = |j: usize| {
+                    let known = self.trace.map(|_| fp(block.bias[j]));
+                    private.then(|| known.map(Value::known).unwrap_or(Value::unknown()))
+                };
+                // A rescale or function row's link: its fixed cells, and its bias (bound when private).
+                let enable_link = |region: &mut Region<'_, Fp>,
+                                   params: &mut HiddenParams,
+                                   row: usize,
+                                   j: usize| {
+                    let b = config.link.enable_with(
+                        region,
+                        row,
+                        j,
+                        false,
+                        block.bias[j],
+                        bias_value(j),
+                    )?;
+                    params.bind_bias(region, b, block.params.as_ref(), j)
+                };
+                for (cell, i) in cells.inputs.iter().zip(&block.inputs) {
                     match src[*i].as_ref().ok_or(Error::Synthesis)? {
                         Source::Instance(r) => links.push((cell.cell(), *r)),
                         Source::Cell(c) => region.constrain_equal(cell.cell(), c.cell())?,
@@ -331,14 +385,20 @@ impl<'a> InferenceCircuit<'a> {
                     let (cell, value) = match &block.tail {
                         Tail::Pass => {
                             let v = sum.map(|s| Value::known(fp(s))).unwrap_or(Value::unknown());
-                            (
-                                config.link.assign_pass(region, row, j, block.bias[j], v)?,
-                                sum,
-                            )
+                            let (cell, b) = config.link.assign_pass_with(
+                                region,
+                                row,
+                                j,
+                                block.bias[j],
+                                bias_value(j),
+                                v,
+                            )?;
+                            params.bind_bias(region, b, block.params.as_ref(), j)?;
+                            (cell, sum)
                         }
-                        Tail::Rescale(params) => {
-                            let p = params[j];
-                            config.link.enable(region, row, j, false, block.bias[j])?;
+                        Tail::Rescale(rescales) => {
+                            let p = rescales[j];
+                            enable_link(region, &mut params, row, j)?;
                             for col in &config.mac.acc[5..] {
                                 region.assign_advice(
                                     || "unused",
@@ -357,7 +417,7 @@ impl<'a> InferenceCircuit<'a> {
                         }
                         Tail::Function(tag) => {
                             let f = config.function.as_ref().ok_or(Error::Synthesis)?;
-                            config.link.enable(region, row, j, false, block.bias[j])?;
+                            enable_link(region, &mut params, row, j)?;
                             let x = sum.map(|s| Value::known(fp(s))).unwrap_or(Value::unknown());
                             region.assign_advice(|| "x", config.mac.acc[0], row, || x)?;
                             for col in &config.mac.acc[1..] {
@@ -393,10 +453,15 @@ impl<'a> InferenceCircuit<'a> {
                 Source::Instance(_) => Err(Error::Synthesis),
             })
             .collect::<Result<_, _>>()?;
+        let mut weight_elements = params.packed;
+        for b in params.biases {
+            weight_elements.push(b.ok_or(Error::Synthesis)?);
+        }
         Ok(ModelCells {
             links,
             packed_input,
             outputs,
+            weight_elements,
         })
     }
 }
@@ -453,6 +518,16 @@ impl Circuit<Fp> for InferenceCircuit<'_> {
             )?;
             layouter.constrain_instance(h.cell(), config.instance, 0)?;
         }
+        if config.mac.hidden.is_some() {
+            let (_, hash) = config.hashing.as_ref().ok_or(Error::Synthesis)?;
+            let (n_weights, n_biases) = self.graph.param_counts();
+            let h = hash.chain(
+                layouter.namespace(|| "weights hash"),
+                crate::hashing::weights_prefix(self.graph.limb_bits, n_weights, n_biases),
+                &cells.weight_elements,
+            )?;
+            layouter.constrain_instance(h.cell(), config.instance, layout.weights_row())?;
+        }
         match self.visibility.output {
             Visibility::Hashed => {
                 let (_, hash) = config.hashing.as_ref().ok_or(Error::Synthesis)?;
@@ -478,6 +553,55 @@ impl Circuit<Fp> for InferenceCircuit<'_> {
     }
 }
 
+/// One pack row per value (a hashed or private input, or hashed weights): the value range-checked by
+/// a rescale row (shift 0, no activation) and, when `hashed`, packed. Returns the value cells and the
+/// packed elements.
+fn assign_pack_rows(
+    config: &ModelConfig,
+    region: &mut Region<'_, Fp>,
+    start: usize,
+    n: usize,
+    values: Option<&[i64]>,
+    hashed: bool,
+) -> Result<(Vec<FpCell>, Vec<FpCell>), Error> {
+    let pack = match (&config.hashing, hashed) {
+        (Some((pack, _)), true) => Some(pack),
+        (None, true) => return Err(Error::Synthesis),
+        _ => None,
+    };
+    let sums = match (pack, values) {
+        (Some(p), Some(v)) => Some(p.packing.running_sums(v)),
+        _ => None,
+    };
+    let per = pack.map_or(1, |p| p.packing.per_element());
+    let (mut cells, mut packed) = (Vec::with_capacity(n), Vec::new());
+    for i in 0..n {
+        let row = start + i;
+        let v = values.map(|v| v[i]);
+        let (_, y) = config
+            .rescale
+            .assign(region, row, v, RescaleParams::identity(0))?;
+        for col in &config.mac.acc[5..] {
+            region.assign_advice(|| "unused", *col, row, || Value::known(Fp::zero()))?;
+        }
+        if let Some(p) = pack {
+            let z = sums
+                .as_ref()
+                .map_or(Value::unknown(), |s| Value::known(s[i]));
+            let z = p.assign(region, row, i % per == 0, z)?;
+            if i % per == per - 1 || i == n - 1 {
+                packed.push(z);
+            }
+        }
+        cells.push(y);
+    }
+    Ok((cells, packed))
+}
+
+#[cfg(test)]
+#[path = "circuit_hidden_tests.rs"]
+mod hidden_tests;
+
 /// `f(x)` from the function table (`x` already clamped into the domain by the clip rows).
 fn function_value(table: &[(i64, i64, i64)], tag: i64, x: i64) -> Result<i64, Error> {
     table
@@ -485,78 +609,4 @@ fn function_value(table: &[(i64, i64, i64)], tag: i64, x: i64) -> Result<i64, Er
         .find(|(t, tx, _)| *t == tag && *tx == x)
         .map(|(_, _, y)| *y)
         .ok_or(Error::Synthesis)
-}
-
-/// The instance column of one inference with every tensor public: the quantized input, then the
-/// quantized output.
-pub fn public_inputs(input: &[i64], output: &[i64]) -> Vec<Fp> {
-    input.iter().chain(output).map(|v| fp(*v)).collect()
-}
-
-/// What the instance column holds of one tensor.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TensorClaim {
-    /// Its quantized values (public).
-    Values(Vec<i64>),
-    /// Its hash (hashed).
-    Hash(Fp),
-    /// Nothing (private).
-    Hidden,
-}
-
-impl TensorClaim {
-    /// The claim a prover makes about `values` under `visibility`.
-    pub fn of(visibility: Visibility, packing: Packing, values: &[i64]) -> Result<Self, HashError> {
-        Ok(match visibility {
-            Visibility::Public => TensorClaim::Values(values.to_vec()),
-            Visibility::Hashed => TensorClaim::Hash(packing.hash(values)?),
-            Visibility::Private => TensorClaim::Hidden,
-        })
-    }
-
-    fn fields(&self) -> Vec<Fp> {
-        match self {
-            TensorClaim::Values(v) => v.iter().map(|v| fp(*v)).collect(),
-            TensorClaim::Hash(h) => vec![*h],
-            TensorClaim::Hidden => vec![],
-        }
-    }
-}
-
-/// The packing of a graph's input and output hashes.
-pub fn packings(graph: &QuantGraph) -> (Packing, Packing) {
-    (
-        Packing::Packed {
-            limb_bits: graph.limb_bits,
-        },
-        Packing::Plain,
-    )
-}
-
-/// The instance column: the input's claim, then the output's.
-pub fn instance_column(input: &TensorClaim, output: &TensorClaim) -> Vec<Fp> {
-    let mut col = input.fields();
-    col.extend(output.fields());
-    col
-}
-
-/// Rows of the instance column each tensor takes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct InstanceLayout {
-    pub input_rows: usize,
-    pub output_rows: usize,
-}
-
-impl InstanceLayout {
-    pub fn new(graph: &QuantGraph, vis: Visibilities) -> Self {
-        let rows = |v: Visibility, n: usize| match v {
-            Visibility::Public => n,
-            Visibility::Hashed => 1,
-            Visibility::Private => 0,
-        };
-        InstanceLayout {
-            input_rows: rows(vis.input, graph.input_len()),
-            output_rows: rows(vis.output, graph.output_len()),
-        }
-    }
 }

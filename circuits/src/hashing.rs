@@ -142,6 +142,34 @@ impl Packing {
     }
 }
 
+/// Domain tag of a model's weights hash.
+const WEIGHTS_TAG: u128 = 0x7a6b_696e_6665_7202;
+/// Most weights, and most biases, a weights hash can count.
+pub const MAX_PARAMS: usize = 1 << 28;
+
+/// A model's weights hash (hashed weights): the same chain over the weights, packed like an input
+/// (each weight range-checked to the activation range of limb bits `L`), followed by the biases, one
+/// per element (they are accumulator-sized):
+///
+/// ```text
+/// prefix = WEIGHTS_TAG * 2^64 + B * 2^56 + n_biases * 2^28 + n_weights
+/// ```
+pub fn weights_prefix(limb_bits: u32, n_weights: usize, n_biases: usize) -> Fp {
+    assert!(n_weights < MAX_PARAMS && n_biases < MAX_PARAMS);
+    let b = Packing::Packed { limb_bits }.value_bits() as u128;
+    Fp::from_u128((WEIGHTS_TAG << 64) | (b << 56) | ((n_biases as u128) << 28) | n_weights as u128)
+}
+
+/// The hash of a model's weights and biases (see [`weights_prefix`]).
+pub fn weights_hash(limb_bits: u32, weights: &[i64], biases: &[i64]) -> Result<Fp, HashError> {
+    let mut elements = Packing::Packed { limb_bits }.elements_of(weights)?;
+    elements.extend(biases.iter().map(|b| fp(*b)));
+    Ok(chain(
+        weights_prefix(limb_bits, weights.len(), biases.len()),
+        &elements,
+    ))
+}
+
 /// `h_{i+1} = Poseidon(h_i, e_i)` from `prefix`.
 pub fn chain(prefix: Fp, elements: &[Fp]) -> Fp {
     elements.iter().fold(prefix, |h, e| {

@@ -13,6 +13,7 @@ use crate::blocks::{lower, offset_bits};
 use crate::chips::poseidon::{CONSTANTS_PER_HASH, ROWS_PER_HASH};
 use crate::chips::table::RangeTable;
 use crate::circuit::{CircuitShape, InstanceLayout, ModelConfig, MIN_WIDTH, SPACER_ROWS};
+use crate::hashing::Packing;
 use crate::model_file::{Visibilities, Visibility};
 use crate::quant::{QOp, QuantGraph};
 
@@ -114,13 +115,22 @@ fn count_rows(graph: &QuantGraph, vis: Visibilities, inputs_per_row: usize, widt
             macs: 0,
         });
     }
+    let hidden = vis.weights == Visibility::Hashed;
+    if hidden {
+        layers.push(LayerPlan {
+            name: "weights".into(),
+            kind: "hashed weights (range-checked, packed)".into(),
+            rows: graph.param_counts().0,
+            macs: 0,
+        });
+    }
     layers.extend(stages.iter().map(|s| LayerPlan {
         name: s.name.clone(),
         kind: s.kind.to_string(),
         rows: s.rows(inputs_per_row),
         macs: s.macs,
     }));
-    let (weight_offset_bits, bias_offset_bits) = offset_bits(&stages);
+    let (weight_offset_bits, bias_offset_bits) = offset_bits(&stages, hidden);
     Rows {
         total: SPACER_ROWS + layers.iter().map(|l| l.rows).sum::<usize>(),
         layers,
@@ -163,8 +173,9 @@ pub fn plan_for(
 }
 
 /// Rows the Poseidon chip's columns need for the hashed tensors (beside the model's rows).
-fn hash_rows(graph: &QuantGraph, vis: Visibilities) -> usize {
-    let (input, output) = crate::circuit::packings(graph);
+/// Packed values are `2L + 1` bits wide, so the rows depend on the limb bits `L`.
+fn hash_rows(graph: &QuantGraph, vis: Visibilities, limb_bits: u32) -> usize {
+    let (input, output) = (Packing::Packed { limb_bits }, Packing::Plain);
     let chain = |n: usize| 1 + n * (ROWS_PER_HASH + CONSTANTS_PER_HASH);
     let mut rows = 0;
     if vis.input == Visibility::Hashed {
@@ -172,6 +183,10 @@ fn hash_rows(graph: &QuantGraph, vis: Visibilities) -> usize {
     }
     if vis.output == Visibility::Hashed {
         rows += chain(output.elements(graph.output_len()));
+    }
+    if vis.weights == Visibility::Hashed {
+        let (w, b) = graph.param_counts();
+        rows += chain(input.elements(w) + b);
     }
     rows
 }
@@ -188,7 +203,9 @@ fn build(
             "P = {inputs_per_row}, W = {width}"
         )));
     }
-    let hashing = vis.input == Visibility::Hashed || vis.output == Visibility::Hashed;
+    let hidden_weights = vis.weights == Visibility::Hashed;
+    let hashing =
+        vis.input == Visibility::Hashed || vis.output == Visibility::Hashed || hidden_weights;
     if hashing && inputs_per_row < 2 {
         return Err(LayoutError::Invalid(
             "a hashed tensor needs at least 2 inputs per row".into(),
@@ -206,6 +223,7 @@ fn build(
             .iter()
             .any(|l| matches!(l.op, QOp::Function { .. })),
         hashing,
+        hidden_weights,
     };
     if !shape.is_valid() {
         return Err(LayoutError::Invalid(format!("{shape:?}")));
@@ -214,8 +232,8 @@ fn build(
     let reserved = cs.blinding_factors() + 1;
     let table_rows = RangeTable::rows(limb_bits).max(1 + graph.function_table().len());
     let instance = InstanceLayout::new(graph, vis);
-    let instance_rows = instance.input_rows + instance.output_rows;
-    let hash_rows = hash_rows(graph, vis);
+    let instance_rows = instance.total();
+    let hash_rows = hash_rows(graph, vis, limb_bits);
     let needed = rows
         .total
         .max(hash_rows)
@@ -242,6 +260,24 @@ fn build(
         layers: rows.layers,
         estimate,
     })
+}
+
+/// The plan with the most limb bits in `bits` whose k is no larger than the fewest bits'. Rows do
+/// not depend on the limb bits, but hash rows do (wider values pack fewer per element).
+pub fn largest_table(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    (p, w): (usize, usize),
+    bits: std::ops::RangeInclusive<u32>,
+) -> Result<Plan, LayoutError> {
+    let least = build(graph, vis, p, w, *bits.start())?;
+    for l in bits.rev() {
+        let plan = build(graph, vis, p, w, l)?;
+        if plan.k <= least.k {
+            return Ok(plan);
+        }
+    }
+    Ok(least)
 }
 
 /// Limb bits for a circuit whose rows need `rows`: the largest table that fits the same k.
@@ -276,17 +312,12 @@ pub fn choose_with(
             let probe = build(graph, vis, p, w, MIN_LIMB_BITS);
             let plan = probe.and_then(|probe| {
                 let reserved = probe.usable_rows.abs_diff(1 << probe.k);
-                let needed = rows
-                    .total
-                    .max(probe.instance_rows)
-                    .max(hash_rows(graph, vis));
-                build(
-                    graph,
-                    vis,
-                    p,
-                    w,
-                    limb_bits_for(needed, reserved).max(min_limb_bits),
-                )
+                let needed =
+                    rows.total
+                        .max(probe.instance_rows)
+                        .max(hash_rows(graph, vis, min_limb_bits));
+                let top = limb_bits_for(needed, reserved).max(min_limb_bits);
+                largest_table(graph, vis, (p, w), min_limb_bits..=top)
             });
             match plan {
                 Ok(plan) => {

@@ -74,7 +74,18 @@ pub struct ModelFile {
     pub shape: CircuitShape,
     pub k: u32,
     pub report: QuantReport,
-    /// Hex BLAKE2b-256 over the file's canonical JSON with this field empty.
+    /// Hashed weights: the Poseidon hash of the weights and biases (hex, see
+    /// [`crate::hashing::weights_hash`]), the instance row a proof is checked against. Absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_hash: Option<String>,
+    /// Whether the weights were removed (`zkinfer strip`): such a file verifies proofs but cannot
+    /// make them. Its weights and biases read as zeros.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stripped: bool,
+    /// Hex BLAKE2b-256 over the file's canonical JSON with this field empty. With hashed weights,
+    /// over the file with its weights zeroed and `stripped` unset: the weights enter through
+    /// `weights_hash`, so a model and its stripped copy share their digest.
     pub digest: String,
 }
 
@@ -110,12 +121,38 @@ impl ModelFile {
     pub fn compute_digest(&self) -> String {
         let mut unsealed = self.clone();
         unsealed.digest.clear();
+        if self.visibility.weights == Visibility::Hashed {
+            unsealed.graph.zero_params();
+            unsealed.stripped = false;
+        }
         let bytes = serde_json::to_vec(&unsealed).expect("model serializes");
         hex(blake2b_simd::Params::new()
             .hash_length(32)
             .personal(b"zkinfer-model\0\0\0")
             .hash(&bytes)
             .as_bytes())
+    }
+
+    /// The model without its weights and biases (hashed weights only): what a verifier needs.
+    pub fn strip(&self) -> Result<ModelFile, String> {
+        if self.visibility.weights != Visibility::Hashed {
+            return Err(format!(
+                "its weights are {}: only a model compiled with --weights hashed can be stripped \
+                 (a proof of any other model is checked against the weights themselves)",
+                self.visibility.weights
+            ));
+        }
+        let mut stripped = self.clone();
+        stripped.graph.zero_params();
+        stripped.stripped = true;
+        Ok(stripped)
+    }
+
+    /// The weights hash as a field element (hashed weights).
+    pub fn weights_hash(&self) -> Option<halo2_proofs::pasta::Fp> {
+        self.weights_hash
+            .as_deref()
+            .and_then(|h| crate::hashing::from_hex(h).ok())
     }
 
     pub fn to_json(&self) -> Vec<u8> {
@@ -190,6 +227,7 @@ impl ModelFile {
         if g.layers.is_empty() {
             return Err("no layers".into());
         }
+        self.validate_weights_hash()?;
         // Bound every size before anything is computed from it, so that a hostile file can neither
         // overflow an index nor make the planner allocate without limit.
         let sized =
@@ -355,6 +393,46 @@ impl ModelFile {
                 "k = {} and shape {:?}, but the layout needs k = {} and {:?}",
                 self.k, self.shape, plan.k, plan.shape
             ));
+        }
+        Ok(())
+    }
+}
+
+impl ModelFile {
+    /// A hashed-weights model carries its weights hash, and (unless stripped) the hash of its
+    /// weights is that one; any other model carries neither.
+    fn validate_weights_hash(&self) -> Result<(), String> {
+        if self.visibility.weights != Visibility::Hashed {
+            if self.weights_hash.is_some() || self.stripped {
+                return Err(format!(
+                    "its weights are {}, but it carries a weights hash or is stripped",
+                    self.visibility.weights
+                ));
+            }
+            return Ok(());
+        }
+        let claimed = self
+            .weights_hash
+            .as_deref()
+            .ok_or("its weights are hashed, but it carries no weights hash")?;
+        let claimed = crate::hashing::from_hex(claimed).map_err(|e| e.to_string())?;
+        let (n_weights, n_biases) = self.graph.param_counts();
+        if n_weights >= crate::hashing::MAX_PARAMS || n_biases >= crate::hashing::MAX_PARAMS {
+            return Err("too many weights to hash".into());
+        }
+        let params = self.graph.params();
+        if self.stripped {
+            let zero = |v: &Vec<i64>| v.iter().all(|x| *x == 0);
+            if !zero(&params.weights) || !zero(&params.biases) {
+                return Err("it is marked stripped, but it carries weights".into());
+            }
+            return Ok(());
+        }
+        let actual =
+            crate::hashing::weights_hash(self.graph.limb_bits, &params.weights, &params.biases)
+                .map_err(|e| format!("its weights cannot be hashed: {e}"))?;
+        if actual != claimed {
+            return Err("its weights do not match its weights hash".into());
         }
         Ok(())
     }

@@ -147,6 +147,13 @@ pub enum QPick {
     Const(i64),
 }
 
+/// A graph's weights and biases (see [`QuantGraph::params`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Params {
+    pub weights: Vec<i64>,
+    pub biases: Vec<i64>,
+}
+
 /// The integer value of every tensor: `tensors[0]` is the input, `tensors[i + 1]` the output of layer i.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trace {
@@ -220,6 +227,41 @@ impl QuantGraph {
 
     pub fn macs(&self) -> usize {
         self.layers.iter().map(|l| l.op.macs()).sum()
+    }
+
+    /// The model's parameters, in the order hashed weights are hashed: every Linear and Conv
+    /// weight in layer order, then every bias in layer order.
+    pub fn params(&self) -> Params {
+        let mut p = Params::default();
+        for l in &self.layers {
+            if let QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } = &l.op {
+                p.weights.extend_from_slice(weight);
+                p.biases.extend_from_slice(bias);
+            }
+        }
+        p
+    }
+
+    /// Parameter counts `(weights, biases)` without copying them.
+    pub fn param_counts(&self) -> (usize, usize) {
+        self.layers.iter().fold((0, 0), |(w, b), l| match &l.op {
+            QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } => {
+                (w + weight.len(), b + bias.len())
+            }
+            _ => (w, b),
+        })
+    }
+
+    /// Set every weight and bias to zero (a stripped model keeps only their shapes).
+    pub fn zero_params(&mut self) {
+        for l in &mut self.layers {
+            if let QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } = &mut l.op {
+                weight
+                    .iter_mut()
+                    .chain(bias.iter_mut())
+                    .for_each(|v| *v = 0);
+            }
+        }
     }
 
     /// The function table of the circuit: `(tag, x, y)` for every Function layer, tags from 1 in layer

@@ -27,6 +27,8 @@ fn digits_model() -> ModelFile {
         shape: plan.shape,
         k: plan.k,
         report,
+        weights_hash: None,
+        stripped: false,
         digest: String::new(),
     }
     .seal()

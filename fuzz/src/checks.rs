@@ -134,6 +134,7 @@ fn claiming(m: &ModelFile, input: &[i64], output: &[i64]) -> ProofBundle {
         public: PublicValues {
             input: PublicTensor::claiming(&g.input_shape, g.input_scale, &input),
             output: PublicTensor::claiming(g.output_shape(), g.output_scale(), &output),
+            weights_hash: m.weights_hash.clone(),
         },
         proof: String::new(),
         prover: ProverInfo {

@@ -35,6 +35,11 @@ pub enum CompileError {
     },
     #[error("{path}: {source}")]
     Compile { path: String, source: PipelineError },
+    #[error("{path}: the weights cannot be hashed: {source}")]
+    WeightsHash {
+        path: String,
+        source: circuits::hashing::HashError,
+    },
     #[error("{what} visibility '{vis}' is not available: {why}")]
     Visibility {
         what: &'static str,
@@ -77,11 +82,11 @@ fn load_calibration(path: &Path) -> Result<Vec<Vec<f32>>, CompileError> {
 
 /// Compile an ONNX model. Nothing is written; the caller saves the returned model.
 pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), CompileError> {
-    if opts.visibility.weights != Visibility::Public {
+    if opts.visibility.weights == Visibility::Private {
         return Err(CompileError::Visibility {
             what: "weights",
-            vis: opts.visibility.weights,
-            why: "weights are public (fixed columns) in this version; hashed weights are not implemented yet",
+            vis: Visibility::Private,
+            why: "a verifier must know which weights were used: make them public or hashed",
         });
     }
     if opts.visibility.output == Visibility::Private {
@@ -107,7 +112,19 @@ pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), Compile
         ..opts.layout
     };
     let (qgraph, report, layout) = compile_graph(&graph, &samples, &calibration_name, request)
-        .map_err(|source| CompileError::Compile { path, source })?;
+        .map_err(|source| CompileError::Compile {
+            path: path.clone(),
+            source,
+        })?;
+    let weights_hash = match opts.visibility.weights {
+        Visibility::Hashed => {
+            let p = qgraph.params();
+            let h = circuits::hashing::weights_hash(qgraph.limb_bits, &p.weights, &p.biases)
+                .map_err(|source| CompileError::WeightsHash { path, source })?;
+            Some(circuits::hashing::to_hex(h))
+        }
+        _ => None,
+    };
     let model = ModelFile {
         format: MODEL_FORMAT.into(),
         name: opts
@@ -121,6 +138,8 @@ pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), Compile
         shape: layout.shape,
         k: layout.k,
         report,
+        weights_hash,
+        stripped: false,
         digest: String::new(),
     }
     .seal();

@@ -166,6 +166,19 @@ enum Command {
         #[arg(long, value_enum, default_value = "html")]
         format: Format,
     },
+    /// Write a copy of a model compiled with --weights hashed without its weights: shapes, scales,
+    /// layout and the weights' hash. `verify` accepts it in place of the full model (same digest)
+    #[command(
+        after_help = "Example:\n  zkinfer compile model.onnx --input hashed --weights hashed -o model.zkm\n  zkinfer strip model.zkm -o model.pub.zkm\n  zkinfer verify input.zkp -m model.pub.zkm"
+    )]
+    Strip {
+        model: PathBuf,
+        /// Output file [default: the model's path with extension .pub.zkm]
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Summarize a .zkm or .zkp file
     #[command(after_help = "Example:\n  zkinfer inspect input.zkp")]
     Inspect {
@@ -241,6 +254,11 @@ fn main() -> ExitCode {
         } => cli::verify::verify(&proofs, &model, json, input_hash),
         Command::Hash { input, model, json } => cli::verify::hash(&input, &model, json),
         Command::Inspect { file, json } => cli::inspect::inspect(&file, json),
+        Command::Strip {
+            model,
+            output,
+            json,
+        } => cli::commands::strip(&model, output, json),
         Command::Report {
             proof,
             model,

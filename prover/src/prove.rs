@@ -10,7 +10,7 @@ use halo2_proofs::{
 };
 use thiserror::Error;
 
-use circuits::circuit::{instance_column, packings, TensorClaim};
+use circuits::circuit::{instance_with_weights, packings, TensorClaim};
 use circuits::hashing::HashError;
 use circuits::params_cache::{self, ParamsError, ParamsSource};
 use circuits::quant::{dequantize, EvalError};
@@ -33,6 +33,11 @@ pub enum ProveError {
     Hash(#[from] HashError),
     #[error("proving failed: {0}")]
     Proof(String),
+    #[error(
+        "model {0} is stripped (it has no weights): it can verify proofs, not make them; prove \
+         with the model file it was stripped from"
+    )]
+    Stripped(String),
 }
 
 /// Keys for one model, reusable across inputs.
@@ -74,6 +79,9 @@ pub fn infer(model: &ModelFile, input: &[f64]) -> Result<Inference, EvalError> {
 impl<'m> Prover<'m> {
     /// Load (or make and cache) the setup parameters and generate the keys.
     pub fn new(model: &'m ModelFile, quiet: bool) -> Result<Self, ProveError> {
+        if model.stripped {
+            return Err(ProveError::Stripped(model.name.clone()));
+        }
         let t = Instant::now();
         let (params, params_source) = params_cache::load_or_create(model.k, |k, path| {
             if !quiet {
@@ -124,7 +132,8 @@ impl<'m> Prover<'m> {
             in_packing.check_range(&inf.input)?;
         }
         let output_claim = TensorClaim::of(vis.output, out_packing, inf.trace.output())?;
-        let instance = instance_column(&input_claim, &output_claim);
+        let instance =
+            instance_with_weights(&input_claim, &output_claim, self.model.weights_hash());
         let circuit = InferenceCircuit::with_visibility(g, vis, Some(&inf.trace));
         let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
         let rng = rand_core::UnwrapErr(rand::rngs::SysRng);
@@ -152,6 +161,7 @@ impl<'m> Prover<'m> {
             public: PublicValues {
                 input: PublicTensor::claiming(&g.input_shape, g.input_scale, &input_claim),
                 output: PublicTensor::claiming(g.output_shape(), g.output_scale(), &output_claim),
+                weights_hash: self.model.weights_hash.clone(),
             },
             proof: ProofBundle::encode_proof(&proof),
             prover: ProverInfo {

@@ -1,5 +1,5 @@
-//! Hashed and private inputs as a user meets them: compile, prove, `hash`, `verify --input-hash`, and
-//! what the proof file does (not) contain.
+//! Hashed and private inputs, and hashed weights, as a user meets them: compile, prove, `hash`,
+//! `verify --input-hash`, `strip`, and what the proof and model files do (not) contain.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -141,10 +141,10 @@ fn a_private_input_proof_verifies_and_carries_neither_values_nor_hash() {
 }
 
 #[test]
-fn hashed_weights_and_private_outputs_are_refused_with_a_reason() {
+fn private_weights_and_private_outputs_are_refused_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     for (flag, vis, says) in [
-        ("--weights", "hashed", "not implemented yet"),
+        ("--weights", "private", "make them public or hashed"),
         ("--output-visibility", "private", "must reveal its output"),
     ] {
         let out = dir.path().join("m.zkm");
@@ -160,4 +160,100 @@ fn hashed_weights_and_private_outputs_are_refused_with_a_reason() {
         assert!(String::from_utf8_lossy(&o.stderr).contains(says));
         assert!(!out.exists());
     }
+}
+
+/// Compile `onnx` with hashed input and weights into `dir/name.zkm` and strip it into `name.pub.zkm`.
+fn compile_hashed_weights(dir: &Path, onnx: &str, name: &str) -> (PathBuf, PathBuf) {
+    let model = dir.join(format!("{name}.zkm"));
+    ok(zkinfer(&[
+        "compile",
+        s(&fixture(onnx)),
+        "--calibration",
+        s(&fixture("digits/calibration.json")),
+        "--input",
+        "hashed",
+        "--weights",
+        "hashed",
+        "-o",
+        s(&model),
+    ]));
+    ok(zkinfer(&["strip", s(&model)]));
+    let public = dir.join(format!("{name}.pub.zkm"));
+    assert!(public.exists());
+    (model, public)
+}
+
+/// A run of five consecutive first-layer weights, as the model file writes them.
+fn weight_run(model: &Value) -> String {
+    let w = model["graph"]["layers"][0]["op"]["Linear"]["weight"]
+        .as_array()
+        .unwrap();
+    let start = w.iter().position(|v| v.as_i64() != Some(0)).unwrap();
+    let run: Vec<String> = w[start..start + 5].iter().map(|v| v.to_string()).collect();
+    run.join(",")
+}
+
+#[test]
+fn hashed_weights_verify_with_the_stripped_model_alone_and_bind_to_the_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, public) = compile_hashed_weights(dir.path(), "digits_mlp.onnx", "mlp");
+    let proof = dir.path().join("p.zkp");
+    let input = fixture("digits/input_0.json");
+    ok(zkinfer(&[
+        "prove",
+        "-m",
+        s(&model),
+        "-i",
+        s(&input),
+        "-o",
+        s(&proof),
+    ]));
+    let v = ok(zkinfer(&["verify", s(&proof), "-m", s(&public), "--json"]));
+    let v: Value = serde_json::from_str(&v).unwrap();
+    assert_eq!(v["valid"], true);
+
+    // The same digest and weights hash; no weight values in the stripped model or the proof.
+    let (full, stripped) = (bundle(&model), bundle(&public));
+    assert_eq!(full["digest"], stripped["digest"]);
+    assert_eq!(full["weights_hash"], stripped["weights_hash"]);
+    assert_eq!(
+        bundle(&proof)["public"]["weights_hash"],
+        full["weights_hash"]
+    );
+    let run = weight_run(&full);
+    let contains = |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap()).contains(&run);
+    assert!(contains(&model), "the full model carries {run}");
+    assert!(!contains(&public) && !contains(&proof));
+    for layer in stripped["graph"]["layers"].as_array().unwrap() {
+        if let Some(op) = layer["op"].get("Linear") {
+            for key in ["weight", "bias"] {
+                assert!(op[key].as_array().unwrap().iter().all(|v| v == 0));
+            }
+        }
+    }
+    let shown = ok(zkinfer(&["inspect", s(&public)]));
+    assert!(shown.contains("stripped") && shown.contains("weights hash"));
+
+    // A stripped model cannot prove.
+    let o = zkinfer(&["prove", "-m", s(&public), "-i", s(&input)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("stripped"));
+
+    // Another model of the same shape (other weights): its stripped copy rejects the proof, and a
+    // bundle that claims the other weights' hash is rejected by this model.
+    let (_, other_public) = compile_hashed_weights(dir.path(), "digits_mlp_other.onnx", "other");
+    let o = zkinfer(&["verify", s(&proof), "-m", s(&other_public)]);
+    assert_eq!(o.status.code(), Some(1));
+    let mut forged = bundle(&proof);
+    forged["public"]["weights_hash"] = bundle(&other_public)["weights_hash"].clone();
+    let forged_path = dir.path().join("forged.zkp");
+    std::fs::write(&forged_path, serde_json::to_vec(&forged).unwrap()).unwrap();
+    let o = zkinfer(&["verify", s(&forged_path), "-m", s(&public)]);
+    assert_eq!(o.status.code(), Some(1));
+
+    // Only a hashed-weights model can be stripped.
+    let (plain, _) = prove_with(dir.path(), "public");
+    let o = zkinfer(&["strip", s(&plain)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--weights hashed"));
 }

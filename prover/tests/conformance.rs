@@ -112,6 +112,8 @@ fn run(name: &str) -> Outcome {
         shape: plan.shape,
         k: plan.k,
         report,
+        weights_hash: None,
+        stripped: false,
         digest: String::new(),
     }
     .seal();

@@ -53,6 +53,9 @@ impl PublicTensor {
 pub struct PublicValues {
     pub input: PublicTensor,
     pub output: PublicTensor,
+    /// Hashed weights: the weights' hash the proof is about (the model's `weights_hash`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_hash: Option<String>,
 }
 
 /// Information about how the proof was made (not security-relevant).

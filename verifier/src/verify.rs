@@ -11,7 +11,7 @@ use halo2_proofs::{
 use serde::Serialize;
 use thiserror::Error;
 
-use circuits::circuit::{instance_column, TensorClaim};
+use circuits::circuit::{instance_with_weights, TensorClaim};
 use circuits::hashing;
 use circuits::model_file::ModelFileError;
 use circuits::params_cache::{self, ParamsError};
@@ -136,6 +136,12 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fp>, Stri
     if bundle.visibility != model.visibility {
         return Err("the proof's visibility settings differ from the model's".into());
     }
+    if bundle.public.weights_hash != model.weights_hash {
+        return Err(match &bundle.public.weights_hash {
+            Some(h) => format!("the proof claims weights hash {h}, not the model's"),
+            None => "the proof carries no weights hash, but the model's weights are hashed".into(),
+        });
+    }
     let g = &model.graph;
     let vis = model.visibility;
     let input = check_tensor(
@@ -152,7 +158,15 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fp>, Stri
         g.output_len(),
         g.output_scale(),
     )?;
-    Ok(instance_column(&input, &output))
+    let weights = match vis.weights {
+        Visibility::Hashed => Some(
+            model
+                .weights_hash()
+                .ok_or("the model's weights are hashed, but it carries no valid weights hash")?,
+        ),
+        _ => None,
+    };
+    Ok(instance_with_weights(&input, &output, weights))
 }
 
 /// A verdict with the claims checked, before the proof itself is: invalid with a reason, or pending

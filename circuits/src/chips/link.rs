@@ -9,7 +9,9 @@
 //! ```
 //!
 //! `b` (bias, stored with a positive offset) and `pass` are fixed cells of the row; one selector per
-//! `j` (halo2 compresses them, as they never share a row).
+//! `j` (halo2 compresses them, as they never share a row). With hashed weights a parameter bias is
+//! private: `b - 2^o + h * a_b`, with `a_b` an advice cell and `h` the multiply-accumulate rows' flag
+//! (see [`super::mac::HiddenWeights`]).
 
 use halo2_proofs::{
     circuit::{Region, Value},
@@ -32,6 +34,8 @@ pub struct LinkConfig {
     pub bias: Column<Fixed>,
     pub selectors: Vec<Selector>,
     pub bias_offset_bits: u32,
+    /// Hashed weights: the private bias column (equality-enabled) and the parameter flag.
+    pub hidden: Option<(Column<Advice>, Column<Fixed>)>,
 }
 
 impl LinkConfig {
@@ -42,6 +46,7 @@ impl LinkConfig {
         pass: Column<Fixed>,
         bias: Column<Fixed>,
         bias_offset_bits: u32,
+        hidden: Option<(Column<Advice>, Column<Fixed>)>,
     ) -> Self {
         let a0 = acc[0];
         let selectors: Vec<Selector> = acc.iter().map(|_| meta.selector()).collect();
@@ -50,7 +55,10 @@ impl LinkConfig {
                 let s = m.query_selector(sel);
                 let source = m.query_advice(col, Rotation(-(1 + j as i32)));
                 let pass = m.query_fixed(pass);
-                let bias = m.query_fixed(bias) - Expression::Constant(pow2(bias_offset_bits));
+                let mut bias = m.query_fixed(bias) - Expression::Constant(pow2(bias_offset_bits));
+                if let Some((a, h)) = hidden {
+                    bias = bias + m.query_fixed(h) * m.query_advice(a, Rotation::cur());
+                }
                 let one = Expression::Constant(Fp::one());
                 let target = pass.clone() * m.query_advice(x0, Rotation::cur())
                     + (one - pass) * m.query_advice(a0, Rotation::cur());
@@ -65,6 +73,7 @@ impl LinkConfig {
             bias,
             selectors,
             bias_offset_bits,
+            hidden,
         }
     }
 
@@ -78,11 +87,34 @@ impl LinkConfig {
         pass: bool,
         bias: i64,
     ) -> Result<(), Error> {
+        self.enable_with(region, row, j, pass, bias, None)
+            .map(|_| ())
+    }
+
+    /// [`Self::enable`], with a private bias when `hidden` carries its value (`bias` is then
+    /// ignored); returns the private bias cell.
+    pub fn enable_with(
+        &self,
+        region: &mut Region<'_, Fp>,
+        row: usize,
+        j: usize,
+        pass: bool,
+        bias: i64,
+        hidden: Option<Value<Fp>>,
+    ) -> Result<Option<FpCell>, Error> {
         self.selectors[j].enable(region, row)?;
         region.assign_fixed(|| "pass", self.pass, row, || Value::known(fp(pass as i64)))?;
-        let stored = fp(bias + (1i64 << self.bias_offset_bits));
+        let fixed = if hidden.is_some() { 0 } else { bias };
+        let stored = fp(fixed + (1i64 << self.bias_offset_bits));
         region.assign_fixed(|| "bias", self.bias, row, || Value::known(stored))?;
-        Ok(())
+        let Some((a, h)) = self.hidden else {
+            return Ok(None);
+        };
+        let flag = Value::known(fp(hidden.is_some() as i64));
+        region.assign_fixed(|| "h", h, row, || flag)?;
+        let v = hidden.unwrap_or(Value::known(Fp::zero()));
+        let cell = region.assign_advice(|| "bias", a, row, || v)?;
+        Ok(hidden.map(|_| cell))
     }
 
     /// A pass row: `x_0 = a_j[row - 1 - j] + bias`. Assigns every advice cell of the row the gates
@@ -95,10 +127,25 @@ impl LinkConfig {
         bias: i64,
         value: Value<Fp>,
     ) -> Result<FpCell, Error> {
-        self.enable(region, row, j, true, bias)?;
+        Ok(self.assign_pass_with(region, row, j, bias, None, value)?.0)
+    }
+
+    /// [`Self::assign_pass`] with a private bias (see [`Self::enable_with`]); returns the output
+    /// cell and the private bias cell.
+    pub fn assign_pass_with(
+        &self,
+        region: &mut Region<'_, Fp>,
+        row: usize,
+        j: usize,
+        bias: i64,
+        hidden: Option<Value<Fp>>,
+        value: Value<Fp>,
+    ) -> Result<(FpCell, Option<FpCell>), Error> {
+        let bias_cell = self.enable_with(region, row, j, true, bias, hidden)?;
         for col in &self.acc {
             region.assign_advice(|| "unused", *col, row, || Value::known(Fp::zero()))?;
         }
-        region.assign_advice(|| "output", self.x0, row, || value)
+        let out = region.assign_advice(|| "output", self.x0, row, || value)?;
+        Ok((out, bias_cell))
     }
 }

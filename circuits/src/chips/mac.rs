@@ -12,6 +12,11 @@
 //!
 //! A block computes up to `W` outputs over the same `N` inputs in `ceil(N / P)` rows: `W * P`
 //! multiply-accumulates per row for `P + W` advice cells.
+//!
+//! With hashed weights ([`HiddenWeights`]) the weights of a Linear or Conv block are private: each
+//! term's weight becomes `(f_{j,p} - 2^o) + h * a_{j,p}`, with `a` advice (equality-enabled, copied
+//! from the range-checked and hashed parameter cells) and `h` a fixed flag that is 1 on those rows
+//! (their `f` then hold a zero weight). Rows of the lowering's own constants keep `h = 0`.
 
 use halo2_proofs::{
     circuit::{Region, Value},
@@ -23,6 +28,34 @@ use halo2_proofs::{
 use super::FpCell;
 use crate::field::{fp, pow2};
 
+/// Advice weight columns and their flag (hashed weights).
+#[derive(Clone, Debug)]
+pub struct HiddenWeights {
+    /// `a[j * P + p]`, beside `f[j * P + p]`.
+    pub a: Vec<Column<Advice>>,
+    /// 1 where the row's weights (multiply-accumulate rows) or bias (link rows) are parameters.
+    pub h: Column<Fixed>,
+}
+
+/// The weights of one block: fixed values, or private parameters (assigned when `known`, i.e. when
+/// proving).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockWeights {
+    Fixed,
+    Hidden { known: bool },
+}
+
+/// The cells of an assigned block.
+#[derive(Clone, Debug, Default)]
+pub struct BlockCells {
+    /// One per input.
+    pub inputs: Vec<FpCell>,
+    /// The last row's inputs past the block's end (zeros).
+    pub padding: Vec<FpCell>,
+    /// `weights[j][i]`: the advice weight of input `i` for sum `j` (hidden weights only).
+    pub weights: Vec<Vec<FpCell>>,
+}
+
 #[derive(Clone, Debug)]
 pub struct MacConfig {
     pub x: Vec<Column<Advice>>,
@@ -33,6 +66,7 @@ pub struct MacConfig {
     pub selector: Selector,
     /// Weights are stored as `w + 2^weight_offset_bits`.
     pub weight_offset_bits: u32,
+    pub hidden: Option<HiddenWeights>,
 }
 
 impl MacConfig {
@@ -43,8 +77,12 @@ impl MacConfig {
         f: Vec<Column<Fixed>>,
         chain: Column<Fixed>,
         weight_offset_bits: u32,
+        hidden: Option<HiddenWeights>,
     ) -> Self {
         let (p_len, w_len) = (x.len(), acc.len());
+        if let Some(h) = &hidden {
+            assert_eq!(h.a.len(), f.len(), "one advice weight column per fixed one");
+        }
         assert_eq!(
             f.len(),
             p_len * w_len,
@@ -59,13 +97,19 @@ impl MacConfig {
                 .map(|c| m.query_advice(*c, Rotation::cur()))
                 .collect();
             let off = Expression::Constant(pow2(weight_offset_bits));
+            let flag = hidden.as_ref().map(|h| m.query_fixed(h.h));
             (0..w_len)
                 .map(|j| {
                     let cur = m.query_advice(acc[j], Rotation::cur());
                     let prev = m.query_advice(acc[j], Rotation::prev());
                     let mut sum = chain.clone() * prev;
                     for (p, xp) in xs.iter().enumerate() {
-                        sum = sum + xp.clone() * (m.query_fixed(f[j * p_len + p]) - off.clone());
+                        let c = j * p_len + p;
+                        let mut w = m.query_fixed(f[c]) - off.clone();
+                        if let (Some(h), Some(flag)) = (&hidden, &flag) {
+                            w = w + flag.clone() * m.query_advice(h.a[c], Rotation::cur());
+                        }
+                        sum = sum + xp.clone() * w;
                     }
                     s.clone() * (cur - sum)
                 })
@@ -78,6 +122,7 @@ impl MacConfig {
             chain,
             selector,
             weight_offset_bits,
+            hidden,
         }
     }
 
@@ -110,6 +155,25 @@ impl MacConfig {
         chain: bool,
         accs: &[Value<Fp>],
     ) -> Result<Vec<FpCell>, Error> {
+        Ok(self
+            .assign_row_with(region, row, xs, weights, None, chain, accs)?
+            .0)
+    }
+
+    /// [`Self::assign_row`], with private weights when `hidden` is given (`hidden[j][p]`, missing
+    /// entries zero; `weights` is then ignored). Returns the `P` input cells and, when hidden, the
+    /// `W * P` advice weight cells (`[j][p]`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn assign_row_with(
+        &self,
+        region: &mut Region<'_, Fp>,
+        row: usize,
+        xs: &[Value<Fp>],
+        weights: &[Vec<i64>],
+        hidden: Option<&[Vec<Value<Fp>>]>,
+        chain: bool,
+        accs: &[Value<Fp>],
+    ) -> Result<(Vec<FpCell>, Vec<Vec<FpCell>>), Error> {
         self.selector.enable(region, row)?;
         let p_len = self.inputs_per_row();
         let mut x_cells = Vec::with_capacity(p_len);
@@ -117,9 +181,29 @@ impl MacConfig {
             let xv = xs.get(p).copied().unwrap_or(Value::known(Fp::zero()));
             x_cells.push(region.assign_advice(|| "x", self.x[p], row, || xv)?);
         }
+        let mut a_cells = Vec::new();
+        if let Some(h) = &self.hidden {
+            let flag = Value::known(fp(hidden.is_some() as i64));
+            region.assign_fixed(|| "h", h.h, row, || flag)?;
+            for j in 0..self.width() {
+                let mut cells = Vec::with_capacity(p_len);
+                for p in 0..p_len {
+                    let v = hidden
+                        .and_then(|w| w.get(j))
+                        .and_then(|r| r.get(p))
+                        .copied()
+                        .unwrap_or(Value::known(Fp::zero()));
+                    cells.push(region.assign_advice(|| "a", h.a[j * p_len + p], row, || v)?);
+                }
+                a_cells.push(cells);
+            }
+        }
         for j in 0..self.width() {
             for p in 0..p_len {
-                let w = weights.get(j).and_then(|r| r.get(p)).copied().unwrap_or(0);
+                let w = match hidden {
+                    Some(_) => 0,
+                    None => weights.get(j).and_then(|r| r.get(p)).copied().unwrap_or(0),
+                };
                 let stored = self.stored_weight(w);
                 region.assign_fixed(|| "w", self.f[j * p_len + p], row, || Value::known(stored))?;
             }
@@ -132,7 +216,7 @@ impl MacConfig {
             row,
             || Value::known(fp(chain as i64)),
         )?;
-        Ok(x_cells)
+        Ok((x_cells, a_cells))
     }
 
     /// Assign a block from `start`: inputs `xs` (values when known), `weights[j][i]` for each output
@@ -145,10 +229,30 @@ impl MacConfig {
         xs: Option<&[i64]>,
         weights: &[Vec<i64>],
     ) -> Result<(Vec<FpCell>, Vec<Option<i64>>), Error> {
+        let (cells, sums) =
+            self.assign_block_with(region, start, n_inputs, xs, weights, BlockWeights::Fixed)?;
+        Ok((cells.inputs, sums))
+    }
+
+    /// [`Self::assign_block`] with the block's weights fixed or private (`weights` holds their
+    /// values either way; private ones are assigned only when `BlockWeights::Hidden` carries them).
+    pub fn assign_block_with(
+        &self,
+        region: &mut Region<'_, Fp>,
+        start: usize,
+        n_inputs: usize,
+        xs: Option<&[i64]>,
+        weights: &[Vec<i64>],
+        kind: BlockWeights,
+    ) -> Result<(BlockCells, Vec<Option<i64>>), Error> {
         let p_len = self.inputs_per_row();
         let rows = Self::rows_for(p_len, n_inputs);
         let mut acc: Vec<i128> = vec![0; weights.len()];
-        let mut inputs = Vec::with_capacity(n_inputs);
+        let mut cells = BlockCells {
+            inputs: Vec::with_capacity(n_inputs),
+            padding: Vec::new(),
+            weights: vec![Vec::with_capacity(n_inputs); weights.len()],
+        };
         for r in 0..rows {
             let lo = (r * p_len).min(n_inputs);
             let hi = ((r + 1) * p_len).min(n_inputs);
@@ -169,10 +273,44 @@ impl MacConfig {
                     vec![Value::unknown(); weights.len()],
                 ),
             };
-            let cells = self.assign_row(region, start + r, &x_vals, &row_w, r > 0, &acc_vals)?;
-            inputs.extend(cells.into_iter().take(hi - lo));
+            let hidden: Option<Vec<Vec<Value<Fp>>>> = match kind {
+                BlockWeights::Fixed => None,
+                BlockWeights::Hidden { known } => Some(
+                    row_w
+                        .iter()
+                        .map(|w| {
+                            w.iter()
+                                .map(|v| match known {
+                                    true => Value::known(fp(*v)),
+                                    false => Value::unknown(),
+                                })
+                                .collect()
+                        })
+                        .collect(),
+                ),
+            };
+            let (x_cells, a_cells) = self.assign_row_with(
+                region,
+                start + r,
+                &x_vals,
+                &row_w,
+                hidden.as_deref(),
+                r > 0,
+                &acc_vals,
+            )?;
+            let mut x_cells = x_cells.into_iter();
+            cells.inputs.extend(x_cells.by_ref().take(hi - lo));
+            cells.padding.extend(x_cells);
+            if hidden.is_some() {
+                for (j, row) in a_cells.into_iter().take(weights.len()).enumerate() {
+                    cells.weights[j].extend(row.into_iter().take(hi - lo));
+                }
+            }
+        }
+        if kind == BlockWeights::Fixed {
+            cells.weights.clear();
         }
         let finals = acc.iter().map(|a| xs.map(|_| *a as i64)).collect();
-        Ok((inputs, finals))
+        Ok((cells, finals))
     }
 }

@@ -51,8 +51,8 @@ impl Circuit<Fp> for BlockCircuit {
         let acc: Vec<_> = (0..W).map(|_| meta.advice_column()).collect();
         let f: Vec<_> = (0..W * P).map(|_| meta.fixed_column()).collect();
         let chain = meta.fixed_column();
-        let mac = MacConfig::configure(meta, x.clone(), acc.clone(), f.clone(), chain, 4);
-        let link = LinkConfig::configure(meta, acc, x[0], f[3], f[4], 8);
+        let mac = MacConfig::configure(meta, x.clone(), acc.clone(), f.clone(), chain, 4, None);
+        let link = LinkConfig::configure(meta, acc, x[0], f[3], f[4], 8, None);
         BlockConfig { mac, link }
     }
     fn synthesize(

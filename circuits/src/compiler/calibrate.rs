@@ -30,6 +30,9 @@ pub struct QuantOptions {
     pub limb_bits: u32,
     /// Where the calibration samples came from (for the report).
     pub calibration_name: String,
+    /// Hashed weights: every weight must lie in the activation range (they are range-checked like
+    /// activations before packing), which may cost a weight scale fewer fractional bits.
+    pub hidden_weights: bool,
 }
 
 impl Default for QuantOptions {
@@ -37,6 +40,7 @@ impl Default for QuantOptions {
         QuantOptions {
             limb_bits: 8,
             calibration_name: "default".into(),
+            hidden_weights: false,
         }
     }
 }
@@ -260,6 +264,11 @@ pub fn quantize_graph(
                 } else {
                     (l + target).saturating_sub(cur_scale).min(MAX_WEIGHT_SCALE)
                 };
+                let weight_scale = match (&node.op, opts.hidden_weights) {
+                    (Op::Dense(d), true) => hidden_weight_scale(&d.weight, weight_scale, l),
+                    (Op::Conv(c), true) => hidden_weight_scale(&c.weight, weight_scale, l),
+                    _ => weight_scale,
+                };
                 let acc_scale = cur_scale + weight_scale;
                 shape = node.out_shape.clone();
                 let qw = |w: &[f32]| {
@@ -394,6 +403,20 @@ impl Layers {
 /// minimizes `mean|w| * 2^-s_in + mean|x| * 2^-s_w`, within the input's range.
 /// The scale the rescale after Linear or Conv node `i` (whose sums reach `max_abs`) brings them to: the
 /// input scale of a table function that follows, or the largest that fits the calibrated range.
+/// The largest scale at most `scale` at which every weight lies in the activation range of limb
+/// bits `l` (hashed weights are range-checked there).
+fn hidden_weight_scale(weights: &[f32], scale: u32, l: u32) -> u32 {
+    let bound = 1i64 << (2 * l - 1);
+    (0..=scale)
+        .rev()
+        .find(|s| {
+            weights
+                .iter()
+                .all(|w| quantize(*w as f64, *s).abs() < bound)
+        })
+        .unwrap_or(0)
+}
+
 fn rescale_target(graph: &Graph, i: usize, max_abs: f64, l: u32) -> u32 {
     let next = graph.nodes[i + 1..]
         .iter()

@@ -3,7 +3,8 @@
 use crate::compiler::calibrate::{quantize_graph, CalibrationError, QuantOptions};
 use crate::ir::{Graph, Op};
 use crate::layout::{
-    choose_with, limb_bits_for, plan_for, LayoutError, Plan, MAX_LIMB_BITS, MIN_LIMB_BITS,
+    choose_with, largest_table, limb_bits_for, plan_for, LayoutError, Plan, MAX_LIMB_BITS,
+    MIN_LIMB_BITS,
 };
 use crate::quant::QuantGraph;
 use crate::report::QuantReport;
@@ -63,6 +64,7 @@ pub fn compile_graph(
         let opts = QuantOptions {
             limb_bits,
             calibration_name: calibration_name.to_string(),
+            hidden_weights: request.visibility.weights == crate::model_file::Visibility::Hashed,
         };
         quantize_graph(graph, samples, &opts)
     };
@@ -72,8 +74,9 @@ pub fn compile_graph(
             let probe = plan_for(&qgraph, request.visibility, p, w)?;
             let reserved = (1usize << probe.k) - probe.usable_rows;
             let needed = probe.rows.max(probe.instance_rows).max(probe.hash_rows);
-            let bits = limb_bits_for(needed, reserved);
-            (p, w, bits.max(min_bits))
+            let top = limb_bits_for(needed, reserved).max(min_bits);
+            let plan = largest_table(&qgraph, request.visibility, (p, w), min_bits..=top)?;
+            (p, w, plan.shape.limb_bits)
         }
         None => {
             let c = choose_with(&qgraph, request.visibility, min_bits)?;

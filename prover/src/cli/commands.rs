@@ -159,3 +159,34 @@ pub fn prove(model: &Path, input: &Path, output: Option<PathBuf>, json: bool) ->
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `zkinfer strip`: the model without its weights, for verifiers.
+pub fn strip(model: &Path, output: Option<PathBuf>, json: bool) -> Result<ExitCode> {
+    let m = read_model(model)?;
+    let stripped = m
+        .strip()
+        .map_err(|why| anyhow::anyhow!("cannot strip {}: {why}", model.display()))?;
+    let out = output.unwrap_or_else(|| sibling(model, "pub.zkm"));
+    if out == model {
+        anyhow::bail!(
+            "refusing to overwrite {} with its stripped copy: choose another -o",
+            model.display()
+        );
+    }
+    let bytes = stripped.to_json();
+    write_atomic(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    let hash = stripped.weights_hash.clone().unwrap_or_default();
+    if json {
+        print_json(&json!({
+            "model": out, "model_digest": stripped.digest, "weights_hash": hash, "bytes": bytes.len(),
+        }));
+    } else {
+        println!(
+            "wrote {} ({} bytes, no weights; model digest {}, weights hash {hash})",
+            out.display(),
+            bytes.len(),
+            stripped.digest
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -37,6 +37,7 @@ fn inspect_model(m: &ModelFile, json: bool) {
             "kind": "model", "format": m.format, "name": m.name, "source": m.source, "digest": m.digest,
             "input_shape": g.input_shape.0, "output_shape": g.output_shape().0, "visibility": m.visibility,
             "k": m.k, "width": m.shape.width, "layers": g.layers.len(), "macs": g.macs(), "report": m.report,
+            "weights_hash": m.weights_hash, "stripped": m.stripped,
         }));
         return;
     }
@@ -56,6 +57,12 @@ fn inspect_model(m: &ModelFile, json: bool) {
         "  visibility: input {}, output {}, weights {}",
         m.visibility.input, m.visibility.output, m.visibility.weights
     );
+    if let Some(h) = &m.weights_hash {
+        println!("  weights hash: {h}");
+    }
+    if m.stripped {
+        println!("  stripped: the weights are not in this file (it verifies proofs, it cannot make them)");
+    }
     println!(
         "  circuit: k = {}, width {}, {} layers, {} MACs",
         m.k,
@@ -74,6 +81,7 @@ fn inspect_proof(b: &ProofBundle, json: bool) -> Result<()> {
             "kind": "proof", "format": b.format, "model_name": b.model_name, "model_digest": b.model_digest,
             "k": b.k, "visibility": b.visibility, "input": b.public.input.values, "outputs": [out],
             "input_hash": b.public.input.hash, "output_hash": b.public.output.hash,
+            "weights_hash": b.public.weights_hash,
             "proof_bytes": proof_len, "prover": b.prover,
         }));
         return Ok(());
@@ -94,10 +102,15 @@ fn inspect_proof(b: &ProofBundle, json: bool) -> Result<()> {
         };
         println!("    {name:<7} {} {what}", shape_str(&t.shape));
     }
-    println!(
-        "    weights {} (the model file carries them)",
-        b.visibility.weights
-    );
+    match &b.public.weights_hash {
+        Some(h) => println!(
+            "    weights hashed: only their Poseidon hash {h} is revealed (in the model file too)"
+        ),
+        None => println!(
+            "    weights {} (the model file carries them)",
+            b.visibility.weights
+        ),
+    }
     if !out.is_empty() {
         println!("  outputs: {}", fmt_floats(out));
     }

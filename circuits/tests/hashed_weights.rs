@@ -1,0 +1,132 @@
+//! The model circuit with hashed weights (MockProver and verifying keys), on the digits MLP: the proof
+//! binds to the weights' hash, and the verifying circuit does not depend on the weight values.
+
+mod common;
+
+use circuits::circuit::{instance_with_weights, packings, TensorClaim};
+use circuits::compiler::{compile_graph, import, LayoutRequest};
+use circuits::hashing::weights_hash;
+use circuits::layout::Plan;
+use circuits::quant::QOp;
+use circuits::{params_cache, QuantGraph, Trace, Visibilities, Visibility};
+use common::{calibration, fixture, test_split, trace_for};
+use halo2_proofs::{dev::MockProver, pasta::Fp, plonk::keygen_vk};
+
+const VIS: Visibilities = Visibilities {
+    input: Visibility::Hashed,
+    output: Visibility::Public,
+    weights: Visibility::Hashed,
+};
+
+fn compiled() -> (QuantGraph, Plan) {
+    compiled_model("digits_mlp.onnx")
+}
+
+fn compiled_model(onnx: &str) -> (QuantGraph, Plan) {
+    let graph = import(&fixture(onnx)).unwrap();
+    let request = LayoutRequest {
+        visibility: VIS,
+        ..Default::default()
+    };
+    let (q, _, plan) = compile_graph(&graph, &calibration(), "calibration.json", request).unwrap();
+    (q, plan)
+}
+
+fn hash_of(q: &QuantGraph) -> Fp {
+    let p = q.params();
+    weights_hash(q.limb_bits, &p.weights, &p.biases).unwrap()
+}
+
+/// `q` with one first-layer weight changed by one.
+fn other_weights(q: &QuantGraph) -> QuantGraph {
+    let mut other = q.clone();
+    match &mut other.layers[0].op {
+        QOp::Linear { weight, .. } => weight[100] += 1,
+        QOp::Conv { weight, .. } => weight[3] += 1,
+        op => panic!("the model starts with {}", op.kind()),
+    }
+    other
+}
+
+/// MockProver on `q` with `trace`, the instance claiming `weights` as the weights' hash.
+fn accepted(q: &QuantGraph, plan: &Plan, trace: &Trace, weights: Fp) -> bool {
+    let (pin, pout) = packings(q);
+    let instance = instance_with_weights(
+        &TensorClaim::of(VIS.input, pin, &trace.tensors[0]).unwrap(),
+        &TensorClaim::of(VIS.output, pout, trace.output()).unwrap(),
+        Some(weights),
+    );
+    circuits::with_shape(plan.shape, || {
+        let c = circuits::InferenceCircuit::with_visibility(q, VIS, Some(trace));
+        MockProver::run(plan.k, &c, vec![instance])
+            .unwrap()
+            .verify()
+            .is_ok()
+    })
+}
+
+#[test]
+fn hashed_weights_prove_and_bind_to_their_hash() {
+    let (q, plan) = compiled();
+    assert!(plan.shape.hidden_weights && plan.shape.hashing);
+    let input = &test_split().inputs[0];
+    let t = trace_for(&q, input);
+    assert!(accepted(&q, &plan, &t, hash_of(&q)));
+
+    // Other weights: rejected against the published hash, accepted against their own.
+    let other = other_weights(&q);
+    assert_ne!(hash_of(&other), hash_of(&q));
+    let t_other = trace_for(&other, input);
+    assert!(!accepted(&q, &plan, &t, hash_of(&other)));
+    assert!(!accepted(&other, &plan, &t_other, hash_of(&q)));
+    assert!(accepted(&other, &plan, &t_other, hash_of(&other)));
+}
+
+#[test]
+fn the_verifying_circuit_does_not_depend_on_the_weights() {
+    let (q, plan) = compiled();
+    let mut stripped = q.clone();
+    stripped.zero_params();
+    let params = params_cache::params(plan.k).unwrap();
+    let pinned = |g: &QuantGraph| {
+        circuits::with_shape(plan.shape, || {
+            let c = circuits::InferenceCircuit::with_visibility(g, VIS, None);
+            format!("{:?}", keygen_vk(&params, &c).unwrap().pinned())
+        })
+    };
+    let full = pinned(&q);
+    assert_eq!(full, pinned(&stripped));
+    assert_eq!(full, pinned(&other_weights(&q)));
+    // With public weights the key does depend on them (the weights are fixed columns).
+    let public = Visibilities {
+        weights: Visibility::Public,
+        ..VIS
+    };
+    let graph = import(&fixture("digits_mlp.onnx")).unwrap();
+    let request = LayoutRequest {
+        visibility: public,
+        ..Default::default()
+    };
+    let (pq, _, pplan) = compile_graph(&graph, &calibration(), "c", request).unwrap();
+    let params = params_cache::params(pplan.k).unwrap();
+    let vk = |g: &QuantGraph| {
+        circuits::with_shape(pplan.shape, || {
+            let c = circuits::InferenceCircuit::with_visibility(g, public, None);
+            format!("{:?}", keygen_vk(&params, &c).unwrap().pinned())
+        })
+    };
+    assert_ne!(vk(&pq), vk(&other_weights(&pq)));
+}
+
+#[test]
+fn a_convolution_binds_every_position_to_one_copy_of_its_weights() {
+    let (q, plan) = compiled_model("digits_cnn.onnx");
+    assert!(matches!(q.layers[0].op, QOp::Conv { .. }));
+    let input = &test_split().inputs[1];
+    let t = trace_for(&q, input);
+    assert!(accepted(&q, &plan, &t, hash_of(&q)));
+    // One kernel weight changed (it is used at every output position): rejected.
+    let other = other_weights(&q);
+    let t_other = trace_for(&other, input);
+    assert!(!accepted(&other, &plan, &t_other, hash_of(&q)));
+}

@@ -141,6 +141,10 @@ enum Command {
         /// exit 1 when the proof is about another input
         #[arg(long, value_name = "HASH")]
         input_hash: Option<String>,
+        /// Also require the model's (hashed) weights to have this hash, as the model owner
+        /// published it (`zkinfer inspect MODEL.pub.zkm` prints it); exit 1 on other weights
+        #[arg(long, value_name = "HASH")]
+        weights_hash: Option<String>,
     },
     /// Print the hash an input will have in proofs of a model compiled with --input hashed
     #[command(
@@ -251,7 +255,8 @@ fn main() -> ExitCode {
             model,
             json,
             input_hash,
-        } => cli::verify::verify(&proofs, &model, json, input_hash),
+            weights_hash,
+        } => cli::verify::verify(&proofs, &model, json, input_hash, weights_hash),
         Command::Hash { input, model, json } => cli::verify::hash(&input, &model, json),
         Command::Inspect { file, json } => cli::inspect::inspect(&file, json),
         Command::Strip {

@@ -233,6 +233,25 @@ fn hashed_weights_verify_with_the_stripped_model_alone_and_bind_to_the_weights()
     }
     let shown = ok(zkinfer(&["inspect", s(&public)]));
     assert!(shown.contains("stripped") && shown.contains("weights hash"));
+    // The weights hash the model owner published: accepted; any other: exit 1.
+    let published = full["weights_hash"].as_str().unwrap();
+    ok(zkinfer(&[
+        "verify",
+        s(&proof),
+        "-m",
+        s(&public),
+        "--weights-hash",
+        published,
+    ]));
+    let o = zkinfer(&[
+        "verify",
+        s(&proof),
+        "-m",
+        s(&public),
+        "--weights-hash",
+        &"1".repeat(64),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
 
     // A stripped model cannot prove.
     let o = zkinfer(&["prove", "-m", s(&public), "-i", s(&input)]);

@@ -41,8 +41,12 @@ fn line(proof: &Path, v: &Verdict) -> String {
             Some(h) => format!("output hash {h}"),
             None => format!("output {}{top}", fmt_floats(out)),
         };
+        let weights = match &v.weights_hash {
+            Some(h) => format!(" with weights hash {h}"),
+            None => String::new(),
+        };
         format!(
-            "VALID: {} proves model {} ({}){input} {output}",
+            "VALID: {} proves model {} ({}){weights}{input} {output}",
             proof.display(),
             v.model_name,
             &v.model_digest[..16.min(v.model_digest.len())],
@@ -61,31 +65,34 @@ fn line(proof: &Path, v: &Verdict) -> String {
 pub struct Expect {
     /// The hash the (hashed) input must have, as `zkinfer hash` prints it.
     pub input_hash: Option<String>,
+    /// The hash the (hashed) weights must have, as the model owner published it.
+    pub weights_hash: Option<String>,
 }
 
 impl Expect {
-    /// Mark `v` invalid when the proof is about another input than the one expected.
+    /// Mark `v` invalid when the proof is about another input or other weights than expected.
     fn apply(&self, v: &mut Verdict) -> Result<(), CliError> {
-        let Some(want) = &self.input_hash else {
-            return Ok(());
-        };
-        let want = circuits::hashing::to_hex(circuits::hashing::from_hex(want)?);
-        if !v.valid {
-            return Ok(());
-        }
-        match &v.input_hash {
-            Some(h) if *h == want => {}
-            Some(h) => {
-                v.valid = false;
-                v.reason = Some(format!(
-                    "the proof is about the input with hash {h}, not the expected {want}"
-                ));
+        let checks = [
+            ("input", &self.input_hash, v.input_hash.clone()),
+            ("weights", &self.weights_hash, v.weights_hash.clone()),
+        ];
+        for (what, want, got) in checks {
+            let Some(want) = want else {
+                continue;
+            };
+            let want = circuits::hashing::to_hex(circuits::hashing::from_hex(want)?);
+            if !v.valid {
+                continue;
             }
-            None => {
-                v.valid = false;
-                v.reason =
-                    Some("--input-hash was given, but the proof's input is not hashed".into());
-            }
+            let reason = match got {
+                Some(h) if h == want => continue,
+                Some(h) => {
+                    format!("the proof is about the {what} with hash {h}, not the expected {want}")
+                }
+                None => format!("--{what}-hash was given, but the proof's {what} is not hashed"),
+            };
+            v.valid = false;
+            v.reason = Some(reason);
         }
         Ok(())
     }

@@ -66,6 +66,13 @@ fn facts(
         ("Model", format!("{} (from {})", model.name, model.source)),
         ("Model digest", model.digest.clone()),
         (
+            "Weights hash",
+            model
+                .weights_hash
+                .clone()
+                .unwrap_or_else(|| "none: the weights are public (in the model file)".into()),
+        ),
+        (
             "Revealed",
             format!(
                 "input: {} ({} values); output: {} ({} values); weights: {}",

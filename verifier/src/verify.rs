@@ -38,6 +38,9 @@ pub struct Verdict {
     /// The output's hash, when the output is hashed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_hash: Option<String>,
+    /// The weights' hash, when the weights are hashed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights_hash: Option<String>,
     pub k: u32,
     pub proof_bytes: usize,
     /// Seconds spent: setup parameters, verifying key rebuild, proof check (a batch's share).
@@ -189,6 +192,7 @@ pub fn claims_verdict(bundle: &ProofBundle, model: &ModelFile) -> (Verdict, Opti
         k: model.k,
         input_hash: bundle.public.input.hash.clone(),
         output_hash: bundle.public.output.hash.clone(),
+        weights_hash: model.weights_hash.clone(),
         proof_bytes: proof.as_ref().map_or(0, Vec::len),
         params_s: 0.0,
         keygen_vk_s: 0.0,

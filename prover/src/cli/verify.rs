@@ -10,8 +10,12 @@ pub fn verify(
     model: &Path,
     json: bool,
     input_hash: Option<String>,
+    weights_hash: Option<String>,
 ) -> Result<ExitCode> {
-    let expect = verifier::cli::Expect { input_hash };
+    let expect = verifier::cli::Expect {
+        input_hash,
+        weights_hash,
+    };
     verifier::cli::run_expecting(proofs, model, json, &expect).map_err(|e| anyhow!("{e}"))
 }
 

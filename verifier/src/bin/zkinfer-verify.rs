@@ -27,12 +27,16 @@ struct Args {
     /// Also require the proof's (hashed) input to have this hash (`zkinfer hash` prints it)
     #[arg(long, value_name = "HASH")]
     input_hash: Option<String>,
+    /// Also require the model's (hashed) weights to have this hash, as the model owner published it
+    #[arg(long, value_name = "HASH")]
+    weights_hash: Option<String>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     let expect = verifier::cli::Expect {
         input_hash: args.input_hash,
+        weights_hash: args.weights_hash,
     };
     match verifier::cli::run_expecting(&args.proofs, &args.model, args.json, &expect) {
         Ok(code) => code,

@@ -84,23 +84,29 @@ impl CircuitShape {
         self.hidden_weights as usize * self.width * self.inputs_per_row
     }
 
+    /// Poseidon chips: two with hashed weights (their chain is long), else one when hashing.
+    pub fn hash_chips(&self) -> usize {
+        match (self.hashing, self.hidden_weights) {
+            (false, _) => 0,
+            (true, false) => 1,
+            (true, true) => 2,
+        }
+    }
+
     pub fn advice_columns(&self) -> usize {
-        self.inputs_per_row + self.width + 4 * self.hashing as usize + self.hidden_columns()
+        self.inputs_per_row + self.width + 4 * self.hash_chips() + self.hidden_columns()
     }
 
     /// Equality-enabled columns (the permutation argument): inputs and the instance column, and the
     /// Poseidon chip's three state and three round-constant columns.
     pub fn equality_columns(&self) -> usize {
-        self.inputs_per_row + 1 + 6 * self.hashing as usize + self.hidden_columns()
+        self.inputs_per_row + 1 + 6 * self.hash_chips() + self.hidden_columns()
     }
 
     /// Fixed columns: weights, chain, two table columns, and (after halo2's selector compression) about
     /// two selector columns; six round-constant columns and a selector or two for Poseidon.
     pub fn fixed_columns(&self) -> usize {
-        self.width * self.inputs_per_row
-            + 5
-            + 8 * self.hashing as usize
-            + self.hidden_weights as usize
+        self.width * self.inputs_per_row + 5 + 8 * self.hash_chips() + self.hidden_weights as usize
     }
 
     pub fn is_valid(&self) -> bool {
@@ -207,7 +213,7 @@ impl ModelConfig {
         let hashing = shape.hashing.then(|| {
             (
                 PackConfig::configure(meta, x[0], x[1], chain, shape.limb_bits),
-                HashConfig::configure(meta),
+                HashConfig::configure(meta, shape.hash_chips()),
             )
         });
         ModelConfig {

@@ -176,19 +176,34 @@ pub fn plan_for(
 /// Packed values are `2L + 1` bits wide, so the rows depend on the limb bits `L`.
 fn hash_rows(graph: &QuantGraph, vis: Visibilities, limb_bits: u32) -> usize {
     let (input, output) = (Packing::Packed { limb_bits }, Packing::Plain);
-    let chain = |n: usize| 1 + n * (ROWS_PER_HASH + CONSTANTS_PER_HASH);
-    let mut rows = 0;
+    let mut chains = Vec::new();
     if vis.input == Visibility::Hashed {
-        rows += chain(input.elements(graph.input_len()));
-    }
-    if vis.output == Visibility::Hashed {
-        rows += chain(output.elements(graph.output_len()));
+        chains.push(input.elements(graph.input_len()));
     }
     if vis.weights == Visibility::Hashed {
         let (w, b) = graph.param_counts();
-        rows += chain(input.elements(w) + b);
+        chains.push(input.elements(w) + b);
     }
-    rows
+    if vis.output == Visibility::Hashed {
+        chains.push(output.elements(graph.output_len()));
+    }
+    let hidden = vis.weights == Visibility::Hashed;
+    // Hashed weights pin padding inputs to a zero constant (one more constant).
+    hash_chain_rows(&chains, 1 + hidden as usize) + hidden as usize
+}
+
+/// Rows of hash chains of `chains[c]` hashes each on `chips` Poseidon chips: each chain's prefix row,
+/// the hashes alternating between the chips (the first chip takes the larger half of each chain),
+/// then every constant (the prefixes and three per hash) in the first chip's constants column.
+/// Exact for one chip, an upper bound for two (tested in `chips::tests_hash`).
+pub fn hash_chain_rows(chains: &[usize], chips: usize) -> usize {
+    let chips = chips.max(1);
+    let first_chip: usize = chains
+        .iter()
+        .map(|n| 1 + n.div_ceil(chips) * ROWS_PER_HASH)
+        .sum();
+    let constants: usize = chains.iter().map(|n| 1 + n * CONSTANTS_PER_HASH).sum();
+    first_chip + constants
 }
 
 fn build(

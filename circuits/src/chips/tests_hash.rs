@@ -4,7 +4,7 @@ use halo2_proofs::{
     circuit::{Layouter, SimpleFloorPlanner, Value},
     dev::MockProver,
     pasta::Fp,
-    plonk::{Circuit, Column, ConstraintSystem, Error, Instance},
+    plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Instance},
 };
 
 use super::pack::PackConfig;
@@ -56,7 +56,7 @@ impl Circuit<Fp> for PackCircuit {
             &table,
         );
         let pack = PackConfig::configure(meta, a[5], x1, f[4], L);
-        let hash = HashConfig::configure(meta);
+        let hash = HashConfig::configure(meta, 1);
         PackTestConfig {
             rescale,
             pack,
@@ -201,4 +201,76 @@ fn a_value_outside_the_range_is_rejected_even_when_it_packs_to_the_claimed_eleme
         ..Default::default()
     };
     assert!(!run(&c, &vals));
+}
+
+// ---------- rows of a hash chain, one or two chips ----------
+
+/// A chain of `n` hashes on `CHIPS` Poseidon chips.
+#[derive(Clone)]
+struct ChainCircuit<const CHIPS: usize> {
+    n: usize,
+}
+
+impl<const CHIPS: usize> Circuit<Fp> for ChainCircuit<CHIPS> {
+    type Config = (Column<Advice>, HashConfig, Column<Instance>);
+    type FloorPlanner = SimpleFloorPlanner;
+    fn without_witnesses(&self) -> Self {
+        self.clone()
+    }
+    fn configure(meta: &mut ConstraintSystem<Fp>) -> Self::Config {
+        let col = meta.advice_column();
+        meta.enable_equality(col);
+        let instance = meta.instance_column();
+        meta.enable_equality(instance);
+        (col, HashConfig::configure(meta, CHIPS), instance)
+    }
+    fn synthesize(&self, c: Self::Config, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+        let (col, hash, instance) = c;
+        let cells = layouter.assign_region(
+            || "elements",
+            |mut region| {
+                (0..self.n)
+                    .map(|i| region.assign_advice(|| "e", col, i, || Value::known(fp(i as i64))))
+                    .collect::<Result<Vec<_>, _>>()
+            },
+        )?;
+        let h = hash.chain(layouter.namespace(|| "chain"), Fp::one(), &cells)?;
+        layouter.constrain_instance(h.cell(), instance, 0)
+    }
+}
+
+fn chain_fits<const CHIPS: usize>(k: u32, n: usize) -> bool {
+    let elements: Vec<Fp> = (0..n).map(|i| fp(i as i64)).collect();
+    let h = crate::hashing::chain(Fp::one(), &elements);
+    match MockProver::run(k, &ChainCircuit::<CHIPS> { n }, vec![vec![h]]) {
+        Ok(p) => p.verify().is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Rows usable at k = 11 by the chain circuit (its blinding factors and the last row left out).
+fn usable_rows_k11() -> usize {
+    let mut cs = ConstraintSystem::<Fp>::default();
+    ChainCircuit::<1>::configure(&mut cs);
+    (1 << 11) - (cs.blinding_factors() + 1)
+}
+
+#[test]
+fn hash_chain_rows_are_exact_for_one_chip_and_a_bound_for_two() {
+    use crate::layout::hash_chain_rows;
+    let usable = usable_rows_k11();
+    // One chip: the longest chain the plan allows fits, one hash more does not.
+    let n = (1..)
+        .take_while(|n| hash_chain_rows(&[*n], 1) <= usable)
+        .last()
+        .unwrap();
+    assert!(chain_fits::<1>(11, n), "{n} hashes");
+    assert!(!chain_fits::<1>(11, n + 1), "{} hashes", n + 1);
+    // Two chips: what the plan allows fits, and about twice as many hashes as on one chip.
+    let m = (1..)
+        .take_while(|m| hash_chain_rows(&[*m], 2) <= usable)
+        .last()
+        .unwrap();
+    assert!(chain_fits::<2>(11, m), "{m} hashes on two chips");
+    assert!(m >= 2 * n * 9 / 10, "{m} hashes on two chips, {n} on one");
 }

@@ -55,7 +55,7 @@ enum Format {
 enum Command {
     /// Compile an ONNX model to a quantized circuit model (.zkm) and print its quantization report
     #[command(
-        after_help = "Example:\n  zkinfer compile fixtures/digits_mlp.onnx --calibration fixtures/digits/calibration.json"
+        after_help = "Examples:\n  zkinfer compile fixtures/digits_mlp.onnx --calibration fixtures/digits/calibration.json\n  zkinfer compile fixtures/digits_mlp.onnx --input hashed --weights hashed -o mlp.zkm   # then: zkinfer strip mlp.zkm"
     )]
     Compile {
         /// The ONNX model

@@ -32,21 +32,20 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Compile `onnx` (a fixture) on the digits calibration set with `flags` into `model`.
+fn compile(onnx: &str, flags: &[&str], model: &Path) {
+    let (onnx, calibration) = (fixture(onnx), fixture("digits/calibration.json"));
+    let mut args = vec!["compile", s(&onnx), "--calibration", s(&calibration)];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&["-o", s(model)]);
+    ok(zkinfer(&args));
+}
+
 /// Compile the digits MLP with `--input VIS` and prove input 0; returns (model, proof).
 fn prove_with(dir: &Path, vis: &str) -> (PathBuf, PathBuf) {
     let model = dir.join(format!("mlp_{vis}.zkm"));
     let proof = dir.join(format!("p_{vis}.zkp"));
-    let calibration = fixture("digits/calibration.json");
-    ok(zkinfer(&[
-        "compile",
-        s(&fixture("digits_mlp.onnx")),
-        "--calibration",
-        s(&calibration),
-        "--input",
-        vis,
-        "-o",
-        s(&model),
-    ]));
+    compile("digits_mlp.onnx", &["--input", vis], &model);
     let input = fixture("digits/input_0.json");
     ok(zkinfer(&[
         "prove",
@@ -165,18 +164,7 @@ fn private_weights_and_private_outputs_are_refused_with_a_reason() {
 /// Compile `onnx` with hashed input and weights into `dir/name.zkm` and strip it into `name.pub.zkm`.
 fn compile_hashed_weights(dir: &Path, onnx: &str, name: &str) -> (PathBuf, PathBuf) {
     let model = dir.join(format!("{name}.zkm"));
-    ok(zkinfer(&[
-        "compile",
-        s(&fixture(onnx)),
-        "--calibration",
-        s(&fixture("digits/calibration.json")),
-        "--input",
-        "hashed",
-        "--weights",
-        "hashed",
-        "-o",
-        s(&model),
-    ]));
+    compile(onnx, &["--input", "hashed", "--weights", "hashed"], &model);
     ok(zkinfer(&["strip", s(&model)]));
     let public = dir.join(format!("{name}.pub.zkm"));
     assert!(public.exists());

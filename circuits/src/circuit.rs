@@ -63,6 +63,10 @@ pub struct CircuitShape {
     /// ones, and a parameter flag. Needs `hashing`. Absent means false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hidden_weights: bool,
+    /// A second Poseidon chip (own columns) that the hash chains alternate with, when it lowers k.
+    /// Needs `hashing`. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub second_hash_chip: bool,
 }
 
 /// The fewest accumulators a row must have (a rescale row uses five of them).
@@ -84,13 +88,9 @@ impl CircuitShape {
         self.hidden_weights as usize * self.width * self.inputs_per_row
     }
 
-    /// Poseidon chips: two with hashed weights (their chain is long), else one when hashing.
+    /// Poseidon chips: none without hashing, else one or two.
     pub fn hash_chips(&self) -> usize {
-        match (self.hashing, self.hidden_weights) {
-            (false, _) => 0,
-            (true, false) => 1,
-            (true, true) => 2,
-        }
+        self.hashing as usize * (1 + self.second_hash_chip as usize)
     }
 
     pub fn advice_columns(&self) -> usize {
@@ -118,6 +118,7 @@ impl CircuitShape {
             && (1..=60).contains(&self.bias_offset_bits)
             && (!self.hashing || self.inputs_per_row >= 2)
             && (!self.hidden_weights || self.hashing)
+            && (!self.second_hash_chip || self.hashing)
     }
 }
 

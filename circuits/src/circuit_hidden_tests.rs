@@ -25,6 +25,7 @@ const SHAPE: CircuitShape = CircuitShape {
     functions: false,
     hashing: true,
     hidden_weights: true,
+    second_hash_chip: false,
 };
 
 /// One block of two sums over three inputs (two rows, the second with one padding input), then a

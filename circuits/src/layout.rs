@@ -174,7 +174,7 @@ pub fn plan_for(
 
 /// Rows the Poseidon chip's columns need for the hashed tensors (beside the model's rows).
 /// Packed values are `2L + 1` bits wide, so the rows depend on the limb bits `L`.
-fn hash_rows(graph: &QuantGraph, vis: Visibilities, limb_bits: u32) -> usize {
+fn hash_rows(graph: &QuantGraph, vis: Visibilities, limb_bits: u32, chips: usize) -> usize {
     let (input, output) = (Packing::Packed { limb_bits }, Packing::Plain);
     let mut chains = Vec::new();
     if vis.input == Visibility::Hashed {
@@ -189,7 +189,7 @@ fn hash_rows(graph: &QuantGraph, vis: Visibilities, limb_bits: u32) -> usize {
     }
     let hidden = vis.weights == Visibility::Hashed;
     // Hashed weights pin padding inputs to a zero constant (one more constant).
-    hash_chain_rows(&chains, 1 + hidden as usize) + hidden as usize
+    hash_chain_rows(&chains, chips) + hidden as usize
 }
 
 /// Rows of hash chains of `chains[c]` hashes each on `chips` Poseidon chips: each chain's prefix row,
@@ -239,16 +239,44 @@ fn build(
             .any(|l| matches!(l.op, QOp::Function { .. })),
         hashing,
         hidden_weights,
+        second_hash_chip: false,
     };
+    // Hashed weights make a long hash chain: a second Poseidon chip when it lowers k (at the same k
+    // its columns only cost).
+    let one = plan_shape(graph, vis, &rows, shape)?;
+    if !hidden_weights {
+        return Ok(one);
+    }
+    let second_hash_chip = true;
+    let two = plan_shape(
+        graph,
+        vis,
+        &rows,
+        CircuitShape {
+            second_hash_chip,
+            ..shape
+        },
+    )?;
+    Ok(if two.k < one.k { two } else { one })
+}
+
+/// The plan of `shape`, whose rows are `rows`.
+fn plan_shape(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    rows: &Rows,
+    shape: CircuitShape,
+) -> Result<Plan, LayoutError> {
     if !shape.is_valid() {
         return Err(LayoutError::Invalid(format!("{shape:?}")));
     }
+    let limb_bits = shape.limb_bits;
     let cs = constraint_system(shape);
     let reserved = cs.blinding_factors() + 1;
     let table_rows = RangeTable::rows(limb_bits).max(1 + graph.function_table().len());
     let instance = InstanceLayout::new(graph, vis);
     let instance_rows = instance.total();
-    let hash_rows = hash_rows(graph, vis, limb_bits);
+    let hash_rows = hash_rows(graph, vis, limb_bits, shape.hash_chips());
     let needed = rows
         .total
         .max(hash_rows)
@@ -272,7 +300,7 @@ fn build(
         equality_columns: shape.equality_columns(),
         lookups: shape.lookups(),
         advice_cells_per_mac: (rows.total * shape.advice_columns()) as f64 / macs.max(1) as f64,
-        layers: rows.layers,
+        layers: rows.layers.clone(),
         estimate,
     })
 }
@@ -327,10 +355,12 @@ pub fn choose_with(
             let probe = build(graph, vis, p, w, MIN_LIMB_BITS);
             let plan = probe.and_then(|probe| {
                 let reserved = probe.usable_rows.abs_diff(1 << probe.k);
-                let needed =
-                    rows.total
-                        .max(probe.instance_rows)
-                        .max(hash_rows(graph, vis, min_limb_bits));
+                let needed = rows.total.max(probe.instance_rows).max(hash_rows(
+                    graph,
+                    vis,
+                    min_limb_bits,
+                    2,
+                ));
                 let top = limb_bits_for(needed, reserved).max(min_limb_bits);
                 largest_table(graph, vis, (p, w), min_limb_bits..=top)
             });

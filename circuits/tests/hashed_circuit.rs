@@ -92,6 +92,7 @@ fn hashed_input_with_public_output_fits_the_planned_k() {
     assert_eq!(q.limb_bits, plan.shape.limb_bits);
     assert!(plan.rows >= public_plan.rows + q.input_len());
     assert!(plan.hash_rows > 0 && plan.hash_rows <= plan.usable_rows);
+    assert!(!plan.shape.second_hash_chip, "a short chain keeps one chip");
     let t = trace_for(&q, &test_split().inputs[3]);
     let (x, y) = (t.tensors[0].clone(), t.output().to_vec());
     assert!(accepted(&q, &plan, v, &t, &x, &y));

@@ -69,6 +69,9 @@ fn accepted(q: &QuantGraph, plan: &Plan, trace: &Trace, weights: Fp) -> bool {
 fn hashed_weights_prove_and_bind_to_their_hash() {
     let (q, plan) = compiled();
     assert!(plan.shape.hidden_weights && plan.shape.hashing);
+    // One Poseidon chip would need k = 13 for the MLP's 171 hashes; two fit k = 12.
+    assert!(plan.shape.second_hash_chip);
+    assert_eq!(plan.k, 12);
     let input = &test_split().inputs[0];
     let t = trace_for(&q, input);
     assert!(accepted(&q, &plan, &t, hash_of(&q)));

@@ -26,7 +26,7 @@ use crate::chips::function::FunctionConfig;
 use crate::chips::mac::{BlockWeights, HiddenWeights};
 use crate::chips::pack::PackConfig;
 use crate::chips::poseidon::HashConfig;
-use crate::chips::rescale::{RescaleParams, RescaleWitness};
+use crate::chips::rescale::RescaleWitness;
 use crate::chips::FpCell;
 use crate::chips::{link::LinkConfig, mac::MacConfig, rescale::RescaleConfig, table::RangeTable};
 use crate::field::fp;
@@ -36,6 +36,7 @@ pub use crate::instance::{
     instance_column, instance_with_weights, packings, public_inputs, InstanceLayout, TensorClaim,
 };
 use crate::model_file::{Visibilities, Visibility};
+use crate::pack_rows::assign_pack_rows;
 use crate::quant::{QuantGraph, Trace};
 
 /// The shape of the circuit's columns: what `configure` needs to know.
@@ -350,7 +351,7 @@ impl<'a> InferenceCircuit<'a> {
                     },
                     false => BlockWeights::Fixed,
                 };
-                let (cells, sums) = config.mac.assign_block_with(
+                let (cells, sums) = config.mac.assign_block(
                     region,
                     row,
                     block.inputs.len(),
@@ -370,14 +371,10 @@ impl<'a> InferenceCircuit<'a> {
                                    params: &mut HiddenParams,
                                    row: usize,
                                    j: usize| {
-                    let b = config.link.enable_with(
-                        region,
-                        row,
-                        j,
-                        false,
-                        block.bias[j],
-                        bias_value(j),
-                    )?;
+                    let b =
+                        config
+                            .link
+                            .enable(region, row, j, false, block.bias[j], bias_value(j))?;
                     params.bind_bias(region, b, block.params.as_ref(), j)
                 };
                 for (cell, i) in cells.inputs.iter().zip(&block.inputs) {
@@ -558,51 +555,6 @@ impl Circuit<Fp> for InferenceCircuit<'_> {
         }
         Ok(())
     }
-}
-
-/// One pack row per value (a hashed or private input, or hashed weights): the value range-checked by
-/// a rescale row (shift 0, no activation) and, when `hashed`, packed. Returns the value cells and the
-/// packed elements.
-fn assign_pack_rows(
-    config: &ModelConfig,
-    region: &mut Region<'_, Fp>,
-    start: usize,
-    n: usize,
-    values: Option<&[i64]>,
-    hashed: bool,
-) -> Result<(Vec<FpCell>, Vec<FpCell>), Error> {
-    let pack = match (&config.hashing, hashed) {
-        (Some((pack, _)), true) => Some(pack),
-        (None, true) => return Err(Error::Synthesis),
-        _ => None,
-    };
-    let sums = match (pack, values) {
-        (Some(p), Some(v)) => Some(p.packing.running_sums(v)),
-        _ => None,
-    };
-    let per = pack.map_or(1, |p| p.packing.per_element());
-    let (mut cells, mut packed) = (Vec::with_capacity(n), Vec::new());
-    for i in 0..n {
-        let row = start + i;
-        let v = values.map(|v| v[i]);
-        let (_, y) = config
-            .rescale
-            .assign(region, row, v, RescaleParams::identity(0))?;
-        for col in &config.mac.acc[5..] {
-            region.assign_advice(|| "unused", *col, row, || Value::known(Fp::zero()))?;
-        }
-        if let Some(p) = pack {
-            let z = sums
-                .as_ref()
-                .map_or(Value::unknown(), |s| Value::known(s[i]));
-            let z = p.assign(region, row, i % per == 0, z)?;
-            if i % per == per - 1 || i == n - 1 {
-                packed.push(z);
-            }
-        }
-        cells.push(y);
-    }
-    Ok((cells, packed))
 }
 
 #[cfg(test)]

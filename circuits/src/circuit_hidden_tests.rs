@@ -9,11 +9,12 @@ use halo2_proofs::{
     plonk::{Circuit, ConstraintSystem, Error},
 };
 
-use super::{assign_pack_rows, CircuitShape, ModelConfig};
+use super::{CircuitShape, ModelConfig};
 use crate::blocks::BlockParams;
 use crate::chips::mac::BlockCells;
 use crate::field::fp;
 use crate::hidden::HiddenParams;
+use crate::pack_rows::assign_pack_rows;
 
 const P: usize = 2;
 const SHAPE: CircuitShape = CircuitShape {

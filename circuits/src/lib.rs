@@ -16,6 +16,7 @@ pub mod instance;
 pub mod ir;
 pub mod layout;
 pub mod model_file;
+mod pack_rows;
 pub mod params_cache;
 pub mod quant;
 pub mod report;

@@ -46,17 +46,22 @@ fn prove_with(dir: &Path, vis: &str) -> (PathBuf, PathBuf) {
     let model = dir.join(format!("mlp_{vis}.zkm"));
     let proof = dir.join(format!("p_{vis}.zkp"));
     compile("digits_mlp.onnx", &["--input", vis], &model);
+    prove(&model, &proof);
+    (model, proof)
+}
+
+/// Prove digits input 0 with `model` into `proof`.
+fn prove(model: &Path, proof: &Path) {
     let input = fixture("digits/input_0.json");
     ok(zkinfer(&[
         "prove",
         "-m",
-        s(&model),
+        s(model),
         "-i",
         s(&input),
         "-o",
-        s(&proof),
+        s(proof),
     ]));
-    (model, proof)
 }
 
 fn bundle(p: &Path) -> Value {
@@ -186,16 +191,7 @@ fn hashed_weights_verify_with_the_stripped_model_alone_and_bind_to_the_weights()
     let dir = tempfile::tempdir().unwrap();
     let (model, public) = compile_hashed_weights(dir.path(), "digits_mlp.onnx", "mlp");
     let proof = dir.path().join("p.zkp");
-    let input = fixture("digits/input_0.json");
-    ok(zkinfer(&[
-        "prove",
-        "-m",
-        s(&model),
-        "-i",
-        s(&input),
-        "-o",
-        s(&proof),
-    ]));
+    prove(&model, &proof);
     let v = ok(zkinfer(&["verify", s(&proof), "-m", s(&public), "--json"]));
     let v: Value = serde_json::from_str(&v).unwrap();
     assert_eq!(v["valid"], true);
@@ -242,6 +238,7 @@ fn hashed_weights_verify_with_the_stripped_model_alone_and_bind_to_the_weights()
     assert_eq!(o.status.code(), Some(1));
 
     // A stripped model cannot prove.
+    let input = fixture("digits/input_0.json");
     let o = zkinfer(&["prove", "-m", s(&public), "-i", s(&input)]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("stripped"));

@@ -77,23 +77,10 @@ impl LinkConfig {
         }
     }
 
-    /// Enable the link of accumulator `j` on `row` and set its fixed cells; the caller assigns the
-    /// target cell (and every other cell of the row).
+    /// Enable the link of accumulator `j` on `row` and set its fixed cells, with a private bias when
+    /// `hidden` carries its value (`bias` is then ignored); returns the private bias cell. The caller
+    /// assigns the target cell (and every other cell of the row).
     pub fn enable(
-        &self,
-        region: &mut Region<'_, Fp>,
-        row: usize,
-        j: usize,
-        pass: bool,
-        bias: i64,
-    ) -> Result<(), Error> {
-        self.enable_with(region, row, j, pass, bias, None)
-            .map(|_| ())
-    }
-
-    /// [`Self::enable`], with a private bias when `hidden` carries its value (`bias` is then
-    /// ignored); returns the private bias cell.
-    pub fn enable_with(
         &self,
         region: &mut Region<'_, Fp>,
         row: usize,
@@ -130,7 +117,7 @@ impl LinkConfig {
         Ok(self.assign_pass_with(region, row, j, bias, None, value)?.0)
     }
 
-    /// [`Self::assign_pass`] with a private bias (see [`Self::enable_with`]); returns the output
+    /// [`Self::assign_pass`] with a private bias (see [`Self::enable`]); returns the output
     /// cell and the private bias cell.
     pub fn assign_pass_with(
         &self,
@@ -141,7 +128,7 @@ impl LinkConfig {
         hidden: Option<Value<Fp>>,
         value: Value<Fp>,
     ) -> Result<(FpCell, Option<FpCell>), Error> {
-        let bias_cell = self.enable_with(region, row, j, true, bias, hidden)?;
+        let bias_cell = self.enable(region, row, j, true, bias, hidden)?;
         for col in &self.acc {
             region.assign_advice(|| "unused", *col, row, || Value::known(Fp::zero()))?;
         }

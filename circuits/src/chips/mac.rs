@@ -220,23 +220,10 @@ impl MacConfig {
     }
 
     /// Assign a block from `start`: inputs `xs` (values when known), `weights[j][i]` for each output
-    /// `j` over input `i`. Returns the input cells (one per input) and the final accumulator values.
+    /// `j` over input `i`, fixed or private (`weights` holds their values either way; private ones
+    /// are assigned only when `BlockWeights::Hidden` says they are known). Returns the block's cells
+    /// and the final accumulator values.
     pub fn assign_block(
-        &self,
-        region: &mut Region<'_, Fp>,
-        start: usize,
-        n_inputs: usize,
-        xs: Option<&[i64]>,
-        weights: &[Vec<i64>],
-    ) -> Result<(Vec<FpCell>, Vec<Option<i64>>), Error> {
-        let (cells, sums) =
-            self.assign_block_with(region, start, n_inputs, xs, weights, BlockWeights::Fixed)?;
-        Ok((cells.inputs, sums))
-    }
-
-    /// [`Self::assign_block`] with the block's weights fixed or private (`weights` holds their
-    /// values either way; private ones are assigned only when `BlockWeights::Hidden` carries them).
-    pub fn assign_block_with(
         &self,
         region: &mut Region<'_, Fp>,
         start: usize,

@@ -242,6 +242,8 @@ pub struct InferenceCircuit<'a> {
     pub graph: &'a QuantGraph,
     pub visibility: Visibilities,
     pub trace: Option<&'a Trace>,
+    /// The salt of a salted input's hash (with the trace).
+    pub salt: Option<Fp>,
 }
 
 /// The cells [`InferenceCircuit::assign_model`] leaves for the instance and the hashes.
@@ -270,7 +272,14 @@ impl<'a> InferenceCircuit<'a> {
             graph,
             visibility,
             trace,
+            salt: None,
         }
+    }
+
+    /// The circuit with the salt of its salted input's hash.
+    pub fn with_salt(mut self, salt: Fp) -> Self {
+        self.salt = Some(salt);
+        self
     }
 
     /// The input's pack rows (a hashed or private input); see [`assign_pack_rows`].
@@ -479,6 +488,7 @@ impl Circuit<Fp> for InferenceCircuit<'_> {
             graph: self.graph,
             visibility: self.visibility,
             trace: None,
+            salt: None,
         }
     }
 
@@ -515,11 +525,19 @@ impl Circuit<Fp> for InferenceCircuit<'_> {
             let packing = Packing::Packed {
                 limb_bits: self.graph.limb_bits,
             };
-            let h = hash.chain(
-                layouter.namespace(|| "input hash"),
-                packing.prefix(self.graph.input_len()),
-                &cells.packed_input,
-            )?;
+            let n = self.graph.input_len();
+            let (prefix, elements) = if self.visibility.input_salted {
+                if self.trace.is_some() && self.salt.is_none() {
+                    return Err(Error::Synthesis);
+                }
+                let salt = self.salt.map_or(Value::unknown(), Value::known);
+                let salt = hash.assign_private(layouter.namespace(|| "input salt"), salt)?;
+                let elements = std::iter::once(salt).chain(cells.packed_input).collect();
+                (packing.salted_prefix(n), elements)
+            } else {
+                (packing.prefix(n), cells.packed_input)
+            };
+            let h = hash.chain(layouter.namespace(|| "input hash"), prefix, &elements)?;
             layouter.constrain_instance(h.cell(), config.instance, 0)?;
         }
         if config.mac.hidden.is_some() {

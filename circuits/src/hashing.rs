@@ -40,7 +40,9 @@ pub enum HashError {
         min: i64,
         max: i64,
     },
-    #[error("'{0}' is not a hash: expected 64 hexadecimal digits (a Pasta field element)")]
+    #[error(
+        "'{0}' is not a hash: expected 64 lowercase hexadecimal digits (a Pasta field element)"
+    )]
     BadHex(String),
 }
 
@@ -140,6 +142,30 @@ impl Packing {
     pub fn hash(self, values: &[i64]) -> Result<Fp, HashError> {
         Ok(chain(self.prefix(values.len()), &self.elements_of(values)?))
     }
+
+    /// The chain's starting value for a salted tensor of `n` values (its own domain tag).
+    pub fn salted_prefix(self, n: usize) -> Fp {
+        Fp::from_u128((SALTED_TAG << 64) | ((self.value_bits() as u128) << 48) | n as u128)
+    }
+
+    /// The hash of a tensor with a salt: the salt is the chain's first element, then the values'
+    /// elements, from [`Packing::salted_prefix`]. Without the salt, candidates for a low-entropy tensor
+    /// cannot be hashed and compared.
+    pub fn salted_hash(self, salt: Fp, values: &[i64]) -> Result<Fp, HashError> {
+        let mut elements = vec![salt];
+        elements.extend(self.elements_of(values)?);
+        Ok(chain(self.salted_prefix(values.len()), &elements))
+    }
+}
+
+/// Domain tag of salted tensor hashes.
+const SALTED_TAG: u128 = 0x7a6b_696e_6665_7203;
+
+/// A salt as [`to_hex`] writes it: a field element below 2^248 from 31 bytes of `random`.
+pub fn salt_from_bytes(random: [u8; 31]) -> Fp {
+    let mut repr = [0u8; 32];
+    repr[..31].copy_from_slice(&random);
+    Fp::from_repr(repr).expect("below 2^248, so below the modulus")
 }
 
 /// Domain tag of a model's weights hash.
@@ -184,16 +210,21 @@ pub fn to_hex(h: Fp) -> String {
     crate::model_file::hex(&bytes)
 }
 
-/// Parse [`to_hex`]'s form (an optional `0x` prefix allowed).
+/// Whether `s` is a digest or hash in its canonical form: 64 lowercase hexadecimal digits, nothing
+/// else (no prefix, no whitespace).
+pub fn is_canonical_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Parse [`to_hex`]'s form, and only it: a field element as 64 lowercase hexadecimal digits.
 pub fn from_hex(s: &str) -> Result<Fp, HashError> {
-    let bad = || HashError::BadHex(s.chars().take(80).collect());
-    let digits = s.trim().trim_start_matches("0x");
-    if digits.len() != 64 || !digits.is_ascii() {
+    let bad = || HashError::BadHex(s.chars().take(80).flat_map(char::escape_debug).collect());
+    if !is_canonical_hex(s) {
         return Err(bad());
     }
     let mut repr = [0u8; 32];
     for (i, byte) in repr.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+        *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
     }
     repr.reverse();
     Option::from(Fp::from_repr(repr)).ok_or_else(bad)
@@ -239,12 +270,35 @@ mod tests {
     }
 
     #[test]
+    fn salted_hashes_differ_by_salt_and_from_unsalted() {
+        let p = Packing::Packed { limb_bits: 6 };
+        let (a, b) = (salt_from_bytes([1; 31]), salt_from_bytes([2; 31]));
+        let h = p.salted_hash(a, &[1, 2, 3]).unwrap();
+        assert_ne!(h, p.salted_hash(b, &[1, 2, 3]).unwrap());
+        assert_ne!(h, p.salted_hash(a, &[1, 2, 4]).unwrap());
+        assert_ne!(h, p.hash(&[1, 2, 3]).unwrap());
+        // The same chain as an unsalted one would be only with the unsalted prefix.
+        let mut elements = vec![a];
+        elements.extend(p.elements_of(&[1, 2, 3]).unwrap());
+        assert_eq!(h, chain(p.salted_prefix(3), &elements));
+        assert_ne!(p.salted_prefix(3), p.prefix(3));
+    }
+
+    #[test]
     fn hex_round_trips_and_rejects_junk() {
         let h = Packing::Plain.hash(&[5, -7]).unwrap();
         let s = to_hex(h);
         assert_eq!(s.len(), 64);
         assert_eq!(from_hex(&s).unwrap(), h);
-        assert_eq!(from_hex(&format!("0x{s}")).unwrap(), h);
+        for other in [
+            format!("0x{s}"),
+            s.to_uppercase(),
+            format!(" {s}"),
+            format!("{s}\n"),
+            format!("0x0x{s}"),
+        ] {
+            assert!(from_hex(&other).is_err(), "{other:?} is not canonical");
+        }
         assert!(from_hex("12").is_err());
         assert!(from_hex(&"g".repeat(64)).is_err());
         assert!(from_hex(&"f".repeat(64)).is_err(), "above the modulus");

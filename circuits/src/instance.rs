@@ -35,6 +35,11 @@ impl TensorClaim {
         })
     }
 
+    /// The claim about a hashed input salted with `salt`.
+    pub fn salted(packing: Packing, salt: Fp, values: &[i64]) -> Result<Self, HashError> {
+        Ok(TensorClaim::Hash(packing.salted_hash(salt, values)?))
+    }
+
     fn fields(&self) -> Vec<Fp> {
         match self {
             TensorClaim::Values(v) => v.iter().map(|v| fp(*v)).collect(),

@@ -178,7 +178,8 @@ fn hash_rows(graph: &QuantGraph, vis: Visibilities, limb_bits: u32, chips: usize
     let (input, output) = (Packing::Packed { limb_bits }, Packing::Plain);
     let mut chains = Vec::new();
     if vis.input == Visibility::Hashed {
-        chains.push(input.elements(graph.input_len()));
+        // A salt is one more element of the chain, and one row of its own for its cell.
+        chains.push(input.elements(graph.input_len()) + vis.input_salted as usize);
     }
     if vis.weights == Visibility::Hashed {
         let (w, b) = graph.param_counts();
@@ -189,7 +190,7 @@ fn hash_rows(graph: &QuantGraph, vis: Visibilities, limb_bits: u32, chips: usize
     }
     let hidden = vis.weights == Visibility::Hashed;
     // Hashed weights pin padding inputs to a zero constant (one more constant).
-    hash_chain_rows(&chains, chips) + hidden as usize
+    hash_chain_rows(&chains, chips) + hidden as usize + vis.input_salted as usize
 }
 
 /// Rows of hash chains of `chains[c]` hashes each on `chips` Poseidon chips: each chain's prefix row,

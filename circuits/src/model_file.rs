@@ -50,6 +50,10 @@ pub struct Visibilities {
     pub input: Visibility,
     pub output: Visibility,
     pub weights: Visibility,
+    /// A hashed input's hash is salted: the proof's public value is the hash of a secret salt and the
+    /// input, so a low-entropy input cannot be recovered by hashing candidates. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub input_salted: bool,
 }
 
 impl Default for Visibilities {
@@ -58,6 +62,7 @@ impl Default for Visibilities {
             input: Visibility::Public,
             output: Visibility::Public,
             weights: Visibility::Public,
+            input_salted: false,
         }
     }
 }
@@ -228,6 +233,9 @@ impl ModelFile {
             return Err("no layers".into());
         }
         self.validate_weights_hash()?;
+        if self.visibility.input_salted && self.visibility.input != Visibility::Hashed {
+            return Err("its input is salted but not hashed".into());
+        }
         // Bound every size before anything is computed from it, so that a hostile file can neither
         // overflow an index nor make the planner allocate without limit.
         let sized =

@@ -51,6 +51,10 @@ pub(crate) fn assign_pack_rows(
             if i % per == per - 1 || i == n - 1 {
                 packed.push(z);
             }
+        } else if let Some((p, _)) = &config.hashing {
+            // Unpacked rows in a circuit with pack rows (a private input before hashed weights):
+            // the next pack row's gate reads this `z` (times a zero chain flag), so it is assigned.
+            region.assign_advice(|| "unused", p.z, row, || Value::known(Fp::zero()))?;
         }
         cells.push(y);
     }

@@ -24,6 +24,7 @@ fn vis(input: Visibility, output: Visibility) -> Visibilities {
         input,
         output,
         weights: Visibility::Public,
+        input_salted: false,
     }
 }
 
@@ -99,4 +100,66 @@ fn hashed_input_with_public_output_fits_the_planned_k() {
     // The public model's rows are unchanged by the hashing code.
     assert!(!public_plan.shape.hashing);
     assert_eq!(public_q.input_len(), q.input_len());
+}
+
+/// MockProver on a salted-input circuit with salt `witness`, the instance claiming the input's hash
+/// under salt `claimed`.
+fn salted_accepted(
+    q: &QuantGraph,
+    plan: &Plan,
+    v: Visibilities,
+    trace: &Trace,
+    witness: halo2_proofs::pasta::Fp,
+    claimed: TensorClaim,
+) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
+    let (_, pout) = packings(q);
+    let instance = instance_column(
+        &claimed,
+        &TensorClaim::of(v.output, pout, trace.output()).unwrap(),
+    );
+    circuits::with_shape(plan.shape, || {
+        let c = circuits::InferenceCircuit::with_visibility(q, v, Some(trace)).with_salt(witness);
+        MockProver::run(plan.k, &c, vec![instance])
+            .unwrap()
+            .verify()
+    })
+}
+
+#[test]
+fn a_salted_input_hash_binds_to_its_salt_and_its_input() {
+    use circuits::hashing::salt_from_bytes;
+    let v = Visibilities {
+        input_salted: true,
+        ..vis(Visibility::Hashed, Visibility::Public)
+    };
+    let (q, plan) = compiled(v);
+    let (unsalted_q, unsalted_plan) = compiled(vis(Visibility::Hashed, Visibility::Public));
+    assert_eq!(unsalted_q, q);
+    // One more hash in the chain (the salt), and the salt's own row.
+    assert!(plan.hash_rows > unsalted_plan.hash_rows + 38);
+    let t = trace_for(&q, &test_split().inputs[4]);
+    let x = t.tensors[0].clone();
+    let (pin, _) = packings(&q);
+    let (salt, other) = (salt_from_bytes([7; 31]), salt_from_bytes([8; 31]));
+    let claim = |s, x: &[i64]| TensorClaim::salted(pin, s, x).unwrap();
+    salted_accepted(&q, &plan, v, &t, salt, claim(salt, &x)).unwrap();
+    // The hash under another salt, the unsalted hash, another input: the instance row of the input
+    // hash (row 0) is not the hash the circuit computes.
+    let mut x1 = x.clone();
+    x1[20] += 1;
+    for wrong in [
+        claim(other, &x),
+        TensorClaim::of(Visibility::Hashed, pin, &x).unwrap(),
+        claim(salt, &x1),
+    ] {
+        let failures = salted_accepted(&q, &plan, v, &t, salt, wrong).unwrap_err();
+        assert!(
+            failures
+                .iter()
+                .any(|f| format!("{f:?}").contains("Instance")),
+            "{failures:?}"
+        );
+    }
+    // A prover with another salt than the one it claims: rejected too.
+    assert!(salted_accepted(&q, &plan, v, &t, other, claim(salt, &x)).is_err());
 }

@@ -16,6 +16,7 @@ const VIS: Visibilities = Visibilities {
     input: Visibility::Hashed,
     output: Visibility::Public,
     weights: Visibility::Hashed,
+    input_salted: false,
 };
 
 fn compiled() -> (QuantGraph, Plan) {
@@ -23,9 +24,13 @@ fn compiled() -> (QuantGraph, Plan) {
 }
 
 fn compiled_model(onnx: &str) -> (QuantGraph, Plan) {
+    compiled_with(onnx, VIS)
+}
+
+fn compiled_with(onnx: &str, vis: Visibilities) -> (QuantGraph, Plan) {
     let graph = import(&fixture(onnx)).unwrap();
     let request = LayoutRequest {
-        visibility: VIS,
+        visibility: vis,
         ..Default::default()
     };
     let (q, _, plan) = compile_graph(&graph, &calibration(), "calibration.json", request).unwrap();
@@ -50,19 +55,45 @@ fn other_weights(q: &QuantGraph) -> QuantGraph {
 
 /// MockProver on `q` with `trace`, the instance claiming `weights` as the weights' hash.
 fn accepted(q: &QuantGraph, plan: &Plan, trace: &Trace, weights: Fp) -> bool {
+    verified(VIS, q, plan, trace, weights).is_ok()
+}
+
+/// MockProver on `q` with `trace` under `vis`, the instance claiming `weights` as the weights' hash.
+fn verified(
+    vis: Visibilities,
+    q: &QuantGraph,
+    plan: &Plan,
+    trace: &Trace,
+    weights: Fp,
+) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
     let (pin, pout) = packings(q);
     let instance = instance_with_weights(
-        &TensorClaim::of(VIS.input, pin, &trace.tensors[0]).unwrap(),
-        &TensorClaim::of(VIS.output, pout, trace.output()).unwrap(),
+        &TensorClaim::of(vis.input, pin, &trace.tensors[0]).unwrap(),
+        &TensorClaim::of(vis.output, pout, trace.output()).unwrap(),
         Some(weights),
     );
     circuits::with_shape(plan.shape, || {
-        let c = circuits::InferenceCircuit::with_visibility(q, VIS, Some(trace));
+        let c = circuits::InferenceCircuit::with_visibility(q, vis, Some(trace));
         MockProver::run(plan.k, &c, vec![instance])
             .unwrap()
             .verify()
-            .is_ok()
     })
+}
+
+#[test]
+fn a_private_input_with_hashed_weights_proves_and_binds_to_the_weights() {
+    let vis = Visibilities {
+        input: Visibility::Private,
+        ..VIS
+    };
+    let (q, plan) = compiled_with("digits_mlp.onnx", vis);
+    let input = &test_split().inputs[5];
+    let t = trace_for(&q, input);
+    verified(vis, &q, &plan, &t, hash_of(&q)).unwrap();
+    let other = other_weights(&q);
+    let t_other = trace_for(&other, input);
+    assert!(verified(vis, &other, &plan, &t_other, hash_of(&q)).is_err());
+    assert!(verified(vis, &q, &plan, &t, hash_of(&other)).is_err());
 }
 
 #[test]

@@ -96,6 +96,13 @@ pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), Compile
             why: "a proof must reveal its output or the output's hash (use public or hashed)",
         });
     }
+    if opts.visibility.input_salted && opts.visibility.input != Visibility::Hashed {
+        return Err(CompileError::Visibility {
+            what: "input",
+            vis: opts.visibility.input,
+            why: "only a hashed input's hash can be salted: add --input hashed",
+        });
+    }
     let path = opts.onnx.display().to_string();
     let graph = import(&opts.onnx)?;
     let (samples, calibration_name) = match &opts.calibration {

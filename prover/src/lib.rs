@@ -5,6 +5,7 @@ pub mod atomic;
 pub mod compile;
 pub mod progress;
 pub mod prove;
+pub mod salt;
 
 pub use compile::{compile_model, CompileError, CompileOptions};
 pub use prove::{ProveError, Prover};

@@ -75,6 +75,11 @@ enum Command {
         /// What the proof reveals of the weights
         #[arg(long = "weights", value_enum, default_value = "public")]
         weights_vis: Vis,
+        /// Salt the hashed input's hash: each proof's public value is the hash of a secret salt
+        /// and the input (`prove --salt-file`), so a low-entropy input cannot be found by hashing
+        /// candidates. Needs --input hashed
+        #[arg(long)]
+        salt: bool,
         /// Inputs per circuit row [default: chosen with --width for the fastest proof]
         #[arg(long, requires = "width")]
         inputs_per_row: Option<usize>,
@@ -122,6 +127,10 @@ enum Command {
         /// Worker threads [default: all cores]
         #[arg(long)]
         threads: Option<usize>,
+        /// The salt of the input's hash (a model compiled with --salt) [default: a new salt,
+        /// written beside the proof as PROOF.salt for the input's owner]
+        #[arg(long, value_name = "FILE")]
+        salt_file: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -129,23 +138,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  zkinfer verify input.zkp -m model.zkm --json\n  zkinfer verify proofs/*.zkp -m model.zkm   # a batch"
     )]
-    Verify {
-        /// Proof bundles; several are checked together as a batch
-        #[arg(required = true)]
-        proofs: Vec<PathBuf>,
-        #[arg(short, long)]
-        model: PathBuf,
-        #[arg(long)]
-        json: bool,
-        /// Also require the proof's (hashed) input to have this hash (`zkinfer hash` prints it);
-        /// exit 1 when the proof is about another input
-        #[arg(long, value_name = "HASH")]
-        input_hash: Option<String>,
-        /// Also require the model's (hashed) weights to have this hash, as the model owner
-        /// published it (`zkinfer inspect MODEL.pub.zkm` prints it); exit 1 on other weights
-        #[arg(long, value_name = "HASH")]
-        weights_hash: Option<String>,
-    },
+    Verify(verifier::cli::VerifyArgs),
     /// Print the hash an input will have in proofs of a model compiled with --input hashed
     #[command(
         after_help = "Example:\n  zkinfer hash input.json -m model.zkm\n  zkinfer verify input.zkp -m model.zkm --input-hash $(zkinfer hash input.json -m model.zkm)"
@@ -155,6 +148,9 @@ enum Command {
         input: PathBuf,
         #[arg(short, long)]
         model: PathBuf,
+        /// The salt the proof's input hash was made with (a model compiled with --salt)
+        #[arg(long, value_name = "FILE")]
+        salt_file: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -223,6 +219,7 @@ fn main() -> ExitCode {
             input_vis,
             output_vis,
             weights_vis,
+            salt,
             inputs_per_row,
             width,
             precision,
@@ -232,6 +229,7 @@ fn main() -> ExitCode {
                 input: input_vis.into(),
                 output: output_vis.into(),
                 weights: weights_vis.into(),
+                input_salted: salt,
             };
             let layout = circuits::compiler::LayoutRequest {
                 shape: inputs_per_row.zip(width),
@@ -247,17 +245,17 @@ fn main() -> ExitCode {
             input,
             output,
             threads,
+            salt_file,
             json,
         } => cli::set_threads(threads)
-            .and_then(|_| cli::commands::prove(&model, &input, output, json)),
-        Command::Verify {
-            proofs,
+            .and_then(|_| cli::commands::prove(&model, &input, output, salt_file, json)),
+        Command::Verify(args) => cli::verify::verify(&args),
+        Command::Hash {
+            input,
             model,
+            salt_file,
             json,
-            input_hash,
-            weights_hash,
-        } => cli::verify::verify(&proofs, &model, json, input_hash, weights_hash),
-        Command::Hash { input, model, json } => cli::verify::hash(&input, &model, json),
+        } => cli::verify::hash(&input, &model, salt_file.as_deref(), json),
         Command::Inspect { file, json } => cli::inspect::inspect(&file, json),
         Command::Strip {
             model,

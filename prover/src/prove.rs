@@ -3,7 +3,7 @@
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use halo2_proofs::{
-    pasta::EqAffine,
+    pasta::{EqAffine, Fp},
     plonk::{create_proof, keygen_pk, keygen_vk, ProvingKey},
     poly::commitment::Params,
     transcript::{Blake2bWrite, Challenge255},
@@ -33,6 +33,12 @@ pub enum ProveError {
     Hash(#[from] HashError),
     #[error("proving failed: {0}")]
     Proof(String),
+    #[error(
+        "model {0} salts its input's hash: give the salt (prove --salt-file), or let zkinfer make one"
+    )]
+    NoSalt(String),
+    #[error("model {0} does not salt its input's hash (compile it with --input hashed --salt)")]
+    UnsaltedModel(String),
     #[error(
         "model {0} is stripped (it has no weights): it can verify proofs, not make them; prove \
          with the model file it was stripped from"
@@ -86,11 +92,14 @@ impl<'m> Prover<'m> {
         let (params, params_source) = params_cache::load_or_create(model.k, |k, path| {
             if !quiet {
                 eprintln!(
-                    "making IPA setup parameters for k = {k} (first use of this k; cached at {})",
+                    "making IPA setup parameters for k = {k} (cached at {})",
                     path.display()
                 );
             }
         })?;
+        if let (Some(w), false) = (params_source.warning(model.k), quiet) {
+            eprintln!("warning: {w}");
+        }
         let params_s = t.elapsed().as_secs_f64();
         let bar = spinner(quiet, format!("generating keys (k = {})", model.k));
         let t = Instant::now();
@@ -117,6 +126,18 @@ impl<'m> Prover<'m> {
 
     /// Prove one inference on a float input.
     pub fn prove(&self, input: &[f64]) -> Result<ProofBundle, ProveError> {
+        self.prove_salted(input, None)
+    }
+
+    /// Prove one inference on a float input; `salt` salts the input's hash (a model compiled with
+    /// `--salt` needs one, any other refuses one).
+    pub fn prove_salted(&self, input: &[f64], salt: Option<Fp>) -> Result<ProofBundle, ProveError> {
+        let name = || self.model.name.clone();
+        match (self.model.visibility.input_salted, salt) {
+            (true, None) => return Err(ProveError::NoSalt(name())),
+            (false, Some(_)) => return Err(ProveError::UnsaltedModel(name())),
+            _ => {}
+        }
         let g = &self.model.graph;
         let t = Instant::now();
         let inf = infer(self.model, input)?;
@@ -126,7 +147,10 @@ impl<'m> Prover<'m> {
         let t = Instant::now();
         let vis = self.model.visibility;
         let (in_packing, out_packing) = packings(g);
-        let input_claim = TensorClaim::of(vis.input, in_packing, &inf.input)?;
+        let input_claim = match salt {
+            Some(salt) => TensorClaim::salted(in_packing, salt, &inf.input)?,
+            None => TensorClaim::of(vis.input, in_packing, &inf.input)?,
+        };
         if vis.input == Visibility::Private {
             // Private inputs pass through the same range-checked rows as hashed ones.
             in_packing.check_range(&inf.input)?;
@@ -134,7 +158,8 @@ impl<'m> Prover<'m> {
         let output_claim = TensorClaim::of(vis.output, out_packing, inf.trace.output())?;
         let instance =
             instance_with_weights(&input_claim, &output_claim, self.model.weights_hash());
-        let circuit = InferenceCircuit::with_visibility(g, vis, Some(&inf.trace));
+        let mut circuit = InferenceCircuit::with_visibility(g, vis, Some(&inf.trace));
+        circuit.salt = salt;
         let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
         let rng = rand_core::UnwrapErr(rand::rngs::SysRng);
         with_shape(self.model.shape, || {

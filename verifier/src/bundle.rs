@@ -157,6 +157,47 @@ impl ProofBundle {
         bundle
             .proof_bytes()
             .map_err(|e| parse(format!("proof is not base64: {e}")))?;
+        bundle.check_canonical().map_err(parse)?;
         Ok(bundle)
     }
+
+    /// Digests and hashes in their canonical form only (64 lowercase hexadecimal digits), and the
+    /// prover's free-text fields short: a verifier shows nothing it has not checked the form of.
+    fn check_canonical(&self) -> Result<(), String> {
+        if !hashing::is_canonical_hex(&self.model_digest) {
+            return Err("model_digest is not 64 lowercase hexadecimal digits".into());
+        }
+        let hashes = [
+            ("input hash", &self.public.input.hash),
+            ("output hash", &self.public.output.hash),
+            ("weights hash", &self.public.weights_hash),
+        ];
+        for (what, h) in hashes {
+            if let Some(h) = h {
+                hashing::from_hex(h).map_err(|e| format!("{what}: {e}"))?;
+            }
+        }
+        for (what, text) in [
+            ("prover.tool", &self.prover.tool),
+            ("prover.version", &self.prover.version),
+        ] {
+            if text.chars().count() > MAX_LABEL_CHARS {
+                return Err(format!("{what} is over {MAX_LABEL_CHARS} characters"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Longest free-text label (prover tool and version) a bundle may carry.
+pub const MAX_LABEL_CHARS: usize = 64;
+
+/// A label from a file, safe to print on a terminal or a page: control and other invisible
+/// characters escaped (`\u{202e}`), at most [`MAX_LABEL_CHARS`] characters kept.
+pub fn printable(label: &str) -> String {
+    label
+        .chars()
+        .take(MAX_LABEL_CHARS)
+        .flat_map(char::escape_debug)
+        .collect()
 }

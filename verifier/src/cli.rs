@@ -46,10 +46,10 @@ fn line(proof: &Path, v: &Verdict) -> String {
             None => String::new(),
         };
         format!(
-            "VALID: {} proves model {} ({}){weights}{input} {output}",
+            "VALID: {} proves model {} (digest {}){weights}{input} {output}",
             proof.display(),
-            v.model_name,
-            &v.model_digest[..16.min(v.model_digest.len())],
+            crate::bundle::printable(&v.model_name),
+            v.model_digest,
         )
     } else {
         format!(
@@ -60,9 +60,50 @@ fn line(proof: &Path, v: &Verdict) -> String {
     }
 }
 
-/// What the caller expects of every proof besides validity.
+/// The verify command's arguments, shared by `zkinfer verify` and `zkinfer-verify`.
+#[cfg(feature = "cli")]
+#[derive(Clone, Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Proof bundles; several are checked together as a batch
+    #[arg(required = true)]
+    pub proofs: Vec<PathBuf>,
+    /// The compiled model the proofs must be about (or its stripped copy)
+    #[arg(short, long)]
+    pub model: PathBuf,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
+    /// Also require the model's digest to be this one, as the model's owner published it
+    /// (`zkinfer inspect MODEL.zkm` prints it): it covers the architecture, scales, visibility and
+    /// weights (or their hash); exit 1 on any other model
+    #[arg(long, value_name = "DIGEST")]
+    pub model_digest: Option<String>,
+    /// Also require the proof's (hashed) input to have this hash (`zkinfer hash` prints it);
+    /// exit 1 when the proof is about another input
+    #[arg(long, value_name = "HASH")]
+    pub input_hash: Option<String>,
+    /// Also require the model's (hashed) weights to have this hash; exit 1 on other weights. The
+    /// weights hash alone does not identify a model: pin --model-digest
+    #[arg(long, value_name = "HASH")]
+    pub weights_hash: Option<String>,
+}
+
+/// A digest or hash given on the command line, in its canonical form (64 lowercase hexadecimal
+/// digits); an optional `0x` and upper case are accepted there, nothing else.
+#[cfg(feature = "cli")]
+fn canonical_arg(what: &str, s: &str) -> Result<String, CliError> {
+    let digits = s.strip_prefix("0x").unwrap_or(s);
+    if digits.len() != 64 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("--{what} '{s}': expected 64 hexadecimal digits").into());
+    }
+    Ok(digits.to_ascii_lowercase())
+}
+
+/// What the caller expects of every proof besides validity (canonical hex strings).
 #[derive(Clone, Debug, Default)]
 pub struct Expect {
+    /// The model's digest, as its owner published it.
+    pub model_digest: Option<String>,
     /// The hash the (hashed) input must have, as `zkinfer hash` prints it.
     pub input_hash: Option<String>,
     /// The hash the (hashed) weights must have, as the model owner published it.
@@ -70,22 +111,40 @@ pub struct Expect {
 }
 
 impl Expect {
-    /// Mark `v` invalid when the proof is about another input or other weights than expected.
-    fn apply(&self, v: &mut Verdict) -> Result<(), CliError> {
+    /// The expectations of `args`, checked for form (exit 2 when malformed).
+    #[cfg(feature = "cli")]
+    pub fn of(args: &VerifyArgs) -> Result<Self, CliError> {
+        let canon =
+            |what, s: &Option<String>| s.as_deref().map(|s| canonical_arg(what, s)).transpose();
+        Ok(Expect {
+            model_digest: canon("model-digest", &args.model_digest)?,
+            input_hash: canon("input-hash", &args.input_hash)?,
+            weights_hash: canon("weights-hash", &args.weights_hash)?,
+        })
+    }
+
+    /// Mark `v` invalid when the proof is about another model, input or weights than expected.
+    pub fn apply(&self, v: &mut Verdict) {
+        if let (Some(want), true) = (&self.model_digest, v.valid) {
+            if *want != v.model_digest {
+                v.valid = false;
+                v.reason = Some(format!(
+                    "the model's digest is {}, not the expected {want}",
+                    v.model_digest
+                ));
+                return;
+            }
+        }
         let checks = [
             ("input", &self.input_hash, v.input_hash.clone()),
             ("weights", &self.weights_hash, v.weights_hash.clone()),
         ];
         for (what, want, got) in checks {
-            let Some(want) = want else {
+            let (Some(want), true) = (want, v.valid) else {
                 continue;
             };
-            let want = circuits::hashing::to_hex(circuits::hashing::from_hex(want)?);
-            if !v.valid {
-                continue;
-            }
             let reason = match got {
-                Some(h) if h == want => continue,
+                Some(h) if h == *want => continue,
                 Some(h) => {
                     format!("the proof is about the {what} with hash {h}, not the expected {want}")
                 }
@@ -94,13 +153,21 @@ impl Expect {
             v.valid = false;
             v.reason = Some(reason);
         }
-        Ok(())
     }
 }
 
-/// Verify `proofs` against `model`.
-pub fn run(proofs: &[PathBuf], model: &Path, json: bool) -> Result<ExitCode, CliError> {
-    run_expecting(proofs, model, json, &Expect::default())
+/// Run the verify command.
+#[cfg(feature = "cli")]
+pub fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
+    let expect = Expect::of(args)?;
+    run_expecting(&args.proofs, &args.model, args.json, &expect)
+}
+
+/// Say on stderr that a cached parameters file was not the pinned one (and was made again).
+fn warn_if_rebuilt(verifier: &ModelVerifier<'_>) {
+    if let Some(w) = verifier.params_source.warning(verifier.model.k) {
+        eprintln!("warning: {w}");
+    }
 }
 
 /// Verify `proofs` against `model`, each also meeting `expect`.
@@ -123,8 +190,15 @@ pub fn run_expecting(
         }
     };
     if let [bundle] = bundles.as_slice() {
-        let mut v = crate::verify_bundle(bundle, &m)?;
-        expect.apply(&mut v)?;
+        let mut v = match crate::verify::claims_verdict(bundle, &m) {
+            (v, None) => v,
+            (_, Some(_)) => {
+                let verifier = ModelVerifier::new(&m)?;
+                warn_if_rebuilt(&verifier);
+                verifier.verify(bundle)
+            }
+        };
+        expect.apply(&mut v);
         if json {
             let mut obj = serde_json::to_value(&v)?;
             obj["proof"] = json!(proofs[0]);
@@ -142,9 +216,10 @@ pub fn run_expecting(
         return Ok(code(v.valid));
     }
     let verifier = ModelVerifier::new(&m)?;
+    warn_if_rebuilt(&verifier);
     let mut outcome = verifier.verify_batch(&bundles);
     for v in &mut outcome.verdicts {
-        expect.apply(v)?;
+        expect.apply(v);
     }
     let invalid: Vec<&PathBuf> = proofs
         .iter()
@@ -156,7 +231,7 @@ pub fn run_expecting(
         let results: Vec<_> = proofs
             .iter()
             .zip(&outcome.verdicts)
-            .map(|(p, v)| json!({"proof": p, "valid": v.valid, "reason": v.reason, "outputs": v.outputs}))
+            .map(|(p, v)| json!({"proof": p, "valid": v.valid, "reason": v.reason, "model_digest": v.model_digest, "outputs": v.outputs}))
             .collect();
         println!(
             "{}",

@@ -3,6 +3,7 @@
 
 use circuits::ModelFile;
 
+use crate::bundle::printable;
 use crate::{ProofBundle, Verdict};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,8 +100,8 @@ fn facts(
                 "{} bytes, k = {}, made by {} {} ({} threads, proved in {:.3} s)",
                 v.proof_bytes,
                 v.k,
-                bundle.prover.tool,
-                bundle.prover.version,
+                printable(&bundle.prover.tool),
+                printable(&bundle.prover.version),
                 bundle.prover.threads,
                 bundle.prover.prove_s
             ),
@@ -136,7 +137,13 @@ pub fn render(
     format: ReportFormat,
 ) -> String {
     let outputs = &verdict.outputs[0];
-    let top = top_class(outputs);
+    // An invalid proof proves nothing: its outputs are shown as claims, with no top class.
+    let top = top_class(outputs).filter(|_| verdict.valid);
+    let outputs_title = if verdict.valid {
+        "Outputs"
+    } else {
+        "Claimed outputs (not proven: the proof is invalid)"
+    };
     let scale = outputs
         .iter()
         .fold(0.0f64, |m, v| m.max(v.abs()))
@@ -149,7 +156,9 @@ pub fn render(
             for (k, v) in &rows {
                 s.push_str(&format!("| {k} | {} |\n", v.replace('|', "\\|")));
             }
-            s.push_str("\n## Outputs\n\n| index | value | |\n|---|---|---|\n");
+            s.push_str(&format!(
+                "\n## {outputs_title}\n\n| index | value | |\n|---|---|---|\n"
+            ));
             for (i, v) in outputs.iter().enumerate() {
                 let bar = "█".repeat(((v.abs() / scale) * 20.0).round() as usize);
                 let mark = if top == Some(i) {
@@ -182,7 +191,7 @@ pub fn render(
             for (k, v) in &rows {
                 s.push_str(&format!("<tr><th>{k}</th><td>{}</td></tr>\n", escape(v)));
             }
-            s.push_str("</table>\n<h2>Outputs</h2>\n<table>\n");
+            s.push_str(&format!("</table>\n<h2>{outputs_title}</h2>\n<table>\n"));
             for (i, v) in outputs.iter().enumerate() {
                 let width = (v.abs() / scale * 100.0).round();
                 let class = if *v < 0.0 { "bar neg" } else { "bar" };

@@ -13,8 +13,9 @@ use thiserror::Error;
 
 use circuits::circuit::{instance_with_weights, TensorClaim};
 use circuits::hashing;
+use circuits::ir::Shape;
 use circuits::model_file::ModelFileError;
-use circuits::params_cache::{self, ParamsError};
+use circuits::params_cache::{self, ParamsError, ParamsSource};
 use circuits::quant::dequantize;
 use circuits::threads::on_one_thread_if_small;
 use circuits::{with_shape, InferenceCircuit, ModelFile, Visibility};
@@ -63,9 +64,22 @@ fn check_tensor(
     name: &str,
     t: &PublicTensor,
     vis: Visibility,
-    len: usize,
+    shape: &Shape,
     scale: u32,
 ) -> Result<TensorClaim, String> {
+    let len = shape.numel();
+    if t.shape != shape.0 {
+        return Err(format!(
+            "the {name} has shape {:?} in the proof file, the model's is {:?}",
+            t.shape, shape.0
+        ));
+    }
+    if t.scale != scale {
+        return Err(format!(
+            "the {name} is at scale 2^{} in the proof file, the model's at 2^{scale}",
+            t.scale
+        ));
+    }
     if vis != Visibility::Public {
         if !t.quantized.is_empty() || !t.values.is_empty() {
             return Err(format!(
@@ -92,12 +106,6 @@ fn check_tensor(
             t.quantized.len()
         ));
     }
-    if t.scale != scale {
-        return Err(format!(
-            "the public {name} is at scale 2^{}, the model's at 2^{scale}",
-            t.scale
-        ));
-    }
     if t.values.len() != len
         || t.quantized
             .iter()
@@ -111,23 +119,13 @@ fn check_tensor(
     Ok(TensorClaim::Values(t.quantized.clone()))
 }
 
-/// The first 16 characters of a digest (a bundle's may be any string).
-fn short(digest: &str) -> &str {
-    digest
-        .char_indices()
-        .nth(16)
-        .map_or(digest, |(end, _)| &digest[..end])
-}
-
 /// Check the bundle's claims against the model; returns the instance column, or why the proof is
 /// invalid.
 fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fp>, String> {
     if bundle.model_digest != model.digest {
         return Err(format!(
             "the proof is about model {}, not the given model {} ({})",
-            short(&bundle.model_digest),
-            short(&model.digest),
-            model.name
+            bundle.model_digest, model.digest, model.name
         ));
     }
     if bundle.k != model.k {
@@ -151,14 +149,14 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fp>, Stri
         "input",
         &bundle.public.input,
         vis.input,
-        g.input_len(),
+        &g.input_shape,
         g.input_scale,
     )?;
     let output = check_tensor(
         "output",
         &bundle.public.output,
         vis.output,
-        g.output_len(),
+        g.output_shape(),
         g.output_scale(),
     )?;
     let weights = match vis.weights {
@@ -220,6 +218,8 @@ pub struct Pending {
 /// A model's setup parameters and verifying key, made once for any number of proofs.
 pub struct ModelVerifier<'m> {
     pub model: &'m ModelFile,
+    /// Where the setup parameters came from (a cached file that was not the pinned one is rebuilt).
+    pub params_source: ParamsSource,
     params: Params<EqAffine>,
     vk: VerifyingKey<EqAffine>,
     pub params_s: f64,
@@ -239,7 +239,7 @@ pub struct BatchOutcome {
 impl<'m> ModelVerifier<'m> {
     pub fn new(model: &'m ModelFile) -> Result<Self, VerifyError> {
         let t = Stopwatch::start();
-        let params = params_cache::params(model.k)?;
+        let (params, params_source) = params_cache::params_with_source(model.k)?;
         let params_s = t.secs();
         let t = Stopwatch::start();
         let circuit = InferenceCircuit::with_visibility(&model.graph, model.visibility, None);
@@ -249,6 +249,7 @@ impl<'m> ModelVerifier<'m> {
         .map_err(|e| VerifyError::Keygen(format!("{e:?}")))?;
         Ok(ModelVerifier {
             model,
+            params_source,
             params,
             vk,
             params_s,
@@ -256,10 +257,12 @@ impl<'m> ModelVerifier<'m> {
         })
     }
 
+    /// Check one proof on its own; a proof with bytes after the ones the verifier reads is invalid.
     fn check_proof(&self, p: &Pending) -> Result<(), String> {
         let instance = &p.instance;
+        let mut rest = &p.proof[..];
         on_one_thread_if_small(self.model.k, || {
-            let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&p.proof[..]);
+            let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&mut rest);
             let strategy = SingleVerifier::new(&self.params);
             verify_proof(
                 &self.params,
@@ -269,7 +272,11 @@ impl<'m> ModelVerifier<'m> {
                 &mut transcript,
             )
         })
-        .map_err(|e| format!("the proof does not verify ({e:?})"))
+        .map_err(|e| format!("the proof does not verify ({e:?})"))?;
+        match rest.len() {
+            0 => Ok(()),
+            n => Err(trailing(n)),
+        }
     }
 
     /// Verify one bundle.
@@ -311,16 +318,21 @@ impl<'m> ModelVerifier<'m> {
             batch.add_proof(vec![vec![p.instance.clone()]], p.proof.clone());
         }
         let all_ok = pending.is_empty() || batch.finalize(&self.params, &self.vk);
-        if all_ok {
-            for (i, _) in &pending {
+        // The combined check reads each transcript but not its end: one proof checked on its own
+        // gives the length every proof of this key has, and a proof of another length is checked on
+        // its own too (for its reason).
+        let exact = match pending.first() {
+            Some((_, first)) if all_ok => self.check_proof(first).ok().map(|_| first.proof.len()),
+            _ => None,
+        };
+        for (i, p) in &pending {
+            if exact == Some(p.proof.len()) {
                 verdicts[*i].valid = true;
+                continue;
             }
-        } else {
-            for (i, p) in &pending {
-                match self.check_proof(p) {
-                    Ok(()) => verdicts[*i].valid = true,
-                    Err(reason) => verdicts[*i].reason = Some(reason),
-                }
+            match self.check_proof(p) {
+                Ok(()) => verdicts[*i].valid = true,
+                Err(reason) => verdicts[*i].reason = Some(reason),
             }
         }
         let batch_s = t.secs();
@@ -333,6 +345,10 @@ impl<'m> ModelVerifier<'m> {
             checked_one_by_one: !all_ok,
         }
     }
+}
+
+fn trailing(n: usize) -> String {
+    format!("{n} bytes follow the proof: a proof file carries the proof alone")
 }
 
 /// Verify `bundle` against `model` (a proof for another model is refused before any key is made).

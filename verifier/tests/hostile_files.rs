@@ -255,14 +255,21 @@ fn hostile_bundles_are_refused_or_judged_invalid() {
         checks::bundle(&bytes);
         ProofBundle::from_bytes(&bytes, "hostile.zkp")
     };
-    // A digest of multi-byte characters: the message quotes its first 16 characters.
+    // A digest of multi-byte characters, or in capitals: not a digest, the bundle is unreadable.
+    for digest in ["€".repeat(40), "AB".repeat(32)] {
+        let mut b = honest.clone();
+        b["model_digest"] = json!(digest);
+        let e = read(&b).unwrap_err().to_string();
+        assert!(e.contains("model_digest is not 64 lowercase"), "{e}");
+    }
+    // Another model's digest, in canonical form: judged invalid, both digests shown in full.
     let mut b = honest.clone();
-    b["model_digest"] = json!("€".repeat(40));
+    b["model_digest"] = json!("ab".repeat(32));
     let (v, proof) = claims_verdict(&read(&b).unwrap(), model);
     assert!(proof.is_none());
     let reason = v.reason.unwrap();
     assert!(
-        reason.contains(&"€".repeat(16)) && !reason.contains(&"€".repeat(17)),
+        reason.contains(&"ab".repeat(32)) && reason.contains(&model.digest),
         "{reason}"
     );
 

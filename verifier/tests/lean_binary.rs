@@ -63,6 +63,36 @@ fn the_lean_verifier_gives_verdicts_and_exit_codes() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("INVALID"));
 
+    // --model-digest: the published digest passes (and is printed in full), any other is exit 1.
+    let o = run(
+        &cache,
+        &[
+            s(&proof),
+            "-m",
+            s(&model_path),
+            "--model-digest",
+            &model.digest,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&model.digest));
+    let other = "ab".repeat(32);
+    let o = run(
+        &cache,
+        &[
+            s(&proof),
+            "-m",
+            s(&model_path),
+            "--model-digest",
+            &other,
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["model_digest"], model.digest.as_str());
+    assert!(v["reason"].as_str().unwrap().contains(&other));
+
     let o = run(&cache, &[s(&proof), "-m", "/nonexistent.zkm"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent.zkm"));

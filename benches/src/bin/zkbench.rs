@@ -58,6 +58,7 @@ fn main() -> Result<()> {
         input: vis_of(take("--input"))?,
         output: vis_of(take("--output"))?,
         weights: Visibility::Public,
+        input_salted: false,
     };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let (onnx, calibration, input) = match args.as_slice() {

@@ -12,7 +12,7 @@ use halo2_gadgets::poseidon::{
     Hash, Pow5Chip, Pow5Config,
 };
 use halo2_proofs::{
-    circuit::Layouter,
+    circuit::{Layouter, Value},
     pasta::Fp,
     plonk::{Advice, Column, ConstraintSystem, Error},
 };
@@ -61,6 +61,19 @@ impl HashConfig {
             pow5,
             state0: state0.expect("at least one chip"),
         }
+    }
+
+    /// A private field element (a salt) in a region of its own, ready to be hashed.
+    pub fn assign_private(
+        &self,
+        mut layouter: impl Layouter<Fp>,
+        value: Value<Fp>,
+    ) -> Result<FpCell, Error> {
+        let state0 = self.state0;
+        layouter.assign_region(
+            || "private element",
+            |mut region| region.assign_advice(|| "private", state0, 0, || value),
+        )
     }
 
     /// `h_0 = prefix` (a constant), `h_{i+1} = Poseidon(h_i, e_i)`; returns the last `h`.

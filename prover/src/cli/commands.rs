@@ -9,6 +9,7 @@ use serde_json::json;
 use circuits::layout::{plan_for, Plan};
 use prover::atomic::write_atomic;
 use prover::prove::infer;
+use prover::salt::{new_salt, read_salt, write_new_salt, SaltError};
 use prover::{compile_model, CompileOptions, Prover};
 
 use super::{fmt_floats, print_json, read_input, read_model, sibling, top_class};
@@ -122,23 +123,56 @@ pub fn run(model: &Path, input: &Path, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn prove(model: &Path, input: &Path, output: Option<PathBuf>, json: bool) -> Result<ExitCode> {
+pub fn prove(
+    model: &Path,
+    input: &Path,
+    output: Option<PathBuf>,
+    salt_file: Option<PathBuf>,
+    json: bool,
+) -> Result<ExitCode> {
     let m = read_model(model)?;
     let x = read_input(input)?;
     // Check the input before spending time on keys.
     infer(&m, &x).with_context(|| format!("input {}", input.display()))?;
     let out = output.unwrap_or_else(|| sibling(input, "zkp"));
+    // A salted input's salt: the one given, or a new one written beside the proof (checked to be
+    // free before proving, written before the proof so that no proof is left without its salt).
+    let (salt, new_salt_file) = match (m.visibility.input_salted, salt_file) {
+        (false, Some(f)) => anyhow::bail!(
+            "--salt-file {}: model {} does not salt its input's hash (compile it with --input hashed --salt)",
+            f.display(),
+            model.display()
+        ),
+        (false, None) => (None, None),
+        (true, Some(f)) => (Some(read_salt(&f)?), None),
+        (true, None) => {
+            let path = sibling(&out, "salt");
+            if path.exists() {
+                return Err(SaltError::Exists(path).into());
+            }
+            (Some(new_salt()), Some(path))
+        }
+    };
     let prover = Prover::new(&m, json)?;
     let bundle = prover
-        .prove(&x)
+        .prove_salted(&x, salt)
         .with_context(|| format!("proving {}", input.display()))?;
+    if let (Some(path), Some(salt)) = (&new_salt_file, salt) {
+        write_new_salt(path, salt)?;
+        if !json {
+            eprintln!(
+                "wrote the input hash's salt to {}: keep it with the input (zkinfer hash --salt-file)",
+                path.display()
+            );
+        }
+    }
     let bytes = bundle.to_json_pretty();
     write_atomic(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
     let outputs = &bundle.public.output.values;
     let info = &bundle.prover;
     if json {
         print_json(&json!({
-            "proof": out, "model_digest": bundle.model_digest, "outputs": [outputs],
+            "proof": out, "model_digest": bundle.model_digest, "outputs": [outputs], "salt_file": new_salt_file,
             "k": bundle.k, "proof_bytes": bundle.proof_bytes()?.len(), "threads": info.threads,
             "params_s": info.params_s, "keygen_s": info.keygen_s, "witness_s": info.witness_s, "prove_s": info.prove_s,
         }));

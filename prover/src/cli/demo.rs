@@ -81,6 +81,8 @@ pub fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
         match prover.params_source {
             circuits::params_cache::ParamsSource::Cache => "from cache",
             circuits::params_cache::ParamsSource::Created => "made now, cached for next time",
+            circuits::params_cache::ParamsSource::Rebuilt { .. } =>
+                "the cached file was not the pinned one: made again and replaced",
         },
         bundle.prover.threads,
         bundle.proof_bytes()?.len()

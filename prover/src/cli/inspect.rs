@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use circuits::ModelFile;
+use verifier::bundle::printable;
 use verifier::ProofBundle;
 
 use super::{fmt_floats, print_json, top_class};
@@ -87,7 +88,11 @@ fn inspect_proof(b: &ProofBundle, json: bool) -> Result<()> {
         return Ok(());
     }
     println!("zkinfer proof bundle, format {}", b.format);
-    println!("  model: {} (digest {})", b.model_name, b.model_digest);
+    println!(
+        "  model: {} (digest {})",
+        printable(&b.model_name),
+        b.model_digest
+    );
     println!("  revealed:");
     for (name, t, vis) in [
         ("input", &b.public.input, b.visibility.input),
@@ -120,7 +125,13 @@ fn inspect_proof(b: &ProofBundle, json: bool) -> Result<()> {
     let p = &b.prover;
     println!(
         "  proof: {} bytes, k = {}; made by {} {} with {} threads (prove {:.3} s, keygen {:.3} s)",
-        proof_len, b.k, p.tool, p.version, p.threads, p.prove_s, p.keygen_s
+        proof_len,
+        b.k,
+        printable(&p.tool),
+        printable(&p.version),
+        p.threads,
+        p.prove_s,
+        p.keygen_s
     );
     println!("  (claims only: run `zkinfer verify` with the model to check them)");
     Ok(())

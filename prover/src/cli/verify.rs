@@ -1,26 +1,16 @@
 //! verify: the verifier crate's command (one proof, or many as a batch).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Result};
 
-pub fn verify(
-    proofs: &[PathBuf],
-    model: &Path,
-    json: bool,
-    input_hash: Option<String>,
-    weights_hash: Option<String>,
-) -> Result<ExitCode> {
-    let expect = verifier::cli::Expect {
-        input_hash,
-        weights_hash,
-    };
-    verifier::cli::run_expecting(proofs, model, json, &expect).map_err(|e| anyhow!("{e}"))
+pub fn verify(args: &verifier::cli::VerifyArgs) -> Result<ExitCode> {
+    verifier::cli::run(args).map_err(|e| anyhow!("{e}"))
 }
 
 /// `zkinfer hash`: the hash a hashed input will have in proofs of `model`.
-pub fn hash(input: &Path, model: &Path, json: bool) -> Result<ExitCode> {
+pub fn hash(input: &Path, model: &Path, salt_file: Option<&Path>, json: bool) -> Result<ExitCode> {
     let m = circuits::ModelFile::read(model)?;
     let text = circuits::input::read_limited(input)
         .map_err(|e| anyhow!("cannot read input {}: {e}", input.display()))?;
@@ -31,9 +21,19 @@ pub fn hash(input: &Path, model: &Path, json: bool) -> Result<ExitCode> {
         .quantize_input(&values)
         .map_err(|e| anyhow!("input {}: {e}", input.display()))?;
     let (packing, _) = circuits::circuit::packings(&m.graph);
-    let h = packing
-        .hash(&q)
-        .map_err(|e| anyhow!("input {}: {e}", input.display()))?;
+    let h = match (m.visibility.input_salted, salt_file) {
+        (true, Some(f)) => packing.salted_hash(prover::salt::read_salt(f)?, &q),
+        (false, None) => packing.hash(&q),
+        (true, None) => anyhow::bail!(
+            "model {} salts its input's hash: give the proof's salt with --salt-file",
+            model.display()
+        ),
+        (false, Some(_)) => anyhow::bail!(
+            "model {} does not salt its input's hash: drop --salt-file",
+            model.display()
+        ),
+    }
+    .map_err(|e| anyhow!("input {}: {e}", input.display()))?;
     let hex = circuits::hashing::to_hex(h);
     if json {
         let note = (m.visibility.input != circuits::Visibility::Hashed).then_some(

@@ -5,7 +5,7 @@ use std::time::Instant;
 use halo2_proofs::{pasta::EqAffine, plonk::keygen_vk};
 
 use circuits::{
-    blocks::lower, layout::plan_with, params_cache, with_shape, InferenceCircuit, ModelFile,
+    lower::lower, plan::plan_with, setup::params_cache, with_shape, InferenceCircuit, ModelFile,
 };
 
 fn main() {

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use circuits::layout::{Estimate, Plan};
+use circuits::plan::{Estimate, Plan};
 use circuits::{ModelFile, Visibilities};
 use prover::{compile_model, CompileOptions, Prover};
 use verifier::verify_bundle;
@@ -56,7 +56,7 @@ fn compile(onnx: &str, calibration: &str) -> (ModelFile, Plan) {
 
 fn measure(model: &ModelFile, input: &str, runs: usize) -> Measured {
     let text = std::fs::read_to_string(fixture(input)).expect("input fixture");
-    let x = circuits::input::parse_input(&text).expect("input parses");
+    let x = circuits::artifacts::input::parse_input(&text).expect("input parses");
     // Setup parameters come from the cache, as in the estimate; make them once, outside the timing.
     drop(Prover::new(model, true).expect("keys"));
     let (mut keygen, mut prove, mut verify) = (vec![], vec![], vec![]);

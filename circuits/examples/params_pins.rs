@@ -1,12 +1,12 @@
 //! Print the digest of `Params::<EqAffine>::new(k)`'s file for each k in a range, as
-//! `circuits::params_cache::PINNED` holds them, and cache the files made on the way.
+//! `circuits::setup::params_cache::PINNED` holds them, and cache the files made on the way.
 //!
 //! `cargo run -p zkinfer-circuits --example params_pins -- 4 20` (k = 20 takes about 20 minutes on
 //! 2 cores; each k about twice the one before).
 
 use std::io::Write;
 
-use circuits::params_cache::{digest, params_path};
+use circuits::setup::params_cache::{digest, params_path};
 use halo2_proofs::{pasta::EqAffine, poly::commitment::Params};
 
 fn main() {

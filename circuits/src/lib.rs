@@ -1,30 +1,27 @@
-//! zkinfer's circuit compiler: float IR, quantized graph and reference evaluator, halo2 chips,
-//! layout planning, the model circuit, and the compiled-model file format.
+//! zkinfer's circuit compiler, one folder per stage of the pipeline:
+//!
+//! ```text
+//! import (ONNX) ─▶ ir (float graph) ─▶ quantize ─▶ qgraph (integer semantics) ─▶ lower (blocks)
+//!   ─▶ plan (rows, columns, k) ─▶ circuit (chips, model circuit) ; disclosure (what a proof reveals)
+//!   artifacts (model file, inputs) ; setup (parameters, threads)
+//! ```
 //!
 //! With the `compiler` feature (default) it also imports ONNX and quantizes; the verifier builds
 //! without it.
 
-pub mod blocks;
-pub mod chips;
+pub mod artifacts;
 pub mod circuit;
+pub mod disclosure;
 pub mod field;
-pub mod geom;
-pub mod hashing;
-mod hidden;
-pub mod input;
-pub mod instance;
-pub mod ir;
-pub mod layout;
-pub mod model_file;
-mod pack_rows;
-pub mod params_cache;
-pub mod quant;
-pub mod report;
-pub mod threads;
-
 #[cfg(feature = "compiler")]
-pub mod compiler;
+pub mod import;
+pub mod ir;
+pub mod lower;
+pub mod plan;
+pub mod qgraph;
+pub mod quantize;
+pub mod setup;
 
+pub use artifacts::model_file::{ModelFile, Visibilities, Visibility};
 pub use circuit::{public_inputs, with_shape, CircuitShape, InferenceCircuit};
-pub use model_file::{ModelFile, Visibilities, Visibility};
-pub use quant::{QuantGraph, Trace};
+pub use qgraph::{QuantGraph, Trace};

@@ -6,7 +6,7 @@ mod common;
 use common::satisfied;
 
 use circuits::ir::{Func, Shape};
-use circuits::quant::{QLayer, QOp, QuantGraph};
+use circuits::qgraph::{QLayer, QOp, QuantGraph};
 
 fn linear(name: &str, n_in: usize, n_out: usize, seed: i64) -> QLayer {
     QLayer {

@@ -5,10 +5,10 @@ mod common;
 
 use common::satisfied;
 
-use circuits::geom::ConvGeom;
+use circuits::ir::geom::ConvGeom;
 use circuits::ir::Shape;
-use circuits::layout::plan_with;
-use circuits::quant::{QLayer, QOp, QuantGraph};
+use circuits::plan::plan_with;
+use circuits::qgraph::{QLayer, QOp, QuantGraph};
 use circuits::{public_inputs, with_shape, InferenceCircuit, Trace};
 use halo2_proofs::dev::MockProver;
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use circuits::compiler::calibrate::argmax_i;
+use circuits::quantize::calibrate::argmax_i;
 use common::*;
 
 /// Top-1 accuracy of the model as compiled (the circuit's semantics) over a whole test split.

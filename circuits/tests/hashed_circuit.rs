@@ -3,8 +3,9 @@
 mod common;
 
 use circuits::circuit::{instance_column, packings, TensorClaim};
-use circuits::compiler::{compile_graph, import, LayoutRequest};
-use circuits::layout::Plan;
+use circuits::import::import;
+use circuits::plan::Plan;
+use circuits::quantize::{compile_graph, LayoutRequest};
 use circuits::{QuantGraph, Trace, Visibilities, Visibility};
 use common::{calibration, fixture, test_split, trace_for};
 use halo2_proofs::dev::MockProver;
@@ -127,7 +128,7 @@ fn salted_accepted(
 
 #[test]
 fn a_salted_input_hash_binds_to_its_salt_and_its_input() {
-    use circuits::hashing::salt_from_bytes;
+    use circuits::disclosure::hashing::salt_from_bytes;
     let v = Visibilities {
         input_salted: true,
         ..vis(Visibility::Hashed, Visibility::Public)

@@ -4,11 +4,13 @@
 mod common;
 
 use circuits::circuit::{instance_with_weights, packings, TensorClaim};
-use circuits::compiler::{compile_graph, import, LayoutRequest};
-use circuits::hashing::weights_hash;
-use circuits::layout::Plan;
-use circuits::quant::QOp;
-use circuits::{params_cache, QuantGraph, Trace, Visibilities, Visibility};
+use circuits::disclosure::hashing::weights_hash;
+use circuits::import::import;
+use circuits::plan::Plan;
+use circuits::qgraph::QOp;
+use circuits::quantize::{compile_graph, LayoutRequest};
+use circuits::setup::params_cache;
+use circuits::{QuantGraph, Trace, Visibilities, Visibility};
 use common::{calibration, fixture, test_split, trace_for};
 use halo2_proofs::{dev::MockProver, pasta::Fp, plonk::keygen_vk};
 

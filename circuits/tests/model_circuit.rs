@@ -3,7 +3,7 @@
 
 mod common;
 
-use circuits::layout::{plan_with, Plan};
+use circuits::plan::{plan_with, Plan};
 use circuits::{public_inputs, with_shape, InferenceCircuit, QuantGraph, Trace};
 use common::*;
 use halo2_proofs::dev::MockProver;

@@ -3,10 +3,11 @@
 
 mod common;
 
-use circuits::compiler::{compile_graph, import};
+use circuits::artifacts::model_file::{ModelFile, ModelFileError, MODEL_FORMAT};
+use circuits::import::import;
 use circuits::ir::Shape;
-use circuits::model_file::{ModelFile, ModelFileError, MODEL_FORMAT};
-use circuits::quant::QOp;
+use circuits::qgraph::QOp;
+use circuits::quantize::compile_graph;
 use common::*;
 
 fn digits_model() -> ModelFile {
@@ -63,7 +64,7 @@ fn absurd_sizes_are_refused_before_anything_is_computed() {
 
     // A convolution whose geometry is consistent but enormous.
     let mut m = digits_model();
-    let geom = circuits::geom::ConvGeom {
+    let geom = circuits::ir::geom::ConvGeom {
         in_c: 1,
         in_h: 8,
         in_w: 8,

@@ -4,11 +4,11 @@
 
 use std::sync::OnceLock;
 
+use circuits::artifacts::input::{parse_input, parse_samples};
+use circuits::artifacts::model_file::{ModelFile, ModelFileError};
 use circuits::circuit::{packings, TensorClaim};
-use circuits::input::{parse_input, parse_samples};
-use circuits::layout;
-use circuits::model_file::{ModelFile, ModelFileError};
-use circuits::quant::{QOp, QuantGraph};
+use circuits::plan;
+use circuits::qgraph::{QOp, QuantGraph};
 use verifier::bundle::{ProofBundle, ProverInfo, PublicTensor, PublicValues, PROOF_FORMAT};
 use verifier::report::{render, ReportFormat, ReportPaths};
 use verifier::verify::claims_verdict;
@@ -94,13 +94,13 @@ pub fn model(data: &[u8]) {
 /// The rows validation counts before lowering are at most the rows of the layout.
 fn rows_bound_holds(m: &ModelFile) {
     let g = &m.graph;
-    let plan = layout::plan_with(g, m.shape.inputs_per_row, m.shape.width);
+    let plan = plan::plan_with(g, m.shape.inputs_per_row, m.shape.width);
     let plan = plan.expect("a valid model has a layout");
     let mut prev: Option<&QOp> = None;
     let mut bound = 0;
     for l in &g.layers {
         let fused = matches!(prev, Some(QOp::Linear { .. } | QOp::Conv { .. }));
-        bound += layout::min_rows(&l.op, l.out_shape.numel(), fused);
+        bound += plan::min_rows(&l.op, l.out_shape.numel(), fused);
         prev = Some(&l.op);
     }
     assert!(

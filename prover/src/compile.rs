@@ -4,10 +4,11 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use circuits::compiler::{compile_graph, import, LayoutRequest, OnnxError, PipelineError};
-use circuits::input::{parse_samples, InputError};
-use circuits::layout::Plan;
-use circuits::model_file::MODEL_FORMAT;
+use circuits::artifacts::input::{parse_samples, InputError};
+use circuits::artifacts::model_file::MODEL_FORMAT;
+use circuits::import::{import, OnnxError};
+use circuits::plan::Plan;
+use circuits::quantize::{compile_graph, LayoutRequest, PipelineError};
 use circuits::{ModelFile, Visibilities, Visibility};
 
 /// Default calibration when none is given: this many deterministic samples uniform in [0, 1].
@@ -38,7 +39,7 @@ pub enum CompileError {
     #[error("{path}: the weights cannot be hashed: {source}")]
     WeightsHash {
         path: String,
-        source: circuits::hashing::HashError,
+        source: circuits::disclosure::hashing::HashError,
     },
     #[error("{what} visibility '{vis}' is not available: {why}")]
     Visibility {
@@ -67,11 +68,12 @@ fn default_samples(n_in: usize) -> Vec<Vec<f32>> {
 
 fn load_calibration(path: &Path) -> Result<Vec<Vec<f32>>, CompileError> {
     let p = path.display().to_string();
-    let text =
-        circuits::input::read_limited(path).map_err(|source| CompileError::CalibrationIo {
+    let text = circuits::artifacts::input::read_limited(path).map_err(|source| {
+        CompileError::CalibrationIo {
             path: p.clone(),
             source,
-        })?;
+        }
+    })?;
     let samples =
         parse_samples(&text).map_err(|source| CompileError::CalibrationFile { path: p, source })?;
     Ok(samples
@@ -126,9 +128,13 @@ pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), Compile
     let weights_hash = match opts.visibility.weights {
         Visibility::Hashed => {
             let p = qgraph.params();
-            let h = circuits::hashing::weights_hash(qgraph.limb_bits, &p.weights, &p.biases)
-                .map_err(|source| CompileError::WeightsHash { path, source })?;
-            Some(circuits::hashing::to_hex(h))
+            let h = circuits::disclosure::hashing::weights_hash(
+                qgraph.limb_bits,
+                &p.weights,
+                &p.biases,
+            )
+            .map_err(|source| CompileError::WeightsHash { path, source })?;
+            Some(circuits::disclosure::hashing::to_hex(h))
         }
         _ => None,
     };

@@ -231,7 +231,7 @@ fn main() -> ExitCode {
                 weights: weights_vis.into(),
                 input_salted: salt,
             };
-            let layout = circuits::compiler::LayoutRequest {
+            let layout = circuits::quantize::LayoutRequest {
                 shape: inputs_per_row.zip(width),
                 min_limb_bits: precision,
                 ..Default::default()

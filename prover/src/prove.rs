@@ -11,10 +11,10 @@ use halo2_proofs::{
 use thiserror::Error;
 
 use circuits::circuit::{instance_with_weights, packings, TensorClaim};
-use circuits::hashing::HashError;
-use circuits::params_cache::{self, ParamsError, ParamsSource};
-use circuits::quant::{dequantize, EvalError};
-use circuits::threads::on_one_thread_if_small;
+use circuits::disclosure::hashing::HashError;
+use circuits::qgraph::{dequantize, EvalError};
+use circuits::setup::params_cache::{self, ParamsError, ParamsSource};
+use circuits::setup::threads::on_one_thread_if_small;
 use circuits::{with_shape, InferenceCircuit, ModelFile, Trace, Visibility};
 use verifier::bundle::{ProverInfo, PublicTensor, PublicValues};
 use verifier::{ProofBundle, PROOF_FORMAT};

@@ -7,7 +7,7 @@ use halo2_proofs::pasta::Fp;
 use rand_core::Rng;
 use thiserror::Error;
 
-use circuits::hashing;
+use circuits::disclosure::hashing;
 
 #[derive(Debug, Error)]
 pub enum SaltError {

@@ -17,7 +17,7 @@ use halo2_proofs::{
 };
 use serde_json::Value;
 
-use circuits::quant::QOp;
+use circuits::qgraph::QOp;
 use circuits::{public_inputs, with_shape, InferenceCircuit, ModelFile};
 use common::{compile, fixture, json, ok, prove, s, text, write_json, zkinfer, zkinfer_in};
 
@@ -134,7 +134,7 @@ fn planted_setup_parameters_are_refused_and_the_forged_proof_fails() {
     bundle["public"]["output"]["quantized"] = serde_json::json!(outputs);
     bundle["public"]["output"]["values"] = serde_json::json!(outputs
         .iter()
-        .map(|q| circuits::quant::dequantize(*q, out_scale))
+        .map(|q| circuits::qgraph::dequantize(*q, out_scale))
         .collect::<Vec<_>>());
     bundle["proof"] = Value::String(verifier::ProofBundle::encode_proof(&proof));
     let forged_path = dir.path().join("forged.zkp");
@@ -154,8 +154,8 @@ fn planted_setup_parameters_are_refused_and_the_forged_proof_fails() {
     assert!(text(&o).contains("not the pinned ones"), "{}", text(&o));
     let replaced = std::fs::read(&file).unwrap();
     assert_eq!(
-        circuits::params_cache::digest(&replaced),
-        circuits::params_cache::pinned(real.k).unwrap()
+        circuits::setup::params_cache::digest(&replaced),
+        circuits::setup::params_cache::pinned(real.k).unwrap()
     );
     // And the honest proof still verifies with the replaced file.
     ok(zkinfer_in(
@@ -184,7 +184,7 @@ fn planted_setup_parameters_are_refused_and_the_forged_proof_fails() {
 
 fn read_input(rel: &str) -> Vec<f64> {
     let text = std::fs::read_to_string(fixture(rel)).unwrap();
-    circuits::input::parse_input(&text).unwrap()
+    circuits::artifacts::input::parse_input(&text).unwrap()
 }
 
 #[test]
@@ -298,7 +298,7 @@ fn a_pinned_model_digest_refuses_a_changed_output_scale_and_a_removed_relu() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|q| circuits::quant::dequantize(q.as_i64().unwrap(), scale))
+        .map(|q| circuits::qgraph::dequantize(q.as_i64().unwrap(), scale))
         .collect();
     out["scale"] = scale.into();
     out["values"] = serde_json::json!(values);

@@ -11,8 +11,9 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use circuits::compiler::{compile_graph, import_with, ImportOptions};
-use circuits::model_file::MODEL_FORMAT;
+use circuits::artifacts::model_file::MODEL_FORMAT;
+use circuits::import::{import_with, ImportOptions};
+use circuits::quantize::compile_graph;
 use circuits::ModelFile;
 use prover::Prover;
 use verifier::verify_bundle;

@@ -6,11 +6,11 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use circuits::artifacts::model_file::json_format;
 use circuits::circuit::TensorClaim;
-use circuits::hashing;
+use circuits::disclosure::hashing;
 use circuits::ir::Shape;
-use circuits::model_file::json_format;
-use circuits::quant::dequantize;
+use circuits::qgraph::dequantize;
 use circuits::Visibilities;
 
 pub const PROOF_FORMAT: &str = "zkinfer-proof/1";
@@ -26,7 +26,7 @@ pub struct PublicTensor {
     pub scale: u32,
     pub quantized: Vec<i64>,
     pub values: Vec<f64>,
-    /// The tensor's hash (64 hexadecimal digits, see `circuits::hashing`) when it is hashed.
+    /// The tensor's hash (64 hexadecimal digits, see `circuits::disclosure::hashing`) when it is hashed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
 }

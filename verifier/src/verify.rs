@@ -11,13 +11,13 @@ use halo2_proofs::{
 use serde::Serialize;
 use thiserror::Error;
 
+use circuits::artifacts::model_file::ModelFileError;
 use circuits::circuit::{instance_with_weights, TensorClaim};
-use circuits::hashing;
+use circuits::disclosure::hashing;
 use circuits::ir::Shape;
-use circuits::model_file::ModelFileError;
-use circuits::params_cache::{self, ParamsError, ParamsSource};
-use circuits::quant::dequantize;
-use circuits::threads::on_one_thread_if_small;
+use circuits::qgraph::dequantize;
+use circuits::setup::params_cache::{self, ParamsError, ParamsSource};
+use circuits::setup::threads::on_one_thread_if_small;
 use circuits::{with_shape, InferenceCircuit, ModelFile, Visibility};
 
 use crate::bundle::{BundleError, ProofBundle, PublicTensor};

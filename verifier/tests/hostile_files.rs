@@ -8,8 +8,8 @@ mod checks;
 
 use std::path::{Path, PathBuf};
 
-use circuits::input::{parse_input, parse_samples, InputError};
-use circuits::model_file::ModelFile;
+use circuits::artifacts::input::{parse_input, parse_samples, InputError};
+use circuits::artifacts::model_file::ModelFile;
 use serde_json::{json, Value};
 use verifier::verify::claims_verdict;
 use verifier::ProofBundle;

@@ -32,7 +32,7 @@ fn setup() -> &'static Setup {
         .unwrap();
         let model: &'static ModelFile = Box::leak(Box::new(model));
         let text = std::fs::read_to_string(fixtures.join("digits/input_3.json")).unwrap();
-        let x = circuits::input::parse_input(&text).unwrap();
+        let x = circuits::artifacts::input::parse_input(&text).unwrap();
         let bundle = Prover::new(model, true).unwrap().prove(&x).unwrap();
         let verifier = ModelVerifier::new(model).unwrap();
         assert!(verifier.verify(&bundle).valid, "the honest bundle verifies");
@@ -68,7 +68,7 @@ proptest! {
         let i = index.index(tensor.quantized.len());
         tensor.quantized[i] += delta;
         // Keep the float claim consistent, so only the proof can catch the change.
-        tensor.values[i] = circuits::quant::dequantize(tensor.quantized[i], tensor.scale);
+        tensor.values[i] = circuits::qgraph::dequantize(tensor.quantized[i], tensor.scale);
         let v = s.verifier.verify(&b);
         prop_assert!(!v.valid, "{} value {} + {} still verifies", if output { "output" } else { "input" }, i, delta);
     }

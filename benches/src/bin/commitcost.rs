@@ -34,9 +34,9 @@ fn main() -> Result<()> {
     );
     println!("k   params read   full-width   15-bit   9-bit   all zero");
     for k in ks {
-        circuits::params_cache::params(k)?; // made and cached once, outside the timing
+        circuits::setup::params_cache::params(k)?; // made and cached once, outside the timing
         let t = Instant::now();
-        let params = circuits::params_cache::params(k)?;
+        let params = circuits::setup::params_cache::params(k)?;
         let read = t.elapsed().as_secs_f64() * 1e3;
         let domain = EvaluationDomain::<Fp>::new(1, k);
         let column = |f: &dyn Fn(u64) -> Fp| {

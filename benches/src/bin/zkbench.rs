@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use halo2_proofs::{pasta::EqAffine, plonk::keygen_vk};
 
-use circuits::params_cache;
+use circuits::setup::params_cache;
 use circuits::{with_shape, InferenceCircuit, ModelFile, Visibilities, Visibility};
 use prover::{compile_model, CompileOptions, Prover};
 use verifier::{verify_bundle, ProofBundle};
@@ -78,12 +78,12 @@ fn main() -> Result<()> {
             .build_global()?;
     }
     let threads = rayon::current_num_threads();
-    let x = circuits::input::parse_input(&std::fs::read_to_string(&input)?)?;
+    let x = circuits::artifacts::input::parse_input(&std::fs::read_to_string(&input)?)?;
     let opts = CompileOptions {
         onnx: onnx.clone(),
         calibration: Some(calibration),
         visibility,
-        layout: circuits::compiler::LayoutRequest {
+        layout: circuits::quantize::LayoutRequest {
             shape,
             min_limb_bits: precision,
             ..Default::default()

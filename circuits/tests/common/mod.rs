@@ -3,10 +3,11 @@
 
 use std::path::PathBuf;
 
-use circuits::compiler::{compile_graph, import};
-use circuits::input::parse_samples;
-use circuits::layout::Plan;
-use circuits::quant::quantize;
+use circuits::artifacts::input::parse_samples;
+use circuits::import::import;
+use circuits::plan::Plan;
+use circuits::qgraph::quantize;
+use circuits::quantize::compile_graph;
 use circuits::{QuantGraph, Trace};
 
 pub fn fixture(rel: &str) -> PathBuf {
@@ -88,7 +89,7 @@ pub fn trace_for(q: &QuantGraph, input: &[f64]) -> Trace {
 
 /// Whether MockProver accepts `t` (public: its input and output) at layout `(p, w)`.
 pub fn satisfied(q: &QuantGraph, t: &Trace, p: usize, w: usize) -> bool {
-    let plan = circuits::layout::plan_with(q, p, w).unwrap();
+    let plan = circuits::plan::plan_with(q, p, w).unwrap();
     let instance = circuits::public_inputs(&t.tensors[0], t.output());
     circuits::with_shape(plan.shape, || {
         let c = circuits::InferenceCircuit::new(q, Some(t));

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use circuits::layout::{plan_for, Plan};
+use circuits::plan::{plan_for, Plan};
 use prover::atomic::write_atomic;
 use prover::prove::infer;
 use prover::salt::{new_salt, read_salt, write_new_salt, SaltError};
@@ -19,7 +19,7 @@ pub fn compile(
     output: Option<PathBuf>,
     calibration: Option<PathBuf>,
     visibility: circuits::Visibilities,
-    layout: circuits::compiler::LayoutRequest,
+    layout: circuits::quantize::LayoutRequest,
     json: bool,
 ) -> Result<ExitCode> {
     let out = output.unwrap_or_else(|| sibling(onnx, "zkm"));

@@ -62,7 +62,7 @@ pub fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
     );
 
     let prover = Prover::new(&model, false)?;
-    let x = circuits::input::parse_input(std::str::from_utf8(INPUT)?)?;
+    let x = circuits::artifacts::input::parse_input(std::str::from_utf8(INPUT)?)?;
     let bundle = prover.prove(&x)?;
     let proof_path = dir.join("input.zkp");
     write_atomic(&proof_path, &bundle.to_json_pretty())?;
@@ -79,9 +79,9 @@ pub fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
         prover.keygen_s,
         prover.params_s,
         match prover.params_source {
-            circuits::params_cache::ParamsSource::Cache => "from cache",
-            circuits::params_cache::ParamsSource::Created => "made now, cached for next time",
-            circuits::params_cache::ParamsSource::Rebuilt { .. } =>
+            circuits::setup::params_cache::ParamsSource::Cache => "from cache",
+            circuits::setup::params_cache::ParamsSource::Created => "made now, cached for next time",
+            circuits::setup::params_cache::ParamsSource::Rebuilt { .. } =>
                 "the cached file was not the pinned one: made again and replaced",
         },
         bundle.prover.threads,

@@ -29,9 +29,10 @@ pub fn sibling(path: &Path, ext: &str) -> PathBuf {
 
 /// Read and parse an input file, naming the file in every error.
 pub fn read_input(path: &Path) -> Result<Vec<f64>> {
-    let text = circuits::input::read_limited(path)
+    let text = circuits::artifacts::input::read_limited(path)
         .with_context(|| format!("cannot read input {}", path.display()))?;
-    circuits::input::parse_input(&text).with_context(|| format!("input {}", path.display()))
+    circuits::artifacts::input::parse_input(&text)
+        .with_context(|| format!("input {}", path.display()))
 }
 
 pub fn read_model(path: &Path) -> Result<circuits::ModelFile> {

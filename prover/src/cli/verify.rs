@@ -12,9 +12,9 @@ pub fn verify(args: &verifier::cli::VerifyArgs) -> Result<ExitCode> {
 /// `zkinfer hash`: the hash a hashed input will have in proofs of `model`.
 pub fn hash(input: &Path, model: &Path, salt_file: Option<&Path>, json: bool) -> Result<ExitCode> {
     let m = circuits::ModelFile::read(model)?;
-    let text = circuits::input::read_limited(input)
+    let text = circuits::artifacts::input::read_limited(input)
         .map_err(|e| anyhow!("cannot read input {}: {e}", input.display()))?;
-    let values = circuits::input::parse_input(&text)
+    let values = circuits::artifacts::input::parse_input(&text)
         .map_err(|e| anyhow!("input {}: {e}", input.display()))?;
     let q = m
         .graph
@@ -34,7 +34,7 @@ pub fn hash(input: &Path, model: &Path, salt_file: Option<&Path>, json: bool) ->
         ),
     }
     .map_err(|e| anyhow!("input {}: {e}", input.display()))?;
-    let hex = circuits::hashing::to_hex(h);
+    let hex = circuits::disclosure::hashing::to_hex(h);
     if json {
         let note = (m.visibility.input != circuits::Visibility::Hashed).then_some(
             "the model's input is not hashed: its proofs carry the values, not this hash",

@@ -32,12 +32,12 @@ pub fn digits_mlp() -> Files {
     })
     .unwrap();
     let text = std::fs::read_to_string(fixture("digits/input_0.json")).unwrap();
-    let x = circuits::input::parse_input(&text).unwrap();
+    let x = circuits::artifacts::input::parse_input(&text).unwrap();
     let bundle = Prover::new(&model, true).unwrap().prove(&x).unwrap();
     let mut bad = bundle.clone();
     let out = &mut bad.public.output;
     out.quantized[0] += 1;
-    out.values[0] = circuits::quant::dequantize(out.quantized[0], out.scale);
+    out.values[0] = circuits::qgraph::dequantize(out.quantized[0], out.scale);
     Files {
         model: model.to_json(),
         proof: bundle.to_json_pretty(),

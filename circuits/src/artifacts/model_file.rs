@@ -1,0 +1,474 @@
+//! The compiled model file `.zkm`: versioned JSON holding the quantized graph, scales, visibility,
+//! layout and the quantization report, with a digest over all of it (the model's identity).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::circuit::CircuitShape;
+use crate::plan::{self, MAX_K};
+use crate::qgraph::{QOp, QPick, QuantGraph};
+use crate::quantize::report::QuantReport;
+
+pub const MODEL_FORMAT: &str = "zkinfer-model/1";
+/// Largest tensor (elements) a model file may declare.
+pub const MAX_ELEMENTS: usize = 1 << 24;
+/// Largest total work (multiply-accumulates and elementwise operations) a model file may declare: what
+/// k = 20 holds at the planner's widest rows (4 inputs x 16 accumulators). Lowering copies a weight
+/// per multiply-accumulate, so this also bounds what a small file can make the verifier allocate.
+pub const MAX_WORK: usize = 1 << 26;
+/// Largest model file we read (a LeNet-size model is well under 10 MiB).
+pub const MAX_MODEL_BYTES: u64 = 256 << 20;
+/// Largest scale (fractional bits) of a tensor: `2^scale` must fit (de)quantization's 64 bits.
+pub const MAX_SCALE: u32 = 62;
+
+/// What a proof reveals about a tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// The values are public inputs of the circuit (or, for weights, fixed columns).
+    Public,
+    /// The values are private; their Poseidon hash is public.
+    Hashed,
+    /// Nothing is revealed.
+    Private,
+}
+
+impl std::fmt::Display for Visibility {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Visibility::Public => "public",
+            Visibility::Hashed => "hashed",
+            Visibility::Private => "private",
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visibilities {
+    pub input: Visibility,
+    pub output: Visibility,
+    pub weights: Visibility,
+    /// A hashed input's hash is salted: the proof's public value is the hash of a secret salt and the
+    /// input, so a low-entropy input cannot be recovered by hashing candidates. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub input_salted: bool,
+}
+
+impl Default for Visibilities {
+    fn default() -> Self {
+        Visibilities {
+            input: Visibility::Public,
+            output: Visibility::Public,
+            weights: Visibility::Public,
+            input_salted: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    pub format: String,
+    /// The model's name (the ONNX file's stem).
+    pub name: String,
+    /// The ONNX file it was compiled from.
+    pub source: String,
+    pub graph: QuantGraph,
+    pub visibility: Visibilities,
+    pub shape: CircuitShape,
+    pub k: u32,
+    pub report: QuantReport,
+    /// Hashed weights: the Poseidon hash of the weights and biases (hex, see
+    /// [`crate::disclosure::hashing::weights_hash`]), the instance row a proof is checked against. Absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_hash: Option<String>,
+    /// Whether the weights were removed (`zkinfer strip`): such a file verifies proofs but cannot
+    /// make them. Its weights and biases read as zeros.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stripped: bool,
+    /// Hex BLAKE2b-256 over the file's canonical JSON with this field empty. With hashed weights,
+    /// over the file with its weights zeroed and `stripped` unset: the weights enter through
+    /// `weights_hash`, so a model and its stripped copy share their digest.
+    pub digest: String,
+}
+
+#[derive(Debug, Error)]
+pub enum ModelFileError {
+    #[error("cannot read model file {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("model file {path} is {size} bytes, over the {MAX_MODEL_BYTES}-byte limit")]
+    TooLarge { path: String, size: u64 },
+    #[error("{path} is not a zkinfer model file: {reason}")]
+    Parse { path: String, reason: String },
+    #[error("{path} was made by a newer zkinfer: format {found}, this one reads {MODEL_FORMAT}")]
+    Version { path: String, found: String },
+    #[error("model file {path} is inconsistent: {reason}")]
+    Invalid { path: String, reason: String },
+    #[error("model file {path} was modified: its digest does not match its content")]
+    Digest { path: String },
+}
+
+impl ModelFile {
+    /// Fill in the digest.
+    pub fn seal(mut self) -> Self {
+        self.digest = self.compute_digest();
+        self
+    }
+
+    /// The digest hashes this struct's JSON serialization. A field added to the format later must be
+    /// `#[serde(default, skip_serializing_if = ...)]` at its default, so that files written before it
+    /// existed keep their digest.
+    pub fn compute_digest(&self) -> String {
+        let mut unsealed = self.clone();
+        unsealed.digest.clear();
+        if self.visibility.weights == Visibility::Hashed {
+            unsealed.graph.zero_params();
+            unsealed.stripped = false;
+        }
+        let bytes = serde_json::to_vec(&unsealed).expect("model serializes");
+        hex(blake2b_simd::Params::new()
+            .hash_length(32)
+            .personal(b"zkinfer-model\0\0\0")
+            .hash(&bytes)
+            .as_bytes())
+    }
+
+    /// The model without its weights and biases (hashed weights only): what a verifier needs.
+    pub fn strip(&self) -> Result<ModelFile, String> {
+        if self.visibility.weights != Visibility::Hashed {
+            return Err(format!(
+                "its weights are {}: only a model compiled with --weights hashed can be stripped \
+                 (a proof of any other model is checked against the weights themselves)",
+                self.visibility.weights
+            ));
+        }
+        let mut stripped = self.clone();
+        stripped.graph.zero_params();
+        stripped.stripped = true;
+        Ok(stripped)
+    }
+
+    /// The weights hash as a field element (hashed weights).
+    pub fn weights_hash(&self) -> Option<halo2_proofs::pasta::Fp> {
+        self.weights_hash
+            .as_deref()
+            .and_then(|h| crate::disclosure::hashing::from_hex(h).ok())
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("model serializes")
+    }
+
+    /// Read, validate and check the digest of a model file.
+    pub fn read(path: &Path) -> Result<Self, ModelFileError> {
+        let p = path.display().to_string();
+        let io = |source| ModelFileError::Io {
+            path: p.clone(),
+            source,
+        };
+        let size = std::fs::metadata(path).map_err(io)?.len();
+        if size > MAX_MODEL_BYTES {
+            return Err(ModelFileError::TooLarge { path: p, size });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        Self::from_bytes(&bytes, &p)
+    }
+
+    /// Parse, validate and check the digest of a model file's bytes (`path` names it in errors).
+    pub fn from_bytes(bytes: &[u8], path: &str) -> Result<Self, ModelFileError> {
+        if bytes.len() as u64 > MAX_MODEL_BYTES {
+            return Err(ModelFileError::TooLarge {
+                path: path.into(),
+                size: bytes.len() as u64,
+            });
+        }
+        let parse = |e: serde_json::Error| ModelFileError::Parse {
+            path: path.into(),
+            reason: e.to_string(),
+        };
+        match json_format(bytes).map_err(parse)?.as_deref() {
+            Some(MODEL_FORMAT) => {}
+            Some(f) if f.starts_with("zkinfer-model/") => {
+                return Err(ModelFileError::Version {
+                    path: path.into(),
+                    found: f.into(),
+                })
+            }
+            _ => {
+                return Err(ModelFileError::Parse {
+                    path: path.into(),
+                    reason: format!("no \"format\": \"{MODEL_FORMAT}\" field"),
+                })
+            }
+        }
+        let model: ModelFile = serde_json::from_slice(bytes).map_err(parse)?;
+        model.validate().map_err(|reason| ModelFileError::Invalid {
+            path: path.into(),
+            reason,
+        })?;
+        if model.compute_digest() != model.digest {
+            return Err(ModelFileError::Digest { path: path.into() });
+        }
+        Ok(model)
+    }
+
+    /// Structural checks, so that nothing later indexes out of bounds or builds an absurd circuit.
+    pub fn validate(&self) -> Result<(), String> {
+        let g = &self.graph;
+        if !(2..=14).contains(&g.limb_bits) {
+            return Err(format!("limb bits {} out of range", g.limb_bits));
+        }
+        if self.shape.limb_bits != g.limb_bits || !self.shape.is_valid() {
+            return Err("circuit shape does not match the graph".into());
+        }
+        if !(plan::MIN_K..=MAX_K).contains(&self.k) {
+            return Err(format!("k = {} out of range", self.k));
+        }
+        if g.layers.is_empty() {
+            return Err("no layers".into());
+        }
+        self.validate_weights_hash()?;
+        if self.visibility.input_salted && self.visibility.input != Visibility::Hashed {
+            return Err("its input is salted but not hashed".into());
+        }
+        // Bound every size before anything is computed from it, so that a hostile file can neither
+        // overflow an index nor make the planner allocate without limit.
+        let sized =
+            |s: &crate::ir::Shape| s.checked_numel().filter(|n| (1..=MAX_ELEMENTS).contains(n));
+        let mut len = sized(&g.input_shape).ok_or("the input shape is empty or too large")?;
+        if g.input_scale > MAX_SCALE {
+            return Err(format!("input scale 2^{} out of range", g.input_scale));
+        }
+        let mut work = 0usize;
+        let mut rows = 0usize;
+        let mut prev: Option<&QOp> = None;
+        for l in &g.layers {
+            let out = sized(&l.out_shape).ok_or(format!(
+                "layer '{}' has an empty or too large shape",
+                l.name
+            ))?;
+            if l.out_scale > MAX_SCALE {
+                return Err(format!(
+                    "layer '{}' has scale 2^{}, out of range",
+                    l.name, l.out_scale
+                ));
+            }
+            // The geometry first: the work below divides by its groups.
+            if let QOp::Conv { geom, .. } | QOp::MaxPool { geom } = &l.op {
+                geom.validate()
+                    .map_err(|e| format!("layer '{}': {e}", l.name))?;
+            }
+            let cost = match &l.op {
+                QOp::Conv { geom, .. } | QOp::MaxPool { geom } => {
+                    geom.out_len_total().saturating_mul(geom.kernel_len())
+                }
+                QOp::Linear { weight, .. } => weight.len(),
+                _ => out,
+            };
+            work = work.saturating_add(cost);
+            if work > MAX_WORK {
+                return Err(format!(
+                    "the model needs over {MAX_WORK} multiply-accumulates: too large"
+                ));
+            }
+            match &l.op {
+                QOp::Linear {
+                    in_features,
+                    out_features,
+                    weight,
+                    bias,
+                    ..
+                } => {
+                    let expected = in_features.checked_mul(*out_features);
+                    let big = |v: &i64| v.unsigned_abs() >= 1 << 40;
+                    if weight.iter().any(big) || bias.iter().any(big) {
+                        return Err(format!("layer '{}' has weights over 2^40", l.name));
+                    }
+                    if *in_features != len
+                        || *out_features != out
+                        || expected != Some(weight.len())
+                        || bias.len() != *out_features
+                    {
+                        return Err(format!("layer '{}' has inconsistent sizes", l.name));
+                    }
+                }
+                QOp::Conv {
+                    geom, weight, bias, ..
+                } => {
+                    let big = |v: &i64| v.unsigned_abs() >= 1 << 40;
+                    if geom.in_len() != len
+                        || geom.out_len_total() != out
+                        || geom.weight_len() != weight.len()
+                        || bias.len() != geom.out_c
+                        || weight.iter().any(big)
+                        || bias.iter().any(big)
+                    {
+                        return Err(format!("layer '{}' has inconsistent sizes", l.name));
+                    }
+                }
+                QOp::MaxPool { geom } => {
+                    if geom.in_len() != len
+                        || geom.out_len_total() != out
+                        || geom.groups != geom.out_c
+                        || geom.in_c != geom.out_c
+                    {
+                        return Err(format!("layer '{}' has inconsistent sizes", l.name));
+                    }
+                    if !geom.windows_overlap_input() {
+                        return Err(format!(
+                            "layer '{}' has a pooling window over padding only",
+                            l.name
+                        ));
+                    }
+                }
+                QOp::Clip { lo, hi } => {
+                    let big = |v: &Option<i64>| v.is_some_and(|v| v.unsigned_abs() >= 1 << 40);
+                    let inverted = matches!((lo, hi), (Some(a), Some(b)) if a > b);
+                    if out != len || big(lo) || big(hi) || inverted {
+                        return Err(format!("layer '{}' has an invalid clip", l.name));
+                    }
+                }
+                QOp::Function {
+                    domain,
+                    in_scale,
+                    out_scale,
+                    table,
+                    ..
+                } => {
+                    let big = table.iter().any(|v| v.unsigned_abs() >= 1 << 40);
+                    let ok_domain =
+                        (1..=1 << 16).contains(domain) && table.len() as i64 == 2 * domain;
+                    if out != len || !ok_domain || big || *in_scale > 32 || *out_scale > 32 {
+                        return Err(format!("layer '{}' has an invalid function table", l.name));
+                    }
+                }
+                QOp::Remap { map } => {
+                    let bad = map.iter().any(|p| match p {
+                        QPick::Input(i) => *i >= len,
+                        QPick::Const(c) => c.unsigned_abs() >= 1 << 40,
+                    });
+                    if map.len() != out || bad {
+                        return Err(format!("layer '{}' has an invalid remap", l.name));
+                    }
+                }
+                QOp::RescaleLeaky {
+                    shift,
+                    slope_bits,
+                    slopes,
+                    channel_len,
+                } => {
+                    let bad_slope = slopes.iter().any(|s| s.unsigned_abs() >= 1 << 24);
+                    if *shift > g.limb_bits
+                        || out != len
+                        || *slope_bits > 16
+                        || slopes.is_empty()
+                        || bad_slope
+                        || *channel_len == 0
+                    {
+                        return Err(format!("layer '{}' has an invalid leaky rescale", l.name));
+                    }
+                }
+                QOp::Rescale { shift, .. } => {
+                    if *shift > g.limb_bits || out != len {
+                        return Err(format!("layer '{}' has an invalid rescale", l.name));
+                    }
+                }
+            }
+            let fused = matches!(prev, Some(QOp::Linear { .. } | QOp::Conv { .. }));
+            rows = rows.saturating_add(plan::min_rows(&l.op, out, fused));
+            (len, prev) = (out, Some(&l.op));
+        }
+        // Before lowering, whose memory grows with the rows.
+        if rows > 1 << MAX_K {
+            return Err(format!(
+                "the model needs at least {rows} rows, more than k = {MAX_K} allows"
+            ));
+        }
+        let plan = plan::plan_for(
+            g,
+            self.visibility,
+            self.shape.inputs_per_row,
+            self.shape.width,
+        )
+        .map_err(|e| e.to_string())?;
+        if plan.k != self.k || plan.shape != self.shape {
+            return Err(format!(
+                "k = {} and shape {:?}, but the layout needs k = {} and {:?}",
+                self.k, self.shape, plan.k, plan.shape
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl ModelFile {
+    /// A hashed-weights model carries its weights hash, and (unless stripped) the hash of its
+    /// weights is that one; any other model carries neither.
+    fn validate_weights_hash(&self) -> Result<(), String> {
+        if self.visibility.weights != Visibility::Hashed {
+            if self.weights_hash.is_some() || self.stripped {
+                return Err(format!(
+                    "its weights are {}, but it carries a weights hash or is stripped",
+                    self.visibility.weights
+                ));
+            }
+            return Ok(());
+        }
+        let claimed = self
+            .weights_hash
+            .as_deref()
+            .ok_or("its weights are hashed, but it carries no weights hash")?;
+        let claimed = crate::disclosure::hashing::from_hex(claimed).map_err(|e| e.to_string())?;
+        let (n_weights, n_biases) = self.graph.param_counts();
+        if n_weights >= crate::disclosure::hashing::MAX_PARAMS
+            || n_biases >= crate::disclosure::hashing::MAX_PARAMS
+        {
+            return Err("too many weights to hash".into());
+        }
+        let params = self.graph.params();
+        if self.stripped {
+            let zero = |v: &Vec<i64>| v.iter().all(|x| *x == 0);
+            if !zero(&params.weights) || !zero(&params.biases) {
+                return Err("it is marked stripped, but it carries weights".into());
+            }
+            return Ok(());
+        }
+        let actual = crate::disclosure::hashing::weights_hash(
+            self.graph.limb_bits,
+            &params.weights,
+            &params.biases,
+        )
+        .map_err(|e| format!("its weights cannot be hashed: {e}"))?;
+        if actual != claimed {
+            return Err("its weights do not match its weights hash".into());
+        }
+        Ok(())
+    }
+}
+
+/// The top-level `"format"` string of a JSON object, read without building the rest of the file (it
+/// is skipped), so that a file is then deserialized straight into its types: memory in proportion
+/// to what it declares, never a tree of JSON values several times its size. `Ok(None)`: valid JSON,
+/// but not an object with a string `format`.
+pub fn json_format(bytes: &[u8]) -> Result<Option<String>, serde_json::Error> {
+    #[derive(Deserialize)]
+    struct Header {
+        format: Option<String>,
+    }
+    // serde also reads a struct from an array; a file must be an object.
+    let object = bytes.trim_ascii_start().first() == Some(&b'{');
+    match serde_json::from_slice::<Header>(bytes) {
+        Ok(h) => Ok(h.format.filter(|_| object)),
+        Err(e) if e.classify() == serde_json::error::Category::Data => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

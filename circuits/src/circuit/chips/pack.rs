@@ -1,0 +1,80 @@
+//! Packing range-checked values into field elements for hashing (see [`crate::disclosure::hashing`]).
+//!
+//! Pack rows are rescale rows with shift 0 and no activation, so `y` (in `x_0`) is the value itself,
+//! proven to lie in the activation range by the rescale's limbs. Beside it, in the equality-enabled
+//! `x_1`, a running Horner sum:
+//!
+//! ```text
+//! z[row] = chain * 2^B * z[row - 1] + (y[row] + 2^(2L-1))
+//! ```
+//!
+//! with `chain` (the multiply-accumulate rows' fixed column) 0 on the first value of a chunk. The `z`
+//! of a chunk's last value is the packed element that the hash chain absorbs.
+
+use halo2_proofs::{
+    circuit::{Region, Value},
+    pasta::Fp,
+    plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector},
+    poly::Rotation,
+};
+
+use super::FpCell;
+use crate::disclosure::hashing::Packing;
+use crate::field::{fp, pow2};
+
+#[derive(Clone, Debug)]
+pub struct PackConfig {
+    pub y: Column<Advice>,
+    pub z: Column<Advice>,
+    pub chain: Column<Fixed>,
+    pub selector: Selector,
+    pub packing: Packing,
+}
+
+impl PackConfig {
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fp>,
+        y: Column<Advice>,
+        z: Column<Advice>,
+        chain: Column<Fixed>,
+        limb_bits: u32,
+    ) -> Self {
+        let packing = Packing::Packed { limb_bits };
+        let selector = meta.selector();
+        meta.create_gate("pack", |m| {
+            let s = m.query_selector(selector);
+            let chain = m.query_fixed(chain);
+            let y = m.query_advice(y, Rotation::cur());
+            let z_cur = m.query_advice(z, Rotation::cur());
+            let z_prev = m.query_advice(z, Rotation::prev());
+            let base = Expression::Constant(pow2(packing.value_bits()));
+            let off = Expression::Constant(fp(packing.offset()));
+            vec![s * (z_cur - chain * base * z_prev - (y + off))]
+        });
+        PackConfig {
+            y,
+            z,
+            chain,
+            selector,
+            packing,
+        }
+    }
+
+    /// Enable the pack gate on `row`: `first` starts a chunk; `z` is the running sum after this value.
+    pub fn assign(
+        &self,
+        region: &mut Region<'_, Fp>,
+        row: usize,
+        first: bool,
+        z: Value<Fp>,
+    ) -> Result<FpCell, Error> {
+        self.selector.enable(region, row)?;
+        region.assign_fixed(
+            || "chain",
+            self.chain,
+            row,
+            || Value::known(fp(!first as i64)),
+        )?;
+        region.assign_advice(|| "packed", self.z, row, || z)
+    }
+}

@@ -1,0 +1,227 @@
+//! Fixed-point rescale with a fused activation, checked with the range table.
+//!
+//! For an accumulator `acc`, shift `s ≤ L`, `m = 2^(L-s)` and `mh = m * 2^(s-1)` (0 when `s = 0`):
+//!
+//! ```text
+//! m * acc + mh = (q_hi * 2^L + q_lo) * 2^L + v      v, q_lo ∈ [0, 2^L),  q_hi ∈ [-2^(L-1), 2^L)
+//! y = q * (pos - cut * neg)                         (q_hi, neg) in the table: neg = [q < 0]
+//! ```
+//!
+//! The first line is `q = floor((acc + 2^(s-1)) / 2^s)` multiplied through by `m`, so the remainder
+//! `v = m * r` needs only the `[0, 2^L)` check, and `q` is bounded by its limbs: no wrap-around, one
+//! solution. `m`, `mh`, `pos` and `cut` are fixed cells of the row: ReLU is `(1, 1)`, no activation
+//! `(1, 0)`, and a leaky slope `a / 2^t` is `(2^t, 2^t - a)` (the output gains `t` fractional bits).
+
+use halo2_proofs::{
+    circuit::{Region, Value},
+    pasta::Fp,
+    plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector},
+    poly::Rotation,
+};
+
+use super::table::RangeTable;
+use super::FpCell;
+use crate::field::{fp, pow2};
+use crate::qgraph::rescale;
+
+#[derive(Clone, Debug)]
+pub struct RescaleConfig {
+    pub acc: Column<Advice>,
+    pub q_lo: Column<Advice>,
+    pub q_hi: Column<Advice>,
+    pub v: Column<Advice>,
+    pub neg: Column<Advice>,
+    pub y: Column<Advice>,
+    pub m: Column<Fixed>,
+    pub mh: Column<Fixed>,
+    pub pos: Column<Fixed>,
+    pub cut: Column<Fixed>,
+    pub selector: Selector,
+    pub limb_bits: u32,
+}
+
+/// The private values of one rescale row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RescaleWitness {
+    pub q_lo: i64,
+    pub q_hi: i64,
+    pub v: i64,
+    pub neg: i64,
+    pub y: i64,
+}
+
+/// The fixed values of one rescale row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RescaleParams {
+    pub shift: u32,
+    /// Multiplier of a non-negative `q`.
+    pub pos: i64,
+    /// `pos` minus the multiplier of a negative `q`.
+    pub cut: i64,
+}
+
+impl RescaleParams {
+    pub fn relu(shift: u32) -> Self {
+        RescaleParams {
+            shift,
+            pos: 1,
+            cut: 1,
+        }
+    }
+
+    pub fn identity(shift: u32) -> Self {
+        RescaleParams {
+            shift,
+            pos: 1,
+            cut: 0,
+        }
+    }
+
+    /// `y` for a rescaled `q`.
+    pub fn activate(&self, q: i64) -> i64 {
+        if q >= 0 {
+            q * self.pos
+        } else {
+            q * (self.pos - self.cut)
+        }
+    }
+
+    fn m(&self, limb_bits: u32) -> i64 {
+        1i64 << (limb_bits - self.shift)
+    }
+    fn mh(&self, limb_bits: u32) -> i64 {
+        if self.shift == 0 {
+            0
+        } else {
+            1i64 << (limb_bits - 1)
+        }
+    }
+}
+
+impl RescaleWitness {
+    /// The honest witness for `acc` (the reference evaluator's rounding).
+    pub fn compute(acc: i64, p: RescaleParams, limb_bits: u32) -> Self {
+        let q = rescale(acc, p.shift);
+        let base = 1i64 << limb_bits;
+        let v = p.m(limb_bits) as i128 * acc as i128 + p.mh(limb_bits) as i128
+            - q as i128 * base as i128;
+        let y = p.activate(q);
+        RescaleWitness {
+            q_lo: q.rem_euclid(base),
+            q_hi: q.div_euclid(base),
+            v: v as i64,
+            neg: (q < 0) as i64,
+            y,
+        }
+    }
+}
+
+impl RescaleConfig {
+    /// `advice`: acc, q_lo, q_hi, v, neg, y; `fixed`: m, mh, pos, cut (may be shared with other chips).
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fp>,
+        advice: [Column<Advice>; 6],
+        fixed: [Column<Fixed>; 4],
+        table: &RangeTable,
+    ) -> Self {
+        let [acc, q_lo, q_hi, v, neg, y] = advice;
+        let [m, mh, pos, cut] = fixed;
+        let limb_bits = table.limb_bits;
+        let selector = meta.complex_selector();
+        meta.create_gate("rescale", |c| {
+            let s = c.query_selector(selector);
+            let acc = c.query_advice(acc, Rotation::cur());
+            let q_lo = c.query_advice(q_lo, Rotation::cur());
+            let q_hi = c.query_advice(q_hi, Rotation::cur());
+            let v = c.query_advice(v, Rotation::cur());
+            let neg = c.query_advice(neg, Rotation::cur());
+            let y = c.query_advice(y, Rotation::cur());
+            let m = c.query_fixed(m);
+            let mh = c.query_fixed(mh);
+            let pos = c.query_fixed(pos);
+            let cut = c.query_fixed(cut);
+            let base = Expression::Constant(pow2(limb_bits));
+            let q = q_hi * base.clone() + q_lo;
+            vec![
+                s.clone() * (m * acc + mh - q.clone() * base - v),
+                s * (y - q * (pos - cut * neg)),
+            ]
+        });
+        // Lookups (see the table): low limb and remainder in [0, 2^L), high limb with its sign.
+        let off = Expression::Constant(fp(table.offset()));
+        for col in [q_lo, v] {
+            let off = off.clone();
+            meta.lookup(|c| {
+                let s = c.query_selector(selector);
+                let x = c.query_advice(col, Rotation::cur());
+                vec![(s.clone() * (x + off), table.value), (s, table.nonneg)]
+            });
+        }
+        meta.lookup(|c| {
+            let s = c.query_selector(selector);
+            let hi = c.query_advice(q_hi, Rotation::cur());
+            let neg = c.query_advice(neg, Rotation::cur());
+            let one = Expression::Constant(Fp::one());
+            vec![
+                (s.clone() * (hi + off), table.value),
+                (s * (one - neg), table.nonneg),
+            ]
+        });
+        RescaleConfig {
+            acc,
+            q_lo,
+            q_hi,
+            v,
+            neg,
+            y,
+            m,
+            mh,
+            pos,
+            cut,
+            selector,
+            limb_bits,
+        }
+    }
+
+    /// Assign one rescale row with the given witness; returns (acc cell, y cell).
+    pub fn assign_with(
+        &self,
+        region: &mut Region<'_, Fp>,
+        row: usize,
+        acc: Value<i64>,
+        p: RescaleParams,
+        w: Value<RescaleWitness>,
+    ) -> Result<(FpCell, FpCell), Error> {
+        self.selector.enable(region, row)?;
+        let l = self.limb_bits;
+        region.assign_fixed(|| "m", self.m, row, || Value::known(fp(p.m(l))))?;
+        region.assign_fixed(|| "mh", self.mh, row, || Value::known(fp(p.mh(l))))?;
+        region.assign_fixed(|| "pos", self.pos, row, || Value::known(fp(p.pos)))?;
+        region.assign_fixed(|| "cut", self.cut, row, || Value::known(fp(p.cut)))?;
+        let acc_cell = region.assign_advice(|| "acc", self.acc, row, || acc.map(fp))?;
+        let cols = [
+            (self.q_lo, w.map(|w| w.q_lo)),
+            (self.q_hi, w.map(|w| w.q_hi)),
+            (self.v, w.map(|w| w.v)),
+            (self.neg, w.map(|w| w.neg)),
+        ];
+        for (col, val) in cols {
+            region.assign_advice(|| "rescale", col, row, || val.map(fp))?;
+        }
+        let y = region.assign_advice(|| "y", self.y, row, || w.map(|w| fp(w.y)))?;
+        Ok((acc_cell, y))
+    }
+
+    /// Assign one rescale row with the honest witness.
+    pub fn assign(
+        &self,
+        region: &mut Region<'_, Fp>,
+        row: usize,
+        acc: Option<i64>,
+        p: RescaleParams,
+    ) -> Result<(FpCell, FpCell), Error> {
+        let acc_v = acc.map(Value::known).unwrap_or(Value::unknown());
+        let w = acc_v.map(|a| RescaleWitness::compute(a, p, self.limb_bits));
+        self.assign_with(region, row, acc_v, p, w)
+    }
+}

@@ -1,0 +1,70 @@
+//! Hashed weights while the model circuit is assigned: the canonical cell of every parameter, and
+//! the copy constraints that bind each use of a weight or bias to it (see [`crate::circuit::chips::mac`]).
+
+use halo2_proofs::{circuit::Region, pasta::Fp, plonk::Error};
+
+use crate::circuit::chips::mac::BlockCells;
+use crate::circuit::chips::FpCell;
+use crate::lower::BlockParams;
+
+/// Hashed weights while the model is assigned: the canonical cell of every parameter.
+#[derive(Default)]
+pub(crate) struct HiddenParams {
+    /// The pack row value cell of each weight.
+    pub weights: Vec<FpCell>,
+    /// The packed weight elements.
+    pub packed: Vec<FpCell>,
+    /// The first link row cell of each bias.
+    pub biases: Vec<Option<FpCell>>,
+    /// A cell constrained to zero (the first padding input).
+    pub zero: Option<FpCell>,
+}
+
+impl HiddenParams {
+    /// Copy every private weight of a block from its parameter's pack row; pin the last row's
+    /// padding inputs to zero (their private weights are free).
+    pub fn bind_weights(
+        &mut self,
+        region: &mut Region<'_, Fp>,
+        cells: &BlockCells,
+        params: &BlockParams,
+    ) -> Result<(), Error> {
+        for (row, ids) in cells.weights.iter().zip(&params.weights) {
+            for (cell, id) in row.iter().zip(ids) {
+                let canonical = self.weights.get(*id).ok_or(Error::Synthesis)?;
+                region.constrain_equal(cell.cell(), canonical.cell())?;
+            }
+        }
+        for cell in &cells.padding {
+            match &self.zero {
+                Some(z) => region.constrain_equal(cell.cell(), z.cell())?,
+                None => {
+                    region.constrain_constant(cell.cell(), Fp::zero())?;
+                    self.zero = Some(cell.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Bind a link row's private bias (`cell`, when the row has one) to sum `j`'s bias parameter.
+    pub fn bind_bias(
+        &mut self,
+        region: &mut Region<'_, Fp>,
+        cell: Option<FpCell>,
+        params: Option<&BlockParams>,
+        j: usize,
+    ) -> Result<(), Error> {
+        let (Some(cell), Some(p)) = (cell, params) else {
+            return Ok(());
+        };
+        let id = *p.bias.get(j).ok_or(Error::Synthesis)?;
+        match self.biases.get_mut(id).ok_or(Error::Synthesis)? {
+            Some(first) => region.constrain_equal(cell.cell(), first.cell()),
+            slot => {
+                *slot = Some(cell);
+                Ok(())
+            }
+        }
+    }
+}

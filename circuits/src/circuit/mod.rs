@@ -1,0 +1,598 @@
+//! The model circuit: the chips laid out for one quantized graph.
+//!
+//! One region holds every row: for each block of each [`Stage`], its multiply-accumulate rows, then one
+//! link row per output (rescale or pass). Row counts follow [`crate::plan`] exactly. Public inputs
+//! and outputs are the instance column: rows `[0, n_in)` hold the input, `[n_in, n_in + n_out)` the
+//! output.
+//!
+//! Equality (copy constraints) is enabled on the `P` input columns and the instance column only: the
+//! accumulators leave their rows by rotation, which keeps the permutation, and so the verifying key,
+//! small.
+//!
+//! `Circuit::configure` takes no runtime parameters in halo2_proofs 0.4, so the column counts reach it
+//! through [`with_shape`], a scoped thread-local set around keygen, proving and MockProver runs.
+
+pub mod chips;
+mod hidden;
+mod pack_rows;
+
+use std::cell::Cell as StdCell;
+
+use halo2_proofs::{
+    circuit::{Cell, Layouter, Region, SimpleFloorPlanner, Value},
+    pasta::Fp,
+    plonk::{Circuit, Column, ConstraintSystem, Error, Instance},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::artifacts::model_file::{Visibilities, Visibility};
+use crate::circuit::chips::function::FunctionConfig;
+use crate::circuit::chips::mac::{BlockWeights, HiddenWeights};
+use crate::circuit::chips::pack::PackConfig;
+use crate::circuit::chips::poseidon::HashConfig;
+use crate::circuit::chips::rescale::RescaleWitness;
+use crate::circuit::chips::FpCell;
+use crate::circuit::chips::{
+    link::LinkConfig, mac::MacConfig, rescale::RescaleConfig, table::RangeTable,
+};
+use crate::circuit::hidden::HiddenParams;
+use crate::circuit::pack_rows::assign_pack_rows;
+use crate::disclosure::hashing::Packing;
+pub use crate::disclosure::instance::{
+    instance_column, instance_with_weights, packings, public_inputs, InstanceLayout, TensorClaim,
+};
+use crate::field::fp;
+use crate::lower::{lower, Stage, Tail};
+use crate::qgraph::{QuantGraph, Trace};
+
+/// The shape of the circuit's columns: what `configure` needs to know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CircuitShape {
+    /// Inputs per multiply-accumulate row (equality-enabled advice columns), `P`.
+    pub inputs_per_row: usize,
+    /// Accumulators per row (outputs computed together), `W`.
+    pub width: usize,
+    /// Bits per limb of the range table, `L`.
+    pub limb_bits: u32,
+    /// Weights are stored as `w + 2^weight_offset_bits` (so fixed values are non-negative).
+    pub weight_offset_bits: u32,
+    /// Biases are stored as `b + 2^bias_offset_bits`.
+    pub bias_offset_bits: u32,
+    /// Whether the circuit has function rows and their table (Sigmoid, Tanh). Added after format 1
+    /// was first written: absent means false, and false is not written, so older files keep their
+    /// digest.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub functions: bool,
+    /// Whether the circuit has pack rows and Poseidon columns (a hashed tensor). Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hashing: bool,
+    /// Whether the weights are private (hashed weights): advice weight columns beside the fixed
+    /// ones, and a parameter flag. Needs `hashing`. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden_weights: bool,
+    /// A second Poseidon chip (own columns) that the hash chains alternate with, when it lowers k.
+    /// Needs `hashing`. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub second_hash_chip: bool,
+}
+
+/// The fewest accumulators a row must have (a rescale row uses five of them).
+pub const MIN_WIDTH: usize = 5;
+/// Rows before the first block (see `assign_model`).
+pub const SPACER_ROWS: usize = 1;
+
+impl CircuitShape {
+    /// Lookup arguments of the circuit (rescale: low limb, remainder, high limb with sign).
+    pub const LOOKUPS: usize = 3;
+
+    /// Lookup arguments, the function table's included.
+    pub fn lookups(&self) -> usize {
+        Self::LOOKUPS + self.functions as usize
+    }
+
+    /// Advice weight columns (hashed weights), `W * P` or none.
+    fn hidden_columns(&self) -> usize {
+        self.hidden_weights as usize * self.width * self.inputs_per_row
+    }
+
+    /// Poseidon chips: none without hashing, else one or two.
+    pub fn hash_chips(&self) -> usize {
+        self.hashing as usize * (1 + self.second_hash_chip as usize)
+    }
+
+    pub fn advice_columns(&self) -> usize {
+        self.inputs_per_row + self.width + 4 * self.hash_chips() + self.hidden_columns()
+    }
+
+    /// Equality-enabled columns (the permutation argument): inputs and the instance column, and the
+    /// Poseidon chip's three state and three round-constant columns.
+    pub fn equality_columns(&self) -> usize {
+        self.inputs_per_row + 1 + 6 * self.hash_chips() + self.hidden_columns()
+    }
+
+    /// Fixed columns: weights, chain, two table columns, and (after halo2's selector compression) about
+    /// two selector columns; six round-constant columns and a selector or two for Poseidon.
+    pub fn fixed_columns(&self) -> usize {
+        self.width * self.inputs_per_row + 5 + 8 * self.hash_chips() + self.hidden_weights as usize
+    }
+
+    pub fn is_valid(&self) -> bool {
+        (MIN_WIDTH..=64).contains(&self.width)
+            && (1..=16).contains(&self.inputs_per_row)
+            && self.width * self.inputs_per_row >= 6
+            && (2..=14).contains(&self.limb_bits)
+            && (1..=60).contains(&self.weight_offset_bits)
+            && (1..=60).contains(&self.bias_offset_bits)
+            && (!self.hashing || self.inputs_per_row >= 2)
+            && (!self.hidden_weights || self.hashing)
+            && (!self.second_hash_chip || self.hashing)
+    }
+}
+
+thread_local! {
+    static SHAPE: StdCell<Option<CircuitShape>> = const { StdCell::new(None) };
+}
+
+/// Run `f` with `shape` as the shape every `InferenceCircuit::configure` on this thread uses.
+pub fn with_shape<R>(shape: CircuitShape, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<CircuitShape>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SHAPE.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(SHAPE.with(|s| s.replace(Some(shape))));
+    f()
+}
+
+#[derive(Clone, Debug)]
+pub struct ModelConfig {
+    pub mac: MacConfig,
+    pub function: Option<FunctionConfig>,
+    pub link: LinkConfig,
+    pub rescale: RescaleConfig,
+    pub table: RangeTable,
+    /// Pack rows and the Poseidon chip (when the shape has hashing).
+    pub hashing: Option<(PackConfig, HashConfig)>,
+    pub instance: Column<Instance>,
+}
+
+impl ModelConfig {
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, shape: CircuitShape) -> Self {
+        assert!(shape.is_valid(), "invalid circuit shape {shape:?}");
+        let x: Vec<_> = (0..shape.inputs_per_row)
+            .map(|_| meta.advice_column())
+            .collect();
+        let acc: Vec<_> = (0..shape.width).map(|_| meta.advice_column()).collect();
+        let f: Vec<_> = (0..shape.width * shape.inputs_per_row)
+            .map(|_| meta.fixed_column())
+            .collect();
+        let chain = meta.fixed_column();
+        let hidden = shape.hidden_weights.then(|| HiddenWeights {
+            a: f.iter()
+                .map(|_| {
+                    let a = meta.advice_column();
+                    meta.enable_equality(a);
+                    a
+                })
+                .collect(),
+            h: meta.fixed_column(),
+        });
+        let hidden_bias = hidden.as_ref().map(|h| (h.a[4], h.h));
+        let instance = meta.instance_column();
+        meta.enable_equality(instance);
+        for col in &x {
+            meta.enable_equality(*col);
+        }
+        let table = RangeTable::configure(meta, shape.limb_bits);
+        let mac = MacConfig::configure(
+            meta,
+            x.clone(),
+            acc.clone(),
+            f.clone(),
+            chain,
+            shape.weight_offset_bits,
+            hidden,
+        );
+        // Link and rescale rows reuse the weight columns for their fixed values (rescale: f0, f1, f2,
+        // f5; link: f3, f4) and the accumulator columns for their witnesses; the rescale's output lands
+        // in the equality-enabled x_0.
+        let link = LinkConfig::configure(
+            meta,
+            acc.clone(),
+            x[0],
+            f[3],
+            f[4],
+            shape.bias_offset_bits,
+            hidden_bias,
+        );
+        let rescale = RescaleConfig::configure(
+            meta,
+            [acc[0], acc[1], acc[2], acc[3], acc[4], x[0]],
+            [f[0], f[1], f[2], f[5]],
+            &table,
+        );
+        // Function rows (when the model has Sigmoid or Tanh): x in a_0 through the link, y in x_0,
+        // the function's tag in f2.
+        let function = shape
+            .functions
+            .then(|| FunctionConfig::configure(meta, acc[0], x[0], f[2]));
+        // Pack rows: the rescale's output in x_0, the running sum in x_1, chunk starts in `chain`.
+        let hashing = shape.hashing.then(|| {
+            (
+                PackConfig::configure(meta, x[0], x[1], chain, shape.limb_bits),
+                HashConfig::configure(meta, shape.hash_chips()),
+            )
+        });
+        ModelConfig {
+            mac,
+            function,
+            link,
+            rescale,
+            table,
+            hashing,
+            instance,
+        }
+    }
+}
+
+/// Where a tensor element lives: a public input (instance row) or an assigned cell.
+#[derive(Clone, Debug)]
+enum Source {
+    Instance(usize),
+    Cell(FpCell),
+}
+
+/// The circuit of one inference of `graph`; `trace` is the witness (absent for key generation).
+pub struct InferenceCircuit<'a> {
+    pub graph: &'a QuantGraph,
+    pub visibility: Visibilities,
+    pub trace: Option<&'a Trace>,
+    /// The salt of a salted input's hash (with the trace).
+    pub salt: Option<Fp>,
+}
+
+/// The cells [`InferenceCircuit::assign_model`] leaves for the instance and the hashes.
+struct ModelCells {
+    /// Cells equal to instance rows (the public input's uses).
+    links: Vec<(Cell, usize)>,
+    /// Packed input elements (a hashed input).
+    packed_input: Vec<FpCell>,
+    outputs: Vec<FpCell>,
+    /// Hashed weights: the packed weight elements, then one cell per bias (in parameter order).
+    weight_elements: Vec<FpCell>,
+}
+
+impl<'a> InferenceCircuit<'a> {
+    /// A circuit with every tensor public.
+    pub fn new(graph: &'a QuantGraph, trace: Option<&'a Trace>) -> Self {
+        Self::with_visibility(graph, Visibilities::default(), trace)
+    }
+
+    pub fn with_visibility(
+        graph: &'a QuantGraph,
+        visibility: Visibilities,
+        trace: Option<&'a Trace>,
+    ) -> Self {
+        InferenceCircuit {
+            graph,
+            visibility,
+            trace,
+            salt: None,
+        }
+    }
+
+    /// The circuit with the salt of its salted input's hash.
+    pub fn with_salt(mut self, salt: Fp) -> Self {
+        self.salt = Some(salt);
+        self
+    }
+
+    /// The input's pack rows (a hashed or private input); see [`assign_pack_rows`].
+    fn assign_input_rows(
+        &self,
+        config: &ModelConfig,
+        region: &mut Region<'_, Fp>,
+        start: usize,
+    ) -> Result<(Vec<Source>, Vec<FpCell>), Error> {
+        let values: Option<&[i64]> = self.trace.map(|t| t.tensors[0].as_slice());
+        let hashed = self.visibility.input == Visibility::Hashed;
+        let n = self.graph.input_len();
+        let (cells, packed) = assign_pack_rows(config, region, start, n, values, hashed)?;
+        Ok((cells.into_iter().map(Source::Cell).collect(), packed))
+    }
+
+    /// Assign every row; returns the cells that must equal instance rows or be hashed.
+    fn assign_model(
+        &self,
+        config: &ModelConfig,
+        stages: &[Stage],
+        region: &mut Region<'_, Fp>,
+    ) -> Result<ModelCells, Error> {
+        let mut links = Vec::new();
+        // Row 0 is a spacer: the first row's `acc[row - 1]` must not wrap into the blinding rows.
+        for col in config.mac.acc.iter().chain(&config.mac.x) {
+            region.assign_advice(|| "spacer", *col, 0, || Value::known(Fp::zero()))?;
+        }
+        let mut row = SPACER_ROWS;
+        let (mut current, packed_input) = match self.visibility.input {
+            Visibility::Public => (
+                (0..self.graph.input_len()).map(Source::Instance).collect(),
+                vec![],
+            ),
+            _ => {
+                let cells = self.assign_input_rows(config, region, row)?;
+                row += self.graph.input_len();
+                cells
+            }
+        };
+        // Hashed weights: one pack row per weight (the canonical cell every use copies), and the
+        // first use of each bias as its canonical cell.
+        let hidden = config.mac.hidden.is_some();
+        let mut params = HiddenParams::default();
+        if hidden {
+            let weights = self.graph.params().weights;
+            let values = self.trace.map(|_| weights.as_slice());
+            let (cells, packed) =
+                assign_pack_rows(config, region, row, weights.len(), values, true)?;
+            row += weights.len();
+            params = HiddenParams {
+                weights: cells,
+                packed,
+                biases: vec![None; self.graph.param_counts().1],
+                zero: None,
+            };
+        }
+        let functions = self.graph.function_table();
+        for stage in stages {
+            // The stage's workspace: its input tensor (values from the trace), then block outputs.
+            let mut src: Vec<Option<Source>> = current.iter().cloned().map(Some).collect();
+            src.resize(stage.slots, None);
+            let mut val: Vec<Option<i64>> = match self.trace {
+                Some(t) => t.tensors[stage.first_layer]
+                    .iter()
+                    .copied()
+                    .map(Some)
+                    .collect(),
+                None => vec![None; stage.n_in],
+            };
+            val.resize(stage.slots, None);
+            for block in &stage.blocks {
+                let xs: Option<Vec<i64>> = block.inputs.iter().map(|i| val[*i]).collect();
+                let private = hidden && block.params.is_some();
+                let kind = match private {
+                    true => BlockWeights::Hidden {
+                        known: self.trace.is_some(),
+                    },
+                    false => BlockWeights::Fixed,
+                };
+                let (cells, sums) = config.mac.assign_block(
+                    region,
+                    row,
+                    block.inputs.len(),
+                    xs.as_deref(),
+                    &block.weights,
+                    kind,
+                )?;
+                if let (true, Some(bp)) = (private, &block.params) {
+                    params.bind_weights(region, &cells, bp)?;
+                }
+                let bias_value = |j: usize| {
+                    let known = self.trace.map(|_| fp(block.bias[j]));
+                    private.then(|| known.map(Value::known).unwrap_or(Value::unknown()))
+                };
+                // A rescale or function row's link: its fixed cells, and its bias (bound when private).
+                let enable_link = |region: &mut Region<'_, Fp>,
+                                   params: &mut HiddenParams,
+                                   row: usize,
+                                   j: usize| {
+                    let b =
+                        config
+                            .link
+                            .enable(region, row, j, false, block.bias[j], bias_value(j))?;
+                    params.bind_bias(region, b, block.params.as_ref(), j)
+                };
+                for (cell, i) in cells.inputs.iter().zip(&block.inputs) {
+                    match src[*i].as_ref().ok_or(Error::Synthesis)? {
+                        Source::Instance(r) => links.push((cell.cell(), *r)),
+                        Source::Cell(c) => region.constrain_equal(cell.cell(), c.cell())?,
+                    }
+                }
+                row += MacConfig::rows_for(config.mac.inputs_per_row(), block.inputs.len());
+                for (j, slot) in block.outputs.iter().enumerate() {
+                    let sum = sums[j].map(|s| s + block.bias[j]);
+                    let (cell, value) = match &block.tail {
+                        Tail::Pass => {
+                            let v = sum.map(|s| Value::known(fp(s))).unwrap_or(Value::unknown());
+                            let (cell, b) = config.link.assign_pass_with(
+                                region,
+                                row,
+                                j,
+                                block.bias[j],
+                                bias_value(j),
+                                v,
+                            )?;
+                            params.bind_bias(region, b, block.params.as_ref(), j)?;
+                            (cell, sum)
+                        }
+                        Tail::Rescale(rescales) => {
+                            let p = rescales[j];
+                            enable_link(region, &mut params, row, j)?;
+                            for col in &config.mac.acc[5..] {
+                                region.assign_advice(
+                                    || "unused",
+                                    *col,
+                                    row,
+                                    || Value::known(Fp::zero()),
+                                )?;
+                            }
+                            let y = config.rescale.assign(region, row, sum, p)?.1;
+                            (
+                                y,
+                                sum.map(|s| {
+                                    RescaleWitness::compute(s, p, config.rescale.limb_bits).y
+                                }),
+                            )
+                        }
+                        Tail::Function(tag) => {
+                            let f = config.function.as_ref().ok_or(Error::Synthesis)?;
+                            enable_link(region, &mut params, row, j)?;
+                            let x = sum.map(|s| Value::known(fp(s))).unwrap_or(Value::unknown());
+                            region.assign_advice(|| "x", config.mac.acc[0], row, || x)?;
+                            for col in &config.mac.acc[1..] {
+                                region.assign_advice(
+                                    || "unused",
+                                    *col,
+                                    row,
+                                    || Value::known(Fp::zero()),
+                                )?;
+                            }
+                            let y = sum
+                                .map(|x| function_value(&functions, *tag, x))
+                                .transpose()?;
+                            let yv = y.map(|y| Value::known(fp(y))).unwrap_or(Value::unknown());
+                            (f.assign(region, row, *tag, yv)?, y)
+                        }
+                    };
+                    src[*slot] = Some(Source::Cell(cell));
+                    val[*slot] = value;
+                    row += 1;
+                }
+            }
+            current = stage
+                .out
+                .iter()
+                .map(|s| src[*s].clone().ok_or(Error::Synthesis))
+                .collect::<Result<_, _>>()?;
+        }
+        let outputs = current
+            .into_iter()
+            .map(|s| match s {
+                Source::Cell(c) => Ok(c),
+                Source::Instance(_) => Err(Error::Synthesis),
+            })
+            .collect::<Result<_, _>>()?;
+        let mut weight_elements = params.packed;
+        for b in params.biases {
+            weight_elements.push(b.ok_or(Error::Synthesis)?);
+        }
+        Ok(ModelCells {
+            links,
+            packed_input,
+            outputs,
+            weight_elements,
+        })
+    }
+}
+
+impl Circuit<Fp> for InferenceCircuit<'_> {
+    type Config = ModelConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+
+    fn without_witnesses(&self) -> Self {
+        InferenceCircuit {
+            graph: self.graph,
+            visibility: self.visibility,
+            trace: None,
+            salt: None,
+        }
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
+        let shape = SHAPE
+            .with(|s| s.get())
+            .expect("InferenceCircuit::configure needs circuits::with_shape around it");
+        ModelConfig::configure(meta, shape)
+    }
+
+    fn synthesize(
+        &self,
+        config: ModelConfig,
+        mut layouter: impl Layouter<Fp>,
+    ) -> Result<(), Error> {
+        if self.graph.limb_bits != config.table.limb_bits {
+            return Err(Error::Synthesis);
+        }
+        config.table.load(&mut layouter)?;
+        if let Some(f) = &config.function {
+            f.load(&mut layouter, &self.graph.function_table())?;
+        }
+        let stages = lower(self.graph, config.mac.width());
+        let cells = layouter.assign_region(
+            || "model",
+            |mut region| self.assign_model(&config, &stages, &mut region),
+        )?;
+        for (cell, row) in cells.links {
+            layouter.constrain_instance(cell, config.instance, row)?;
+        }
+        let layout = InstanceLayout::new(self.graph, self.visibility);
+        if self.visibility.input == Visibility::Hashed {
+            let (_, hash) = config.hashing.as_ref().ok_or(Error::Synthesis)?;
+            let packing = Packing::Packed {
+                limb_bits: self.graph.limb_bits,
+            };
+            let n = self.graph.input_len();
+            let (prefix, elements) = if self.visibility.input_salted {
+                if self.trace.is_some() && self.salt.is_none() {
+                    return Err(Error::Synthesis);
+                }
+                let salt = self.salt.map_or(Value::unknown(), Value::known);
+                let salt = hash.assign_private(layouter.namespace(|| "input salt"), salt)?;
+                let elements = std::iter::once(salt).chain(cells.packed_input).collect();
+                (packing.salted_prefix(n), elements)
+            } else {
+                (packing.prefix(n), cells.packed_input)
+            };
+            let h = hash.chain(layouter.namespace(|| "input hash"), prefix, &elements)?;
+            layouter.constrain_instance(h.cell(), config.instance, 0)?;
+        }
+        if config.mac.hidden.is_some() {
+            let (_, hash) = config.hashing.as_ref().ok_or(Error::Synthesis)?;
+            let (n_weights, n_biases) = self.graph.param_counts();
+            let h = hash.chain(
+                layouter.namespace(|| "weights hash"),
+                crate::disclosure::hashing::weights_prefix(
+                    self.graph.limb_bits,
+                    n_weights,
+                    n_biases,
+                ),
+                &cells.weight_elements,
+            )?;
+            layouter.constrain_instance(h.cell(), config.instance, layout.weights_row())?;
+        }
+        match self.visibility.output {
+            Visibility::Hashed => {
+                let (_, hash) = config.hashing.as_ref().ok_or(Error::Synthesis)?;
+                let h = hash.chain(
+                    layouter.namespace(|| "output hash"),
+                    Packing::Plain.prefix(cells.outputs.len()),
+                    &cells.outputs,
+                )?;
+                layouter.constrain_instance(h.cell(), config.instance, layout.input_rows)?;
+            }
+            Visibility::Public => {
+                for (j, c) in cells.outputs.iter().enumerate() {
+                    layouter.constrain_instance(
+                        c.cell(),
+                        config.instance,
+                        layout.input_rows + j,
+                    )?;
+                }
+            }
+            Visibility::Private => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod hidden_tests;
+
+/// `f(x)` from the function table (`x` already clamped into the domain by the clip rows).
+fn function_value(table: &[(i64, i64, i64)], tag: i64, x: i64) -> Result<i64, Error> {
+    table
+        .iter()
+        .find(|(t, tx, _)| *t == tag && *tx == x)
+        .map(|(_, _, y)| *y)
+        .ok_or(Error::Synthesis)
+}

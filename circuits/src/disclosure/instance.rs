@@ -1,0 +1,110 @@
+//! The instance column: what a proof states publicly about each tensor (its values, its hash, or
+//! nothing), and where each claim sits in the column.
+
+use halo2_proofs::pasta::Fp;
+
+use crate::artifacts::model_file::{Visibilities, Visibility};
+use crate::disclosure::hashing::{HashError, Packing};
+use crate::field::fp;
+use crate::qgraph::QuantGraph;
+
+/// The instance column of one inference with every tensor public: the quantized input, then the
+/// quantized output.
+pub fn public_inputs(input: &[i64], output: &[i64]) -> Vec<Fp> {
+    input.iter().chain(output).map(|v| fp(*v)).collect()
+}
+
+/// What the instance column holds of one tensor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TensorClaim {
+    /// Its quantized values (public).
+    Values(Vec<i64>),
+    /// Its hash (hashed).
+    Hash(Fp),
+    /// Nothing (private).
+    Hidden,
+}
+
+impl TensorClaim {
+    /// The claim a prover makes about `values` under `visibility`.
+    pub fn of(visibility: Visibility, packing: Packing, values: &[i64]) -> Result<Self, HashError> {
+        Ok(match visibility {
+            Visibility::Public => TensorClaim::Values(values.to_vec()),
+            Visibility::Hashed => TensorClaim::Hash(packing.hash(values)?),
+            Visibility::Private => TensorClaim::Hidden,
+        })
+    }
+
+    /// The claim about a hashed input salted with `salt`.
+    pub fn salted(packing: Packing, salt: Fp, values: &[i64]) -> Result<Self, HashError> {
+        Ok(TensorClaim::Hash(packing.salted_hash(salt, values)?))
+    }
+
+    fn fields(&self) -> Vec<Fp> {
+        match self {
+            TensorClaim::Values(v) => v.iter().map(|v| fp(*v)).collect(),
+            TensorClaim::Hash(h) => vec![*h],
+            TensorClaim::Hidden => vec![],
+        }
+    }
+}
+
+/// The packing of a graph's input and output hashes.
+pub fn packings(graph: &QuantGraph) -> (Packing, Packing) {
+    (
+        Packing::Packed {
+            limb_bits: graph.limb_bits,
+        },
+        Packing::Plain,
+    )
+}
+
+/// The instance column: the input's claim, then the output's.
+pub fn instance_column(input: &TensorClaim, output: &TensorClaim) -> Vec<Fp> {
+    instance_with_weights(input, output, None)
+}
+
+/// The instance column of a model whose weights are hashed (`weights`: their hash) or public.
+pub fn instance_with_weights(
+    input: &TensorClaim,
+    output: &TensorClaim,
+    weights: Option<Fp>,
+) -> Vec<Fp> {
+    let mut col = input.fields();
+    col.extend(output.fields());
+    col.extend(weights);
+    col
+}
+
+/// Rows of the instance column each tensor takes (the weights hash, when the weights are hashed,
+/// comes last).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InstanceLayout {
+    pub input_rows: usize,
+    pub output_rows: usize,
+    pub weights_rows: usize,
+}
+
+impl InstanceLayout {
+    pub fn new(graph: &QuantGraph, vis: Visibilities) -> Self {
+        let rows = |v: Visibility, n: usize| match v {
+            Visibility::Public => n,
+            Visibility::Hashed => 1,
+            Visibility::Private => 0,
+        };
+        InstanceLayout {
+            input_rows: rows(vis.input, graph.input_len()),
+            output_rows: rows(vis.output, graph.output_len()),
+            weights_rows: (vis.weights == Visibility::Hashed) as usize,
+        }
+    }
+
+    /// The row of the weights hash.
+    pub fn weights_row(&self) -> usize {
+        self.input_rows + self.output_rows
+    }
+
+    pub fn total(&self) -> usize {
+        self.input_rows + self.output_rows + self.weights_rows
+    }
+}

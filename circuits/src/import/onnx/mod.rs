@@ -1,0 +1,570 @@
+//! ONNX → [`Graph`]. ONNX is known in this module only.
+//!
+//! tract-onnx decodes the protobuf and loads the tensors; this module interprets the nodes as a chain of
+//! [`Op`]s, folding constant sub-graphs (shape arithmetic such as PyTorch's flatten pattern) on the way.
+//! Every unsupported node is reported at once, before anything else happens.
+
+mod cnn;
+mod deconv;
+mod fold;
+mod linear;
+mod remap;
+mod shapes;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use thiserror::Error;
+use tract_onnx::pb::{self, type_proto, NodeProto, TensorProto};
+use tract_onnx::prelude::Framework;
+
+use crate::ir::{Func, Graph, Node, Op, Shape};
+use shapes::{norm_axis, reshape_target, squeeze, unsqueeze};
+
+/// ONNX ops this importer understands.
+pub const SUPPORTED_OPS: &[&str] = &[
+    "Gemm",
+    "MatMul",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Relu",
+    "Sigmoid",
+    "Tanh",
+    "Elu",
+    "Selu",
+    "Softplus",
+    "Clip",
+    "HardSigmoid",
+    "Pad",
+    "Transpose",
+    "LeakyRelu",
+    "PRelu",
+    "Conv",
+    "ConvTranspose",
+    "AveragePool",
+    "GlobalAveragePool",
+    "MaxPool",
+    "BatchNormalization",
+    "Flatten",
+    "Reshape",
+    "Identity",
+    "Dropout",
+    "Constant",
+    "Shape",
+    "Gather",
+    "Unsqueeze",
+    "Squeeze",
+    "Concat",
+    "Cast",
+    "Softmax",
+    "LogSoftmax",
+    "ArgMax",
+];
+
+/// Ops that may end a classifier: they do not change its top class, so the circuit proves the scores
+/// before them, and the model's report says so.
+pub const UNPROVEN_TAIL_OPS: &[&str] = &["Softmax", "LogSoftmax", "ArgMax"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsupportedNode {
+    pub name: String,
+    pub op_type: String,
+}
+
+#[derive(Debug, Error)]
+pub enum OnnxError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not an ONNX model: {reason}")]
+    NotOnnx { path: String, reason: String },
+    #[error("{path}: {} unsupported node(s): {}. Supported ops: {}", .nodes.len(), list_nodes(.nodes), SUPPORTED_OPS.join(", "))]
+    Unsupported {
+        path: String,
+        nodes: Vec<UnsupportedNode>,
+    },
+    #[error("{path}: node '{node}' ({op}): {reason}")]
+    Node {
+        path: String,
+        node: String,
+        op: String,
+        reason: String,
+    },
+    #[error("{path}: {reason}")]
+    Structure { path: String, reason: String },
+}
+
+fn list_nodes(nodes: &[UnsupportedNode]) -> String {
+    let items: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("'{}' ({})", n.name, n.op_type))
+        .collect();
+    items.join(", ")
+}
+
+/// A constant tensor (numbers kept as f64; integer shape tensors are exact).
+#[derive(Clone, Debug)]
+pub(crate) struct Const {
+    pub(super) shape: Vec<usize>,
+    pub(super) data: Vec<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub(super) enum Val {
+    Const(Const),
+    /// The one tensor flowing through the chain, with its shape.
+    Flow(Shape),
+}
+
+pub(super) type NodeResult<T> = Result<T, String>;
+
+/// How to read a model.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImportOptions {
+    /// Treat the input's first dimension as a batch of 1 whatever the file says (one inference per
+    /// proof; used to prove each element of a batched test case).
+    pub batch_one: bool,
+}
+
+/// Import an ONNX file.
+pub fn import(path: &Path) -> Result<Graph, OnnxError> {
+    import_with(path, ImportOptions::default())
+}
+
+/// Import an ONNX file with options.
+pub fn import_with(path: &Path, opts: ImportOptions) -> Result<Graph, OnnxError> {
+    let p = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| OnnxError::Io {
+        path: p.clone(),
+        source,
+    })?;
+    let model = tract_onnx::onnx()
+        .proto_model_for_read(&mut bytes.as_slice())
+        .map_err(|e| OnnxError::NotOnnx {
+            path: p.clone(),
+            reason: format!("{e:#}"),
+        })?;
+    let graph = model.graph.as_ref().ok_or_else(|| OnnxError::NotOnnx {
+        path: p.clone(),
+        reason: "the file holds no graph".into(),
+    })?;
+    let dir = path.parent().and_then(|d| d.to_str());
+    Importer::new(&p, dir, opts).run(graph)
+}
+
+pub(super) struct Importer<'a> {
+    path: &'a str,
+    dir: Option<&'a str>,
+    opts: ImportOptions,
+    vals: HashMap<String, Val>,
+    pub(super) nodes: Vec<Node>,
+    flow: String,
+}
+
+impl<'a> Importer<'a> {
+    fn new(path: &'a str, dir: Option<&'a str>, opts: ImportOptions) -> Self {
+        Importer {
+            path,
+            dir,
+            opts,
+            vals: HashMap::new(),
+            nodes: Vec::new(),
+            flow: String::new(),
+        }
+    }
+
+    fn structure(&self, reason: impl Into<String>) -> OnnxError {
+        OnnxError::Structure {
+            path: self.path.into(),
+            reason: reason.into(),
+        }
+    }
+
+    fn run(mut self, graph: &pb::GraphProto) -> Result<Graph, OnnxError> {
+        let unsupported: Vec<UnsupportedNode> = graph
+            .node
+            .iter()
+            .filter(|n| {
+                !(n.domain.is_empty() || n.domain == "ai.onnx")
+                    || !SUPPORTED_OPS.contains(&n.op_type.as_str())
+            })
+            .map(|n| UnsupportedNode {
+                name: n.name.clone(),
+                op_type: n.op_type.clone(),
+            })
+            .collect();
+        if !unsupported.is_empty() {
+            return Err(OnnxError::Unsupported {
+                path: self.path.into(),
+                nodes: unsupported,
+            });
+        }
+        for init in &graph.initializer {
+            let c = self.load(init).map_err(|reason| {
+                self.structure(format!("initializer '{}': {reason}", init.name))
+            })?;
+            self.vals.insert(init.name.clone(), Val::Const(c));
+        }
+        let inputs: Vec<&pb::ValueInfoProto> = graph
+            .input
+            .iter()
+            .filter(|i| !self.vals.contains_key(&i.name))
+            .collect();
+        let [input] = inputs.as_slice() else {
+            return Err(self.structure(format!(
+                "the model has {} inputs; zkinfer models take one",
+                inputs.len()
+            )));
+        };
+        let input_shape = value_shape(input)
+            .map_err(|r| self.structure(format!("input '{}': {r}", input.name)))?;
+        let mut input_shape = input_shape;
+        if self.opts.batch_one && !input_shape.0.is_empty() {
+            input_shape.0[0] = 1;
+        }
+        self.vals
+            .insert(input.name.clone(), Val::Flow(input_shape.clone()));
+        self.flow = input.name.clone();
+
+        let tail = unproven_tail(graph);
+        let mut output_name = graph
+            .output
+            .first()
+            .map(|o| o.name.clone())
+            .unwrap_or_default();
+        for node in &graph.node {
+            if let Some(t) = tail
+                .iter()
+                .find(|t| t.name == node.name && t.op_type == node.op_type)
+            {
+                output_name = t.input.clone();
+                continue;
+            }
+            self.node(node).map_err(|reason| OnnxError::Node {
+                path: self.path.into(),
+                node: node.name.clone(),
+                op: node.op_type.clone(),
+                reason,
+            })?;
+        }
+        let [output] = graph.output.as_slice() else {
+            return Err(self.structure(format!(
+                "the model has {} outputs; zkinfer models have one",
+                graph.output.len()
+            )));
+        };
+        if output_name != self.flow {
+            return Err(self.structure(format!(
+                "the output '{}' is not the end of the chain of computations from the input (that is '{}')",
+                output_name, self.flow
+            )));
+        }
+        if self.nodes.iter().all(|n| matches!(n.op, Op::Reshape)) {
+            let why = if tail.is_empty() {
+                "the model only reshapes its input: there is no computation to prove".to_string()
+            } else {
+                let ops: Vec<&str> = tail.iter().map(|t| t.op_type.as_str()).collect();
+                format!(
+                    "the model's only computation is its final {}, which zkinfer leaves out of the proof \
+                     (it does not change the top class)",
+                    ops.join(" + ")
+                )
+            };
+            return Err(self.structure(why));
+        }
+        Ok(Graph {
+            input_name: input.name.clone(),
+            input_shape,
+            output_name: output.name.clone(),
+            nodes: self.nodes,
+            unproven_tail: tail.iter().map(|t| t.op_type.clone()).collect(),
+        })
+    }
+
+    pub(super) fn load(&self, t: &TensorProto) -> NodeResult<Const> {
+        let tensor = tract_onnx::tensor::load_tensor(
+            &tract_onnx::data_resolver::MmapDataResolver,
+            t,
+            self.dir,
+        )
+        .map_err(|e| format!("{e:#}"))?;
+        let shape = tensor.shape().to_vec();
+        let cast = tensor.cast_to::<f64>().map_err(|e| format!("{e:#}"))?;
+        let view = cast.try_as_plain_ram().map_err(|e| format!("{e:#}"))?;
+        let data = view
+            .as_slice::<f64>()
+            .map_err(|e| format!("{e:#}"))?
+            .to_vec();
+        Ok(Const { shape, data })
+    }
+
+    pub(super) fn input(&self, node: &NodeProto, i: usize) -> NodeResult<Option<&Val>> {
+        match node.input.get(i) {
+            None => Ok(None),
+            Some(name) if name.is_empty() => Ok(None),
+            Some(name) => self
+                .vals
+                .get(name)
+                .map(Some)
+                .ok_or_else(|| format!("reads '{name}', which no earlier node makes")),
+        }
+    }
+
+    pub(super) fn const_input(&self, node: &NodeProto, i: usize) -> NodeResult<Option<Const>> {
+        match self.input(node, i)? {
+            None => Ok(None),
+            Some(Val::Const(c)) => Ok(Some(c.clone())),
+            Some(Val::Flow(_)) => Err(format!("input {i} must be a constant (an initializer)")),
+        }
+    }
+
+    /// The flowing tensor's shape, checking that `node` consumes it (the graph is a chain).
+    pub(super) fn flow_input(&self, node: &NodeProto, i: usize) -> NodeResult<Shape> {
+        match self.input(node, i)? {
+            Some(Val::Flow(s)) if node.input[i] == self.flow => Ok(s.clone()),
+            Some(Val::Flow(_)) => Err(format!(
+                "consumes '{}' but the chain's current tensor is '{}': only chains of layers are supported",
+                node.input[i], self.flow
+            )),
+            _ => Err(format!("input {i} must be the data tensor")),
+        }
+    }
+
+    pub(super) fn alias(&mut self, node: &NodeProto, shape: Shape) -> NodeResult<()> {
+        self.set_flow(node, shape)
+    }
+
+    fn set_flow(&mut self, node: &NodeProto, shape: Shape) -> NodeResult<()> {
+        let out = node.output.first().ok_or("has no output")?;
+        self.vals.insert(out.clone(), Val::Flow(shape));
+        self.flow = out.clone();
+        Ok(())
+    }
+
+    pub(super) fn push(&mut self, node: &NodeProto, op: Op, shape: Shape) -> NodeResult<()> {
+        self.nodes.push(Node {
+            name: node.name.clone(),
+            op_type: node.op_type.clone(),
+            op,
+            out_shape: shape.clone(),
+        });
+        self.set_flow(node, shape)
+    }
+
+    fn node(&mut self, node: &NodeProto) -> NodeResult<()> {
+        let any_flow =
+            (0..node.input.len()).any(|i| matches!(self.input(node, i), Ok(Some(Val::Flow(_)))));
+        if !any_flow && node.op_type != "Shape" {
+            let c = self.fold(node)?;
+            let out = node.output.first().ok_or("has no output")?;
+            self.vals.insert(out.clone(), Val::Const(c));
+            return Ok(());
+        }
+        match node.op_type.as_str() {
+            "Gemm" => self.gemm(node),
+            "MatMul" => self.matmul(node),
+            "Add" | "Sub" | "Mul" | "Div" => self.arith(node),
+            "Conv" => self.conv(node),
+            "ConvTranspose" => self.conv_transpose(node),
+            "Pad" => self.pad(node),
+            "HardSigmoid" => self.hard_sigmoid(node),
+            "Sigmoid" | "Tanh" | "Elu" | "Selu" | "Softplus" => {
+                let s = self.flow_input(node, 0)?;
+                let attr = |name: &str, default: f32| -> NodeResult<f32> {
+                    let v = node.get_attr_opt::<f32>(name).map_err(|e| e.to_string())?;
+                    Ok(v.unwrap_or(default))
+                };
+                let f = match node.op_type.as_str() {
+                    "Sigmoid" => Func::Sigmoid,
+                    "Tanh" => Func::Tanh,
+                    "Elu" => Func::Elu {
+                        alpha: attr("alpha", 1.0)?,
+                    },
+                    // ONNX's defaults: the self-normalizing constants.
+                    "Selu" => Func::Selu {
+                        alpha: attr("alpha", 1.673_263_2)?,
+                        gamma: attr("gamma", 1.050_701)?,
+                    },
+                    _ => Func::Softplus,
+                };
+                self.push(node, Op::Func(f), s)
+            }
+            "Clip" => {
+                let s = self.flow_input(node, 0)?;
+                let bound = |attr: &str, input: usize| -> NodeResult<Option<f32>> {
+                    if let Some(v) = node.get_attr_opt::<f32>(attr).map_err(|e| e.to_string())? {
+                        return Ok(Some(v));
+                    }
+                    Ok(self
+                        .const_input(node, input)?
+                        .and_then(|c| c.data.first().map(|v| *v as f32)))
+                };
+                let (lo, hi) = (bound("min", 1)?, bound("max", 2)?);
+                self.push(node, Op::Clip { lo, hi }, s)
+            }
+            "Transpose" => self.transpose(node),
+            "LeakyRelu" => {
+                let s = self.flow_input(node, 0)?;
+                let alpha = node
+                    .get_attr_opt::<f32>("alpha")
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or(0.01);
+                let op = Op::Leaky {
+                    slopes: vec![alpha],
+                    channel_len: s.numel(),
+                };
+                self.push(node, op, s)
+            }
+            "PRelu" => {
+                let s = self.flow_input(node, 0)?;
+                let slope = self.const_input(node, 1)?.ok_or("needs a constant slope")?;
+                let channels = s.0.get(1).copied().unwrap_or(1);
+                let per = match slope.data.len() {
+                    1 => s.numel(),
+                    n if n == channels && s.0.len() >= 2 => s.numel() / channels,
+                    n => {
+                        return Err(format!(
+                            "{n} slopes for input {s}: one, or one per channel, is supported"
+                        ))
+                    }
+                };
+                let op = Op::Leaky {
+                    slopes: slope.data.iter().map(|v| *v as f32).collect(),
+                    channel_len: per,
+                };
+                self.push(node, op, s)
+            }
+            "AveragePool" => self.average_pool(node, false),
+            "GlobalAveragePool" => self.average_pool(node, true),
+            "MaxPool" => self.max_pool(node),
+            "BatchNormalization" => self.batch_norm(node),
+            "Relu" => {
+                let s = self.flow_input(node, 0)?;
+                self.push(node, Op::Relu, s)
+            }
+            "Identity" | "Dropout" => {
+                let s = self.flow_input(node, 0)?;
+                self.set_flow(node, s)
+            }
+            "Flatten" => {
+                let s = self.flow_input(node, 0)?;
+                let axis = node
+                    .get_attr_opt::<i64>("axis")
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or(1);
+                let axis = norm_axis(axis, s.0.len() + 1)?;
+                let shape = Shape(vec![
+                    s.0[..axis].iter().product(),
+                    s.0[axis..].iter().product(),
+                ]);
+                self.push(node, Op::Reshape, shape)
+            }
+            "Reshape" => {
+                let s = self.flow_input(node, 0)?;
+                let target = self
+                    .const_input(node, 1)?
+                    .ok_or("needs a constant shape input")?;
+                let shape = reshape_target(&s, &target.data)?;
+                self.push(node, Op::Reshape, shape)
+            }
+            "Squeeze" | "Unsqueeze" => {
+                let s = self.flow_input(node, 0)?;
+                let axes = self.axes(node)?;
+                let shape = if node.op_type == "Squeeze" {
+                    squeeze(&s.0, &axes)?
+                } else {
+                    unsqueeze(&s.0, &axes)?
+                };
+                self.push(node, Op::Reshape, Shape(shape))
+            }
+            "Shape" => {
+                let s = match self.input(node, 0)? {
+                    Some(Val::Flow(s)) => s.0.clone(),
+                    Some(Val::Const(c)) => c.shape.clone(),
+                    None => return Err("needs an input".into()),
+                };
+                let out = node.output.first().ok_or("has no output")?;
+                let data = s.iter().map(|d| *d as f64).collect();
+                self.vals.insert(
+                    out.clone(),
+                    Val::Const(Const {
+                        shape: vec![s.len()],
+                        data,
+                    }),
+                );
+                Ok(())
+            }
+            op => Err(format!("{op} on the data tensor is not supported yet")),
+        }
+    }
+
+    pub(super) fn axes(&self, node: &NodeProto) -> NodeResult<Vec<i64>> {
+        if let Some(a) = node
+            .get_attr_opt_vec::<i64>("axes")
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(a);
+        }
+        Ok(self
+            .const_input(node, 1)?
+            .map(|c| c.data.iter().map(|v| *v as i64).collect())
+            .unwrap_or_default())
+    }
+}
+
+/// A trailing node left out of the circuit.
+struct TailNode {
+    name: String,
+    op_type: String,
+    /// The tensor it reads (the proven output).
+    input: String,
+}
+
+/// The chain of [`UNPROVEN_TAIL_OPS`] nodes that ends at the graph output, in graph order.
+fn unproven_tail(graph: &pb::GraphProto) -> Vec<TailNode> {
+    let mut tail = Vec::new();
+    let Some(mut wanted) = graph.output.first().map(|o| o.name.clone()) else {
+        return tail;
+    };
+    while let Some(n) = graph
+        .node
+        .iter()
+        .find(|n| n.output.first() == Some(&wanted))
+    {
+        if !UNPROVEN_TAIL_OPS.contains(&n.op_type.as_str()) || n.input.is_empty() {
+            break;
+        }
+        tail.push(TailNode {
+            name: n.name.clone(),
+            op_type: n.op_type.clone(),
+            input: n.input[0].clone(),
+        });
+        wanted = n.input[0].clone();
+    }
+    tail.reverse();
+    tail
+}
+
+fn value_shape(v: &pb::ValueInfoProto) -> Result<Shape, String> {
+    let Some(type_proto::Value::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref())
+    else {
+        return Err("is not a tensor".into());
+    };
+    let dims = t.shape.as_ref().ok_or("has no shape")?;
+    let shape = dims
+        .dim
+        .iter()
+        .map(|d| match &d.value {
+            Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if *v > 0 => {
+                Ok(*v as usize)
+            }
+            // A symbolic or unknown dimension is the batch: one inference per proof.
+            _ => Ok(1),
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Shape(shape))
+}

@@ -1,0 +1,284 @@
+//! The float intermediate representation: what an ONNX model means, independent of ONNX.
+//!
+//! A [`Graph`] is a chain of nodes applied to one flowing tensor (batch size 1). Shapes are explicit;
+//! the data of every tensor is kept flat in row-major order.
+
+pub mod geom;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ir::geom::ConvGeom;
+
+/// A tensor shape (row-major, batch dimension included when the model has one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shape(pub Vec<usize>);
+
+impl Shape {
+    pub fn numel(&self) -> usize {
+        self.0.iter().product()
+    }
+
+    /// The element count, or `None` when it overflows (a hostile file).
+    pub fn checked_numel(&self) -> Option<usize> {
+        self.0.iter().try_fold(1usize, |n, d| n.checked_mul(*d))
+    }
+}
+
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dims: Vec<String> = self.0.iter().map(|d| d.to_string()).collect();
+        write!(f, "[{}]", dims.join("x"))
+    }
+}
+
+/// A dense (fully connected) layer: `y[o] = bias[o] + sum_i weight[o][i] * x[i]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense {
+    pub in_features: usize,
+    pub out_features: usize,
+    /// Row-major `[out_features][in_features]`.
+    pub weight: Vec<f32>,
+    pub bias: Vec<f32>,
+}
+
+impl Dense {
+    pub fn apply(&self, x: &[f32]) -> Vec<f32> {
+        (0..self.out_features)
+            .map(|o| {
+                let row = &self.weight[o * self.in_features..(o + 1) * self.in_features];
+                let dot: f64 = row.iter().zip(x).map(|(w, v)| *w as f64 * *v as f64).sum();
+                (dot + self.bias[o] as f64) as f32
+            })
+            .collect()
+    }
+}
+
+/// A convolution (2-D, or 1-D with height 1); average pooling is one with constant weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv {
+    pub geom: ConvGeom,
+    /// `[out_c][in_c / groups][kh][kw]`.
+    pub weight: Vec<f32>,
+    pub bias: Vec<f32>,
+}
+
+impl Conv {
+    pub fn apply(&self, x: &[f32]) -> Vec<f32> {
+        let f = |v: &[f32]| v.iter().map(|x| *x as f64).collect::<Vec<f64>>();
+        let y = self.geom.apply(&f(x), &f(&self.weight), &f(&self.bias));
+        y.into_iter().map(|v| v as f32).collect()
+    }
+}
+
+fn max_pool(g: &ConvGeom, x: &[f32]) -> Vec<f32> {
+    let mut out = vec![0.0; g.out_len_total()];
+    for c in 0..g.out_c {
+        for oy in 0..g.out_h {
+            for ox in 0..g.out_w {
+                let m = g
+                    .patch(c, oy, ox)
+                    .iter()
+                    .map(|(i, _)| x[*i])
+                    .fold(f32::NEG_INFINITY, f32::max);
+                out[g.out_index(c, oy, ox)] = m;
+            }
+        }
+    }
+    out
+}
+
+/// Elementwise functions proven by table lookup.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Func {
+    Sigmoid,
+    Tanh,
+    /// `x` for `x > 0`, else `alpha * (e^x - 1)`.
+    Elu {
+        alpha: f32,
+    },
+    /// `gamma * elu_alpha(x)`.
+    Selu {
+        alpha: f32,
+        gamma: f32,
+    },
+    /// `ln(1 + e^x)`.
+    Softplus,
+}
+
+impl Func {
+    pub fn apply(&self, x: f64) -> f64 {
+        let elu = |alpha: f32| {
+            if x > 0.0 {
+                x
+            } else {
+                alpha as f64 * x.exp_m1()
+            }
+        };
+        match *self {
+            Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            Func::Tanh => x.tanh(),
+            Func::Elu { alpha } => elu(alpha),
+            Func::Selu { alpha, gamma } => gamma as f64 * elu(alpha),
+            Func::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
+        }
+    }
+
+    /// For a bounded function, beyond `±saturation` it is constant within 3.4e-4 (the table's
+    /// domain). Unbounded ones (linear for large inputs) have none: their table spans the
+    /// calibrated input range instead.
+    pub fn saturation(&self) -> Option<f64> {
+        match self {
+            Func::Sigmoid => Some(8.0),
+            Func::Tanh => Some(4.5),
+            Func::Elu { .. } | Func::Selu { .. } | Func::Softplus => None,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Func::Sigmoid => "sigmoid",
+            Func::Tanh => "tanh",
+            Func::Elu { .. } => "elu",
+            Func::Selu { .. } => "selu",
+            Func::Softplus => "softplus",
+        }
+    }
+}
+
+/// Where an element of a remapped tensor comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Pick {
+    Input(usize),
+    Const(f32),
+}
+
+/// The operations the circuit compiler understands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    Dense(Dense),
+    Conv(Conv),
+    /// Per-channel window maximum (`groups == out_c`, weights unused).
+    MaxPool(ConvGeom),
+    /// Each output element is an input element or a constant: Pad, Transpose (no arithmetic).
+    Remap(Vec<Pick>),
+    /// An elementwise function proven by table lookup.
+    Func(Func),
+    /// `y = min(max(x, lo), hi)` (either bound optional).
+    Clip {
+        lo: Option<f32>,
+        hi: Option<f32>,
+    },
+    /// `y = x` for `x >= 0`, else `slope * x`: one slope, or one per channel of `channel_len` elements.
+    Leaky {
+        slopes: Vec<f32>,
+        channel_len: usize,
+    },
+    Relu,
+    /// Flatten, Reshape, Identity: data unchanged, shape changed.
+    Reshape,
+}
+
+/// One node of the chain, with the ONNX name and op type it came from (for messages and reports).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub name: String,
+    pub op_type: String,
+    pub op: Op,
+    pub out_shape: Shape,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Graph {
+    pub input_name: String,
+    pub input_shape: Shape,
+    pub output_name: String,
+    pub nodes: Vec<Node>,
+    /// Trailing ops of the ONNX model left out of the circuit (Softmax, ArgMax): the proven output is
+    /// the tensor before them.
+    pub unproven_tail: Vec<String>,
+}
+
+impl Graph {
+    pub fn output_shape(&self) -> &Shape {
+        self.nodes
+            .last()
+            .map(|n| &n.out_shape)
+            .unwrap_or(&self.input_shape)
+    }
+
+    /// Float evaluation; returns the output of every node (index i = output of node i).
+    pub fn eval(&self, input: &[f32]) -> Vec<Vec<f32>> {
+        let mut outs: Vec<Vec<f32>> = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let x = outs.last().map(Vec::as_slice).unwrap_or(input);
+            let y = match &node.op {
+                Op::Dense(d) => d.apply(x),
+                Op::Conv(c) => c.apply(x),
+                Op::MaxPool(g) => max_pool(g, x),
+                Op::Leaky {
+                    slopes,
+                    channel_len,
+                } => x
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        let c = (i / channel_len.max(&1)).min(slopes.len() - 1);
+                        if *v >= 0.0 {
+                            *v
+                        } else {
+                            v * slopes[c]
+                        }
+                    })
+                    .collect(),
+                Op::Relu => x.iter().map(|v| v.max(0.0)).collect(),
+                Op::Reshape => x.to_vec(),
+                Op::Func(f) => x.iter().map(|v| f.apply(*v as f64) as f32).collect(),
+                Op::Clip { lo, hi } => x
+                    .iter()
+                    .map(|v| v.max(lo.unwrap_or(f32::MIN)).min(hi.unwrap_or(f32::MAX)))
+                    .collect(),
+                Op::Remap(map) => map
+                    .iter()
+                    .map(|p| match p {
+                        Pick::Input(i) => x[*i],
+                        Pick::Const(c) => *c,
+                    })
+                    .collect(),
+            };
+            outs.push(y);
+        }
+        outs
+    }
+
+    pub fn macs(&self) -> usize {
+        self.nodes
+            .iter()
+            .map(|n| match &n.op {
+                Op::Dense(d) => d.in_features * d.out_features,
+                Op::Conv(c) => c.geom.macs(),
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Func;
+
+    #[test]
+    fn unbounded_functions_match_their_definitions() {
+        let selu = Func::Selu {
+            alpha: 1.673_263_2,
+            gamma: 1.050_701,
+        };
+        assert_eq!(Func::Elu { alpha: 0.5 }.apply(2.0), 2.0);
+        assert!((Func::Elu { alpha: 0.5 }.apply(-1.0) - 0.5 * ((-1f64).exp() - 1.0)).abs() < 1e-12);
+        assert!((selu.apply(-30.0) + 1.673_263_2 * 1.050_701).abs() < 1e-6);
+        // Softplus without overflow at either end.
+        assert!((Func::Softplus.apply(0.0) - 2f64.ln()).abs() < 1e-12);
+        assert_eq!(Func::Softplus.apply(800.0), 800.0);
+        assert!(Func::Softplus.apply(-800.0) >= 0.0);
+        assert!(Func::Softplus.saturation().is_none() && Func::Tanh.saturation().is_some());
+    }
+}

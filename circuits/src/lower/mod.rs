@@ -1,0 +1,454 @@
+//! Lowering a quantized graph onto the circuit's units.
+//!
+//! A [`Stage`] is one layer of the graph (a Linear or Conv together with the Rescale that follows it,
+//! a standalone Rescale, or a MaxPool). It is a small program of [`Block`]s over a *workspace*: slots
+//! `0..n_in` hold the stage's input tensor, and each block writes its outputs into new slots. A block
+//! computes up to `W` sums over one shared list of input slots, then one link row per sum (a rescale
+//! row, or a pass row that exposes it). Row counts in [`crate::plan`] and assignment in
+//! [`crate::circuit`] both walk these blocks, so they agree.
+
+use std::collections::BTreeMap;
+
+use crate::circuit::chips::mac::MacConfig;
+use crate::circuit::chips::rescale::RescaleParams;
+use crate::ir::geom::ConvGeom;
+use crate::qgraph::{QOp, QPick, QuantGraph};
+
+/// What a block's link rows do with each sum.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tail {
+    /// Rescale each sum, with its own parameters (one per output).
+    Rescale(Vec<RescaleParams>),
+    /// Look each sum up in the function table under this tag.
+    Function(i64),
+    Pass,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// Workspace slots read.
+    pub inputs: Vec<usize>,
+    /// `weights[j][i]`: weight of `inputs[i]` for sum `j`.
+    pub weights: Vec<Vec<i64>>,
+    pub bias: Vec<i64>,
+    /// Where the weights and biases come from, for a Linear or Conv block: indices into
+    /// [`QuantGraph::params`]. `None`: they are constants of the lowering (identity, ±1, bounds).
+    pub params: Option<BlockParams>,
+    /// Workspace slots written, one per sum.
+    pub outputs: Vec<usize>,
+    pub tail: Tail,
+}
+
+/// The model parameters a block uses (indices into the graph's weights and biases).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockParams {
+    /// `weights[j][i]`: the weight parameter of `inputs[i]` for sum `j`.
+    pub weights: Vec<Vec<usize>>,
+    /// The bias parameter of sum `j`.
+    pub bias: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stage {
+    /// Index of the stage's first layer in the graph.
+    pub first_layer: usize,
+    /// Layers it covers (1 or 2).
+    pub layers: usize,
+    pub name: String,
+    pub kind: &'static str,
+    pub n_in: usize,
+    /// Workspace size (inputs and every block output).
+    pub slots: usize,
+    /// The workspace slot of each element of the stage's output tensor.
+    pub out: Vec<usize>,
+    pub blocks: Vec<Block>,
+    pub macs: usize,
+}
+
+impl Stage {
+    pub fn rows(&self, inputs_per_row: usize) -> usize {
+        self.blocks
+            .iter()
+            .map(|b| MacConfig::rows_for(inputs_per_row, b.inputs.len()) + b.outputs.len())
+            .sum()
+    }
+}
+
+/// Builds a stage's blocks, handing out workspace slots.
+struct Builder {
+    next: usize,
+    blocks: Vec<Block>,
+}
+
+impl Builder {
+    fn new(n_in: usize) -> Self {
+        Builder {
+            next: n_in,
+            blocks: Vec::new(),
+        }
+    }
+
+    /// Add a block; returns the slots of its sums.
+    fn block(
+        &mut self,
+        inputs: Vec<usize>,
+        weights: Vec<Vec<i64>>,
+        bias: Vec<i64>,
+        tail: Tail,
+    ) -> Vec<usize> {
+        self.param_block(inputs, weights, bias, None, tail)
+    }
+
+    /// Add a block whose weights and biases are model parameters.
+    fn param_block(
+        &mut self,
+        inputs: Vec<usize>,
+        weights: Vec<Vec<i64>>,
+        bias: Vec<i64>,
+        params: Option<BlockParams>,
+        tail: Tail,
+    ) -> Vec<usize> {
+        let outputs: Vec<usize> = (self.next..self.next + weights.len()).collect();
+        self.next += weights.len();
+        self.blocks.push(Block {
+            inputs,
+            weights,
+            bias,
+            params,
+            outputs: outputs.clone(),
+            tail,
+        });
+        outputs
+    }
+}
+
+/// Lower `graph` into stages with blocks of at most `width` sums.
+pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
+    let mut stages = Vec::new();
+    let mut i = 0;
+    let mut n_in = graph.input_len();
+    let mut from_input = vec![true; n_in];
+    // Where the next Linear or Conv layer's parameters start in `QuantGraph::params`.
+    let (mut weight_base, mut bias_base) = (0usize, 0usize);
+    while i < graph.layers.len() {
+        let layer = &graph.layers[i];
+        // A Linear or Conv followed by a rescale is one stage: the rescale happens in its link rows.
+        let next = graph.layers.get(i + 1).map(|l| &l.op);
+        let fused = matches!(layer.op, QOp::Linear { .. } | QOp::Conv { .. })
+            && next.is_some_and(|n| n.rescale_params(0).is_some());
+        let tail_for = |outs: &[usize]| match next {
+            Some(n) if fused => Tail::Rescale(
+                outs.iter()
+                    .map(|o| n.rescale_params(*o).expect("a rescale"))
+                    .collect(),
+            ),
+            _ => Tail::Pass,
+        };
+        let n_out = layer.out_shape.numel();
+        let mut b = Builder::new(n_in);
+        let (kind, out) = match &layer.op {
+            QOp::Linear {
+                in_features,
+                out_features,
+                weight,
+                bias,
+                ..
+            } => {
+                let mut out = Vec::with_capacity(n_out);
+                for outs in (0..*out_features).collect::<Vec<_>>().chunks(width) {
+                    let w = outs
+                        .iter()
+                        .map(|o| weight[o * in_features..(o + 1) * in_features].to_vec());
+                    let bs = outs.iter().map(|o| bias[*o]).collect();
+                    let params = BlockParams {
+                        weights: outs
+                            .iter()
+                            .map(|o| {
+                                let row = weight_base + o * in_features;
+                                (row..row + in_features).collect()
+                            })
+                            .collect(),
+                        bias: outs.iter().map(|o| bias_base + o).collect(),
+                    };
+                    let inputs = (0..*in_features).collect();
+                    out.extend(b.param_block(
+                        inputs,
+                        w.collect(),
+                        bs,
+                        Some(params),
+                        tail_for(outs),
+                    ));
+                }
+                ("linear", out)
+            }
+            QOp::Conv {
+                geom, weight, bias, ..
+            } => (
+                "conv",
+                conv_blocks(
+                    &mut b,
+                    geom,
+                    (weight, bias),
+                    (weight_base, bias_base),
+                    width,
+                    &tail_for,
+                ),
+            ),
+            QOp::Rescale { .. } | QOp::RescaleLeaky { .. } => {
+                let mut out = Vec::with_capacity(n_out);
+                for outs in (0..n_out).collect::<Vec<_>>().chunks(width) {
+                    let eye =
+                        (0..outs.len()).map(|j| (0..outs.len()).map(|i| (i == j) as i64).collect());
+                    let params = outs
+                        .iter()
+                        .map(|o| layer.op.rescale_params(*o).expect("a rescale"))
+                        .collect();
+                    let tail = Tail::Rescale(params);
+                    out.extend(b.block(outs.to_vec(), eye.collect(), vec![0; outs.len()], tail));
+                }
+                ("rescale", out)
+            }
+            QOp::MaxPool { geom } => ("maxpool", maxpool_blocks(&mut b, geom)),
+            QOp::Remap { map } => ("remap", remap_slots(&mut b, map)),
+            QOp::Clip { lo, hi } => (
+                "clip",
+                clip_blocks(&mut b, &(0..n_out).collect::<Vec<_>>(), *lo, *hi, width),
+            ),
+            QOp::Function { domain, .. } => {
+                let tag = 1 + graph.layers[..i]
+                    .iter()
+                    .filter(|l| matches!(l.op, QOp::Function { .. }))
+                    .count() as i64;
+                let clipped = clip_blocks(
+                    &mut b,
+                    &(0..n_out).collect::<Vec<_>>(),
+                    Some(-domain),
+                    Some(domain - 1),
+                    width,
+                );
+                let mut out = Vec::with_capacity(n_out);
+                for xs in clipped.chunks(width) {
+                    let eye =
+                        (0..xs.len()).map(|j| (0..xs.len()).map(|i| (i == j) as i64).collect());
+                    out.extend(b.block(
+                        xs.to_vec(),
+                        eye.collect(),
+                        vec![0; xs.len()],
+                        Tail::Function(tag),
+                    ));
+                }
+                ("function", out)
+            }
+        };
+        let (layers, name, kind) = if fused {
+            let next = &graph.layers[i + 1];
+            let kind = match next.op {
+                QOp::Rescale { relu: true, .. } => "linear+relu",
+                QOp::RescaleLeaky { .. } => "linear+leaky",
+                _ => "linear+rescale",
+            };
+            (2, format!("{} + {}", layer.name, next.name), kind)
+        } else {
+            (1, layer.name.clone(), kind)
+        };
+        stages.push(Stage {
+            first_layer: i,
+            layers,
+            name,
+            kind,
+            n_in,
+            slots: b.next,
+            out,
+            blocks: b.blocks,
+            macs: layer.op.macs(),
+        });
+        if let QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } = &layer.op {
+            weight_base += weight.len();
+            bias_base += bias.len();
+        }
+        // Elements still taken straight from the graph input (through remaps only).
+        from_input = stages.last().map_or(vec![], |s: &Stage| {
+            s.out
+                .iter()
+                .map(|o| *o < s.n_in && from_input[*o])
+                .collect()
+        });
+        i += layers;
+        n_in = n_out;
+    }
+    // A public output must be a cell of the circuit: route elements that are still graph inputs
+    // through an identity pass row.
+    if from_input.iter().any(|f| *f) {
+        let mut b = Builder::new(n_in);
+        let out = (0..n_in)
+            .map(|i| match from_input[i] {
+                true => b.block(vec![i], vec![vec![1]], vec![0], Tail::Pass)[0],
+                false => i,
+            })
+            .collect();
+        stages.push(Stage {
+            first_layer: graph.layers.len(),
+            layers: 0,
+            name: "expose".into(),
+            kind: "expose",
+            n_in,
+            slots: b.next,
+            out,
+            blocks: b.blocks,
+            macs: 0,
+        });
+    }
+    stages
+}
+
+/// Clip as ReLUs on the existing chips, `width` elements per block:
+/// `lo + relu(x - lo) - relu(x - hi)`, or one side of it when a bound is absent.
+fn clip_blocks(
+    b: &mut Builder,
+    slots: &[usize],
+    lo: Option<i64>,
+    hi: Option<i64>,
+    width: usize,
+) -> Vec<usize> {
+    let relu = |k: usize| Tail::Rescale(vec![RescaleParams::relu(0); k]);
+    let eye = |k: usize, sign: i64| -> Vec<Vec<i64>> {
+        (0..k)
+            .map(|j| (0..k).map(|i| sign * (i == j) as i64).collect())
+            .collect()
+    };
+    let mut out = Vec::with_capacity(slots.len());
+    for xs in slots.chunks(width) {
+        let k = xs.len();
+        // relu(x - lo) and relu(x - hi) (the latter as relu(hi - x) when there is no lower bound).
+        let r_lo = lo.map(|lo| b.block(xs.to_vec(), eye(k, 1), vec![-lo; k], relu(k)));
+        let r_hi = hi.map(|hi| match lo {
+            Some(_) => b.block(xs.to_vec(), eye(k, 1), vec![-hi; k], relu(k)),
+            None => b.block(xs.to_vec(), eye(k, -1), vec![hi; k], relu(k)),
+        });
+        let ys: Vec<usize> = match (lo, r_lo, hi, r_hi) {
+            (Some(lo), Some(r_lo), Some(_), Some(r_hi)) => {
+                let inputs: Vec<usize> =
+                    r_lo.iter().zip(&r_hi).flat_map(|(a, b)| [*a, *b]).collect();
+                let w = (0..k).map(|j| {
+                    (0..2 * k)
+                        .map(|i| [1, -1][i % 2] * (i / 2 == j) as i64)
+                        .collect()
+                });
+                b.block(inputs, w.collect(), vec![lo; k], Tail::Pass)
+            }
+            (Some(lo), Some(r_lo), None, _) => b.block(r_lo, eye(k, 1), vec![lo; k], Tail::Pass),
+            (None, _, Some(hi), Some(r_hi)) => b.block(r_hi, eye(k, -1), vec![hi; k], Tail::Pass),
+            _ => xs.to_vec(),
+        };
+        out.extend(ys);
+    }
+    out
+}
+
+/// A remap's output slots: input slots, or one shared constant block per distinct value.
+fn remap_slots(b: &mut Builder, map: &[QPick]) -> Vec<usize> {
+    let mut consts: BTreeMap<i64, usize> = BTreeMap::new();
+    map.iter()
+        .map(|p| match p {
+            QPick::Input(i) => *i,
+            QPick::Const(c) => *consts
+                .entry(*c)
+                .or_insert_with(|| b.block(vec![], vec![vec![]], vec![*c], Tail::Pass)[0]),
+        })
+        .collect()
+}
+
+/// One block per output position, group and chunk of `width` output channels: the channels of a
+/// group share the position's patch.
+fn conv_blocks(
+    b: &mut Builder,
+    geom: &ConvGeom,
+    (weight, bias): (&[i64], &[i64]),
+    (weight_base, bias_base): (usize, usize),
+    width: usize,
+    tail_for: &dyn Fn(&[usize]) -> Tail,
+) -> Vec<usize> {
+    let mut out = vec![0; geom.out_len_total()];
+    let klen = geom.kernel_len();
+    for g in 0..geom.groups {
+        let channels: Vec<usize> =
+            (g * geom.out_per_group()..(g + 1) * geom.out_per_group()).collect();
+        for oy in 0..geom.out_h {
+            for ox in 0..geom.out_w {
+                let patch = geom.patch(g, oy, ox);
+                let inputs: Vec<usize> = patch.iter().map(|(i, _)| *i).collect();
+                for chunk in channels.chunks(width) {
+                    let w = chunk
+                        .iter()
+                        .map(|oc| patch.iter().map(|(_, k)| weight[oc * klen + k]).collect());
+                    let bs = chunk.iter().map(|oc| bias[*oc]).collect();
+                    let params = BlockParams {
+                        weights: chunk
+                            .iter()
+                            .map(|oc| {
+                                patch
+                                    .iter()
+                                    .map(|(_, k)| weight_base + oc * klen + k)
+                                    .collect()
+                            })
+                            .collect(),
+                        bias: chunk.iter().map(|oc| bias_base + oc).collect(),
+                    };
+                    let idx: Vec<usize> =
+                        chunk.iter().map(|oc| geom.out_index(*oc, oy, ox)).collect();
+                    let slots = b.param_block(
+                        inputs.clone(),
+                        w.collect(),
+                        bs,
+                        Some(params),
+                        tail_for(&idx),
+                    );
+                    for (o, slot) in idx.into_iter().zip(slots) {
+                        out[o] = slot;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Max pooling as a chain of pairwise maxima, `max(a, b) = a + relu(b - a)`, on the existing chips:
+/// one block computes `relu(b - a)` (a rescale row with shift 0), the next `a + relu(b - a)`.
+fn maxpool_blocks(b: &mut Builder, geom: &ConvGeom) -> Vec<usize> {
+    let relu = || Tail::Rescale(vec![RescaleParams::relu(0)]);
+    let mut out = vec![0; geom.out_len_total()];
+    for c in 0..geom.out_c {
+        for oy in 0..geom.out_h {
+            for ox in 0..geom.out_w {
+                let patch = geom.patch(c, oy, ox);
+                let mut cur = patch[0].0;
+                for (t, _) in &patch[1..] {
+                    let r = b.block(vec![cur, *t], vec![vec![-1, 1]], vec![0], relu())[0];
+                    cur = b.block(vec![cur, r], vec![vec![1, 1]], vec![0], Tail::Pass)[0];
+                }
+                out[geom.out_index(c, oy, ox)] = cur;
+            }
+        }
+    }
+    out
+}
+
+/// Bits `b` such that `|v| < 2^b` for every weight and bias of the lowered graph: (weights, biases).
+/// With `hidden_params` (hashed weights) the model's parameters are advice, not fixed values, and
+/// only the lowering's own constants count, so the offsets reveal nothing about the weights.
+pub fn offset_bits(stages: &[Stage], hidden_params: bool) -> (u32, u32) {
+    let bits = |m: u64| (64 - m.leading_zeros()).max(1);
+    let mut wmax = 0u64;
+    let mut bmax = 0u64;
+    let blocks = stages.iter().flat_map(|s| &s.blocks);
+    for b in blocks.filter(|b| !(hidden_params && b.params.is_some())) {
+        wmax = b
+            .weights
+            .iter()
+            .flatten()
+            .fold(wmax, |m, w| m.max(w.unsigned_abs()));
+        bmax = b.bias.iter().fold(bmax, |m, v| m.max(v.unsigned_abs()));
+    }
+    (bits(wmax), bits(bmax))
+}

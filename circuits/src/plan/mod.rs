@@ -1,0 +1,412 @@
+//! The layout plan: rows, columns, lookups and k for a quantized graph, computed before any proving,
+//! so the CLI can say what a model will cost before it spends it.
+//!
+//! The planner chooses inputs per row `P`, accumulators per row `W` and the range table's limb bits `L`
+//! together: rows do not depend on `L`, so `L` is the largest the row count's k leaves room for (a
+//! table never raises k above what the rows need, down to [`MIN_LIMB_BITS`]).
+
+use halo2_proofs::{pasta::Fp, plonk::ConstraintSystem};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::artifacts::model_file::{Visibilities, Visibility};
+use crate::circuit::chips::poseidon::{CONSTANTS_PER_HASH, ROWS_PER_HASH};
+use crate::circuit::chips::table::RangeTable;
+use crate::circuit::{CircuitShape, InstanceLayout, ModelConfig, MIN_WIDTH, SPACER_ROWS};
+use crate::disclosure::hashing::Packing;
+use crate::lower::{lower, offset_bits};
+use crate::qgraph::{QOp, QuantGraph};
+
+/// Largest k we plan for: beyond it setup parameters alone take minutes and GiBs.
+pub const MAX_K: u32 = 20;
+/// Smallest k (halo2 needs room for blinding rows).
+pub const MIN_K: u32 = 4;
+/// Limb bits of the range table: at least this (activations of 2L bits), at most [`MAX_LIMB_BITS`].
+pub const MIN_LIMB_BITS: u32 = 6;
+pub const MAX_LIMB_BITS: u32 = 12;
+/// Accumulators per row the planner tries.
+pub const WIDTH_CANDIDATES: [usize; 6] = [5, 6, 8, 10, 12, 16];
+/// Inputs per row the planner tries.
+pub const INPUTS_CANDIDATES: [usize; 4] = [1, 2, 3, 4];
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum LayoutError {
+    #[error("the model needs {rows} rows, more than k = {MAX_K} allows ({usable} usable rows)")]
+    TooLarge { rows: usize, usable: usize },
+    #[error("invalid layout: {0}")]
+    Invalid(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerPlan {
+    pub name: String,
+    pub kind: String,
+    pub rows: usize,
+    pub macs: usize,
+}
+
+/// Predicted cost on the reference machine (2 cores, 2 threads); see [`estimate`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub keygen_s: f64,
+    pub prove_s: f64,
+    pub verify_s: f64,
+    pub peak_mib: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub shape: CircuitShape,
+    pub k: u32,
+    pub rows: usize,
+    /// Rows of the Poseidon chip's own columns (hashed tensors), beside `rows`.
+    #[serde(default)]
+    pub hash_rows: usize,
+    pub usable_rows: usize,
+    pub table_rows: usize,
+    pub instance_rows: usize,
+    pub macs: usize,
+    pub advice_columns: usize,
+    pub fixed_columns: usize,
+    pub equality_columns: usize,
+    pub lookups: usize,
+    /// Advice cells of every used row (padding, link and rescale rows included) per multiply-accumulate.
+    pub advice_cells_per_mac: f64,
+    pub layers: Vec<LayerPlan>,
+    pub estimate: Estimate,
+}
+
+/// The constraint system of a shape (column counts, lookups, blinding rows).
+pub fn constraint_system(shape: CircuitShape) -> ConstraintSystem<Fp> {
+    let mut cs = ConstraintSystem::default();
+    ModelConfig::configure(&mut cs, shape);
+    cs
+}
+
+/// Rows a k leaves for the circuit.
+fn usable_rows(k: u32, reserved: usize) -> usize {
+    (1usize << k).saturating_sub(reserved)
+}
+
+fn smallest_k(needed: usize, reserved: usize) -> Result<u32, LayoutError> {
+    (MIN_K..=MAX_K)
+        .find(|k| usable_rows(*k, reserved) >= needed)
+        .ok_or(LayoutError::TooLarge {
+            rows: needed,
+            usable: usable_rows(MAX_K, reserved),
+        })
+}
+
+struct Rows {
+    total: usize,
+    layers: Vec<LayerPlan>,
+    weight_offset_bits: u32,
+    bias_offset_bits: u32,
+}
+
+fn count_rows(graph: &QuantGraph, vis: Visibilities, inputs_per_row: usize, width: usize) -> Rows {
+    let stages = lower(graph, width);
+    let mut layers: Vec<LayerPlan> = Vec::with_capacity(stages.len() + 1);
+    if vis.input != Visibility::Public {
+        layers.push(LayerPlan {
+            name: "input".into(),
+            kind: format!("{} input (range-checked)", vis.input),
+            rows: graph.input_len(),
+            macs: 0,
+        });
+    }
+    let hidden = vis.weights == Visibility::Hashed;
+    if hidden {
+        layers.push(LayerPlan {
+            name: "weights".into(),
+            kind: "hashed weights (range-checked, packed)".into(),
+            rows: graph.param_counts().0,
+            macs: 0,
+        });
+    }
+    layers.extend(stages.iter().map(|s| LayerPlan {
+        name: s.name.clone(),
+        kind: s.kind.to_string(),
+        rows: s.rows(inputs_per_row),
+        macs: s.macs,
+    }));
+    let (weight_offset_bits, bias_offset_bits) = offset_bits(&stages, hidden);
+    Rows {
+        total: SPACER_ROWS + layers.iter().map(|l| l.rows).sum::<usize>(),
+        layers,
+        weight_offset_bits,
+        bias_offset_bits,
+    }
+}
+
+/// A lower bound on the rows of a layer with `out` outputs (`fused`: it follows a Linear or Conv, so a
+/// rescale happens in that layer's link rows), cheap enough to check before anything is lowered:
+/// every output of a sum, rescale, clip or function takes a link row, and a max pool four rows per
+/// tap after the first of each window.
+pub fn min_rows(op: &QOp, out: usize, fused: bool) -> usize {
+    match op {
+        QOp::Remap { .. } | QOp::Clip { lo: None, hi: None } => 0,
+        QOp::Rescale { .. } | QOp::RescaleLeaky { .. } if fused => 0,
+        QOp::MaxPool { geom } => geom.macs().saturating_sub(out).saturating_mul(4),
+        _ => out,
+    }
+}
+
+/// The exact plan of `graph` with `P` inputs and `W` accumulators per row, at the graph's limb bits,
+/// every tensor public.
+pub fn plan_with(
+    graph: &QuantGraph,
+    inputs_per_row: usize,
+    width: usize,
+) -> Result<Plan, LayoutError> {
+    plan_for(graph, Visibilities::default(), inputs_per_row, width)
+}
+
+/// The exact plan of `graph` with the given visibility.
+pub fn plan_for(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    inputs_per_row: usize,
+    width: usize,
+) -> Result<Plan, LayoutError> {
+    build(graph, vis, inputs_per_row, width, graph.limb_bits)
+}
+
+/// Rows the Poseidon chip's columns need for the hashed tensors (beside the model's rows).
+/// Packed values are `2L + 1` bits wide, so the rows depend on the limb bits `L`.
+fn hash_rows(graph: &QuantGraph, vis: Visibilities, limb_bits: u32, chips: usize) -> usize {
+    let (input, output) = (Packing::Packed { limb_bits }, Packing::Plain);
+    let mut chains = Vec::new();
+    if vis.input == Visibility::Hashed {
+        // A salt is one more element of the chain, and one row of its own for its cell.
+        chains.push(input.elements(graph.input_len()) + vis.input_salted as usize);
+    }
+    if vis.weights == Visibility::Hashed {
+        let (w, b) = graph.param_counts();
+        chains.push(input.elements(w) + b);
+    }
+    if vis.output == Visibility::Hashed {
+        chains.push(output.elements(graph.output_len()));
+    }
+    let hidden = vis.weights == Visibility::Hashed;
+    // Hashed weights pin padding inputs to a zero constant (one more constant).
+    hash_chain_rows(&chains, chips) + hidden as usize + vis.input_salted as usize
+}
+
+/// Rows of hash chains of `chains[c]` hashes each on `chips` Poseidon chips: each chain's prefix row,
+/// the hashes alternating between the chips (the first chip takes the larger half of each chain),
+/// then every constant (the prefixes and three per hash) in the first chip's constants column.
+/// Exact for one chip, an upper bound for two (tested in `chips::tests_hash`).
+pub fn hash_chain_rows(chains: &[usize], chips: usize) -> usize {
+    let chips = chips.max(1);
+    let first_chip: usize = chains
+        .iter()
+        .map(|n| 1 + n.div_ceil(chips) * ROWS_PER_HASH)
+        .sum();
+    let constants: usize = chains.iter().map(|n| 1 + n * CONSTANTS_PER_HASH).sum();
+    first_chip + constants
+}
+
+fn build(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    inputs_per_row: usize,
+    width: usize,
+    limb_bits: u32,
+) -> Result<Plan, LayoutError> {
+    if width < MIN_WIDTH || inputs_per_row == 0 {
+        return Err(LayoutError::Invalid(format!(
+            "P = {inputs_per_row}, W = {width}"
+        )));
+    }
+    let hidden_weights = vis.weights == Visibility::Hashed;
+    let hashing =
+        vis.input == Visibility::Hashed || vis.output == Visibility::Hashed || hidden_weights;
+    if hashing && inputs_per_row < 2 {
+        return Err(LayoutError::Invalid(
+            "a hashed tensor needs at least 2 inputs per row".into(),
+        ));
+    }
+    let rows = count_rows(graph, vis, inputs_per_row, width);
+    let shape = CircuitShape {
+        inputs_per_row,
+        width,
+        limb_bits,
+        weight_offset_bits: rows.weight_offset_bits,
+        bias_offset_bits: rows.bias_offset_bits,
+        functions: graph
+            .layers
+            .iter()
+            .any(|l| matches!(l.op, QOp::Function { .. })),
+        hashing,
+        hidden_weights,
+        second_hash_chip: false,
+    };
+    // Hashed weights make a long hash chain: a second Poseidon chip when it lowers k (at the same k
+    // its columns only cost).
+    let one = plan_shape(graph, vis, &rows, shape)?;
+    if !hidden_weights {
+        return Ok(one);
+    }
+    let second_hash_chip = true;
+    let two = plan_shape(
+        graph,
+        vis,
+        &rows,
+        CircuitShape {
+            second_hash_chip,
+            ..shape
+        },
+    )?;
+    Ok(if two.k < one.k { two } else { one })
+}
+
+/// The plan of `shape`, whose rows are `rows`.
+fn plan_shape(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    rows: &Rows,
+    shape: CircuitShape,
+) -> Result<Plan, LayoutError> {
+    if !shape.is_valid() {
+        return Err(LayoutError::Invalid(format!("{shape:?}")));
+    }
+    let limb_bits = shape.limb_bits;
+    let cs = constraint_system(shape);
+    let reserved = cs.blinding_factors() + 1;
+    let table_rows = RangeTable::rows(limb_bits).max(1 + graph.function_table().len());
+    let instance = InstanceLayout::new(graph, vis);
+    let instance_rows = instance.total();
+    let hash_rows = hash_rows(graph, vis, limb_bits, shape.hash_chips());
+    let needed = rows
+        .total
+        .max(hash_rows)
+        .max(table_rows)
+        .max(instance_rows)
+        .max(cs.minimum_rows());
+    let k = smallest_k(needed, reserved)?;
+    let macs = graph.macs();
+    let estimate = estimate(k, &shape);
+    Ok(Plan {
+        shape,
+        k,
+        rows: rows.total,
+        hash_rows,
+        usable_rows: usable_rows(k, reserved),
+        table_rows,
+        instance_rows,
+        macs,
+        advice_columns: shape.advice_columns(),
+        fixed_columns: shape.fixed_columns(),
+        equality_columns: shape.equality_columns(),
+        lookups: shape.lookups(),
+        advice_cells_per_mac: (rows.total * shape.advice_columns()) as f64 / macs.max(1) as f64,
+        layers: rows.layers.clone(),
+        estimate,
+    })
+}
+
+/// The plan with the most limb bits in `bits` whose k is no larger than the fewest bits'. Rows do
+/// not depend on the limb bits, but hash rows do (wider values pack fewer per element).
+pub fn largest_table(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    (p, w): (usize, usize),
+    bits: std::ops::RangeInclusive<u32>,
+) -> Result<Plan, LayoutError> {
+    let least = build(graph, vis, p, w, *bits.start())?;
+    for l in bits.rev() {
+        let plan = build(graph, vis, p, w, l)?;
+        if plan.k <= least.k {
+            return Ok(plan);
+        }
+    }
+    Ok(least)
+}
+
+/// Limb bits for a circuit whose rows need `rows`: the largest table that fits the same k.
+pub fn limb_bits_for(rows: usize, reserved: usize) -> u32 {
+    let Ok(k) = smallest_k(rows, reserved) else {
+        return MIN_LIMB_BITS;
+    };
+    (MIN_LIMB_BITS..=MAX_LIMB_BITS)
+        .rev()
+        .find(|l| RangeTable::rows(*l) <= usable_rows(k, reserved))
+        .unwrap_or(MIN_LIMB_BITS)
+}
+
+/// Choose `P`, `W` and `L` for `graph`, with `L` at least [`MIN_LIMB_BITS`].
+pub fn choose(graph: &QuantGraph) -> Result<Plan, LayoutError> {
+    choose_with(graph, Visibilities::default(), MIN_LIMB_BITS)
+}
+
+/// Choose `P`, `W` and `L` (at least `min_limb_bits`) for `graph` (whose own limb bits only matter for validity): the plan with
+/// the lowest estimated cost, prove time plus ten times verify time. The caller re-quantizes with the
+/// returned `shape.limb_bits` if it differs.
+pub fn choose_with(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    min_limb_bits: u32,
+) -> Result<Plan, LayoutError> {
+    let mut best: Option<(f64, Plan)> = None;
+    let mut last_err = None;
+    for p in INPUTS_CANDIDATES {
+        for w in WIDTH_CANDIDATES {
+            let rows = count_rows(graph, vis, p, w);
+            let probe = build(graph, vis, p, w, MIN_LIMB_BITS);
+            let plan = probe.and_then(|probe| {
+                let reserved = probe.usable_rows.abs_diff(1 << probe.k);
+                let needed = rows.total.max(probe.instance_rows).max(hash_rows(
+                    graph,
+                    vis,
+                    min_limb_bits,
+                    2,
+                ));
+                let top = limb_bits_for(needed, reserved).max(min_limb_bits);
+                largest_table(graph, vis, (p, w), min_limb_bits..=top)
+            });
+            match plan {
+                Ok(plan) => {
+                    let e = &plan.estimate;
+                    let score = e.prove_s + e.keygen_s + 10.0 * e.verify_s;
+                    if best.as_ref().is_none_or(|(s, _)| score < *s) {
+                        best = Some((score, plan));
+                    }
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+    }
+    best.map(|(_, p)| p)
+        .ok_or_else(|| last_err.expect("candidates tried"))
+}
+
+/// Cost model, constants measured on the 2-core reference machine with 2 threads (see README):
+/// - proving commits and FFTs every advice column, three polynomials per lookup and one permutation
+///   product per three equality columns, over 2^k rows (4x extended for the quotient);
+/// - verifying rebuilds the verifying key (one multi-exponentiation per fixed column, cheap for small
+///   non-negative values, and a full-width one per equality column), reads the setup parameters, and
+///   checks the proof (one 2^k multi-exponentiation).
+/// - proving holds about twelve 32-byte values per row for every committed and fixed column (values,
+///   coefficients and the 4x extended cosets of the quotient): LeNet-5 measured 640 MiB at k = 15.
+pub fn estimate(k: u32, shape: &CircuitShape) -> Estimate {
+    let n = (1u64 << k) as f64;
+    let advice = shape.advice_columns() as f64;
+    let fixed = shape.fixed_columns() as f64;
+    let eq = shape.equality_columns() as f64;
+    let committed = advice + 3.0 * shape.lookups() as f64 + (eq / 3.0).ceil();
+    // Key generation and verification run on one thread up to k = 11 (faster there).
+    let one_thread = k <= crate::setup::threads::SINGLE_THREAD_MAX_K;
+    let (small_msm, full_msm) = if one_thread {
+        (0.25e-3 + n * 0.55e-6, 0.3e-3 + n * 7.5e-6)
+    } else {
+        (0.7e-3 + n * 0.4e-6, 0.8e-3 + n * 3.7e-6)
+    };
+    let keygen_vk = fixed * small_msm + eq * full_msm + n * fixed * 0.2e-6;
+    Estimate {
+        keygen_s: keygen_vk + n * (advice + fixed) * 2.0e-6,
+        prove_s: 0.04 + n * committed * 13.5e-6,
+        verify_s: 0.001 + n * 16e-6 + keygen_vk + 1e-3 + n * 10e-6,
+        peak_mib: 8.0 + n * (committed + fixed) * 32.0 * 12.0 / (1024.0 * 1024.0),
+    }
+}

@@ -1,0 +1,540 @@
+//! The quantized graph and its reference evaluator.
+//!
+//! **The reference evaluator defines the semantics; the circuit proves exactly it.** Every value is an
+//! integer at a power-of-two scale: a float `x` is represented by `round(x * 2^scale)`.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::circuit::chips::rescale::RescaleParams;
+use crate::ir::geom::ConvGeom;
+use crate::ir::Shape;
+
+/// A layer of the quantized graph.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QLayer {
+    /// The ONNX node(s) it came from, for messages and reports.
+    pub name: String,
+    pub op: QOp,
+    /// Scale (fractional bits) of this layer's output.
+    pub out_scale: u32,
+    pub out_shape: Shape,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QOp {
+    /// `acc[o] = bias[o] + sum_i weight[o][i] * x[i]`; output at scale in_scale + weight_scale.
+    Linear {
+        in_features: usize,
+        out_features: usize,
+        weight_scale: u32,
+        /// Row-major `[out][in]`.
+        weight: Vec<i64>,
+        bias: Vec<i64>,
+    },
+    /// A convolution: `acc = bias + Σ w * x` per output channel and position (see [`ConvGeom`]);
+    /// output at scale in_scale + weight_scale.
+    Conv {
+        geom: ConvGeom,
+        weight_scale: u32,
+        /// `[out_c][in_c / groups][kh][kw]`.
+        weight: Vec<i64>,
+        bias: Vec<i64>,
+    },
+    /// `y = min(max(x, lo), hi)` at the tensor's scale, proven as `lo + relu(x - lo) - relu(x - hi)`,
+    /// so `x - lo` and `x - hi` must lie in the activation range.
+    Clip { lo: Option<i64>, hi: Option<i64> },
+    /// An elementwise function by table: `y = table[clamp(x, -domain, domain - 1) + domain]`, from
+    /// `in_scale` to `out_scale`. The clamp is proven with ReLUs (as Clip), so `x + domain` and
+    /// `x - domain + 1` must lie in the activation range.
+    Function {
+        func: String,
+        domain: i64,
+        in_scale: u32,
+        out_scale: u32,
+        table: Vec<i64>,
+    },
+    /// Each output element is an input element or a constant (at the tensor's scale).
+    Remap { map: Vec<QPick> },
+    /// Max over each window (padding taps excluded), per channel (`geom.groups == geom.out_c`). Proven
+    /// as a chain of pairwise maxima `a + relu(b - a)`, so every difference must lie in the activation
+    /// range.
+    MaxPool { geom: ConvGeom },
+    /// `q = floor((x + 2^(shift-1)) / 2^shift)` (round half up), then `y = max(q, 0)` when `relu`.
+    /// `q` must lie in the activation range of the graph.
+    Rescale { shift: u32, relu: bool },
+    /// A rescale followed by a leaky ReLU: `y = q * 2^slope_bits` for `q >= 0`, else
+    /// `q * slopes[channel]` (slopes are numerators over `2^slope_bits`; one slope for all, or one per
+    /// channel of `channel_len` elements). The output gains `slope_bits` fractional bits.
+    RescaleLeaky {
+        shift: u32,
+        slope_bits: u32,
+        slopes: Vec<i64>,
+        channel_len: usize,
+    },
+}
+
+impl QOp {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            QOp::Linear { .. } => "linear",
+            QOp::Conv { .. } => "conv",
+            QOp::MaxPool { .. } => "maxpool",
+            QOp::Remap { .. } => "remap",
+            QOp::Clip { .. } => "clip",
+            QOp::Function { .. } => "function",
+            QOp::Rescale { relu: true, .. } => "rescale+relu",
+            QOp::Rescale { relu: false, .. } => "rescale",
+            QOp::RescaleLeaky { .. } => "rescale+leaky",
+        }
+    }
+
+    /// The rescale-row parameters of element `index`, for the rescaling ops.
+    pub fn rescale_params(&self, index: usize) -> Option<RescaleParams> {
+        match self {
+            QOp::Rescale { shift, relu: true } => Some(RescaleParams::relu(*shift)),
+            QOp::Rescale { shift, relu: false } => Some(RescaleParams::identity(*shift)),
+            QOp::RescaleLeaky {
+                shift,
+                slope_bits,
+                slopes,
+                channel_len,
+            } => {
+                let c = (index / (*channel_len).max(1)).min(slopes.len().saturating_sub(1));
+                let pos = 1i64 << slope_bits;
+                Some(RescaleParams {
+                    shift: *shift,
+                    pos,
+                    cut: pos - slopes.get(c).copied().unwrap_or(0),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    pub fn macs(&self) -> usize {
+        match self {
+            QOp::Linear {
+                in_features,
+                out_features,
+                ..
+            } => in_features * out_features,
+            QOp::Conv { geom, .. } => geom.macs(),
+            QOp::Rescale { .. }
+            | QOp::RescaleLeaky { .. }
+            | QOp::MaxPool { .. }
+            | QOp::Remap { .. }
+            | QOp::Clip { .. }
+            | QOp::Function { .. } => 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuantGraph {
+    pub input_shape: Shape,
+    pub input_scale: u32,
+    /// Bits per limb of the range tables: activations after a rescale lie in
+    /// `[-2^(2L-1), 2^(2L))`, and a rescale shifts by at most `L` bits.
+    pub limb_bits: u32,
+    pub layers: Vec<QLayer>,
+}
+
+/// Where an element of a remapped tensor comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QPick {
+    Input(usize),
+    Const(i64),
+}
+
+/// A graph's weights and biases (see [`QuantGraph::params`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Params {
+    pub weights: Vec<i64>,
+    pub biases: Vec<i64>,
+}
+
+/// The integer value of every tensor: `tensors[0]` is the input, `tensors[i + 1]` the output of layer i.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    pub tensors: Vec<Vec<i64>>,
+}
+
+impl Trace {
+    pub fn output(&self) -> &[i64] {
+        self.tensors
+            .last()
+            .expect("a trace holds at least the input")
+    }
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum EvalError {
+    #[error("input has {got} values, the model expects {expected} (shape {shape})")]
+    InputLength {
+        got: usize,
+        expected: usize,
+        shape: Shape,
+    },
+    #[error(
+        "layer '{layer}': activation {index} is {value}, outside the range [{min}, {max}) the circuit \
+         can range-check; recompile with a calibration set that covers this input"
+    )]
+    OutOfRange {
+        layer: String,
+        index: usize,
+        value: i64,
+        min: i64,
+        max: i64,
+    },
+    #[error(
+        "input value {value} at index {index} is too large for the model's input scale 2^{scale}"
+    )]
+    InputValue {
+        index: usize,
+        value: f64,
+        scale: u32,
+    },
+    #[error("layer '{layer}': accumulator {index} overflows 62 bits")]
+    Overflow { layer: String, index: usize },
+}
+
+/// Largest magnitude an accumulator may reach (keeps every circuit value far from wrapping the field).
+pub const ACC_LIMIT: i128 = 1 << 62;
+
+impl QuantGraph {
+    pub fn output_scale(&self) -> u32 {
+        self.layers
+            .last()
+            .map(|l| l.out_scale)
+            .unwrap_or(self.input_scale)
+    }
+
+    pub fn output_shape(&self) -> &Shape {
+        self.layers
+            .last()
+            .map(|l| &l.out_shape)
+            .unwrap_or(&self.input_shape)
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.input_shape.numel()
+    }
+
+    pub fn output_len(&self) -> usize {
+        self.output_shape().numel()
+    }
+
+    pub fn macs(&self) -> usize {
+        self.layers.iter().map(|l| l.op.macs()).sum()
+    }
+
+    /// The model's parameters, in the order hashed weights are hashed: every Linear and Conv
+    /// weight in layer order, then every bias in layer order.
+    pub fn params(&self) -> Params {
+        let mut p = Params::default();
+        for l in &self.layers {
+            if let QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } = &l.op {
+                p.weights.extend_from_slice(weight);
+                p.biases.extend_from_slice(bias);
+            }
+        }
+        p
+    }
+
+    /// Parameter counts `(weights, biases)` without copying them.
+    pub fn param_counts(&self) -> (usize, usize) {
+        self.layers.iter().fold((0, 0), |(w, b), l| match &l.op {
+            QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } => {
+                (w + weight.len(), b + bias.len())
+            }
+            _ => (w, b),
+        })
+    }
+
+    /// Set every weight and bias to zero (a stripped model keeps only their shapes).
+    pub fn zero_params(&mut self) {
+        for l in &mut self.layers {
+            if let QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } = &mut l.op {
+                weight
+                    .iter_mut()
+                    .chain(bias.iter_mut())
+                    .for_each(|v| *v = 0);
+            }
+        }
+    }
+
+    /// The function table of the circuit: `(tag, x, y)` for every Function layer, tags from 1 in layer
+    /// order (see [`crate::lower`]).
+    pub fn function_table(&self) -> Vec<(i64, i64, i64)> {
+        let mut rows = Vec::new();
+        let functions = self.layers.iter().filter_map(|l| match &l.op {
+            QOp::Function { domain, table, .. } => Some((*domain, table)),
+            _ => None,
+        });
+        for (tag, (domain, table)) in functions.enumerate() {
+            for (i, y) in table.iter().enumerate() {
+                rows.push((tag as i64 + 1, i as i64 - domain, *y));
+            }
+        }
+        rows
+    }
+
+    /// Range `[min, max)` of a rescaled activation `q`.
+    pub fn activation_range(&self) -> (i64, i64) {
+        activation_range(self.limb_bits)
+    }
+
+    /// Quantize a float input at the graph's input scale, checking its length and magnitude.
+    pub fn quantize_input(&self, input: &[f64]) -> Result<Vec<i64>, EvalError> {
+        if input.len() != self.input_len() {
+            return Err(EvalError::InputLength {
+                got: input.len(),
+                expected: self.input_len(),
+                shape: self.input_shape.clone(),
+            });
+        }
+        input
+            .iter()
+            .enumerate()
+            .map(|(index, &value)| {
+                let scaled = value * (1u64 << self.input_scale) as f64;
+                if !scaled.is_finite() || scaled.abs() >= (1u64 << 40) as f64 {
+                    return Err(EvalError::InputValue {
+                        index,
+                        value,
+                        scale: self.input_scale,
+                    });
+                }
+                Ok(scaled.round() as i64)
+            })
+            .collect()
+    }
+
+    /// Evaluate the graph on a quantized input.
+    pub fn eval(&self, input: &[i64]) -> Result<Trace, EvalError> {
+        if input.len() != self.input_len() {
+            return Err(EvalError::InputLength {
+                got: input.len(),
+                expected: self.input_len(),
+                shape: self.input_shape.clone(),
+            });
+        }
+        let mut tensors = vec![input.to_vec()];
+        for layer in &self.layers {
+            let x = tensors.last().expect("input present");
+            let y = self.eval_layer(layer, x)?;
+            tensors.push(y);
+        }
+        Ok(Trace { tensors })
+    }
+
+    /// `value` must lie in the activation range (what the circuit's limbs can hold).
+    fn check_range(&self, layer: &QLayer, index: usize, value: i64) -> Result<(), EvalError> {
+        let (min, max) = self.activation_range();
+        if value < min || value >= max {
+            return Err(EvalError::OutOfRange {
+                layer: layer.name.clone(),
+                index,
+                value,
+                min,
+                max,
+            });
+        }
+        Ok(())
+    }
+
+    fn eval_layer(&self, layer: &QLayer, x: &[i64]) -> Result<Vec<i64>, EvalError> {
+        match &layer.op {
+            QOp::Linear {
+                in_features,
+                out_features,
+                weight,
+                bias,
+                ..
+            } => (0..*out_features)
+                .map(|o| {
+                    let row = &weight[o * in_features..(o + 1) * in_features];
+                    let acc = linear_acc(bias[o], row, x);
+                    if acc.abs() >= ACC_LIMIT {
+                        return Err(EvalError::Overflow {
+                            layer: layer.name.clone(),
+                            index: o,
+                        });
+                    }
+                    Ok(acc as i64)
+                })
+                .collect(),
+            QOp::Conv {
+                geom, weight, bias, ..
+            } => {
+                let wide = |v: &[i64]| v.iter().map(|x| *x as i128).collect::<Vec<i128>>();
+                geom.apply(&wide(x), &wide(weight), &wide(bias))
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, acc)| {
+                        if acc.abs() >= ACC_LIMIT {
+                            return Err(EvalError::Overflow {
+                                layer: layer.name.clone(),
+                                index,
+                            });
+                        }
+                        Ok(acc as i64)
+                    })
+                    .collect()
+            }
+            QOp::Clip { lo, hi } => x
+                .iter()
+                .enumerate()
+                .map(|(index, &v)| {
+                    for bound in [lo, hi].into_iter().flatten() {
+                        let d = v - bound;
+                        self.check_range(layer, index, d)?;
+                    }
+                    Ok(v.max(lo.unwrap_or(i64::MIN)).min(hi.unwrap_or(i64::MAX)))
+                })
+                .collect(),
+            QOp::Function { domain, table, .. } => x
+                .iter()
+                .enumerate()
+                .map(|(index, &v)| {
+                    for d in [v + domain, v - domain + 1] {
+                        self.check_range(layer, index, d)?;
+                    }
+                    Ok(table[(v.clamp(-domain, domain - 1) + domain) as usize])
+                })
+                .collect(),
+            QOp::Remap { map } => Ok(map
+                .iter()
+                .map(|p| match p {
+                    QPick::Input(i) => x[*i],
+                    QPick::Const(c) => *c,
+                })
+                .collect()),
+            QOp::MaxPool { geom } => {
+                let mut out = vec![0; geom.out_len_total()];
+                for c in 0..geom.out_c {
+                    for oy in 0..geom.out_h {
+                        for ox in 0..geom.out_w {
+                            let index = geom.out_index(c, oy, ox);
+                            let patch = geom.patch(c, oy, ox);
+                            let mut m = x[patch[0].0];
+                            for (i, _) in &patch[1..] {
+                                let d = x[*i] - m;
+                                self.check_range(layer, index, d)?;
+                                m = m.max(x[*i]);
+                            }
+                            out[index] = m;
+                        }
+                    }
+                }
+                Ok(out)
+            }
+            QOp::Rescale { .. } | QOp::RescaleLeaky { .. } => x
+                .iter()
+                .enumerate()
+                .map(|(i, &acc)| {
+                    let p = layer.op.rescale_params(i).expect("a rescale");
+                    let q = rescale(acc, p.shift);
+                    self.check_range(layer, i, q)?;
+                    Ok(p.activate(q))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `bias + sum_i w[i] * x[i]`, exactly.
+pub fn linear_acc(bias: i64, weights: &[i64], x: &[i64]) -> i128 {
+    weights.iter().zip(x).fold(bias as i128, |acc, (w, v)| {
+        acc + (*w as i128) * (*v as i128)
+    })
+}
+
+/// Round-half-up division by `2^shift`.
+pub fn rescale(acc: i64, shift: u32) -> i64 {
+    if shift == 0 {
+        return acc;
+    }
+    (acc + (1i64 << (shift - 1))).div_euclid(1i64 << shift)
+}
+
+/// Range `[min, max)` of a rescaled activation with limbs of `limb_bits` bits: a low limb in
+/// `[0, 2^L)` and a signed high limb in `[-2^(L-1), 2^L)`.
+pub fn activation_range(limb_bits: u32) -> (i64, i64) {
+    (-(1i64 << (2 * limb_bits - 1)), 1i64 << (2 * limb_bits))
+}
+
+/// Quantize a float at a power-of-two scale.
+pub fn quantize(x: f64, scale: u32) -> i64 {
+    (x * (1u64 << scale) as f64).round() as i64
+}
+
+/// The float a quantized integer stands for.
+pub fn dequantize(v: i64, scale: u32) -> f64 {
+    v as f64 / (1u64 << scale) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rescale_rounds_half_up_for_both_signs() {
+        assert_eq!(rescale(5, 1), 3); // 2.5 -> 3
+        assert_eq!(rescale(-5, 1), -2); // -2.5 -> -2
+        assert_eq!(rescale(-6, 2), -1); // -1.5 -> -1
+        assert_eq!(rescale(7, 0), 7);
+        assert_eq!(rescale(1023, 8), 4); // 3.996 -> 4
+    }
+
+    fn tiny() -> QuantGraph {
+        QuantGraph {
+            input_shape: Shape(vec![1, 2]),
+            input_scale: 4,
+            limb_bits: 4,
+            layers: vec![
+                QLayer {
+                    name: "fc".into(),
+                    op: QOp::Linear {
+                        in_features: 2,
+                        out_features: 2,
+                        weight_scale: 2,
+                        weight: vec![1, 2, -3, 4],
+                        bias: vec![0, -100],
+                    },
+                    out_scale: 6,
+                    out_shape: Shape(vec![1, 2]),
+                },
+                QLayer {
+                    name: "relu".into(),
+                    op: QOp::Rescale {
+                        shift: 2,
+                        relu: true,
+                    },
+                    out_scale: 4,
+                    out_shape: Shape(vec![1, 2]),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn eval_follows_the_integer_semantics() {
+        let t = tiny().eval(&[3, 5]).unwrap();
+        assert_eq!(t.tensors[1], vec![13, -89]);
+        assert_eq!(t.output(), &[3, 0]); // 13/4 = 3.25 -> 3; -89/4 = -22.25 -> -22 -> relu 0
+    }
+
+    #[test]
+    fn eval_rejects_out_of_range_activations_and_bad_lengths() {
+        let g = tiny();
+        // limb_bits 4 -> q must be < 256
+        let err = g.eval(&[1000, 1000]).unwrap_err();
+        assert!(
+            matches!(err, EvalError::OutOfRange { index: 0, .. }),
+            "{err}"
+        );
+        assert!(matches!(g.eval(&[1]), Err(EvalError::InputLength { .. })));
+    }
+}

@@ -1,0 +1,92 @@
+//! The compile pipeline: quantize, choose the layout, and re-quantize for the table size it allows.
+
+use crate::ir::{Graph, Op};
+use crate::plan::{
+    choose_with, largest_table, limb_bits_for, plan_for, LayoutError, Plan, MAX_LIMB_BITS,
+    MIN_LIMB_BITS,
+};
+use crate::qgraph::QuantGraph;
+use crate::quantize::calibrate::{quantize_graph, CalibrationError, QuantOptions};
+use crate::quantize::report::QuantReport;
+
+/// Least limb bits when the model has an unbounded table function (ELU, SELU, Softplus).
+pub const UNBOUNDED_FUNCTION_LIMB_BITS: u32 = 9;
+
+/// What the caller asks of the layout; everything left out is chosen for the fastest proof.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LayoutRequest {
+    /// Inputs and accumulators per row `(P, W)`.
+    pub shape: Option<(usize, usize)>,
+    /// Least limb bits of the range table (activations keep twice as many bits): more precision, at
+    /// the price of a larger k when the rows alone would need a smaller one.
+    pub min_limb_bits: Option<u32>,
+    /// What the proof reveals (hashed and private tensors add rows and columns).
+    pub visibility: crate::artifacts::model_file::Visibilities,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(
+        "precision {0} is out of range: table limb bits go from {MIN_LIMB_BITS} to {MAX_LIMB_BITS}"
+    )]
+    Precision(u32),
+    #[error(transparent)]
+    Calibration(#[from] CalibrationError),
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+}
+
+/// Quantize `graph` on `samples` and lay it out, with `(P, W)` given or chosen automatically.
+///
+/// Rows do not depend on the range table's limb bits, so the layout is planned on a first
+/// quantization, and the graph is quantized again for the largest table the chosen k leaves room for.
+pub fn compile_graph(
+    graph: &Graph,
+    samples: &[Vec<f32>],
+    calibration_name: &str,
+    request: LayoutRequest,
+) -> Result<(QuantGraph, QuantReport, Plan), PipelineError> {
+    let min_bits = request.min_limb_bits.unwrap_or(MIN_LIMB_BITS);
+    if !(MIN_LIMB_BITS..=MAX_LIMB_BITS).contains(&min_bits) {
+        return Err(PipelineError::Precision(min_bits));
+    }
+    // An unbounded table function's table spans its whole calibrated input range, not a short
+    // non-saturated one: it needs a finer table to stay within 1% of the float outputs.
+    let unbounded = graph
+        .nodes
+        .iter()
+        .any(|n| matches!(n.op, Op::Func(f) if f.saturation().is_none()));
+    let min_bits = match unbounded {
+        true => min_bits.max(UNBOUNDED_FUNCTION_LIMB_BITS),
+        false => min_bits,
+    };
+    let quantize = |limb_bits| {
+        let opts = QuantOptions {
+            limb_bits,
+            calibration_name: calibration_name.to_string(),
+            hidden_weights: request.visibility.weights
+                == crate::artifacts::model_file::Visibility::Hashed,
+        };
+        quantize_graph(graph, samples, &opts)
+    };
+    let (mut qgraph, mut report) = quantize(QuantOptions::default().limb_bits)?;
+    let (p, w, bits) = match request.shape {
+        Some((p, w)) => {
+            let probe = plan_for(&qgraph, request.visibility, p, w)?;
+            let reserved = (1usize << probe.k) - probe.usable_rows;
+            let needed = probe.rows.max(probe.instance_rows).max(probe.hash_rows);
+            let top = limb_bits_for(needed, reserved).max(min_bits);
+            let plan = largest_table(&qgraph, request.visibility, (p, w), min_bits..=top)?;
+            (p, w, plan.shape.limb_bits)
+        }
+        None => {
+            let c = choose_with(&qgraph, request.visibility, min_bits)?;
+            (c.shape.inputs_per_row, c.shape.width, c.shape.limb_bits)
+        }
+    };
+    if bits != qgraph.limb_bits {
+        (qgraph, report) = quantize(bits)?;
+    }
+    let plan = plan_for(&qgraph, request.visibility, p, w)?;
+    Ok((qgraph, report, plan))
+}

@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod compile;
+pub mod memory;
 pub mod progress;
 pub mod prove;
 pub mod salt;

@@ -131,6 +131,10 @@ enum Command {
         /// written beside the proof as PROOF.salt for the input's owner]
         #[arg(long, value_name = "FILE")]
         salt_file: Option<PathBuf>,
+        /// Prove even when the plan's peak memory is over what this machine has (by default such a
+        /// proof is refused before it starts; ZKINFER_MEMORY_AVAILABLE sets what counts as available)
+        #[arg(long)]
+        force: bool,
         #[arg(long)]
         json: bool,
     },
@@ -246,9 +250,17 @@ fn main() -> ExitCode {
             output,
             threads,
             salt_file,
+            force,
             json,
-        } => cli::set_threads(threads)
-            .and_then(|_| cli::commands::prove(&model, &input, output, salt_file, json)),
+        } => cli::set_threads(threads).and_then(|_| {
+            let request = cli::commands::ProveRequest {
+                output,
+                salt_file,
+                force,
+                json,
+            };
+            cli::commands::prove(&model, &input, request)
+        }),
         Command::Verify(args) => cli::verify::verify(&args),
         Command::Hash {
             input,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use circuits::plan::{plan_for, Plan};
+use circuits::plan::{estimate, plan_for, Plan, MIN_K};
 use prover::atomic::write_atomic;
 use prover::prove::infer;
 use prover::salt::{new_salt, read_salt, write_new_salt, SaltError};
@@ -123,17 +123,62 @@ pub fn run(model: &Path, input: &Path, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn prove(
-    model: &Path,
-    input: &Path,
-    output: Option<PathBuf>,
-    salt_file: Option<PathBuf>,
-    json: bool,
-) -> Result<ExitCode> {
+/// What `zkinfer prove` is asked to do besides the model and the input.
+pub struct ProveRequest {
+    pub output: Option<PathBuf>,
+    pub salt_file: Option<PathBuf>,
+    /// Prove even when the plan's peak memory is over what is available.
+    pub force: bool,
+    pub json: bool,
+}
+
+/// Refuse a model whose planned peak memory is over what this process has (unless `force`).
+fn check_memory(model: &Path, m: &circuits::ModelFile, force: bool) -> Result<()> {
+    let Some(available) = prover::memory::available_bytes().map_err(anyhow::Error::msg)? else {
+        return Ok(());
+    };
+    let peak = |k| (estimate(k, &m.shape).peak_mib * (1u64 << 20) as f64) as u64;
+    let need = peak(m.k);
+    if force || need <= available {
+        return Ok(());
+    }
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    let fits = (MIN_K..m.k).rev().find(|k| peak(*k) <= available).map_or(
+        "no circuit of this row shape fits".to_string(),
+        |k| {
+            format!(
+                "circuits of this row shape fit up to k = {k} ({} rows; this one needs k = {})",
+                1usize << k,
+                m.k
+            )
+        },
+    );
+    anyhow::bail!(
+        "proving {} needs about {:.1} GiB (the plan's peak at k = {}), over the {:.1} GiB this process \
+         has ({}); {fits}. Prove on a larger machine, or pass --force to try anyway",
+        model.display(),
+        gib(need),
+        m.k,
+        gib(available),
+        match std::env::var_os(prover::memory::MEMORY_VAR) {
+            Some(_) => prover::memory::MEMORY_VAR,
+            None => "available memory, cgroup and address-space limits",
+        }
+    )
+}
+
+pub fn prove(model: &Path, input: &Path, request: ProveRequest) -> Result<ExitCode> {
+    let ProveRequest {
+        output,
+        salt_file,
+        force,
+        json,
+    } = request;
     let m = read_model(model)?;
     let x = read_input(input)?;
-    // Check the input before spending time on keys.
+    // Check the input and the memory before spending time on keys.
     infer(&m, &x).with_context(|| format!("input {}", input.display()))?;
+    check_memory(model, &m, force)?;
     let out = output.unwrap_or_else(|| sibling(input, "zkp"));
     // A salted input's salt: the one given, or a new one written beside the proof (checked to be
     // free before proving, written before the proof so that no proof is left without its salt).

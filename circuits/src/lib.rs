@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! zkinfer's circuit compiler, one folder per stage of the pipeline:
 //!
 //! ```text

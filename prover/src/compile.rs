@@ -14,37 +14,66 @@ use circuits::{ModelFile, Visibilities, Visibility};
 /// Default calibration when none is given: this many deterministic samples uniform in [0, 1].
 pub const DEFAULT_CALIBRATION_SAMPLES: usize = 32;
 
+/// What to compile, and how.
 #[derive(Clone, Debug)]
 pub struct CompileOptions {
+    /// The ONNX model.
     pub onnx: PathBuf,
+    /// A calibration file (`{"samples": [...]}` or one input); `None`: uniform samples in [0, 1].
     pub calibration: Option<PathBuf>,
+    /// What proofs of the model will reveal of its input, output and weights.
     pub visibility: Visibilities,
     /// What is asked of the layout (row shape, least table precision); the rest is chosen.
     pub layout: LayoutRequest,
 }
 
+/// Why a model could not be compiled.
 #[derive(Debug, Error)]
 pub enum CompileError {
+    /// The ONNX file could not be imported.
     #[error(transparent)]
     Onnx(#[from] OnnxError),
+    /// The calibration file is not an input or a list of samples.
     #[error("calibration file {path}: {source}")]
-    CalibrationFile { path: String, source: InputError },
+    CalibrationFile {
+        /// Path of the calibration file.
+        path: String,
+        /// What the parser reported.
+        source: InputError,
+    },
+    /// The calibration file could not be read.
     #[error("cannot read calibration file {path}: {source}")]
     CalibrationIo {
+        /// Path of the calibration file.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// Quantization or layout failed.
     #[error("{path}: {source}")]
-    Compile { path: String, source: PipelineError },
+    Compile {
+        /// Path of the ONNX file.
+        path: String,
+        /// What the quantizer or the planner reported.
+        source: PipelineError,
+    },
+    /// The weights could not be hashed (a weight outside the activation range).
     #[error("{path}: the weights cannot be hashed: {source}")]
     WeightsHash {
+        /// Path of the ONNX file.
         path: String,
+        /// What the hashing reported.
         source: circuits::disclosure::hashing::HashError,
     },
+    /// A visibility that zkinfer does not support: private weights or output, or a salt on an
+    /// unhashed input.
     #[error("{what} visibility '{vis}' is not available: {why}")]
     Visibility {
+        /// Which tensor (`input`, `output`, `weights`).
         what: &'static str,
+        /// The visibility asked for.
         vis: Visibility,
+        /// Why it is not available.
         why: &'static str,
     },
 }

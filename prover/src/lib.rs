@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! zkinfer's prover: compiling ONNX to a `.zkm`, key generation, witness generation and proving.
 //! The `zkinfer` binary is a thin clap layer over this library.
 

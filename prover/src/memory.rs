@@ -59,7 +59,7 @@ fn parse_size(s: &str) -> Option<u64> {
         _ => return None,
     };
     let n: f64 = number.trim().parse().ok()?;
-    (n.is_finite() && n >= 0.0).then(|| (n * scale as f64) as u64)
+    (n.is_finite() && n >= 0.0).then_some((n * scale as f64) as u64)
 }
 
 #[cfg(test)]

@@ -21,24 +21,34 @@ use verifier::{ProofBundle, PROOF_FORMAT};
 
 use crate::progress::spinner;
 
+/// Why keys could not be made or an input not proven.
 #[derive(Debug, Error)]
 pub enum ProveError {
+    /// The setup parameters could not be loaded or made.
     #[error(transparent)]
     Params(#[from] ParamsError),
+    /// Key generation failed.
     #[error("key generation failed: {0}")]
     Keygen(String),
+    /// The input is rejected by the reference evaluator (length, magnitude, or an activation out of
+    /// range).
     #[error("input: {0}")]
     Input(#[from] EvalError),
+    /// The input could not be hashed (a value outside the activation range).
     #[error("input: {0}")]
     Hash(#[from] HashError),
+    /// halo2 could not create the proof.
     #[error("proving failed: {0}")]
     Proof(String),
+    /// The model salts its input's hash, but no salt was given (the model's name).
     #[error(
         "model {0} salts its input's hash: give the salt (prove --salt-file), or let zkinfer make one"
     )]
     NoSalt(String),
+    /// A salt was given, but the model does not salt its input's hash (the model's name).
     #[error("model {0} does not salt its input's hash (compile it with --input hashed --salt)")]
     UnsaltedModel(String),
+    /// The model is stripped (no weights), so it cannot prove (the model's name).
     #[error(
         "model {0} is stripped (it has no weights): it can verify proofs, not make them; prove \
          with the model file it was stripped from"
@@ -48,11 +58,15 @@ pub enum ProveError {
 
 /// Keys for one model, reusable across inputs.
 pub struct Prover<'m> {
+    /// The model the keys are for.
     pub model: &'m ModelFile,
     params: Params<EqAffine>,
     pk: ProvingKey<EqAffine>,
+    /// Where the setup parameters came from.
     pub params_source: ParamsSource,
+    /// Seconds spent loading or making the setup parameters.
     pub params_s: f64,
+    /// Seconds spent generating the keys.
     pub keygen_s: f64,
     threads: usize,
     quiet: bool,
@@ -60,8 +74,11 @@ pub struct Prover<'m> {
 
 /// A quantized inference: the trace and the float outputs it stands for.
 pub struct Inference {
+    /// The quantized input (at the model's input scale).
     pub input: Vec<i64>,
+    /// Every tensor's integer values: the witness.
     pub trace: Trace,
+    /// The model's output as floats (`quantized / 2^output_scale`).
     pub outputs: Vec<f64>,
 }
 

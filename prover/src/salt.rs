@@ -9,23 +9,37 @@ use thiserror::Error;
 
 use circuits::disclosure::hashing;
 
+/// Why a salt file could not be read or written.
 #[derive(Debug, Error)]
 pub enum SaltError {
+    /// The salt file could not be read.
     #[error("cannot read salt file {path}: {source}")]
     Read {
+        /// Path of the salt file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The salt file is not 64 lowercase hexadecimal digits of a field element and a line ending.
     #[error("salt file {path}: {reason}")]
-    Malformed { path: PathBuf, reason: String },
+    Malformed {
+        /// Path of the salt file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The salt file to write already exists (it is never overwritten).
     #[error(
         "salt file {0} exists already: give it with --salt-file to reuse its salt, or move it away \
          (a new salt would make the proofs it belongs to uncheckable by hash)"
     )]
     Exists(PathBuf),
+    /// The salt file could not be written.
     #[error("cannot write salt file {path}: {source}")]
     Write {
+        /// Path of the salt file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
 }

@@ -1,11 +1,13 @@
 //! A stopwatch for the verdict's timings: std's `Instant` natively, `performance.now()` in the
 //! browser (where `Instant::now` panics on wasm32-unknown-unknown).
 
+/// Measures elapsed wall-clock time.
 #[cfg(not(target_arch = "wasm32"))]
 pub struct Stopwatch(std::time::Instant);
 
 #[cfg(not(target_arch = "wasm32"))]
 impl Stopwatch {
+    /// Start measuring now.
     pub fn start() -> Self {
         Stopwatch(std::time::Instant::now())
     }
@@ -28,11 +30,13 @@ mod js {
     }
 }
 
+/// Measures elapsed wall-clock time (with the browser's `performance.now()`, in milliseconds).
 #[cfg(target_arch = "wasm32")]
 pub struct Stopwatch(f64);
 
 #[cfg(target_arch = "wasm32")]
 impl Stopwatch {
+    /// Start measuring now.
     pub fn start() -> Self {
         Stopwatch(js::performance_now())
     }

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! zkinfer's verifier: the proof-bundle format and its verification.
 //!
 //! Depends on the circuit definition only (not on tract, the quantizer or the prover): it rebuilds the

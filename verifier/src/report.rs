@@ -6,15 +6,20 @@ use circuits::ModelFile;
 use crate::bundle::printable;
 use crate::{ProofBundle, Verdict};
 
+/// The format of a verification report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportFormat {
+    /// A standalone HTML page (inline styles, no external resources).
     Html,
+    /// Markdown text.
     Markdown,
 }
 
 /// Where the files are, for the re-check command.
 pub struct ReportPaths<'a> {
+    /// Path of the proof file (`.zkp`).
     pub proof: &'a str,
+    /// Path of the model file (`.zkm`).
     pub model: &'a str,
 }
 

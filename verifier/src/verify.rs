@@ -26,10 +26,13 @@ use crate::clock::Stopwatch;
 /// The outcome of a verification that could be carried out.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Verdict {
+    /// Whether the proof verifies and its claims match the model.
     pub valid: bool,
     /// Why the proof is invalid (absent when valid).
     pub reason: Option<String>,
+    /// Digest of the model the proof was checked against.
     pub model_digest: String,
+    /// Name of that model.
     pub model_name: String,
     /// The dequantized outputs, recomputed from the public integers: one array per model output.
     pub outputs: Vec<Vec<f64>>,
@@ -42,19 +45,25 @@ pub struct Verdict {
     /// The weights' hash, when the weights are hashed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weights_hash: Option<String>,
+    /// The circuit has `2^k` rows.
     pub k: u32,
+    /// Size of the decoded proof, in bytes (0 when it is not base64).
     pub proof_bytes: usize,
     /// Seconds spent: setup parameters, verifying key rebuild, proof check (a batch's share).
     pub params_s: f64,
+    /// Seconds spent rebuilding the verifying key.
     pub keygen_vk_s: f64,
+    /// Seconds spent checking the proof (for a batch, its share of the batch's time).
     pub verify_s: f64,
 }
 
 /// Failures that prevent verification (unreadable input), as opposed to an invalid proof.
 #[derive(Debug, Error)]
 pub enum VerifyError {
+    /// The setup parameters could not be loaded or made.
     #[error(transparent)]
     Params(#[from] ParamsError),
+    /// Rebuilding the verifying key from the model failed.
     #[error("rebuilding the verifying key failed: {0}")]
     Keygen(String),
 }
@@ -211,24 +220,30 @@ pub fn claims_verdict(bundle: &ProofBundle, model: &ModelFile) -> (Verdict, Opti
 
 /// A proof whose claims check out, and its instance column.
 pub struct Pending {
+    /// The halo2 proof's bytes.
     pub proof: Vec<u8>,
+    /// The instance column it is checked against (the claims as field elements).
     pub instance: Vec<Fp>,
 }
 
 /// A model's setup parameters and verifying key, made once for any number of proofs.
 pub struct ModelVerifier<'m> {
+    /// The model the proofs are checked against.
     pub model: &'m ModelFile,
     /// Where the setup parameters came from (a cached file that was not the pinned one is rebuilt).
     pub params_source: ParamsSource,
     params: Params<EqAffine>,
     vk: VerifyingKey<EqAffine>,
+    /// Seconds spent loading or making the setup parameters.
     pub params_s: f64,
+    /// Seconds spent rebuilding the verifying key.
     pub keygen_vk_s: f64,
 }
 
 /// The verdicts of a batch, in the order given.
 #[derive(Clone, Debug, Serialize)]
 pub struct BatchOutcome {
+    /// One verdict per bundle, in the order given.
     pub verdicts: Vec<Verdict>,
     /// Seconds for the combined check (and the single checks after it, if it failed).
     pub batch_s: f64,
@@ -237,6 +252,8 @@ pub struct BatchOutcome {
 }
 
 impl<'m> ModelVerifier<'m> {
+    /// Load (or make and cache) the setup parameters for the model's k and rebuild its verifying
+    /// key.
     pub fn new(model: &'m ModelFile) -> Result<Self, VerifyError> {
         let t = Stopwatch::start();
         let (params, params_source) = params_cache::params_with_source(model.k)?;
@@ -363,10 +380,13 @@ pub fn verify_bundle(bundle: &ProofBundle, model: &ModelFile) -> Result<Verdict,
 /// Why a proof and a model given as bytes could not be verified at all (the CLI's exit code 2).
 #[derive(Debug, Error)]
 pub enum Unreadable {
+    /// The proof file could not be read.
     #[error(transparent)]
     Bundle(#[from] BundleError),
+    /// The model file could not be read.
     #[error(transparent)]
     Model(#[from] ModelFileError),
+    /// The setup parameters or the verifying key could not be made.
     #[error(transparent)]
     Verify(#[from] VerifyError),
 }

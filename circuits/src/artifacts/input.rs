@@ -3,18 +3,30 @@
 use serde_json::Value;
 use thiserror::Error;
 
+/// Why an input or calibration file could not be read as numbers.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum InputError {
+    /// The text is not valid JSON.
     #[error("not valid JSON: {0}")]
     Json(String),
+    /// A value is NaN or infinite (including `NaN` or `Infinity` written in the file).
     #[error("NaN and infinities are not numbers: {0}")]
     NotFinite(String),
+    /// An element of the arrays is not a number.
     #[error("element {path} is {found}, expected a number")]
-    NotANumber { path: String, found: String },
+    NotANumber {
+        /// Where it is, as indices (`input_data[0][3]`), or `(root)`.
+        path: String,
+        /// What was found instead (`null`, `the string "a"`, ...).
+        found: String,
+    },
+    /// The JSON is neither an array of numbers nor an object with `"input_data"` (or `"samples"`).
     #[error("expected an array of numbers or {{\"input_data\": [[...]]}}, found {0}")]
     Shape(String),
+    /// `"input_data"` holds more than one model input.
     #[error("the file holds {0} model inputs; zkinfer models take one")]
     ManyInputs(usize),
+    /// The input (or the list of samples) holds no numbers.
     #[error("the input is empty")]
     Empty,
 }
@@ -90,6 +102,7 @@ pub fn parse_input(text: &str) -> Result<Vec<f64>, InputError> {
     parse_input_value(&v)
 }
 
+/// [`parse_input`] on parsed JSON: a plain (nested) array, or EZKL's `{"input_data": [[...]]}`.
 pub fn parse_input_value(v: &Value) -> Result<Vec<f64>, InputError> {
     let mut out = Vec::new();
     match v {

@@ -11,6 +11,7 @@ use crate::plan::{self, MAX_K};
 use crate::qgraph::{QOp, QPick, QuantGraph};
 use crate::quantize::report::QuantReport;
 
+/// The `"format"` string of the model files this version reads and writes.
 pub const MODEL_FORMAT: &str = "zkinfer-model/1";
 /// Largest tensor (elements) a model file may declare.
 pub const MAX_ELEMENTS: usize = 1 << 24;
@@ -45,10 +46,15 @@ impl std::fmt::Display for Visibility {
     }
 }
 
+/// What a proof reveals of each tensor: the model's input, its output and its weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Visibilities {
+    /// Visibility of the model's input.
     pub input: Visibility,
+    /// Visibility of the model's output.
     pub output: Visibility,
+    /// Visibility of the weights and biases (public: fixed columns; hashed: private, their hash
+    /// public).
     pub weights: Visibility,
     /// A hashed input's hash is salted: the proof's public value is the hash of a secret salt and the
     /// input, so a low-entropy input cannot be recovered by hashing candidates. Absent means false.
@@ -67,17 +73,25 @@ impl Default for Visibilities {
     }
 }
 
+/// A compiled model (`.zkm`): everything a prover or verifier needs to rebuild the circuit, sealed
+/// by its digest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelFile {
+    /// Always [`MODEL_FORMAT`].
     pub format: String,
     /// The model's name (the ONNX file's stem).
     pub name: String,
     /// The ONNX file it was compiled from.
     pub source: String,
+    /// The quantized graph: the semantics the circuit proves.
     pub graph: QuantGraph,
+    /// What a proof reveals of the input, output and weights.
     pub visibility: Visibilities,
+    /// The circuit's column shape.
     pub shape: CircuitShape,
+    /// The circuit has `2^k` rows (and needs the setup parameters for this k).
     pub k: u32,
+    /// Scales and error against the float model, from compilation.
     pub report: QuantReport,
     /// Hashed weights: the Poseidon hash of the weights and biases (hex, see
     /// [`crate::disclosure::hashing::weights_hash`]), the instance row a proof is checked against. Absent
@@ -94,23 +108,55 @@ pub struct ModelFile {
     pub digest: String,
 }
 
+/// Why a model file could not be read.
 #[derive(Debug, Error)]
 pub enum ModelFileError {
+    /// The file could not be read.
     #[error("cannot read model file {path}: {source}")]
     Io {
+        /// Path of the file.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The file is larger than [`MAX_MODEL_BYTES`].
     #[error("model file {path} is {size} bytes, over the {MAX_MODEL_BYTES}-byte limit")]
-    TooLarge { path: String, size: u64 },
+    TooLarge {
+        /// Path of the file.
+        path: String,
+        /// Its size in bytes.
+        size: u64,
+    },
+    /// The file is not JSON, has no `"format": "zkinfer-model/1"`, or does not match the format.
     #[error("{path} is not a zkinfer model file: {reason}")]
-    Parse { path: String, reason: String },
+    Parse {
+        /// Path of the file.
+        path: String,
+        /// What the parser reported.
+        reason: String,
+    },
+    /// The file is in another `zkinfer-model/` format than [`MODEL_FORMAT`].
     #[error("{path} was made by a newer zkinfer: format {found}, this one reads {MODEL_FORMAT}")]
-    Version { path: String, found: String },
+    Version {
+        /// Path of the file.
+        path: String,
+        /// The format the file declares.
+        found: String,
+    },
+    /// The file parses but fails [`ModelFile::validate`] (sizes, scales, shape, weights hash).
     #[error("model file {path} is inconsistent: {reason}")]
-    Invalid { path: String, reason: String },
+    Invalid {
+        /// Path of the file.
+        path: String,
+        /// The check that failed.
+        reason: String,
+    },
+    /// The file's digest does not match its content.
     #[error("model file {path} was modified: its digest does not match its content")]
-    Digest { path: String },
+    Digest {
+        /// Path of the file.
+        path: String,
+    },
 }
 
 impl ModelFile {
@@ -160,6 +206,7 @@ impl ModelFile {
             .and_then(|h| crate::disclosure::hashing::from_hex(h).ok())
     }
 
+    /// The file's JSON bytes, as written to disk.
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("model serializes")
     }
@@ -469,6 +516,7 @@ pub fn json_format(bytes: &[u8]) -> Result<Option<String>, serde_json::Error> {
     }
 }
 
+/// Lowercase hexadecimal, two digits per byte.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

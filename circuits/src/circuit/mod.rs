@@ -100,6 +100,8 @@ impl CircuitShape {
         self.hashing as usize * (1 + self.second_hash_chip as usize)
     }
 
+    /// Advice columns: `P` inputs, `W` accumulators, four per Poseidon chip, and `W * P` hidden
+    /// weight columns.
     pub fn advice_columns(&self) -> usize {
         self.inputs_per_row + self.width + 4 * self.hash_chips() + self.hidden_columns()
     }
@@ -116,6 +118,8 @@ impl CircuitShape {
         self.width * self.inputs_per_row + 5 + 8 * self.hash_chips() + self.hidden_weights as usize
     }
 
+    /// Whether `configure` accepts the shape: sizes within bounds and the optional chips'
+    /// prerequisites met.
     pub fn is_valid(&self) -> bool {
         (MIN_WIDTH..=64).contains(&self.width)
             && (1..=16).contains(&self.inputs_per_row)
@@ -145,19 +149,27 @@ pub fn with_shape<R>(shape: CircuitShape, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// The columns, gates and lookups of the model circuit, as configured for one [`CircuitShape`].
 #[derive(Clone, Debug)]
 pub struct ModelConfig {
+    /// Multiply-accumulate rows (inputs, accumulators, weight columns).
     pub mac: MacConfig,
+    /// Function rows and table (when the shape has `functions`).
     pub function: Option<FunctionConfig>,
+    /// Link rows that move accumulators out.
     pub link: LinkConfig,
+    /// Rescale rows.
     pub rescale: RescaleConfig,
+    /// The range table the rescale rows (pack rows included) look up.
     pub table: RangeTable,
     /// Pack rows and the Poseidon chip (when the shape has hashing).
     pub hashing: Option<(PackConfig, HashConfig)>,
+    /// The public values: the instance column (equality-enabled).
     pub instance: Column<Instance>,
 }
 
 impl ModelConfig {
+    /// Lay out the columns, gates and lookups of `shape` (panics on an invalid shape).
     pub fn configure(meta: &mut ConstraintSystem<Fp>, shape: CircuitShape) -> Self {
         assert!(shape.is_valid(), "invalid circuit shape {shape:?}");
         let x: Vec<_> = (0..shape.inputs_per_row)
@@ -245,8 +257,11 @@ enum Source {
 
 /// The circuit of one inference of `graph`; `trace` is the witness (absent for key generation).
 pub struct InferenceCircuit<'a> {
+    /// The quantized model the circuit proves an inference of.
     pub graph: &'a QuantGraph,
+    /// Which tensors are public, hashed or private.
     pub visibility: Visibilities,
+    /// Every tensor's value (the witness): `None` for key generation.
     pub trace: Option<&'a Trace>,
     /// The salt of a salted input's hash (with the trace).
     pub salt: Option<Fp>,
@@ -269,6 +284,7 @@ impl<'a> InferenceCircuit<'a> {
         Self::with_visibility(graph, Visibilities::default(), trace)
     }
 
+    /// A circuit with the given visibility of input, weights and output.
     pub fn with_visibility(
         graph: &'a QuantGraph,
         visibility: Visibilities,

@@ -29,17 +29,25 @@ const TAG: u128 = 0x7a6b_696e_6665_7201;
 /// Largest bit count a packed element holds (the Pasta modulus is a little above 2^254).
 const ELEMENT_BITS: u32 = 253;
 
+/// Why a tensor could not be hashed, or a hash not read.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum HashError {
+    /// A value to pack lies outside the activation range `[min, max)` the packing holds.
     #[error(
         "value {value} at index {index} is outside [{min}, {max}), the range a hashed input can hold"
     )]
     OutOfRange {
+        /// Flat index of the value.
         index: usize,
+        /// The value.
         value: i64,
+        /// Inclusive lower bound of the activation range.
         min: i64,
+        /// Exclusive upper bound of the activation range.
         max: i64,
     },
+    /// A hash is not 64 lowercase hexadecimal digits of a Pasta field element (the text, escaped
+    /// and cut).
     #[error(
         "'{0}' is not a hash: expected 64 lowercase hexadecimal digits (a Pasta field element)"
     )]
@@ -50,7 +58,10 @@ pub enum HashError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Packing {
     /// Several range-checked values per element, for limb bits `L`.
-    Packed { limb_bits: u32 },
+    Packed {
+        /// `L`: values lie in `[-2^(2L-1), 2^(2L))` and take `2L + 1` bits each.
+        limb_bits: u32,
+    },
     /// One value per element.
     Plain,
 }

@@ -80,12 +80,16 @@ pub fn instance_with_weights(
 /// comes last).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InstanceLayout {
+    /// Rows of the input's claim: its length when public, 1 when hashed, 0 when private.
     pub input_rows: usize,
+    /// Rows of the output's claim: its length when public, 1 when hashed, 0 when private.
     pub output_rows: usize,
+    /// 1 when the weights are hashed (their hash), else 0.
     pub weights_rows: usize,
 }
 
 impl InstanceLayout {
+    /// The layout for `graph` under `vis`.
     pub fn new(graph: &QuantGraph, vis: Visibilities) -> Self {
         let rows = |v: Visibility, n: usize| match v {
             Visibility::Public => n,
@@ -104,6 +108,7 @@ impl InstanceLayout {
         self.input_rows + self.output_rows
     }
 
+    /// Rows of the whole instance column.
     pub fn total(&self) -> usize {
         self.input_rows + self.output_rows + self.weights_rows
     }

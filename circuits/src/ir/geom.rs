@@ -4,20 +4,31 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The geometry of a (possibly grouped, dilated, padded) convolution or pooling window on a
+/// `[C, H, W]` tensor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConvGeom {
+    /// Input channels.
     pub in_c: usize,
+    /// Input height (1 for a 1-D convolution), before input dilation.
     pub in_h: usize,
+    /// Input width, before input dilation.
     pub in_w: usize,
+    /// Output channels.
     pub out_c: usize,
+    /// Output height.
     pub out_h: usize,
+    /// Output width.
     pub out_w: usize,
     /// `[kh, kw]`.
     pub kernel: [usize; 2],
+    /// `[vertical, horizontal]` step between output positions.
     pub stride: [usize; 2],
     /// `[top, left, bottom, right]`.
     pub pads: [usize; 4],
+    /// `[vertical, horizontal]` spacing between kernel taps (1 for adjacent taps).
     pub dilation: [usize; 2],
+    /// Channel groups: each output channel reads `in_c / groups` input channels.
     pub groups: usize,
     /// Input dilation: `d - 1` zeros between neighbouring input elements, as a transposed
     /// convolution of stride `d` is lowered. `[1, 1]` (left out of the file) for a plain convolution.
@@ -80,30 +91,37 @@ impl ConvGeom {
         len.checked_sub(1)?.checked_mul(d)?.checked_add(1)
     }
 
+    /// Input channels each output channel reads.
     pub fn in_per_group(&self) -> usize {
         self.in_c / self.groups
     }
 
+    /// Output channels per group.
     pub fn out_per_group(&self) -> usize {
         self.out_c / self.groups
     }
 
+    /// Weights per output channel: `in_c / groups * kh * kw`.
     pub fn kernel_len(&self) -> usize {
         self.in_per_group() * self.kernel[0] * self.kernel[1]
     }
 
+    /// Total weights: `out_c * kernel_len`.
     pub fn weight_len(&self) -> usize {
         self.out_c * self.kernel_len()
     }
 
+    /// Elements of the input tensor.
     pub fn in_len(&self) -> usize {
         self.in_c * self.in_h * self.in_w
     }
 
+    /// Elements of the output tensor.
     pub fn out_len_total(&self) -> usize {
         self.out_c * self.out_h * self.out_w
     }
 
+    /// Flat (row-major) index of output channel `oc` at position `(oy, ox)`.
     pub fn out_index(&self, oc: usize, oy: usize, ox: usize) -> usize {
         (oc * self.out_h + oy) * self.out_w + ox
     }

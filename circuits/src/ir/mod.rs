@@ -14,6 +14,7 @@ use crate::ir::geom::ConvGeom;
 pub struct Shape(pub Vec<usize>);
 
 impl Shape {
+    /// Number of elements: the product of the dimensions.
     pub fn numel(&self) -> usize {
         self.0.iter().product()
     }
@@ -34,14 +35,18 @@ impl std::fmt::Display for Shape {
 /// A dense (fully connected) layer: `y[o] = bias[o] + sum_i weight[o][i] * x[i]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dense {
+    /// Input vector length.
     pub in_features: usize,
+    /// Output vector length.
     pub out_features: usize,
     /// Row-major `[out_features][in_features]`.
     pub weight: Vec<f32>,
+    /// One per output.
     pub bias: Vec<f32>,
 }
 
 impl Dense {
+    /// Float evaluation on one input vector (sums in f64).
     pub fn apply(&self, x: &[f32]) -> Vec<f32> {
         (0..self.out_features)
             .map(|o| {
@@ -56,13 +61,16 @@ impl Dense {
 /// A convolution (2-D, or 1-D with height 1); average pooling is one with constant weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Conv {
+    /// Channels, sizes, kernel, stride, padding, dilation and groups.
     pub geom: ConvGeom,
     /// `[out_c][in_c / groups][kh][kw]`.
     pub weight: Vec<f32>,
+    /// One per output channel.
     pub bias: Vec<f32>,
 }
 
 impl Conv {
+    /// Float evaluation on a row-major `[C, H, W]` input (sums in f64).
     pub fn apply(&self, x: &[f32]) -> Vec<f32> {
         let f = |v: &[f32]| v.iter().map(|x| *x as f64).collect::<Vec<f64>>();
         let y = self.geom.apply(&f(x), &f(&self.weight), &f(&self.bias));
@@ -90,15 +98,20 @@ fn max_pool(g: &ConvGeom, x: &[f32]) -> Vec<f32> {
 /// Elementwise functions proven by table lookup.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Func {
+    /// `1 / (1 + e^-x)`.
     Sigmoid,
+    /// `tanh(x)`.
     Tanh,
     /// `x` for `x > 0`, else `alpha * (e^x - 1)`.
     Elu {
+        /// Factor of the negative side.
         alpha: f32,
     },
     /// `gamma * elu_alpha(x)`.
     Selu {
+        /// ELU factor of the negative side.
         alpha: f32,
+        /// Factor applied to the whole ELU.
         gamma: f32,
     },
     /// `ln(1 + e^x)`.
@@ -106,6 +119,7 @@ pub enum Func {
 }
 
 impl Func {
+    /// The function's value at `x`.
     pub fn apply(&self, x: f64) -> f64 {
         let elu = |alpha: f32| {
             if x > 0.0 {
@@ -134,6 +148,7 @@ impl Func {
         }
     }
 
+    /// Lower-case name, used as the layer kind in quantization reports.
     pub fn name(&self) -> &'static str {
         match self {
             Func::Sigmoid => "sigmoid",
@@ -148,14 +163,20 @@ impl Func {
 /// Where an element of a remapped tensor comes from.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Pick {
+    /// The input element at this flat (row-major) index.
     Input(usize),
+    /// A constant (Pad's value).
     Const(f32),
 }
 
 /// The operations the circuit compiler understands.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
+    /// A fully connected layer: Gemm or MatMul (per-channel Add, Mul, ... after it folded in), or a
+    /// per-channel affine map of a 2-D tensor.
     Dense(Dense),
+    /// A convolution: Conv, ConvTranspose, average pooling, or a per-channel affine map
+    /// (BatchNormalization) of a `[C, H, W]` tensor.
     Conv(Conv),
     /// Per-channel window maximum (`groups == out_c`, weights unused).
     MaxPool(ConvGeom),
@@ -165,14 +186,19 @@ pub enum Op {
     Func(Func),
     /// `y = min(max(x, lo), hi)` (either bound optional).
     Clip {
+        /// Lower bound, if any.
         lo: Option<f32>,
+        /// Upper bound, if any.
         hi: Option<f32>,
     },
     /// `y = x` for `x >= 0`, else `slope * x`: one slope, or one per channel of `channel_len` elements.
     Leaky {
+        /// Slopes of the negative side: one, or one per channel.
         slopes: Vec<f32>,
+        /// Elements per channel: element `i` takes slope `i / channel_len`.
         channel_len: usize,
     },
+    /// `y = max(x, 0)`.
     Relu,
     /// Flatten, Reshape, Identity: data unchanged, shape changed.
     Reshape,
@@ -181,17 +207,26 @@ pub enum Op {
 /// One node of the chain, with the ONNX name and op type it came from (for messages and reports).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
+    /// The ONNX node's name.
     pub name: String,
+    /// The ONNX op type (`Gemm`, `Conv`, ...).
     pub op_type: String,
+    /// What the node computes.
     pub op: Op,
+    /// Shape of the node's output.
     pub out_shape: Shape,
 }
 
+/// A model as a float chain of nodes on one input tensor (batch size 1): what the ONNX file means.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Graph {
+    /// Name of the ONNX graph input.
     pub input_name: String,
+    /// Shape of the input tensor.
     pub input_shape: Shape,
+    /// Name of the ONNX graph output.
     pub output_name: String,
+    /// The nodes, in order: each reads the previous one's output (the first, the input).
     pub nodes: Vec<Node>,
     /// Trailing ops of the ONNX model left out of the circuit (Softmax, ArgMax): the proven output is
     /// the tensor before them.
@@ -199,6 +234,7 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// Shape of the last node's output (the input's when there are no nodes).
     pub fn output_shape(&self) -> &Shape {
         self.nodes
             .last()
@@ -250,6 +286,7 @@ impl Graph {
         outs
     }
 
+    /// Multiply-accumulates of all Dense and Conv nodes.
     pub fn macs(&self) -> usize {
         self.nodes
             .iter()

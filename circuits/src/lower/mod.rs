@@ -21,21 +21,26 @@ pub enum Tail {
     Rescale(Vec<RescaleParams>),
     /// Look each sum up in the function table under this tag.
     Function(i64),
+    /// Expose each sum as is, in the equality-enabled `x_0` (a pass row).
     Pass,
 }
 
+/// A group of up to `W` sums over one shared list of workspace slots: its multiply-accumulate rows,
+/// then one link row per sum.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block {
     /// Workspace slots read.
     pub inputs: Vec<usize>,
     /// `weights[j][i]`: weight of `inputs[i]` for sum `j`.
     pub weights: Vec<Vec<i64>>,
+    /// `bias[j]`: the constant its link row adds to sum `j` (a model bias, a bound, or 0).
     pub bias: Vec<i64>,
     /// Where the weights and biases come from, for a Linear or Conv block: indices into
     /// [`QuantGraph::params`]. `None`: they are constants of the lowering (identity, ±1, bounds).
     pub params: Option<BlockParams>,
     /// Workspace slots written, one per sum.
     pub outputs: Vec<usize>,
+    /// What the link rows do with each sum.
     pub tail: Tail,
 }
 
@@ -48,24 +53,32 @@ pub struct BlockParams {
     pub bias: Vec<usize>,
 }
 
+/// One layer of the graph on the circuit (a Linear or Conv with the Rescale it is fused with, or a
+/// standalone layer), as a program of blocks over a workspace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stage {
     /// Index of the stage's first layer in the graph.
     pub first_layer: usize,
     /// Layers it covers (1 or 2).
     pub layers: usize,
+    /// Name of the layer, or `a + b` for a Linear or Conv fused with its rescale.
     pub name: String,
+    /// Kind of rows (`linear+relu`, `conv`, `maxpool`, `remap`, `expose`, ...).
     pub kind: &'static str,
+    /// Elements of the stage's input tensor: workspace slots `0..n_in`.
     pub n_in: usize,
     /// Workspace size (inputs and every block output).
     pub slots: usize,
     /// The workspace slot of each element of the stage's output tensor.
     pub out: Vec<usize>,
+    /// The stage's blocks, in row order.
     pub blocks: Vec<Block>,
+    /// Multiply-accumulates of the layer (0 but for Linear and Conv).
     pub macs: usize,
 }
 
 impl Stage {
+    /// Rows the stage's blocks take with `inputs_per_row` inputs per multiply-accumulate row.
     pub fn rows(&self, inputs_per_row: usize) -> usize {
         self.blocks
             .iter()

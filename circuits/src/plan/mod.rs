@@ -23,56 +23,90 @@ pub const MAX_K: u32 = 20;
 pub const MIN_K: u32 = 4;
 /// Limb bits of the range table: at least this (activations of 2L bits), at most [`MAX_LIMB_BITS`].
 pub const MIN_LIMB_BITS: u32 = 6;
+/// Most limb bits of the range table (see [`MIN_LIMB_BITS`]).
 pub const MAX_LIMB_BITS: u32 = 12;
 /// Accumulators per row the planner tries.
 pub const WIDTH_CANDIDATES: [usize; 6] = [5, 6, 8, 10, 12, 16];
 /// Inputs per row the planner tries.
 pub const INPUTS_CANDIDATES: [usize; 4] = [1, 2, 3, 4];
 
+/// Why no layout fits a graph.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum LayoutError {
+    /// The model needs more rows (model, hash, table or instance) than k = [`MAX_K`] leaves usable.
     #[error("the model needs {rows} rows, more than k = {MAX_K} allows ({usable} usable rows)")]
-    TooLarge { rows: usize, usable: usize },
+    TooLarge {
+        /// Rows the model needs.
+        rows: usize,
+        /// Usable rows at k = [`MAX_K`].
+        usable: usize,
+    },
+    /// The requested `P`, `W` or shape is not a valid circuit shape (e.g. `W` below [`MIN_WIDTH`],
+    /// or a hashed tensor with `P < 2`).
     #[error("invalid layout: {0}")]
     Invalid(String),
 }
 
+/// One line of a plan's per-layer breakdown: a stage of the lowering, or the input and
+/// hashed-weight rows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LayerPlan {
+    /// Name of the stage (the layer, or `a + b` for a fused Linear or Conv and its rescale).
     pub name: String,
+    /// Kind of rows (`linear+relu`, `maxpool`, `private input (range-checked)`, ...).
     pub kind: String,
+    /// Rows it takes in the model's region.
     pub rows: usize,
+    /// Multiply-accumulates of the model it proves.
     pub macs: usize,
 }
 
 /// Predicted cost on the reference machine (2 cores, 2 threads); see [`estimate`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
+    /// Key generation, in seconds.
     pub keygen_s: f64,
+    /// Proving, in seconds.
     pub prove_s: f64,
+    /// Verifying (verifying-key rebuild included), in seconds.
     pub verify_s: f64,
+    /// Peak memory while proving, in MiB.
     pub peak_mib: f64,
 }
 
+/// The layout of a quantized graph: circuit shape, k, and what the rows and columns cost.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
+    /// The column shape: `P`, `W`, limb bits, offsets, and which optional chips the circuit has.
     pub shape: CircuitShape,
+    /// The circuit has `2^k` rows.
     pub k: u32,
+    /// Rows of the model's region: every layer's rows plus the spacer row.
     pub rows: usize,
     /// Rows of the Poseidon chip's own columns (hashed tensors), beside `rows`.
     #[serde(default)]
     pub hash_rows: usize,
+    /// Rows of the `2^k` the circuit may use (the rest are reserved for halo2's blinding).
     pub usable_rows: usize,
+    /// Rows of the lookup tables: the larger of the range table and the function table.
     pub table_rows: usize,
+    /// Rows of the instance column (public values; see [`InstanceLayout`]).
     pub instance_rows: usize,
+    /// Multiply-accumulates of the model's Linear and Conv layers.
     pub macs: usize,
+    /// Advice columns.
     pub advice_columns: usize,
+    /// Fixed columns (an estimate after halo2's selector compression).
     pub fixed_columns: usize,
+    /// Equality-enabled columns (in the permutation argument).
     pub equality_columns: usize,
+    /// Lookup arguments.
     pub lookups: usize,
     /// Advice cells of every used row (padding, link and rescale rows included) per multiply-accumulate.
     pub advice_cells_per_mac: f64,
+    /// Rows per stage of the lowering (and the input and weight rows), in region order.
     pub layers: Vec<LayerPlan>,
+    /// Predicted cost on the reference machine.
     pub estimate: Estimate,
 }
 

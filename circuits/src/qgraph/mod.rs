@@ -15,66 +15,103 @@ use crate::ir::Shape;
 pub struct QLayer {
     /// The ONNX node(s) it came from, for messages and reports.
     pub name: String,
+    /// What the layer computes from the previous tensor.
     pub op: QOp,
     /// Scale (fractional bits) of this layer's output.
     pub out_scale: u32,
+    /// Shape of the layer's output tensor.
     pub out_shape: Shape,
 }
 
+/// An operation of the quantized graph: integers in, integers out, each value at a power-of-two
+/// scale.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum QOp {
     /// `acc[o] = bias[o] + sum_i weight[o][i] * x[i]`; output at scale in_scale + weight_scale.
     Linear {
+        /// Length of the input vector.
         in_features: usize,
+        /// Length of the output vector (rows of `weight`).
         out_features: usize,
+        /// Fractional bits of the weights: weight = quantized / 2^weight_scale.
         weight_scale: u32,
         /// Row-major `[out][in]`.
         weight: Vec<i64>,
+        /// One per output, at the accumulator's scale (in_scale + weight_scale).
         bias: Vec<i64>,
     },
     /// A convolution: `acc = bias + Σ w * x` per output channel and position (see [`ConvGeom`]);
     /// output at scale in_scale + weight_scale.
     Conv {
+        /// Channels, sizes, kernel, stride, padding, dilation and groups.
         geom: ConvGeom,
+        /// Fractional bits of the weights: weight = quantized / 2^weight_scale.
         weight_scale: u32,
         /// `[out_c][in_c / groups][kh][kw]`.
         weight: Vec<i64>,
+        /// One per output channel, at the accumulator's scale (in_scale + weight_scale).
         bias: Vec<i64>,
     },
     /// `y = min(max(x, lo), hi)` at the tensor's scale, proven as `lo + relu(x - lo) - relu(x - hi)`,
     /// so `x - lo` and `x - hi` must lie in the activation range.
-    Clip { lo: Option<i64>, hi: Option<i64> },
+    Clip {
+        /// Lower bound at the tensor's scale, if any.
+        lo: Option<i64>,
+        /// Upper bound at the tensor's scale, if any.
+        hi: Option<i64>,
+    },
     /// An elementwise function by table: `y = table[clamp(x, -domain, domain - 1) + domain]`, from
     /// `in_scale` to `out_scale`. The clamp is proven with ReLUs (as Clip), so `x + domain` and
     /// `x - domain + 1` must lie in the activation range.
     Function {
+        /// Which function the table holds (`sigmoid`, `tanh`, ...; [`crate::ir::Func::name`]).
         func: String,
+        /// Half the table's length: inputs are clamped to `[-domain, domain)`.
         domain: i64,
+        /// Fractional bits of the input `x`.
         in_scale: u32,
+        /// Fractional bits of the table's outputs.
         out_scale: u32,
+        /// The `2 * domain` outputs: entry `i` is `f(i - domain)` quantized.
         table: Vec<i64>,
     },
     /// Each output element is an input element or a constant (at the tensor's scale).
-    Remap { map: Vec<QPick> },
+    Remap {
+        /// One pick per output element, in row-major order.
+        map: Vec<QPick>,
+    },
     /// Max over each window (padding taps excluded), per channel (`geom.groups == geom.out_c`). Proven
     /// as a chain of pairwise maxima `a + relu(b - a)`, so every difference must lie in the activation
     /// range.
-    MaxPool { geom: ConvGeom },
+    MaxPool {
+        /// The windows: kernel, stride, padding and dilation (weights unused).
+        geom: ConvGeom,
+    },
     /// `q = floor((x + 2^(shift-1)) / 2^shift)` (round half up), then `y = max(q, 0)` when `relu`.
     /// `q` must lie in the activation range of the graph.
-    Rescale { shift: u32, relu: bool },
+    Rescale {
+        /// Bits dropped: the output scale is the input's minus `shift` (at most the limb bits).
+        shift: u32,
+        /// Whether negative results are set to 0 (a fused ReLU).
+        relu: bool,
+    },
     /// A rescale followed by a leaky ReLU: `y = q * 2^slope_bits` for `q >= 0`, else
     /// `q * slopes[channel]` (slopes are numerators over `2^slope_bits`; one slope for all, or one per
     /// channel of `channel_len` elements). The output gains `slope_bits` fractional bits.
     RescaleLeaky {
+        /// Bits dropped by the rounding division (at most the limb bits).
         shift: u32,
+        /// Fractional bits of the slopes, added to the output's scale.
         slope_bits: u32,
+        /// Negative-side slopes, as numerators over `2^slope_bits`: one, or one per channel.
         slopes: Vec<i64>,
+        /// Elements per channel: element `i` takes slope `i / channel_len`.
         channel_len: usize,
     },
 }
 
 impl QOp {
+    /// Short name of the op for reports and messages (`linear`, `rescale+relu`, ...).
     pub fn kind(&self) -> &'static str {
         match self {
             QOp::Linear { .. } => "linear",
@@ -112,6 +149,7 @@ impl QOp {
         }
     }
 
+    /// Multiply-accumulates the op performs (0 but for Linear and Conv).
     pub fn macs(&self) -> usize {
         match self {
             QOp::Linear {
@@ -130,37 +168,48 @@ impl QOp {
     }
 }
 
+/// A quantized model: the integer semantics the circuit proves, one input tensor through a chain of
+/// layers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuantGraph {
+    /// Shape of the model's input tensor.
     pub input_shape: Shape,
+    /// Fractional bits of the input: a float `x` is fed as `round(x * 2^input_scale)`.
     pub input_scale: u32,
     /// Bits per limb of the range tables: activations after a rescale lie in
     /// `[-2^(2L-1), 2^(2L))`, and a rescale shifts by at most `L` bits.
     pub limb_bits: u32,
+    /// The layers, in order: layer `i` reads the output of layer `i - 1` (layer 0 the input).
     pub layers: Vec<QLayer>,
 }
 
 /// Where an element of a remapped tensor comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum QPick {
+    /// The input element at this flat (row-major) index.
     Input(usize),
+    /// A constant, already at the tensor's scale (padding).
     Const(i64),
 }
 
 /// A graph's weights and biases (see [`QuantGraph::params`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Params {
+    /// Every Linear and Conv weight, layer by layer.
     pub weights: Vec<i64>,
+    /// Every Linear and Conv bias, layer by layer.
     pub biases: Vec<i64>,
 }
 
 /// The integer value of every tensor: `tensors[0]` is the input, `tensors[i + 1]` the output of layer i.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trace {
+    /// One flat (row-major) tensor per step, at the scale of the layer that produced it.
     pub tensors: Vec<Vec<i64>>,
 }
 
 impl Trace {
+    /// The model's output: the last tensor (the input when there are no layers).
     pub fn output(&self) -> &[i64] {
         self.tensors
             .last()
@@ -168,41 +217,65 @@ impl Trace {
     }
 }
 
+/// Why the reference evaluator rejects an input (and so no proof of it could exist).
 #[derive(Debug, Error, PartialEq)]
 pub enum EvalError {
+    /// The input does not have as many values as the model's input shape holds.
     #[error("input has {got} values, the model expects {expected} (shape {shape})")]
     InputLength {
+        /// Values given.
         got: usize,
+        /// Values the input shape holds.
         expected: usize,
+        /// The model's input shape.
         shape: Shape,
     },
+    /// A value the circuit range-checks falls outside the activation range: the calibration set did
+    /// not cover this input.
     #[error(
         "layer '{layer}': activation {index} is {value}, outside the range [{min}, {max}) the circuit \
          can range-check; recompile with a calibration set that covers this input"
     )]
     OutOfRange {
+        /// Name of the layer.
         layer: String,
+        /// Flat index, in the layer's output, of the element whose check failed.
         index: usize,
+        /// The value out of range.
         value: i64,
+        /// Inclusive lower bound of the activation range.
         min: i64,
+        /// Exclusive upper bound of the activation range.
         max: i64,
     },
+    /// A float input is not finite, or reaches 2^40 once scaled by 2^input_scale.
     #[error(
         "input value {value} at index {index} is too large for the model's input scale 2^{scale}"
     )]
     InputValue {
+        /// Flat index of the input value.
         index: usize,
+        /// The float input value.
         value: f64,
+        /// The model's input scale (fractional bits).
         scale: u32,
     },
+    /// A Linear or Conv accumulator reaches [`ACC_LIMIT`] (2^62) in magnitude.
     #[error("layer '{layer}': accumulator {index} overflows 62 bits")]
-    Overflow { layer: String, index: usize },
+    Overflow {
+        /// Name of the layer.
+        layer: String,
+        /// Flat index of the output whose accumulator overflows.
+        index: usize,
+    },
 }
 
 /// Largest magnitude an accumulator may reach (keeps every circuit value far from wrapping the field).
 pub const ACC_LIMIT: i128 = 1 << 62;
 
 impl QuantGraph {
+    /// Fractional bits of the model's output (the last layer's, or the input's when there are
+    /// none).
     pub fn output_scale(&self) -> u32 {
         self.layers
             .last()
@@ -210,6 +283,7 @@ impl QuantGraph {
             .unwrap_or(self.input_scale)
     }
 
+    /// Shape of the model's output tensor.
     pub fn output_shape(&self) -> &Shape {
         self.layers
             .last()
@@ -217,14 +291,17 @@ impl QuantGraph {
             .unwrap_or(&self.input_shape)
     }
 
+    /// Number of input elements.
     pub fn input_len(&self) -> usize {
         self.input_shape.numel()
     }
 
+    /// Number of output elements.
     pub fn output_len(&self) -> usize {
         self.output_shape().numel()
     }
 
+    /// Multiply-accumulates of all Linear and Conv layers.
     pub fn macs(&self) -> usize {
         self.layers.iter().map(|l| l.op.macs()).sum()
     }

@@ -24,6 +24,7 @@ pub const SLOPE_BITS: u32 = 8;
 /// Calibrated ranges are widened by this factor before choosing a scale.
 pub const HEADROOM: f64 = 2.0;
 
+/// How to quantize a graph.
 #[derive(Clone, Debug)]
 pub struct QuantOptions {
     /// Bits per range-table limb (the table has 1.5 * 2^L rows).
@@ -45,23 +46,43 @@ impl Default for QuantOptions {
     }
 }
 
+/// Why a graph could not be quantized.
 #[derive(Debug, Error)]
 pub enum CalibrationError {
+    /// A calibration sample's length differs from the model input's.
     #[error(
         "calibration sample {index} has {got} values, the model input {shape} needs {expected}"
     )]
     SampleLength {
+        /// Index of the sample in the calibration set.
         index: usize,
+        /// Values in the sample.
         got: usize,
+        /// Values the model input holds.
         expected: usize,
+        /// The model's input shape.
         shape: Shape,
     },
+    /// The calibration set is empty.
     #[error("no calibration samples")]
     NoSamples,
+    /// A rescale would have to drop more than `limb_bits` bits to bring a node's values into the
+    /// activation range.
     #[error("node '{node}': its values span too wide a range to rescale within {limb_bits} bits")]
-    Range { node: String, limb_bits: u32 },
+    Range {
+        /// The node (or its `.rescale`) that needs the rescale.
+        node: String,
+        /// Bits per range-table limb: the largest shift a rescale may make.
+        limb_bits: u32,
+    },
+    /// The quantized graph rejects a calibration sample (an activation out of range, an overflow).
     #[error("calibration sample {index}: {source}")]
-    Eval { index: usize, source: EvalError },
+    Eval {
+        /// Index of the sample in the calibration set.
+        index: usize,
+        /// What the reference evaluator reported.
+        source: EvalError,
+    },
 }
 
 /// Half the domain of a function table: the table has `2 * domain` rows, as many as the range table.
@@ -399,10 +420,6 @@ impl Layers {
     }
 }
 
-/// The input scale: the split of the first layer's product precision between input and weights that
-/// minimizes `mean|w| * 2^-s_in + mean|x| * 2^-s_w`, within the input's range.
-/// The scale the rescale after Linear or Conv node `i` (whose sums reach `max_abs`) brings them to: the
-/// input scale of a table function that follows, or the largest that fits the calibrated range.
 /// The largest scale at most `scale` at which every weight lies in the activation range of limb
 /// bits `l` (hashed weights are range-checked there).
 fn hidden_weight_scale(weights: &[f32], scale: u32, l: u32) -> u32 {
@@ -417,6 +434,8 @@ fn hidden_weight_scale(weights: &[f32], scale: u32, l: u32) -> u32 {
         .unwrap_or(0)
 }
 
+/// The scale the rescale after Linear or Conv node `i` (whose sums reach `max_abs`) brings them to: the
+/// input scale of a table function that follows, or the largest that fits the calibrated range.
 fn rescale_target(graph: &Graph, i: usize, max_abs: f64, l: u32) -> u32 {
     let next = graph.nodes[i + 1..]
         .iter()
@@ -427,6 +446,8 @@ fn rescale_target(graph: &Graph, i: usize, max_abs: f64, l: u32) -> u32 {
     }
 }
 
+/// The input scale: the split of the first layer's product precision between input and weights that
+/// minimizes `mean|w| * 2^-s_in + mean|x| * 2^-s_w`, within the input's range.
 fn choose_input_scale(
     graph: &Graph,
     samples: &[Vec<f32>],
@@ -507,12 +528,14 @@ fn measure(
     })
 }
 
+/// Index of the largest float (the first on ties).
 pub fn argmax_f(v: &[f32]) -> usize {
     v.iter()
         .enumerate()
         .fold(0, |best, (i, x)| if *x > v[best] { i } else { best })
 }
 
+/// Index of the largest integer (the first on ties).
 pub fn argmax_i(v: &[i64]) -> usize {
     v.iter()
         .enumerate()

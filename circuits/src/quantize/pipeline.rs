@@ -24,14 +24,18 @@ pub struct LayoutRequest {
     pub visibility: crate::artifacts::model_file::Visibilities,
 }
 
+/// Why a graph could not be compiled into a quantized graph and a layout.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
+    /// The requested least limb bits lie outside `MIN_LIMB_BITS..=MAX_LIMB_BITS`.
     #[error(
         "precision {0} is out of range: table limb bits go from {MIN_LIMB_BITS} to {MAX_LIMB_BITS}"
     )]
     Precision(u32),
+    /// Calibration failed.
     #[error(transparent)]
     Calibration(#[from] CalibrationError),
+    /// No layout fits the model.
     #[error(transparent)]
     Layout(#[from] LayoutError),
 }

@@ -2,15 +2,21 @@
 
 use serde::{Deserialize, Serialize};
 
+/// One layer's row of the quantization report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LayerReport {
+    /// Name of the layer (the ONNX node it came from; `.rescale` appended for an inserted rescale).
     pub name: String,
+    /// Op kind (`linear`, `rescale+relu`, or the table function's name).
     pub kind: String,
     /// The layer's output shape (absent in files made before it was recorded).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shape: Vec<usize>,
+    /// Fractional bits of the layer's output.
     pub out_scale: u32,
+    /// Fractional bits of the weights, for Linear and Conv.
     pub weight_scale: Option<u32>,
+    /// Bits the rescale drops, for rescales.
     pub shift: Option<u32>,
     /// Largest |float value| of this layer's output over the calibration set.
     pub float_max_abs: f64,
@@ -18,13 +24,16 @@ pub struct LayerReport {
     pub max_abs_error: f64,
 }
 
+/// The quantization report: scales chosen and the error against the float model, layer by layer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QuantReport {
     /// Calibration samples the scales were chosen on.
     pub samples: usize,
     /// Where they came from (a file name, or the default).
     pub calibration: String,
+    /// Fractional bits of the model's input.
     pub input_scale: u32,
+    /// One row per quantized layer, in order.
     pub layers: Vec<LayerReport>,
     /// Largest |dequantized - float| of the model output over the calibration set.
     pub output_max_abs_error: f64,

@@ -84,27 +84,40 @@ pub const PINNED: [(u32, &str); 17] = [
         19,
         "2d93e6a4519183d38d5846b479bb74c0c6bf75295d931af5f3c8d867480ebca2",
     ),
-    (20, "pending"),
+    (
+        20,
+        "d67080bf2090c0c75964818214ebb6450e9697e9726d2aa5752f5ec79d2aea44",
+    ),
 ];
 
+/// Why the setup parameters could not be loaded or made.
 #[derive(Debug, Error)]
 pub enum ParamsError {
+    /// The cache file or directory could not be read or written.
     #[error("setup parameters cache {path}: {source}")]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// No digest is pinned for this k (outside the range this build proves and verifies).
     #[error("no setup parameters are pinned for k = {0}: this zkinfer proves and verifies k = {min}..={max}", min = PINNED[0].0, max = PINNED[PINNED.len() - 1].0)]
     Unpinned(u32),
+    /// Parameters made from the recipe do not match their pinned digest: this build is broken.
     #[error(
         "the setup parameters made for k = {k} do not match their pinned digest (this build of \
          zkinfer is broken: made {made}, pinned {pinned})"
     )]
     Recipe {
+        /// The k the parameters were made for.
         k: u32,
+        /// Digest of the parameters made.
         made: String,
+        /// Digest pinned for this k.
         pinned: &'static str,
     },
+    /// No cache directory: neither `ZKINFER_CACHE_DIR`, `XDG_CACHE_HOME` nor `HOME` is set.
     #[error(
         "no cache directory for setup parameters: HOME is not set; set ZKINFER_CACHE_DIR to a \
          directory of your own"
@@ -164,6 +177,7 @@ pub fn cache_dir() -> Result<PathBuf, ParamsError> {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
+/// The cache file of the parameters for `k` (`ipa-pasta-k{k}.params` in [`cache_dir`]).
 pub fn params_path(k: u32) -> Result<PathBuf, ParamsError> {
     Ok(cache_dir()?.join(format!("ipa-pasta-k{k}.params")))
 }
@@ -176,7 +190,10 @@ pub enum ParamsSource {
     /// Made now (no cached file) and cached.
     Created,
     /// The cached file did not match its pinned digest (`why`): made again and the file replaced.
-    Rebuilt { why: String },
+    Rebuilt {
+        /// What was wrong with the cached file.
+        why: String,
+    },
 }
 
 impl ParamsSource {

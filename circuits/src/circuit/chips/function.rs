@@ -16,12 +16,18 @@ use halo2_proofs::{
 use super::FpCell;
 use crate::field::fp;
 
+/// The columns of function rows and the function table.
 #[derive(Clone, Debug)]
 pub struct FunctionConfig {
+    /// The function's input (the link's target, `a_0`).
     pub x: Column<Advice>,
+    /// The function's output (the equality-enabled `x_0`).
     pub y: Column<Advice>,
+    /// The function's tag on each function row (0 elsewhere).
     pub tag: Column<Fixed>,
+    /// Enables the lookup on function rows.
     pub selector: Selector,
+    /// The table's `(tag, x, y)` columns.
     pub table: [TableColumn; 3],
 }
 
@@ -29,6 +35,7 @@ pub struct FunctionConfig {
 pub type FunctionTable = Vec<(i64, i64, i64)>;
 
 impl FunctionConfig {
+    /// Add the lookup `(tag, x, y)` in the function table on rows where the selector is on.
     pub fn configure(
         meta: &mut ConstraintSystem<Fp>,
         x: Column<Advice>,
@@ -57,6 +64,7 @@ impl FunctionConfig {
         }
     }
 
+    /// Fill the function table: `(0, 0, 0)`, then `rows`.
     pub fn load(
         &self,
         layouter: &mut impl Layouter<Fp>,

@@ -23,22 +23,29 @@ use halo2_proofs::{
 use super::FpCell;
 use crate::field::{fp, pow2};
 
+/// The columns and gates of link rows.
 #[derive(Clone, Debug)]
 pub struct LinkConfig {
+    /// The accumulator columns `a_j`; the link of `a_j` reads it `1 + j` rows up.
     pub acc: Vec<Column<Advice>>,
     /// Pass rows write here (equality-enabled).
     pub x0: Column<Advice>,
     /// Rescale rows write here (the rescale's accumulator input).
     pub a0: Column<Advice>,
+    /// 1 on a pass row (the target is `x_0`), 0 on a rescale or function row (the target is `a_0`).
     pub pass: Column<Fixed>,
+    /// The bias, stored as `b + 2^bias_offset_bits`.
     pub bias: Column<Fixed>,
+    /// One selector per accumulator `j`.
     pub selectors: Vec<Selector>,
+    /// Biases are stored as `b + 2^bias_offset_bits` (so fixed values are non-negative).
     pub bias_offset_bits: u32,
     /// Hashed weights: the private bias column (equality-enabled) and the parameter flag.
     pub hidden: Option<(Column<Advice>, Column<Fixed>)>,
 }
 
 impl LinkConfig {
+    /// Create one link gate per accumulator.
     pub fn configure(
         meta: &mut ConstraintSystem<Fp>,
         acc: Vec<Column<Advice>>,

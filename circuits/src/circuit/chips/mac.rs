@@ -41,8 +41,13 @@ pub struct HiddenWeights {
 /// proving).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BlockWeights {
+    /// Constants in the fixed columns.
     Fixed,
-    Hidden { known: bool },
+    /// Private parameters in the advice weight columns (see [`HiddenWeights`]).
+    Hidden {
+        /// Whether their values are assigned (proving), or unknown (key generation).
+        known: bool,
+    },
 }
 
 /// The cells of an assigned block.
@@ -56,20 +61,28 @@ pub struct BlockCells {
     pub weights: Vec<Vec<FpCell>>,
 }
 
+/// The columns and gate of multiply-accumulate rows.
 #[derive(Clone, Debug)]
 pub struct MacConfig {
+    /// The `P` input columns `x_p` (equality-enabled).
     pub x: Vec<Column<Advice>>,
+    /// The `W` accumulator columns `a_j` (no equality: read by rotation).
     pub acc: Vec<Column<Advice>>,
     /// `f[j * P + p]`: weight of input `p` for accumulator `j`.
     pub f: Vec<Column<Fixed>>,
+    /// 0 on a block's first row (its sums start there), 1 on the rows that continue them (also
+    /// chains pack rows).
     pub chain: Column<Fixed>,
+    /// Enables the gate on multiply-accumulate rows.
     pub selector: Selector,
     /// Weights are stored as `w + 2^weight_offset_bits`.
     pub weight_offset_bits: u32,
+    /// Advice weight columns and their flag (hashed weights only).
     pub hidden: Option<HiddenWeights>,
 }
 
 impl MacConfig {
+    /// Create the multiply-accumulate gate over these columns.
     pub fn configure(
         meta: &mut ConstraintSystem<Fp>,
         x: Vec<Column<Advice>>,
@@ -126,10 +139,12 @@ impl MacConfig {
         }
     }
 
+    /// `P`: inputs per row.
     pub fn inputs_per_row(&self) -> usize {
         self.x.len()
     }
 
+    /// `W`: accumulators per row.
     pub fn width(&self) -> usize {
         self.acc.len()
     }

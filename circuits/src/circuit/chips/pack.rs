@@ -22,16 +22,23 @@ use super::FpCell;
 use crate::disclosure::hashing::Packing;
 use crate::field::{fp, pow2};
 
+/// The columns and gate of pack rows.
 #[derive(Clone, Debug)]
 pub struct PackConfig {
+    /// The value packed (the rescale's output column `x_0`).
     pub y: Column<Advice>,
+    /// The running Horner sum (the equality-enabled `x_1`).
     pub z: Column<Advice>,
+    /// 0 on a chunk's first value, 1 on the others (the multiply-accumulate rows' chain column).
     pub chain: Column<Fixed>,
+    /// Enables the gate on pack rows.
     pub selector: Selector,
+    /// How values are packed: `2L + 1` bits each, offset by `2^(2L-1)` to be non-negative.
     pub packing: Packing,
 }
 
 impl PackConfig {
+    /// Create the pack gate for values of `2 * limb_bits` bits (the activation range).
     pub fn configure(
         meta: &mut ConstraintSystem<Fp>,
         y: Column<Advice>,

@@ -26,6 +26,7 @@ pub const ROWS_PER_HASH: usize = 38;
 /// Constants one hash places in the constants column (the sponge's initial state).
 pub const CONSTANTS_PER_HASH: usize = 3;
 
+/// The Poseidon chips' columns.
 #[derive(Clone, Debug)]
 pub struct HashConfig {
     /// One configuration per chip.

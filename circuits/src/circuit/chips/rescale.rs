@@ -24,35 +24,54 @@ use super::FpCell;
 use crate::field::{fp, pow2};
 use crate::qgraph::rescale;
 
+/// The columns and gate of rescale rows.
 #[derive(Clone, Debug)]
 pub struct RescaleConfig {
+    /// The accumulator rescaled (`a_0`).
     pub acc: Column<Advice>,
+    /// Low limb of `q`, in `[0, 2^L)`.
     pub q_lo: Column<Advice>,
+    /// High limb of `q`, in `[-2^(L-1), 2^L)`.
     pub q_hi: Column<Advice>,
+    /// The remainder times `m`, in `[0, 2^L)`.
     pub v: Column<Advice>,
+    /// 1 when `q < 0` (the high limb's sign from the table).
     pub neg: Column<Advice>,
+    /// The activation's output (the equality-enabled `x_0`).
     pub y: Column<Advice>,
+    /// `m = 2^(L - shift)`.
     pub m: Column<Fixed>,
+    /// `mh = 2^(L-1)` for a shift of at least 1, else 0 (rounds half up).
     pub mh: Column<Fixed>,
+    /// Multiplier of a non-negative `q`.
     pub pos: Column<Fixed>,
+    /// `pos` minus the multiplier of a negative `q`.
     pub cut: Column<Fixed>,
+    /// Enables the gate and lookups on rescale rows.
     pub selector: Selector,
+    /// `L`: bits per limb of the range table.
     pub limb_bits: u32,
 }
 
 /// The private values of one rescale row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RescaleWitness {
+    /// Low limb of `q`: `q mod 2^L`.
     pub q_lo: i64,
+    /// High limb of `q`: `floor(q / 2^L)`.
     pub q_hi: i64,
+    /// The remainder `m * acc + mh - q * 2^L`, in `[0, 2^L)`.
     pub v: i64,
+    /// 1 when `q < 0`, else 0.
     pub neg: i64,
+    /// The activation's output.
     pub y: i64,
 }
 
 /// The fixed values of one rescale row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RescaleParams {
+    /// Bits dropped: `q = floor((acc + 2^(shift-1)) / 2^shift)`.
     pub shift: u32,
     /// Multiplier of a non-negative `q`.
     pub pos: i64,
@@ -61,6 +80,7 @@ pub struct RescaleParams {
 }
 
 impl RescaleParams {
+    /// A rescale followed by ReLU (`pos = 1`, `cut = 1`).
     pub fn relu(shift: u32) -> Self {
         RescaleParams {
             shift,
@@ -69,6 +89,7 @@ impl RescaleParams {
         }
     }
 
+    /// A rescale without activation (`pos = 1`, `cut = 0`).
     pub fn identity(shift: u32) -> Self {
         RescaleParams {
             shift,

@@ -14,16 +14,19 @@ use halo2_proofs::{
 
 use crate::field::fp;
 
+/// The range table's columns.
 #[derive(Clone, Debug)]
 pub struct RangeTable {
     /// `v + 2^(L-1)`.
     pub value: TableColumn,
     /// `1` when `v >= 0`.
     pub nonneg: TableColumn,
+    /// `L`: the table covers `[-2^(L-1), 2^L)`.
     pub limb_bits: u32,
 }
 
 impl RangeTable {
+    /// Create the table's two columns, for `limb_bits` in `2..=15`.
     pub fn configure(meta: &mut ConstraintSystem<Fp>, limb_bits: u32) -> Self {
         assert!((2..=15).contains(&limb_bits), "limb bits out of range");
         RangeTable {
@@ -48,6 +51,7 @@ impl RangeTable {
         -(1i64 << (limb_bits - 1))..(1i64 << limb_bits)
     }
 
+    /// Fill the table's `3 * 2^(L-1)` rows.
     pub fn load(&self, layouter: &mut impl Layouter<Fp>) -> Result<(), Error> {
         layouter.assign_table(
             || "range table",

@@ -67,35 +67,64 @@ pub const SUPPORTED_OPS: &[&str] = &[
 /// before them, and the model's report says so.
 pub const UNPROVEN_TAIL_OPS: &[&str] = &["Softmax", "LogSoftmax", "ArgMax"];
 
+/// A node the importer cannot handle (an op or domain it does not support).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnsupportedNode {
+    /// The node's name.
     pub name: String,
+    /// Its op type.
     pub op_type: String,
 }
 
+/// Why an ONNX file could not be imported.
 #[derive(Debug, Error)]
 pub enum OnnxError {
+    /// The file could not be read.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// Path of the file.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The file does not decode as an ONNX protobuf, or holds no graph.
     #[error("{path} is not an ONNX model: {reason}")]
-    NotOnnx { path: String, reason: String },
-    #[error("{path}: {} unsupported node(s): {}. Supported ops: {}", .nodes.len(), list_nodes(.nodes), SUPPORTED_OPS.join(", "))]
-    Unsupported {
+    NotOnnx {
+        /// Path of the file.
         path: String,
-        nodes: Vec<UnsupportedNode>,
-    },
-    #[error("{path}: node '{node}' ({op}): {reason}")]
-    Node {
-        path: String,
-        node: String,
-        op: String,
+        /// What the decoder reported.
         reason: String,
     },
+    /// Nodes use ops outside [`SUPPORTED_OPS`] or the default domain (all of them are listed).
+    #[error("{path}: {} unsupported node(s): {}. Supported ops: {}", .nodes.len(), list_nodes(.nodes), SUPPORTED_OPS.join(", "))]
+    Unsupported {
+        /// Path of the file.
+        path: String,
+        /// Every unsupported node.
+        nodes: Vec<UnsupportedNode>,
+    },
+    /// A supported node could not be interpreted (its attributes, inputs or shapes).
+    #[error("{path}: node '{node}' ({op}): {reason}")]
+    Node {
+        /// Path of the file.
+        path: String,
+        /// The node's name.
+        node: String,
+        /// The node's op type.
+        op: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The graph as a whole is not a model zkinfer proves: not exactly one input and one output,
+    /// the output not at the end of the chain from the input, nothing to prove, or an unreadable
+    /// initializer or input shape.
     #[error("{path}: {reason}")]
-    Structure { path: String, reason: String },
+    Structure {
+        /// Path of the file.
+        path: String,
+        /// What is wrong with the graph.
+        reason: String,
+    },
 }
 
 fn list_nodes(nodes: &[UnsupportedNode]) -> String {

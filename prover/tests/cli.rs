@@ -275,7 +275,7 @@ fn bad_inputs_exit_2_with_one_message_and_no_output_file() {
             s(&out_zkm),
         ],
         &out_zkm,
-        "'weird_cos' (Cos)",
+        "Cos (node 'weird_cos')",
     );
 
     let write = |name: &str, text: &str| {

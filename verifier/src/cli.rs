@@ -9,28 +9,18 @@ use serde_json::json;
 
 use circuits::ModelFile;
 
+use crate::outputs::{fmt_outputs, top_class};
 use crate::{ModelVerifier, ProofBundle, Verdict};
 
 /// Anything that keeps verification from running (exit 2).
 pub type CliError = Box<dyn std::error::Error + Send + Sync>;
 
-fn fmt_floats(v: &[f64]) -> String {
-    let items: Vec<String> = v.iter().map(|x| format!("{x:.4}")).collect();
-    format!("[{}]", items.join(", "))
-}
-
-fn top_class(v: &[f64]) -> Option<usize> {
-    (v.len() > 1).then(|| {
-        v.iter()
-            .enumerate()
-            .fold(0, |b, (i, x)| if *x > v[b] { i } else { b })
-    })
-}
-
-fn line(proof: &Path, v: &Verdict) -> String {
+/// One line of the verdict on `proof`; `input_len`: the model's input values (a top class is shown for
+/// classifiers only).
+fn line(proof: &Path, v: &Verdict, input_len: usize) -> String {
     if v.valid {
         let out = &v.outputs[0];
-        let top = top_class(out)
+        let top = top_class(out, input_len)
             .map(|c| format!(", top class {c}"))
             .unwrap_or_default();
         let input = match &v.input_hash {
@@ -39,7 +29,7 @@ fn line(proof: &Path, v: &Verdict) -> String {
         };
         let output = match &v.output_hash {
             Some(h) => format!("output hash {h}"),
-            None => format!("output {}{top}", fmt_floats(out)),
+            None => format!("output {}{top}", fmt_outputs(out)),
         };
         let weights = match &v.weights_hash {
             Some(h) => format!(" with weights hash {h}"),
@@ -211,7 +201,7 @@ pub fn run_expecting(
             } else {
                 String::new()
             };
-            println!("{}{timing}", line(&proofs[0], &v));
+            println!("{}{timing}", line(&proofs[0], &v, m.graph.input_len()));
         }
         return Ok(code(v.valid));
     }
@@ -248,7 +238,7 @@ pub fn run_expecting(
             .zip(&outcome.verdicts)
             .filter(|(_, v)| !v.valid)
         {
-            println!("{}", line(p, v));
+            println!("{}", line(p, v, m.graph.input_len()));
         }
         println!(
             "{} proofs of model {}: {} valid, {} invalid; checked in {:.0} ms (verifying key {:.0} ms, batch {:.0} ms)",

@@ -7,6 +7,7 @@
 pub mod bundle;
 pub mod cli;
 pub mod clock;
+pub mod outputs;
 pub mod report;
 pub mod verify;
 

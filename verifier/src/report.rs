@@ -4,6 +4,7 @@
 use circuits::ModelFile;
 
 use crate::bundle::printable;
+use crate::outputs::top_class;
 use crate::{ProofBundle, Verdict};
 
 /// The format of a verification report.
@@ -124,14 +125,6 @@ fn facts(
     rows
 }
 
-fn top_class(v: &[f64]) -> Option<usize> {
-    (v.len() > 1).then(|| {
-        v.iter()
-            .enumerate()
-            .fold(0, |b, (i, x)| if *x > v[b] { i } else { b })
-    })
-}
-
 /// Render the report of `verdict` (the result of verifying `bundle` against `model`).
 pub fn render(
     bundle: &ProofBundle,
@@ -143,7 +136,7 @@ pub fn render(
 ) -> String {
     let outputs = &verdict.outputs[0];
     // An invalid proof proves nothing: its outputs are shown as claims, with no top class.
-    let top = top_class(outputs).filter(|_| verdict.valid);
+    let top = top_class(outputs, model.graph.input_len()).filter(|_| verdict.valid);
     let outputs_title = if verdict.valid {
         "Outputs"
     } else {

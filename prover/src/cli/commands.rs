@@ -12,7 +12,7 @@ use prover::prove::infer;
 use prover::salt::{new_salt, read_salt, write_new_salt, SaltError};
 use prover::{compile_model, CompileOptions, Prover};
 
-use super::{fmt_floats, print_json, read_input, read_model, sibling, top_class};
+use super::{fmt_outputs, print_json, read_input, read_model, sibling, top_class};
 
 pub fn compile(
     onnx: &Path,
@@ -115,8 +115,8 @@ pub fn run(model: &Path, input: &Path, json: bool) -> Result<ExitCode> {
     if json {
         print_json(&json!({ "outputs": [inf.outputs], "quantized": [inf.trace.output()] }));
     } else {
-        println!("outputs: {}", fmt_floats(&inf.outputs));
-        if let Some(c) = top_class(&inf.outputs) {
+        println!("outputs: {}", fmt_outputs(&inf.outputs));
+        if let Some(c) = top_class(&inf.outputs, m.graph.input_len()) {
             println!("top class: {c}");
         }
     }
@@ -222,8 +222,8 @@ pub fn prove(model: &Path, input: &Path, request: ProveRequest) -> Result<ExitCo
             "params_s": info.params_s, "keygen_s": info.keygen_s, "witness_s": info.witness_s, "prove_s": info.prove_s,
         }));
     } else {
-        println!("outputs: {}", fmt_floats(outputs));
-        if let Some(c) = top_class(outputs) {
+        println!("outputs: {}", fmt_outputs(outputs));
+        if let Some(c) = top_class(outputs, m.graph.input_len()) {
             println!("top class: {c}");
         }
         println!(

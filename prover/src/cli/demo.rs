@@ -10,7 +10,7 @@ use prover::atomic::write_atomic;
 use prover::{compile_model, CompileOptions, Prover};
 use verifier::verify_bundle;
 
-use super::{fmt_floats, top_class};
+use super::{fmt_outputs, top_class};
 
 const ONNX: &[u8] = include_bytes!("../../../fixtures/digits_mlp.onnx");
 const CALIBRATION: &[u8] = include_bytes!("../../../fixtures/digits/calibration.json");
@@ -69,9 +69,9 @@ pub fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
     let outputs = &bundle.public.output.values;
     println!(
         "2. proved: predicted digit {} (true label {}), logits {}",
-        top_class(outputs).unwrap_or(0),
+        top_class(outputs, model.graph.input_len()).unwrap_or(0),
         label.map(|l| l.to_string()).unwrap_or("?".into()),
-        fmt_floats(outputs)
+        fmt_outputs(outputs)
     );
     println!(
         "   prove {:.3} s + keygen {:.3} s (setup parameters {:.3} s, {}), {} threads; proof {} bytes",

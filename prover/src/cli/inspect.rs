@@ -10,7 +10,7 @@ use circuits::ModelFile;
 use verifier::bundle::printable;
 use verifier::ProofBundle;
 
-use super::{fmt_floats, print_json, top_class};
+use super::{fmt_outputs, print_json, top_class};
 
 pub fn inspect(path: &Path, json: bool) -> Result<ExitCode> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -117,9 +117,9 @@ fn inspect_proof(b: &ProofBundle, json: bool) -> Result<()> {
         ),
     }
     if !out.is_empty() {
-        println!("  outputs: {}", fmt_floats(out));
+        println!("  outputs: {}", fmt_outputs(out));
     }
-    if let Some(c) = top_class(out) {
+    if let Some(c) = top_class(out, b.public.input.shape.iter().product()) {
         println!("  top class: {c}");
     }
     let p = &b.prover;

@@ -43,16 +43,4 @@ pub fn print_json(v: &serde_json::Value) {
     println!("{}", serde_json::to_string(v).expect("json"));
 }
 
-/// The index of the largest value.
-pub fn top_class(v: &[f64]) -> Option<usize> {
-    (v.len() > 1).then(|| {
-        v.iter()
-            .enumerate()
-            .fold(0, |b, (i, x)| if *x > v[b] { i } else { b })
-    })
-}
-
-pub fn fmt_floats(v: &[f64]) -> String {
-    let items: Vec<String> = v.iter().map(|x| format!("{x:.4}")).collect();
-    format!("[{}]", items.join(", "))
-}
+pub use verifier::outputs::{fmt_outputs, top_class};

@@ -96,7 +96,7 @@ pub enum OnnxError {
         reason: String,
     },
     /// Nodes use ops outside [`SUPPORTED_OPS`] or the default domain (all of them are listed).
-    #[error("{path}: {} unsupported node(s): {}. Supported ops: {}", .nodes.len(), list_nodes(.nodes), SUPPORTED_OPS.join(", "))]
+    #[error("{path}: {} unsupported node(s): {}. Supported ops: {}", .nodes.len(), list_nodes(.nodes), supported_list())]
     Unsupported {
         /// Path of the file.
         path: String,
@@ -127,12 +127,45 @@ pub enum OnnxError {
     },
 }
 
+/// Unsupported nodes grouped by op type, in order of first appearance: each op with its count and
+/// its first node (an int8 model can have dozens of nodes of a few types).
 fn list_nodes(nodes: &[UnsupportedNode]) -> String {
-    let items: Vec<String> = nodes
+    let mut groups: Vec<(&str, usize, &str)> = Vec::new();
+    for n in nodes {
+        match groups.iter_mut().find(|(op, _, _)| *op == n.op_type) {
+            Some((_, count, _)) => *count += 1,
+            None => groups.push((&n.op_type, 1, &n.name)),
+        }
+    }
+    let items: Vec<String> = groups
         .iter()
-        .map(|n| format!("'{}' ({})", n.name, n.op_type))
+        .map(|(op, count, first)| match count {
+            1 => format!("{op} (node '{first}')"),
+            _ => format!("{op} x{count} (first node '{first}')"),
+        })
         .collect();
     items.join(", ")
+}
+
+/// Ops supported only with a constant operand (a scalar or per-channel constant, folded into the
+/// layer before), and ops supported on constants only (folded at import).
+const CONSTANT_OPERAND_OPS: &[&str] = &["Add", "Sub", "Mul", "Div"];
+const CONSTANT_ONLY_OPS: &[&str] = &["Constant", "Shape", "Gather", "Concat", "Cast"];
+
+/// The supported-op list as the unsupported-node message gives it: what runs on data, then what
+/// needs a constant.
+fn supported_list() -> String {
+    let on_data: Vec<&str> = SUPPORTED_OPS
+        .iter()
+        .copied()
+        .filter(|op| !CONSTANT_OPERAND_OPS.contains(op) && !CONSTANT_ONLY_OPS.contains(op))
+        .collect();
+    format!(
+        "{}; with a constant operand only: {}; on constants only: {}",
+        on_data.join(", "),
+        CONSTANT_OPERAND_OPS.join(", "),
+        CONSTANT_ONLY_OPS.join(", ")
+    )
 }
 
 /// A constant tensor (numbers kept as f64; integer shape tensors are exact).
@@ -596,4 +629,51 @@ fn value_shape(v: &pb::ValueInfoProto) -> Result<Shape, String> {
         })
         .collect::<Result<Vec<_>, String>>()?;
     Ok(Shape(shape))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsupported_nodes_are_grouped_by_op_with_counts_and_first_node() {
+        let node = |name: &str, op: &str| UnsupportedNode {
+            name: name.into(),
+            op_type: op.into(),
+        };
+        let nodes = [
+            node("q0", "QuantizeLinear"),
+            node("d0", "DequantizeLinear"),
+            node("q1", "QuantizeLinear"),
+            node("s", "Softsign"),
+            node("d1", "DequantizeLinear"),
+            node("q2", "QuantizeLinear"),
+        ];
+        assert_eq!(
+            list_nodes(&nodes),
+            "QuantizeLinear x3 (first node 'q0'), DequantizeLinear x2 (first node 'd0'), \
+             Softsign (node 's')"
+        );
+        let e = OnnxError::Unsupported {
+            path: "m.onnx".into(),
+            nodes: nodes.to_vec(),
+        }
+        .to_string();
+        assert!(
+            e.starts_with("m.onnx: 6 unsupported node(s): QuantizeLinear x3"),
+            "{e}"
+        );
+        assert!(
+            e.contains("with a constant operand only: Add, Sub, Mul, Div"),
+            "{e}"
+        );
+        let data_ops = e.split("; with a constant").next().unwrap();
+        assert!(
+            !data_ops.contains("Add,") && data_ops.contains("Conv,"),
+            "{e}"
+        );
+        for op in CONSTANT_OPERAND_OPS.iter().chain(CONSTANT_ONLY_OPS) {
+            assert!(SUPPORTED_OPS.contains(op), "{op}");
+        }
+    }
 }

@@ -58,10 +58,10 @@ fn measure(model: &ModelFile, input: &str, runs: usize) -> Measured {
     let text = std::fs::read_to_string(fixture(input)).expect("input fixture");
     let x = circuits::artifacts::input::parse_input(&text).expect("input parses");
     // Setup parameters come from the cache, as in the estimate; make them once, outside the timing.
-    drop(Prover::new(model, true).expect("keys"));
+    drop(Prover::new(model).expect("keys"));
     let (mut keygen, mut prove, mut verify) = (vec![], vec![], vec![]);
     for _ in 0..runs {
-        let prover = Prover::new(model, true).expect("keys");
+        let prover = Prover::new(model).expect("keys");
         keygen.push(prover.keygen_s);
         let t = Instant::now();
         let bundle = prover.prove(&x).expect("proof");

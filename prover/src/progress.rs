@@ -1,19 +1,37 @@
-//! Progress on a terminal for long steps; silent in pipes (indicatif hides when stderr is no terminal).
+//! Progress of the long steps of proving, reported to whoever drives the prover: the library says
+//! what it is doing, the binary decides how to show it (spinners on a terminal, nothing in pipes).
 
-use std::time::Duration;
+use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressStyle};
-
-/// A spinner with a message, for a step whose length is unknown. Finish it with `done`.
-pub fn spinner(quiet: bool, msg: impl Into<String>) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"),
-    );
-    bar.set_message(msg.into());
-    bar.enable_steady_tick(Duration::from_millis(100));
-    bar
+/// A long step of proving.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Making the setup parameters for `k` (first use of this k, or a cached file that was not the
+    /// pinned one), to be cached at `path`.
+    MakingParams {
+        /// The circuit size.
+        k: u32,
+        /// Where they will be cached.
+        path: PathBuf,
+    },
+    /// Generating the verifying and proving keys for a circuit of size `k`.
+    Keygen {
+        /// The circuit size.
+        k: u32,
+    },
+    /// Proving one inference.
+    Proving,
 }
+
+/// Receives the steps of proving as they start and end. Every method does nothing by default.
+pub trait Progress {
+    /// `step` starts.
+    fn start(&self, _step: &Step) {}
+    /// `step` is done.
+    fn finish(&self, _step: &Step) {}
+}
+
+/// Progress that shows nothing (libraries, tests, benches).
+pub struct Silent;
+
+impl Progress for Silent {}

@@ -19,7 +19,7 @@ use circuits::{with_shape, InferenceCircuit, ModelFile, Trace, Visibility};
 use verifier::bundle::{ProverInfo, PublicTensor, PublicValues};
 use verifier::{ProofBundle, PROOF_FORMAT};
 
-use crate::progress::spinner;
+use crate::progress::{Progress, Silent, Step};
 
 /// Why keys could not be made or an input not proven.
 #[derive(Debug, Error)]
@@ -69,7 +69,7 @@ pub struct Prover<'m> {
     /// Seconds spent generating the keys.
     pub keygen_s: f64,
     threads: usize,
-    quiet: bool,
+    progress: &'m dyn Progress,
 }
 
 /// A quantized inference: the trace and the float outputs it stands for.
@@ -100,25 +100,36 @@ pub fn infer(model: &ModelFile, input: &[f64]) -> Result<Inference, EvalError> {
 }
 
 impl<'m> Prover<'m> {
-    /// Load (or make and cache) the setup parameters and generate the keys.
-    pub fn new(model: &'m ModelFile, quiet: bool) -> Result<Self, ProveError> {
+    /// Load (or make and cache) the setup parameters and generate the keys, silently.
+    pub fn new(model: &'m ModelFile) -> Result<Self, ProveError> {
+        Self::with_progress(model, &Silent)
+    }
+
+    /// [`Prover::new`], reporting its long steps (and later each proof's) to `progress`.
+    pub fn with_progress(
+        model: &'m ModelFile,
+        progress: &'m dyn Progress,
+    ) -> Result<Self, ProveError> {
         if model.stripped {
             return Err(ProveError::Stripped(model.name.clone()));
         }
         let t = Instant::now();
-        let (params, params_source) = params_cache::load_or_create(model.k, |k, path| {
-            if !quiet {
-                eprintln!(
-                    "making IPA setup parameters for k = {k} (cached at {})",
-                    path.display()
-                );
-            }
-        })?;
-        if let (Some(w), false) = (params_source.warning(model.k), quiet) {
-            eprintln!("warning: {w}");
+        let mut making = None;
+        let loaded = params_cache::load_or_create(model.k, |k, path| {
+            let step = Step::MakingParams {
+                k,
+                path: path.clone(),
+            };
+            progress.start(&step);
+            making = Some(step);
+        });
+        if let Some(step) = &making {
+            progress.finish(step);
         }
+        let (params, params_source) = loaded?;
         let params_s = t.elapsed().as_secs_f64();
-        let bar = spinner(quiet, format!("generating keys (k = {})", model.k));
+        let keygen = Step::Keygen { k: model.k };
+        progress.start(&keygen);
         let t = Instant::now();
         let circuit = InferenceCircuit::with_visibility(&model.graph, model.visibility, None);
         let pk = on_one_thread_if_small(model.k, || {
@@ -127,8 +138,9 @@ impl<'m> Prover<'m> {
                 keygen_pk(&params, vk, &circuit)
             })
         })
-        .map_err(|e| ProveError::Keygen(format!("{e:?}")))?;
-        bar.finish_and_clear();
+        .map_err(|e| ProveError::Keygen(format!("{e:?}")));
+        progress.finish(&keygen);
+        let pk = pk?;
         Ok(Prover {
             model,
             params,
@@ -137,7 +149,7 @@ impl<'m> Prover<'m> {
             params_s,
             keygen_s: t.elapsed().as_secs_f64(),
             threads: rayon::current_num_threads(),
-            quiet,
+            progress,
         })
     }
 
@@ -160,7 +172,6 @@ impl<'m> Prover<'m> {
         let inf = infer(self.model, input)?;
         let witness_s = t.elapsed().as_secs_f64();
 
-        let bar = spinner(self.quiet, "proving");
         let t = Instant::now();
         let vis = self.model.visibility;
         let (in_packing, out_packing) = packings(g);
@@ -179,7 +190,8 @@ impl<'m> Prover<'m> {
         circuit.salt = salt;
         let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
         let rng = rand_core::UnwrapErr(rand::rngs::SysRng);
-        with_shape(self.model.shape, || {
+        self.progress.start(&Step::Proving);
+        let proved = with_shape(self.model.shape, || {
             create_proof(
                 &self.params,
                 &self.pk,
@@ -188,11 +200,11 @@ impl<'m> Prover<'m> {
                 rng,
                 &mut transcript,
             )
-        })
-        .map_err(|e| ProveError::Proof(format!("{e:?}")))?;
+        });
+        self.progress.finish(&Step::Proving);
+        proved.map_err(|e| ProveError::Proof(format!("{e:?}")))?;
         let proof = transcript.finalize();
         let prove_s = t.elapsed().as_secs_f64();
-        bar.finish_and_clear();
 
         Ok(ProofBundle {
             format: PROOF_FORMAT.into(),

@@ -118,7 +118,7 @@ fn run(name: &str) -> Outcome {
         digest: String::new(),
     }
     .seal();
-    let prover = match Prover::new(&model, true) {
+    let prover = match Prover::new(&model) {
         Ok(p) => p,
         Err(e) => return Outcome::Fail(e.to_string()),
     };

@@ -40,7 +40,7 @@ fn the_lean_verifier_gives_verdicts_and_exit_codes() {
     std::fs::write(&model_path, model.to_json()).unwrap();
     let text = std::fs::read_to_string(fixture("digits/input_0.json")).unwrap();
     let x = circuits::artifacts::input::parse_input(&text).unwrap();
-    let bundle = Prover::new(&model, true).unwrap().prove(&x).unwrap();
+    let bundle = Prover::new(&model).unwrap().prove(&x).unwrap();
     let proof = dir.path().join("p.zkp");
     std::fs::write(&proof, bundle.to_json_pretty()).unwrap();
 

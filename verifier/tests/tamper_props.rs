@@ -33,7 +33,7 @@ fn setup() -> &'static Setup {
         let model: &'static ModelFile = Box::leak(Box::new(model));
         let text = std::fs::read_to_string(fixtures.join("digits/input_3.json")).unwrap();
         let x = circuits::artifacts::input::parse_input(&text).unwrap();
-        let bundle = Prover::new(model, true).unwrap().prove(&x).unwrap();
+        let bundle = Prover::new(model).unwrap().prove(&x).unwrap();
         let verifier = ModelVerifier::new(model).unwrap();
         assert!(verifier.verify(&bundle).valid, "the honest bundle verifies");
         let proof = bundle.proof_bytes().unwrap();

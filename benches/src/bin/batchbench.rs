@@ -42,7 +42,7 @@ fn main() -> Result<()> {
                 .collect()
         })
         .collect();
-    let prover = Prover::new(&model, true)?;
+    let prover = Prover::new(&model)?;
     let t = Instant::now();
     let bundles = inputs
         .iter()

@@ -103,7 +103,7 @@ fn main() -> Result<()> {
     let mut proof_len = 0;
     for _ in 0..runs {
         compile.push(time(|| Ok(compile_model(&opts)?))?.1);
-        let (prover, kt) = time(|| Ok(Prover::new(&model, true)?))?;
+        let (prover, kt) = time(|| Ok(Prover::new(&model)?))?;
         let (bundle, pt) = time(|| Ok(prover.prove(&x)?))?;
         keygen.push(kt);
         prove.push(pt);

@@ -198,7 +198,11 @@ pub fn prove(model: &Path, input: &Path, request: ProveRequest) -> Result<ExitCo
             (Some(new_salt()), Some(path))
         }
     };
-    let prover = Prover::new(&m, json)?;
+    let progress = super::progress::Terminal::new(json);
+    let prover = Prover::with_progress(&m, &progress)?;
+    if let (Some(w), false) = (prover.params_source.warning(m.k), json) {
+        eprintln!("warning: {w}");
+    }
     let bundle = prover
         .prove_salted(&x, salt)
         .with_context(|| format!("proving {}", input.display()))?;

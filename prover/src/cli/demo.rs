@@ -61,7 +61,8 @@ pub fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
         model.report.top1_agreement.unwrap_or(0.0) * 100.0
     );
 
-    let prover = Prover::new(&model, false)?;
+    let progress = super::progress::Terminal::new(false);
+    let prover = Prover::with_progress(&model, &progress)?;
     let x = circuits::artifacts::input::parse_input(std::str::from_utf8(INPUT)?)?;
     let bundle = prover.prove(&x)?;
     let proof_path = dir.join("input.zkp");

@@ -3,6 +3,7 @@
 pub mod commands;
 pub mod demo;
 pub mod inspect;
+pub mod progress;
 pub mod report;
 pub mod verify;
 

@@ -33,7 +33,7 @@ pub fn digits_mlp() -> Files {
     .unwrap();
     let text = std::fs::read_to_string(fixture("digits/input_0.json")).unwrap();
     let x = circuits::artifacts::input::parse_input(&text).unwrap();
-    let bundle = Prover::new(&model, true).unwrap().prove(&x).unwrap();
+    let bundle = Prover::new(&model).unwrap().prove(&x).unwrap();
     let mut bad = bundle.clone();
     let out = &mut bad.public.output;
     out.quantized[0] += 1;

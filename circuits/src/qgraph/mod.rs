@@ -10,6 +10,10 @@ use crate::circuit::chips::rescale::RescaleParams;
 use crate::ir::geom::ConvGeom;
 use crate::ir::Shape;
 
+mod arith;
+
+pub use arith::{activation_range, dequantize, linear_acc, quantize, rescale};
+
 /// A layer of the quantized graph.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QLayer {
@@ -521,97 +525,5 @@ impl QuantGraph {
     }
 }
 
-/// `bias + sum_i w[i] * x[i]`, exactly.
-pub fn linear_acc(bias: i64, weights: &[i64], x: &[i64]) -> i128 {
-    weights.iter().zip(x).fold(bias as i128, |acc, (w, v)| {
-        acc + (*w as i128) * (*v as i128)
-    })
-}
-
-/// Round-half-up division by `2^shift`.
-pub fn rescale(acc: i64, shift: u32) -> i64 {
-    if shift == 0 {
-        return acc;
-    }
-    (acc + (1i64 << (shift - 1))).div_euclid(1i64 << shift)
-}
-
-/// Range `[min, max)` of a rescaled activation with limbs of `limb_bits` bits: a low limb in
-/// `[0, 2^L)` and a signed high limb in `[-2^(L-1), 2^L)`.
-pub fn activation_range(limb_bits: u32) -> (i64, i64) {
-    (-(1i64 << (2 * limb_bits - 1)), 1i64 << (2 * limb_bits))
-}
-
-/// Quantize a float at a power-of-two scale.
-pub fn quantize(x: f64, scale: u32) -> i64 {
-    (x * (1u64 << scale) as f64).round() as i64
-}
-
-/// The float a quantized integer stands for.
-pub fn dequantize(v: i64, scale: u32) -> f64 {
-    v as f64 / (1u64 << scale) as f64
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rescale_rounds_half_up_for_both_signs() {
-        assert_eq!(rescale(5, 1), 3); // 2.5 -> 3
-        assert_eq!(rescale(-5, 1), -2); // -2.5 -> -2
-        assert_eq!(rescale(-6, 2), -1); // -1.5 -> -1
-        assert_eq!(rescale(7, 0), 7);
-        assert_eq!(rescale(1023, 8), 4); // 3.996 -> 4
-    }
-
-    fn tiny() -> QuantGraph {
-        QuantGraph {
-            input_shape: Shape(vec![1, 2]),
-            input_scale: 4,
-            limb_bits: 4,
-            layers: vec![
-                QLayer {
-                    name: "fc".into(),
-                    op: QOp::Linear {
-                        in_features: 2,
-                        out_features: 2,
-                        weight_scale: 2,
-                        weight: vec![1, 2, -3, 4],
-                        bias: vec![0, -100],
-                    },
-                    out_scale: 6,
-                    out_shape: Shape(vec![1, 2]),
-                },
-                QLayer {
-                    name: "relu".into(),
-                    op: QOp::Rescale {
-                        shift: 2,
-                        relu: true,
-                    },
-                    out_scale: 4,
-                    out_shape: Shape(vec![1, 2]),
-                },
-            ],
-        }
-    }
-
-    #[test]
-    fn eval_follows_the_integer_semantics() {
-        let t = tiny().eval(&[3, 5]).unwrap();
-        assert_eq!(t.tensors[1], vec![13, -89]);
-        assert_eq!(t.output(), &[3, 0]); // 13/4 = 3.25 -> 3; -89/4 = -22.25 -> -22 -> relu 0
-    }
-
-    #[test]
-    fn eval_rejects_out_of_range_activations_and_bad_lengths() {
-        let g = tiny();
-        // limb_bits 4 -> q must be < 256
-        let err = g.eval(&[1000, 1000]).unwrap_err();
-        assert!(
-            matches!(err, EvalError::OutOfRange { index: 0, .. }),
-            "{err}"
-        );
-        assert!(matches!(g.eval(&[1]), Err(EvalError::InputLength { .. })));
-    }
-}
+mod tests;

@@ -1,0 +1,110 @@
+//! The shape of the model circuit's columns (what `configure` needs), and the thread-local through
+//! which `configure`, which takes no arguments, receives it.
+
+use std::cell::Cell as StdCell;
+
+use serde::{Deserialize, Serialize};
+
+/// The shape of the circuit's columns: what `configure` needs to know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CircuitShape {
+    /// Inputs per multiply-accumulate row (equality-enabled advice columns), `P`.
+    pub inputs_per_row: usize,
+    /// Accumulators per row (outputs computed together), `W`.
+    pub width: usize,
+    /// Bits per limb of the range table, `L`.
+    pub limb_bits: u32,
+    /// Weights are stored as `w + 2^weight_offset_bits` (so fixed values are non-negative).
+    pub weight_offset_bits: u32,
+    /// Biases are stored as `b + 2^bias_offset_bits`.
+    pub bias_offset_bits: u32,
+    /// Whether the circuit has function rows and their table (Sigmoid, Tanh). Added after format 1
+    /// was first written: absent means false, and false is not written, so older files keep their
+    /// digest.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub functions: bool,
+    /// Whether the circuit has pack rows and Poseidon columns (a hashed tensor). Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hashing: bool,
+    /// Whether the weights are private (hashed weights): advice weight columns beside the fixed
+    /// ones, and a parameter flag. Needs `hashing`. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden_weights: bool,
+    /// A second Poseidon chip (own columns) that the hash chains alternate with, when it lowers k.
+    /// Needs `hashing`. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub second_hash_chip: bool,
+}
+
+/// The fewest accumulators a row must have (a rescale row uses five of them).
+pub const MIN_WIDTH: usize = 5;
+/// Rows before the first block (see `assign_model`).
+pub const SPACER_ROWS: usize = 1;
+
+impl CircuitShape {
+    /// Lookup arguments of the circuit (rescale: low limb, remainder, high limb with sign).
+    pub const LOOKUPS: usize = 3;
+
+    /// Lookup arguments, the function table's included.
+    pub fn lookups(&self) -> usize {
+        Self::LOOKUPS + self.functions as usize
+    }
+
+    /// Advice weight columns (hashed weights), `W * P` or none.
+    fn hidden_columns(&self) -> usize {
+        self.hidden_weights as usize * self.width * self.inputs_per_row
+    }
+
+    /// Poseidon chips: none without hashing, else one or two.
+    pub fn hash_chips(&self) -> usize {
+        self.hashing as usize * (1 + self.second_hash_chip as usize)
+    }
+
+    /// Advice columns: `P` inputs, `W` accumulators, four per Poseidon chip, and `W * P` hidden
+    /// weight columns.
+    pub fn advice_columns(&self) -> usize {
+        self.inputs_per_row + self.width + 4 * self.hash_chips() + self.hidden_columns()
+    }
+
+    /// Equality-enabled columns (the permutation argument): inputs and the instance column, and the
+    /// Poseidon chip's three state and three round-constant columns.
+    pub fn equality_columns(&self) -> usize {
+        self.inputs_per_row + 1 + 6 * self.hash_chips() + self.hidden_columns()
+    }
+
+    /// Fixed columns: weights, chain, two table columns, and (after halo2's selector compression) about
+    /// two selector columns; six round-constant columns and a selector or two for Poseidon.
+    pub fn fixed_columns(&self) -> usize {
+        self.width * self.inputs_per_row + 5 + 8 * self.hash_chips() + self.hidden_weights as usize
+    }
+
+    /// Whether `configure` accepts the shape: sizes within bounds and the optional chips'
+    /// prerequisites met.
+    pub fn is_valid(&self) -> bool {
+        (MIN_WIDTH..=64).contains(&self.width)
+            && (1..=16).contains(&self.inputs_per_row)
+            && self.width * self.inputs_per_row >= 6
+            && (2..=14).contains(&self.limb_bits)
+            && (1..=60).contains(&self.weight_offset_bits)
+            && (1..=60).contains(&self.bias_offset_bits)
+            && (!self.hashing || self.inputs_per_row >= 2)
+            && (!self.hidden_weights || self.hashing)
+            && (!self.second_hash_chip || self.hashing)
+    }
+}
+
+thread_local! {
+    pub(super) static SHAPE: StdCell<Option<CircuitShape>> = const { StdCell::new(None) };
+}
+
+/// Run `f` with `shape` as the shape every `InferenceCircuit::configure` on this thread uses.
+pub fn with_shape<R>(shape: CircuitShape, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<CircuitShape>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SHAPE.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(SHAPE.with(|s| s.replace(Some(shape))));
+    f()
+}

@@ -91,7 +91,12 @@ fn chromium_renders_valid_and_invalid_reports() {
             dom.contains(&format!(">{verdict}</p>")),
             "Chromium's DOM lacks the verdict:\n{dom}"
         );
-        assert!(dom.contains("(top class)"));
+        // An invalid proof's outputs are claims: no top class, and said so.
+        assert_eq!(dom.contains("(top class)"), verdict == "VALID", "{dom}");
+        assert_eq!(
+            dom.contains("Claimed outputs (not proven"),
+            verdict == "INVALID"
+        );
         let png = d.join(format!("{verdict}.png"));
         let shot = format!("--screenshot={}", png.display());
         chromium(d, &[&shot, "--window-size=900,1000"], &page);

@@ -140,7 +140,7 @@ enum Command {
     },
     /// Verify proof bundles against a compiled model (exit 0 valid, 1 invalid, 2 unreadable input)
     #[command(
-        after_help = "Examples:\n  zkinfer verify input.zkp -m model.zkm --json\n  zkinfer verify proofs/*.zkp -m model.zkm   # a batch"
+        after_help = "Examples:\n  zkinfer verify input.zkp -m model.zkm --json\n  zkinfer verify proofs/*.zkp -m model.zkm   # a batch\n  zkinfer verify input.zkp -m model.pub.zkm --model-digest D   # D: the digest the model's owner published"
     )]
     Verify(verifier::cli::VerifyArgs),
     /// Print the hash an input will have in proofs of a model compiled with --input hashed

@@ -64,30 +64,16 @@ fn the_lean_verifier_gives_verdicts_and_exit_codes() {
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("INVALID"));
 
     // --model-digest: the published digest passes (and is printed in full), any other is exit 1.
-    let o = run(
-        &cache,
-        &[
-            s(&proof),
-            "-m",
-            s(&model_path),
-            "--model-digest",
-            &model.digest,
-        ],
-    );
+    let pinned = |digest: &str, extra: &[&str]| {
+        let mut args = vec![s(&proof), "-m", s(&model_path), "--model-digest", digest];
+        args.extend_from_slice(extra);
+        run(&cache, &args)
+    };
+    let o = pinned(&model.digest, &[]);
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).contains(&model.digest));
     let other = "ab".repeat(32);
-    let o = run(
-        &cache,
-        &[
-            s(&proof),
-            "-m",
-            s(&model_path),
-            "--model-digest",
-            &other,
-            "--json",
-        ],
-    );
+    let o = pinned(&other, &["--json"]);
     assert_eq!(o.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["model_digest"], model.digest.as_str());

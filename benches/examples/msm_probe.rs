@@ -1,10 +1,8 @@
 //! Probe: cost of committing one Lagrange column at k by kind of scalar (informs the layout).
-use halo2_proofs::{
-    pasta::{EqAffine, Fp},
-    poly::{
-        commitment::{Blind, Params},
-        EvaluationDomain,
-    },
+use circuits::field::Fr;
+use halo2_proofs::poly::{
+    commitment::{Blind, Params},
+    EvaluationDomain,
 };
 use std::time::Instant;
 fn main() {
@@ -12,22 +10,22 @@ fn main() {
         .nth(1)
         .map(|s| s.parse().unwrap())
         .unwrap_or(9);
-    let params = Params::<EqAffine>::new(k);
-    let domain = EvaluationDomain::<Fp>::new(1, k);
+    let params = circuits::setup::srs::dev_params(k);
+    let domain = EvaluationDomain::<Fr>::new(1, k);
     let n = 1usize << k;
     let mut seed = 12345u64;
     let mut rnd = || {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
         seed >> 33
     };
-    let kinds: Vec<(&str, Vec<Fp>)> = vec![
+    let kinds: Vec<(&str, Vec<Fr>)> = vec![
         (
             "full random",
             (0..n)
                 .map(|_| {
-                    let mut x = Fp::from(rnd());
+                    let mut x = Fr::from(rnd());
                     for _ in 0..4 {
-                        x = x * Fp::from(rnd()) + Fp::from(rnd());
+                        x = x * Fr::from(rnd()) + Fr::from(rnd());
                     }
                     x
                 })
@@ -35,7 +33,7 @@ fn main() {
         ),
         (
             "small positive <2^12",
-            (0..n).map(|_| Fp::from(rnd() % 4096)).collect(),
+            (0..n).map(|_| Fr::from(rnd() % 4096)).collect(),
         ),
         (
             "small signed |x|<2^12",
@@ -43,15 +41,15 @@ fn main() {
                 .map(|_| {
                     let v = rnd() % 4096;
                     if v % 2 == 0 {
-                        Fp::from(v)
+                        Fr::from(v)
                     } else {
-                        -Fp::from(v)
+                        -Fr::from(v)
                     }
                 })
                 .collect(),
         ),
-        ("0/1", (0..n).map(|_| Fp::from(rnd() % 2)).collect()),
-        ("zeros", vec![Fp::zero(); n]),
+        ("0/1", (0..n).map(|_| Fr::from(rnd() % 2)).collect()),
+        ("zeros", vec![Fr::zero(); n]),
     ];
     for (name, v) in kinds {
         let poly = domain.lagrange_from_vec(v);

@@ -1,17 +1,18 @@
-//! Conversions between the integers of the quantized model and the circuit's field.
+//! The circuit's field, BN254's scalar field `Fr` (the same for KZG and IPA), and conversions from the
+//! integers of the quantized model.
 
-use halo2_proofs::pasta::Fp;
+pub use halo2_proofs::halo2curves::bn256::Fr;
 
-/// The field element of a signed integer (negative values wrap to p - |v|).
-pub fn fp(v: i64) -> Fp {
+/// The field element of a signed integer (negative values wrap to r - |v|).
+pub fn fp(v: i64) -> Fr {
     if v >= 0 {
-        Fp::from(v as u64)
+        Fr::from(v as u64)
     } else {
-        -Fp::from(v.unsigned_abs())
+        -Fr::from(v.unsigned_abs())
     }
 }
 
 /// Powers of two as field elements.
-pub fn pow2(bits: u32) -> Fp {
+pub fn pow2(bits: u32) -> Fr {
     fp(1i64 << bits)
 }

@@ -17,8 +17,10 @@ pub mod field;
 #[cfg(feature = "compiler")]
 pub mod import;
 pub mod ir;
+pub mod keys;
 pub mod lower;
 pub mod plan;
+pub mod proof;
 pub mod qgraph;
 pub mod quantize;
 pub mod setup;

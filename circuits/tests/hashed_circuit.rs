@@ -110,7 +110,7 @@ fn salted_accepted(
     plan: &Plan,
     v: Visibilities,
     trace: &Trace,
-    witness: halo2_proofs::pasta::Fp,
+    witness: halo2_proofs::halo2curves::bn256::Fr,
     claimed: TensorClaim,
 ) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
     let (_, pout) = packings(q);

@@ -9,10 +9,10 @@ use circuits::import::import;
 use circuits::plan::Plan;
 use circuits::qgraph::QOp;
 use circuits::quantize::{compile_graph, LayoutRequest};
-use circuits::setup::params_cache;
+use circuits::setup::srs::dev_params;
 use circuits::{QuantGraph, Trace, Visibilities, Visibility};
 use common::{calibration, fixture, test_split, trace_for};
-use halo2_proofs::{dev::MockProver, pasta::Fp, plonk::keygen_vk};
+use halo2_proofs::{dev::MockProver, halo2curves::bn256::Fr};
 
 const VIS: Visibilities = Visibilities {
     input: Visibility::Hashed,
@@ -39,7 +39,7 @@ fn compiled_with(onnx: &str, vis: Visibilities) -> (QuantGraph, Plan) {
     (q, plan)
 }
 
-fn hash_of(q: &QuantGraph) -> Fp {
+fn hash_of(q: &QuantGraph) -> Fr {
     let p = q.params();
     weights_hash(q.limb_bits, &p.weights, &p.biases).unwrap()
 }
@@ -56,7 +56,7 @@ fn other_weights(q: &QuantGraph) -> QuantGraph {
 }
 
 /// MockProver on `q` with `trace`, the instance claiming `weights` as the weights' hash.
-fn accepted(q: &QuantGraph, plan: &Plan, trace: &Trace, weights: Fp) -> bool {
+fn accepted(q: &QuantGraph, plan: &Plan, trace: &Trace, weights: Fr) -> bool {
     verified(VIS, q, plan, trace, weights).is_ok()
 }
 
@@ -66,7 +66,7 @@ fn verified(
     q: &QuantGraph,
     plan: &Plan,
     trace: &Trace,
-    weights: Fp,
+    weights: Fr,
 ) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
     let (pin, pout) = packings(q);
     let instance = instance_with_weights(
@@ -102,9 +102,9 @@ fn a_private_input_with_hashed_weights_proves_and_binds_to_the_weights() {
 fn hashed_weights_prove_and_bind_to_their_hash() {
     let (q, plan) = compiled();
     assert!(plan.shape.hidden_weights && plan.shape.hashing);
-    // One Poseidon chip would need k = 13 for the MLP's 171 hashes; two fit k = 12.
+    // One Poseidon chip would need k = 14 for the MLP's 171 hashes (66 rows each); two fit k = 13.
     assert!(plan.shape.second_hash_chip);
-    assert_eq!(plan.k, 12);
+    assert_eq!(plan.k, 13);
     let input = &test_split().inputs[0];
     let t = trace_for(&q, input);
     assert!(accepted(&q, &plan, &t, hash_of(&q)));
@@ -123,12 +123,10 @@ fn the_verifying_circuit_does_not_depend_on_the_weights() {
     let (q, plan) = compiled();
     let mut stripped = q.clone();
     stripped.zero_params();
-    let params = params_cache::params(plan.k).unwrap();
+    let params = dev_params(plan.k);
     let pinned = |g: &QuantGraph| {
-        circuits::with_shape(plan.shape, || {
-            let c = circuits::InferenceCircuit::with_visibility(g, VIS, None);
-            format!("{:?}", keygen_vk(&params, &c).unwrap().pinned())
-        })
+        let vk = circuits::keys::make_vk(&params, g, VIS, plan.shape).unwrap();
+        circuits::keys::vk_bytes(&vk)
     };
     let full = pinned(&q);
     assert_eq!(full, pinned(&stripped));
@@ -144,12 +142,10 @@ fn the_verifying_circuit_does_not_depend_on_the_weights() {
         ..Default::default()
     };
     let (pq, _, pplan) = compile_graph(&graph, &calibration(), "c", request).unwrap();
-    let params = params_cache::params(pplan.k).unwrap();
+    let params = dev_params(pplan.k);
     let vk = |g: &QuantGraph| {
-        circuits::with_shape(pplan.shape, || {
-            let c = circuits::InferenceCircuit::with_visibility(g, public, None);
-            format!("{:?}", keygen_vk(&params, &c).unwrap().pinned())
-        })
+        let vk = circuits::keys::make_vk(&params, g, public, pplan.shape).unwrap();
+        circuits::keys::vk_bytes(&vk)
     };
     assert_ne!(vk(&pq), vk(&other_weights(&pq)));
 }

@@ -30,6 +30,7 @@ fn digits_model() -> ModelFile {
         report,
         weights_hash: None,
         stripped: false,
+        proof_system: circuits::artifacts::model_file::ProofSystem::placeholder(),
         digest: String::new(),
     }
     .seal()

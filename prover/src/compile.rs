@@ -1,4 +1,5 @@
-//! ONNX → compiled model (`.zkm`): import, calibrate and quantize, plan the layout.
+//! ONNX → compiled model (`.zkm`): import, calibrate and quantize, plan the layout, make the keys
+//! (the verifying key goes into the model file; the proving key into the cache).
 
 use std::path::{Path, PathBuf};
 
@@ -7,8 +8,11 @@ use thiserror::Error;
 use circuits::artifacts::input::{parse_samples, InputError};
 use circuits::artifacts::model_file::MODEL_FORMAT;
 use circuits::import::{import, OnnxError};
+use circuits::keys::KeyError;
 use circuits::plan::Plan;
 use circuits::quantize::{compile_graph, LayoutRequest, PipelineError};
+use circuits::setup::srs::{SrsError, SrsRef};
+use circuits::setup::store;
 use circuits::{ModelFile, Visibilities, Visibility};
 
 /// Default calibration when none is given: this many deterministic samples uniform in [0, 1].
@@ -25,6 +29,8 @@ pub struct CompileOptions {
     pub visibility: Visibilities,
     /// What is asked of the layout (row shape, least table precision); the rest is chosen.
     pub layout: LayoutRequest,
+    /// The SRS the model is proven with.
+    pub srs: SrsRef,
 }
 
 /// Why a model could not be compiled.
@@ -65,6 +71,12 @@ pub enum CompileError {
         /// What the hashing reported.
         source: circuits::disclosure::hashing::HashError,
     },
+    /// The SRS is unknown, missing or not what it claims to be.
+    #[error(transparent)]
+    Srs(#[from] SrsError),
+    /// The keys could not be made.
+    #[error(transparent)]
+    Key(#[from] KeyError),
     /// A visibility that zkinfer does not support: private weights or output, or a salt on an
     /// unhashed input.
     #[error("{what} visibility '{vis}' is not available: {why}")]
@@ -182,10 +194,22 @@ pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), Compile
         report,
         weights_hash,
         stripped: false,
+        proof_system: circuits::artifacts::model_file::ProofSystem::placeholder(),
         digest: String::new(),
-    }
-    .seal();
-    Ok((model, layout))
+    };
+    Ok((with_keys(model, &opts.srs)?, layout))
+}
+
+/// Make a model's keys on `srs` (its file for the model's k, checked), put the verifying key into the
+/// model and seal it; the proving key is cached, so that the first prove does not make it.
+pub fn with_keys(mut model: ModelFile, srs: &SrsRef) -> Result<ModelFile, CompileError> {
+    let (params, _) = store::load(srs, model.k)?;
+    let pk = circuits::keys::attach_keys(&mut model, srs.clone(), &params)?;
+    let model = model.seal();
+    let path = crate::prove::pk_path(&model)?;
+    store::write_atomically(&path, &circuits::keys::pk_bytes(&pk))
+        .map_err(|source| KeyError::Cache { path, source })?;
+    Ok(model)
 }
 
 fn file_name(p: &Path) -> String {

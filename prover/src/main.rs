@@ -14,7 +14,8 @@ use clap::{Parser, Subcommand, ValueEnum};
     version,
     about = "Prove in zero knowledge that a small neural network produced an output",
     long_about = "Prove in zero knowledge that a small neural network produced an output.\n\n\
-        halo2 with IPA commitments over the Pasta curves: no trusted setup, nothing to download.",
+        halo2 (halo2-axiom) with KZG commitments over BN254: proofs of about a kilobyte, verified in \
+        milliseconds, with a structured reference string from a public Powers of Tau ceremony.",
     after_help = "Examples:\n  \
         zkinfer demo\n  \
         zkinfer compile model.onnx --calibration samples.json\n  \
@@ -90,6 +91,12 @@ enum Command {
         /// quantization error, at the price of a larger k when the rows need a smaller one
         #[arg(long, value_name = "BITS")]
         precision: Option<u32>,
+        /// The structured reference string (SRS) to prove with: `hermez` (the Hermez Powers of Tau,
+        /// `zkinfer srs import` its .ptau file first), a name given to `zkinfer srs import`, or
+        /// `dev` (insecure: anyone can forge proofs; verifiers refuse them without --allow-dev-srs)
+        /// [default: $ZKINFER_SRS, else hermez]
+        #[arg(long)]
+        srs: Option<String>,
         /// Print one JSON object instead of the report
         #[arg(long)]
         json: bool,
@@ -169,6 +176,10 @@ enum Command {
         output: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "html")]
         format: Format,
+        /// Accept a proof made with the development SRS (insecure; ZKINFER_ALLOW_DEV_SRS=1 does the
+        /// same); the page says so
+        #[arg(long)]
+        allow_dev_srs: bool,
     },
     /// Write a copy of a model compiled with --weights hashed without its weights: shapes, scales,
     /// layout and the weights' hash. `verify` accepts it in place of the full model (same digest)
@@ -227,6 +238,7 @@ fn main() -> ExitCode {
             inputs_per_row,
             width,
             precision,
+            srs,
             json,
         } => {
             let vis = circuits::Visibilities {
@@ -240,7 +252,10 @@ fn main() -> ExitCode {
                 min_limb_bits: precision,
                 ..Default::default()
             };
-            cli::commands::compile(&model, output, calibration, vis, layout, json)
+            let srs = srs
+                .or_else(|| std::env::var("ZKINFER_SRS").ok().filter(|s| !s.is_empty()))
+                .unwrap_or_else(|| circuits::setup::srs::DEFAULT.into());
+            cli::commands::compile(&model, output, calibration, vis, layout, &srs, json)
         }
         Command::Plan { model, json } => cli::commands::plan_cmd(&model, json),
         Command::Run { model, input, json } => cli::commands::run(&model, &input, json),
@@ -279,12 +294,14 @@ fn main() -> ExitCode {
             model,
             output,
             format,
+            allow_dev_srs,
         } => {
             let format = match format {
                 Format::Html => verifier::report::ReportFormat::Html,
                 Format::Md => verifier::report::ReportFormat::Markdown,
             };
-            cli::report::report(&proof, &model, output, format)
+            let allow_dev_srs = allow_dev_srs || verifier::cli::dev_srs_allowed_by_env();
+            cli::report::report(&proof, &model, output, format, allow_dev_srs)
         }
         Command::Demo { out, threads } => {
             cli::set_threads(threads).and_then(|_| cli::demo::demo(out))

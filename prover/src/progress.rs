@@ -6,8 +6,8 @@ use std::path::PathBuf;
 /// A long step of proving.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Making the setup parameters for `k` (first use of this k, or a cached file that was not the
-    /// pinned one), to be cached at `path`.
+    /// Making the development SRS's file for `k` (first use of this k, or a cached file that failed
+    /// its check), to be cached at `path`.
     MakingParams {
         /// The circuit size.
         k: u32,

@@ -1,21 +1,18 @@
-//! Key generation and proving. A [`Prover`] makes the keys once and proves many inputs with them.
+//! Proving. A [`Prover`] loads the SRS and the proving key once (the key is made on first use and
+//! cached, pinned by the digest the model file records) and proves many inputs with them.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use halo2_proofs::{
-    pasta::{EqAffine, Fp},
-    plonk::{create_proof, keygen_pk, keygen_vk, ProvingKey},
-    poly::commitment::Params,
-    transcript::{Blake2bWrite, Challenge255},
-};
 use thiserror::Error;
 
 use circuits::circuit::{instance_with_weights, packings, TensorClaim};
 use circuits::disclosure::hashing::HashError;
+use circuits::field::Fr;
+use circuits::keys::{KeyError, ProvingKey};
 use circuits::qgraph::{dequantize, EvalError};
-use circuits::setup::params_cache::{self, ParamsError, ParamsSource};
-use circuits::setup::threads::on_one_thread_if_small;
-use circuits::{with_shape, InferenceCircuit, ModelFile, Trace, Visibility};
+use circuits::setup::srs::{Params, SrsError};
+use circuits::setup::store::{self, ParamsSource};
+use circuits::{InferenceCircuit, ModelFile, Trace, Visibility};
 use verifier::bundle::{ProverInfo, PublicTensor, PublicValues};
 use verifier::{ProofBundle, PROOF_FORMAT};
 
@@ -24,12 +21,12 @@ use crate::progress::{Progress, Silent, Step};
 /// Why keys could not be made or an input not proven.
 #[derive(Debug, Error)]
 pub enum ProveError {
-    /// The setup parameters could not be loaded or made.
+    /// The SRS could not be loaded or made.
     #[error(transparent)]
-    Params(#[from] ParamsError),
-    /// Key generation failed.
-    #[error("key generation failed: {0}")]
-    Keygen(String),
+    Srs(#[from] SrsError),
+    /// The proving key could not be made, read or cached.
+    #[error(transparent)]
+    Key(#[from] KeyError),
     /// The input is rejected by the reference evaluator (length, magnitude, or an activation out of
     /// range).
     #[error("input: {0}")]
@@ -60,13 +57,15 @@ pub enum ProveError {
 pub struct Prover<'m> {
     /// The model the keys are for.
     pub model: &'m ModelFile,
-    params: Params<EqAffine>,
-    pk: ProvingKey<EqAffine>,
-    /// Where the setup parameters came from.
+    params: Params,
+    pk: ProvingKey,
+    /// Where the SRS came from.
     pub params_source: ParamsSource,
-    /// Seconds spent loading or making the setup parameters.
+    /// Where the proving key came from.
+    pub key_source: KeySource,
+    /// Seconds spent loading (or making) and checking the SRS.
     pub params_s: f64,
-    /// Seconds spent generating the keys.
+    /// Seconds spent loading or generating the proving key.
     pub keygen_s: f64,
     threads: usize,
     progress: &'m dyn Progress,
@@ -100,7 +99,7 @@ pub fn infer(model: &ModelFile, input: &[f64]) -> Result<Inference, EvalError> {
 }
 
 impl<'m> Prover<'m> {
-    /// Load (or make and cache) the setup parameters and generate the keys, silently.
+    /// Load the SRS (checked) and the proving key (made and cached when missing), silently.
     pub fn new(model: &'m ModelFile) -> Result<Self, ProveError> {
         Self::with_progress(model, &Silent)
     }
@@ -114,38 +113,27 @@ impl<'m> Prover<'m> {
             return Err(ProveError::Stripped(model.name.clone()));
         }
         let t = Instant::now();
-        let mut making = None;
-        let loaded = params_cache::load_or_create(model.k, |k, path| {
-            let step = Step::MakingParams {
-                k,
-                path: path.clone(),
-            };
-            progress.start(&step);
-            making = Some(step);
-        });
-        if let Some(step) = &making {
-            progress.finish(step);
+        let srs = &model.proof_system.srs;
+        let path = store::params_path(srs, model.k)?;
+        let announce = srs.is_dev() && !path.exists();
+        let making = Step::MakingParams { k: model.k, path };
+        if announce {
+            progress.start(&making);
+        }
+        let loaded = store::load(srs, model.k);
+        if announce {
+            progress.finish(&making);
         }
         let (params, params_source) = loaded?;
         let params_s = t.elapsed().as_secs_f64();
-        let keygen = Step::Keygen { k: model.k };
-        progress.start(&keygen);
         let t = Instant::now();
-        let circuit = InferenceCircuit::with_visibility(&model.graph, model.visibility, None);
-        let pk = on_one_thread_if_small(model.k, || {
-            with_shape(model.shape, || {
-                let vk = keygen_vk(&params, &circuit)?;
-                keygen_pk(&params, vk, &circuit)
-            })
-        })
-        .map_err(|e| ProveError::Keygen(format!("{e:?}")));
-        progress.finish(&keygen);
-        let pk = pk?;
+        let (pk, key_source) = load_or_make_pk(model, &params, progress)?;
         Ok(Prover {
             model,
             params,
             pk,
             params_source,
+            key_source,
             params_s,
             keygen_s: t.elapsed().as_secs_f64(),
             threads: rayon::current_num_threads(),
@@ -160,7 +148,7 @@ impl<'m> Prover<'m> {
 
     /// Prove one inference on a float input; `salt` salts the input's hash (a model compiled with
     /// `--salt` needs one, any other refuses one).
-    pub fn prove_salted(&self, input: &[f64], salt: Option<Fp>) -> Result<ProofBundle, ProveError> {
+    pub fn prove_salted(&self, input: &[f64], salt: Option<Fr>) -> Result<ProofBundle, ProveError> {
         let name = || self.model.name.clone();
         match (self.model.visibility.input_salted, salt) {
             (true, None) => return Err(ProveError::NoSalt(name())),
@@ -188,22 +176,11 @@ impl<'m> Prover<'m> {
             instance_with_weights(&input_claim, &output_claim, self.model.weights_hash());
         let mut circuit = InferenceCircuit::with_visibility(g, vis, Some(&inf.trace));
         circuit.salt = salt;
-        let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
-        let rng = rand_core::UnwrapErr(rand::rngs::SysRng);
         self.progress.start(&Step::Proving);
-        let proved = with_shape(self.model.shape, || {
-            create_proof(
-                &self.params,
-                &self.pk,
-                &[circuit],
-                &[&[&instance]],
-                rng,
-                &mut transcript,
-            )
-        });
+        let proved =
+            circuits::proof::prove(&self.params, &self.pk, circuit, self.model.shape, &instance);
         self.progress.finish(&Step::Proving);
-        proved.map_err(|e| ProveError::Proof(format!("{e:?}")))?;
-        let proof = transcript.finalize();
+        let proof = proved.map_err(ProveError::Proof)?;
         let prove_s = t.elapsed().as_secs_f64();
 
         Ok(ProofBundle {
@@ -233,4 +210,57 @@ impl<'m> Prover<'m> {
             },
         })
     }
+}
+
+/// Where a prover's proving key came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// The cached file, which had the digest the model pins.
+    Cache,
+    /// Made now (no cached file, or one without the pinned digest) and cached.
+    Made,
+}
+
+/// The cache file of a model's proving key: `keys/<model digest>.pk` in the cache directory.
+pub fn pk_path(model: &ModelFile) -> Result<std::path::PathBuf, SrsError> {
+    Ok(store::cache_dir()?
+        .join("keys")
+        .join(format!("{}.pk", model.digest)))
+}
+
+/// The model's proving key: the cached file when it has the digest the model pins, else made (from
+/// the model's verifying key), checked against that digest, and cached.
+fn load_or_make_pk(
+    model: &ModelFile,
+    params: &Params,
+    progress: &dyn Progress,
+) -> Result<(ProvingKey, KeySource), ProveError> {
+    let path = pk_path(model)?;
+    let pinned = &model.proof_system.proving_key_digest;
+    if let Ok(bytes) = std::fs::read(&path) {
+        if let Ok(pk) = circuits::keys::pk_from_bytes(&bytes, model.shape, pinned) {
+            return Ok((pk, KeySource::Cache));
+        }
+    }
+    let keygen = Step::Keygen { k: model.k };
+    progress.start(&keygen);
+    let made = model.verifying_key().and_then(|vk| {
+        circuits::keys::make_pk(params, vk, &model.graph, model.visibility, model.shape)
+    });
+    progress.finish(&keygen);
+    let pk = made?;
+    let bytes = circuits::keys::pk_bytes(&pk);
+    let digest = circuits::keys::key_digest(&bytes);
+    if &digest != pinned {
+        return Err(KeyError::Read {
+            what: "proving key",
+            why: format!(
+                "the key made from this model and its SRS has digest {digest}, the model pins \
+                 {pinned}: the model file was not compiled with this SRS"
+            ),
+        }
+        .into());
+    }
+    store::write_atomically(&path, &bytes).map_err(|source| KeyError::Cache { path, source })?;
+    Ok((pk, KeySource::Made))
 }

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use halo2_proofs::pasta::Fp;
-use rand_core::Rng;
+use halo2_proofs::halo2curves::bn256::Fr;
+use rand_core::RngCore;
 use thiserror::Error;
 
 use circuits::disclosure::hashing;
@@ -45,14 +45,14 @@ pub enum SaltError {
 }
 
 /// A fresh salt from the operating system's random source (248 bits).
-pub fn new_salt() -> Fp {
+pub fn new_salt() -> Fr {
     let mut bytes = [0u8; 31];
-    rand_core::UnwrapErr(rand::rngs::SysRng).fill_bytes(&mut bytes);
+    rand_core::OsRng.fill_bytes(&mut bytes);
     hashing::salt_from_bytes(bytes)
 }
 
 /// Read a salt file: 64 lowercase hexadecimal digits, then at most a line ending.
-pub fn read_salt(path: &Path) -> Result<Fp, SaltError> {
+pub fn read_salt(path: &Path) -> Result<Fr, SaltError> {
     let text = std::fs::read(path).map_err(|source| SaltError::Read {
         path: path.into(),
         source,
@@ -69,7 +69,7 @@ pub fn read_salt(path: &Path) -> Result<Fp, SaltError> {
 }
 
 /// Write `salt` to a new file at `path` (never over an existing one), readable by its owner only.
-pub fn write_new_salt(path: &Path, salt: Fp) -> Result<(), SaltError> {
+pub fn write_new_salt(path: &Path, salt: Fr) -> Result<(), SaltError> {
     if path.exists() {
         return Err(SaltError::Exists(path.into()));
     }

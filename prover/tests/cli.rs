@@ -20,6 +20,8 @@ fn shared_cache() -> PathBuf {
 fn zkinfer_in(cache: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_zkinfer"))
         .args(args)
+        .env("ZKINFER_ALLOW_DEV_SRS", "1")
+        .env("ZKINFER_SRS", "dev")
         .env("ZKINFER_CACHE_DIR", cache)
         .output()
         .expect("zkinfer runs")
@@ -354,7 +356,7 @@ fn setup_parameters_are_made_once_then_loaded_from_the_cache() {
     );
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        stderr(&first).contains(&format!("making IPA setup parameters for k = {k}")),
+        stderr(&first).contains(&format!("making the development SRS for k = {k}")),
         "{}",
         stderr(&first)
     );
@@ -372,7 +374,9 @@ fn setup_parameters_are_made_once_then_loaded_from_the_cache() {
     );
     assert!(second.status.success());
     assert!(!stderr(&second).contains("making"), "{}", stderr(&second));
-    assert!(cache.path().join(format!("ipa-pasta-k{k}.params")).exists());
+    let srs = circuits::setup::srs::SrsRef::dev();
+    let srs_dir = format!("srs/dev-{}/k{k}.params", srs.id());
+    assert!(cache.path().join(srs_dir).exists());
 }
 
 #[test]

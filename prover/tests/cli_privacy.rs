@@ -15,6 +15,8 @@ fn fixture(rel: &str) -> PathBuf {
 fn zkinfer(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_zkinfer"))
         .args(args)
+        .env("ZKINFER_ALLOW_DEV_SRS", "1")
+        .env("ZKINFER_SRS", "dev")
         .env(
             "ZKINFER_CACHE_DIR",
             std::env::temp_dir().join("zkinfer-test-cache"),

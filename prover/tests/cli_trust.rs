@@ -6,19 +6,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use halo2_proofs::{
-    pasta::{
-        group::{Curve, CurveAffine, GroupEncoding},
-        EqAffine, Fp,
-    },
-    plonk::{create_proof, keygen_pk, keygen_vk, verify_proof, SingleVerifier, VerifyingKey},
-    poly::commitment::Params,
-    transcript::{Blake2bRead, Blake2bWrite, Challenge255},
-};
-use serde_json::Value;
-
 use circuits::qgraph::QOp;
-use circuits::{public_inputs, with_shape, InferenceCircuit, ModelFile};
+use circuits::setup::srs::{self, SrsRef};
+use circuits::ModelFile;
 use common::{compile, fixture, json, ok, prove, s, text, write_json, zkinfer, zkinfer_in};
 
 fn zkinfer_verify(args: &[&str]) -> Output {
@@ -27,164 +17,140 @@ fn zkinfer_verify(args: &[&str]) -> Output {
     zkinfer(&all)
 }
 
-fn top_class(v: &[i64]) -> usize {
-    (0..v.len()).max_by_key(|i| v[*i]).unwrap()
-}
-
-/// Setup parameters whose generators have known discrete logs: every Lagrange-basis generator is
-/// the group generator G (so a commitment is the sum of the committed values times G), and the
-/// coefficient basis is consistent with it (n·G, then the identity). Blinding generators stay honest.
-fn planted_params(k: u32) -> Vec<u8> {
-    let n = 1u64 << k;
-    let mut honest = Vec::new();
-    Params::<EqAffine>::new(k).write(&mut honest).unwrap();
-    let g = EqAffine::generator();
-    let ng = (g * Fp::from(n)).to_affine();
-    let mut bytes = k.to_le_bytes().to_vec();
-    bytes.extend_from_slice(ng.to_bytes().as_ref());
-    for _ in 1..n {
-        bytes.extend_from_slice(EqAffine::identity().to_bytes().as_ref());
-    }
-    for _ in 0..n {
-        bytes.extend_from_slice(g.to_bytes().as_ref());
-    }
-    bytes.extend_from_slice(&honest[honest.len() - 64..]);
-    assert_eq!(bytes.len(), honest.len());
-    bytes
-}
-
-fn vk_of(params: &Params<EqAffine>, m: &ModelFile) -> VerifyingKey<EqAffine> {
-    let circuit = InferenceCircuit::with_visibility(&m.graph, m.visibility, None);
-    with_shape(m.shape, || keygen_vk(params, &circuit)).unwrap()
+/// An SRS file for `k` made from another τ (known to whoever planted it), claiming the development
+/// SRS's τ·G2: commitments under it would bind nothing.
+fn planted_srs(k: u32) -> Vec<u8> {
+    use halo2_proofs::halo2curves::bn256::{Bn256, G2Affine};
+    use halo2_proofs::poly::commitment::ParamsProver;
+    use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+    use rand_core::SeedableRng;
+    let other = ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::from_seed([7; 32]));
+    let tau_g2 = SrsRef::dev().tau_g2().unwrap();
+    let g2 = <G2Affine as group::prime::PrimeCurveAffine>::generator();
+    let planted = other.from_parts(k, other.get_g().to_vec(), None, g2, tau_g2);
+    srs::params_bytes(&planted)
 }
 
 #[test]
-fn planted_setup_parameters_are_refused_and_the_forged_proof_fails() {
+fn planted_srs_and_key_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let real_path = dir.path().join("real.zkm");
-    compile("digits_mlp.onnx", &[], &real_path);
-    let real = ModelFile::read(&real_path).unwrap();
-    let input = prover::prove::infer(&real, &read_input("digits/input_0.json")).unwrap();
-    let honest_class = top_class(input.trace.output());
-
-    // The forger's model: two output biases moved by +d and -d, so that the bias column's sum (all
-    // that a planted commitment binds) is unchanged, and the top class changes.
-    let last = real
-        .graph
-        .layers
-        .iter()
-        .rposition(|l| matches!(l.op, QOp::Linear { .. }))
-        .unwrap();
-    let other = (honest_class + 1) % 10;
-    let (forged, trace) = (4..40)
-        .find_map(|bits| {
-            let mut m = real.clone();
-            if let QOp::Linear { bias, .. } = &mut m.graph.layers[last].op {
-                bias[other] += 1 << bits;
-                bias[honest_class] -= 1 << bits;
-            }
-            let trace = m.graph.eval(&input.input).ok()?;
-            (top_class(trace.output()) == other).then_some((m.seal(), trace))
-        })
-        .expect("a bias shift that changes the top class");
-
-    // With the planted parameters both models have the same verifying key, so an honest proof of
-    // the forger's model verifies against the real one: the attack the pin stops.
-    let planted_bytes = planted_params(real.k);
-    let planted = Params::<EqAffine>::read(&mut &planted_bytes[..]).unwrap();
-    let vk_real = vk_of(&planted, &real);
-    assert_eq!(
-        format!("{:?}", vk_real.pinned()),
-        format!("{:?}", vk_of(&planted, &forged).pinned())
-    );
-    let instance = public_inputs(&input.input, trace.output());
-    let circuit = InferenceCircuit::with_visibility(&forged.graph, forged.visibility, Some(&trace));
-    let proof = with_shape(forged.shape, || {
-        let vk = keygen_vk(&planted, &circuit).unwrap();
-        let pk = keygen_pk(&planted, vk, &circuit).unwrap();
-        let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
-        let rng = rand_core::UnwrapErr(rand::rngs::SysRng);
-        create_proof(
-            &planted,
-            &pk,
-            &[circuit],
-            &[&[&instance]],
-            rng,
-            &mut transcript,
-        )
-        .unwrap();
-        transcript.finalize()
-    });
-    let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&proof[..]);
-    verify_proof(
-        &planted,
-        &vk_real,
-        SingleVerifier::new(&planted),
-        &[&[&instance]],
-        &mut transcript,
-    )
-    .expect("under planted parameters the forged proof verifies against the real model");
-
-    // The forged bundle: an honest bundle of the real model with the forger's outputs and proof.
-    let honest = dir.path().join("honest.zkp");
-    ok(prove(&real_path, "digits/input_0.json", &honest, &[]));
-    let mut bundle = json(&honest);
-    let out_scale = real.graph.output_scale();
-    let outputs = trace.output();
-    bundle["public"]["output"]["quantized"] = serde_json::json!(outputs);
-    bundle["public"]["output"]["values"] = serde_json::json!(outputs
-        .iter()
-        .map(|q| circuits::qgraph::dequantize(*q, out_scale))
-        .collect::<Vec<_>>());
-    bundle["proof"] = Value::String(verifier::ProofBundle::encode_proof(&proof));
-    let forged_path = dir.path().join("forged.zkp");
-    write_json(&forged_path, &bundle);
-
-    // `zkinfer verify` with the planted file in its cache: the file is not the pinned one, so it is
-    // made again (and replaced), and the forged proof is invalid.
+    let model_path = dir.path().join("m.zkm");
+    compile("digits_mlp.onnx", &[], &model_path);
+    let model = ModelFile::read(&model_path).unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let file = cache.path().join(format!("ipa-pasta-k{}.params", real.k));
-    std::fs::write(&file, &planted_bytes).unwrap();
-    let o = zkinfer_in(
-        cache.path(),
-        &["verify", s(&forged_path), "-m", s(&real_path)],
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("INVALID"), "{}", text(&o));
-    assert!(text(&o).contains("not the pinned ones"), "{}", text(&o));
-    let replaced = std::fs::read(&file).unwrap();
-    assert_eq!(
-        circuits::setup::params_cache::digest(&replaced),
-        circuits::setup::params_cache::pinned(real.k).unwrap()
-    );
-    // And the honest proof still verifies with the replaced file.
-    ok(zkinfer_in(
-        cache.path(),
-        &["verify", s(&honest), "-m", s(&real_path)],
-    ));
-
-    // The prover does not use a planted file either.
-    std::fs::write(&file, &planted_bytes).unwrap();
-    let o = zkinfer_in(
-        cache.path(),
-        &[
-            "prove",
-            "-m",
-            s(&real_path),
-            "-i",
-            s(&fixture("digits/input_0.json")),
-            "-o",
-            s(&dir.path().join("again.zkp")),
-        ],
-    );
+    let prove_in_cache = |out: &str| {
+        let input = fixture("digits/input_0.json");
+        let out = dir.path().join(out);
+        zkinfer_in(
+            cache.path(),
+            &[
+                "prove",
+                "-m",
+                s(&model_path),
+                "-i",
+                s(&input),
+                "-o",
+                s(&out),
+            ],
+        )
+    };
+    // A planted development-SRS file: the prover checks it, says why it is not that SRS, makes the
+    // file again, and the proof verifies.
+    let srs_file = circuits::setup::store::params_path(&SrsRef::dev(), model.k)
+        .unwrap()
+        .strip_prefix(circuits::setup::store::cache_dir().unwrap())
+        .unwrap()
+        .to_path_buf();
+    let srs_file = cache.path().join(srs_file);
+    std::fs::create_dir_all(srs_file.parent().unwrap()).unwrap();
+    std::fs::write(&srs_file, planted_srs(model.k)).unwrap();
+    let o = prove_in_cache("p.zkp");
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("not the pinned ones"), "{}", text(&o));
-    assert_eq!(std::fs::read(&file).unwrap(), replaced);
+    assert!(text(&o).contains("successive powers"), "{}", text(&o));
+    assert_ne!(std::fs::read(&srs_file).unwrap(), planted_srs(model.k));
+    let proof = dir.path().join("p.zkp");
+    ok(zkinfer_verify(&[s(&proof), "-m", s(&model_path)]));
+
+    // A planted proving key (not the digest the model pins): made again and replaced.
+    let key = cache
+        .path()
+        .join("keys")
+        .join(format!("{}.pk", model.digest));
+    assert!(key.exists(), "the proving key is cached by the first prove");
+    let honest_key = std::fs::read(&key).unwrap();
+    let mut planted_key = honest_key.clone();
+    let mid = planted_key.len() / 2;
+    planted_key[mid] ^= 1;
+    std::fs::write(&key, &planted_key).unwrap();
+    let o = prove_in_cache("q.zkp");
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read(&key).unwrap(), honest_key);
+    ok(zkinfer_verify(&[
+        s(&dir.path().join("q.zkp")),
+        "-m",
+        s(&model_path),
+    ]));
 }
 
-fn read_input(rel: &str) -> Vec<f64> {
-    let text = std::fs::read_to_string(fixture(rel)).unwrap();
-    circuits::artifacts::input::parse_input(&text).unwrap()
+#[test]
+fn development_srs_proofs_are_refused_without_the_flag_and_known_srs_points_are_pinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.zkm");
+    compile("digits_mlp.onnx", &[], &model);
+    let proof = dir.path().join("p.zkp");
+    ok(prove(&model, "digits/input_0.json", &proof, &[]));
+    let strict = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(["verify", s(&proof), "-m", s(&model)])
+        .env("ZKINFER_CACHE_DIR", common::shared_cache())
+        .env_remove("ZKINFER_ALLOW_DEV_SRS")
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(1), "{}", text(&strict));
+    assert!(
+        text(&strict).contains("development SRS"),
+        "{}",
+        text(&strict)
+    );
+    let allowed = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(["verify", s(&proof), "-m", s(&model), "--allow-dev-srs"])
+        .env_remove("ZKINFER_ALLOW_DEV_SRS")
+        .output()
+        .unwrap();
+    assert!(allowed.status.success(), "{}", text(&allowed));
+
+    // A model that names the Hermez SRS with another τ·G2 (re-sealed) is refused as malformed.
+    let mut m = ModelFile::read(&model).unwrap();
+    m.proof_system.srs.name = "hermez".into();
+    let m = m.seal();
+    let renamed = dir.path().join("renamed.zkm");
+    std::fs::write(&renamed, m.to_json()).unwrap();
+    let o = zkinfer_verify(&[s(&proof), "-m", s(&renamed)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("not that SRS's"), "{}", text(&o));
+
+    // `--rebuild-key` audits the stored verifying key: the honest one passes, a swapped one fails.
+    ok(zkinfer_verify(&[
+        s(&proof),
+        "-m",
+        s(&model),
+        "--rebuild-key",
+    ]));
+    // The key of the same model with one weight changed, sealed into the model file.
+    let mut swapped = ModelFile::read(&model).unwrap();
+    let mut other = swapped.graph.clone();
+    if let Some(QOp::Linear { weight, .. }) = other.layers.iter_mut().map(|l| &mut l.op).next() {
+        weight[0] += 1;
+    }
+    let params = srs::dev_params(swapped.k);
+    let vk = circuits::keys::make_vk(&params, &other, swapped.visibility, swapped.shape).unwrap();
+    swapped.proof_system.verifying_key =
+        circuits::artifacts::model_file::hex(&circuits::keys::vk_bytes(&vk));
+    let swapped = swapped.seal();
+    let swapped_path = dir.path().join("swapped.zkm");
+    std::fs::write(&swapped_path, swapped.to_json()).unwrap();
+    let o = zkinfer_verify(&[s(&proof), "-m", s(&swapped_path), "--rebuild-key"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("verifying key"), "{}", text(&o));
 }
 
 #[test]
@@ -259,11 +225,16 @@ fn published() -> Published {
     }
 }
 
-/// `edit` applied to a model file, re-sealed (a new digest), written beside it.
+/// `edit` applied to a model file, its keys made again and re-sealed (a new digest), written beside
+/// it: what anyone can do with a model file.
 fn resealed(model: &Path, name: &str, edit: impl FnOnce(&mut ModelFile)) -> PathBuf {
     let mut m = ModelFile::read(model).unwrap();
     edit(&mut m);
-    let m = m.seal();
+    let m = if m.stripped {
+        m.seal()
+    } else {
+        prover::compile::with_keys(m, &SrsRef::dev()).unwrap()
+    };
     let path = model.with_file_name(name);
     std::fs::write(&path, m.to_json()).unwrap();
     path

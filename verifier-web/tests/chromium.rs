@@ -131,22 +131,26 @@ fn chromium_verifies_in_the_page() {
     ]);
     let (port, posted) = serve(files);
     let dir = tempfile::tempdir().unwrap();
-    let page =
+    // The fixture is on the development SRS: accepted only with the page's box ticked.
+    let strict =
         |zkp: &str| format!("http://127.0.0.1:{port}/index.html?zkp=/files/{zkp}&zkm=/files/m.zkm");
+    let page = |zkp: &str| format!("{}&allow_dev_srs=1", strict(zkp));
 
-    for (i, (zkp, verdict)) in [
-        ("p.zkp", "valid"),
-        ("tampered.zkp", "invalid"),
-        ("junk.zkp", "unreadable"),
+    for (i, (url, verdict)) in [
+        (page("p.zkp"), "valid"),
+        (page("tampered.zkp"), "invalid"),
+        (page("junk.zkp"), "unreadable"),
+        (strict("p.zkp"), "invalid"),
     ]
     .into_iter()
     .enumerate()
     {
+        let zkp = &url;
         // Virtual time lets --dump-dom wait for the fetches, the WebAssembly and the check.
         let o = chromium(
             &dir.path().join(format!("profile-{i}")),
             &["--dump-dom", "--virtual-time-budget=60000"],
-            &page(zkp),
+            &url,
         )
         .output()
         .expect("chromium runs (install Debian's chromium package)");
@@ -166,6 +170,9 @@ fn chromium_verifies_in_the_page() {
                 dom.contains("digits_mlp") && dom.contains("top class"),
                 "{dom}"
             );
+        }
+        if i == 3 {
+            assert!(dom.contains("development SRS"), "{dom}");
         }
     }
 
@@ -197,7 +204,7 @@ fn chromium_verifies_in_the_page() {
     let ms = |key: &str| r[key].as_f64().unwrap() * 1e3;
     eprintln!(
         "in Chromium: WebAssembly loaded in {:.0} ms; digits MLP proof verified in {:.0} ms \
-         (setup parameters {:.0} ms, verifying key {:.0} ms, proof check {:.0} ms)",
+         (SRS points {:.0} ms, verifying key {:.0} ms, proof check {:.0} ms)",
         r["load_ms"].as_f64().unwrap(),
         r["page_ms"].as_f64().unwrap(),
         ms("params_s"),

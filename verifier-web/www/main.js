@@ -2,7 +2,8 @@
 // is checked locally by the WebAssembly build of the verifier crate (pkg/, made by
 // verifier-web/build.sh). Nothing is uploaded.
 //
-// Test hook: index.html?zkp=URL&zkm=URL fetches both files (same origin) and verifies them at once.
+// Test hook: index.html?zkp=URL&zkm=URL fetches both files (same origin) and verifies them at once
+// (&allow_dev_srs=1 ticks the box that accepts development-SRS proofs).
 // The verdict lands in #verdict's data-verdict: valid, invalid, unreadable or error. With &post=URL as
 // well, the page then POSTs the verdict and its timings (JSON) to that same-origin URL and closes.
 
@@ -53,7 +54,7 @@ function show(r, ms) {
   $("time").textContent =
     r.params_s === undefined
       ? `${ms.toFixed(0)} ms`
-      : `${ms.toFixed(0)} ms in this page (setup parameters ${part(r.params_s)}, ` +
+      : `${ms.toFixed(0)} ms in this page (SRS points ${part(r.params_s)}, ` +
         `verifying key ${part(r.keygen_vk_s)}, proof check ${part(r.verify_s)})`;
   $("result").hidden = false;
   document.body.dataset.state = "done";
@@ -68,7 +69,8 @@ async function verifyNow() {
   const t = performance.now();
   let r;
   try {
-    r = JSON.parse(verify(files.zkp.name, files.zkp.bytes, files.zkm.name, files.zkm.bytes));
+    const allowDev = $("allow-dev-srs").checked;
+    r = JSON.parse(verify(files.zkp.name, files.zkp.bytes, files.zkm.name, files.zkm.bytes, allowDev));
   } catch (e) {
     r = { verdict: "error", reason: `the verifier stopped (${e}); reload the page` };
   }
@@ -105,6 +107,7 @@ function wire() {
   for (const id of ["zkp", "zkm"]) {
     $(id).addEventListener("change", (e) => take(e.target.files));
   }
+  $("allow-dev-srs").addEventListener("change", () => verifyNow());
 }
 
 async function fromQuery(q) {
@@ -118,6 +121,7 @@ async function fromQuery(q) {
 }
 
 async function fetchAndVerify(q) {
+  $("allow-dev-srs").checked = q.get("allow_dev_srs") === "1";
   try {
     for (const kind of ["zkp", "zkm"]) {
       const url = q.get(kind);

@@ -74,7 +74,7 @@ pub struct ProverInfo {
     pub version: String,
     /// Threads it proved with.
     pub threads: usize,
-    /// Seconds to load or make the setup parameters.
+    /// Seconds to load and check the SRS.
     pub params_s: f64,
     /// Seconds to generate the keys.
     pub keygen_s: f64,

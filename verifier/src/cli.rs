@@ -76,6 +76,14 @@ pub struct VerifyArgs {
     /// weights hash alone does not identify a model: pin --model-digest
     #[arg(long, value_name = "HASH")]
     pub weights_hash: Option<String>,
+    /// Accept proofs made with the development SRS (insecure: anyone can forge them; for trying
+    /// zkinfer out and tests only). ZKINFER_ALLOW_DEV_SRS=1 does the same
+    #[arg(long)]
+    pub allow_dev_srs: bool,
+    /// Audit the model file: make its verifying key again from the model and its SRS (needs the
+    /// SRS's file on this machine, as a prover does) and exit 1 unless it is the one the file holds
+    #[arg(long)]
+    pub rebuild_key: bool,
 }
 
 /// A digest or hash given on the command line, in its canonical form (64 lowercase hexadecimal
@@ -98,6 +106,10 @@ pub struct Expect {
     pub input_hash: Option<String>,
     /// The hash the (hashed) weights must have, as the model owner published it.
     pub weights_hash: Option<String>,
+    /// Whether development-SRS proofs are accepted.
+    pub allow_dev_srs: bool,
+    /// Whether the model's verifying key is made again and compared with the stored one.
+    pub rebuild_key: bool,
 }
 
 impl Expect {
@@ -110,6 +122,8 @@ impl Expect {
             model_digest: canon("model-digest", &args.model_digest)?,
             input_hash: canon("input-hash", &args.input_hash)?,
             weights_hash: canon("weights-hash", &args.weights_hash)?,
+            allow_dev_srs: args.allow_dev_srs || dev_srs_allowed_by_env(),
+            rebuild_key: args.rebuild_key,
         })
     }
 
@@ -146,18 +160,16 @@ impl Expect {
     }
 }
 
+/// Whether `ZKINFER_ALLOW_DEV_SRS=1` accepts development-SRS proofs.
+pub fn dev_srs_allowed_by_env() -> bool {
+    std::env::var("ZKINFER_ALLOW_DEV_SRS").is_ok_and(|v| v == "1")
+}
+
 /// Run the verify command.
 #[cfg(feature = "cli")]
 pub fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
     let expect = Expect::of(args)?;
     run_expecting(&args.proofs, &args.model, args.json, &expect)
-}
-
-/// Say on stderr that a cached parameters file was not the pinned one (and was made again).
-fn warn_if_rebuilt(verifier: &ModelVerifier<'_>) {
-    if let Some(w) = verifier.params_source.warning(verifier.model.k) {
-        eprintln!("warning: {w}");
-    }
 }
 
 /// Verify `proofs` against `model`, each also meeting `expect`.
@@ -172,6 +184,22 @@ pub fn run_expecting(
         .map(|p| ProofBundle::read(p))
         .collect::<Result<Vec<_>, _>>()?;
     let m = ModelFile::read(model)?;
+    if expect.rebuild_key {
+        if let Err(why) = crate::verify::rebuild_key(&m) {
+            println!("INVALID model {}: {why}", model.display());
+            return Ok(ExitCode::from(1));
+        }
+        eprintln!(
+            "the verifying key in {} is the one its model and SRS make",
+            model.display()
+        );
+    }
+    if m.proof_system.srs.is_dev() && expect.allow_dev_srs {
+        eprintln!(
+            "warning: the model is on the development SRS (insecure: anyone can forge its proofs); \
+             accepted because development-SRS proofs are allowed"
+        );
+    }
     let code = |ok: bool| {
         if ok {
             ExitCode::SUCCESS
@@ -182,11 +210,7 @@ pub fn run_expecting(
     if let [bundle] = bundles.as_slice() {
         let mut v = match crate::verify::claims_verdict(bundle, &m) {
             (v, None) => v,
-            (_, Some(_)) => {
-                let verifier = ModelVerifier::new(&m)?;
-                warn_if_rebuilt(&verifier);
-                verifier.verify(bundle)
-            }
+            (_, Some(_)) => ModelVerifier::with_options(&m, expect.allow_dev_srs)?.verify(bundle),
         };
         expect.apply(&mut v);
         if json {
@@ -205,8 +229,7 @@ pub fn run_expecting(
         }
         return Ok(code(v.valid));
     }
-    let verifier = ModelVerifier::new(&m)?;
-    warn_if_rebuilt(&verifier);
+    let verifier = ModelVerifier::with_options(&m, expect.allow_dev_srs)?;
     let mut outcome = verifier.verify_batch(&bundles);
     for v in &mut outcome.verdicts {
         expect.apply(v);

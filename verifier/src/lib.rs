@@ -13,5 +13,6 @@ pub mod verify;
 
 pub use bundle::{BundleError, ProofBundle, PROOF_FORMAT};
 pub use verify::{
-    verify_bundle, verify_bytes, BatchOutcome, ModelVerifier, Unreadable, Verdict, VerifyError,
+    verify_bundle, verify_bundle_with, verify_bytes, BatchOutcome, ModelVerifier, Unreadable,
+    Verdict, VerifyError,
 };

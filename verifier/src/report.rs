@@ -72,6 +72,7 @@ fn facts(
         ("Checked", utc(checked_unix)),
         ("Model", format!("{} (from {})", model.name, model.source)),
         ("Model digest", model.digest.clone()),
+        ("Proof system", proof_system(model)),
         (
             "Weights hash",
             model
@@ -205,6 +206,20 @@ pub fn render(
             ));
             s
         }
+    }
+}
+
+/// The commitment scheme and SRS, with a warning for the development SRS.
+fn proof_system(model: &ModelFile) -> String {
+    let srs = &model.proof_system.srs;
+    let scheme = "KZG (SHPLONK) over BN254";
+    if srs.is_dev() {
+        format!(
+            "{scheme}, development SRS: INSECURE, anyone can forge proofs against it (for trying \
+             zkinfer out only)"
+        )
+    } else {
+        format!("{scheme}, SRS '{}' (τ·G2 {})", srs.name, srs.tau_g2)
     }
 }
 

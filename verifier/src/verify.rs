@@ -1,24 +1,21 @@
 //! Checking bundles against a model: digest and public values, then the halo2 proof. A
-//! [`ModelVerifier`] rebuilds the verifying key once and checks any number of proofs with it, one by
-//! one or as a batch.
+//! [`ModelVerifier`] reads the verifying key the model file holds (no key generation) and the SRS's
+//! three points a KZG verifier needs (no file), and checks any number of proofs, one by one or as a
+//! batch.
 
-use halo2_proofs::{
-    pasta::{EqAffine, Fp},
-    plonk::{keygen_vk, verify_proof, BatchVerifier, SingleVerifier, VerifyingKey},
-    poly::commitment::Params,
-    transcript::{Blake2bRead, Challenge255},
-};
 use serde::Serialize;
 use thiserror::Error;
 
 use circuits::artifacts::model_file::ModelFileError;
 use circuits::circuit::{instance_with_weights, TensorClaim};
 use circuits::disclosure::hashing;
+use circuits::field::Fr;
 use circuits::ir::Shape;
+use circuits::keys::{KeyError, VerifyingKey};
 use circuits::qgraph::dequantize;
-use circuits::setup::params_cache::{self, ParamsError, ParamsSource};
+use circuits::setup::srs::{Params, SrsError};
 use circuits::setup::threads::on_one_thread_if_small;
-use circuits::{with_shape, InferenceCircuit, ModelFile, Visibility};
+use circuits::{ModelFile, Visibility};
 
 use crate::bundle::{BundleError, ProofBundle, PublicTensor};
 use crate::clock::Stopwatch;
@@ -49,9 +46,9 @@ pub struct Verdict {
     pub k: u32,
     /// Size of the decoded proof, in bytes (0 when it is not base64).
     pub proof_bytes: usize,
-    /// Seconds spent: setup parameters, verifying key rebuild, proof check (a batch's share).
+    /// Seconds spent making the SRS's verifier part.
     pub params_s: f64,
-    /// Seconds spent rebuilding the verifying key.
+    /// Seconds spent reading the verifying key from the model file (or rebuilding it, when asked).
     pub keygen_vk_s: f64,
     /// Seconds spent checking the proof (for a batch, its share of the batch's time).
     pub verify_s: f64,
@@ -60,12 +57,12 @@ pub struct Verdict {
 /// Failures that prevent verification (unreadable input), as opposed to an invalid proof.
 #[derive(Debug, Error)]
 pub enum VerifyError {
-    /// The setup parameters could not be loaded or made.
+    /// The model's SRS is not usable (a known name with another point).
     #[error(transparent)]
-    Params(#[from] ParamsError),
-    /// Rebuilding the verifying key from the model failed.
-    #[error("rebuilding the verifying key failed: {0}")]
-    Keygen(String),
+    Srs(#[from] SrsError),
+    /// The verifying key the model holds could not be read.
+    #[error(transparent)]
+    Key(#[from] KeyError),
 }
 
 /// Check a tensor's claim against the model; returns what the instance column holds of it.
@@ -130,7 +127,7 @@ fn check_tensor(
 
 /// Check the bundle's claims against the model; returns the instance column, or why the proof is
 /// invalid.
-fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fp>, String> {
+fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fr>, String> {
     if bundle.model_digest != model.digest {
         return Err(format!(
             "the proof is about model {}, not the given model {} ({})",
@@ -223,20 +220,20 @@ pub struct Pending {
     /// The halo2 proof's bytes.
     pub proof: Vec<u8>,
     /// The instance column it is checked against (the claims as field elements).
-    pub instance: Vec<Fp>,
+    pub instance: Vec<Fr>,
 }
 
-/// A model's setup parameters and verifying key, made once for any number of proofs.
+/// A model's verifying key and SRS points, read once for any number of proofs.
 pub struct ModelVerifier<'m> {
     /// The model the proofs are checked against.
     pub model: &'m ModelFile,
-    /// Where the setup parameters came from (a cached file that was not the pinned one is rebuilt).
-    pub params_source: ParamsSource,
-    params: Params<EqAffine>,
-    vk: VerifyingKey<EqAffine>,
-    /// Seconds spent loading or making the setup parameters.
+    params: Params,
+    vk: VerifyingKey,
+    /// Whether proofs made with the development SRS (insecure) are accepted.
+    pub allow_dev_srs: bool,
+    /// Seconds spent making the SRS's verifier part.
     pub params_s: f64,
-    /// Seconds spent rebuilding the verifying key.
+    /// Seconds spent reading the verifying key.
     pub keygen_vk_s: f64,
 }
 
@@ -251,49 +248,49 @@ pub struct BatchOutcome {
     pub checked_one_by_one: bool,
 }
 
+/// Why a proof made with the development SRS is refused.
+pub const DEV_SRS_REFUSED: &str =
+    "the model is proven with the development SRS, which is insecure \
+    (its secret is public, so anyone can forge a proof): pass --allow-dev-srs (or set \
+    ZKINFER_ALLOW_DEV_SRS=1) to accept such proofs for testing";
+
 impl<'m> ModelVerifier<'m> {
-    /// Load (or make and cache) the setup parameters for the model's k and rebuild its verifying
-    /// key.
+    /// Read the model's verifying key and its SRS's verifier points. Proofs of a model on the
+    /// development SRS are refused unless `allow_dev_srs`.
     pub fn new(model: &'m ModelFile) -> Result<Self, VerifyError> {
+        Self::with_options(model, false)
+    }
+
+    /// [`ModelVerifier::new`], accepting development-SRS proofs when `allow_dev_srs`.
+    pub fn with_options(model: &'m ModelFile, allow_dev_srs: bool) -> Result<Self, VerifyError> {
         let t = Stopwatch::start();
-        let (params, params_source) = params_cache::params_with_source(model.k)?;
+        let params = model.proof_system.srs.verifier_params(model.k)?;
         let params_s = t.secs();
         let t = Stopwatch::start();
-        let circuit = InferenceCircuit::with_visibility(&model.graph, model.visibility, None);
-        let vk = on_one_thread_if_small(model.k, || {
-            with_shape(model.shape, || keygen_vk::<EqAffine, _>(&params, &circuit))
-        })
-        .map_err(|e| VerifyError::Keygen(format!("{e:?}")))?;
+        let vk = model.verifying_key()?;
         Ok(ModelVerifier {
             model,
-            params_source,
             params,
             vk,
+            allow_dev_srs,
             params_s,
             keygen_vk_s: t.secs(),
         })
     }
 
+    /// Why no proof of this model is accepted (the development SRS, not allowed), if so.
+    fn refusal(&self) -> Option<&'static str> {
+        (self.model.proof_system.srs.is_dev() && !self.allow_dev_srs).then_some(DEV_SRS_REFUSED)
+    }
+
     /// Check one proof on its own; a proof with bytes after the ones the verifier reads is invalid.
     fn check_proof(&self, p: &Pending) -> Result<(), String> {
-        let instance = &p.instance;
-        let mut rest = &p.proof[..];
-        on_one_thread_if_small(self.model.k, || {
-            let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&mut rest);
-            let strategy = SingleVerifier::new(&self.params);
-            verify_proof(
-                &self.params,
-                &self.vk,
-                strategy,
-                &[&[instance]],
-                &mut transcript,
-            )
-        })
-        .map_err(|e| format!("the proof does not verify ({e:?})"))?;
-        match rest.len() {
-            0 => Ok(()),
-            n => Err(trailing(n)),
+        if let Some(why) = self.refusal() {
+            return Err(why.into());
         }
+        on_one_thread_if_small(self.model.k, || {
+            circuits::proof::verify(&self.params, &self.vk, &p.instance, &p.proof)
+        })
     }
 
     /// Verify one bundle.
@@ -330,11 +327,13 @@ impl<'m> ModelVerifier<'m> {
                 v
             })
             .collect();
-        let mut batch = BatchVerifier::<EqAffine>::new();
-        for (_, p) in &pending {
-            batch.add_proof(vec![vec![p.instance.clone()]], p.proof.clone());
-        }
-        let all_ok = pending.is_empty() || batch.finalize(&self.params, &self.vk);
+        let proofs: Vec<(&[Fr], &[u8])> = pending
+            .iter()
+            .map(|(_, p)| (&p.instance[..], &p.proof[..]))
+            .collect();
+        let all_ok = pending.is_empty()
+            || (self.refusal().is_none()
+                && circuits::proof::verify_all(&self.params, &self.vk, &proofs));
         // The combined check reads each transcript but not its end: one proof checked on its own
         // gives the length every proof of this key has, and a proof of another length is checked on
         // its own too (for its reason).
@@ -364,17 +363,23 @@ impl<'m> ModelVerifier<'m> {
     }
 }
 
-fn trailing(n: usize) -> String {
-    format!("{n} bytes follow the proof: a proof file carries the proof alone")
+/// Verify `bundle` against `model` (a proof for another model is refused before its key is read);
+/// a proof on the development SRS is refused.
+pub fn verify_bundle(bundle: &ProofBundle, model: &ModelFile) -> Result<Verdict, VerifyError> {
+    verify_bundle_with(bundle, model, false)
 }
 
-/// Verify `bundle` against `model` (a proof for another model is refused before any key is made).
-pub fn verify_bundle(bundle: &ProofBundle, model: &ModelFile) -> Result<Verdict, VerifyError> {
+/// [`verify_bundle`], accepting development-SRS proofs when `allow_dev_srs`.
+pub fn verify_bundle_with(
+    bundle: &ProofBundle,
+    model: &ModelFile,
+    allow_dev_srs: bool,
+) -> Result<Verdict, VerifyError> {
     let (v, proof) = claims_verdict(bundle, model);
     if proof.is_none() {
         return Ok(v);
     }
-    Ok(ModelVerifier::new(model)?.verify(bundle))
+    Ok(ModelVerifier::with_options(model, allow_dev_srs)?.verify(bundle))
 }
 
 /// Why a proof and a model given as bytes could not be verified at all (the CLI's exit code 2).
@@ -386,19 +391,47 @@ pub enum Unreadable {
     /// The model file could not be read.
     #[error(transparent)]
     Model(#[from] ModelFileError),
-    /// The setup parameters or the verifying key could not be made.
+    /// The SRS points or the verifying key could not be read.
     #[error(transparent)]
     Verify(#[from] VerifyError),
 }
 
 /// Verify a `.zkp` against a `.zkm`, both given as bytes (a browser's files); the names label errors.
+/// Development-SRS proofs are accepted only when `allow_dev_srs`.
 pub fn verify_bytes(
     zkp: &[u8],
     zkp_name: &str,
     zkm: &[u8],
     zkm_name: &str,
+    allow_dev_srs: bool,
 ) -> Result<Verdict, Unreadable> {
     let bundle = ProofBundle::from_bytes(zkp, zkp_name)?;
     let model = ModelFile::from_bytes(zkm, zkm_name)?;
-    Ok(verify_bundle(&bundle, &model)?)
+    Ok(verify_bundle_with(&bundle, &model, allow_dev_srs)?)
+}
+
+/// Make the model's verifying key again (from its graph and its SRS's file, as a prover has it) and
+/// compare it with the one the model file holds; `Err` says why they differ or why it could not be
+/// made. Not in the browser (no SRS file there).
+#[cfg(target_arch = "wasm32")]
+pub fn rebuild_key(_model: &ModelFile) -> Result<(), String> {
+    Err("the verifying key cannot be rebuilt in the browser (it needs the SRS's file)".into())
+}
+
+/// Make the model's verifying key again (from its graph and its SRS's file, as a prover has it) and
+/// compare it with the one the model file holds; `Err` says why they differ or why it could not be
+/// made.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn rebuild_key(model: &ModelFile) -> Result<(), String> {
+    let srs = &model.proof_system.srs;
+    let (params, _) = circuits::setup::store::load(srs, model.k).map_err(|e| e.to_string())?;
+    let vk = circuits::keys::make_vk(&params, &model.graph, model.visibility, model.shape)
+        .map_err(|e| e.to_string())?;
+    let made = circuits::artifacts::model_file::hex(&circuits::keys::vk_bytes(&vk));
+    if made != model.proof_system.verifying_key {
+        return Err(
+            "the verifying key the model file holds is not the one its model and SRS make".into(),
+        );
+    }
+    Ok(())
 }

@@ -132,8 +132,16 @@ fn hostile_models_are_refused_with_a_reason() {
     assert!(model_refusal(&m).contains("input shape is empty or too large"));
 
     let mut m = seed("model_reader", "digits_mlp.zkm");
-    m["format"] = json!("zkinfer-model/2");
-    assert!(model_refusal(&m).contains("newer zkinfer"));
+    m["format"] = json!("zkinfer-model/3");
+    assert!(model_refusal(&m).contains("compile the model again"));
+    let mut m = seed("model_reader", "digits_mlp.zkm");
+    m["proof_system"]["srs"]["tau_g2"] = json!("00");
+    assert!(model_refusal(&m).contains("not that SRS's"));
+    m["proof_system"]["srs"]["name"] = json!("mine");
+    assert!(model_refusal(&m).contains("not a G2 point"));
+    let mut m = seed("model_reader", "digits_mlp.zkm");
+    m["proof_system"]["verifying_key"] = json!("xyz");
+    assert!(model_refusal(&m).contains("verifying key is not hex"));
 }
 
 /// The digits CNN with one layer: `op` on a `[1, c, h, w]` input, with output shape `out`.

@@ -15,6 +15,8 @@ fn fixture(rel: &str) -> PathBuf {
 fn run(cache: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_zkinfer-verify"))
         .args(args)
+        .env("ZKINFER_ALLOW_DEV_SRS", "1")
+        .env("ZKINFER_SRS", "dev")
         .env("ZKINFER_CACHE_DIR", cache)
         .output()
         .unwrap()
@@ -30,6 +32,7 @@ fn the_lean_verifier_gives_verdicts_and_exit_codes() {
     let cache = std::env::temp_dir().join("zkinfer-test-cache");
     std::env::set_var("ZKINFER_CACHE_DIR", &cache);
     let (model, _) = compile_model(&CompileOptions {
+        srs: circuits::setup::srs::SrsRef::dev(),
         onnx: fixture("digits_mlp.onnx"),
         calibration: Some(fixture("digits/calibration.json")),
         visibility: Default::default(),

@@ -24,6 +24,7 @@ fn setup() -> &'static Setup {
             std::env::temp_dir().join("zkinfer-test-cache"),
         );
         let (model, _) = compile_model(&CompileOptions {
+            srs: circuits::setup::srs::SrsRef::dev(),
             onnx: fixtures.join("digits_mlp.onnx"),
             calibration: Some(fixtures.join("digits/calibration.json")),
             visibility: Default::default(),
@@ -34,7 +35,7 @@ fn setup() -> &'static Setup {
         let text = std::fs::read_to_string(fixtures.join("digits/input_3.json")).unwrap();
         let x = circuits::artifacts::input::parse_input(&text).unwrap();
         let bundle = Prover::new(model).unwrap().prove(&x).unwrap();
-        let verifier = ModelVerifier::new(model).unwrap();
+        let verifier = ModelVerifier::with_options(model, true).unwrap();
         assert!(verifier.verify(&bundle).valid, "the honest bundle verifies");
         let proof = bundle.proof_bytes().unwrap();
         Setup {

@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use prover::{compile_model, CompileOptions, Prover};
-use verifier::{verify_bundle, ModelVerifier};
+use verifier::{verify_bundle_with, ModelVerifier};
 
 fn main() -> Result<()> {
     let n: usize = std::env::args()
@@ -21,6 +21,7 @@ fn main() -> Result<()> {
         .unwrap_or(100);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let (model, _) = compile_model(&CompileOptions {
+        srs: circuits::setup::srs::SrsRef::dev(),
         onnx: root.join("digits_mlp.onnx"),
         calibration: Some(root.join("digits/calibration.json")),
         visibility: Default::default(),
@@ -52,12 +53,15 @@ fn main() -> Result<()> {
 
     let t = Instant::now();
     for b in &bundles {
-        anyhow::ensure!(verify_bundle(b, &model)?.valid, "a proof did not verify");
+        anyhow::ensure!(
+            verify_bundle_with(b, &model, true)?.valid,
+            "a proof did not verify"
+        );
     }
     let single_s = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let v = ModelVerifier::new(&model)?;
+    let v = ModelVerifier::with_options(&model, true)?;
     let outcome = v.verify_batch(&bundles);
     let batch_s = t.elapsed().as_secs_f64();
     anyhow::ensure!(

@@ -1,6 +1,6 @@
-//! commitcost: what a verifier pays before it checks a proof, per k. halo2_proofs 0.4 cannot store
-//! a verifying key, so every verify reads the setup parameters and recommits each fixed column
-//! (weights: small non-negative values) and each equality column (full-width values).
+//! commitcost: what committing one column costs, per k and kind of values (key generation commits
+//! each fixed column: weights, small non-negative values; and each equality column: full-width
+//! values), and what reading and checking the development SRS's file costs.
 //!
 //! ```text
 //! cargo run --release -p zkinfer-benches --bin commitcost -- [k ...]     # default: 10 13 15
@@ -9,9 +9,11 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use halo2_proofs::arithmetic::Field;
-use halo2_proofs::pasta::Fp;
-use halo2_proofs::poly::{commitment::Blind, EvaluationDomain};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::poly::{
+    commitment::{Blind, Params as _},
+    EvaluationDomain,
+};
 
 /// Milliseconds per call of `f`, over `runs` calls.
 fn ms(runs: u32, mut f: impl FnMut()) -> f64 {
@@ -32,14 +34,15 @@ fn main() -> Result<()> {
         "threads: {}; ms per commitment of one 2^k column (Params::commit_lagrange)",
         rayon::current_num_threads()
     );
-    println!("k   params read   full-width   15-bit   9-bit   all zero");
+    println!("k   SRS read+check   full-width   15-bit   9-bit   all zero");
     for k in ks {
-        circuits::setup::params_cache::params(k)?; // made and cached once, outside the timing
+        let srs = circuits::setup::srs::SrsRef::dev();
+        circuits::setup::store::load(&srs, k)?; // made and cached once, outside the timing
         let t = Instant::now();
-        let params = circuits::setup::params_cache::params(k)?;
+        let (params, _) = circuits::setup::store::load(&srs, k)?;
         let read = t.elapsed().as_secs_f64() * 1e3;
-        let domain = EvaluationDomain::<Fp>::new(1, k);
-        let column = |f: &dyn Fn(u64) -> Fp| {
+        let domain = EvaluationDomain::<Fr>::new(1, k);
+        let column = |f: &dyn Fn(u64) -> Fr| {
             let mut poly = domain.empty_lagrange();
             for (i, v) in poly.iter_mut().enumerate() {
                 *v = f(i as u64);
@@ -47,10 +50,10 @@ fn main() -> Result<()> {
             poly
         };
         // Full-width values, as in the permutation's columns; small ones, as stored weights.
-        let full = column(&|i| Fp::from(i + 1).invert().unwrap());
-        let w15 = column(&|i| Fp::from((i * 7919) % (1 << 15)));
-        let w9 = column(&|i| Fp::from((i * 7919) % (1 << 9)));
-        let zero = column(&|_| Fp::zero());
+        let full = column(&|i| Fr::from(i + 1).invert().unwrap());
+        let w15 = column(&|i| Fr::from((i * 7919) % (1 << 15)));
+        let w9 = column(&|i| Fr::from((i * 7919) % (1 << 9)));
+        let zero = column(&|_| Fr::zero());
         let cost = |p| {
             ms(3, || {
                 std::hint::black_box(params.commit_lagrange(p, Blind::default()));

@@ -12,7 +12,7 @@ use crate::qgraph::{QOp, QPick, QuantGraph};
 use crate::quantize::report::QuantReport;
 
 /// The `"format"` string of the model files this version reads and writes.
-pub const MODEL_FORMAT: &str = "zkinfer-model/1";
+pub const MODEL_FORMAT: &str = "zkinfer-model/2";
 /// Largest tensor (elements) a model file may declare.
 pub const MAX_ELEMENTS: usize = 1 << 24;
 /// Largest total work (multiply-accumulates and elementwise operations) a model file may declare: what
@@ -89,7 +89,7 @@ pub struct ModelFile {
     pub visibility: Visibilities,
     /// The circuit's column shape.
     pub shape: CircuitShape,
-    /// The circuit has `2^k` rows (and needs the setup parameters for this k).
+    /// The circuit has `2^k` rows (and needs the SRS for this k).
     pub k: u32,
     /// Scales and error against the float model, from compilation.
     pub report: QuantReport,
@@ -102,11 +102,52 @@ pub struct ModelFile {
     /// make them. Its weights and biases read as zeros.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stripped: bool,
+    /// How proofs of this model are made and checked: commitment scheme, SRS, verifying key.
+    pub proof_system: ProofSystem,
     /// Hex BLAKE2b-256 over the file's canonical JSON with this field empty. With hashed weights,
     /// over the file with its weights zeroed and `stripped` unset: the weights enter through
     /// `weights_hash`, so a model and its stripped copy share their digest.
     pub digest: String,
 }
+
+/// The polynomial commitment scheme of a model's proofs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Commitment {
+    /// KZG over BN254 with SHPLONK multi-opening and a Blake2b transcript: proofs of about a
+    /// kilobyte, verified in milliseconds whatever k; needs a structured reference string.
+    Kzg,
+}
+
+/// How a model's proofs are made and checked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofSystem {
+    /// The commitment scheme.
+    pub commitment: Commitment,
+    /// The structured reference string (its name and the point a verifier needs).
+    pub srs: crate::setup::srs::SrsRef,
+    /// The verifying key: hex of halo2's raw encoding (see [`crate::keys`]).
+    pub verifying_key: String,
+    /// BLAKE2b-256 of the proving key's bytes (see [`crate::keys::key_digest`]): a cached proving key
+    /// is used only when it has this digest.
+    pub proving_key_digest: String,
+}
+
+impl ProofSystem {
+    /// No keys yet (well-formed, but no key): what a model holds before
+    /// [`crate::keys::attach_keys`] fills it in.
+    pub fn placeholder() -> Self {
+        ProofSystem {
+            commitment: Commitment::Kzg,
+            srs: crate::setup::srs::SrsRef::dev(),
+            verifying_key: String::new(),
+            proving_key_digest: "0".repeat(64),
+        }
+    }
+}
+
+/// Largest verifying key a model file may hold (hex digits).
+pub const MAX_VK_HEX: usize = 1 << 20;
 
 /// Why a model file could not be read.
 #[derive(Debug, Error)]
@@ -136,7 +177,10 @@ pub enum ModelFileError {
         reason: String,
     },
     /// The file is in another `zkinfer-model/` format than [`MODEL_FORMAT`].
-    #[error("{path} was made by a newer zkinfer: format {found}, this one reads {MODEL_FORMAT}")]
+    #[error(
+        "{path} is in format {found}, this zkinfer reads {MODEL_FORMAT}: compile the model again \
+         with this zkinfer"
+    )]
     Version {
         /// Path of the file.
         path: String,
@@ -200,7 +244,7 @@ impl ModelFile {
     }
 
     /// The weights hash as a field element (hashed weights).
-    pub fn weights_hash(&self) -> Option<halo2_proofs::pasta::Fp> {
+    pub fn weights_hash(&self) -> Option<halo2_proofs::halo2curves::bn256::Fr> {
         self.weights_hash
             .as_deref()
             .and_then(|h| crate::disclosure::hashing::from_hex(h).ok())
@@ -280,6 +324,14 @@ impl ModelFile {
             return Err("no layers".into());
         }
         self.validate_weights_hash()?;
+        let ps = &self.proof_system;
+        if ps.verifying_key.len() > MAX_VK_HEX || from_hex_bytes(&ps.verifying_key).is_none() {
+            return Err("its verifying key is not hex, or too long".into());
+        }
+        if !crate::disclosure::hashing::is_canonical_hex(&ps.proving_key_digest) {
+            return Err("its proving key digest is not 64 lowercase hex digits".into());
+        }
+        ps.srs.tau_g2().map_err(|e| format!("its SRS: {e}"))?;
         if self.visibility.input_salted && self.visibility.input != Visibility::Hashed {
             return Err("its input is salted but not hashed".into());
         }
@@ -519,4 +571,27 @@ pub fn json_format(bytes: &[u8]) -> Result<Option<String>, serde_json::Error> {
 /// Lowercase hexadecimal, two digits per byte.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of [`hex`]'s form (lowercase, even length), or `None`.
+pub fn from_hex_bytes(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok())
+        .collect()
+}
+
+impl ModelFile {
+    /// The verifying key the model file holds, for its circuit's shape.
+    pub fn verifying_key(&self) -> Result<crate::keys::VerifyingKey, crate::keys::KeyError> {
+        let bytes = from_hex_bytes(&self.proof_system.verifying_key).ok_or(
+            crate::keys::KeyError::Read {
+                what: "verifying key",
+                why: "not hex".into(),
+            },
+        )?;
+        crate::keys::vk_from_bytes(&bytes, self.shape)
+    }
 }

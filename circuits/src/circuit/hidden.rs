@@ -1,7 +1,7 @@
 //! Hashed weights while the model circuit is assigned: the canonical cell of every parameter, and
 //! the copy constraints that bind each use of a weight or bias to it (see [`crate::circuit::chips::mac`]).
 
-use halo2_proofs::{circuit::Region, pasta::Fp, plonk::Error};
+use halo2_proofs::{circuit::Region, halo2curves::bn256::Fr, plonk::Error};
 
 use crate::circuit::chips::mac::BlockCells;
 use crate::circuit::chips::FpCell;
@@ -25,22 +25,22 @@ impl HiddenParams {
     /// padding inputs to zero (their private weights are free).
     pub fn bind_weights(
         &mut self,
-        region: &mut Region<'_, Fp>,
+        region: &mut Region<'_, Fr>,
         cells: &BlockCells,
         params: &BlockParams,
     ) -> Result<(), Error> {
         for (row, ids) in cells.weights.iter().zip(&params.weights) {
             for (cell, id) in row.iter().zip(ids) {
                 let canonical = self.weights.get(*id).ok_or(Error::Synthesis)?;
-                region.constrain_equal(cell.cell(), canonical.cell())?;
+                region.constrain_equal(cell.cell(), canonical.cell());
             }
         }
         for cell in &cells.padding {
             match &self.zero {
-                Some(z) => region.constrain_equal(cell.cell(), z.cell())?,
+                Some(z) => region.constrain_equal(cell.cell(), z.cell()),
                 None => {
-                    region.constrain_constant(cell.cell(), Fp::zero())?;
-                    self.zero = Some(cell.clone());
+                    region.constrain_constant(cell.cell(), Fr::zero())?;
+                    self.zero = Some(*cell);
                 }
             }
         }
@@ -50,7 +50,7 @@ impl HiddenParams {
     /// Bind a link row's private bias (`cell`, when the row has one) to sum `j`'s bias parameter.
     pub fn bind_bias(
         &mut self,
-        region: &mut Region<'_, Fp>,
+        region: &mut Region<'_, Fr>,
         cell: Option<FpCell>,
         params: Option<&BlockParams>,
         j: usize,
@@ -60,7 +60,10 @@ impl HiddenParams {
         };
         let id = *p.bias.get(j).ok_or(Error::Synthesis)?;
         match self.biases.get_mut(id).ok_or(Error::Synthesis)? {
-            Some(first) => region.constrain_equal(cell.cell(), first.cell()),
+            Some(first) => {
+                region.constrain_equal(cell.cell(), first.cell());
+                Ok(())
+            }
             slot => {
                 *slot = Some(cell);
                 Ok(())

@@ -5,12 +5,13 @@
 use halo2_proofs::{
     circuit::{Layouter, SimpleFloorPlanner, Value},
     dev::MockProver,
-    pasta::Fp,
+    halo2curves::bn256::Fr,
     plonk::{Circuit, ConstraintSystem, Error},
 };
 
 use super::{CircuitShape, ModelConfig};
 use crate::circuit::chips::mac::BlockCells;
+use crate::circuit::chips::FpCell;
 use crate::circuit::hidden::HiddenParams;
 use crate::circuit::pack_rows::assign_pack_rows;
 use crate::field::fp;
@@ -65,19 +66,20 @@ impl BindCircuit {
     }
 }
 
-impl Circuit<Fp> for BindCircuit {
+impl Circuit<Fr> for BindCircuit {
     type Config = ModelConfig;
     type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
     fn without_witnesses(&self) -> Self {
         self.clone()
     }
-    fn configure(meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
         ModelConfig::configure(meta, SHAPE)
     }
     fn synthesize(
         &self,
         config: ModelConfig,
-        mut layouter: impl Layouter<Fp>,
+        mut layouter: impl Layouter<Fr>,
     ) -> Result<(), Error> {
         config.table.load(&mut layouter)?;
         let known = |v: i64| Value::known(fp(v));
@@ -85,7 +87,7 @@ impl Circuit<Fp> for BindCircuit {
             || "model",
             |mut region| {
                 for col in config.mac.acc.iter().chain(&config.mac.x) {
-                    region.assign_advice(|| "spacer", *col, 0, || known(0))?;
+                    FpCell::assign(&mut region, *col, 0, known(0));
                 }
                 let n = self.params.len();
                 let (cells, _) =
@@ -106,7 +108,7 @@ impl Circuit<Fp> for BindCircuit {
                     let (lo, hi) = (r * P, (r * P + P).min(3));
                     let mut xs: Vec<i64> = self.xs[lo..hi].to_vec();
                     xs.resize(P, self.padding);
-                    let ws: Vec<Vec<Value<Fp>>> = self
+                    let ws: Vec<Vec<Value<Fr>>> = self
                         .used
                         .iter()
                         .map(|w| w[lo..hi].iter().map(|v| known(*v)).collect())
@@ -114,8 +116,8 @@ impl Circuit<Fp> for BindCircuit {
                     for (s, w) in sums.iter_mut().zip(&self.used) {
                         *s += (lo..hi).map(|i| w[i] * self.xs[i]).sum::<i64>();
                     }
-                    let accs: Vec<Value<Fp>> = sums.iter().map(|s| known(*s)).collect();
-                    let xv: Vec<Value<Fp>> = xs.iter().map(|v| known(*v)).collect();
+                    let accs: Vec<Value<Fr>> = sums.iter().map(|s| known(*s)).collect();
+                    let xv: Vec<Value<Fr>> = xs.iter().map(|v| known(*v)).collect();
                     let (x_cells, a_cells) = config.mac.assign_row_with(
                         &mut region,
                         start + r,

@@ -21,7 +21,7 @@ pub use shape::{with_shape, CircuitShape, MIN_WIDTH, SPACER_ROWS};
 
 use halo2_proofs::{
     circuit::{Cell, Layouter, Region, SimpleFloorPlanner, Value},
-    pasta::Fp,
+    halo2curves::bn256::Fr,
     plonk::{Circuit, Column, ConstraintSystem, Error, Instance},
 };
 
@@ -29,7 +29,7 @@ use crate::artifacts::model_file::{Visibilities, Visibility};
 use crate::circuit::chips::function::FunctionConfig;
 use crate::circuit::chips::mac::{BlockWeights, HiddenWeights};
 use crate::circuit::chips::pack::PackConfig;
-use crate::circuit::chips::poseidon::HashConfig;
+use crate::circuit::chips::poseidon::{HashConfig, HashRows};
 use crate::circuit::chips::rescale::RescaleWitness;
 use crate::circuit::chips::FpCell;
 use crate::circuit::chips::{
@@ -66,7 +66,7 @@ pub struct ModelConfig {
 
 impl ModelConfig {
     /// Lay out the columns, gates and lookups of `shape` (panics on an invalid shape).
-    pub fn configure(meta: &mut ConstraintSystem<Fp>, shape: CircuitShape) -> Self {
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> Self {
         assert!(shape.is_valid(), "invalid circuit shape {shape:?}");
         let x: Vec<_> = (0..shape.inputs_per_row)
             .map(|_| meta.advice_column())
@@ -160,7 +160,7 @@ pub struct InferenceCircuit<'a> {
     /// Every tensor's value (the witness): `None` for key generation.
     pub trace: Option<&'a Trace>,
     /// The salt of a salted input's hash (with the trace).
-    pub salt: Option<Fp>,
+    pub salt: Option<Fr>,
 }
 
 /// The cells [`InferenceCircuit::assign_model`] leaves for the instance and the hashes.
@@ -195,7 +195,7 @@ impl<'a> InferenceCircuit<'a> {
     }
 
     /// The circuit with the salt of its salted input's hash.
-    pub fn with_salt(mut self, salt: Fp) -> Self {
+    pub fn with_salt(mut self, salt: Fr) -> Self {
         self.salt = Some(salt);
         self
     }
@@ -204,7 +204,7 @@ impl<'a> InferenceCircuit<'a> {
     fn assign_input_rows(
         &self,
         config: &ModelConfig,
-        region: &mut Region<'_, Fp>,
+        region: &mut Region<'_, Fr>,
         start: usize,
     ) -> Result<(Vec<Source>, Vec<FpCell>), Error> {
         let values: Option<&[i64]> = self.trace.map(|t| t.tensors[0].as_slice());
@@ -219,12 +219,12 @@ impl<'a> InferenceCircuit<'a> {
         &self,
         config: &ModelConfig,
         stages: &[Stage],
-        region: &mut Region<'_, Fp>,
+        region: &mut Region<'_, Fr>,
     ) -> Result<ModelCells, Error> {
         let mut links = Vec::new();
         // Row 0 is a spacer: the first row's `acc[row - 1]` must not wrap into the blinding rows.
         for col in config.mac.acc.iter().chain(&config.mac.x) {
-            region.assign_advice(|| "spacer", *col, 0, || Value::known(Fp::zero()))?;
+            FpCell::assign(region, *col, 0, Value::known(Fr::zero()));
         }
         let mut row = SPACER_ROWS;
         let (mut current, packed_input) = match self.visibility.input {
@@ -294,7 +294,7 @@ impl<'a> InferenceCircuit<'a> {
                     private.then(|| known.map(Value::known).unwrap_or(Value::unknown()))
                 };
                 // A rescale or function row's link: its fixed cells, and its bias (bound when private).
-                let enable_link = |region: &mut Region<'_, Fp>,
+                let enable_link = |region: &mut Region<'_, Fr>,
                                    params: &mut HiddenParams,
                                    row: usize,
                                    j: usize| {
@@ -307,7 +307,7 @@ impl<'a> InferenceCircuit<'a> {
                 for (cell, i) in cells.inputs.iter().zip(&block.inputs) {
                     match src[*i].as_ref().ok_or(Error::Synthesis)? {
                         Source::Instance(r) => links.push((cell.cell(), *r)),
-                        Source::Cell(c) => region.constrain_equal(cell.cell(), c.cell())?,
+                        Source::Cell(c) => region.constrain_equal(cell.cell(), c.cell()),
                     }
                 }
                 row += MacConfig::rows_for(config.mac.inputs_per_row(), block.inputs.len());
@@ -331,12 +331,7 @@ impl<'a> InferenceCircuit<'a> {
                             let p = rescales[j];
                             enable_link(region, &mut params, row, j)?;
                             for col in &config.mac.acc[5..] {
-                                region.assign_advice(
-                                    || "unused",
-                                    *col,
-                                    row,
-                                    || Value::known(Fp::zero()),
-                                )?;
+                                FpCell::assign(region, *col, row, Value::known(Fr::zero()));
                             }
                             let y = config.rescale.assign(region, row, sum, p)?.1;
                             (
@@ -350,14 +345,9 @@ impl<'a> InferenceCircuit<'a> {
                             let f = config.function.as_ref().ok_or(Error::Synthesis)?;
                             enable_link(region, &mut params, row, j)?;
                             let x = sum.map(|s| Value::known(fp(s))).unwrap_or(Value::unknown());
-                            region.assign_advice(|| "x", config.mac.acc[0], row, || x)?;
+                            FpCell::assign(region, config.mac.acc[0], row, x);
                             for col in &config.mac.acc[1..] {
-                                region.assign_advice(
-                                    || "unused",
-                                    *col,
-                                    row,
-                                    || Value::known(Fp::zero()),
-                                )?;
+                                FpCell::assign(region, *col, row, Value::known(Fr::zero()));
                             }
                             let y = sum
                                 .map(|x| function_value(&functions, *tag, x))
@@ -395,11 +385,83 @@ impl<'a> InferenceCircuit<'a> {
             weight_elements,
         })
     }
+    /// The hash chains of hashed tensors (input, weights, output), in one region of the Poseidon
+    /// columns; returns each hash's cell and its instance row.
+    fn assign_hashes(
+        &self,
+        config: &ModelConfig,
+        layouter: &mut impl Layouter<Fr>,
+        cells: &ModelCells,
+    ) -> Result<Vec<(FpCell, usize)>, Error> {
+        let layout = InstanceLayout::new(self.graph, self.visibility);
+        let input = self.visibility.input == Visibility::Hashed;
+        let weights = config.mac.hidden.is_some();
+        let output = self.visibility.output == Visibility::Hashed;
+        if !(input || weights || output) {
+            return Ok(vec![]);
+        }
+        let (_, hash) = config.hashing.as_ref().ok_or(Error::Synthesis)?;
+        if input && self.visibility.input_salted && self.trace.is_some() && self.salt.is_none() {
+            return Err(Error::Synthesis);
+        }
+        layouter.assign_region(
+            || "hashes",
+            |mut region| {
+                let mut rows = HashRows::new(hash.chips());
+                let mut out = Vec::new();
+                if input {
+                    let packing = Packing::Packed {
+                        limb_bits: self.graph.limb_bits,
+                    };
+                    let n = self.graph.input_len();
+                    let (prefix, elements) = if self.visibility.input_salted {
+                        let salt = self.salt.map_or(Value::unknown(), Value::known);
+                        let salt = hash.assign_private(&mut region, &mut rows, salt);
+                        let elements = std::iter::once(salt)
+                            .chain(cells.packed_input.iter().copied())
+                            .collect();
+                        (packing.salted_prefix(n), elements)
+                    } else {
+                        (packing.prefix(n), cells.packed_input.clone())
+                    };
+                    let h = hash.chain(&mut region, &mut rows, prefix, &elements)?;
+                    out.push((h, 0));
+                }
+                if weights {
+                    let (n_weights, n_biases) = self.graph.param_counts();
+                    let prefix = crate::disclosure::hashing::weights_prefix(
+                        self.graph.limb_bits,
+                        n_weights,
+                        n_biases,
+                    );
+                    let h = hash.chain(&mut region, &mut rows, prefix, &cells.weight_elements)?;
+                    out.push((h, layout.weights_row()));
+                }
+                if output {
+                    let prefix = Packing::Plain.prefix(cells.outputs.len());
+                    let h = hash.chain(&mut region, &mut rows, prefix, &cells.outputs)?;
+                    out.push((h, layout.input_rows));
+                }
+                Ok(out)
+            },
+        )
+    }
 }
 
-impl Circuit<Fp> for InferenceCircuit<'_> {
+impl Circuit<Fr> for InferenceCircuit<'_> {
     type Config = ModelConfig;
     type FloorPlanner = SimpleFloorPlanner;
+    type Params = CircuitShape;
+
+    fn params(&self) -> CircuitShape {
+        shape::SHAPE
+            .with(|s| s.get())
+            .expect("InferenceCircuit needs circuits::with_shape around key generation and proving")
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> ModelConfig {
+        ModelConfig::configure(meta, shape)
+    }
 
     fn without_witnesses(&self) -> Self {
         InferenceCircuit {
@@ -410,7 +472,7 @@ impl Circuit<Fp> for InferenceCircuit<'_> {
         }
     }
 
-    fn configure(meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
         let shape = shape::SHAPE
             .with(|s| s.get())
             .expect("InferenceCircuit::configure needs circuits::with_shape around it");
@@ -420,7 +482,7 @@ impl Circuit<Fp> for InferenceCircuit<'_> {
     fn synthesize(
         &self,
         config: ModelConfig,
-        mut layouter: impl Layouter<Fp>,
+        mut layouter: impl Layouter<Fr>,
     ) -> Result<(), Error> {
         if self.graph.limb_bits != config.table.limb_bits {
             return Err(Error::Synthesis);
@@ -434,64 +496,19 @@ impl Circuit<Fp> for InferenceCircuit<'_> {
             || "model",
             |mut region| self.assign_model(&config, &stages, &mut region),
         )?;
-        for (cell, row) in cells.links {
-            layouter.constrain_instance(cell, config.instance, row)?;
+        for (cell, row) in &cells.links {
+            layouter.constrain_instance(*cell, config.instance, *row);
         }
         let layout = InstanceLayout::new(self.graph, self.visibility);
-        if self.visibility.input == Visibility::Hashed {
-            let (_, hash) = config.hashing.as_ref().ok_or(Error::Synthesis)?;
-            let packing = Packing::Packed {
-                limb_bits: self.graph.limb_bits,
-            };
-            let n = self.graph.input_len();
-            let (prefix, elements) = if self.visibility.input_salted {
-                if self.trace.is_some() && self.salt.is_none() {
-                    return Err(Error::Synthesis);
-                }
-                let salt = self.salt.map_or(Value::unknown(), Value::known);
-                let salt = hash.assign_private(layouter.namespace(|| "input salt"), salt)?;
-                let elements = std::iter::once(salt).chain(cells.packed_input).collect();
-                (packing.salted_prefix(n), elements)
-            } else {
-                (packing.prefix(n), cells.packed_input)
-            };
-            let h = hash.chain(layouter.namespace(|| "input hash"), prefix, &elements)?;
-            layouter.constrain_instance(h.cell(), config.instance, 0)?;
+        let hashes = self.assign_hashes(&config, &mut layouter, &cells)?;
+        for (cell, row) in hashes {
+            layouter.constrain_instance(cell.cell(), config.instance, row);
         }
-        if config.mac.hidden.is_some() {
-            let (_, hash) = config.hashing.as_ref().ok_or(Error::Synthesis)?;
-            let (n_weights, n_biases) = self.graph.param_counts();
-            let h = hash.chain(
-                layouter.namespace(|| "weights hash"),
-                crate::disclosure::hashing::weights_prefix(
-                    self.graph.limb_bits,
-                    n_weights,
-                    n_biases,
-                ),
-                &cells.weight_elements,
-            )?;
-            layouter.constrain_instance(h.cell(), config.instance, layout.weights_row())?;
-        }
-        match self.visibility.output {
-            Visibility::Hashed => {
-                let (_, hash) = config.hashing.as_ref().ok_or(Error::Synthesis)?;
-                let h = hash.chain(
-                    layouter.namespace(|| "output hash"),
-                    Packing::Plain.prefix(cells.outputs.len()),
-                    &cells.outputs,
-                )?;
-                layouter.constrain_instance(h.cell(), config.instance, layout.input_rows)?;
+        // A hashed output's hash is bound in `assign_hashes`; a private output is not bound.
+        if self.visibility.output == Visibility::Public {
+            for (j, c) in cells.outputs.iter().enumerate() {
+                layouter.constrain_instance(c.cell(), config.instance, layout.input_rows + j);
             }
-            Visibility::Public => {
-                for (j, c) in cells.outputs.iter().enumerate() {
-                    layouter.constrain_instance(
-                        c.cell(),
-                        config.instance,
-                        layout.input_rows + j,
-                    )?;
-                }
-            }
-            Visibility::Private => {}
         }
         Ok(())
     }

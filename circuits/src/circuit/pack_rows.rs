@@ -4,7 +4,7 @@
 
 use halo2_proofs::{
     circuit::{Region, Value},
-    pasta::Fp,
+    halo2curves::bn256::Fr,
     plonk::Error,
 };
 
@@ -17,7 +17,7 @@ use crate::circuit::ModelConfig;
 /// packed elements.
 pub(crate) fn assign_pack_rows(
     config: &ModelConfig,
-    region: &mut Region<'_, Fp>,
+    region: &mut Region<'_, Fr>,
     start: usize,
     n: usize,
     values: Option<&[i64]>,
@@ -41,7 +41,7 @@ pub(crate) fn assign_pack_rows(
             .rescale
             .assign(region, row, v, RescaleParams::identity(0))?;
         for col in &config.mac.acc[5..] {
-            region.assign_advice(|| "unused", *col, row, || Value::known(Fp::zero()))?;
+            FpCell::assign(region, *col, row, Value::known(Fr::zero()));
         }
         if let Some(p) = pack {
             let z = sums
@@ -54,7 +54,7 @@ pub(crate) fn assign_pack_rows(
         } else if let Some((p, _)) = &config.hashing {
             // Unpacked rows in a circuit with pack rows (a private input before hashed weights):
             // the next pack row's gate reads this `z` (times a zero chain flag), so it is assigned.
-            region.assign_advice(|| "unused", p.z, row, || Value::known(Fp::zero()))?;
+            FpCell::assign(region, p.z, row, Value::known(Fr::zero()));
         }
         cells.push(y);
     }

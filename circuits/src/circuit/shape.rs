@@ -5,7 +5,8 @@ use std::cell::Cell as StdCell;
 
 use serde::{Deserialize, Serialize};
 
-/// The shape of the circuit's columns: what `configure` needs to know.
+/// The shape of the circuit's columns: what `configure` needs to know (halo2's `Circuit::Params`; the
+/// default is the smallest valid shape, used by nothing but halo2's trait bound).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CircuitShape {
     /// Inputs per multiply-accumulate row (equality-enabled advice columns), `P`.
@@ -36,6 +37,22 @@ pub struct CircuitShape {
     pub second_hash_chip: bool,
 }
 
+impl Default for CircuitShape {
+    fn default() -> Self {
+        CircuitShape {
+            inputs_per_row: 2,
+            width: MIN_WIDTH,
+            limb_bits: 8,
+            weight_offset_bits: 8,
+            bias_offset_bits: 16,
+            functions: false,
+            hashing: false,
+            hidden_weights: false,
+            second_hash_chip: false,
+        }
+    }
+}
+
 /// The fewest accumulators a row must have (a rescale row uses five of them).
 pub const MIN_WIDTH: usize = 5;
 /// Rows before the first block (see `assign_model`).
@@ -60,22 +77,27 @@ impl CircuitShape {
         self.hashing as usize * (1 + self.second_hash_chip as usize)
     }
 
-    /// Advice columns: `P` inputs, `W` accumulators, four per Poseidon chip, and `W * P` hidden
-    /// weight columns.
+    /// Advice columns: `P` inputs, `W` accumulators, six per Poseidon chip (state and squares), and
+    /// `W * P` hidden weight columns.
     pub fn advice_columns(&self) -> usize {
-        self.inputs_per_row + self.width + 4 * self.hash_chips() + self.hidden_columns()
+        self.inputs_per_row + self.width + 6 * self.hash_chips() + self.hidden_columns()
     }
 
     /// Equality-enabled columns (the permutation argument): inputs and the instance column, and the
-    /// Poseidon chip's three state and three round-constant columns.
+    /// Poseidon chips' three state columns.
     pub fn equality_columns(&self) -> usize {
-        self.inputs_per_row + 1 + 6 * self.hash_chips() + self.hidden_columns()
+        self.inputs_per_row + 1 + 3 * self.hash_chips() + self.hidden_columns()
     }
 
     /// Fixed columns: weights, chain, two table columns, and (after halo2's selector compression) about
-    /// two selector columns; six round-constant columns and a selector or two for Poseidon.
+    /// two selector columns; per Poseidon chip three round-constant columns and (compressed) about
+    /// two selector columns, and one constants column.
     pub fn fixed_columns(&self) -> usize {
-        self.width * self.inputs_per_row + 5 + 8 * self.hash_chips() + self.hidden_weights as usize
+        self.width * self.inputs_per_row
+            + 5
+            + 5 * self.hash_chips()
+            + self.hashing as usize
+            + self.hidden_weights as usize
     }
 
     /// Whether `configure` accepts the shape: sizes within bounds and the optional chips'

@@ -1,10 +1,11 @@
 //! Tensor hashes: what a `hashed` tensor reveals instead of its values.
 //!
-//! A tensor of `n` quantized values is hashed with Poseidon (halo2_gadgets' `P128Pow5T3`, width 3,
-//! rate 2, over the Pasta base field) as a chain of two-to-one hashes:
+//! A tensor of `n` quantized values is hashed with Poseidon over BN254's scalar field, with the
+//! parameters of circomlib (width 3, two inputs; see [`super::poseidon`]), as a chain of two-to-one
+//! hashes, so that other tools (circomlib, light-poseidon) recompute the same hash:
 //!
 //! ```text
-//! h_0 = prefix(n, B),   h_{i+1} = Poseidon_ConstantLength<2>(h_i, e_i),   hash = h_m
+//! h_0 = prefix(n, B),   h_{i+1} = poseidon([h_i, e_i]),   hash = h_m
 //! ```
 //!
 //! - **Packed** tensors (inputs): every value `v` lies in the activation range `[-2^(2L-1), 2^(2L))`
@@ -17,16 +18,15 @@
 //!
 //! The prefix binds the length and the packing: `prefix = TAG * 2^64 + B * 2^48 + n`.
 
-use halo2_gadgets::poseidon::primitives::{self as poseidon, ConstantLength, P128Pow5T3};
-use halo2_proofs::pasta::{group::ff::PrimeField, Fp};
+use ff::PrimeField;
 use thiserror::Error;
 
-use crate::field::fp;
+use crate::field::{fp, Fr};
 use crate::qgraph::activation_range;
 
 /// Domain tag of zkinfer's tensor hashes ("zkinfer" with a version byte).
 const TAG: u128 = 0x7a6b_696e_6665_7201;
-/// Largest bit count a packed element holds (the Pasta modulus is a little above 2^254).
+/// Largest bit count a packed element holds (BN254's scalar field modulus is a little above 2^253).
 const ELEMENT_BITS: u32 = 253;
 
 /// Why a tensor could not be hashed, or a hash not read.
@@ -46,10 +46,10 @@ pub enum HashError {
         /// Exclusive upper bound of the activation range.
         max: i64,
     },
-    /// A hash is not 64 lowercase hexadecimal digits of a Pasta field element (the text, escaped
+    /// A hash is not 64 lowercase hexadecimal digits of a field element of BN254 (the text, escaped
     /// and cut).
     #[error(
-        "'{0}' is not a hash: expected 64 lowercase hexadecimal digits (a Pasta field element)"
+        "'{0}' is not a hash: expected 64 lowercase hexadecimal digits (a field element of BN254)"
     )]
     BadHex(String),
 }
@@ -97,8 +97,8 @@ impl Packing {
     }
 
     /// The chain's starting value for a tensor of `n` values.
-    pub fn prefix(self, n: usize) -> Fp {
-        Fp::from_u128((TAG << 64) | ((self.value_bits() as u128) << 48) | n as u128)
+    pub fn prefix(self, n: usize) -> Fr {
+        Fr::from_u128((TAG << 64) | ((self.value_bits() as u128) << 48) | n as u128)
     }
 
     /// Every value must lie in the range the circuit's pack rows check (any value, for plain).
@@ -124,10 +124,10 @@ impl Packing {
 
     /// The running Horner sums of the pack rows, one per value, restarting at each chunk: the last
     /// sum of a chunk is its packed element.
-    pub fn running_sums(self, values: &[i64]) -> Vec<Fp> {
-        let base = Fp::from_u128(1u128 << self.value_bits());
+    pub fn running_sums(self, values: &[i64]) -> Vec<Fr> {
+        let base = Fr::from_u128(1u128 << self.value_bits());
         let per = self.per_element();
-        let mut z = Fp::zero();
+        let mut z = Fr::zero();
         values
             .iter()
             .enumerate()
@@ -140,7 +140,7 @@ impl Packing {
     }
 
     /// The field elements the chain absorbs.
-    pub fn elements_of(self, values: &[i64]) -> Result<Vec<Fp>, HashError> {
+    pub fn elements_of(self, values: &[i64]) -> Result<Vec<Fr>, HashError> {
         self.check_range(values)?;
         let sums = self.running_sums(values);
         Ok(sums
@@ -150,19 +150,19 @@ impl Packing {
     }
 
     /// The hash of a tensor.
-    pub fn hash(self, values: &[i64]) -> Result<Fp, HashError> {
+    pub fn hash(self, values: &[i64]) -> Result<Fr, HashError> {
         Ok(chain(self.prefix(values.len()), &self.elements_of(values)?))
     }
 
     /// The chain's starting value for a salted tensor of `n` values (its own domain tag).
-    pub fn salted_prefix(self, n: usize) -> Fp {
-        Fp::from_u128((SALTED_TAG << 64) | ((self.value_bits() as u128) << 48) | n as u128)
+    pub fn salted_prefix(self, n: usize) -> Fr {
+        Fr::from_u128((SALTED_TAG << 64) | ((self.value_bits() as u128) << 48) | n as u128)
     }
 
     /// The hash of a tensor with a salt: the salt is the chain's first element, then the values'
     /// elements, from [`Packing::salted_prefix`]. Without the salt, candidates for a low-entropy tensor
     /// cannot be hashed and compared.
-    pub fn salted_hash(self, salt: Fp, values: &[i64]) -> Result<Fp, HashError> {
+    pub fn salted_hash(self, salt: Fr, values: &[i64]) -> Result<Fr, HashError> {
         let mut elements = vec![salt];
         elements.extend(self.elements_of(values)?);
         Ok(chain(self.salted_prefix(values.len()), &elements))
@@ -173,10 +173,10 @@ impl Packing {
 const SALTED_TAG: u128 = 0x7a6b_696e_6665_7203;
 
 /// A salt as [`to_hex`] writes it: a field element below 2^248 from 31 bytes of `random`.
-pub fn salt_from_bytes(random: [u8; 31]) -> Fp {
+pub fn salt_from_bytes(random: [u8; 31]) -> Fr {
     let mut repr = [0u8; 32];
     repr[..31].copy_from_slice(&random);
-    Fp::from_repr(repr).expect("below 2^248, so below the modulus")
+    Fr::from_repr(repr).expect("below 2^248, so below the modulus")
 }
 
 /// Domain tag of a model's weights hash.
@@ -191,14 +191,14 @@ pub const MAX_PARAMS: usize = 1 << 28;
 /// ```text
 /// prefix = WEIGHTS_TAG * 2^64 + B * 2^56 + n_biases * 2^28 + n_weights
 /// ```
-pub fn weights_prefix(limb_bits: u32, n_weights: usize, n_biases: usize) -> Fp {
+pub fn weights_prefix(limb_bits: u32, n_weights: usize, n_biases: usize) -> Fr {
     assert!(n_weights < MAX_PARAMS && n_biases < MAX_PARAMS);
     let b = Packing::Packed { limb_bits }.value_bits() as u128;
-    Fp::from_u128((WEIGHTS_TAG << 64) | (b << 56) | ((n_biases as u128) << 28) | n_weights as u128)
+    Fr::from_u128((WEIGHTS_TAG << 64) | (b << 56) | ((n_biases as u128) << 28) | n_weights as u128)
 }
 
 /// The hash of a model's weights and biases (see [`weights_prefix`]).
-pub fn weights_hash(limb_bits: u32, weights: &[i64], biases: &[i64]) -> Result<Fp, HashError> {
+pub fn weights_hash(limb_bits: u32, weights: &[i64], biases: &[i64]) -> Result<Fr, HashError> {
     let mut elements = Packing::Packed { limb_bits }.elements_of(weights)?;
     elements.extend(biases.iter().map(|b| fp(*b)));
     Ok(chain(
@@ -208,14 +208,14 @@ pub fn weights_hash(limb_bits: u32, weights: &[i64], biases: &[i64]) -> Result<F
 }
 
 /// `h_{i+1} = Poseidon(h_i, e_i)` from `prefix`.
-pub fn chain(prefix: Fp, elements: &[Fp]) -> Fp {
-    elements.iter().fold(prefix, |h, e| {
-        poseidon::Hash::<Fp, P128Pow5T3, ConstantLength<2>, 3, 2>::init().hash([h, *e])
-    })
+pub fn chain(prefix: Fr, elements: &[Fr]) -> Fr {
+    elements
+        .iter()
+        .fold(prefix, |h, e| super::poseidon::hash2(h, *e))
 }
 
 /// A hash as 64 hexadecimal digits (big-endian, as people read numbers).
-pub fn to_hex(h: Fp) -> String {
+pub fn to_hex(h: Fr) -> String {
     let mut bytes = h.to_repr();
     bytes.reverse();
     crate::artifacts::model_file::hex(&bytes)
@@ -228,7 +228,7 @@ pub fn is_canonical_hex(s: &str) -> bool {
 }
 
 /// Parse [`to_hex`]'s form, and only it: a field element as 64 lowercase hexadecimal digits.
-pub fn from_hex(s: &str) -> Result<Fp, HashError> {
+pub fn from_hex(s: &str) -> Result<Fr, HashError> {
     let bad = || HashError::BadHex(s.chars().take(80).flat_map(char::escape_debug).collect());
     if !is_canonical_hex(s) {
         return Err(bad());
@@ -238,7 +238,7 @@ pub fn from_hex(s: &str) -> Result<Fp, HashError> {
         *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
     }
     repr.reverse();
-    Option::from(Fp::from_repr(repr)).ok_or_else(bad)
+    Option::from(Fr::from_repr(repr)).ok_or_else(bad)
 }
 
 #[cfg(test)]
@@ -254,7 +254,7 @@ mod tests {
         let off = 1 << 11;
         let base = 1u128 << 13;
         let want = ((1 + off) as u128 * base + (off - 2) as u128) * base + (3 + off) as u128;
-        assert_eq!(e, vec![Fp::from_u128(want)]);
+        assert_eq!(e, vec![Fr::from_u128(want)]);
         assert_eq!(p.elements(19), 1);
         assert_eq!(p.elements(20), 2);
     }

@@ -1,7 +1,7 @@
 //! The instance column: what a proof states publicly about each tensor (its values, its hash, or
 //! nothing), and where each claim sits in the column.
 
-use halo2_proofs::pasta::Fp;
+use halo2_proofs::halo2curves::bn256::Fr;
 
 use crate::artifacts::model_file::{Visibilities, Visibility};
 use crate::disclosure::hashing::{HashError, Packing};
@@ -10,7 +10,7 @@ use crate::qgraph::QuantGraph;
 
 /// The instance column of one inference with every tensor public: the quantized input, then the
 /// quantized output.
-pub fn public_inputs(input: &[i64], output: &[i64]) -> Vec<Fp> {
+pub fn public_inputs(input: &[i64], output: &[i64]) -> Vec<Fr> {
     input.iter().chain(output).map(|v| fp(*v)).collect()
 }
 
@@ -20,7 +20,7 @@ pub enum TensorClaim {
     /// Its quantized values (public).
     Values(Vec<i64>),
     /// Its hash (hashed).
-    Hash(Fp),
+    Hash(Fr),
     /// Nothing (private).
     Hidden,
 }
@@ -36,11 +36,11 @@ impl TensorClaim {
     }
 
     /// The claim about a hashed input salted with `salt`.
-    pub fn salted(packing: Packing, salt: Fp, values: &[i64]) -> Result<Self, HashError> {
+    pub fn salted(packing: Packing, salt: Fr, values: &[i64]) -> Result<Self, HashError> {
         Ok(TensorClaim::Hash(packing.salted_hash(salt, values)?))
     }
 
-    fn fields(&self) -> Vec<Fp> {
+    fn fields(&self) -> Vec<Fr> {
         match self {
             TensorClaim::Values(v) => v.iter().map(|v| fp(*v)).collect(),
             TensorClaim::Hash(h) => vec![*h],
@@ -60,7 +60,7 @@ pub fn packings(graph: &QuantGraph) -> (Packing, Packing) {
 }
 
 /// The instance column: the input's claim, then the output's.
-pub fn instance_column(input: &TensorClaim, output: &TensorClaim) -> Vec<Fp> {
+pub fn instance_column(input: &TensorClaim, output: &TensorClaim) -> Vec<Fr> {
     instance_with_weights(input, output, None)
 }
 
@@ -68,8 +68,8 @@ pub fn instance_column(input: &TensorClaim, output: &TensorClaim) -> Vec<Fp> {
 pub fn instance_with_weights(
     input: &TensorClaim,
     output: &TensorClaim,
-    weights: Option<Fp>,
-) -> Vec<Fp> {
+    weights: Option<Fr>,
+) -> Vec<Fr> {
     let mut col = input.fields();
     col.extend(output.fields());
     col.extend(weights);

@@ -3,3 +3,4 @@
 
 pub mod hashing;
 pub mod instance;
+pub mod poseidon;

@@ -5,19 +5,18 @@
 //! together: rows do not depend on `L`, so `L` is the largest the row count's k leaves room for (a
 //! table never raises k above what the rows need, down to [`MIN_LIMB_BITS`]).
 
-use halo2_proofs::{pasta::Fp, plonk::ConstraintSystem};
+use halo2_proofs::{halo2curves::bn256::Fr, plonk::ConstraintSystem};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::artifacts::model_file::{Visibilities, Visibility};
-use crate::circuit::chips::poseidon::{CONSTANTS_PER_HASH, ROWS_PER_HASH};
 use crate::circuit::chips::table::RangeTable;
 use crate::circuit::{CircuitShape, InstanceLayout, ModelConfig, MIN_WIDTH, SPACER_ROWS};
 use crate::disclosure::hashing::Packing;
 use crate::lower::{lower, offset_bits};
 use crate::qgraph::{QOp, QuantGraph};
 
-/// Largest k we plan for: beyond it setup parameters alone take minutes and GiBs.
+/// Largest k we plan for: beyond it the SRS and keys alone take minutes and GiBs.
 pub const MAX_K: u32 = 20;
 /// Smallest k (halo2 needs room for blinding rows).
 pub const MIN_K: u32 = 4;
@@ -111,7 +110,7 @@ pub struct Plan {
 }
 
 /// The constraint system of a shape (column counts, lookups, blinding rows).
-pub fn constraint_system(shape: CircuitShape) -> ConstraintSystem<Fp> {
+pub fn constraint_system(shape: CircuitShape) -> ConstraintSystem<Fr> {
     let mut cs = ConstraintSystem::default();
     ModelConfig::configure(&mut cs, shape);
     cs
@@ -212,7 +211,7 @@ fn hash_rows(graph: &QuantGraph, vis: Visibilities, limb_bits: u32, chips: usize
     let (input, output) = (Packing::Packed { limb_bits }, Packing::Plain);
     let mut chains = Vec::new();
     if vis.input == Visibility::Hashed {
-        // A salt is one more element of the chain, and one row of its own for its cell.
+        // A salt is one more element of the chain.
         chains.push(input.elements(graph.input_len()) + vis.input_salted as usize);
     }
     if vis.weights == Visibility::Hashed {
@@ -222,23 +221,19 @@ fn hash_rows(graph: &QuantGraph, vis: Visibilities, limb_bits: u32, chips: usize
     if vis.output == Visibility::Hashed {
         chains.push(output.elements(graph.output_len()));
     }
-    let hidden = vis.weights == Visibility::Hashed;
-    // Hashed weights pin padding inputs to a zero constant (one more constant).
-    hash_chain_rows(&chains, chips) + hidden as usize + vis.input_salted as usize
+    // A salt takes a row of its own; so does an empty chain's prefix (a tensor of no elements).
+    let singles = vis.input_salted as usize + chains.iter().filter(|n| **n == 0).count();
+    crate::circuit::chips::poseidon::HashConfig::rows_with_singles(
+        chains.iter().sum(),
+        singles,
+        chips.max(1),
+    )
 }
 
-/// Rows of hash chains of `chains[c]` hashes each on `chips` Poseidon chips: each chain's prefix row,
-/// the hashes alternating between the chips (the first chip takes the larger half of each chain),
-/// then every constant (the prefixes and three per hash) in the first chip's constants column.
-/// Exact for one chip, an upper bound for two (tested in `chips::tests_hash`).
+/// Rows of hash chains of `chains[c]` hashes each on `chips` Poseidon chips (their own columns):
+/// each hash goes to the chip with the fewest rows so far. Exact (tested in `chips::tests_hash`).
 pub fn hash_chain_rows(chains: &[usize], chips: usize) -> usize {
-    let chips = chips.max(1);
-    let first_chip: usize = chains
-        .iter()
-        .map(|n| 1 + n.div_ceil(chips) * ROWS_PER_HASH)
-        .sum();
-    let constants: usize = chains.iter().map(|n| 1 + n * CONSTANTS_PER_HASH).sum();
-    first_chip + constants
+    crate::circuit::chips::poseidon::HashConfig::rows_for(chains.iter().sum(), chips.max(1))
 }
 
 fn build(
@@ -418,11 +413,13 @@ pub fn choose_with(
 /// Cost model, constants measured on the 2-core reference machine with 2 threads (see README):
 /// - proving commits and FFTs every advice column, three polynomials per lookup and one permutation
 ///   product per three equality columns, over 2^k rows (4x extended for the quotient);
-/// - verifying rebuilds the verifying key (one multi-exponentiation per fixed column, cheap for small
-///   non-negative values, and a full-width one per equality column), reads the setup parameters, and
-///   checks the proof (one 2^k multi-exponentiation).
-/// - proving holds about twelve 32-byte values per row for every committed and fixed column (values,
-///   coefficients and the 4x extended cosets of the quotient): LeNet-5 measured 640 MiB at k = 15.
+/// - key generation (at compile time) commits every fixed column (one multi-exponentiation each,
+///   cheap for small non-negative values) and every equality column (full-width values);
+/// - verifying reads the verifying key from the model (its constraint system, and an evaluation
+///   domain: a little work per row) and checks a KZG proof: two pairings and a multi-exponentiation
+///   over the proof's commitments, independent of k.
+/// - proving holds about five 32-byte values per row for every committed and fixed column (values,
+///   coefficients and the quotient's pieces): LeNet-5 measured 239 MiB at k = 15 (halo2-axiom, KZG).
 pub fn estimate(k: u32, shape: &CircuitShape) -> Estimate {
     let n = (1u64 << k) as f64;
     let advice = shape.advice_columns() as f64;
@@ -438,9 +435,9 @@ pub fn estimate(k: u32, shape: &CircuitShape) -> Estimate {
     };
     let keygen_vk = fixed * small_msm + eq * full_msm + n * fixed * 0.2e-6;
     Estimate {
-        keygen_s: keygen_vk + n * (advice + fixed) * 2.0e-6,
-        prove_s: 0.04 + n * committed * 13.5e-6,
-        verify_s: 0.001 + n * 16e-6 + keygen_vk + 1e-3 + n * 10e-6,
-        peak_mib: 8.0 + n * (committed + fixed) * 32.0 * 12.0 / (1024.0 * 1024.0),
+        keygen_s: 0.35 * (keygen_vk + n * (advice + fixed) * 2.0e-6),
+        prove_s: 0.04 + n * committed * 5.5e-6,
+        verify_s: 0.004 + n * 0.5e-6,
+        peak_mib: 8.0 + n * (committed + fixed) * 32.0 * 5.0 / (1024.0 * 1024.0),
     }
 }

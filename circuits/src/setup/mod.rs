@@ -1,5 +1,8 @@
-//! Setup: the proof system's parameters (made once per k, cached, pinned by digest) and threads.
+//! Setup: the structured reference string (which one, what a verifier needs of it, the prover's
+//! checked files), snarkjs `.ptau` files, and threads.
 
-pub mod params_cache;
 pub mod ptau;
+pub mod srs;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod store;
 pub mod threads;

@@ -20,6 +20,7 @@ pub fn compile(
     calibration: Option<PathBuf>,
     visibility: circuits::Visibilities,
     layout: circuits::quantize::LayoutRequest,
+    srs: &str,
     json: bool,
 ) -> Result<ExitCode> {
     let out = output.unwrap_or_else(|| sibling(onnx, "zkm"));
@@ -28,6 +29,7 @@ pub fn compile(
         calibration,
         visibility,
         layout,
+        srs: circuits::setup::store::find_srs(srs)?,
     };
     let (model, plan) = compile_model(&opts)?;
     write_atomic(&out, &model.to_json()).with_context(|| format!("writing {}", out.display()))?;
@@ -231,7 +233,7 @@ pub fn prove(model: &Path, input: &Path, request: ProveRequest) -> Result<ExitCo
             println!("top class: {c}");
         }
         println!(
-            "proved in {:.3} s (keygen {:.3} s, setup parameters {:.3} s, {} threads); proof {} bytes; wrote {}",
+            "proved in {:.3} s (proving key {:.3} s, SRS {:.3} s, {} threads); proof {} bytes; wrote {}",
             info.prove_s,
             info.keygen_s,
             info.params_s,

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 
 use prover::atomic::write_atomic;
 use prover::{compile_model, CompileOptions, Prover};
-use verifier::verify_bundle;
+use verifier::verify_bundle_with;
 
 use super::{fmt_outputs, top_class};
 
@@ -41,9 +41,14 @@ pub fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
         "zkinfer demo: digits MLP (64-32-10, ReLU, scikit-learn digits), files in {}",
         dir.display()
     );
+    println!(
+        "   on the development SRS: works offline, but insecure (anyone can forge its proofs); \
+         compile real models with a ceremony's SRS (zkinfer srs --help)"
+    );
 
     let t = Instant::now();
     let (model, plan) = compile_model(&CompileOptions {
+        srs: circuits::setup::srs::SrsRef::dev(),
         onnx: onnx.clone(),
         calibration: Some(calibration),
         visibility: Default::default(),
@@ -75,23 +80,24 @@ pub fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
         fmt_outputs(outputs)
     );
     println!(
-        "   prove {:.3} s + keygen {:.3} s (setup parameters {:.3} s, {}), {} threads; proof {} bytes",
+        "   prove {:.3} s + proving key {:.3} s + SRS {:.3} s ({}), {} threads; proof {} bytes",
         bundle.prover.prove_s,
         prover.keygen_s,
         prover.params_s,
         match prover.params_source {
-            circuits::setup::params_cache::ParamsSource::Cache => "from cache",
-            circuits::setup::params_cache::ParamsSource::Created => "made now, cached for next time",
-            circuits::setup::params_cache::ParamsSource::Rebuilt { .. } =>
-                "the cached file was not the pinned one: made again and replaced",
+            circuits::setup::store::ParamsSource::Cache => "read and checked",
+            circuits::setup::store::ParamsSource::Created => "made now, cached for next time",
+            circuits::setup::store::ParamsSource::Rebuilt { .. } =>
+                "the cached file was not the development SRS: made again and replaced",
         },
         bundle.prover.threads,
         bundle.proof_bytes()?.len()
     );
 
-    let v = verify_bundle(&bundle, &model)?;
+    // The demo's own model is on the development SRS (it works offline): accepted here, and said so.
+    let v = verify_bundle_with(&bundle, &model, true)?;
     println!(
-        "3. verified: {} in {:.1} ms (verifying key rebuilt {:.1} ms, proof check {:.1} ms)",
+        "3. verified: {} in {:.1} ms (verifying key read {:.1} ms, proof check {:.1} ms)",
         if v.valid { "VALID" } else { "INVALID" },
         (v.params_s + v.keygen_vk_s + v.verify_s) * 1e3,
         v.keygen_vk_s * 1e3,
@@ -99,7 +105,7 @@ pub fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
     );
     if keep {
         println!(
-            "   re-check: zkinfer verify {} -m {}",
+            "   re-check: zkinfer verify {} -m {} --allow-dev-srs",
             proof_path.display(),
             dir.join("digits_mlp.zkm").display()
         );

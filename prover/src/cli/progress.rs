@@ -1,4 +1,4 @@
-//! How the binary shows the prover's progress: a line when setup parameters are made, a spinner for
+//! How the binary shows the prover's progress: a line when the development SRS is made, a spinner for
 //! key generation and proving on a terminal (indicatif hides it when stderr is no terminal), nothing
 //! with `--json`.
 
@@ -41,7 +41,7 @@ impl Progress for Terminal {
         }
         match step {
             Step::MakingParams { k, path } => eprintln!(
-                "making IPA setup parameters for k = {k} (cached at {})",
+                "making the development SRS for k = {k} (cached at {})",
                 path.display()
             ),
             Step::Keygen { k } => self.spin(format!("generating keys (k = {k})")),

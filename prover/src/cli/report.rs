@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 
 use prover::atomic::write_atomic;
 use verifier::report::{render, ReportFormat, ReportPaths};
-use verifier::{verify_bundle, ProofBundle};
+use verifier::{verify_bundle_with, ProofBundle};
 
 use super::read_model;
 
@@ -17,10 +17,11 @@ pub fn report(
     model: &Path,
     output: Option<PathBuf>,
     format: ReportFormat,
+    allow_dev_srs: bool,
 ) -> Result<ExitCode> {
     let bundle = ProofBundle::read(proof)?;
     let m = read_model(model)?;
-    let v = verify_bundle(&bundle, &m)?;
+    let v = verify_bundle_with(&bundle, &m, allow_dev_srs)?;
     let ext = match format {
         ReportFormat::Html => "html",
         ReportFormat::Markdown => "md",

@@ -12,7 +12,7 @@ pub fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-/// Setup parameters shared by the tests (made once; writes are atomic, so sharing is safe).
+/// The SRS files and proving keys shared by the tests (made once; writes are atomic, so sharing is safe).
 pub fn shared_cache() -> PathBuf {
     std::env::temp_dir().join("zkinfer-test-cache")
 }
@@ -21,6 +21,8 @@ pub fn zkinfer_in(cache: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_zkinfer"))
         .args(args)
         .env("ZKINFER_CACHE_DIR", cache)
+        .env("ZKINFER_ALLOW_DEV_SRS", "1")
+        .env("ZKINFER_SRS", "dev")
         .output()
         .expect("zkinfer runs")
 }
@@ -51,7 +53,14 @@ pub fn s(p: &Path) -> &str {
 /// Compile a fixture on the digits calibration set with `flags` into `model`.
 pub fn compile(onnx: &str, flags: &[&str], model: &Path) {
     let (onnx, calibration) = (fixture(onnx), fixture("digits/calibration.json"));
-    let mut args = vec!["compile", s(&onnx), "--calibration", s(&calibration)];
+    let mut args = vec![
+        "compile",
+        s(&onnx),
+        "--calibration",
+        s(&calibration),
+        "--srs",
+        "dev",
+    ];
     args.extend_from_slice(flags);
     args.extend_from_slice(&["-o", s(model)]);
     ok(zkinfer(&args));

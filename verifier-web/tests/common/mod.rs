@@ -25,6 +25,7 @@ pub fn digits_mlp() -> Files {
         std::env::temp_dir().join("zkinfer-test-cache"),
     );
     let (model, _) = compile_model(&CompileOptions {
+        srs: circuits::setup::srs::SrsRef::dev(),
         onnx: fixture("digits_mlp.onnx"),
         calibration: Some(fixture("digits/calibration.json")),
         visibility: Default::default(),

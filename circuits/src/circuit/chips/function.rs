@@ -8,7 +8,7 @@
 
 use halo2_proofs::{
     circuit::{Layouter, Region, Value},
-    pasta::Fp,
+    halo2curves::bn256::Fr,
     plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector, TableColumn},
     poly::Rotation,
 };
@@ -37,16 +37,16 @@ pub type FunctionTable = Vec<(i64, i64, i64)>;
 impl FunctionConfig {
     /// Add the lookup `(tag, x, y)` in the function table on rows where the selector is on.
     pub fn configure(
-        meta: &mut ConstraintSystem<Fp>,
+        meta: &mut ConstraintSystem<Fr>,
         x: Column<Advice>,
         y: Column<Advice>,
         tag: Column<Fixed>,
     ) -> Self {
         let selector = meta.complex_selector();
         let table = [(); 3].map(|_| meta.lookup_table_column());
-        meta.lookup(|c| {
+        meta.lookup("function table", |c| {
             let s = c.query_selector(selector);
-            let t = c.query_fixed(tag);
+            let t = c.query_fixed(tag, Rotation::cur());
             let xv = c.query_advice(x, Rotation::cur());
             let yv = c.query_advice(y, Rotation::cur());
             vec![
@@ -67,7 +67,7 @@ impl FunctionConfig {
     /// Fill the function table: `(0, 0, 0)`, then `rows`.
     pub fn load(
         &self,
-        layouter: &mut impl Layouter<Fp>,
+        layouter: &mut impl Layouter<Fr>,
         rows: &FunctionTable,
     ) -> Result<(), Error> {
         layouter.assign_table(
@@ -86,13 +86,13 @@ impl FunctionConfig {
     /// Enable the lookup on `row` and assign `y` (the caller assigns `x` through the link).
     pub fn assign(
         &self,
-        region: &mut Region<'_, Fp>,
+        region: &mut Region<'_, Fr>,
         row: usize,
         tag: i64,
-        y: Value<Fp>,
+        y: Value<Fr>,
     ) -> Result<FpCell, Error> {
         self.selector.enable(region, row)?;
-        region.assign_fixed(|| "tag", self.tag, row, || Value::known(fp(tag)))?;
-        region.assign_advice(|| "f(x)", self.y, row, || y)
+        region.assign_fixed(self.tag, row, fp(tag));
+        Ok(FpCell::assign(region, self.y, row, y))
     }
 }

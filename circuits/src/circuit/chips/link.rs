@@ -15,7 +15,7 @@
 
 use halo2_proofs::{
     circuit::{Region, Value},
-    pasta::Fp,
+    halo2curves::bn256::Fr,
     plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector},
     poly::Rotation,
 };
@@ -47,7 +47,7 @@ pub struct LinkConfig {
 impl LinkConfig {
     /// Create one link gate per accumulator.
     pub fn configure(
-        meta: &mut ConstraintSystem<Fp>,
+        meta: &mut ConstraintSystem<Fr>,
         acc: Vec<Column<Advice>>,
         x0: Column<Advice>,
         pass: Column<Fixed>,
@@ -61,12 +61,14 @@ impl LinkConfig {
             meta.create_gate("link", |m| {
                 let s = m.query_selector(sel);
                 let source = m.query_advice(col, Rotation(-(1 + j as i32)));
-                let pass = m.query_fixed(pass);
-                let mut bias = m.query_fixed(bias) - Expression::Constant(pow2(bias_offset_bits));
+                let pass = m.query_fixed(pass, Rotation::cur());
+                let mut bias = m.query_fixed(bias, Rotation::cur())
+                    - Expression::Constant(pow2(bias_offset_bits));
                 if let Some((a, h)) = hidden {
-                    bias = bias + m.query_fixed(h) * m.query_advice(a, Rotation::cur());
+                    bias = bias
+                        + m.query_fixed(h, Rotation::cur()) * m.query_advice(a, Rotation::cur());
                 }
-                let one = Expression::Constant(Fp::one());
+                let one = Expression::Constant(Fr::one());
                 let target = pass.clone() * m.query_advice(x0, Rotation::cur())
                     + (one - pass) * m.query_advice(a0, Rotation::cur());
                 vec![s * (target - source - bias)]
@@ -89,25 +91,24 @@ impl LinkConfig {
     /// assigns the target cell (and every other cell of the row).
     pub fn enable(
         &self,
-        region: &mut Region<'_, Fp>,
+        region: &mut Region<'_, Fr>,
         row: usize,
         j: usize,
         pass: bool,
         bias: i64,
-        hidden: Option<Value<Fp>>,
+        hidden: Option<Value<Fr>>,
     ) -> Result<Option<FpCell>, Error> {
         self.selectors[j].enable(region, row)?;
-        region.assign_fixed(|| "pass", self.pass, row, || Value::known(fp(pass as i64)))?;
+        region.assign_fixed(self.pass, row, fp(pass as i64));
         let fixed = if hidden.is_some() { 0 } else { bias };
         let stored = fp(fixed + (1i64 << self.bias_offset_bits));
-        region.assign_fixed(|| "bias", self.bias, row, || Value::known(stored))?;
+        region.assign_fixed(self.bias, row, stored);
         let Some((a, h)) = self.hidden else {
             return Ok(None);
         };
-        let flag = Value::known(fp(hidden.is_some() as i64));
-        region.assign_fixed(|| "h", h, row, || flag)?;
-        let v = hidden.unwrap_or(Value::known(Fp::zero()));
-        let cell = region.assign_advice(|| "bias", a, row, || v)?;
+        region.assign_fixed(h, row, fp(hidden.is_some() as i64));
+        let v = hidden.unwrap_or(Value::known(Fr::zero()));
+        let cell = FpCell::assign(region, a, row, v);
         Ok(hidden.map(|_| cell))
     }
 
@@ -115,11 +116,11 @@ impl LinkConfig {
     /// read (unused accumulators as zero); returns the `x_0` cell.
     pub fn assign_pass(
         &self,
-        region: &mut Region<'_, Fp>,
+        region: &mut Region<'_, Fr>,
         row: usize,
         j: usize,
         bias: i64,
-        value: Value<Fp>,
+        value: Value<Fr>,
     ) -> Result<FpCell, Error> {
         Ok(self.assign_pass_with(region, row, j, bias, None, value)?.0)
     }
@@ -128,18 +129,18 @@ impl LinkConfig {
     /// cell and the private bias cell.
     pub fn assign_pass_with(
         &self,
-        region: &mut Region<'_, Fp>,
+        region: &mut Region<'_, Fr>,
         row: usize,
         j: usize,
         bias: i64,
-        hidden: Option<Value<Fp>>,
-        value: Value<Fp>,
+        hidden: Option<Value<Fr>>,
+        value: Value<Fr>,
     ) -> Result<(FpCell, Option<FpCell>), Error> {
         let bias_cell = self.enable(region, row, j, true, bias, hidden)?;
         for col in &self.acc {
-            region.assign_advice(|| "unused", *col, row, || Value::known(Fp::zero()))?;
+            FpCell::assign(region, *col, row, Value::known(Fr::zero()));
         }
-        let out = region.assign_advice(|| "output", self.x0, row, || value)?;
+        let out = FpCell::assign(region, self.x0, row, value);
         Ok((out, bias_cell))
     }
 }

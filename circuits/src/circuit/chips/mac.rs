@@ -20,7 +20,7 @@
 
 use halo2_proofs::{
     circuit::{Region, Value},
-    pasta::Fp,
+    halo2curves::bn256::Fr,
     plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector},
     poly::Rotation,
 };
@@ -84,7 +84,7 @@ pub struct MacConfig {
 impl MacConfig {
     /// Create the multiply-accumulate gate over these columns.
     pub fn configure(
-        meta: &mut ConstraintSystem<Fp>,
+        meta: &mut ConstraintSystem<Fr>,
         x: Vec<Column<Advice>>,
         acc: Vec<Column<Advice>>,
         f: Vec<Column<Fixed>>,
@@ -104,13 +104,13 @@ impl MacConfig {
         let selector = meta.selector();
         meta.create_gate("multiply-accumulate row", |m| {
             let s = m.query_selector(selector);
-            let chain = m.query_fixed(chain);
-            let xs: Vec<Expression<Fp>> = x
+            let chain = m.query_fixed(chain, Rotation::cur());
+            let xs: Vec<Expression<Fr>> = x
                 .iter()
                 .map(|c| m.query_advice(*c, Rotation::cur()))
                 .collect();
             let off = Expression::Constant(pow2(weight_offset_bits));
-            let flag = hidden.as_ref().map(|h| m.query_fixed(h.h));
+            let flag = hidden.as_ref().map(|h| m.query_fixed(h.h, Rotation::cur()));
             (0..w_len)
                 .map(|j| {
                     let cur = m.query_advice(acc[j], Rotation::cur());
@@ -118,7 +118,7 @@ impl MacConfig {
                     let mut sum = chain.clone() * prev;
                     for (p, xp) in xs.iter().enumerate() {
                         let c = j * p_len + p;
-                        let mut w = m.query_fixed(f[c]) - off.clone();
+                        let mut w = m.query_fixed(f[c], Rotation::cur()) - off.clone();
                         if let (Some(h), Some(flag)) = (&hidden, &flag) {
                             w = w + flag.clone() * m.query_advice(h.a[c], Rotation::cur());
                         }
@@ -155,7 +155,7 @@ impl MacConfig {
     }
 
     /// The stored (offset) form of a weight.
-    pub fn stored_weight(&self, w: i64) -> Fp {
+    pub fn stored_weight(&self, w: i64) -> Fr {
         fp(w + (1i64 << self.weight_offset_bits))
     }
 
@@ -163,12 +163,12 @@ impl MacConfig {
     /// `weights[j][p]`; missing entries are zero weights, missing inputs are zeros.
     pub fn assign_row(
         &self,
-        region: &mut Region<'_, Fp>,
+        region: &mut Region<'_, Fr>,
         row: usize,
-        xs: &[Value<Fp>],
+        xs: &[Value<Fr>],
         weights: &[Vec<i64>],
         chain: bool,
-        accs: &[Value<Fp>],
+        accs: &[Value<Fr>],
     ) -> Result<Vec<FpCell>, Error> {
         Ok(self
             .assign_row_with(region, row, xs, weights, None, chain, accs)?
@@ -181,25 +181,24 @@ impl MacConfig {
     #[allow(clippy::too_many_arguments)]
     pub fn assign_row_with(
         &self,
-        region: &mut Region<'_, Fp>,
+        region: &mut Region<'_, Fr>,
         row: usize,
-        xs: &[Value<Fp>],
+        xs: &[Value<Fr>],
         weights: &[Vec<i64>],
-        hidden: Option<&[Vec<Value<Fp>>]>,
+        hidden: Option<&[Vec<Value<Fr>>]>,
         chain: bool,
-        accs: &[Value<Fp>],
+        accs: &[Value<Fr>],
     ) -> Result<(Vec<FpCell>, Vec<Vec<FpCell>>), Error> {
         self.selector.enable(region, row)?;
         let p_len = self.inputs_per_row();
         let mut x_cells = Vec::with_capacity(p_len);
         for p in 0..p_len {
-            let xv = xs.get(p).copied().unwrap_or(Value::known(Fp::zero()));
-            x_cells.push(region.assign_advice(|| "x", self.x[p], row, || xv)?);
+            let xv = xs.get(p).copied().unwrap_or(Value::known(Fr::zero()));
+            x_cells.push(FpCell::assign(region, self.x[p], row, xv));
         }
         let mut a_cells = Vec::new();
         if let Some(h) = &self.hidden {
-            let flag = Value::known(fp(hidden.is_some() as i64));
-            region.assign_fixed(|| "h", h.h, row, || flag)?;
+            region.assign_fixed(h.h, row, fp(hidden.is_some() as i64));
             for j in 0..self.width() {
                 let mut cells = Vec::with_capacity(p_len);
                 for p in 0..p_len {
@@ -207,8 +206,8 @@ impl MacConfig {
                         .and_then(|w| w.get(j))
                         .and_then(|r| r.get(p))
                         .copied()
-                        .unwrap_or(Value::known(Fp::zero()));
-                    cells.push(region.assign_advice(|| "a", h.a[j * p_len + p], row, || v)?);
+                        .unwrap_or(Value::known(Fr::zero()));
+                    cells.push(FpCell::assign(region, h.a[j * p_len + p], row, v));
                 }
                 a_cells.push(cells);
             }
@@ -220,17 +219,12 @@ impl MacConfig {
                     None => weights.get(j).and_then(|r| r.get(p)).copied().unwrap_or(0),
                 };
                 let stored = self.stored_weight(w);
-                region.assign_fixed(|| "w", self.f[j * p_len + p], row, || Value::known(stored))?;
+                region.assign_fixed(self.f[j * p_len + p], row, stored);
             }
-            let a = accs.get(j).copied().unwrap_or(Value::known(Fp::zero()));
-            region.assign_advice(|| "acc", self.acc[j], row, || a)?;
+            let a = accs.get(j).copied().unwrap_or(Value::known(Fr::zero()));
+            FpCell::assign(region, self.acc[j], row, a);
         }
-        region.assign_fixed(
-            || "chain",
-            self.chain,
-            row,
-            || Value::known(fp(chain as i64)),
-        )?;
+        region.assign_fixed(self.chain, row, fp(chain as i64));
         Ok((x_cells, a_cells))
     }
 
@@ -240,7 +234,7 @@ impl MacConfig {
     /// and the final accumulator values.
     pub fn assign_block(
         &self,
-        region: &mut Region<'_, Fp>,
+        region: &mut Region<'_, Fr>,
         start: usize,
         n_inputs: usize,
         xs: Option<&[i64]>,
@@ -275,7 +269,7 @@ impl MacConfig {
                     vec![Value::unknown(); weights.len()],
                 ),
             };
-            let hidden: Option<Vec<Vec<Value<Fp>>>> = match kind {
+            let hidden: Option<Vec<Vec<Value<Fr>>>> = match kind {
                 BlockWeights::Fixed => None,
                 BlockWeights::Hidden { known } => Some(
                     row_w

@@ -7,9 +7,8 @@
 //! - [`rescale::RescaleConfig`]: fixed-point rescale with range-checked limbs and remainder, fused ReLU.
 //! - [`pack::PackConfig`] and [`poseidon::HashConfig`]: packing and Poseidon hashing of hashed tensors.
 
-/// An assigned cell of the circuit's field.
-pub type FpCell =
-    halo2_proofs::circuit::AssignedCell<halo2_proofs::pasta::Fp, halo2_proofs::pasta::Fp>;
+pub mod cell;
+pub use cell::FpCell;
 
 pub mod function;
 pub mod link;

@@ -13,7 +13,7 @@
 
 use halo2_proofs::{
     circuit::{Region, Value},
-    pasta::Fp,
+    halo2curves::bn256::Fr,
     plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector},
     poly::Rotation,
 };
@@ -40,7 +40,7 @@ pub struct PackConfig {
 impl PackConfig {
     /// Create the pack gate for values of `2 * limb_bits` bits (the activation range).
     pub fn configure(
-        meta: &mut ConstraintSystem<Fp>,
+        meta: &mut ConstraintSystem<Fr>,
         y: Column<Advice>,
         z: Column<Advice>,
         chain: Column<Fixed>,
@@ -50,7 +50,7 @@ impl PackConfig {
         let selector = meta.selector();
         meta.create_gate("pack", |m| {
             let s = m.query_selector(selector);
-            let chain = m.query_fixed(chain);
+            let chain = m.query_fixed(chain, Rotation::cur());
             let y = m.query_advice(y, Rotation::cur());
             let z_cur = m.query_advice(z, Rotation::cur());
             let z_prev = m.query_advice(z, Rotation::prev());
@@ -70,18 +70,13 @@ impl PackConfig {
     /// Enable the pack gate on `row`: `first` starts a chunk; `z` is the running sum after this value.
     pub fn assign(
         &self,
-        region: &mut Region<'_, Fp>,
+        region: &mut Region<'_, Fr>,
         row: usize,
         first: bool,
-        z: Value<Fp>,
+        z: Value<Fr>,
     ) -> Result<FpCell, Error> {
         self.selector.enable(region, row)?;
-        region.assign_fixed(
-            || "chain",
-            self.chain,
-            row,
-            || Value::known(fp(!first as i64)),
-        )?;
-        region.assign_advice(|| "packed", self.z, row, || z)
+        region.assign_fixed(self.chain, row, fp(!first as i64));
+        Ok(FpCell::assign(region, self.z, row, z))
     }
 }

@@ -14,7 +14,7 @@
 
 use halo2_proofs::{
     circuit::{Region, Value},
-    pasta::Fp,
+    halo2curves::bn256::Fr,
     plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector},
     poly::Rotation,
 };
@@ -140,7 +140,7 @@ impl RescaleWitness {
 impl RescaleConfig {
     /// `advice`: acc, q_lo, q_hi, v, neg, y; `fixed`: m, mh, pos, cut (may be shared with other chips).
     pub fn configure(
-        meta: &mut ConstraintSystem<Fp>,
+        meta: &mut ConstraintSystem<Fr>,
         advice: [Column<Advice>; 6],
         fixed: [Column<Fixed>; 4],
         table: &RangeTable,
@@ -157,10 +157,10 @@ impl RescaleConfig {
             let v = c.query_advice(v, Rotation::cur());
             let neg = c.query_advice(neg, Rotation::cur());
             let y = c.query_advice(y, Rotation::cur());
-            let m = c.query_fixed(m);
-            let mh = c.query_fixed(mh);
-            let pos = c.query_fixed(pos);
-            let cut = c.query_fixed(cut);
+            let m = c.query_fixed(m, Rotation::cur());
+            let mh = c.query_fixed(mh, Rotation::cur());
+            let pos = c.query_fixed(pos, Rotation::cur());
+            let cut = c.query_fixed(cut, Rotation::cur());
             let base = Expression::Constant(pow2(limb_bits));
             let q = q_hi * base.clone() + q_lo;
             vec![
@@ -170,19 +170,19 @@ impl RescaleConfig {
         });
         // Lookups (see the table): low limb and remainder in [0, 2^L), high limb with its sign.
         let off = Expression::Constant(fp(table.offset()));
-        for col in [q_lo, v] {
+        for (name, col) in [("rescale low limb", q_lo), ("rescale remainder", v)] {
             let off = off.clone();
-            meta.lookup(|c| {
+            meta.lookup(name, |c| {
                 let s = c.query_selector(selector);
                 let x = c.query_advice(col, Rotation::cur());
                 vec![(s.clone() * (x + off), table.value), (s, table.nonneg)]
             });
         }
-        meta.lookup(|c| {
+        meta.lookup("rescale high limb", |c| {
             let s = c.query_selector(selector);
             let hi = c.query_advice(q_hi, Rotation::cur());
             let neg = c.query_advice(neg, Rotation::cur());
-            let one = Expression::Constant(Fp::one());
+            let one = Expression::Constant(Fr::one());
             vec![
                 (s.clone() * (hi + off), table.value),
                 (s * (one - neg), table.nonneg),
@@ -207,7 +207,7 @@ impl RescaleConfig {
     /// Assign one rescale row with the given witness; returns (acc cell, y cell).
     pub fn assign_with(
         &self,
-        region: &mut Region<'_, Fp>,
+        region: &mut Region<'_, Fr>,
         row: usize,
         acc: Value<i64>,
         p: RescaleParams,
@@ -215,11 +215,11 @@ impl RescaleConfig {
     ) -> Result<(FpCell, FpCell), Error> {
         self.selector.enable(region, row)?;
         let l = self.limb_bits;
-        region.assign_fixed(|| "m", self.m, row, || Value::known(fp(p.m(l))))?;
-        region.assign_fixed(|| "mh", self.mh, row, || Value::known(fp(p.mh(l))))?;
-        region.assign_fixed(|| "pos", self.pos, row, || Value::known(fp(p.pos)))?;
-        region.assign_fixed(|| "cut", self.cut, row, || Value::known(fp(p.cut)))?;
-        let acc_cell = region.assign_advice(|| "acc", self.acc, row, || acc.map(fp))?;
+        region.assign_fixed(self.m, row, fp(p.m(l)));
+        region.assign_fixed(self.mh, row, fp(p.mh(l)));
+        region.assign_fixed(self.pos, row, fp(p.pos));
+        region.assign_fixed(self.cut, row, fp(p.cut));
+        let acc_cell = FpCell::assign(region, self.acc, row, acc.map(fp));
         let cols = [
             (self.q_lo, w.map(|w| w.q_lo)),
             (self.q_hi, w.map(|w| w.q_hi)),
@@ -227,16 +227,16 @@ impl RescaleConfig {
             (self.neg, w.map(|w| w.neg)),
         ];
         for (col, val) in cols {
-            region.assign_advice(|| "rescale", col, row, || val.map(fp))?;
+            FpCell::assign(region, col, row, val.map(fp));
         }
-        let y = region.assign_advice(|| "y", self.y, row, || w.map(|w| fp(w.y)))?;
+        let y = FpCell::assign(region, self.y, row, w.map(|w| fp(w.y)));
         Ok((acc_cell, y))
     }
 
     /// Assign one rescale row with the honest witness.
     pub fn assign(
         &self,
-        region: &mut Region<'_, Fp>,
+        region: &mut Region<'_, Fr>,
         row: usize,
         acc: Option<i64>,
         p: RescaleParams,

@@ -8,7 +8,7 @@
 
 use halo2_proofs::{
     circuit::{Layouter, Value},
-    pasta::Fp,
+    halo2curves::bn256::Fr,
     plonk::{ConstraintSystem, Error, TableColumn},
 };
 
@@ -27,7 +27,7 @@ pub struct RangeTable {
 
 impl RangeTable {
     /// Create the table's two columns, for `limb_bits` in `2..=15`.
-    pub fn configure(meta: &mut ConstraintSystem<Fp>, limb_bits: u32) -> Self {
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, limb_bits: u32) -> Self {
         assert!((2..=15).contains(&limb_bits), "limb bits out of range");
         RangeTable {
             value: meta.lookup_table_column(),
@@ -52,7 +52,7 @@ impl RangeTable {
     }
 
     /// Fill the table's `3 * 2^(L-1)` rows.
-    pub fn load(&self, layouter: &mut impl Layouter<Fp>) -> Result<(), Error> {
+    pub fn load(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {
         layouter.assign_table(
             || "range table",
             |mut table| {

@@ -3,7 +3,7 @@
 use halo2_proofs::{
     circuit::{Layouter, SimpleFloorPlanner, Value},
     dev::{FailureLocation, MockProver, VerifyFailure},
-    pasta::Fp,
+    halo2curves::bn256::Fr,
     plonk::{Circuit, ConstraintSystem, Error},
 };
 
@@ -11,6 +11,7 @@ use super::link::LinkConfig;
 use super::mac::MacConfig;
 use super::rescale::{RescaleConfig, RescaleParams, RescaleWitness};
 use super::table::RangeTable;
+use super::FpCell;
 use crate::field::fp;
 
 const L: u32 = 8;
@@ -40,13 +41,14 @@ struct BlockConfig {
     link: LinkConfig,
 }
 
-impl Circuit<Fp> for BlockCircuit {
+impl Circuit<Fr> for BlockCircuit {
     type Config = BlockConfig;
     type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
     fn without_witnesses(&self) -> Self {
         self.clone()
     }
-    fn configure(meta: &mut ConstraintSystem<Fp>) -> BlockConfig {
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> BlockConfig {
         let x: Vec<_> = (0..P).map(|_| meta.advice_column()).collect();
         let acc: Vec<_> = (0..W).map(|_| meta.advice_column()).collect();
         let f: Vec<_> = (0..W * P).map(|_| meta.fixed_column()).collect();
@@ -58,13 +60,13 @@ impl Circuit<Fp> for BlockCircuit {
     fn synthesize(
         &self,
         config: BlockConfig,
-        mut layouter: impl Layouter<Fp>,
+        mut layouter: impl Layouter<Fr>,
     ) -> Result<(), Error> {
         layouter.assign_region(
             || "block",
             |mut region| {
                 for col in &config.mac.acc {
-                    region.assign_advice(|| "spacer", *col, 0, || Value::known(Fp::zero()))?;
+                    FpCell::assign(&mut region, *col, 0, Value::known(Fr::zero()));
                 }
                 let rows = MacConfig::rows_for(P, self.xs.len());
                 let mut acc = vec![0i64; self.weights.len()];
@@ -140,8 +142,10 @@ fn mac_rows_reject_a_wrong_accumulator_in_any_row_and_column() {
         let mut c = block_circuit();
         c.tamper_acc = Some((r, j, 1234));
         let errs = run_block(&c).unwrap_err();
+        // halo2-axiom's MockProver counts a region's offsets from its first fixed cell: the first
+        // multiply-accumulate row (row 1, after the spacer), so row `1 + r` is offset `r`.
         assert!(
-            errs.iter().any(|e| matches!(e, VerifyFailure::ConstraintNotSatisfied { location: FailureLocation::InRegion { offset, .. }, .. } if *offset == 1 + r)),
+            errs.iter().any(|e| matches!(e, VerifyFailure::ConstraintNotSatisfied { location: FailureLocation::InRegion { offset, .. }, .. } if *offset == r)),
             "row {r}, acc {j}: {errs:?}"
         );
     }
@@ -166,13 +170,14 @@ struct RescaleCircuit {
     cases: Vec<(i64, RescaleParams, RescaleWitness)>,
 }
 
-impl Circuit<Fp> for RescaleCircuit {
+impl Circuit<Fr> for RescaleCircuit {
     type Config = RescaleConfig;
     type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
     fn without_witnesses(&self) -> Self {
         self.clone()
     }
-    fn configure(meta: &mut ConstraintSystem<Fp>) -> RescaleConfig {
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> RescaleConfig {
         let advice = [(); 6].map(|_| meta.advice_column());
         let fixed = [(); 4].map(|_| meta.fixed_column());
         let table = RangeTable::configure(meta, L);
@@ -183,7 +188,7 @@ impl Circuit<Fp> for RescaleCircuit {
     fn synthesize(
         &self,
         config: RescaleConfig,
-        mut layouter: impl Layouter<Fp>,
+        mut layouter: impl Layouter<Fr>,
     ) -> Result<(), Error> {
         let table = TABLE.with(|t| t.borrow().clone()).expect("configured");
         table.load(&mut layouter)?;

@@ -3,14 +3,15 @@
 use halo2_proofs::{
     circuit::{Layouter, SimpleFloorPlanner, Value},
     dev::MockProver,
-    pasta::Fp,
+    halo2curves::bn256::Fr,
     plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Instance},
 };
 
 use super::pack::PackConfig;
-use super::poseidon::HashConfig;
+use super::poseidon::{HashConfig, HashRows};
 use super::rescale::{RescaleConfig, RescaleParams, RescaleWitness};
 use super::table::RangeTable;
+use super::FpCell;
 use crate::disclosure::hashing::Packing;
 use crate::field::fp;
 
@@ -34,13 +35,14 @@ struct PackTestConfig {
     instance: Column<Instance>,
 }
 
-impl Circuit<Fp> for PackCircuit {
+impl Circuit<Fr> for PackCircuit {
     type Config = PackTestConfig;
     type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
     fn without_witnesses(&self) -> Self {
         self.clone()
     }
-    fn configure(meta: &mut ConstraintSystem<Fp>) -> PackTestConfig {
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> PackTestConfig {
         let a: Vec<_> = (0..6).map(|_| meta.advice_column()).collect();
         let x1 = meta.advice_column();
         let f: Vec<_> = (0..5).map(|_| meta.fixed_column()).collect();
@@ -65,17 +67,17 @@ impl Circuit<Fp> for PackCircuit {
             instance,
         }
     }
-    fn synthesize(&self, c: PackTestConfig, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+    fn synthesize(&self, c: PackTestConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
         c.table.load(&mut layouter)?;
         let values = &self.values;
         let packed = layouter.assign_region(
             || "pack rows",
             |mut region| {
                 let per = c.pack.packing.per_element();
-                let base = Fp::from(1u64 << c.pack.packing.value_bits());
-                let mut z = Fp::zero();
+                let base = Fr::from(1u64 << c.pack.packing.value_bits());
+                let mut z = Fr::zero();
                 let mut packed = vec![];
-                region.assign_advice(|| "spacer", c.pack.z, 0, || Value::known(Fp::zero()))?;
+                FpCell::assign(&mut region, c.pack.z, 0, Value::known(Fr::zero()));
                 for (i, v) in values.iter().enumerate() {
                     let row = i + 1;
                     let p = RescaleParams::identity(0);
@@ -104,12 +106,16 @@ impl Circuit<Fp> for PackCircuit {
                 Ok(packed)
             },
         )?;
-        let h = c.hash.chain(
-            layouter.namespace(|| "chain"),
-            c.pack.packing.prefix(values.len()),
-            &packed,
+        let prefix = c.pack.packing.prefix(values.len());
+        let h = layouter.assign_region(
+            || "chain",
+            |mut region| {
+                let mut rows = HashRows::new(c.hash.chips());
+                c.hash.chain(&mut region, &mut rows, prefix, &packed)
+            },
         )?;
-        layouter.constrain_instance(h.cell(), c.instance, 0)
+        layouter.constrain_instance(h.cell(), c.instance, 0);
+        Ok(())
     }
 }
 
@@ -186,10 +192,10 @@ fn a_value_outside_the_range_is_rejected_even_when_it_packs_to_the_claimed_eleme
     forged[3] -= 1 << bits;
     let e = |v: &[i64]| {
         let p = Packing::Packed { limb_bits: L };
-        let base = Fp::from(1u64 << bits);
+        let base = Fr::from(1u64 << bits);
         v[..19]
             .iter()
-            .fold(Fp::zero(), |z, x| z * base + fp(x + p.offset()))
+            .fold(Fr::zero(), |z, x| z * base + fp(x + p.offset()))
     };
     assert_eq!(
         e(&vals),
@@ -211,46 +217,58 @@ struct ChainCircuit<const CHIPS: usize> {
     n: usize,
 }
 
-impl<const CHIPS: usize> Circuit<Fp> for ChainCircuit<CHIPS> {
+impl<const CHIPS: usize> Circuit<Fr> for ChainCircuit<CHIPS> {
     type Config = (Column<Advice>, HashConfig, Column<Instance>);
     type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
     fn without_witnesses(&self) -> Self {
         self.clone()
     }
-    fn configure(meta: &mut ConstraintSystem<Fp>) -> Self::Config {
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> Self::Config {
         let col = meta.advice_column();
         meta.enable_equality(col);
         let instance = meta.instance_column();
         meta.enable_equality(instance);
         (col, HashConfig::configure(meta, CHIPS), instance)
     }
-    fn synthesize(&self, c: Self::Config, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+    fn synthesize(&self, c: Self::Config, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
         let (col, hash, instance) = c;
         let cells = layouter.assign_region(
             || "elements",
             |mut region| {
-                (0..self.n)
-                    .map(|i| region.assign_advice(|| "e", col, i, || Value::known(fp(i as i64))))
-                    .collect::<Result<Vec<_>, _>>()
+                Ok((0..self.n)
+                    .map(|i| FpCell::assign(&mut region, col, i, Value::known(fp(i as i64))))
+                    .collect::<Vec<_>>())
             },
         )?;
-        let h = hash.chain(layouter.namespace(|| "chain"), Fp::one(), &cells)?;
-        layouter.constrain_instance(h.cell(), instance, 0)
+        let h = layouter.assign_region(
+            || "chain",
+            |mut region| {
+                let mut rows = HashRows::new(hash.chips());
+                hash.chain(&mut region, &mut rows, Fr::one(), &cells)
+            },
+        )?;
+        layouter.constrain_instance(h.cell(), instance, 0);
+        Ok(())
     }
 }
 
 fn chain_fits<const CHIPS: usize>(k: u32, n: usize) -> bool {
-    let elements: Vec<Fp> = (0..n).map(|i| fp(i as i64)).collect();
-    let h = crate::disclosure::hashing::chain(Fp::one(), &elements);
-    match MockProver::run(k, &ChainCircuit::<CHIPS> { n }, vec![vec![h]]) {
-        Ok(p) => p.verify().is_ok(),
-        Err(_) => false,
-    }
+    let elements: Vec<Fr> = (0..n).map(|i| fp(i as i64)).collect();
+    let h = crate::disclosure::hashing::chain(Fr::one(), &elements);
+    // halo2-axiom's MockProver panics on a row past the usable ones.
+    std::panic::catch_unwind(|| {
+        match MockProver::run(k, &ChainCircuit::<CHIPS> { n }, vec![vec![h]]) {
+            Ok(p) => p.verify().is_ok(),
+            Err(_) => false,
+        }
+    })
+    .unwrap_or(false)
 }
 
 /// Rows usable at k = 11 by the chain circuit (its blinding factors and the last row left out).
 fn usable_rows_k11() -> usize {
-    let mut cs = ConstraintSystem::<Fp>::default();
+    let mut cs = ConstraintSystem::<Fr>::default();
     ChainCircuit::<1>::configure(&mut cs);
     (1 << 11) - (cs.blinding_factors() + 1)
 }

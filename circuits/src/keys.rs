@@ -1,0 +1,157 @@
+//! Verifying and proving keys: made once per model (at compile time), stored, and read back without
+//! key generation. The verifying key lives in the model file (covered by its digest); the proving key
+//! is cached by the prover, pinned by the digest of its bytes that the model file records.
+
+use halo2_proofs::{
+    halo2curves::bn256::G1Affine,
+    plonk::{self, keygen_pk, keygen_vk_custom},
+    SerdeFormat,
+};
+use thiserror::Error;
+
+use crate::artifacts::model_file::{hex, Visibilities};
+use crate::circuit::{with_shape, CircuitShape, InferenceCircuit};
+use crate::qgraph::QuantGraph;
+use crate::setup::srs::Params;
+
+/// A model's verifying key (KZG over BN254).
+pub type VerifyingKey = plonk::VerifyingKey<G1Affine>;
+/// A model's proving key (KZG over BN254).
+pub type ProvingKey = plonk::ProvingKey<G1Affine>;
+
+/// How keys are stored: uncompressed points, checked to lie on the curve when read.
+const FORMAT: SerdeFormat = SerdeFormat::RawBytes;
+
+/// Why a key could not be made or read.
+#[derive(Debug, Error)]
+pub enum KeyError {
+    /// halo2's key generation failed (the circuit does not fit its k, or is malformed).
+    #[error("key generation failed: {0}")]
+    Keygen(String),
+    /// The proving key could not be cached.
+    #[error("proving key cache {path}: {source}")]
+    Cache {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Stored key bytes are not a key of this circuit.
+    #[error("the stored {what} is not a key of this circuit: {why}")]
+    Read {
+        /// `verifying key` or `proving key`.
+        what: &'static str,
+        /// What the reader reported.
+        why: String,
+    },
+}
+
+/// The circuit a model's keys are made for (no witness).
+fn circuit(graph: &QuantGraph, visibility: Visibilities) -> InferenceCircuit<'_> {
+    InferenceCircuit::with_visibility(graph, visibility, None)
+}
+
+/// The verifying key of a model's circuit (selectors compressed into fixed columns, as the column
+/// estimates of [`crate::plan`] assume).
+pub fn make_vk(
+    params: &Params,
+    graph: &QuantGraph,
+    visibility: Visibilities,
+    shape: CircuitShape,
+) -> Result<VerifyingKey, KeyError> {
+    let c = circuit(graph, visibility);
+    with_shape(shape, || keygen_vk_custom(params, &c, true))
+        .map_err(|e| KeyError::Keygen(format!("{e:?}")))
+}
+
+/// The proving key of a model's circuit, from its verifying key.
+pub fn make_pk(
+    params: &Params,
+    vk: VerifyingKey,
+    graph: &QuantGraph,
+    visibility: Visibilities,
+    shape: CircuitShape,
+) -> Result<ProvingKey, KeyError> {
+    let c = circuit(graph, visibility);
+    with_shape(shape, || keygen_pk(params, vk, &c)).map_err(|e| KeyError::Keygen(format!("{e:?}")))
+}
+
+/// A verifying key's stored bytes.
+pub fn vk_bytes(vk: &VerifyingKey) -> Vec<u8> {
+    vk.to_bytes(FORMAT)
+}
+
+/// A verifying key from its stored bytes (all of them) for a circuit of this shape.
+pub fn vk_from_bytes(bytes: &[u8], shape: CircuitShape) -> Result<VerifyingKey, KeyError> {
+    let mut rest = bytes;
+    let vk =
+        VerifyingKey::read::<_, InferenceCircuit<'_>>(&mut rest, FORMAT, shape).map_err(|e| {
+            KeyError::Read {
+                what: "verifying key",
+                why: e.to_string(),
+            }
+        })?;
+    if !rest.is_empty() {
+        return Err(KeyError::Read {
+            what: "verifying key",
+            why: format!("{} bytes follow it", rest.len()),
+        });
+    }
+    Ok(vk)
+}
+
+/// A proving key's stored bytes.
+pub fn pk_bytes(pk: &ProvingKey) -> Vec<u8> {
+    pk.to_bytes(FORMAT)
+}
+
+/// A proving key from its stored bytes, which must have the digest `pinned` (checked before they are
+/// parsed: halo2's reader panics on malformed keys).
+pub fn pk_from_bytes(
+    bytes: &[u8],
+    shape: CircuitShape,
+    pinned: &str,
+) -> Result<ProvingKey, KeyError> {
+    let digest = key_digest(bytes);
+    if digest != pinned {
+        return Err(KeyError::Read {
+            what: "proving key",
+            why: format!("its digest is {digest}, the model pins {pinned}"),
+        });
+    }
+    let mut rest = bytes;
+    ProvingKey::read::<_, InferenceCircuit<'_>>(&mut rest, FORMAT, shape).map_err(|e| {
+        KeyError::Read {
+            what: "proving key",
+            why: e.to_string(),
+        }
+    })
+}
+
+/// BLAKE2b-256 (personal `zkinfer-key`) of a key's bytes.
+pub fn key_digest(bytes: &[u8]) -> String {
+    hex(blake2b_simd::Params::new()
+        .hash_length(32)
+        .personal(b"zkinfer-key\0\0\0\0\0")
+        .hash(bytes)
+        .as_bytes())
+}
+
+/// Make a model's keys with `params` of `srs` (for the model's k), record the verifying key and the
+/// proving key's digest in the model (before it is sealed), and return the proving key.
+pub fn attach_keys(
+    model: &mut crate::ModelFile,
+    srs: crate::setup::srs::SrsRef,
+    params: &Params,
+) -> Result<ProvingKey, KeyError> {
+    let vk = make_vk(params, &model.graph, model.visibility, model.shape)?;
+    let vk_hex = hex(&vk_bytes(&vk));
+    let pk = make_pk(params, vk, &model.graph, model.visibility, model.shape)?;
+    model.proof_system = crate::artifacts::model_file::ProofSystem {
+        commitment: crate::artifacts::model_file::Commitment::Kzg,
+        srs,
+        verifying_key: vk_hex,
+        proving_key_digest: key_digest(&pk_bytes(&pk)),
+    };
+    Ok(pk)
+}

@@ -1,0 +1,155 @@
+//! The prover's files: the SRS for each k, and proving keys, in the cache directory, written
+//! atomically and checked before use (see [`super::srs`] and [`crate::keys`]).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::srs::{self, dev_params, Params, SrsError, SrsRef};
+
+/// `$ZKINFER_CACHE_DIR`, else `$XDG_CACHE_HOME/zkinfer`, else `$HOME/.cache/zkinfer`; never a shared
+/// directory such as /tmp, where others could plant files.
+pub fn cache_dir() -> Result<PathBuf, SrsError> {
+    let nonempty = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(d) = nonempty("ZKINFER_CACHE_DIR") {
+        return Ok(PathBuf::from(d));
+    }
+    if let Some(d) = nonempty("XDG_CACHE_HOME") {
+        return Ok(PathBuf::from(d).join("zkinfer"));
+    }
+    if let Some(h) = nonempty("HOME") {
+        return Ok(PathBuf::from(h).join(".cache").join("zkinfer"));
+    }
+    Err(SrsError::NoCacheDir)
+}
+
+/// The folder of one SRS's files: `srs/<name>-<id>` in the cache directory.
+pub fn srs_dir(srs: &SrsRef) -> Result<PathBuf, SrsError> {
+    Ok(cache_dir()?
+        .join("srs")
+        .join(format!("{}-{}", srs.name, srs.id())))
+}
+
+/// The file of an SRS's parameters for `2^k` rows.
+pub fn params_path(srs: &SrsRef, k: u32) -> Result<PathBuf, SrsError> {
+    Ok(srs_dir(srs)?.join(format!("k{k}.params")))
+}
+
+/// Where the parameters came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamsSource {
+    /// The cached file, which passed its check.
+    Cache,
+    /// Made now (the development SRS, no cached file) and cached.
+    Created,
+    /// The cached file failed its check (`why`): made again (the development SRS) and replaced.
+    Rebuilt {
+        /// What was wrong with the cached file.
+        why: String,
+    },
+}
+
+impl ParamsSource {
+    /// What a user should be told about parameters for `k` from this source (a rebuilt file).
+    pub fn warning(&self, k: u32) -> Option<String> {
+        match self {
+            ParamsSource::Rebuilt { why } => Some(format!(
+                "the cached SRS file for k = {k} was not the development SRS ({why}); made again \
+                 and replaced"
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Create a directory (and its parents), readable and writable by its owner only.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Write `bytes` to `path` atomically (a temporary file in the same folder, then renamed), creating
+/// the folder.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    create_private_dir(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.flush()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The parameters in `path`, checked against `srs` for `2^k` rows; `Ok(Err(why))` when the file is
+/// not them.
+fn read_checked(path: &Path, srs: &SrsRef, k: u32) -> Result<Result<Params, String>, SrsError> {
+    let bytes = fs::read(path).map_err(|source| SrsError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let params = match srs::params_from_bytes(&bytes) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(format!("it is not a parameters file ({e})"))),
+    };
+    let tau_g2 = srs.tau_g2()?;
+    Ok(srs::check_params(&params, k, &tau_g2).map(|()| params))
+}
+
+/// The parameters of `srs` for `2^k` rows, from the cache directory: checked before use; the
+/// development SRS is made (and cached) when missing or when its file fails the check.
+pub fn load(srs: &SrsRef, k: u32) -> Result<(Params, ParamsSource), SrsError> {
+    let path = params_path(srs, k)?;
+    let source = if path.exists() {
+        match read_checked(&path, srs, k)? {
+            Ok(params) => return Ok((params, ParamsSource::Cache)),
+            Err(why) if srs.is_dev() => ParamsSource::Rebuilt { why },
+            Err(why) => {
+                return Err(SrsError::Mismatch {
+                    path,
+                    name: srs.name.clone(),
+                    why,
+                })
+            }
+        }
+    } else if srs.is_dev() {
+        ParamsSource::Created
+    } else {
+        return Err(SrsError::Missing {
+            name: srs.name.clone(),
+            k,
+        });
+    };
+    srs.tau_g2()?;
+    let params = dev_params(k);
+    write_atomically(&path, &srs::params_bytes(&params)).map_err(|source| SrsError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    Ok((params, source))
+}
+
+/// The SRS named `name`: one zkinfer knows (pinned), or one imported on this machine.
+pub fn find_srs(name: &str) -> Result<SrsRef, SrsError> {
+    if let Some(known) = SrsRef::known(name) {
+        return Ok(known);
+    }
+    let dir = cache_dir()?.join("srs");
+    let prefix = format!("{name}-");
+    let entries = fs::read_dir(&dir).into_iter().flatten().flatten();
+    for entry in entries {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if file.starts_with(&prefix) {
+            if let Ok(text) = fs::read_to_string(entry.path().join("srs.json")) {
+                if let Ok(found) = serde_json::from_str::<SrsRef>(&text) {
+                    if found.name == name && srs_dir(&found)? == entry.path() {
+                        return Ok(found);
+                    }
+                }
+            }
+        }
+    }
+    Err(SrsError::Unknown(name.into()))
+}

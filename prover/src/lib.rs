@@ -8,6 +8,7 @@ pub mod memory;
 pub mod progress;
 pub mod prove;
 pub mod salt;
+pub mod srs_get;
 
 pub use compile::{compile_model, CompileError, CompileOptions};
 pub use prove::{ProveError, Prover};

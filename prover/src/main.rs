@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand, ValueEnum};
         milliseconds, with a structured reference string from a public Powers of Tau ceremony.",
     after_help = "Examples:\n  \
         zkinfer demo\n  \
+        zkinfer srs get --k 15\n  \
         zkinfer compile model.onnx --calibration samples.json\n  \
         zkinfer plan model.zkm\n  \
         zkinfer prove -m model.zkm -i input.json\n  \
@@ -201,6 +202,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Structured reference strings (SRS) on this machine: list, make, import, download
+    #[command(subcommand)]
+    Srs(SrsCommand),
     /// The bundled example: compile the digits MLP, prove one inference, verify it
     Demo {
         /// Keep the files here [default: a temporary directory]
@@ -208,6 +212,45 @@ enum Command {
         out: Option<PathBuf>,
         #[arg(long)]
         threads: Option<usize>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SrsCommand {
+    /// The SRS zkinfer knows and those imported, with the k their files cover
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make the development SRS for k (INSECURE: its secret is public; for trying out and tests)
+    #[command(after_help = "Example:\n  zkinfer srs dev --k 12")]
+    Dev {
+        #[arg(long)]
+        k: u32,
+    },
+    /// Import a ceremony's SRS: a snarkjs .ptau file (Hermez, Perpetual Powers of Tau) or halo2 KZG
+    /// parameters; computes and checks the parameters of every k it covers
+    #[command(
+        after_help = "Examples:\n  zkinfer srs import powersOfTau28_hez_final_15.ptau          # known: named hermez\n  zkinfer srs import my_ceremony.ptau --name mine --k 16      # then: zkinfer compile ... --srs mine"
+    )]
+    Import {
+        file: PathBuf,
+        /// The name models will carry (needed unless the file is an SRS zkinfer knows)
+        #[arg(long)]
+        name: Option<String>,
+        /// Import up to this k only [default: all the file holds, at most 20]
+        #[arg(long)]
+        k: Option<u32>,
+    },
+    /// Download the Hermez Powers of Tau file that covers k, check it against its pinned BLAKE2b-512
+    /// hash, and import it as `hermez`
+    #[command(after_help = "Example:\n  zkinfer srs get --k 15")]
+    Get {
+        #[arg(long)]
+        k: u32,
+        /// Download from this base URL (a mirror) instead of the published location
+        #[arg(long, value_name = "URL")]
+        from: Option<String>,
     },
 }
 
@@ -303,6 +346,12 @@ fn main() -> ExitCode {
             let allow_dev_srs = allow_dev_srs || verifier::cli::dev_srs_allowed_by_env();
             cli::report::report(&proof, &model, output, format, allow_dev_srs)
         }
+        Command::Srs(c) => match c {
+            SrsCommand::List { json } => cli::srs::list(json),
+            SrsCommand::Dev { k } => cli::srs::dev(k),
+            SrsCommand::Import { file, name, k } => cli::srs::import(&file, name.as_deref(), k),
+            SrsCommand::Get { k, from } => cli::srs::get(k, from.as_deref()),
+        },
         Command::Demo { out, threads } => {
             cli::set_threads(threads).and_then(|_| cli::demo::demo(out))
         }

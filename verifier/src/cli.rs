@@ -194,6 +194,14 @@ pub fn run_expecting(
             model.display()
         );
     }
+    let srs = &m.proof_system.srs;
+    if !srs.is_dev() && circuits::setup::srs::SrsRef::known(&srs.name).is_none() {
+        eprintln!(
+            "note: the model's SRS '{}' is not one zkinfer knows (it was imported): a verdict is \
+             only as sound as that SRS's ceremony",
+            srs.name.escape_debug()
+        );
+    }
     if m.proof_system.srs.is_dev() && expect.allow_dev_srs {
         eprintln!(
             "warning: the model is on the development SRS (insecure: anyone can forge its proofs); \

@@ -158,6 +158,14 @@ impl SrsRef {
         })
     }
 
+    /// Whether `name` can name an SRS: 1 to 32 ASCII letters, digits, `-` or `_`.
+    pub fn name_is_valid(name: &str) -> bool {
+        (1..=32).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
+
     /// Whether this is the development SRS.
     pub fn is_dev(&self) -> bool {
         self.name == DEV
@@ -172,8 +180,19 @@ impl SrsRef {
         hex(&d.as_bytes()[..8])
     }
 
-    /// `τ·G2`, checked: a point, and the pinned one when the name is one zkinfer knows.
+    /// `τ·G2`, checked: a point, and the pinned one when the name is one zkinfer knows (and the name
+    /// well-formed).
     pub fn tau_g2(&self) -> Result<G2Affine, SrsError> {
+        if !Self::name_is_valid(&self.name) {
+            return Err(SrsError::BadRef(format!(
+                "'{}' is not an SRS name: 1 to 32 letters, digits, '-' or '_'",
+                self.name
+                    .chars()
+                    .take(40)
+                    .collect::<String>()
+                    .escape_debug()
+            )));
+        }
         if let Some((_, pinned)) = KNOWN.iter().find(|(n, _)| *n == self.name) {
             if *pinned != self.tau_g2 {
                 return Err(SrsError::BadRef(format!(

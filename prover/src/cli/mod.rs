@@ -5,6 +5,7 @@ pub mod demo;
 pub mod inspect;
 pub mod progress;
 pub mod report;
+pub mod srs;
 pub mod verify;
 
 use std::path::{Path, PathBuf};

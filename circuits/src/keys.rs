@@ -155,3 +155,8 @@ pub fn attach_keys(
     };
     Ok(pk)
 }
+
+/// The size in bytes of every proof made with this verifying key.
+pub fn proof_bytes(vk: &VerifyingKey) -> usize {
+    crate::proof::proof_bytes(vk.cs())
+}

@@ -17,6 +17,8 @@ use halo2_proofs::{
     },
 };
 
+use halo2_proofs::plonk::ConstraintSystem;
+
 use crate::circuit::{with_shape, InferenceCircuit};
 use crate::keys::{ProvingKey, VerifyingKey};
 use crate::setup::srs::Params;
@@ -92,4 +94,26 @@ pub fn verify_all(params: &Params, vk: &VerifyingKey, proofs: &[(&[Fr], &[u8])])
     VerificationStrategy::<'_, KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>>::finalize(
         strategy,
     )
+}
+
+/// The size in bytes of a proof of a circuit with this constraint system (SHPLONK, compressed
+/// points and 32-byte scalars): the advice, lookup, permutation and quotient commitments, every
+/// queried evaluation, and the two points of the multi-opening. It does not depend on k.
+pub fn proof_bytes(cs: &ConstraintSystem<Fr>) -> usize {
+    let degree = cs.degree();
+    let lookups = cs.lookups().len();
+    let permuted = cs.permutation().get_columns().len();
+    let products = permuted.div_ceil(degree - 2);
+    let commitments = cs.num_advice_columns()
+        + 3 * lookups
+        + products
+        + 1 // the vanishing argument's random polynomial
+        + (degree - 1); // the quotient's pieces
+    let evaluations = cs.advice_queries().len()
+        + cs.fixed_queries().len()
+        + 1 // the random polynomial
+        + permuted
+        + (3 * products).saturating_sub(1)
+        + 5 * lookups;
+    32 * (commitments + evaluations + 2)
 }

@@ -197,7 +197,10 @@ pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), Compile
         proof_system: circuits::artifacts::model_file::ProofSystem::placeholder(),
         digest: String::new(),
     };
-    Ok((with_keys(model, &opts.srs)?, layout))
+    let model = with_keys(model, &opts.srs)?;
+    let mut layout = layout;
+    layout.estimate.proof_bytes = circuits::keys::proof_bytes(&model.verifying_key()?);
+    Ok((model, layout))
 }
 
 /// Make a model's keys on `srs` (its file for the model's k, checked), put the verifying key into the

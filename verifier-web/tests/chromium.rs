@@ -172,7 +172,8 @@ fn chromium_verifies_in_the_page() {
             );
         }
         if i == 3 {
-            assert!(dom.contains("development SRS"), "{dom}");
+            // The reason shown, not the checkbox's label.
+            assert!(dom.contains("is proven with the development SRS"), "{dom}");
         }
     }
 

@@ -71,6 +71,9 @@ pub struct Estimate {
     pub verify_s: f64,
     /// Peak memory while proving, in MiB.
     pub peak_mib: f64,
+    /// Size of a proof, in bytes: an upper bound (selectors counted uncompressed); the compiled
+    /// model's verifying key gives the exact size.
+    pub proof_bytes: usize,
 }
 
 /// The layout of a quantized graph: circuit shape, k, and what the rows and columns cost.
@@ -377,7 +380,7 @@ pub fn choose_with(
     vis: Visibilities,
     min_limb_bits: u32,
 ) -> Result<Plan, LayoutError> {
-    let mut best: Option<(f64, Plan)> = None;
+    let mut candidates: Vec<Plan> = Vec::new();
     let mut last_err = None;
     for p in INPUTS_CANDIDATES {
         for w in WIDTH_CANDIDATES {
@@ -395,19 +398,39 @@ pub fn choose_with(
                 largest_table(graph, vis, (p, w), min_limb_bits..=top)
             });
             match plan {
-                Ok(plan) => {
-                    let e = &plan.estimate;
-                    let score = e.prove_s + e.keygen_s + 10.0 * e.verify_s;
-                    if best.as_ref().is_none_or(|(s, _)| score < *s) {
-                        best = Some((score, plan));
-                    }
-                }
+                Ok(plan) => candidates.push(plan),
                 Err(e) => last_err = Some(e),
             }
         }
     }
-    best.map(|(_, p)| p)
-        .ok_or_else(|| last_err.expect("candidates tried"))
+    best_of(candidates).ok_or_else(|| last_err.expect("candidates tried"))
+}
+
+/// Proofs at most this large are preferred (EZKL's proof size on the same models).
+pub const SMALL_PROOF_BYTES: usize = 3072;
+/// A layout with a small proof is preferred when its cost is at most this factor over the cheapest.
+pub const SMALL_PROOF_SLACK: f64 = 1.5;
+
+/// The plan to compile: the cheapest (prove time plus key generation plus ten times verify time),
+/// unless one whose proof is at most [`SMALL_PROOF_BYTES`] costs at most [`SMALL_PROOF_SLACK`] times
+/// as much: then the cheapest of those.
+fn best_of(candidates: Vec<Plan>) -> Option<Plan> {
+    let cost = |p: &Plan| {
+        let e = &p.estimate;
+        e.prove_s + e.keygen_s + 10.0 * e.verify_s
+    };
+    let cheapest =
+        |ps: &mut dyn Iterator<Item = Plan>| ps.min_by(|a, b| cost(a).total_cmp(&cost(b)));
+    let fastest = cheapest(&mut candidates.iter().cloned())?;
+    let small = cheapest(
+        &mut candidates
+            .into_iter()
+            .filter(|p| p.estimate.proof_bytes <= SMALL_PROOF_BYTES),
+    );
+    Some(match small {
+        Some(s) if cost(&s) <= SMALL_PROOF_SLACK * cost(&fastest) => s,
+        _ => fastest,
+    })
 }
 
 /// Cost model, constants measured on the 2-core reference machine with 2 threads (see README):
@@ -439,5 +462,10 @@ pub fn estimate(k: u32, shape: &CircuitShape) -> Estimate {
         prove_s: 0.04 + n * committed * 5.5e-6,
         verify_s: 0.004 + n * 0.5e-6,
         peak_mib: 8.0 + n * (committed + fixed) * 32.0 * 5.0 / (1024.0 * 1024.0),
+        proof_bytes: {
+            // Key generation turns each selector into (at most) one fixed column, queried once.
+            let cs = constraint_system(*shape);
+            crate::proof::proof_bytes(&cs) + 32 * cs.num_selectors()
+        },
     }
 }

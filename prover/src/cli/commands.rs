@@ -40,6 +40,10 @@ pub fn compile(
     } else {
         println!("{}", model.report);
         print_plan_summary(&plan);
+        println!(
+            "keys made: verifying key in the model file, proving key cached; proofs are {} bytes",
+            plan.estimate.proof_bytes
+        );
         print_stages(&plan);
         println!("wrote {} (model digest {})", out.display(), model.digest);
     }
@@ -82,12 +86,17 @@ fn print_plan_summary(p: &Plan) {
 
 pub fn plan(model: &Path) -> Result<Plan> {
     let m = read_model(model)?;
-    Ok(plan_for(
+    let mut p = plan_for(
         &m.graph,
         m.visibility,
         m.shape.inputs_per_row,
         m.shape.width,
-    )?)
+    )?;
+    // The model's verifying key gives the exact proof size.
+    if let Ok(vk) = m.verifying_key() {
+        p.estimate.proof_bytes = circuits::keys::proof_bytes(&vk);
+    }
+    Ok(p)
 }
 
 pub fn plan_cmd(path: &Path, json: bool) -> Result<ExitCode> {
@@ -104,8 +113,9 @@ pub fn plan_cmd(path: &Path, json: bool) -> Result<ExitCode> {
     );
     let e = &p.estimate;
     println!(
-        "estimate (2 threads): keygen {:.2} s, prove {:.2} s, verify {:.3} s, peak memory {:.0} MiB",
-        e.keygen_s, e.prove_s, e.verify_s, e.peak_mib
+        "estimate (2 threads): keygen {:.2} s, prove {:.2} s, verify {:.3} s, peak memory {:.0} MiB; \
+         proof {} bytes",
+        e.keygen_s, e.prove_s, e.verify_s, e.peak_mib, e.proof_bytes
     );
     Ok(ExitCode::SUCCESS)
 }

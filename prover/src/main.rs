@@ -119,17 +119,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Prove one inference: writes a self-contained proof bundle (.zkp)
+    /// Prove inferences: writes one self-contained proof bundle (.zkp) per input, loading the SRS
+    /// and the proving key once
     #[command(
-        after_help = "Example:\n  zkinfer prove -m model.zkm -i input.json -o input.zkp --threads 2"
+        after_help = "Examples:\n  zkinfer prove -m model.zkm -i input.json -o input.zkp --threads 2\n  zkinfer prove -m model.zkm -i a.json b.json inputs/ -o proofs/   # many inputs, one key load"
     )]
     Prove {
         #[arg(short, long)]
         model: PathBuf,
-        /// The input: {"input_data": [[...]]} (EZKL's form) or a (nested) array of numbers
-        #[arg(short, long)]
-        input: PathBuf,
-        /// Output file [default: the input's path with extension .zkp]
+        /// Inputs: files holding {"input_data": [[...]]} (EZKL's form) or a (nested) array of
+        /// numbers, or folders of such .json files
+        #[arg(short, long, num_args = 1.., required = true)]
+        input: Vec<PathBuf>,
+        /// Output file [default: the input's path with extension .zkp]; with several inputs, the
+        /// folder of the proofs [default: beside each input]
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// Worker threads [default: all cores]
@@ -311,13 +314,13 @@ fn main() -> ExitCode {
             force,
             json,
         } => cli::set_threads(threads).and_then(|_| {
-            let request = cli::commands::ProveRequest {
+            let request = cli::prove::ProveRequest {
                 output,
                 salt_file,
                 force,
                 json,
             };
-            cli::commands::prove(&model, &input, request)
+            cli::prove::prove(&model, &input, request)
         }),
         Command::Verify(args) => cli::verify::verify(&args),
         Command::Hash {

@@ -4,6 +4,7 @@ pub mod commands;
 pub mod demo;
 pub mod inspect;
 pub mod progress;
+pub mod prove;
 pub mod report;
 pub mod srs;
 pub mod verify;

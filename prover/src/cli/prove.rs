@@ -1,0 +1,233 @@
+//! prove: one model, one or many inputs (files, or folders of `.json` files), one key load.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use serde_json::{json, Value};
+
+use circuits::field::Fr;
+use circuits::plan::{estimate, MIN_K};
+use circuits::ModelFile;
+use prover::atomic::write_atomic;
+use prover::prove::infer;
+use prover::salt::{new_salt, read_salt, write_new_salt, SaltError};
+use prover::Prover;
+
+use super::{fmt_outputs, print_json, read_input, read_model, sibling, top_class};
+
+/// What `zkinfer prove` is asked to do besides the model and the inputs.
+pub struct ProveRequest {
+    /// The proof file (one input), or the folder of the proofs (several inputs).
+    pub output: Option<PathBuf>,
+    /// The salt of a salted input's hash (one input only).
+    pub salt_file: Option<PathBuf>,
+    /// Prove even when the plan's peak memory is over what is available.
+    pub force: bool,
+    /// One JSON object instead of text.
+    pub json: bool,
+}
+
+/// Refuse a model whose planned peak memory is over what this process has (unless `force`).
+fn check_memory(model: &Path, m: &ModelFile, force: bool) -> Result<()> {
+    let Some(available) = prover::memory::available_bytes().map_err(anyhow::Error::msg)? else {
+        return Ok(());
+    };
+    let peak = |k| (estimate(k, &m.shape).peak_mib * (1u64 << 20) as f64) as u64;
+    let need = peak(m.k);
+    if force || need <= available {
+        return Ok(());
+    }
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    let fits = (MIN_K..m.k).rev().find(|k| peak(*k) <= available).map_or(
+        "no circuit of this row shape fits".to_string(),
+        |k| {
+            format!(
+                "circuits of this row shape fit up to k = {k} ({} rows; this one needs k = {})",
+                1usize << k,
+                m.k
+            )
+        },
+    );
+    anyhow::bail!(
+        "proving {} needs about {:.1} GiB (the plan's peak at k = {}), over the {:.1} GiB this process \
+         has ({}); {fits}. Prove on a larger machine, or pass --force to try anyway",
+        model.display(),
+        gib(need),
+        m.k,
+        gib(available),
+        match std::env::var_os(prover::memory::MEMORY_VAR) {
+            Some(_) => prover::memory::MEMORY_VAR,
+            None => "available memory, cgroup and address-space limits",
+        }
+    )
+}
+
+/// The input files: each file given, and the `.json` files of each folder given (sorted).
+fn input_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("cannot read folder {}", p.display()))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|f| f.is_file() && f.extension().is_some_and(|e| e == "json"))
+                .collect();
+            anyhow::ensure!(
+                !found.is_empty(),
+                "folder {} has no .json input",
+                p.display()
+            );
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// One input to prove: its file, values, proof file, and salt (with the file a new salt goes to).
+struct Job {
+    input: PathBuf,
+    x: Vec<f64>,
+    out: PathBuf,
+    salt: Option<Fr>,
+    new_salt_file: Option<PathBuf>,
+}
+
+/// Read and check every input, and choose every output, before any key is loaded.
+fn jobs(model: &Path, m: &ModelFile, inputs: &[PathBuf], r: &ProveRequest) -> Result<Vec<Job>> {
+    let files = input_files(inputs)?;
+    let several = files.len() > 1;
+    if several && r.salt_file.is_some() {
+        anyhow::bail!(
+            "--salt-file goes with one input: each proof of several gets a salt of its own"
+        );
+    }
+    let out_dir = match (&r.output, several) {
+        (Some(dir), true) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("-o {}: a folder for the proofs", dir.display()))?;
+            Some(dir.clone())
+        }
+        _ => None,
+    };
+    let mut jobs = Vec::with_capacity(files.len());
+    for input in files {
+        let x = read_input(&input)?;
+        infer(m, &x).with_context(|| format!("input {}", input.display()))?;
+        let out = match (&out_dir, &r.output) {
+            (Some(dir), _) => dir.join(sibling(&input, "zkp").file_name().expect("a file")),
+            (None, Some(o)) => o.clone(),
+            (None, None) => sibling(&input, "zkp"),
+        };
+        // A salted input's salt: the one given, or a new one written beside the proof (checked to
+        // be free before proving, written before the proof so that no proof is left without it).
+        let (salt, new_salt_file) = match (m.visibility.input_salted, &r.salt_file) {
+            (false, Some(f)) => anyhow::bail!(
+                "--salt-file {}: model {} does not salt its input's hash (compile it with --input hashed --salt)",
+                f.display(),
+                model.display()
+            ),
+            (false, None) => (None, None),
+            (true, Some(f)) => (Some(read_salt(f)?), None),
+            (true, None) => {
+                let path = sibling(&out, "salt");
+                if path.exists() {
+                    return Err(SaltError::Exists(path).into());
+                }
+                (Some(new_salt()), Some(path))
+            }
+        };
+        jobs.push(Job {
+            input,
+            x,
+            out,
+            salt,
+            new_salt_file,
+        });
+    }
+    let mut outs: Vec<&PathBuf> = jobs.iter().map(|j| &j.out).collect();
+    outs.sort();
+    outs.dedup();
+    anyhow::ensure!(
+        outs.len() == jobs.len(),
+        "two inputs would write the same proof file: give them distinct names"
+    );
+    Ok(jobs)
+}
+
+/// Prove one job and write its files; returns its JSON summary.
+fn prove_job(prover: &Prover<'_>, m: &ModelFile, job: &Job, json: bool) -> Result<Value> {
+    let bundle = prover
+        .prove_salted(&job.x, job.salt)
+        .with_context(|| format!("proving {}", job.input.display()))?;
+    if let (Some(path), Some(salt)) = (&job.new_salt_file, job.salt) {
+        write_new_salt(path, salt)?;
+        if !json {
+            eprintln!(
+                "wrote the input hash's salt to {}: keep it with the input (zkinfer hash --salt-file)",
+                path.display()
+            );
+        }
+    }
+    let out = &job.out;
+    write_atomic(out, &bundle.to_json_pretty())
+        .with_context(|| format!("writing {}", out.display()))?;
+    let outputs = &bundle.public.output.values;
+    let info = &bundle.prover;
+    let proof_bytes = bundle.proof_bytes()?.len();
+    if !json {
+        println!("outputs: {}", fmt_outputs(outputs));
+        if let Some(c) = top_class(outputs, m.graph.input_len()) {
+            println!("top class: {c}");
+        }
+        println!(
+            "proved in {:.3} s (proving key {:.3} s, SRS {:.3} s, {} threads); proof {proof_bytes} bytes; wrote {}",
+            info.prove_s,
+            info.keygen_s,
+            info.params_s,
+            info.threads,
+            out.display()
+        );
+    }
+    Ok(json!({
+        "proof": out, "model_digest": bundle.model_digest, "outputs": [outputs], "salt_file": job.new_salt_file,
+        "k": bundle.k, "proof_bytes": proof_bytes, "threads": info.threads,
+        "params_s": info.params_s, "keygen_s": info.keygen_s, "witness_s": info.witness_s, "prove_s": info.prove_s,
+    }))
+}
+
+/// `zkinfer prove -m MODEL -i INPUT...`: the SRS and the proving key are loaded once.
+pub fn prove(model: &Path, inputs: &[PathBuf], request: ProveRequest) -> Result<ExitCode> {
+    let m = read_model(model)?;
+    // Every input and output is checked, and the memory, before time is spent on keys.
+    let jobs = jobs(model, &m, inputs, &request)?;
+    check_memory(model, &m, request.force)?;
+    let json = request.json;
+    let progress = super::progress::Terminal::new(json);
+    let prover = Prover::with_progress(&m, &progress)?;
+    if let (Some(w), false) = (prover.params_source.warning(m.k), json) {
+        eprintln!("warning: {w}");
+    }
+    let t = std::time::Instant::now();
+    let mut done = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        done.push(prove_job(&prover, &m, job, json)?);
+    }
+    if json {
+        match done.as_slice() {
+            [one] => print_json(one),
+            _ => print_json(&json!({ "proofs": done, "total_s": t.elapsed().as_secs_f64() })),
+        }
+    } else if done.len() > 1 {
+        println!(
+            "proved {} inputs in {:.2} s (SRS and proving key loaded once)",
+            done.len(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

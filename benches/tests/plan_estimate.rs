@@ -47,6 +47,7 @@ struct Measured {
 fn compile(onnx: &str, calibration: &str) -> (ModelFile, Plan) {
     let opts = CompileOptions {
         srs: circuits::setup::srs::SrsRef::dev(),
+        commitment: circuits::artifacts::model_file::Commitment::Kzg,
         onnx: fixture(onnx),
         calibration: Some(fixture(calibration)),
         visibility: Visibilities::default(),
@@ -59,8 +60,8 @@ fn measure(model: &ModelFile, input: &str, runs: usize) -> Measured {
     let text = std::fs::read_to_string(fixture(input)).expect("input fixture");
     let x = circuits::artifacts::input::parse_input(&text).expect("input parses");
     // The SRS comes from the cache, as in the estimate (made by compile, outside the timing).
-    let srs = &model.proof_system.srs;
-    let (params, _) = circuits::setup::store::load(srs, model.k).expect("the SRS");
+    let (params, _) =
+        circuits::setup::store::load_params(&model.proof_system, model.k).expect("the SRS");
     let (mut keygen, mut prove, mut verify) = (vec![], vec![], vec![]);
     for _ in 0..runs {
         // Key generation, as compile runs it.

@@ -11,8 +11,8 @@ use thiserror::Error;
 
 use crate::artifacts::model_file::{hex, Visibilities};
 use crate::circuit::{with_shape, CircuitShape, InferenceCircuit};
+use crate::proof::ProofParams;
 use crate::qgraph::QuantGraph;
-use crate::setup::srs::Params;
 
 /// A model's verifying key (KZG over BN254).
 pub type VerifyingKey = plonk::VerifyingKey<G1Affine>;
@@ -54,26 +54,33 @@ fn circuit(graph: &QuantGraph, visibility: Visibilities) -> InferenceCircuit<'_>
 /// The verifying key of a model's circuit (selectors compressed into fixed columns, as the column
 /// estimates of [`crate::plan`] assume).
 pub fn make_vk(
-    params: &Params,
+    params: &ProofParams,
     graph: &QuantGraph,
     visibility: Visibilities,
     shape: CircuitShape,
 ) -> Result<VerifyingKey, KeyError> {
     let c = circuit(graph, visibility);
-    with_shape(shape, || keygen_vk_custom(params, &c, true))
-        .map_err(|e| KeyError::Keygen(format!("{e:?}")))
+    with_shape(shape, || match params {
+        ProofParams::Kzg(p) => keygen_vk_custom(p, &c, true),
+        ProofParams::Ipa(p) => keygen_vk_custom(p, &c, true),
+    })
+    .map_err(|e| KeyError::Keygen(format!("{e:?}")))
 }
 
 /// The proving key of a model's circuit, from its verifying key.
 pub fn make_pk(
-    params: &Params,
+    params: &ProofParams,
     vk: VerifyingKey,
     graph: &QuantGraph,
     visibility: Visibilities,
     shape: CircuitShape,
 ) -> Result<ProvingKey, KeyError> {
     let c = circuit(graph, visibility);
-    with_shape(shape, || keygen_pk(params, vk, &c)).map_err(|e| KeyError::Keygen(format!("{e:?}")))
+    with_shape(shape, || match params {
+        ProofParams::Kzg(p) => keygen_pk(p, vk, &c),
+        ProofParams::Ipa(p) => keygen_pk(p, vk, &c),
+    })
+    .map_err(|e| KeyError::Keygen(format!("{e:?}")))
 }
 
 /// A verifying key's stored bytes.
@@ -137,18 +144,23 @@ pub fn key_digest(bytes: &[u8]) -> String {
         .as_bytes())
 }
 
-/// Make a model's keys with `params` of `srs` (for the model's k), record the verifying key and the
-/// proving key's digest in the model (before it is sealed), and return the proving key.
+/// Make a model's keys with `params` (for the model's k: the SRS `srs` for KZG, none for IPA), record
+/// the verifying key and the proving key's digest in the model (before it is sealed), and return the
+/// proving key.
 pub fn attach_keys(
     model: &mut crate::ModelFile,
-    srs: crate::setup::srs::SrsRef,
-    params: &Params,
+    srs: Option<crate::setup::srs::SrsRef>,
+    params: &ProofParams,
 ) -> Result<ProvingKey, KeyError> {
     let vk = make_vk(params, &model.graph, model.visibility, model.shape)?;
     let vk_hex = hex(&vk_bytes(&vk));
     let pk = make_pk(params, vk, &model.graph, model.visibility, model.shape)?;
+    let commitment = match params {
+        ProofParams::Kzg(_) => crate::artifacts::model_file::Commitment::Kzg,
+        ProofParams::Ipa(_) => crate::artifacts::model_file::Commitment::Ipa,
+    };
     model.proof_system = crate::artifacts::model_file::ProofSystem {
-        commitment: crate::artifacts::model_file::Commitment::Kzg,
+        commitment,
         srs,
         verifying_key: vk_hex,
         proving_key_digest: key_digest(&pk_bytes(&pk)),
@@ -156,7 +168,7 @@ pub fn attach_keys(
     Ok(pk)
 }
 
-/// The size in bytes of every proof made with this verifying key.
+/// The size in bytes of every KZG proof made with this verifying key.
 pub fn proof_bytes(vk: &VerifyingKey) -> usize {
     crate::proof::proof_bytes(vk.cs())
 }

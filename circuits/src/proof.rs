@@ -1,14 +1,20 @@
-//! Making and checking proofs: KZG over BN254, SHPLONK multi-opening, Blake2b transcript.
+//! Making and checking proofs, with a Blake2b transcript: KZG over BN254 with SHPLONK multi-opening
+//! (the default), or IPA over BN254's G1 (the transparent mode).
 
 use halo2_proofs::{
     halo2curves::bn256::{Bn256, Fr, G1Affine},
-    plonk::{create_proof, verify_proof},
+    plonk::{create_proof, verify_proof, ConstraintSystem},
     poly::{
         commitment::ParamsProver,
+        ipa::{
+            commitment::IPACommitmentScheme,
+            multiopen::{ProverIPA, VerifierIPA},
+            strategy as ipa_strategy,
+        },
         kzg::{
             commitment::KZGCommitmentScheme,
             multiopen::{ProverSHPLONK, VerifierSHPLONK},
-            strategy::{AccumulatorStrategy, SingleStrategy},
+            strategy as kzg_strategy,
         },
         VerificationStrategy,
     },
@@ -17,30 +23,47 @@ use halo2_proofs::{
     },
 };
 
-use halo2_proofs::plonk::ConstraintSystem;
-
 use crate::circuit::{with_shape, InferenceCircuit};
 use crate::keys::{ProvingKey, VerifyingKey};
-use crate::setup::srs::Params;
+use crate::setup::{ipa, srs};
+
+/// The parameters of a model's commitment scheme: a KZG SRS (all of it for a prover, three points
+/// for a verifier) or IPA generators.
+pub enum ProofParams {
+    /// KZG over BN254.
+    Kzg(srs::Params),
+    /// IPA over BN254's G1.
+    Ipa(ipa::Params),
+}
 
 /// Prove `circuit` (with its witness) against `instance`; returns the proof's bytes.
 pub fn prove(
-    params: &Params,
+    params: &ProofParams,
     pk: &ProvingKey,
     circuit: InferenceCircuit<'_>,
     shape: crate::CircuitShape,
     instance: &[Fr],
 ) -> Result<Vec<u8>, String> {
     let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
-    with_shape(shape, || {
-        create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
-            params,
-            pk,
-            &[circuit],
-            &[&[instance]],
-            rand_core::OsRng,
-            &mut transcript,
-        )
+    let (circuits, instances) = (&[circuit], &[&[instance][..]]);
+    let rng = rand_core::OsRng;
+    with_shape(shape, || match params {
+        ProofParams::Kzg(p) => create_proof::<
+            KZGCommitmentScheme<Bn256>,
+            ProverSHPLONK<'_, Bn256>,
+            _,
+            _,
+            _,
+            _,
+        >(p, pk, circuits, instances, rng, &mut transcript),
+        ProofParams::Ipa(p) => create_proof::<
+            IPACommitmentScheme<G1Affine>,
+            ProverIPA<'_, G1Affine>,
+            _,
+            _,
+            _,
+            _,
+        >(p, pk, circuits, instances, rng, &mut transcript),
     })
     .map_err(|e| format!("{e:?}"))?;
     Ok(transcript.finalize())
@@ -48,21 +71,37 @@ pub fn prove(
 
 /// Check one proof; a proof with bytes after the ones the verifier reads is refused.
 pub fn verify(
-    params: &Params,
+    params: &ProofParams,
     vk: &VerifyingKey,
     instance: &[Fr],
     proof: &[u8],
 ) -> Result<(), String> {
     let mut rest = proof;
     let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(&mut rest);
-    let params = params.verifier_params();
-    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
-        params,
-        vk,
-        SingleStrategy::new(params),
-        &[&[instance]],
-        &mut transcript,
-    )
+    let instances = &[&[instance][..]];
+    match params {
+        ProofParams::Kzg(p) => {
+            let p = p.verifier_params();
+            verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
+                p,
+                vk,
+                kzg_strategy::SingleStrategy::new(p),
+                instances,
+                &mut transcript,
+            )
+        }
+        ProofParams::Ipa(p) => {
+            let p = p.verifier_params();
+            verify_proof::<IPACommitmentScheme<G1Affine>, VerifierIPA<'_, G1Affine>, _, _, _>(
+                p,
+                vk,
+                ipa_strategy::SingleStrategy::new(p),
+                instances,
+                &mut transcript,
+            )
+            .map(|_| ())
+        }
+    }
     .map_err(|e| format!("the proof does not verify ({e:?})"))?;
     match rest.len() {
         0 => Ok(()),
@@ -72,31 +111,56 @@ pub fn verify(
     }
 }
 
-/// Check many proofs with one pairing check (a random linear combination of their openings). `true`
-/// when all of them verify; `false` says only that one at least does not (check each with [`verify`]
-/// to name it). Trailing bytes are not checked here.
-pub fn verify_all(params: &Params, vk: &VerifyingKey, proofs: &[(&[Fr], &[u8])]) -> bool {
-    let params = params.verifier_params();
-    let mut strategy = AccumulatorStrategy::new(params);
-    for (instance, proof) in proofs {
-        let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(*proof);
-        match verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
-            params,
-            vk,
-            strategy,
-            &[&[instance]],
-            &mut transcript,
-        ) {
-            Ok(s) => strategy = s,
-            Err(_) => return false,
+/// Check many proofs with one combined check (a random linear combination). `true` when all of them
+/// verify; `false` says only that one at least does not (check each with [`verify`] to name it).
+/// Trailing bytes are not checked here.
+pub fn verify_all(params: &ProofParams, vk: &VerifyingKey, proofs: &[(&[Fr], &[u8])]) -> bool {
+    match params {
+        ProofParams::Kzg(p) => {
+            let p = p.verifier_params();
+            let mut strategy = kzg_strategy::AccumulatorStrategy::new(p);
+            for (instance, proof) in proofs {
+                let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(*proof);
+                match verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
+                    p,
+                    vk,
+                    strategy,
+                    &[&[instance]],
+                    &mut transcript,
+                ) {
+                    Ok(s) => strategy = s,
+                    Err(_) => return false,
+                }
+            }
+            VerificationStrategy::<'_, KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>>::finalize(
+                strategy,
+            )
+        }
+        ProofParams::Ipa(p) => {
+            let p = p.verifier_params();
+            let mut strategy = ipa_strategy::AccumulatorStrategy::new(p);
+            for (instance, proof) in proofs {
+                let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(*proof);
+                match verify_proof::<
+                    IPACommitmentScheme<G1Affine>,
+                    VerifierIPA<'_, G1Affine>,
+                    _,
+                    _,
+                    _,
+                >(p, vk, strategy, &[&[instance]], &mut transcript)
+                {
+                    Ok(s) => strategy = s,
+                    Err(_) => return false,
+                }
+            }
+            VerificationStrategy::<'_, IPACommitmentScheme<G1Affine>, VerifierIPA<'_, G1Affine>>::finalize(
+                strategy,
+            )
         }
     }
-    VerificationStrategy::<'_, KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>>::finalize(
-        strategy,
-    )
 }
 
-/// The size in bytes of a proof of a circuit with this constraint system (SHPLONK, compressed
+/// The size in bytes of a KZG (SHPLONK) proof of a circuit with this constraint system (compressed
 /// points and 32-byte scalars): the advice, lookup, permutation and quotient commitments, every
 /// queried evaluation, and the two points of the multi-opening. It does not depend on k.
 pub fn proof_bytes(cs: &ConstraintSystem<Fr>) -> usize {

@@ -123,7 +123,7 @@ fn the_verifying_circuit_does_not_depend_on_the_weights() {
     let (q, plan) = compiled();
     let mut stripped = q.clone();
     stripped.zero_params();
-    let params = dev_params(plan.k);
+    let params = circuits::proof::ProofParams::Kzg(dev_params(plan.k));
     let pinned = |g: &QuantGraph| {
         let vk = circuits::keys::make_vk(&params, g, VIS, plan.shape).unwrap();
         circuits::keys::vk_bytes(&vk)
@@ -142,7 +142,7 @@ fn the_verifying_circuit_does_not_depend_on_the_weights() {
         ..Default::default()
     };
     let (pq, _, pplan) = compile_graph(&graph, &calibration(), "c", request).unwrap();
-    let params = dev_params(pplan.k);
+    let params = circuits::proof::ProofParams::Kzg(dev_params(pplan.k));
     let vk = |g: &QuantGraph| {
         let vk = circuits::keys::make_vk(&params, g, public, pplan.shape).unwrap();
         circuits::keys::vk_bytes(&vk)

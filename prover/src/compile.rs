@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use circuits::artifacts::input::{parse_samples, InputError};
-use circuits::artifacts::model_file::MODEL_FORMAT;
+use circuits::artifacts::model_file::{Commitment, MODEL_FORMAT};
 use circuits::import::{import, OnnxError};
 use circuits::keys::KeyError;
 use circuits::plan::Plan;
@@ -29,8 +29,10 @@ pub struct CompileOptions {
     pub visibility: Visibilities,
     /// What is asked of the layout (row shape, least table precision); the rest is chosen.
     pub layout: LayoutRequest,
-    /// The SRS the model is proven with.
+    /// The SRS the model is proven with (KZG; ignored in IPA mode).
     pub srs: SrsRef,
+    /// The commitment scheme: KZG (default) or IPA (transparent).
+    pub commitment: Commitment,
 }
 
 /// Why a model could not be compiled.
@@ -197,17 +199,24 @@ pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), Compile
         proof_system: circuits::artifacts::model_file::ProofSystem::placeholder(),
         digest: String::new(),
     };
-    let model = with_keys(model, &opts.srs)?;
+    let srs = (opts.commitment == Commitment::Kzg).then_some(&opts.srs);
+    let model = with_keys(model, srs)?;
     let mut layout = layout;
-    layout.estimate.proof_bytes = circuits::keys::proof_bytes(&model.verifying_key()?);
+    if opts.commitment == Commitment::Kzg {
+        layout.estimate.proof_bytes = circuits::keys::proof_bytes(&model.verifying_key()?);
+    }
     Ok((model, layout))
 }
 
-/// Make a model's keys on `srs` (its file for the model's k, checked), put the verifying key into the
-/// model and seal it; the proving key is cached, so that the first prove does not make it.
-pub fn with_keys(mut model: ModelFile, srs: &SrsRef) -> Result<ModelFile, CompileError> {
-    let (params, _) = store::load(srs, model.k)?;
-    let pk = circuits::keys::attach_keys(&mut model, srs.clone(), &params)?;
+/// Make a model's keys, KZG on `srs` (its file for the model's k, checked) or IPA when `srs` is
+/// `None`, put the verifying key into the model and seal it; the proving key is cached, so that the
+/// first prove does not make it.
+pub fn with_keys(mut model: ModelFile, srs: Option<&SrsRef>) -> Result<ModelFile, CompileError> {
+    let params = match srs {
+        Some(srs) => circuits::proof::ProofParams::Kzg(store::load(srs, model.k)?.0),
+        None => circuits::proof::ProofParams::Ipa(circuits::setup::ipa::load(model.k)?.0),
+    };
+    let pk = circuits::keys::attach_keys(&mut model, srs.cloned(), &params)?;
     let model = model.seal();
     let path = crate::prove::pk_path(&model)?;
     store::write_atomically(&path, &circuits::keys::pk_bytes(&pk))

@@ -47,6 +47,12 @@ impl From<Vis> for circuits::Visibility {
     }
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum CommitmentArg {
+    Kzg,
+    Ipa,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Html,
@@ -96,8 +102,12 @@ enum Command {
         /// `zkinfer srs import` its .ptau file first), a name given to `zkinfer srs import`, or
         /// `dev` (insecure: anyone can forge proofs; verifiers refuse them without --allow-dev-srs)
         /// [default: $ZKINFER_SRS, else hermez]
-        #[arg(long)]
+        #[arg(long, conflicts_with = "commitment")]
         srs: Option<String>,
+        /// The commitment scheme: kzg (proofs of about 3 KB, verified in milliseconds; needs an SRS)
+        /// or ipa (transparent: no trusted setup, no SRS; slower, larger proofs, k <= 16)
+        #[arg(long, value_enum, default_value = "kzg")]
+        commitment: CommitmentArg,
         /// Print one JSON object instead of the report
         #[arg(long)]
         json: bool,
@@ -285,6 +295,7 @@ fn main() -> ExitCode {
             width,
             precision,
             srs,
+            commitment,
             json,
         } => {
             let vis = circuits::Visibilities {
@@ -301,7 +312,19 @@ fn main() -> ExitCode {
             let srs = srs
                 .or_else(|| std::env::var("ZKINFER_SRS").ok().filter(|s| !s.is_empty()))
                 .unwrap_or_else(|| circuits::setup::srs::DEFAULT.into());
-            cli::commands::compile(&model, output, calibration, vis, layout, &srs, json)
+            let commitment = match commitment {
+                CommitmentArg::Kzg => circuits::artifacts::model_file::Commitment::Kzg,
+                CommitmentArg::Ipa => circuits::artifacts::model_file::Commitment::Ipa,
+            };
+            let opts = prover::CompileOptions {
+                onnx: model,
+                calibration,
+                visibility: vis,
+                layout,
+                srs: circuits::setup::srs::SrsRef::dev(),
+                commitment,
+            };
+            cli::commands::compile(opts, &srs, output, json)
         }
         Command::Plan { model, json } => cli::commands::plan_cmd(&model, json),
         Command::Run { model, input, json } => cli::commands::run(&model, &input, json),

@@ -6,9 +6,12 @@ use std::path::PathBuf;
 /// A long step of proving.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Making the development SRS's file for `k` (first use of this k, or a cached file that failed
-    /// its check), to be cached at `path`.
+    /// Making the parameters for `k` that zkinfer derives itself (the development SRS, IPA
+    /// generators) on first use of this k, or for a cached file that failed its check, to be cached
+    /// at `path`.
     MakingParams {
+        /// What is made: `the development SRS` or `the IPA parameters`.
+        what: &'static str,
         /// The circuit size.
         k: u32,
         /// Where they will be cached.

@@ -9,8 +9,9 @@ use circuits::circuit::{instance_with_weights, packings, TensorClaim};
 use circuits::disclosure::hashing::HashError;
 use circuits::field::Fr;
 use circuits::keys::{KeyError, ProvingKey};
+use circuits::proof::ProofParams;
 use circuits::qgraph::{dequantize, EvalError};
-use circuits::setup::srs::{Params, SrsError};
+use circuits::setup::srs::SrsError;
 use circuits::setup::store::{self, ParamsSource};
 use circuits::{InferenceCircuit, ModelFile, Trace, Visibility};
 use verifier::bundle::{ProverInfo, PublicTensor, PublicValues};
@@ -57,7 +58,7 @@ pub enum ProveError {
 pub struct Prover<'m> {
     /// The model the keys are for.
     pub model: &'m ModelFile,
-    params: Params,
+    params: ProofParams,
     pk: ProvingKey,
     /// Where the SRS came from.
     pub params_source: ParamsSource,
@@ -113,16 +114,20 @@ impl<'m> Prover<'m> {
             return Err(ProveError::Stripped(model.name.clone()));
         }
         let t = Instant::now();
-        let srs = &model.proof_system.srs;
-        let path = store::params_path(srs, model.k)?;
-        let announce = srs.is_dev() && !path.exists();
-        let making = Step::MakingParams { k: model.k, path };
-        if announce {
-            progress.start(&making);
+        let making = match store::derived_params_path(&model.proof_system, model.k)? {
+            Some((what, path)) if !path.exists() => Some(Step::MakingParams {
+                what,
+                k: model.k,
+                path,
+            }),
+            _ => None,
+        };
+        if let Some(step) = &making {
+            progress.start(step);
         }
-        let loaded = store::load(srs, model.k);
-        if announce {
-            progress.finish(&making);
+        let loaded = store::load_params(&model.proof_system, model.k);
+        if let Some(step) = &making {
+            progress.finish(step);
         }
         let (params, params_source) = loaded?;
         let params_s = t.elapsed().as_secs_f64();
@@ -232,7 +237,7 @@ pub fn pk_path(model: &ModelFile) -> Result<std::path::PathBuf, SrsError> {
 /// the model's verifying key), checked against that digest, and cached.
 fn load_or_make_pk(
     model: &ModelFile,
-    params: &Params,
+    params: &ProofParams,
     progress: &dyn Progress,
 ) -> Result<(ProvingKey, KeySource), ProveError> {
     let path = pk_path(model)?;

@@ -77,7 +77,7 @@ fn an_imported_ceremony_srs_proves_and_verifies_and_a_planted_file_is_refused() 
     let model = dir.path().join("m.zkm");
     ok(compile_with(cache.path(), "fixture8", &model));
     let m = circuits::ModelFile::read(&model).unwrap();
-    assert_eq!(m.proof_system.srs.name, "fixture8");
+    assert_eq!(m.proof_system.srs.as_ref().unwrap().name, "fixture8");
     let proof = dir.path().join("p.zkp");
     let input = fixture("digits/input_0.json");
     let prove = || {
@@ -103,7 +103,10 @@ fn an_imported_ceremony_srs_proves_and_verifies_and_a_planted_file_is_refused() 
     let srs_file = cache
         .path()
         .join("srs")
-        .join(format!("fixture8-{}", m.proof_system.srs.id()))
+        .join(format!(
+            "fixture8-{}",
+            m.proof_system.srs.as_ref().unwrap().id()
+        ))
         .join(format!("k{}.params", m.k));
     let planted = circuits::setup::srs::params_bytes(&circuits::setup::srs::dev_params(m.k));
     std::fs::write(&srs_file, &planted).unwrap();

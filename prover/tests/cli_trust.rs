@@ -120,7 +120,7 @@ fn development_srs_proofs_are_refused_without_the_flag_and_known_srs_points_are_
 
     // A model that names the Hermez SRS with another τ·G2 (re-sealed) is refused as malformed.
     let mut m = ModelFile::read(&model).unwrap();
-    m.proof_system.srs.name = "hermez".into();
+    m.proof_system.srs.as_mut().unwrap().name = "hermez".into();
     let m = m.seal();
     let renamed = dir.path().join("renamed.zkm");
     std::fs::write(&renamed, m.to_json()).unwrap();
@@ -141,7 +141,7 @@ fn development_srs_proofs_are_refused_without_the_flag_and_known_srs_points_are_
     if let Some(QOp::Linear { weight, .. }) = other.layers.iter_mut().map(|l| &mut l.op).next() {
         weight[0] += 1;
     }
-    let params = srs::dev_params(swapped.k);
+    let params = circuits::proof::ProofParams::Kzg(srs::dev_params(swapped.k));
     let vk = circuits::keys::make_vk(&params, &other, swapped.visibility, swapped.shape).unwrap();
     swapped.proof_system.verifying_key =
         circuits::artifacts::model_file::hex(&circuits::keys::vk_bytes(&vk));
@@ -233,7 +233,7 @@ fn resealed(model: &Path, name: &str, edit: impl FnOnce(&mut ModelFile)) -> Path
     let m = if m.stripped {
         m.seal()
     } else {
-        prover::compile::with_keys(m, &SrsRef::dev()).unwrap()
+        prover::compile::with_keys(m, Some(&SrsRef::dev())).unwrap()
     };
     let path = model.with_file_name(name);
     std::fs::write(&path, m.to_json()).unwrap();

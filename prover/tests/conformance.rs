@@ -118,7 +118,8 @@ fn run(name: &str) -> Outcome {
         proof_system: circuits::artifacts::model_file::ProofSystem::placeholder(),
         digest: String::new(),
     };
-    let model = match prover::compile::with_keys(model, &circuits::setup::srs::SrsRef::dev()) {
+    let model = match prover::compile::with_keys(model, Some(&circuits::setup::srs::SrsRef::dev()))
+    {
         Ok(m) => m,
         Err(e) => return Outcome::Fail(e.to_string()),
     };

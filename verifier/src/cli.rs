@@ -160,6 +160,13 @@ impl Expect {
     }
 }
 
+/// Say on stderr that a cached parameters file was not the pinned one (and was made again).
+fn warn_params(verifier: &ModelVerifier<'_>) {
+    if let Some(w) = &verifier.params_warning {
+        eprintln!("warning: {w}");
+    }
+}
+
 /// Whether `ZKINFER_ALLOW_DEV_SRS=1` accepts development-SRS proofs.
 pub fn dev_srs_allowed_by_env() -> bool {
     std::env::var("ZKINFER_ALLOW_DEV_SRS").is_ok_and(|v| v == "1")
@@ -194,15 +201,16 @@ pub fn run_expecting(
             model.display()
         );
     }
-    let srs = &m.proof_system.srs;
-    if !srs.is_dev() && circuits::setup::srs::SrsRef::known(&srs.name).is_none() {
-        eprintln!(
-            "note: the model's SRS '{}' is not one zkinfer knows (it was imported): a verdict is \
-             only as sound as that SRS's ceremony",
-            srs.name.escape_debug()
-        );
+    if let Some(srs) = &m.proof_system.srs {
+        if !srs.is_dev() && circuits::setup::srs::SrsRef::known(&srs.name).is_none() {
+            eprintln!(
+                "note: the model's SRS '{}' is not one zkinfer knows (it was imported): a verdict \
+                 is only as sound as that SRS's ceremony",
+                srs.name.escape_debug()
+            );
+        }
     }
-    if m.proof_system.srs.is_dev() && expect.allow_dev_srs {
+    if m.proof_system.on_dev_srs() && expect.allow_dev_srs {
         eprintln!(
             "warning: the model is on the development SRS (insecure: anyone can forge its proofs); \
              accepted because development-SRS proofs are allowed"
@@ -218,7 +226,11 @@ pub fn run_expecting(
     if let [bundle] = bundles.as_slice() {
         let mut v = match crate::verify::claims_verdict(bundle, &m) {
             (v, None) => v,
-            (_, Some(_)) => ModelVerifier::with_options(&m, expect.allow_dev_srs)?.verify(bundle),
+            (_, Some(_)) => {
+                let verifier = ModelVerifier::with_options(&m, expect.allow_dev_srs)?;
+                warn_params(&verifier);
+                verifier.verify(bundle)
+            }
         };
         expect.apply(&mut v);
         if json {
@@ -238,6 +250,7 @@ pub fn run_expecting(
         return Ok(code(v.valid));
     }
     let verifier = ModelVerifier::with_options(&m, expect.allow_dev_srs)?;
+    warn_params(&verifier);
     let mut outcome = verifier.verify_batch(&bundles);
     for v in &mut outcome.verdicts {
         expect.apply(v);

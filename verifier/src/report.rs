@@ -211,8 +211,10 @@ pub fn render(
 
 /// The commitment scheme and SRS, with a warning for the development SRS.
 fn proof_system(model: &ModelFile) -> String {
-    let srs = &model.proof_system.srs;
-    let scheme = "KZG (SHPLONK) over BN254";
+    let scheme = model.proof_system.commitment;
+    let Some(srs) = &model.proof_system.srs else {
+        return scheme.to_string();
+    };
     if srs.is_dev() {
         format!(
             "{scheme}, development SRS: INSECURE, anyone can forge proofs against it (for trying \

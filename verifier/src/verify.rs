@@ -12,8 +12,9 @@ use circuits::disclosure::hashing;
 use circuits::field::Fr;
 use circuits::ir::Shape;
 use circuits::keys::{KeyError, VerifyingKey};
+use circuits::proof::ProofParams;
 use circuits::qgraph::dequantize;
-use circuits::setup::srs::{Params, SrsError};
+use circuits::setup::srs::SrsError;
 use circuits::setup::threads::on_one_thread_if_small;
 use circuits::{ModelFile, Visibility};
 
@@ -227,10 +228,13 @@ pub struct Pending {
 pub struct ModelVerifier<'m> {
     /// The model the proofs are checked against.
     pub model: &'m ModelFile,
-    params: Params,
+    params: ProofParams,
     vk: VerifyingKey,
     /// Whether proofs made with the development SRS (insecure) are accepted.
     pub allow_dev_srs: bool,
+    /// What a user should be told about the parameters (IPA: a cached file that was not the pinned
+    /// one, made again).
+    pub params_warning: Option<String>,
     /// Seconds spent making the SRS's verifier part.
     pub params_s: f64,
     /// Seconds spent reading the verifying key.
@@ -264,7 +268,14 @@ impl<'m> ModelVerifier<'m> {
     /// [`ModelVerifier::new`], accepting development-SRS proofs when `allow_dev_srs`.
     pub fn with_options(model: &'m ModelFile, allow_dev_srs: bool) -> Result<Self, VerifyError> {
         let t = Stopwatch::start();
-        let params = model.proof_system.srs.verifier_params(model.k)?;
+        // KZG: three points of the SRS, no file; IPA: the pinned generators (cached, or made).
+        let (params, params_warning) = match &model.proof_system.srs {
+            Some(srs) => (ProofParams::Kzg(srs.verifier_params(model.k)?), None),
+            None => {
+                let (p, source) = circuits::setup::ipa::load(model.k)?;
+                (ProofParams::Ipa(p), source.warning(model.k))
+            }
+        };
         let params_s = t.secs();
         let t = Stopwatch::start();
         let vk = model.verifying_key()?;
@@ -273,6 +284,7 @@ impl<'m> ModelVerifier<'m> {
             params,
             vk,
             allow_dev_srs,
+            params_warning,
             params_s,
             keygen_vk_s: t.secs(),
         })
@@ -280,7 +292,7 @@ impl<'m> ModelVerifier<'m> {
 
     /// Why no proof of this model is accepted (the development SRS, not allowed), if so.
     fn refusal(&self) -> Option<&'static str> {
-        (self.model.proof_system.srs.is_dev() && !self.allow_dev_srs).then_some(DEV_SRS_REFUSED)
+        (self.model.proof_system.on_dev_srs() && !self.allow_dev_srs).then_some(DEV_SRS_REFUSED)
     }
 
     /// Check one proof on its own; a proof with bytes after the ones the verifier reads is invalid.
@@ -423,8 +435,8 @@ pub fn rebuild_key(_model: &ModelFile) -> Result<(), String> {
 /// made.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn rebuild_key(model: &ModelFile) -> Result<(), String> {
-    let srs = &model.proof_system.srs;
-    let (params, _) = circuits::setup::store::load(srs, model.k).map_err(|e| e.to_string())?;
+    let (params, _) = circuits::setup::store::load_params(&model.proof_system, model.k)
+        .map_err(|e| e.to_string())?;
     let vk = circuits::keys::make_vk(&params, &model.graph, model.visibility, model.shape)
         .map_err(|e| e.to_string())?;
     let made = circuits::artifacts::model_file::hex(&circuits::keys::vk_bytes(&vk));

@@ -33,6 +33,7 @@ fn the_lean_verifier_gives_verdicts_and_exit_codes() {
     std::env::set_var("ZKINFER_CACHE_DIR", &cache);
     let (model, _) = compile_model(&CompileOptions {
         srs: circuits::setup::srs::SrsRef::dev(),
+        commitment: circuits::artifacts::model_file::Commitment::Kzg,
         onnx: fixture("digits_mlp.onnx"),
         calibration: Some(fixture("digits/calibration.json")),
         visibility: Default::default(),

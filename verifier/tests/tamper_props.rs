@@ -25,6 +25,7 @@ fn setup() -> &'static Setup {
         );
         let (model, _) = compile_model(&CompileOptions {
             srs: circuits::setup::srs::SrsRef::dev(),
+            commitment: circuits::artifacts::model_file::Commitment::Kzg,
             onnx: fixtures.join("digits_mlp.onnx"),
             calibration: Some(fixtures.join("digits/calibration.json")),
             visibility: Default::default(),

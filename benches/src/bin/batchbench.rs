@@ -22,6 +22,7 @@ fn main() -> Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let (model, _) = compile_model(&CompileOptions {
         srs: circuits::setup::srs::SrsRef::dev(),
+        commitment: circuits::artifacts::model_file::Commitment::Kzg,
         onnx: root.join("digits_mlp.onnx"),
         calibration: Some(root.join("digits/calibration.json")),
         visibility: Default::default(),

@@ -79,6 +79,7 @@ fn main() -> Result<()> {
     let x = circuits::artifacts::input::parse_input(&std::fs::read_to_string(&input)?)?;
     let opts = CompileOptions {
         srs: circuits::setup::srs::SrsRef::dev(),
+        commitment: circuits::artifacts::model_file::Commitment::Kzg,
         onnx: onnx.clone(),
         calibration: Some(calibration),
         visibility,

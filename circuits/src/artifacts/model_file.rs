@@ -114,9 +114,21 @@ pub struct ModelFile {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Commitment {
-    /// KZG over BN254 with SHPLONK multi-opening and a Blake2b transcript: proofs of about a
-    /// kilobyte, verified in milliseconds whatever k; needs a structured reference string.
+    /// KZG over BN254 with SHPLONK multi-opening and a Blake2b transcript: proofs of about 3 KB,
+    /// verified in milliseconds; needs a structured reference string.
     Kzg,
+    /// IPA over BN254's G1 with a Blake2b transcript: the transparent mode (no trusted setup),
+    /// slower to prove and verify (linear in the circuit's rows), larger proofs.
+    Ipa,
+}
+
+impl std::fmt::Display for Commitment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Commitment::Kzg => "KZG (SHPLONK) over BN254",
+            Commitment::Ipa => "IPA over BN254 (transparent: no trusted setup)",
+        })
+    }
 }
 
 /// How a model's proofs are made and checked.
@@ -124,8 +136,9 @@ pub enum Commitment {
 pub struct ProofSystem {
     /// The commitment scheme.
     pub commitment: Commitment,
-    /// The structured reference string (its name and the point a verifier needs).
-    pub srs: crate::setup::srs::SrsRef,
+    /// KZG: the structured reference string (its name and the point a verifier needs); IPA: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srs: Option<crate::setup::srs::SrsRef>,
     /// The verifying key: hex of halo2's raw encoding (see [`crate::keys`]).
     pub verifying_key: String,
     /// BLAKE2b-256 of the proving key's bytes (see [`crate::keys::key_digest`]): a cached proving key
@@ -134,12 +147,17 @@ pub struct ProofSystem {
 }
 
 impl ProofSystem {
+    /// Whether the model is proven with the development SRS (insecure).
+    pub fn on_dev_srs(&self) -> bool {
+        self.srs.as_ref().is_some_and(|s| s.is_dev())
+    }
+
     /// No keys yet (well-formed, but no key): what a model holds before
     /// [`crate::keys::attach_keys`] fills it in.
     pub fn placeholder() -> Self {
         ProofSystem {
             commitment: Commitment::Kzg,
-            srs: crate::setup::srs::SrsRef::dev(),
+            srs: Some(crate::setup::srs::SrsRef::dev()),
             verifying_key: String::new(),
             proving_key_digest: "0".repeat(64),
         }
@@ -331,7 +349,22 @@ impl ModelFile {
         if !crate::disclosure::hashing::is_canonical_hex(&ps.proving_key_digest) {
             return Err("its proving key digest is not 64 lowercase hex digits".into());
         }
-        ps.srs.tau_g2().map_err(|e| format!("its SRS: {e}"))?;
+        match (ps.commitment, &ps.srs) {
+            (Commitment::Kzg, Some(srs)) => {
+                srs.tau_g2().map_err(|e| format!("its SRS: {e}"))?;
+            }
+            (Commitment::Ipa, None) => {
+                if self.k > crate::setup::ipa::MAX_K {
+                    return Err(format!(
+                        "k = {} is over IPA mode's {}",
+                        self.k,
+                        crate::setup::ipa::MAX_K
+                    ));
+                }
+            }
+            (Commitment::Kzg, None) => return Err("it is a KZG model without an SRS".into()),
+            (Commitment::Ipa, Some(_)) => return Err("it is an IPA model with an SRS".into()),
+        }
         if self.visibility.input_salted && self.visibility.input != Visibility::Hashed {
             return Err("its input is salted but not hashed".into());
         }

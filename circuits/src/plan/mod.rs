@@ -460,7 +460,7 @@ pub fn estimate(k: u32, shape: &CircuitShape) -> Estimate {
     Estimate {
         keygen_s: 0.35 * (keygen_vk + n * (advice + fixed) * 2.0e-6),
         prove_s: 0.04 + n * committed * 5.5e-6,
-        verify_s: 0.004 + n * 0.5e-6,
+        verify_s: 0.004 + n * 0.65e-6,
         peak_mib: 8.0 + n * (committed + fixed) * 32.0 * 5.0 / (1024.0 * 1024.0),
         proof_bytes: {
             // Key generation turns each selector into (at most) one fixed column, queried once.

@@ -3,6 +3,7 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod import;
+pub mod ipa;
 pub mod ptau;
 pub mod srs;
 #[cfg(not(target_arch = "wasm32"))]

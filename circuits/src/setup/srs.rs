@@ -121,6 +121,33 @@ pub enum SrsError {
     BadRef(String),
 }
 
+/// Where the parameters came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamsSource {
+    /// The cached file, which passed its check.
+    Cache,
+    /// Made now (the development SRS, no cached file) and cached.
+    Created,
+    /// The cached file failed its check (`why`): made again (the development SRS) and replaced.
+    Rebuilt {
+        /// What was wrong with the cached file.
+        why: String,
+    },
+}
+
+impl ParamsSource {
+    /// What a user should be told about parameters for `k` from this source (a rebuilt file).
+    pub fn warning(&self, k: u32) -> Option<String> {
+        match self {
+            ParamsSource::Rebuilt { why } => Some(format!(
+                "the cached parameters file for k = {k} was not the one zkinfer derives ({why}); \
+                 made again and replaced"
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// A G2 point from hex (compressed).
 fn g2_from_hex(s: &str) -> Result<G2Affine, SrsError> {
     let bad = || SrsError::BadRef(format!("'{}' is not a G2 point (τ·G2)", s.escape_debug()));

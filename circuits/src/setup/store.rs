@@ -5,6 +5,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub use super::srs::ParamsSource;
 use super::srs::{self, dev_params, Params, SrsError, SrsRef};
 
 /// `$ZKINFER_CACHE_DIR`, else `$XDG_CACHE_HOME/zkinfer`, else `$HOME/.cache/zkinfer`; never a shared
@@ -33,33 +34,6 @@ pub fn srs_dir(srs: &SrsRef) -> Result<PathBuf, SrsError> {
 /// The file of an SRS's parameters for `2^k` rows.
 pub fn params_path(srs: &SrsRef, k: u32) -> Result<PathBuf, SrsError> {
     Ok(srs_dir(srs)?.join(format!("k{k}.params")))
-}
-
-/// Where the parameters came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ParamsSource {
-    /// The cached file, which passed its check.
-    Cache,
-    /// Made now (the development SRS, no cached file) and cached.
-    Created,
-    /// The cached file failed its check (`why`): made again (the development SRS) and replaced.
-    Rebuilt {
-        /// What was wrong with the cached file.
-        why: String,
-    },
-}
-
-impl ParamsSource {
-    /// What a user should be told about parameters for `k` from this source (a rebuilt file).
-    pub fn warning(&self, k: u32) -> Option<String> {
-        match self {
-            ParamsSource::Rebuilt { why } => Some(format!(
-                "the cached SRS file for k = {k} was not the development SRS ({why}); made again \
-                 and replaced"
-            )),
-            _ => None,
-        }
-    }
 }
 
 /// Create a directory (and its parents), readable and writable by its owner only.
@@ -152,4 +126,33 @@ pub fn find_srs(name: &str) -> Result<SrsRef, SrsError> {
         }
     }
     Err(SrsError::Unknown(name.into()))
+}
+
+/// The parameters a model's proofs are made with, loaded and checked: its SRS's file (KZG), or the
+/// pinned IPA generators.
+pub fn load_params(
+    ps: &crate::artifacts::model_file::ProofSystem,
+    k: u32,
+) -> Result<(crate::proof::ProofParams, ParamsSource), SrsError> {
+    use crate::proof::ProofParams;
+    match &ps.srs {
+        Some(srs) => load(srs, k).map(|(p, s)| (ProofParams::Kzg(p), s)),
+        None => super::ipa::load(k).map(|(p, s)| (ProofParams::Ipa(p), s)),
+    }
+}
+
+/// Where [`load_params`] caches what zkinfer derives itself (the development SRS, IPA generators),
+/// and what it is; `None` for an imported SRS (never made here).
+pub fn derived_params_path(
+    ps: &crate::artifacts::model_file::ProofSystem,
+    k: u32,
+) -> Result<Option<(&'static str, PathBuf)>, SrsError> {
+    Ok(match &ps.srs {
+        Some(srs) if srs.is_dev() => Some(("the development SRS", params_path(srs, k)?)),
+        Some(_) => None,
+        None => Some((
+            "the IPA parameters",
+            cache_dir()?.join("ipa").join(format!("k{k}.params")),
+        )),
+    })
 }

@@ -13,22 +13,20 @@ use prover::{compile_model, CompileOptions};
 
 use super::{fmt_outputs, print_json, read_input, read_model, sibling, top_class};
 
+/// `zkinfer compile`: `srs` names the SRS (KZG; unused in IPA mode).
 pub fn compile(
-    onnx: &Path,
-    output: Option<PathBuf>,
-    calibration: Option<PathBuf>,
-    visibility: circuits::Visibilities,
-    layout: circuits::quantize::LayoutRequest,
+    opts: CompileOptions,
     srs: &str,
+    output: Option<PathBuf>,
     json: bool,
 ) -> Result<ExitCode> {
-    let out = output.unwrap_or_else(|| sibling(onnx, "zkm"));
-    let opts = CompileOptions {
-        onnx: onnx.to_path_buf(),
-        calibration,
-        visibility,
-        layout,
-        srs: circuits::setup::store::find_srs(srs)?,
+    let out = output.unwrap_or_else(|| sibling(&opts.onnx, "zkm"));
+    let opts = match opts.commitment {
+        circuits::artifacts::model_file::Commitment::Kzg => CompileOptions {
+            srs: circuits::setup::store::find_srs(srs)?,
+            ..opts
+        },
+        circuits::artifacts::model_file::Commitment::Ipa => opts,
     };
     let (model, plan) = compile_model(&opts)?;
     write_atomic(&out, &model.to_json()).with_context(|| format!("writing {}", out.display()))?;
@@ -39,10 +37,13 @@ pub fn compile(
     } else {
         println!("{}", model.report);
         print_plan_summary(&plan);
-        println!(
-            "keys made: verifying key in the model file, proving key cached; proofs are {} bytes",
-            plan.estimate.proof_bytes
-        );
+        let size = match model.proof_system.commitment {
+            circuits::artifacts::model_file::Commitment::Kzg => {
+                format!("; proofs are {} bytes", plan.estimate.proof_bytes)
+            }
+            circuits::artifacts::model_file::Commitment::Ipa => String::new(),
+        };
+        println!("keys made: verifying key in the model file, proving key cached{size}");
         print_stages(&plan);
         println!("wrote {} (model digest {})", out.display(), model.digest);
     }

@@ -49,6 +49,7 @@ pub fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
     let t = Instant::now();
     let (model, plan) = compile_model(&CompileOptions {
         srs: circuits::setup::srs::SrsRef::dev(),
+        commitment: circuits::artifacts::model_file::Commitment::Kzg,
         onnx: onnx.clone(),
         calibration: Some(calibration),
         visibility: Default::default(),

@@ -40,10 +40,9 @@ impl Progress for Terminal {
             return;
         }
         match step {
-            Step::MakingParams { k, path } => eprintln!(
-                "making the development SRS for k = {k} (cached at {})",
-                path.display()
-            ),
+            Step::MakingParams { what, k, path } => {
+                eprintln!("making {what} for k = {k} (cached at {})", path.display())
+            }
             Step::Keygen { k } => self.spin(format!("generating keys (k = {k})")),
             Step::Proving => self.spin("proving".into()),
         }

@@ -26,6 +26,7 @@ pub fn digits_mlp() -> Files {
     );
     let (model, _) = compile_model(&CompileOptions {
         srs: circuits::setup::srs::SrsRef::dev(),
+        commitment: circuits::artifacts::model_file::Commitment::Kzg,
         onnx: fixture("digits_mlp.onnx"),
         calibration: Some(fixture("digits/calibration.json")),
         visibility: Default::default(),

@@ -1,6 +1,6 @@
 """zkinfer and EZKL side by side on the same ONNX models and inputs (run it through run.sh).
 
-Per model and per tool: compile (+ calibration), setup parameters, key generation, proof, verification,
+Per model and per tool: SRS, compile (+ calibration) and key generation, proof, verification,
 each step a process of its own (wall time and peak RSS of that process, plus the time the tool reports
 for its own work), proof size, k, rows, and the proven outputs against onnxruntime's float outputs.
 Writes results/NAME.md (tables, EZKL ÷ zkinfer ratios) and results/NAME.json (every figure and run).
@@ -126,33 +126,37 @@ def output_error(outputs, reference):
 
 def run_zkinfer(zk, model, work, opts):
     zkm, proof = work / "model.zkm", work / "proof.zkp"
-    cache = work / "zkinfer-cache"  # empty at first: the first prove makes the setup parameters
+    cache = work / "zkinfer-cache"  # empty at first: the first compile makes the dev SRS for its k
     env = {"ZKINFER_CACHE_DIR": str(cache)}
-    compiled = run_step([zk, "compile", FIXTURES / model.onnx, "-o", zkm, "--calibration", FIXTURES / model.calibration, "--json"])
-    prove = [zk, "prove", "-m", zkm, "-i", FIXTURES / model.input, "-o", proof, "--threads", str(opts.threads), "--json"]
-    cold = run_step(prove, env)
-    warm = repeat(opts.runs, prove, env)
-    verify = repeat(opts.runs, [zk, "verify", proof, "-m", zkm, "--json"], env)
+    compile_ = [zk, "compile", FIXTURES / model.onnx, "-o", zkm, "--calibration", FIXTURES / model.calibration, "--srs", "dev", "--json"]
+    cold = run_step(compile_, env)  # the SRS made, then the keys
+    warm = repeat(opts.runs, compile_, env)  # the SRS loaded from the cache; the keys made again
+    k = cold["tool"]["plan"]["k"]
+    # The SRS alone, made in a cache of its own: what the cold compile spends on it.
+    srs = run_step([zk, "srs", "dev", "--k", k], {"ZKINFER_CACHE_DIR": str(work / "srs-only")})
+    prove = repeat(opts.runs, [zk, "prove", "-m", zkm, "-i", FIXTURES / model.input, "-o", proof, "--threads", str(opts.threads), "--json"], env)
+    verify = repeat(opts.runs, [zk, "verify", proof, "-m", zkm, "--allow-dev-srs", "--json"], env)
     assert all(v["tool"]["valid"] for v in verify), "zkinfer: proof invalid"
-    plan = compiled["tool"]["plan"]
     figures = {
-        "k": plan["k"],
-        "rows": plan["rows"],
-        "proof_bytes": cold["tool"]["proof_bytes"],
-        "compile_wall_s": compiled["wall_s"],
-        "params_cold_s": cold["tool"]["params_s"],
-        "keygen_s": median(warm, lambda t: t["keygen_s"]),
-        "prove_s": median(warm, lambda t: t["witness_s"] + t["prove_s"]),
-        "keygen_prove_wall_s": median(warm, "wall_s"),
-        "cold_keygen_prove_wall_s": cold["wall_s"],
+        "k": k,
+        "rows": cold["tool"]["plan"]["rows"],
+        "proof_bytes": prove[0]["tool"]["proof_bytes"],
+        "srs_made_s": srs["wall_s"],
+        "compile_keys_wall_s": median(warm, "wall_s"),
+        "cold_compile_keys_wall_s": cold["wall_s"],
+        "keygen_s": None,  # inside compile, not reported on its own
         "keygen_rss_mib": median(warm, "rss_mib"),
-        "prove_rss_mib": median(warm, "rss_mib"),
+        "keys_load_s": median(prove, lambda t: t["params_s"] + t["keygen_s"]),
+        "prove_s": median(prove, lambda t: t["witness_s"] + t["prove_s"]),
+        "prove_wall_s": median(prove, "wall_s"),
+        "prove_rss_mib": median(prove, "rss_mib"),
         "verify_s": median(verify, lambda t: t["params_s"] + t["keygen_vk_s"] + t["verify_s"]),
         "verify_wall_s": median(verify, "wall_s"),
         "verify_rss_mib": median(verify, "rss_mib"),
         **output_error(verify[0]["tool"]["outputs"], opts.reference),
+        "pk_bytes": sum(f.stat().st_size for f in (cache / "keys").glob("*.pk")),
     }
-    runs = {"compile": compiled, "prove_cold": cold, "prove_warm": warm, "verify": verify}
+    runs = {"compile_cold": cold, "compile_warm": warm, "srs": srs, "prove": prove, "verify": verify}
     return figures, runs
 
 
@@ -186,24 +190,26 @@ def run_ezkl(model, work, opts):
     verify = [ezkl_step("verify", paths, opts.threads) for _ in range(opts.runs)]
     assert all(v["tool"]["valid"] for v in verify), "EZKL: proof invalid"
     proof = json.loads(files["proof.json"].read_text())
-    keygen_prove_wall = median(setup, "wall_s") + median(prove, "wall_s")
+    compile_keys_wall = compiled["wall_s"] + median(setup, "wall_s")
     figures = {
         "k": k,
         "rows": settings["num_rows"],
         "proof_bytes": len(proof["proof"]),
-        "compile_wall_s": compiled["wall_s"],
-        "params_cold_s": srs_made["gen_srs_s"],
+        "srs_made_s": srs_made["gen_srs_s"],
+        "compile_keys_wall_s": compile_keys_wall,
+        "cold_compile_keys_wall_s": compile_keys_wall + srs_made["wall_s"],
         "keygen_s": median(setup, lambda t: t["setup_s"]),
-        "prove_s": median(prove, lambda t: t["witness_s"] + t["prove_s"]),
-        "keygen_prove_wall_s": keygen_prove_wall,
-        "cold_keygen_prove_wall_s": keygen_prove_wall + srs_made["wall_s"],
         "keygen_rss_mib": median(setup, "rss_mib"),
+        "keys_load_s": None,  # inside gen_witness and prove
+        "prove_s": median(prove, lambda t: t["witness_s"] + t["prove_s"]),
+        "prove_wall_s": median(prove, "wall_s"),
         "prove_rss_mib": median(prove, "rss_mib"),
         "verify_s": median(verify, lambda t: t["verify_s"]),
         "verify_wall_s": median(verify, "wall_s"),
         "verify_rss_mib": median(verify, "rss_mib"),
         **output_error([float(x) for x in proof["pretty_public_inputs"]["rescaled_outputs"][0]], opts.reference),
         "pk_bytes": pk_bytes,
+        "compile_wall_s": compiled["wall_s"],
         "srs": srs_made,
         "scales": {"input": settings["run_args"]["input_scale"], "param": settings["run_args"]["param_scale"]},
     }
@@ -214,13 +220,13 @@ def run_ezkl(model, work, opts):
 
 
 def thread_sweep(zk, work, opts):
-    """zkinfer's warm prove at each thread count (the model and cache from run_zkinfer)."""
+    """zkinfer's prove at each thread count (the model and its cached SRS and keys from run_zkinfer)."""
     env = {"ZKINFER_CACHE_DIR": str(work / "zkinfer-cache")}
     sweep = {}
     for n in opts.sweep_threads:
         runs = repeat(opts.runs, [zk, "prove", "-m", work / "model.zkm", "-i", FIXTURES / opts.model.input, "-o", work / f"proof-t{n}.zkp", "--threads", str(n), "--json"], env)
         sweep[n] = {
-            "keygen_s": median(runs, lambda t: t["keygen_s"]),
+            "keys_load_s": median(runs, lambda t: t["params_s"] + t["keygen_s"]),
             "prove_s": median(runs, lambda t: t["witness_s"] + t["prove_s"]),
             "wall_s": median(runs, "wall_s"),
             "rss_mib": median(runs, "rss_mib"),
@@ -254,17 +260,18 @@ def machine(opts, zk):
     }
 
 
-# (label, figure key, format)
+# (label, figure key, format); a figure a tool does not have (None) shows as —
 ROWS = [
     ("k", "k", "{:d}"),
     ("rows", "rows", "{:,}"),
-    ("compile + calibrate, wall", "compile_wall_s", "{:.2f} s"),
-    ("setup parameters made (cold, once per k)", "params_cold_s", "{:.2f} s"),
-    ("key generation", "keygen_s", "{:.3f} s"),
-    ("prove (witness + proof)", "prove_s", "{:.3f} s"),
-    ("keygen + prove, processes' wall (warm)", "keygen_prove_wall_s", "{:.3f} s"),
-    ("keygen + prove, wall, parameters made first (cold)", "cold_keygen_prove_wall_s", "{:.2f} s"),
-    ("peak RSS, key generation", "keygen_rss_mib", "{:.0f} MiB"),
+    ("SRS made (once per k; EZKL `gen_srs` in the tool, zkinfer `srs dev` process wall)", "srs_made_s", "{:.2f} s"),
+    ("compile + calibrate + keys, wall, SRS cached", "compile_keys_wall_s", "{:.2f} s"),
+    ("compile + calibrate + keys, wall, SRS made first (cold)", "cold_compile_keys_wall_s", "{:.2f} s"),
+    ("key generation, in the tool", "keygen_s", "{:.3f} s"),
+    ("peak RSS, key generation (EZKL setup, zkinfer compile)", "keygen_rss_mib", "{:.0f} MiB"),
+    ("SRS + proving key loaded, in the tool", "keys_load_s", "{:.3f} s"),
+    ("prove (witness + proof), in the tool", "prove_s", "{:.3f} s"),
+    ("prove, process wall (keys read from disk)", "prove_wall_s", "{:.3f} s"),
     ("peak RSS, prove", "prove_rss_mib", "{:.0f} MiB"),
     ("verify (in the tool)", "verify_s", "{:.3f} s"),
     ("verify, process wall", "verify_wall_s", "{:.3f} s"),
@@ -275,10 +282,14 @@ ROWS = [
 ]
 
 
+def cell(fmt, value):
+    return "—" if value is None else fmt.format(value)
+
+
 def ratio(e, z, key=None):
     if key == "k":  # what k costs is the domain, 2^k rows
         return f"{2.0 ** (e - z):,.3g}× (2^k)"
-    if isinstance(e, bool) or not isinstance(e, (int, float)) or not z:
+    if isinstance(e, bool) or not isinstance(e, (int, float)) or not isinstance(z, (int, float)) or not z:
         return ""
     return f"{e / z:.3g}×"
 
@@ -291,30 +302,38 @@ def markdown(report):
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; {m['threads']} threads for both tools "
         f"(zkinfer `--threads`, EZKL `RAYON_NUM_THREADS`); load average at start {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}. "
         f"Versions: {', '.join(f'{k} {v}' for k, v in m['versions'].items())}. "
-        f"Medians of {report['runs']} runs for prove and verify, {report['setup_runs']} for EZKL's setup.",
+        f"Medians of {report['runs']} runs for prove, verify and zkinfer's compile with its SRS cached, "
+        f"{report['setup_runs']} for EZKL's setup.",
         "",
-        "| model | EZKL k / rows | zkinfer k / rows | keygen + prove wall: EZKL | zkinfer | ÷ | verify: EZKL | zkinfer | ÷ | peak RSS prove: EZKL | zkinfer | proof B: EZKL | zkinfer | max abs err: EZKL | zkinfer |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| model | EZKL k / rows | zkinfer k / rows | prove wall: EZKL | zkinfer | ÷ | compile + keys wall: EZKL | zkinfer | ÷ "
+        "| verify: EZKL | zkinfer | ÷ | peak RSS prove: EZKL | zkinfer | proof B: EZKL | zkinfer | max abs err: EZKL | zkinfer |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     summary, acceptance = [], []
     for r in report["models"].values():
         e, z = r["ezkl"], r["zkinfer"]
         summary.append(
             f"| {r['title']} | {e['k']} / {e['rows']:,} | {z['k']} / {z['rows']:,} "
-            f"| {e['keygen_prove_wall_s']:.2f} s | {z['keygen_prove_wall_s']:.3f} s | {ratio(e['keygen_prove_wall_s'], z['keygen_prove_wall_s'])} "
+            f"| {e['prove_wall_s']:.2f} s | {z['prove_wall_s']:.3f} s | {ratio(e['prove_wall_s'], z['prove_wall_s'])} "
+            f"| {e['compile_keys_wall_s']:.2f} s | {z['compile_keys_wall_s']:.2f} s | {ratio(e['compile_keys_wall_s'], z['compile_keys_wall_s'])} "
             f"| {e['verify_s'] * 1000:.0f} ms | {z['verify_s'] * 1000:.0f} ms | {ratio(e['verify_s'], z['verify_s'])} "
             f"| {e['prove_rss_mib']:.0f} MiB | {z['prove_rss_mib']:.0f} MiB | {e['proof_bytes']:,} | {z['proof_bytes']:,} "
             f"| {e['max_abs_error']:.2g} | {z['max_abs_error']:.2g} |"
         )
         acceptance.append(
-            f"| {r['title']} | {ratio(e['prove_s'], z['keygen_s'] + z['prove_s'])} "
+            f"| {r['title']} | {ratio(e['prove_s'], z['keys_load_s'] + z['prove_s'])} "
             f"| {ratio(e['prove_rss_mib'], z['prove_rss_mib'])} | {ratio(e['verify_s'], z['verify_s'])} "
             f"| {e['max_abs_error']:.2g} / {z['max_abs_error']:.2g} | {e['top1_agrees']} / {z['top1_agrees']} |"
         )
     lines += summary
-    lines += ["", "EZKL ÷ zkinfer, in-tool times: EZKL's prove (witness + proof, its setup excluded) against "
-              "zkinfer's key generation + prove; peak RSS of the prove steps; verify (zkinfer's verifying key "
-              "rebuilt included, EZKL's read from disk). Above 1, zkinfer is faster or leaner.", "",
+    lines += ["", "Prove wall: the prove process, keys made beforehand and read from disk (EZKL's `gen_witness` + "
+              "`prove` after its `setup`; zkinfer's `prove` after its `compile`). Compile + keys wall: what comes "
+              "before the first proof with the SRS on disk (EZKL's compile + calibrate, then `setup`; zkinfer's "
+              "`compile`, which calibrates and makes the keys).", "",
+              "EZKL ÷ zkinfer, in-tool times: EZKL's prove (witness + proof, reading its proving key and SRS "
+              "included, its setup excluded) against zkinfer's SRS and proving key loaded + witness + proof; "
+              "peak RSS of the prove steps; verify (both verifying keys read from disk: zkinfer's from the model "
+              "file). Above 1, zkinfer is faster or leaner.", "",
               "| model | prove | peak RSS prove | verify | max abs error EZKL / zkinfer | top-1 agrees EZKL / zkinfer |",
               "|---|---|---|---|---|---|", *acceptance]
     for name, r in report["models"].items():
@@ -322,15 +341,16 @@ def markdown(report):
         lines += ["", f"## {r['title']} (`fixtures/{r['onnx']}`, input `fixtures/{r['input']}`)", "",
                   "| figure | EZKL | zkinfer | EZKL ÷ zkinfer |", "|---|---|---|---|"]
         for label, key, fmt in ROWS:
-            lines.append(f"| {label} | {fmt.format(e[key])} | {fmt.format(z[key])} | {ratio(e[key], z[key], key)} |")
+            lines.append(f"| {label} | {cell(fmt, e[key])} | {cell(fmt, z[key])} | {ratio(e[key], z[key], key)} |")
         srs = e["srs"]
         lines += ["", f"EZKL: proving key {e['pk_bytes'] / 2**20:,.0f} MiB; scales 2^{e['scales']['input']} (input), "
                   f"2^{e['scales']['param']} (weights); SRS for k = {e['k']} "
                   + ("made this run" if srs["this_run"] else f"from an earlier run ({srs['date']})")
-                  + f" by `gen_srs` in {srs['gen_srs_s']:.1f} s ({srs['rss_mib']:.0f} MiB)."]
+                  + f" by `gen_srs` in {srs['gen_srs_s']:.1f} s ({srs['rss_mib']:.0f} MiB). "
+                  f"zkinfer: proving key {z['pk_bytes'] / 2**20:,.1f} MiB (cached by `compile`), development SRS."]
         if r.get("thread_sweep"):
-            lines += ["", "zkinfer by thread count (warm cache, medians): " + "; ".join(
-                f"{n} thread{'s' if int(n) > 1 else ''}: keygen {s['keygen_s']:.2f} s + prove {s['prove_s']:.2f} s, "
+            lines += ["", "zkinfer prove by thread count (SRS and keys cached, medians): " + "; ".join(
+                f"{n} thread{'s' if int(n) > 1 else ''}: SRS + proving key loaded {s['keys_load_s']:.2f} s + prove {s['prove_s']:.2f} s, "
                 f"{s['wall_s']:.2f} s wall, {s['rss_mib']:.0f} MiB" for n, s in r["thread_sweep"].items()) + "."]
     lines += ["", "## Notes", "", *NOTES]
     return "\n".join(lines) + "\n"
@@ -340,13 +360,21 @@ NOTES = [
     "- Each step is a process of its own; wall time and peak RSS are the process's (`/usr/bin/time -f %M`). "
     "'In the tool' figures are what each tool reports for its own work: zkinfer's `--json` timings, "
     "EZKL's Python calls timed around them (`ezkl_step.py`, Python start-up and `import ezkl` excluded).",
-    "- zkinfer's `prove` makes or loads the setup parameters, generates both keys, computes the witness and "
-    "proves, in one process; its peak RSS for key generation is that process's. EZKL's `setup` (keys, pk "
-    "written to disk) and `gen_witness` + `prove` (pk read back) are separate processes; their walls are added.",
-    "- Cache state: zkinfer's parameter cache is empty for the first prove of each model (`cold`, the "
-    "parameters are made), then warm for the timed runs. EZKL's SRS is made by `gen_srs` (offline, never "
-    "`get_srs`) once per k and kept in `benches/compare/work/srs/` across runs; the cold row adds its making time.",
-    "- zkinfer's verify (in the tool) is as a user runs it: parameters loaded, verifying key rebuilt, proof checked.",
+    "- Both tools are KZG over BN254 with a local, insecure SRS: EZKL's from `gen_srs` (offline, never "
+    "`get_srs`), zkinfer's development SRS (`compile --srs dev`, deterministic, made on first use; its proofs "
+    "are verified with `--allow-dev-srs`).",
+    "- Keys are made before proving by both: zkinfer's `compile` makes them (the verifying key stored in "
+    "the model file, the proving key cached under `ZKINFER_CACHE_DIR/keys/`), EZKL's `setup` writes them to "
+    "disk. zkinfer reports no key-generation time of its own (it is part of the compile): that row is empty. Both tools' "
+    "`prove` processes read the proving key and SRS back from disk; zkinfer's reports that loading apart.",
+    "- Cache state: zkinfer's cache (`ZKINFER_CACHE_DIR`, the same for every step of a model) is empty for "
+    "the first compile of each model (`cold`: the development SRS for its k is made, then the keys), then "
+    "holds the SRS for the timed compiles (`SRS cached`: the keys are made again) and the SRS and proving key "
+    "for prove and verify. Its `SRS made` figure is `zkinfer srs dev --k K` run in a cache of its own. EZKL's "
+    "SRS is made once per k and kept in `benches/compare/work/srs/` across runs; its cold row adds the "
+    "`gen_srs` process's wall.",
+    "- zkinfer's verify (in the tool) is as a user runs it: SRS points loaded, verifying key read from the "
+    "model file, proof checked.",
     "- Both tools are calibrated on the same samples (the fixture's calibration set; EZKL takes them as "
     "one flat `input_data` that it splits into batches), EZKL with its default settings and target `resources`.",
     "- Proof size: the raw proof bytes (zkinfer's `.zkp` bundle and EZKL's proof JSON carry more).",

@@ -14,8 +14,9 @@ use clap::{Parser, Subcommand, ValueEnum};
     version,
     about = "Prove in zero knowledge that a small neural network produced an output",
     long_about = "Prove in zero knowledge that a small neural network produced an output.\n\n\
-        halo2 (halo2-axiom) with KZG commitments over BN254: proofs of about a kilobyte, verified in \
-        milliseconds, with a structured reference string from a public Powers of Tau ceremony.",
+        halo2 (halo2-axiom) with KZG commitments over BN254 by default: proofs of about 3 KB, verified \
+        in milliseconds, with a structured reference string from a public Powers of Tau ceremony \
+        (zkinfer srs). `compile --commitment ipa` is the transparent mode (no trusted setup).",
     after_help = "Examples:\n  \
         zkinfer demo\n  \
         zkinfer srs get --k 15\n  \

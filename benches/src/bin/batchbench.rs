@@ -1,5 +1,5 @@
 //! batchbench: verifying N proofs of the digits MLP one by one (each as a separate `zkinfer verify`
-//! would: parameters loaded and verifying key rebuilt every time) against one batch check.
+//! would: verifying key read every time) against one batch check (one accumulated pairing check).
 //!
 //! ```text
 //! cargo run --release -p zkinfer-benches --bin batchbench -- [N]

@@ -1,7 +1,7 @@
 //! zkbench: median timings of compile, key generation, prove and verify on a model.
 //!
 //! ```text
-//! cargo run --release -p zkinfer-benches --bin zkbench -- [--threads N] [--runs R] [--layout P,W] [--precision BITS] [--input VIS] [--output VIS] [MODEL.onnx CALIBRATION.json INPUT.json]
+//! cargo run --release -p zkinfer-benches --bin zkbench -- [--threads N] [--runs R] [--layout P,W] [--precision BITS] [--input VIS] [--output VIS] [--commitment kzg|ipa] [MODEL.onnx CALIBRATION.json INPUT.json]
 //! ```
 //! Defaults to the bundled digits MLP, on the development SRS (made once if absent, not counted).
 //! `compile_s` includes key generation; `load_s` is a prover's start (SRS file read and checked,
@@ -44,6 +44,11 @@ fn main() -> Result<()> {
         None => None,
     };
     let precision: Option<u32> = take("--precision").map(|v| v.parse()).transpose()?;
+    let commitment = match take("--commitment").as_deref() {
+        None | Some("kzg") => circuits::artifacts::model_file::Commitment::Kzg,
+        Some("ipa") => circuits::artifacts::model_file::Commitment::Ipa,
+        Some(other) => anyhow::bail!("--commitment '{other}': kzg or ipa"),
+    };
     let vis_of = |v: Option<String>| -> Result<Visibility> {
         Ok(match v.as_deref() {
             None | Some("public") => Visibility::Public,
@@ -67,7 +72,7 @@ fn main() -> Result<()> {
             root.join("digits/input_0.json"),
         ),
         _ => anyhow::bail!(
-            "usage: zkbench [--threads N] [--runs R] [--layout P,W] [--precision BITS] [--input public|hashed|private] [--output public|hashed] [MODEL.onnx CALIBRATION.json INPUT.json]"
+            "usage: zkbench [--threads N] [--runs R] [--layout P,W] [--precision BITS] [--input public|hashed|private] [--output public|hashed] [--commitment kzg|ipa] [MODEL.onnx CALIBRATION.json INPUT.json]"
         ),
     };
     if let Some(n) = threads {
@@ -79,7 +84,7 @@ fn main() -> Result<()> {
     let x = circuits::artifacts::input::parse_input(&std::fs::read_to_string(&input)?)?;
     let opts = CompileOptions {
         srs: circuits::setup::srs::SrsRef::dev(),
-        commitment: circuits::artifacts::model_file::Commitment::Kzg,
+        commitment,
         onnx: onnx.clone(),
         calibration: Some(calibration),
         visibility,
@@ -119,7 +124,7 @@ fn main() -> Result<()> {
     let report = serde_json::json!({
         "model": onnx.file_name().map(|s| s.to_string_lossy().into_owned()),
         "threads": threads, "runs": runs, "k": model.k, "rows": plan.rows, "shape": plan.shape, "estimate": plan.estimate,
-        "advice_cells_per_mac": plan.advice_cells_per_mac, "proof_bytes": proof_len,
+        "commitment": format!("{commitment:?}"), "advice_cells_per_mac": plan.advice_cells_per_mac, "proof_bytes": proof_len,
         "compile_s": median(compile), "load_s": median(load), "prove_s": median(prove),
         "load_plus_prove_s": median(total), "verify_s": median(verify),
     });

@@ -2,8 +2,8 @@
 //!
 //! Key generation and verification are sequences of small multi-exponentiations (one per committed
 //! column). At small k each is faster on one thread than split across several: measured on the 2-core
-//! reference machine, rebuilding the digits MLP's verifying key at k = 7 takes 19 ms on one thread and
-//! 47 ms on two (see README).
+//! reference machine (with the previous backend), rebuilding the digits MLP's verifying key at k = 7
+//! took 19 ms on one thread and 47 ms on two.
 
 /// Up to this k, key generation and verification run on one thread.
 pub const SINGLE_THREAD_MAX_K: u32 = 11;

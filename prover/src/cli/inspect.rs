@@ -39,6 +39,7 @@ fn inspect_model(m: &ModelFile, json: bool) {
             "input_shape": g.input_shape.0, "output_shape": g.output_shape().0, "visibility": m.visibility,
             "k": m.k, "width": m.shape.width, "layers": g.layers.len(), "macs": g.macs(), "report": m.report,
             "weights_hash": m.weights_hash, "stripped": m.stripped,
+            "commitment": m.proof_system.commitment, "srs": m.proof_system.srs,
         }));
         return;
     }
@@ -47,6 +48,12 @@ fn inspect_model(m: &ModelFile, json: bool) {
         m.name, m.source, m.format
     );
     println!("  digest: {}", m.digest);
+    let srs = match &m.proof_system.srs {
+        Some(s) if s.is_dev() => ", development SRS (INSECURE: anyone can forge its proofs)".into(),
+        Some(s) => format!(", SRS '{}'", s.name),
+        None => String::new(),
+    };
+    println!("  proof system: {}{srs}", m.proof_system.commitment);
     println!(
         "  input {} at scale 2^{}, output {} at scale 2^{}",
         g.input_shape,

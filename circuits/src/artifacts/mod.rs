@@ -1,4 +1,6 @@
-//! Artifacts: the files a user handles, the compiled model (`.zkm`) and inputs (JSON).
+//! Artifacts: the files a user handles, the compiled model (`.zkm`, with its proof system) and inputs
+//! (JSON).
 
 pub mod input;
 pub mod model_file;
+pub mod proof_system;

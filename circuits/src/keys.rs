@@ -146,15 +146,21 @@ pub fn key_digest(bytes: &[u8]) -> String {
 
 /// Make a model's keys with `params` (for the model's k: the SRS `srs` for KZG, none for IPA), record
 /// the verifying key and the proving key's digest in the model (before it is sealed), and return the
-/// proving key.
+/// proving key's bytes (what a prover caches).
 pub fn attach_keys(
     model: &mut crate::ModelFile,
     srs: Option<crate::setup::srs::SrsRef>,
     params: &ProofParams,
-) -> Result<ProvingKey, KeyError> {
+) -> Result<Vec<u8>, KeyError> {
     let vk = make_vk(params, &model.graph, model.visibility, model.shape)?;
     let vk_hex = hex(&vk_bytes(&vk));
-    let pk = make_pk(params, vk, &model.graph, model.visibility, model.shape)?;
+    let pk = pk_bytes(&make_pk(
+        params,
+        vk,
+        &model.graph,
+        model.visibility,
+        model.shape,
+    )?);
     let commitment = match params {
         ProofParams::Kzg(_) => crate::artifacts::model_file::Commitment::Kzg,
         ProofParams::Ipa(_) => crate::artifacts::model_file::Commitment::Ipa,
@@ -163,7 +169,7 @@ pub fn attach_keys(
         commitment,
         srs,
         verifying_key: vk_hex,
-        proving_key_digest: key_digest(&pk_bytes(&pk)),
+        proving_key_digest: key_digest(&pk),
     };
     Ok(pk)
 }

@@ -216,11 +216,10 @@ pub fn with_keys(mut model: ModelFile, srs: Option<&SrsRef>) -> Result<ModelFile
         Some(srs) => circuits::proof::ProofParams::Kzg(store::load(srs, model.k)?.0),
         None => circuits::proof::ProofParams::Ipa(circuits::setup::ipa::load(model.k)?.0),
     };
-    let pk = circuits::keys::attach_keys(&mut model, srs.cloned(), &params)?;
+    let pk_bytes = circuits::keys::attach_keys(&mut model, srs.cloned(), &params)?;
     let model = model.seal();
     let path = crate::prove::pk_path(&model)?;
-    store::write_atomically(&path, &circuits::keys::pk_bytes(&pk))
-        .map_err(|source| KeyError::Cache { path, source })?;
+    store::write_atomically(&path, &pk_bytes).map_err(|source| KeyError::Cache { path, source })?;
     Ok(model)
 }
 

@@ -131,13 +131,20 @@ pub fn from_pinned_bytes(bytes: &[u8], k: u32) -> Result<Result<Params, String>,
     Ok(Params::read(&mut &bytes[..]).map_err(|e| format!("it does not read ({e})")))
 }
 
+/// The cache file of the parameters for `k`: `ipa/k{k}.params` in the cache directory.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn params_path(k: u32) -> Result<std::path::PathBuf, SrsError> {
+    Ok(super::store::cache_dir()?
+        .join("ipa")
+        .join(format!("k{k}.params")))
+}
+
 /// The parameters for `k`: the cached file when it has the pinned digest, else made (and cached),
 /// with a warning when a cached file was replaced.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load(k: u32) -> Result<(Params, super::srs::ParamsSource), SrsError> {
     use super::srs::ParamsSource;
-    use super::store::{cache_dir, write_atomically};
-    let path = cache_dir()?.join("ipa").join(format!("k{k}.params"));
+    let path = params_path(k)?;
     let source = match std::fs::read(&path) {
         Ok(bytes) => match from_pinned_bytes(&bytes, k)? {
             Ok(params) => return Ok((params, ParamsSource::Cache)),
@@ -146,7 +153,8 @@ pub fn load(k: u32) -> Result<(Params, super::srs::ParamsSource), SrsError> {
         Err(_) => ParamsSource::Created,
     };
     let (params, bytes) = make(k)?;
-    write_atomically(&path, &bytes).map_err(|source| SrsError::Io { path, source })?;
+    super::store::write_atomically(&path, &bytes)
+        .map_err(|source| SrsError::Io { path, source })?;
     Ok((params, source))
 }
 

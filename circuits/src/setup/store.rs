@@ -105,27 +105,33 @@ pub fn load(srs: &SrsRef, k: u32) -> Result<(Params, ParamsSource), SrsError> {
     Ok((params, source))
 }
 
+/// The SRS imported on this machine (each folder of `srs/` in the cache directory whose `srs.json`
+/// names the SRS the folder is filed under).
+pub fn imported_srs() -> Result<Vec<SrsRef>, SrsError> {
+    let dir = cache_dir()?.join("srs");
+    let mut found = Vec::new();
+    for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let Ok(text) = fs::read_to_string(entry.path().join("srs.json")) else {
+            continue;
+        };
+        if let Ok(r) = serde_json::from_str::<SrsRef>(&text) {
+            if srs_dir(&r)? == entry.path() {
+                found.push(r);
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// The SRS named `name`: one zkinfer knows (pinned), or one imported on this machine.
 pub fn find_srs(name: &str) -> Result<SrsRef, SrsError> {
     if let Some(known) = SrsRef::known(name) {
         return Ok(known);
     }
-    let dir = cache_dir()?.join("srs");
-    let prefix = format!("{name}-");
-    let entries = fs::read_dir(&dir).into_iter().flatten().flatten();
-    for entry in entries {
-        let file = entry.file_name().to_string_lossy().into_owned();
-        if file.starts_with(&prefix) {
-            if let Ok(text) = fs::read_to_string(entry.path().join("srs.json")) {
-                if let Ok(found) = serde_json::from_str::<SrsRef>(&text) {
-                    if found.name == name && srs_dir(&found)? == entry.path() {
-                        return Ok(found);
-                    }
-                }
-            }
-        }
-    }
-    Err(SrsError::Unknown(name.into()))
+    imported_srs()?
+        .into_iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| SrsError::Unknown(name.into()))
 }
 
 /// The parameters a model's proofs are made with, loaded and checked: its SRS's file (KZG), or the
@@ -150,9 +156,6 @@ pub fn derived_params_path(
     Ok(match &ps.srs {
         Some(srs) if srs.is_dev() => Some(("the development SRS", params_path(srs, k)?)),
         Some(_) => None,
-        None => Some((
-            "the IPA parameters",
-            cache_dir()?.join("ipa").join(format!("k{k}.params")),
-        )),
+        None => Some(("the IPA parameters", super::ipa::params_path(k)?)),
     })
 }

@@ -27,16 +27,9 @@ fn ks_on_disk(srs: &SrsRef) -> Vec<u32> {
 /// The SRS on this machine: the known ones (with their files) and the imported ones.
 fn all_srs() -> Result<Vec<SrsRef>> {
     let mut list: Vec<SrsRef> = KNOWN.iter().filter_map(|(n, _)| SrsRef::known(n)).collect();
-    let dir = store::cache_dir()?.join("srs");
-    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-        let meta = entry.path().join("srs.json");
-        let Ok(text) = std::fs::read_to_string(&meta) else {
-            continue;
-        };
-        if let Ok(r) = serde_json::from_str::<SrsRef>(&text) {
-            if !list.contains(&r) {
-                list.push(r);
-            }
+    for r in store::imported_srs()? {
+        if !list.contains(&r) {
+            list.push(r);
         }
     }
     Ok(list)

@@ -9,22 +9,7 @@ use circuits::ir::{Func, Shape};
 use circuits::qgraph::{QLayer, QOp, QuantGraph};
 
 fn linear(name: &str, n_in: usize, n_out: usize, seed: i64) -> QLayer {
-    QLayer {
-        name: name.into(),
-        op: QOp::Linear {
-            in_features: n_in,
-            out_features: n_out,
-            weight_scale: 4,
-            weight: (0..n_in * n_out)
-                .map(|i| ((i as i64 * 37 + seed) % 41) - 20)
-                .collect(),
-            bias: (0..n_out)
-                .map(|i| (i as i64 * 13 + seed) % 50 - 25)
-                .collect(),
-        },
-        out_scale: 8,
-        out_shape: Shape(vec![1, n_out]),
-    }
+    common::linear_layer(name, n_in, n_out, seed)
 }
 
 fn graph(lo: Option<i64>, hi: Option<i64>) -> QuantGraph {
@@ -35,6 +20,7 @@ fn graph(lo: Option<i64>, hi: Option<i64>) -> QuantGraph {
         layers: vec![
             linear("fc1", 6, 14, 3),
             QLayer {
+                inputs: vec![],
                 name: "rescale".into(),
                 op: QOp::Rescale {
                     shift: 4,
@@ -44,6 +30,7 @@ fn graph(lo: Option<i64>, hi: Option<i64>) -> QuantGraph {
                 out_shape: Shape(vec![1, 14]),
             },
             QLayer {
+                inputs: vec![],
                 name: "clip".into(),
                 op: QOp::Clip { lo, hi },
                 out_scale: 4,
@@ -102,6 +89,7 @@ fn function_graph(f: Func) -> QuantGraph {
         .collect();
     let mut q = graph(None, None);
     q.layers[2] = QLayer {
+        inputs: vec![],
         name: f.name().into(),
         op: QOp::Function {
             func: f.name().into(),

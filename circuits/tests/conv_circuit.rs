@@ -62,6 +62,7 @@ fn graph(g: ConvGeom) -> QuantGraph {
         limb_bits: 8,
         layers: vec![
             QLayer {
+                inputs: vec![],
                 name: "conv".into(),
                 op: QOp::Conv {
                     geom: g,
@@ -73,6 +74,7 @@ fn graph(g: ConvGeom) -> QuantGraph {
                 out_shape: Shape(vec![1, g.out_c, g.out_h, g.out_w]),
             },
             QLayer {
+                inputs: vec![],
                 name: "relu".into(),
                 op: QOp::Rescale {
                     shift: 4,
@@ -82,6 +84,7 @@ fn graph(g: ConvGeom) -> QuantGraph {
                 out_shape: Shape(vec![1, g.out_c, g.out_h, g.out_w]),
             },
             QLayer {
+                inputs: vec![],
                 name: "fc".into(),
                 op: QOp::Linear {
                     in_features: n,
@@ -189,12 +192,14 @@ fn maxpool_graph(window: usize, stride: usize, pads: [usize; 4]) -> QuantGraph {
         unreachable!()
     };
     q.layers.push(QLayer {
+        inputs: vec![],
         name: "pool".into(),
         op: QOp::MaxPool { geom: pool },
         out_scale: 4,
         out_shape: Shape(vec![1, 3, pool.out_h, pool.out_w]),
     });
     q.layers.push(QLayer {
+        inputs: vec![],
         name: "fc".into(),
         op: QOp::Linear {
             in_features: n,

@@ -87,3 +87,24 @@ fn absurd_sizes_are_refused_before_anything_is_computed() {
     m.shape.width = 1 << 20;
     assert!(!refused(m).is_empty());
 }
+
+#[test]
+fn graph_edges_that_do_not_fit_are_refused() {
+    // A layer that reads a tensor made after it.
+    let mut m = digits_model();
+    m.graph.layers[0].inputs = vec![2];
+    assert!(refused(m).contains("not made before"));
+
+    // A sum whose inputs do not have the output's length.
+    let mut m = digits_model();
+    let n = m.graph.layers[0].out_shape.numel();
+    m.graph.layers[1].op = QOp::Add { coeffs: vec![1, 1] };
+    m.graph.layers[1].out_shape = Shape(vec![1, n]);
+    m.graph.layers[1].inputs = vec![1, 0];
+    assert!(refused(m).contains("invalid sum"));
+
+    // A product of one tensor.
+    let mut m = digits_model();
+    m.graph.layers[1].op = QOp::Mul;
+    assert!(refused(m).contains("invalid product"));
+}

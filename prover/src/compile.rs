@@ -127,6 +127,18 @@ fn load_calibration(path: &Path) -> Result<Vec<Vec<f32>>, CompileError> {
 
 /// Compile an ONNX model. Nothing is written; the caller saves the returned model.
 pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), CompileError> {
+    let (model, mut layout) = quantize_model(opts)?;
+    let srs = (opts.commitment == Commitment::Kzg).then_some(&opts.srs);
+    let model = with_keys(model, srs)?;
+    if opts.commitment == Commitment::Kzg {
+        layout.estimate.proof_bytes = circuits::keys::proof_bytes(&model.verifying_key()?);
+    }
+    Ok((model, layout))
+}
+
+/// The steps of [`compile_model`] before the keys: import, calibrate, quantize and plan. The model
+/// is not sealed and has no keys; the plan's proof size is the planner's upper bound.
+pub fn quantize_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), CompileError> {
     if opts.visibility.weights == Visibility::Private {
         return Err(CompileError::Visibility {
             what: "weights",
@@ -199,12 +211,6 @@ pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), Compile
         proof_system: circuits::artifacts::model_file::ProofSystem::placeholder(),
         digest: String::new(),
     };
-    let srs = (opts.commitment == Commitment::Kzg).then_some(&opts.srs);
-    let model = with_keys(model, srs)?;
-    let mut layout = layout;
-    if opts.commitment == Commitment::Kzg {
-        layout.estimate.proof_bytes = circuits::keys::proof_bytes(&model.verifying_key()?);
-    }
     Ok((model, layout))
 }
 

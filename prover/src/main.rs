@@ -60,6 +60,31 @@ enum Format {
     Md,
 }
 
+/// What a proof reveals of the input, the output and the weights (`compile`, `plan`).
+#[derive(clap::Args)]
+struct VisibilityArgs {
+    /// What the proof reveals of the input
+    #[arg(long = "input", value_enum, default_value = "public")]
+    input_vis: Vis,
+    /// What the proof reveals of the output
+    #[arg(long = "output-visibility", value_enum, default_value = "public")]
+    output_vis: Vis,
+    /// What the proof reveals of the weights
+    #[arg(long = "weights", value_enum, default_value = "public")]
+    weights_vis: Vis,
+}
+
+impl VisibilityArgs {
+    fn visibilities(&self, input_salted: bool) -> circuits::Visibilities {
+        circuits::Visibilities {
+            input: self.input_vis.into(),
+            output: self.output_vis.into(),
+            weights: self.weights_vis.into(),
+            input_salted,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Compile an ONNX model to a quantized circuit model (.zkm) and print its quantization report
@@ -75,15 +100,8 @@ enum Command {
         /// Sample inputs to calibrate scales on: {"samples": [input, ...]} or one input
         #[arg(long)]
         calibration: Option<PathBuf>,
-        /// What the proof reveals of the input
-        #[arg(long = "input", value_enum, default_value = "public")]
-        input_vis: Vis,
-        /// What the proof reveals of the output
-        #[arg(long = "output-visibility", value_enum, default_value = "public")]
-        output_vis: Vis,
-        /// What the proof reveals of the weights
-        #[arg(long = "weights", value_enum, default_value = "public")]
-        weights_vis: Vis,
+        #[command(flatten)]
+        visibility: VisibilityArgs,
         /// Salt the hashed input's hash: each proof's public value is the hash of a secret salt
         /// and the input (`prove --salt-file`), so a low-entropy input cannot be found by hashing
         /// candidates. Needs --input hashed
@@ -113,10 +131,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show the circuit layout of a compiled model: rows, columns, k, estimated time and memory
-    #[command(after_help = "Example:\n  zkinfer plan model.zkm --json")]
+    /// Show the circuit layout of a model: rows, columns, k, estimated time and memory. A compiled
+    /// model (.zkm), or an ONNX model (.onnx), which is quantized and planned without making keys
+    #[command(
+        after_help = "Examples:\n  zkinfer plan model.zkm --json\n  zkinfer plan resnet8.onnx --calibration samples.json   # before compiling: no keys made"
+    )]
     Plan {
+        /// The compiled model (.zkm) or an ONNX model (.onnx)
         model: PathBuf,
+        /// For an ONNX model: sample inputs to calibrate scales on (as `compile --calibration`)
+        #[arg(long)]
+        calibration: Option<PathBuf>,
+        /// For an ONNX model: what the proof reveals (as `compile`)
+        #[command(flatten)]
+        visibility: VisibilityArgs,
         #[arg(long)]
         json: bool,
     },
@@ -288,9 +316,7 @@ fn main() -> ExitCode {
             model,
             output,
             calibration,
-            input_vis,
-            output_vis,
-            weights_vis,
+            visibility,
             salt,
             inputs_per_row,
             width,
@@ -299,12 +325,7 @@ fn main() -> ExitCode {
             commitment,
             json,
         } => {
-            let vis = circuits::Visibilities {
-                input: input_vis.into(),
-                output: output_vis.into(),
-                weights: weights_vis.into(),
-                input_salted: salt,
-            };
+            let vis = visibility.visibilities(salt);
             let layout = circuits::quantize::LayoutRequest {
                 shape: inputs_per_row.zip(width),
                 min_limb_bits: precision,
@@ -327,7 +348,33 @@ fn main() -> ExitCode {
             };
             cli::commands::compile(opts, &srs, output, json)
         }
-        Command::Plan { model, json } => cli::commands::plan_cmd(&model, json),
+        Command::Plan {
+            model,
+            calibration,
+            visibility,
+            json,
+        } => {
+            let is_onnx = model
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
+            if !is_onnx && calibration.is_some() {
+                Err(anyhow::anyhow!(
+                    "--calibration is for an ONNX model; a compiled model (.zkm) keeps its own scales"
+                ))
+            } else if !is_onnx {
+                cli::commands::plan_cmd(&model, json)
+            } else {
+                let opts = prover::CompileOptions {
+                    onnx: model,
+                    calibration,
+                    visibility: visibility.visibilities(false),
+                    layout: Default::default(),
+                    srs: circuits::setup::srs::SrsRef::dev(),
+                    commitment: circuits::artifacts::model_file::Commitment::Kzg,
+                };
+                cli::commands::plan_onnx(&opts, json)
+            }
+        }
         Command::Run { model, input, json } => cli::commands::run(&model, &input, json),
         Command::Prove {
             model,

@@ -45,13 +45,22 @@ fn s(p: &Path) -> &str {
 
 /// `zkinfer compile fixtures/NAME -o OUT` with the digits calibration set; must succeed.
 fn compile_fixture(name: &str, out: &Path) {
+    // A model with its own calibration set (`fixtures/NAME/calibration.json`) uses it.
+    let own = fixture(&format!(
+        "{}/calibration.json",
+        name.trim_end_matches(".onnx")
+    ));
+    let calibration = match own.exists() {
+        true => own,
+        false => fixture("digits/calibration.json"),
+    };
     let o = zkinfer(&[
         "compile",
         s(&fixture(name)),
         "-o",
         s(out),
         "--calibration",
-        s(&fixture("digits/calibration.json")),
+        s(&calibration),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
@@ -409,6 +418,48 @@ fn the_sigmoid_mlp_proves_and_verifies_with_the_expected_top_class() {
     round_trip_top_class("sigmoid_mlp");
 }
 
+#[test]
+fn graph_models_prove_and_verify_with_the_expected_top_class() {
+    for name in ["concat_branches", "silu_mlp", "square_cnn"] {
+        round_trip_top_class(name);
+    }
+}
+
+#[test]
+fn the_reduced_resnet_proves_and_verifies_with_the_expected_top_class() {
+    round_trip_top_class("resnet_small");
+}
+
+#[test]
+fn plan_reads_an_onnx_model_without_compiling_it() {
+    let o = zkinfer(&[
+        "plan",
+        s(&fixture("resnet_small.onnx")),
+        "--calibration",
+        s(&fixture("resnet_small/calibration.json")),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["k"].as_u64().unwrap() >= 10);
+    assert!(v["macs"].as_u64().unwrap() > 400_000);
+    let kinds: Vec<&str> = v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"add+relu"), "{kinds:?}");
+    // A compiled model keeps its scales: --calibration is refused there.
+    let o = zkinfer(&[
+        "plan",
+        s(&compiled().model),
+        "--calibration",
+        s(&fixture("digits/calibration.json")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
 /// Compile `fixtures/NAME.onnx`, prove `fixtures/NAME/input_0.json`, verify, and compare the top class
 /// with onnxruntime's.
 fn round_trip_top_class(name: &str) {
@@ -429,7 +480,7 @@ fn round_trip_top_class(name: &str) {
         .map(|x| x.as_f64().unwrap())
         .collect();
     let expected: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("digits_cnn/expected_0.json")).unwrap(),
+        &std::fs::read_to_string(fixture(&format!("{name}/expected_0.json"))).unwrap(),
     )
     .unwrap();
     let top = out

@@ -20,6 +20,8 @@ pub const MAX_ELEMENTS: usize = 1 << 24;
 /// k = 20 holds at the planner's widest rows (4 inputs x 16 accumulators). Lowering copies a weight
 /// per multiply-accumulate, so this also bounds what a small file can make the verifier allocate.
 pub const MAX_WORK: usize = 1 << 26;
+/// Most tensors one layer reads (a Concat of many branches).
+pub const MAX_LAYER_INPUTS: usize = 64;
 /// Largest model file we read (a LeNet-size model is well under 10 MiB).
 pub const MAX_MODEL_BYTES: u64 = 256 << 20;
 /// Largest scale (fractional bits) of a tensor: `2^scale` must fit (de)quantization's 64 bits.
@@ -316,18 +318,45 @@ impl ModelFile {
         // overflow an index nor make the planner allocate without limit.
         let sized =
             |s: &crate::ir::Shape| s.checked_numel().filter(|n| (1..=MAX_ELEMENTS).contains(n));
-        let mut len = sized(&g.input_shape).ok_or("the input shape is empty or too large")?;
+        let input_len = sized(&g.input_shape).ok_or("the input shape is empty or too large")?;
+        // Elements of every tensor so far (id 0: the input, `k + 1`: layer k's output).
+        let mut lens = vec![input_len];
         if g.input_scale > MAX_SCALE {
             return Err(format!("input scale 2^{} out of range", g.input_scale));
         }
         let mut work = 0usize;
         let mut rows = 0usize;
         let mut prev: Option<&QOp> = None;
-        for l in &g.layers {
+        for (i, l) in g.layers.iter().enumerate() {
             let out = sized(&l.out_shape).ok_or(format!(
                 "layer '{}' has an empty or too large shape",
                 l.name
             ))?;
+            if l.inputs.len() > MAX_LAYER_INPUTS || l.inputs.iter().any(|t| *t > i) {
+                return Err(format!(
+                    "layer '{}' reads a tensor that is not made before it",
+                    l.name
+                ));
+            }
+            let len = g
+                .layer_inputs(i)
+                .iter()
+                .fold(0usize, |n, t| n.saturating_add(lens[*t]));
+            if len > MAX_ELEMENTS {
+                return Err(format!("layer '{}' reads too many elements", l.name));
+            }
+            match &l.op {
+                QOp::Add { coeffs } => {
+                    let big = coeffs.iter().any(|c| c.unsigned_abs() >= 1 << 24);
+                    if coeffs.is_empty() || big || out.checked_mul(coeffs.len()) != Some(len) {
+                        return Err(format!("layer '{}' has an invalid sum", l.name));
+                    }
+                }
+                QOp::Mul if g.layer_inputs(i).len() != 2 || out.checked_mul(2) != Some(len) => {
+                    return Err(format!("layer '{}' has an invalid product", l.name));
+                }
+                _ => {}
+            }
             if l.out_scale > MAX_SCALE {
                 return Err(format!(
                     "layer '{}' has scale 2^{}, out of range",
@@ -454,10 +483,15 @@ impl ModelFile {
                         return Err(format!("layer '{}' has an invalid rescale", l.name));
                     }
                 }
+                QOp::Add { .. } | QOp::Mul => {}
             }
-            let fused = matches!(prev, Some(QOp::Linear { .. } | QOp::Conv { .. }));
+            let fused = matches!(
+                prev,
+                Some(QOp::Linear { .. } | QOp::Conv { .. } | QOp::Add { .. } | QOp::Mul)
+            );
             rows = rows.saturating_add(plan::min_rows(&l.op, out, fused));
-            (len, prev) = (out, Some(&l.op));
+            lens.push(out);
+            prev = Some(&l.op);
         }
         // Before lowering, whose memory grows with the rows.
         if rows > 1 << MAX_K {

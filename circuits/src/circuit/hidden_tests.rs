@@ -28,6 +28,7 @@ const SHAPE: CircuitShape = CircuitShape {
     hashing: true,
     hidden_weights: true,
     second_hash_chip: false,
+    products: false,
 };
 
 /// One block of two sums over three inputs (two rows, the second with one padding input), then a

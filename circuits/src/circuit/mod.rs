@@ -27,9 +27,10 @@ use halo2_proofs::{
 
 use crate::artifacts::model_file::{Visibilities, Visibility};
 use crate::circuit::chips::function::FunctionConfig;
-use crate::circuit::chips::mac::{BlockWeights, HiddenWeights};
+use crate::circuit::chips::mac::{BlockCells, BlockWeights, HiddenWeights};
 use crate::circuit::chips::pack::PackConfig;
 use crate::circuit::chips::poseidon::{HashConfig, HashRows};
+use crate::circuit::chips::product::ProductConfig;
 use crate::circuit::chips::rescale::RescaleWitness;
 use crate::circuit::chips::FpCell;
 use crate::circuit::chips::{
@@ -52,6 +53,8 @@ pub struct ModelConfig {
     pub mac: MacConfig,
     /// Function rows and table (when the shape has `functions`).
     pub function: Option<FunctionConfig>,
+    /// Product rows (when the shape has `products`).
+    pub product: Option<ProductConfig>,
     /// Link rows that move accumulators out.
     pub link: LinkConfig,
     /// Rescale rows.
@@ -120,6 +123,7 @@ impl ModelConfig {
             [f[0], f[1], f[2], f[5]],
             &table,
         );
+        let product = shape.products.then(|| ProductConfig::configure(meta, &mac));
         // Function rows (when the model has Sigmoid or Tanh): x in a_0 through the link, y in x_0,
         // the function's tag in f2.
         let function = shape
@@ -134,6 +138,7 @@ impl ModelConfig {
         });
         ModelConfig {
             mac,
+            product,
             function,
             link,
             rescale,
@@ -227,7 +232,7 @@ impl<'a> InferenceCircuit<'a> {
             FpCell::assign(region, *col, 0, Value::known(Fr::zero()));
         }
         let mut row = SPACER_ROWS;
-        let (mut current, packed_input) = match self.visibility.input {
+        let (input, packed_input) = match self.visibility.input {
             Visibility::Public => (
                 (0..self.graph.input_len()).map(Source::Instance).collect(),
                 vec![],
@@ -256,18 +261,25 @@ impl<'a> InferenceCircuit<'a> {
             };
         }
         let functions = self.graph.function_table();
+        // The cells of every tensor a stage has made (by tensor id; 0 is the input).
+        let mut tensors: Vec<Option<Vec<Source>>> = vec![None; self.graph.layers.len() + 1];
+        tensors[0] = Some(input);
         for stage in stages {
-            // The stage's workspace: its input tensor (values from the trace), then block outputs.
-            let mut src: Vec<Option<Source>> = current.iter().cloned().map(Some).collect();
+            // The stage's workspace: its input tensors (values from the trace), then block outputs.
+            let mut src: Vec<Option<Source>> = Vec::with_capacity(stage.slots);
+            let mut val: Vec<Option<i64>> = Vec::with_capacity(stage.slots);
+            for t in &stage.inputs {
+                let cells = tensors[*t].as_ref().ok_or(Error::Synthesis)?;
+                src.extend(cells.iter().cloned().map(Some));
+                match self.trace {
+                    Some(trace) => val.extend(trace.tensors[*t].iter().copied().map(Some)),
+                    None => val.extend(std::iter::repeat_n(None, cells.len())),
+                }
+            }
+            if src.len() != stage.n_in {
+                return Err(Error::Synthesis);
+            }
             src.resize(stage.slots, None);
-            let mut val: Vec<Option<i64>> = match self.trace {
-                Some(t) => t.tensors[stage.first_layer]
-                    .iter()
-                    .copied()
-                    .map(Some)
-                    .collect(),
-                None => vec![None; stage.n_in],
-            };
             val.resize(stage.slots, None);
             for block in &stage.blocks {
                 let xs: Option<Vec<i64>> = block.inputs.iter().map(|i| val[*i]).collect();
@@ -278,14 +290,30 @@ impl<'a> InferenceCircuit<'a> {
                     },
                     false => BlockWeights::Fixed,
                 };
-                let (cells, sums) = config.mac.assign_block(
-                    region,
-                    row,
-                    block.inputs.len(),
-                    xs.as_deref(),
-                    &block.weights,
-                    kind,
-                )?;
+                let (cells, sums) = match (block.product, &config.product) {
+                    (false, _) => config.mac.assign_block(
+                        region,
+                        row,
+                        block.inputs.len(),
+                        xs.as_deref(),
+                        &block.weights,
+                        kind,
+                    )?,
+                    (true, Some(product)) => {
+                        let factors = match xs.as_deref() {
+                            Some(&[a, b]) => Some((a, b)),
+                            Some(_) => return Err(Error::Synthesis),
+                            None => None,
+                        };
+                        let (inputs, p) = product.assign(region, &config.mac, row, factors)?;
+                        let cells = BlockCells {
+                            inputs,
+                            ..Default::default()
+                        };
+                        (cells, vec![p])
+                    }
+                    (true, None) => return Err(Error::Synthesis),
+                };
                 if let (true, Some(bp)) = (private, &block.params) {
                     params.bind_weights(region, &cells, bp)?;
                 }
@@ -361,13 +389,15 @@ impl<'a> InferenceCircuit<'a> {
                     row += 1;
                 }
             }
-            current = stage
+            let out = stage
                 .out
                 .iter()
                 .map(|s| src[*s].clone().ok_or(Error::Synthesis))
                 .collect::<Result<_, _>>()?;
+            tensors[stage.output] = Some(out);
         }
-        let outputs = current
+        let last = tensors.pop().flatten().ok_or(Error::Synthesis)?;
+        let outputs = last
             .into_iter()
             .map(|s| match s {
                 Source::Cell(c) => Ok(c),

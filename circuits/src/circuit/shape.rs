@@ -35,6 +35,10 @@ pub struct CircuitShape {
     /// Needs `hashing`. Absent means false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub second_hash_chip: bool,
+    /// Whether the circuit has product rows (a product of two activations). Needs `P >= 2`. Absent
+    /// means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub products: bool,
 }
 
 impl Default for CircuitShape {
@@ -49,6 +53,7 @@ impl Default for CircuitShape {
             hashing: false,
             hidden_weights: false,
             second_hash_chip: false,
+            products: false,
         }
     }
 }
@@ -112,6 +117,7 @@ impl CircuitShape {
             && (!self.hashing || self.inputs_per_row >= 2)
             && (!self.hidden_weights || self.hashing)
             && (!self.second_hash_chip || self.hashing)
+            && (!self.products || self.inputs_per_row >= 2)
     }
 }
 

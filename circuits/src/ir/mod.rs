@@ -1,8 +1,10 @@
 //! The float intermediate representation: what an ONNX model means, independent of ONNX.
 //!
-//! A [`Graph`] is a chain of nodes applied to one flowing tensor (batch size 1). Shapes are explicit;
-//! the data of every tensor is kept flat in row-major order.
+//! A [`Graph`] is a DAG of nodes over one input tensor: each node names the tensors it reads
+//! (residual Add, Concat, products). Shapes are explicit; the data of every tensor is kept flat in
+//! row-major order.
 
+mod batch;
 pub mod geom;
 
 use serde::{Deserialize, Serialize};
@@ -46,6 +48,16 @@ pub struct Dense {
 }
 
 impl Dense {
+    /// A dense layer without bias; `weight` is row-major `[out_features][in_features]`.
+    pub fn unbiased(in_features: usize, out_features: usize, weight: Vec<f32>) -> Self {
+        Dense {
+            in_features,
+            out_features,
+            weight,
+            bias: vec![0.0; out_features],
+        }
+    }
+
     /// Float evaluation on one input vector (sums in f64).
     pub fn apply(&self, x: &[f32]) -> Vec<f32> {
         (0..self.out_features)
@@ -202,9 +214,17 @@ pub enum Op {
     Relu,
     /// Flatten, Reshape, Identity: data unchanged, shape changed.
     Reshape,
+    /// The elementwise sum `y = Σ_k coeffs[k] * x_k` of the node's inputs, all of the output's shape
+    /// (Add, Sub of two activations).
+    Add {
+        /// One coefficient per input (1 or -1).
+        coeffs: Vec<f32>,
+    },
+    /// The elementwise product `y = x_0 * x_1` of the node's two inputs (Mul of two activations).
+    Mul,
 }
 
-/// One node of the chain, with the ONNX name and op type it came from (for messages and reports).
+/// One node of the graph, with the ONNX name and op type it came from (for messages and reports).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     /// The ONNX node's name.
@@ -215,9 +235,13 @@ pub struct Node {
     pub op: Op,
     /// Shape of the node's output.
     pub out_shape: Shape,
+    /// The tensors it reads: 0 is the graph input, `k + 1` the output of node `k` (always an
+    /// earlier one). Its op reads their concatenation (a Remap's picks index it: Concat).
+    pub inputs: Vec<usize>,
 }
 
-/// A model as a float chain of nodes on one input tensor (batch size 1): what the ONNX file means.
+/// A model as a float graph of nodes on one input tensor (a DAG in topological order; the last node
+/// makes the output): what the ONNX file means.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Graph {
     /// Name of the ONNX graph input.
@@ -226,7 +250,7 @@ pub struct Graph {
     pub input_shape: Shape,
     /// Name of the ONNX graph output.
     pub output_name: String,
-    /// The nodes, in order: each reads the previous one's output (the first, the input).
+    /// The nodes, in topological order (see [`Node::inputs`]); the last one makes the output.
     pub nodes: Vec<Node>,
     /// Trailing ops of the ONNX model left out of the circuit (Softmax, ArgMax): the proven output is
     /// the tensor before them.
@@ -246,8 +270,34 @@ impl Graph {
     pub fn eval(&self, input: &[f32]) -> Vec<Vec<f32>> {
         let mut outs: Vec<Vec<f32>> = Vec::with_capacity(self.nodes.len());
         for node in &self.nodes {
-            let x = outs.last().map(Vec::as_slice).unwrap_or(input);
+            let tensor = |t: usize| {
+                if t == 0 {
+                    input
+                } else {
+                    outs[t - 1].as_slice()
+                }
+            };
+            let joined: Vec<f32>;
+            let x: &[f32] = match node.inputs.as_slice() {
+                [t] => tensor(*t),
+                ts => {
+                    joined = ts.iter().flat_map(|t| tensor(*t)).copied().collect();
+                    &joined
+                }
+            };
+            let n = node.out_shape.numel();
             let y = match &node.op {
+                Op::Add { coeffs } => (0..n)
+                    .map(|e| {
+                        let s: f64 = coeffs
+                            .iter()
+                            .enumerate()
+                            .map(|(k, c)| *c as f64 * x[k * n + e] as f64)
+                            .sum();
+                        s as f32
+                    })
+                    .collect(),
+                Op::Mul => (0..n).map(|e| x[e] * x[n + e]).collect(),
                 Op::Dense(d) => d.apply(x),
                 Op::Conv(c) => c.apply(x),
                 Op::MaxPool(g) => max_pool(g, x),
@@ -284,6 +334,26 @@ impl Graph {
             outs.push(y);
         }
         outs
+    }
+
+    /// The nodes that read tensor `t` (0: the input, `k + 1`: node k's output), each once.
+    pub fn readers(&self, t: usize) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|n| self.nodes[*n].inputs.contains(&t))
+            .collect()
+    }
+
+    /// Per tensor, how many times it is read: by nodes (an input read twice counts twice), and once
+    /// more for the output.
+    pub fn uses(&self) -> Vec<usize> {
+        let mut uses = vec![0; self.nodes.len() + 1];
+        for n in &self.nodes {
+            for t in &n.inputs {
+                uses[*t] += 1;
+            }
+        }
+        uses[self.nodes.len()] += 1;
+        uses
     }
 
     /// Multiply-accumulates of all Dense and Conv nodes.

@@ -42,6 +42,8 @@ pub struct Block {
     pub outputs: Vec<usize>,
     /// What the link rows do with each sum.
     pub tail: Tail,
+    /// A product block: one sum, `inputs[0] * inputs[1]`, in one product row (weights unused).
+    pub product: bool,
 }
 
 /// The model parameters a block uses (indices into the graph's weights and biases).
@@ -61,11 +63,16 @@ pub struct Stage {
     pub first_layer: usize,
     /// Layers it covers (1 or 2).
     pub layers: usize,
+    /// The tensors it reads (ids as in [`crate::qgraph::QLayer::inputs`]): workspace slots
+    /// `0..n_in` hold their concatenation.
+    pub inputs: Vec<usize>,
+    /// The tensor its output is (`first_layer + layers`).
+    pub output: usize,
     /// Name of the layer, or `a + b` for a Linear or Conv fused with its rescale.
     pub name: String,
     /// Kind of rows (`linear+relu`, `conv`, `maxpool`, `remap`, `expose`, ...).
     pub kind: &'static str,
-    /// Elements of the stage's input tensor: workspace slots `0..n_in`.
+    /// Elements of the stage's input tensors: workspace slots `0..n_in`.
     pub n_in: usize,
     /// Workspace size (inputs and every block output).
     pub slots: usize,
@@ -130,8 +137,16 @@ impl Builder {
             params,
             outputs: outputs.clone(),
             tail,
+            product: false,
         });
         outputs
+    }
+
+    /// Add a product block `a * b`; returns the slot of the product.
+    fn product(&mut self, a: usize, b: usize, tail: Tail) -> usize {
+        let out = self.param_block(vec![a, b], vec![vec![0, 0]], vec![0], None, tail)[0];
+        self.blocks.last_mut().expect("just pushed").product = true;
+        out
     }
 }
 
@@ -139,16 +154,35 @@ impl Builder {
 pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
     let mut stages = Vec::new();
     let mut i = 0;
-    let mut n_in = graph.input_len();
-    let mut from_input = vec![true; n_in];
+    // Per tensor id: which elements are still graph inputs (through remaps only); `None` for an
+    // accumulator that a fused rescale consumed.
+    let mut from_input: Vec<Option<Vec<bool>>> = vec![None; graph.layers.len() + 1];
+    from_input[0] = Some(vec![true; graph.input_len()]);
+    // Tensors some layer reads other than the next one (a residual source, a Concat branch).
+    let mut read_later = vec![false; graph.layers.len() + 1];
+    for (l, _) in graph.layers.iter().enumerate() {
+        for t in graph.layer_inputs(l) {
+            if t != l {
+                read_later[t] = true;
+            }
+        }
+    }
     // Where the next Linear or Conv layer's parameters start in `QuantGraph::params`.
     let (mut weight_base, mut bias_base) = (0usize, 0usize);
     while i < graph.layers.len() {
         let layer = &graph.layers[i];
         // A Linear or Conv followed by a rescale is one stage: the rescale happens in its link rows.
-        let next = graph.layers.get(i + 1).map(|l| &l.op);
-        let fused = matches!(layer.op, QOp::Linear { .. } | QOp::Conv { .. })
-            && next.is_some_and(|n| n.rescale_params(0).is_some());
+        let next_layer = graph.layers.get(i + 1);
+        let next = next_layer.map(|l| &l.op);
+        // ... unless another layer also reads the accumulator, which then needs cells of its own.
+        let fused = matches!(
+            layer.op,
+            QOp::Linear { .. } | QOp::Conv { .. } | QOp::Add { .. } | QOp::Mul
+        ) && next.is_some_and(|n| n.rescale_params(0).is_some())
+            && next_layer.is_some_and(|n| n.inputs.is_empty() || n.inputs == [i + 1])
+            && !read_later[i + 1];
+        let inputs = graph.layer_inputs(i);
+        let n_in: usize = inputs.iter().map(|t| graph.tensor_len(*t)).sum();
         let tail_for = |outs: &[usize]| match next {
             Some(n) if fused => Tail::Rescale(
                 outs.iter()
@@ -221,6 +255,28 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
                 }
                 ("rescale", out)
             }
+            QOp::Add { coeffs } => {
+                let mut out = Vec::with_capacity(n_out);
+                for outs in (0..n_out).collect::<Vec<_>>().chunks(width) {
+                    let k = outs.len();
+                    let inputs = (0..coeffs.len())
+                        .flat_map(|t| outs.iter().map(move |e| t * n_out + e))
+                        .collect();
+                    let w = (0..k).map(|j| {
+                        (0..coeffs.len() * k)
+                            .map(|i| coeffs[i / k] * (i % k == j) as i64)
+                            .collect()
+                    });
+                    out.extend(b.block(inputs, w.collect(), vec![0; k], tail_for(outs)));
+                }
+                ("add", out)
+            }
+            QOp::Mul => (
+                "mul",
+                (0..n_out)
+                    .map(|e| b.product(e, n_out + e, tail_for(&[e])))
+                    .collect(),
+            ),
             QOp::MaxPool { geom } => ("maxpool", maxpool_blocks(&mut b, geom)),
             QOp::Remap { map } => ("remap", remap_slots(&mut b, map)),
             QOp::Clip { lo, hi } => (
@@ -255,18 +311,32 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
         };
         let (layers, name, kind) = if fused {
             let next = &graph.layers[i + 1];
-            let kind = match next.op {
-                QOp::Rescale { relu: true, .. } => "linear+relu",
-                QOp::RescaleLeaky { .. } => "linear+leaky",
+            let kind = match (&layer.op, &next.op) {
+                (QOp::Add { .. }, QOp::Rescale { relu: true, .. }) => "add+relu",
+                (QOp::Add { .. }, _) => "add+rescale",
+                (QOp::Mul, _) => "mul+rescale",
+                (_, QOp::Rescale { relu: true, .. }) => "linear+relu",
+                (_, QOp::RescaleLeaky { .. }) => "linear+leaky",
                 _ => "linear+rescale",
             };
             (2, format!("{} + {}", layer.name, next.name), kind)
         } else {
             (1, layer.name.clone(), kind)
         };
+        // Elements still taken straight from the graph input (through remaps only).
+        let flags: Vec<bool> = inputs
+            .iter()
+            .flat_map(|t| match &from_input[*t] {
+                Some(f) => f.clone(),
+                None => vec![false; graph.tensor_len(*t)],
+            })
+            .collect();
+        from_input[i + layers] = Some(out.iter().map(|o| *o < n_in && flags[*o]).collect());
         stages.push(Stage {
             first_layer: i,
             layers,
+            inputs,
+            output: i + layers,
             name,
             kind,
             n_in,
@@ -279,16 +349,11 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
             weight_base += weight.len();
             bias_base += bias.len();
         }
-        // Elements still taken straight from the graph input (through remaps only).
-        from_input = stages.last().map_or(vec![], |s: &Stage| {
-            s.out
-                .iter()
-                .map(|o| *o < s.n_in && from_input[*o])
-                .collect()
-        });
         i += layers;
-        n_in = n_out;
     }
+    let last = graph.layers.len();
+    let n_in = graph.tensor_len(last);
+    let from_input = from_input[last].clone().unwrap_or_default();
     // A public output must be a cell of the circuit: route elements that are still graph inputs
     // through an identity pass row.
     if from_input.iter().any(|f| *f) {
@@ -302,6 +367,8 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
         stages.push(Stage {
             first_layer: graph.layers.len(),
             layers: 0,
+            inputs: vec![last],
+            output: last,
             name: "expose".into(),
             kind: "expose",
             n_in,

@@ -184,6 +184,8 @@ pub fn min_rows(op: &QOp, out: usize, fused: bool) -> usize {
         QOp::Remap { .. } | QOp::Clip { lo: None, hi: None } => 0,
         QOp::Rescale { .. } | QOp::RescaleLeaky { .. } if fused => 0,
         QOp::MaxPool { geom } => geom.macs().saturating_sub(out).saturating_mul(4),
+        // A product row and a link row per output.
+        QOp::Mul => out.saturating_mul(2),
         _ => out,
     }
 }
@@ -259,6 +261,12 @@ fn build(
             "a hashed tensor needs at least 2 inputs per row".into(),
         ));
     }
+    let products = graph.layers.iter().any(|l| matches!(l.op, QOp::Mul));
+    if products && inputs_per_row < 2 {
+        return Err(LayoutError::Invalid(
+            "a product of two activations needs at least 2 inputs per row".into(),
+        ));
+    }
     let rows = count_rows(graph, vis, inputs_per_row, width);
     let shape = CircuitShape {
         inputs_per_row,
@@ -273,6 +281,7 @@ fn build(
         hashing,
         hidden_weights,
         second_hash_chip: false,
+        products,
     };
     // Hashed weights make a long hash chain: a second Poseidon chip when it lowers k (at the same k
     // its columns only cost).

@@ -25,6 +25,11 @@ pub struct QLayer {
     pub out_scale: u32,
     /// Shape of the layer's output tensor.
     pub out_shape: Shape,
+    /// The tensors the layer reads, in order (ids: 0 is the graph input, `k + 1` the output of layer
+    /// `k`; each earlier than the layer). The op reads their concatenation. Empty means the previous
+    /// tensor alone (a chain), and is not written, so chain models keep their digests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<usize>,
 }
 
 /// An operation of the quantized graph: integers in, integers out, each value at a power-of-two
@@ -79,7 +84,8 @@ pub enum QOp {
         /// The `2 * domain` outputs: entry `i` is `f(i - domain)` quantized.
         table: Vec<i64>,
     },
-    /// Each output element is an input element or a constant (at the tensor's scale).
+    /// Each output element is an input element or a constant (at the tensor's scale): Pad,
+    /// Transpose, Concat (the picks index the concatenation of the layer's inputs), Slice, Gather.
     Remap {
         /// One pick per output element, in row-major order.
         map: Vec<QPick>,
@@ -99,6 +105,16 @@ pub enum QOp {
         /// Whether negative results are set to 0 (a fused ReLU).
         relu: bool,
     },
+    /// An elementwise weighted sum of the layer's inputs, all of the output's length:
+    /// `y[e] = Σ_k coeffs[k] * x_k[e]` (Add, Sub; the coefficients are powers of two that align the
+    /// inputs' scales). Output at the finest input scale, an accumulator a rescale may follow.
+    Add {
+        /// One coefficient per input.
+        coeffs: Vec<i64>,
+    },
+    /// The elementwise product of the layer's two inputs, `y[e] = x_0[e] * x_1[e]` (Mul of two
+    /// activations); output at the sum of their scales, an accumulator a rescale may follow.
+    Mul,
     /// A rescale followed by a leaky ReLU: `y = q * 2^slope_bits` for `q >= 0`, else
     /// `q * slopes[channel]` (slopes are numerators over `2^slope_bits`; one slope for all, or one per
     /// channel of `channel_len` elements). The output gains `slope_bits` fractional bits.
@@ -127,6 +143,8 @@ impl QOp {
             QOp::Rescale { relu: true, .. } => "rescale+relu",
             QOp::Rescale { relu: false, .. } => "rescale",
             QOp::RescaleLeaky { .. } => "rescale+leaky",
+            QOp::Add { .. } => "add",
+            QOp::Mul => "mul",
         }
     }
 
@@ -167,7 +185,9 @@ impl QOp {
             | QOp::MaxPool { .. }
             | QOp::Remap { .. }
             | QOp::Clip { .. }
-            | QOp::Function { .. } => 0,
+            | QOp::Function { .. }
+            | QOp::Add { .. }
+            | QOp::Mul => 0,
         }
     }
 }
@@ -305,6 +325,22 @@ impl QuantGraph {
         self.output_shape().numel()
     }
 
+    /// The tensor ids layer `i` reads (see [`QLayer::inputs`]).
+    pub fn layer_inputs(&self, i: usize) -> Vec<usize> {
+        match self.layers.get(i) {
+            Some(l) if !l.inputs.is_empty() => l.inputs.clone(),
+            _ => vec![i],
+        }
+    }
+
+    /// Elements of tensor `t` (0: the input, `k + 1`: layer `k`'s output).
+    pub fn tensor_len(&self, t: usize) -> usize {
+        match t {
+            0 => self.input_len(),
+            t => self.layers[t - 1].out_shape.numel(),
+        }
+    }
+
     /// Multiply-accumulates of all Linear and Conv layers.
     pub fn macs(&self) -> usize {
         self.layers.iter().map(|l| l.op.macs()).sum()
@@ -402,12 +438,33 @@ impl QuantGraph {
             });
         }
         let mut tensors = vec![input.to_vec()];
-        for layer in &self.layers {
-            let x = tensors.last().expect("input present");
-            let y = self.eval_layer(layer, x)?;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let y = match layer.inputs.as_slice() {
+                [] => self.eval_layer(layer, tensors.last().expect("input present"))?,
+                ids => {
+                    let x: Vec<i64> = ids.iter().flat_map(|t| &tensors[*t]).copied().collect();
+                    debug_assert!(ids.iter().all(|t| *t <= i));
+                    self.eval_layer(layer, &x)?
+                }
+            };
             tensors.push(y);
         }
         Ok(Trace { tensors })
+    }
+
+    /// Re-evaluate layers `first..` of `trace` from its tensors (those before `first + 1` kept as
+    /// they are): what the graph makes of a changed intermediate tensor.
+    pub fn eval_from(&self, trace: &mut Trace, first: usize) -> Result<(), EvalError> {
+        for (i, layer) in self.layers.iter().enumerate().skip(first) {
+            let x: Vec<i64> = self
+                .layer_inputs(i)
+                .iter()
+                .flat_map(|t| &trace.tensors[*t])
+                .copied()
+                .collect();
+            trace.tensors[i + 1] = self.eval_layer(layer, &x)?;
+        }
+        Ok(())
     }
 
     /// `value` must lie in the activation range (what the circuit's limbs can hold).
@@ -423,6 +480,17 @@ impl QuantGraph {
             });
         }
         Ok(())
+    }
+
+    /// An accumulator below [`ACC_LIMIT`] in magnitude, as an `i64`.
+    fn check_acc(&self, layer: &QLayer, index: usize, acc: i128) -> Result<i64, EvalError> {
+        if acc.abs() >= ACC_LIMIT {
+            return Err(EvalError::Overflow {
+                layer: layer.name.clone(),
+                index,
+            });
+        }
+        Ok(acc as i64)
     }
 
     fn eval_layer(&self, layer: &QLayer, x: &[i64]) -> Result<Vec<i64>, EvalError> {
@@ -510,6 +578,25 @@ impl QuantGraph {
                     }
                 }
                 Ok(out)
+            }
+            QOp::Add { coeffs } => {
+                let n = layer.out_shape.numel();
+                (0..n)
+                    .map(|e| {
+                        let acc: i128 = coeffs
+                            .iter()
+                            .enumerate()
+                            .map(|(k, c)| *c as i128 * x[k * n + e] as i128)
+                            .sum();
+                        self.check_acc(layer, e, acc)
+                    })
+                    .collect()
+            }
+            QOp::Mul => {
+                let n = layer.out_shape.numel();
+                (0..n)
+                    .map(|e| self.check_acc(layer, e, x[e] as i128 * x[n + e] as i128))
+                    .collect()
             }
             QOp::Rescale { .. } | QOp::RescaleLeaky { .. } => x
                 .iter()

@@ -18,6 +18,7 @@ fn tiny() -> QuantGraph {
         limb_bits: 4,
         layers: vec![
             QLayer {
+                inputs: vec![],
                 name: "fc".into(),
                 op: QOp::Linear {
                     in_features: 2,
@@ -30,6 +31,7 @@ fn tiny() -> QuantGraph {
                 out_shape: Shape(vec![1, 2]),
             },
             QLayer {
+                inputs: vec![],
                 name: "relu".into(),
                 op: QOp::Rescale {
                     shift: 2,

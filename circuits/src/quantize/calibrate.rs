@@ -14,6 +14,8 @@ use crate::quantize::report::{LayerReport, QuantReport};
 
 /// Largest weight scale (fractional bits).
 pub const MAX_WEIGHT_SCALE: u32 = 14;
+/// Fewest fractional bits a hidden layer's weights get when its input scale can be lowered for them.
+pub const MIN_WEIGHT_SCALE: u32 = 6;
 /// Largest activation scale.
 pub const MAX_ACT_SCALE: u32 = 16;
 /// Most fractional bits of a table function's output (Sigmoid, Tanh): at most this, and at most what
@@ -62,6 +64,15 @@ pub enum CalibrationError {
         expected: usize,
         /// The model's input shape.
         shape: Shape,
+    },
+    /// A node the quantizer cannot express (a product of three tensors, a multi-input op other than
+    /// Add, Mul or Concat).
+    #[error("node '{node}': {reason}")]
+    Structure {
+        /// The node.
+        node: String,
+        /// What is wrong.
+        reason: String,
     },
     /// The calibration set is empty.
     #[error("no calibration samples")]
@@ -143,17 +154,48 @@ pub fn quantize_graph(
     let input_scale = choose_input_scale(graph, samples, &node_max, input_max, l);
 
     let mut b = Layers::new(l);
-    let mut cur_scale = input_scale;
-    // A Linear whose accumulator still waits for its rescale: (float node index, accumulator scale).
-    let mut pending: Option<(usize, u32)> = None;
-    let mut shape = graph.input_shape.clone();
+    // Per float tensor (0: the input, `i + 1`: node i's output): its quantized tensor and scale.
+    let mut states: Vec<Option<TensorState>> = vec![None; graph.nodes.len() + 1];
+    states[0] = Some(TensorState {
+        q: 0,
+        scale: input_scale,
+        pending: None,
+        shape: graph.input_shape.clone(),
+    });
+    let uses = graph.uses();
 
     for (i, node) in graph.nodes.iter().enumerate() {
+        if node.inputs.len() != 1 || matches!(node.op, Op::Add { .. } | Op::Mul) {
+            let out = join(graph, i, &mut b, &mut states, &node_max)?;
+            states[i + 1] = Some(out);
+            continue;
+        }
+        // A tensor read more than once is rescaled once, before its first reader.
+        let t = node.inputs[0];
+        if uses[t] > 1 {
+            materialize(graph, t, &mut b, &mut states, &node_max)?;
+        }
+        let st = states[t]
+            .clone()
+            .expect("tensors are made before they are read");
+        b.current = st.q;
+        let mut cur_scale = st.scale;
+        // A Linear whose accumulator still waits for its rescale: (float node index, accumulator scale).
+        let mut pending = st.pending;
+        let mut shape = st.shape;
         match &node.op {
+            Op::Add { .. } | Op::Mul => unreachable!("joins are handled above"),
             Op::Reshape => {
                 shape = node.out_shape.clone();
-                if let Some(last) = b.layers.last_mut() {
-                    last.out_shape = shape.clone();
+                if b.current == b.layers.len() && b.current > 0 {
+                    if let Some(last) = b.layers.last_mut() {
+                        last.out_shape = shape.clone();
+                    }
+                } else if b.current > 0 {
+                    // Not the newest tensor (a branch): a row-free identity remap with the new shape.
+                    let scale = pending.map(|(_, acc)| acc).unwrap_or(cur_scale);
+                    let map = (0..shape.numel()).map(QPick::Input).collect();
+                    b.push(&node.name, QOp::Remap { map }, scale, &shape, i);
                 }
             }
             Op::Relu => {
@@ -171,7 +213,10 @@ pub fn quantize_graph(
                     Some((p, acc)) => (acc, p),
                     None => (cur_scale, i),
                 };
-                let in_max = if i == 0 { input_max } else { node_max[i - 1] };
+                let in_max = match t {
+                    0 => input_max,
+                    t => node_max[t - 1],
+                };
                 let in_scale = function_in_scale(*f, in_max, l).min(acc_scale);
                 let name = format!("{}.rescale", node.name);
                 let in_scale = b.rescale(&name, from, acc_scale, in_scale, false, &shape)?;
@@ -271,15 +316,26 @@ pub fn quantize_graph(
                 );
             }
             Op::Dense(_) | Op::Conv(_) => {
+                let is_last = feeds_output(graph, i + 1);
+                let target = rescale_target(graph, i, &node_max, l);
+                // The input keeps at most the scale that leaves the weights MIN_WEIGHT_SCALE bits
+                // within the next rescale's budget (a coarse target: a table function's input).
+                let cap = match is_last {
+                    true => MAX_ACT_SCALE,
+                    false => (l + target).saturating_sub(MIN_WEIGHT_SCALE),
+                };
                 if let Some((p, acc)) = pending.take() {
                     let name = format!("{}.rescale", graph.nodes[p].name);
-                    cur_scale =
-                        b.rescale(&name, p, acc, range_scale(node_max[p], l), false, &shape)?;
+                    let out = range_scale(node_max[p], l)
+                        .min(cap)
+                        .max(acc.saturating_sub(l));
+                    cur_scale = b.rescale(&name, p, acc, out, false, &shape)?;
+                } else if cur_scale > cap {
+                    let name = format!("{}.input", node.name);
+                    let out = cur_scale.saturating_sub(l).max(cap);
+                    let from = (t > 0).then(|| t - 1);
+                    cur_scale = b.rescale(&name, from, cur_scale, out, false, &shape)?;
                 }
-                let is_last = !graph.nodes[i + 1..]
-                    .iter()
-                    .any(|n| !matches!(n.op, Op::Reshape));
-                let target = rescale_target(graph, i, node_max[i], l);
                 let weight_scale = if is_last {
                     MAX_WEIGHT_SCALE
                 } else {
@@ -318,6 +374,33 @@ pub fn quantize_graph(
                 pending = Some((i, acc_scale));
             }
         }
+        states[i + 1] = Some(TensorState {
+            q: b.current,
+            scale: cur_scale,
+            pending,
+            shape,
+        });
+        // An accumulator that a join reads, or several nodes do, is rescaled right away: next to
+        // its Linear or Conv, the rescale is fused into that layer's rows.
+        if pending.is_some() && !read_by_one_single_input_node(graph, i + 1) {
+            materialize(graph, i + 1, &mut b, &mut states, &node_max)?;
+        }
+    }
+    // The output must be the last layer's (it is, unless the graph ends on a reshape of an older
+    // tensor).
+    let out = states[graph.nodes.len()].clone().expect("output made");
+    if out.q != b.layers.len() || b.layers.is_empty() {
+        b.current = out.q;
+        let scale = out.pending.map(|(_, acc)| acc).unwrap_or(out.scale);
+        let map = (0..out.shape.numel()).map(QPick::Input).collect();
+        let name = format!("{}.output", graph.output_name);
+        b.push(
+            &name,
+            QOp::Remap { map },
+            scale,
+            &out.shape,
+            graph.nodes.len() - 1,
+        );
     }
 
     let Layers {
@@ -344,8 +427,11 @@ pub fn quantize_graph(
 /// the report.
 struct Layers {
     limb_bits: u32,
+    /// The quantized tensor the next layer reads (0: the input, `k + 1`: layer k's output).
+    current: usize,
     layers: Vec<QLayer>,
-    float_ref: Vec<usize>,
+    /// The float node each layer is measured against (none for a rescale of the input).
+    float_ref: Vec<Option<usize>>,
     reports: Vec<LayerReport>,
 }
 
@@ -353,13 +439,33 @@ impl Layers {
     fn new(limb_bits: u32) -> Self {
         Layers {
             limb_bits,
+            current: 0,
             layers: Vec::new(),
             float_ref: Vec::new(),
             reports: Vec::new(),
         }
     }
 
+    /// Push a layer reading the current tensor; it becomes the current one.
     fn push(&mut self, name: &str, op: QOp, out_scale: u32, shape: &Shape, float_idx: usize) {
+        let inputs = match self.current == self.layers.len() {
+            true => vec![],
+            false => vec![self.current],
+        };
+        self.push_reading(name, op, out_scale, shape, Some(float_idx), inputs);
+    }
+
+    /// Push a layer reading `inputs` (empty: the previous layer's output); it becomes the current
+    /// tensor.
+    fn push_reading(
+        &mut self,
+        name: &str,
+        op: QOp,
+        out_scale: u32,
+        shape: &Shape,
+        float_idx: Option<usize>,
+        inputs: Vec<usize>,
+    ) {
         let (weight_scale, shift) = match &op {
             QOp::Linear { weight_scale, .. } | QOp::Conv { weight_scale, .. } => {
                 (Some(*weight_scale), None)
@@ -386,8 +492,10 @@ impl Layers {
             op,
             out_scale,
             out_shape: shape.clone(),
+            inputs,
         });
         self.float_ref.push(float_idx);
+        self.current = self.layers.len();
     }
 
     /// A rescale from `acc_scale` down to `out_scale` (at most the limb bits); returns the scale reached.
@@ -395,7 +503,7 @@ impl Layers {
     fn rescale(
         &mut self,
         name: &str,
-        float_idx: usize,
+        float_idx: impl Into<Option<usize>>,
         acc_scale: u32,
         out_scale: u32,
         relu: bool,
@@ -409,13 +517,12 @@ impl Layers {
                 limb_bits: self.limb_bits,
             });
         }
-        self.push(
-            name,
-            QOp::Rescale { shift, relu },
-            out_scale,
-            shape,
-            float_idx,
-        );
+        let inputs = match self.current == self.layers.len() {
+            true => vec![],
+            false => vec![self.current],
+        };
+        let op = QOp::Rescale { shift, relu };
+        self.push_reading(name, op, out_scale, shape, float_idx.into(), inputs);
         Ok(out_scale)
     }
 }
@@ -436,14 +543,199 @@ fn hidden_weight_scale(weights: &[f32], scale: u32, l: u32) -> u32 {
 
 /// The scale the rescale after Linear or Conv node `i` (whose sums reach `max_abs`) brings them to: the
 /// input scale of a table function that follows, or the largest that fits the calibrated range.
-fn rescale_target(graph: &Graph, i: usize, max_abs: f64, l: u32) -> u32 {
-    let next = graph.nodes[i + 1..]
-        .iter()
-        .find(|n| !matches!(n.op, Op::Reshape));
-    match next.map(|n| &n.op) {
-        Some(Op::Func(f)) => function_in_scale(*f, max_abs, l),
+fn rescale_target(graph: &Graph, i: usize, node_max: &[f64], l: u32) -> u32 {
+    let max_abs = node_max[i];
+    match only_reader(graph, i + 1).map(|n| (n, &graph.nodes[n].op)) {
+        Some((_, Op::Func(f))) => function_in_scale(*f, max_abs, l),
+        // A Linear or Conv that reads it directly must leave its weights MIN_WEIGHT_SCALE bits of
+        // its own rescale's budget (a global pool, then a dense layer a table function reads).
+        Some((n, Op::Dense(_) | Op::Conv(_))) if !feeds_output(graph, n + 1) => {
+            let next = rescale_target(graph, n, node_max, l);
+            range_scale(max_abs, l).min((l + next).saturating_sub(MIN_WEIGHT_SCALE))
+        }
         _ => range_scale(max_abs, l),
     }
+}
+
+/// The node that alone reads tensor `t` (through reshapes), if one does.
+fn only_reader(graph: &Graph, t: usize) -> Option<usize> {
+    let readers = graph.readers(t);
+    let [n] = readers.as_slice() else {
+        return None;
+    };
+    match graph.nodes[*n].op {
+        Op::Reshape => only_reader(graph, n + 1),
+        _ => Some(*n),
+    }
+}
+
+/// Whether exactly one node reads tensor `t`, once, and reads nothing else.
+fn read_by_one_single_input_node(graph: &Graph, t: usize) -> bool {
+    match graph.readers(t).as_slice() {
+        [n] => {
+            graph.nodes[*n].inputs.len() == 1
+                && !matches!(graph.nodes[*n].op, Op::Add { .. } | Op::Mul)
+        }
+        _ => t == graph.nodes.len(),
+    }
+}
+
+/// Whether tensor `t` is the graph's output, or reaches it through reshapes only.
+fn feeds_output(graph: &Graph, t: usize) -> bool {
+    let readers = graph.readers(t);
+    match readers.as_slice() {
+        [] => t == graph.nodes.len(),
+        [n] => matches!(graph.nodes[*n].op, Op::Reshape) && feeds_output(graph, n + 1),
+        _ => false,
+    }
+}
+
+/// A float tensor's quantized form while the graph is quantized.
+#[derive(Clone, Debug)]
+struct TensorState {
+    /// The quantized tensor (0: the input, `k + 1`: layer k's output).
+    q: usize,
+    /// Its scale (an accumulator's while `pending`).
+    scale: u32,
+    /// An accumulator still waiting for its rescale: (float node whose range it takes, its scale).
+    pending: Option<(usize, u32)>,
+    /// Its shape.
+    shape: Shape,
+}
+
+/// Rescale float tensor `t` now if it is an accumulator, so that all its readers share the result.
+fn materialize(
+    graph: &Graph,
+    t: usize,
+    b: &mut Layers,
+    states: &mut [Option<TensorState>],
+    node_max: &[f64],
+) -> Result<TensorState, CalibrationError> {
+    let st = states[t]
+        .clone()
+        .expect("tensors are made before they are read");
+    let Some((p, acc)) = st.pending else {
+        return Ok(st);
+    };
+    b.current = st.q;
+    let name = format!("{}.rescale", graph.nodes[p].name);
+    let target = range_scale(node_max[p], b.limb_bits);
+    let scale = b.rescale(&name, p, acc, target, false, &st.shape)?;
+    let done = TensorState {
+        q: b.current,
+        scale,
+        pending: None,
+        shape: st.shape,
+    };
+    states[t] = Some(done.clone());
+    Ok(done)
+}
+
+/// A rescale of quantized tensor `st` by `shift` bits, as a new tensor read by node `i` only.
+fn rescaled(
+    graph: &Graph,
+    i: usize,
+    st: &TensorState,
+    shift: u32,
+    b: &mut Layers,
+) -> Result<TensorState, CalibrationError> {
+    if shift == 0 {
+        return Ok(st.clone());
+    }
+    b.current = st.q;
+    let name = format!("{}.align", graph.nodes[i].name);
+    let scale = b.rescale(&name, None, st.scale, st.scale - shift, false, &st.shape)?;
+    Ok(TensorState {
+        q: b.current,
+        scale,
+        pending: None,
+        shape: st.shape.clone(),
+    })
+}
+
+/// Node `i`, which joins several tensors (Add, Mul, Concat) or reads one tensor through a
+/// multi-input op: its inputs are rescaled first, then aligned.
+fn join(
+    graph: &Graph,
+    i: usize,
+    b: &mut Layers,
+    states: &mut [Option<TensorState>],
+    node_max: &[f64],
+) -> Result<TensorState, CalibrationError> {
+    let node = &graph.nodes[i];
+    let l = b.limb_bits;
+    let mut ins = Vec::with_capacity(node.inputs.len());
+    for t in &node.inputs {
+        ins.push(materialize(graph, *t, b, states, node_max)?);
+    }
+    let shape = node.out_shape.clone();
+    let (op, scale, pending, ins) = match &node.op {
+        Op::Add { coeffs } => {
+            // Exact alignment: the coarser operands are multiplied up to the finest scale.
+            let s = ins.iter().map(|st| st.scale).max().unwrap_or(0);
+            let coeffs = coeffs
+                .iter()
+                .zip(&ins)
+                .map(|(c, st)| quantize(*c as f64, s - st.scale))
+                .collect();
+            (QOp::Add { coeffs }, s, Some((i, s)), ins)
+        }
+        Op::Mul => {
+            // The product's scale is the sum of the factors'; its rescale may drop at most `l`
+            // bits, so finer factors are rescaled first.
+            let target = rescale_target(graph, i, node_max, l);
+            let [a, c] = ins.as_slice() else {
+                return Err(CalibrationError::Structure {
+                    node: node.name.clone(),
+                    reason: format!("a product of {} tensors", ins.len()),
+                });
+            };
+            let excess = (a.scale + c.scale).saturating_sub(target + l);
+            let (da, dc) = if node.inputs[0] == node.inputs[1] {
+                (excess.div_ceil(2), excess.div_ceil(2))
+            } else {
+                let da = excess.div_ceil(2).min(a.scale);
+                (da, (excess - da).min(c.scale))
+            };
+            let a2 = rescaled(graph, i, a, da, b)?;
+            let c2 = match node.inputs[0] == node.inputs[1] {
+                true => a2.clone(),
+                false => rescaled(graph, i, c, dc, b)?,
+            };
+            let s = a2.scale + c2.scale;
+            (QOp::Mul, s, Some((i, s)), vec![a2, c2])
+        }
+        Op::Remap(map) => {
+            // Concat: every input at the coarsest scale (the finer ones rescaled down).
+            let s = ins.iter().map(|st| st.scale).min().unwrap_or(0);
+            let mut aligned = Vec::with_capacity(ins.len());
+            for st in &ins {
+                aligned.push(rescaled(graph, i, st, st.scale - s, b)?);
+            }
+            let map = map
+                .iter()
+                .map(|p| match p {
+                    Pick::Input(i) => QPick::Input(*i),
+                    Pick::Const(c) => QPick::Const(quantize(*c as f64, s)),
+                })
+                .collect();
+            (QOp::Remap { map }, s, None, aligned)
+        }
+        _ => {
+            return Err(CalibrationError::Structure {
+                node: node.name.clone(),
+                reason: format!("{} reads {} tensors", node.op_type, node.inputs.len()),
+            })
+        }
+    };
+    let inputs = ins.iter().map(|st| st.q).collect();
+    b.push_reading(&node.name, op, scale, &shape, Some(i), inputs);
+    Ok(TensorState {
+        q: b.current,
+        scale,
+        pending,
+        shape,
+    })
 }
 
 /// The input scale: the split of the first layer's product precision between input and weights that
@@ -456,14 +748,17 @@ fn choose_input_scale(
     l: u32,
 ) -> u32 {
     let cap = range_scale(input_max, l);
+    // The first node that computes (reshapes and remaps only move the input: a batch's samples).
     let first = graph
         .nodes
         .iter()
-        .position(|n| !matches!(n.op, Op::Reshape));
+        .position(|n| !matches!(n.op, Op::Reshape | Op::Remap(_)));
     let Some(i) = first else { return cap };
     let weights: &[f32] = match &graph.nodes[i].op {
         Op::Dense(d) => &d.weight,
         Op::Conv(c) => &c.weight,
+        // A table function on the input: the input at the table's own scale.
+        Op::Func(f) => return cap.min(function_in_scale(*f, input_max, l)),
         _ => return cap,
     };
     let mean = |v: &mut dyn Iterator<Item = f32>| {
@@ -479,7 +774,7 @@ fn choose_input_scale(
     if mean_w <= 0.0 || mean_x <= 0.0 {
         return cap;
     }
-    let product_bits = (l + rescale_target(graph, i, node_max[i], l)) as f64;
+    let product_bits = (l + rescale_target(graph, i, node_max, l)) as f64;
     let best = ((product_bits - (mean_x / mean_w).log2()) / 2.0).round();
     (best.max(0.0) as u32).min(cap)
 }
@@ -488,7 +783,7 @@ fn measure(
     q: &QuantGraph,
     samples: &[Vec<f32>],
     float_outs: &[Vec<Vec<f32>>],
-    float_ref: &[usize],
+    float_ref: &[Option<usize>],
     mut reports: Vec<LayerReport>,
     opts: &QuantOptions,
 ) -> Result<QuantReport, CalibrationError> {
@@ -502,7 +797,9 @@ fn measure(
             .eval(&x)
             .map_err(|source| CalibrationError::Eval { index, source })?;
         for (li, layer) in q.layers.iter().enumerate() {
-            let f = &fouts[float_ref[li]];
+            let Some(f) = float_ref[li].map(|f| &fouts[f]) else {
+                continue;
+            };
             let r = &mut reports[li];
             for (qv, fv) in trace.tensors[li + 1].iter().zip(f) {
                 r.float_max_abs = r.float_max_abs.max((*fv as f64).abs());

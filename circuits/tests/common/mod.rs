@@ -99,3 +99,52 @@ pub fn satisfied(q: &QuantGraph, t: &Trace, p: usize, w: usize) -> bool {
             .is_ok()
     })
 }
+
+/// The numbers of a JSON array.
+pub fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+/// The trace of `q` on the float input `input`, and its output dequantized.
+pub fn run_float(q: &QuantGraph, input: &[f64]) -> (Trace, Vec<f64>) {
+    let t = q.eval(&q.quantize_input(input).unwrap()).unwrap();
+    let out = t
+        .output()
+        .iter()
+        .map(|v| circuits::qgraph::dequantize(*v, q.output_scale()))
+        .collect();
+    (t, out)
+}
+
+/// The largest absolute difference between `a` and `b`, element by element.
+pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
+}
+
+/// A Linear layer `n_in → n_out` with weights and biases made from `seed` (weight scale 4, output
+/// scale 8).
+pub fn linear_layer(name: &str, n_in: usize, n_out: usize, seed: i64) -> circuits::qgraph::QLayer {
+    circuits::qgraph::QLayer {
+        inputs: vec![],
+        name: name.into(),
+        op: circuits::qgraph::QOp::Linear {
+            in_features: n_in,
+            out_features: n_out,
+            weight_scale: 4,
+            weight: (0..n_in * n_out)
+                .map(|i| ((i as i64 * 37 + seed) % 41) - 20)
+                .collect(),
+            bias: (0..n_out)
+                .map(|i| (i as i64 * 13 + seed) % 50 - 25)
+                .collect(),
+        },
+        out_scale: 8,
+        out_shape: circuits::ir::Shape(vec![1, n_out]),
+    }
+}

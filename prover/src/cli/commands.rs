@@ -100,13 +100,29 @@ pub fn plan(model: &Path) -> Result<Plan> {
 }
 
 pub fn plan_cmd(path: &Path, json: bool) -> Result<ExitCode> {
-    let p = plan(path)?;
+    print_plan(&plan(path)?, json)
+}
+
+/// `zkinfer plan model.onnx`: quantize and plan without making keys.
+pub fn plan_onnx(opts: &CompileOptions, json: bool) -> Result<ExitCode> {
+    let (model, plan) = prover::compile::quantize_model(opts)?;
+    if !json {
+        println!("{}", model.report);
+        println!(
+            "plan of {} before compiling (no keys made):",
+            opts.onnx.display()
+        );
+    }
+    print_plan(&plan, json)
+}
+
+fn print_plan(p: &Plan, json: bool) -> Result<ExitCode> {
     if json {
-        print_json(&serde_json::to_value(&p)?);
+        print_json(&serde_json::to_value(p)?);
         return Ok(ExitCode::SUCCESS);
     }
-    print_plan_summary(&p);
-    print_stages(&p);
+    print_plan_summary(p);
+    print_stages(p);
     println!(
         "  range table: {} rows; public values: {} rows",
         p.table_rows, p.instance_rows

@@ -4,6 +4,7 @@
 //! - [`mac::MacConfig`]: multiply-accumulate rows, `P` inputs broadcast over `W` accumulators, weights in
 //!   fixed columns.
 //! - [`link::LinkConfig`]: one row per block output that moves an accumulator out by rotation.
+//! - [`product::ProductConfig`]: the product of two activations in one row.
 //! - [`rescale::RescaleConfig`]: fixed-point rescale with range-checked limbs and remainder, fused ReLU.
 //! - [`pack::PackConfig`] and [`poseidon::HashConfig`]: packing and Poseidon hashing of hashed tensors.
 
@@ -15,6 +16,7 @@ pub mod link;
 pub mod mac;
 pub mod pack;
 pub mod poseidon;
+pub mod product;
 pub mod rescale;
 pub mod table;
 
@@ -22,3 +24,5 @@ pub mod table;
 mod tests;
 #[cfg(test)]
 mod tests_hash;
+#[cfg(test)]
+mod tests_product;

@@ -288,14 +288,17 @@ impl Importer<'_> {
         let (alpha, beta) = (attr("alpha", 0.2)?, attr("beta", 0.5)?);
         let c = if s.0.len() >= 2 { s.0[1] } else { s.numel() };
         self.affine(node, s.clone(), &vec![alpha; c], &vec![beta; c])?;
-        self.push(
-            node,
-            Op::Clip {
-                lo: Some(0.0),
-                hi: Some(1.0),
-            },
-            s,
-        )
+        // The clip reads the affine map's result, which now carries the node's output name.
+        let out = node.output.first().ok_or("has no output")?;
+        let Some(super::Val::Flow(_, id)) = self.vals.get(out) else {
+            return Err("its affine map made no data tensor".into());
+        };
+        let clip = Op::Clip {
+            lo: Some(0.0),
+            hi: Some(1.0),
+        };
+        let id = *id;
+        self.push_reading(node, clip, s, vec![id])
     }
 
     /// `y = a[c] * x + b[c]` per channel (axis 1): folded into the preceding Conv or Gemm when it
@@ -308,7 +311,11 @@ impl Importer<'_> {
         b: &[f64],
     ) -> NodeResult<()> {
         let c = a.len();
-        let last_is_flow_producer = self.nodes.last().is_some_and(|n| n.out_shape == s);
+        let data = (0..node.input.len())
+            .find(|i| matches!(self.input(node, *i), Ok(Some(super::Val::Flow(..)))))
+            .unwrap_or(0);
+        let last_is_flow_producer = self.may_fold_into_last(node, data)
+            && self.nodes.last().is_some_and(|n| n.out_shape == s);
         match self.nodes.last_mut().map(|n| &mut n.op) {
             Some(Op::Conv(conv)) if last_is_flow_producer && conv.geom.out_c == c => {
                 let k = conv.geom.kernel_len();
@@ -320,32 +327,66 @@ impl Importer<'_> {
                 self.alias(node, s)
             }
             _ => {
-                let f32s = |v: &[f64]| v.iter().map(|x| *x as f32).collect::<Vec<f32>>();
-                let op = if s.0.len() == 2 && s.0[1] == c {
-                    let mut weight = vec![0.0f32; c * c];
-                    for i in 0..c {
-                        weight[i * c + i] = a[i] as f32;
-                    }
-                    Op::Dense(Dense {
-                        in_features: c,
-                        out_features: c,
-                        weight,
-                        bias: f32s(b),
-                    })
-                } else {
-                    let (ch, h, w, _) = chw(&s)?;
-                    if ch != c {
-                        return Err(format!("{c} per-channel parameters for input {s}"));
-                    }
-                    let geom = ConvGeom::depthwise(c, h, w, [1, 1]);
-                    Op::Conv(Conv {
-                        geom,
-                        weight: f32s(a),
-                        bias: f32s(b),
-                    })
-                };
+                let op = affine_op(&s, a, b)?;
                 self.push(node, op, s)
             }
         }
     }
+
+    /// HardSwish: `x * hardsigmoid(x)` with HardSigmoid's `alpha = 1/6, beta = 1/2`; `x` is read
+    /// twice, so the affine map is a node of its own (never folded into `x`'s producer).
+    pub(super) fn hard_swish(&mut self, node: &NodeProto) -> NodeResult<()> {
+        let s = self.flow_input(node, 0)?;
+        let Some(super::Val::Flow(_, x)) = self.input(node, 0)? else {
+            return Err("input 0 must be the data tensor".into());
+        };
+        let x = *x;
+        let c = if s.0.len() >= 2 { s.0[1] } else { s.numel() };
+        let op = affine_op(&s, &vec![1.0 / 6.0; c], &vec![0.5; c])?;
+        let name = |part: &str| format!("{}.{part}", node.name);
+        let lin = self.push_node(&name("affine"), "HardSwish", op, s.clone(), vec![x]);
+        let clip = Op::Clip {
+            lo: Some(0.0),
+            hi: Some(1.0),
+        };
+        let gate = self.push_node(
+            &name("hardsigmoid"),
+            "HardSwish",
+            clip,
+            s.clone(),
+            vec![lin],
+        );
+        self.push_reading(node, Op::Mul, s, vec![x, gate])
+    }
+}
+
+/// `y = a[c] * x + b[c]` per channel as a node of its own: a diagonal dense layer for a 2-D input,
+/// else a depthwise 1x1 convolution.
+fn affine_op(s: &Shape, a: &[f64], b: &[f64]) -> NodeResult<Op> {
+    let c = a.len();
+    let f32s = |v: &[f64]| v.iter().map(|x| *x as f32).collect::<Vec<f32>>();
+    let op = if s.0.len() == 2 && s.0[1] == c {
+        let mut weight = vec![0.0f32; c * c];
+        for i in 0..c {
+            weight[i * c + i] = a[i] as f32;
+        }
+        Op::Dense(Dense {
+            in_features: c,
+            out_features: c,
+            weight,
+            bias: f32s(b),
+        })
+    } else {
+        let (ch, h, w, _) = chw(s)?;
+        if ch != c {
+            return Err(format!("{c} per-channel parameters for input {s}"));
+        }
+        let geom = ConvGeom::depthwise(c, h, w, [1, 1]);
+        Op::Conv(Conv {
+            geom,
+            weight: f32s(a),
+            bias: f32s(b),
+        })
+    };
+    Ok(op)
 }

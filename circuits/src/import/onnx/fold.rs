@@ -24,6 +24,7 @@ impl Importer<'_> {
             }
             "Identity" | "Cast" | "Dropout" => input(0),
             "Transpose" | "Pad" => self.fold_remap(node, &input(0)?),
+            "Slice" => self.fold_slice(node, &input(0)?),
             "Reshape" => {
                 let c = input(0)?;
                 let s = reshape_target(&Shape(c.shape.clone()), &input(1)?.data)?;

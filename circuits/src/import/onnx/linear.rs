@@ -94,19 +94,14 @@ impl Importer<'_> {
             .collect();
         let mut shape = lead.to_vec();
         shape.push(m);
-        let dense = Dense {
-            in_features: n,
-            out_features: m,
-            weight,
-            bias: vec![0.0; m],
-        };
+        let dense = Dense::unbiased(n, m, weight);
         self.push(node, Op::Dense(dense), Shape(shape))
     }
 
     /// Add, Sub, Mul, Div of the data tensor and a scalar or per-channel constant: a per-channel
     /// affine map, folded into the preceding Gemm or Conv where there is one.
     pub(super) fn arith(&mut self, node: &NodeProto) -> NodeResult<()> {
-        let flow_first = matches!(self.input(node, 0)?, Some(Val::Flow(_)));
+        let flow_first = matches!(self.input(node, 0)?, Some(Val::Flow(..)));
         let (flow_i, const_i) = if flow_first { (0, 1) } else { (1, 0) };
         let s = self.flow_input(node, flow_i)?;
         let c = self

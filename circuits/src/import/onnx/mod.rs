@@ -8,8 +8,10 @@ mod cnn;
 mod deconv;
 mod errors;
 mod fold;
+mod join;
 mod linear;
 mod remap;
+mod select;
 mod shapes;
 
 use std::collections::HashMap;
@@ -32,8 +34,9 @@ pub(crate) struct Const {
 #[derive(Clone, Debug)]
 pub(super) enum Val {
     Const(Const),
-    /// The one tensor flowing through the chain, with its shape.
-    Flow(Shape),
+    /// A data tensor (computed from the input), with its shape and its tensor id in the graph (0: the
+    /// input, `k + 1`: node k's output).
+    Flow(Shape, usize),
 }
 
 pub(super) type NodeResult<T> = Result<T, String>;
@@ -78,7 +81,10 @@ pub(super) struct Importer<'a> {
     opts: ImportOptions,
     vals: HashMap<String, Val>,
     pub(super) nodes: Vec<Node>,
-    flow: String,
+    /// How many times each tensor name is read (by nodes, and once more for a graph output).
+    reads: HashMap<String, usize>,
+    /// The batch size when the input has a leading dimension N > 1 (imported per sample).
+    pub(super) batch: Option<usize>,
 }
 
 impl<'a> Importer<'a> {
@@ -89,7 +95,8 @@ impl<'a> Importer<'a> {
             opts,
             vals: HashMap::new(),
             nodes: Vec::new(),
-            flow: String::new(),
+            reads: HashMap::new(),
+            batch: None,
         }
     }
 
@@ -139,12 +146,24 @@ impl<'a> Importer<'a> {
         let input_shape = value_shape(input)
             .map_err(|r| self.structure(format!("input '{}': {r}", input.name)))?;
         let mut input_shape = input_shape;
-        if self.opts.batch_one && !input_shape.0.is_empty() {
+        // A batch of N > 1 (a leading dimension of a rank >= 2 input) is imported as one sample, then
+        // repeated N times ([`Graph::batched`]), unless the caller wants one sample only.
+        let batch = match input_shape.0.as_slice() {
+            [n, _, ..] if *n > 1 && !self.opts.batch_one => Some(*n),
+            _ => None,
+        };
+        if (self.opts.batch_one || batch.is_some()) && !input_shape.0.is_empty() {
             input_shape.0[0] = 1;
         }
+        self.batch = batch;
         self.vals
-            .insert(input.name.clone(), Val::Flow(input_shape.clone()));
-        self.flow = input.name.clone();
+            .insert(input.name.clone(), Val::Flow(input_shape.clone(), 0));
+        for name in graph.node.iter().flat_map(|n| &n.input) {
+            *self.reads.entry(name.clone()).or_default() += 1;
+        }
+        for o in &graph.output {
+            *self.reads.entry(o.name.clone()).or_default() += 1;
+        }
 
         let tail = unproven_tail(graph);
         let mut output_name = graph
@@ -173,32 +192,52 @@ impl<'a> Importer<'a> {
                 graph.output.len()
             )));
         };
-        if output_name != self.flow {
-            return Err(self.structure(format!(
-                "the output '{}' is not the end of the chain of computations from the input (that is '{}')",
-                output_name, self.flow
-            )));
+        match self.vals.get(&output_name) {
+            Some(Val::Flow(_, id)) if *id == self.nodes.len() && *id > 0 => {}
+            // The output is an older tensor (or the input itself): an identity node makes it last.
+            Some(Val::Flow(s, id)) => {
+                let (s, id) = (s.clone(), *id);
+                self.push_node(
+                    &format!("{output_name}.output"),
+                    "Identity",
+                    Op::Reshape,
+                    s,
+                    vec![id],
+                );
+            }
+            _ => {
+                return Err(self.structure(format!(
+                    "the output '{output_name}' is not computed from the input"
+                )))
+            }
         }
-        if self.nodes.iter().all(|n| matches!(n.op, Op::Reshape)) {
-            let why = if tail.is_empty() {
-                "the model only reshapes its input: there is no computation to prove".to_string()
-            } else {
-                let ops: Vec<&str> = tail.iter().map(|t| t.op_type.as_str()).collect();
-                format!(
-                    "the model's only computation is its final {}, which zkinfer leaves out of the proof \
-                     (it does not change the top class)",
-                    ops.join(" + ")
-                )
-            };
-            return Err(self.structure(why));
-        }
-        Ok(Graph {
+        let graph = Graph {
             input_name: input.name.clone(),
             input_shape,
             output_name: output.name.clone(),
             nodes: self.nodes,
             unproven_tail: tail.iter().map(|t| t.op_type.clone()).collect(),
-        })
+        };
+        let Some(n) = batch else {
+            return Ok(graph);
+        };
+        // Each sample's computation must stay within its sample: no node may grow the batch axis.
+        if let Some(node) = graph
+            .nodes
+            .iter()
+            .find(|n| n.out_shape.0.first() != Some(&1))
+        {
+            return Err(OnnxError::Node {
+                path: self.path.into(),
+                node: node.name.clone(),
+                op: node.op_type.clone(),
+                reason: format!(
+                    "it moves data across the batch of {n} (output {} per sample);                      only models that compute each batch element on its own are supported",
+                    node.out_shape
+                ),
+            });
+        }
+        Ok(graph.batched(n))
     }
 
     pub(super) fn load(&self, t: &TensorProto) -> NodeResult<Const> {
@@ -234,46 +273,89 @@ impl<'a> Importer<'a> {
         match self.input(node, i)? {
             None => Ok(None),
             Some(Val::Const(c)) => Ok(Some(c.clone())),
-            Some(Val::Flow(_)) => Err(format!("input {i} must be a constant (an initializer)")),
+            Some(Val::Flow(..)) => Err(format!("input {i} must be a constant (an initializer)")),
         }
     }
 
-    /// The flowing tensor's shape, checking that `node` consumes it (the graph is a chain).
+    /// The shape of data tensor input `i`.
     pub(super) fn flow_input(&self, node: &NodeProto, i: usize) -> NodeResult<Shape> {
         match self.input(node, i)? {
-            Some(Val::Flow(s)) if node.input[i] == self.flow => Ok(s.clone()),
-            Some(Val::Flow(_)) => Err(format!(
-                "consumes '{}' but the chain's current tensor is '{}': only chains of layers are supported",
-                node.input[i], self.flow
-            )),
+            Some(Val::Flow(s, _)) => Ok(s.clone()),
             _ => Err(format!("input {i} must be the data tensor")),
         }
     }
 
-    pub(super) fn alias(&mut self, node: &NodeProto, shape: Shape) -> NodeResult<()> {
-        self.set_flow(node, shape)
+    /// Whether input `i` of `node` is the newest node's output and read by `node` alone, so that
+    /// `node` may fold into that node (a BatchNormalization into its Conv).
+    pub(super) fn may_fold_into_last(&self, node: &NodeProto, i: usize) -> bool {
+        let only_reader = node
+            .input
+            .get(i)
+            .is_some_and(|name| self.reads.get(name) == Some(&1));
+        let last = matches!(self.input(node, i), Ok(Some(Val::Flow(_, id))) if *id == self.nodes.len() && *id > 0);
+        only_reader && last
     }
 
-    fn set_flow(&mut self, node: &NodeProto, shape: Shape) -> NodeResult<()> {
+    /// `node`'s output is its data input's tensor under another name (Identity, a folded node).
+    pub(super) fn alias(&mut self, node: &NodeProto, shape: Shape) -> NodeResult<()> {
+        let id = (0..node.input.len())
+            .find_map(|i| match self.input(node, i) {
+                Ok(Some(Val::Flow(_, id))) => Some(*id),
+                _ => None,
+            })
+            .ok_or("has no data input")?;
         let out = node.output.first().ok_or("has no output")?;
-        self.vals.insert(out.clone(), Val::Flow(shape));
-        self.flow = out.clone();
+        self.vals.insert(out.clone(), Val::Flow(shape, id));
         Ok(())
     }
 
+    /// Push a node computing `op` from `node`'s data inputs (in order).
     pub(super) fn push(&mut self, node: &NodeProto, op: Op, shape: Shape) -> NodeResult<()> {
+        let inputs = (0..node.input.len())
+            .filter_map(|i| match self.input(node, i) {
+                Ok(Some(Val::Flow(_, id))) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        self.push_reading(node, op, shape, inputs)
+    }
+
+    /// Push a node computing `op` from the tensors `inputs`, named as `node`'s output.
+    pub(super) fn push_reading(
+        &mut self,
+        node: &NodeProto,
+        op: Op,
+        shape: Shape,
+        inputs: Vec<usize>,
+    ) -> NodeResult<()> {
+        let id = self.push_node(&node.name, &node.op_type, op, shape.clone(), inputs);
+        let out = node.output.first().ok_or("has no output")?;
+        self.vals.insert(out.clone(), Val::Flow(shape, id));
+        Ok(())
+    }
+
+    /// Push a node; returns its output's tensor id.
+    pub(super) fn push_node(
+        &mut self,
+        name: &str,
+        op_type: &str,
+        op: Op,
+        shape: Shape,
+        inputs: Vec<usize>,
+    ) -> usize {
         self.nodes.push(Node {
-            name: node.name.clone(),
-            op_type: node.op_type.clone(),
+            name: name.into(),
+            op_type: op_type.into(),
             op,
-            out_shape: shape.clone(),
+            out_shape: shape,
+            inputs,
         });
-        self.set_flow(node, shape)
+        self.nodes.len()
     }
 
     fn node(&mut self, node: &NodeProto) -> NodeResult<()> {
         let any_flow =
-            (0..node.input.len()).any(|i| matches!(self.input(node, i), Ok(Some(Val::Flow(_)))));
+            (0..node.input.len()).any(|i| matches!(self.input(node, i), Ok(Some(Val::Flow(..)))));
         if !any_flow && node.op_type != "Shape" {
             let c = self.fold(node)?;
             let out = node.output.first().ok_or("has no output")?;
@@ -283,7 +365,14 @@ impl<'a> Importer<'a> {
         match node.op_type.as_str() {
             "Gemm" => self.gemm(node),
             "MatMul" => self.matmul(node),
+            "Add" | "Sub" | "Mul" | "Div" if self.flow_inputs(node) > 1 => self.join(node),
             "Add" | "Sub" | "Mul" | "Div" => self.arith(node),
+            "Concat" => self.concat(node),
+            "Slice" => self.slice(node),
+            "Gather" => self.gather(node),
+            "Split" => self.split(node),
+            "ReduceMean" | "ReduceSum" => self.reduce(node),
+            "HardSwish" => self.hard_swish(node),
             "Conv" => self.conv(node),
             "ConvTranspose" => self.conv_transpose(node),
             "Pad" => self.pad(node),
@@ -364,7 +453,7 @@ impl<'a> Importer<'a> {
             }
             "Identity" | "Dropout" => {
                 let s = self.flow_input(node, 0)?;
-                self.set_flow(node, s)
+                self.alias(node, s)
             }
             "Flatten" => {
                 let s = self.flow_input(node, 0)?;
@@ -399,7 +488,7 @@ impl<'a> Importer<'a> {
             }
             "Shape" => {
                 let s = match self.input(node, 0)? {
-                    Some(Val::Flow(s)) => s.0.clone(),
+                    Some(Val::Flow(s, _)) => s.0.clone(),
                     Some(Val::Const(c)) => c.shape.clone(),
                     None => return Err("needs an input".into()),
                 };

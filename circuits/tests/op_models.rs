@@ -1,0 +1,73 @@
+//! Single-op ONNX models from `fixtures/make_ops.py` (HardSwish, Slice, Gather, Split, ReduceMean, a
+//! broadcast gate, Sub of two activations, Concat on a spatial axis, a batch of two, and trivial
+//! models): imported, quantized on their calibration samples, evaluated against onnxruntime and
+//! proven by MockProver.
+
+mod common;
+
+use circuits::artifacts::input::parse_samples;
+use circuits::import::import;
+use circuits::quantize::compile_graph;
+use common::{fixture, floats, satisfied};
+use serde_json::Value;
+
+/// Compile `ops/NAME.onnx`; its output on the test input must be within 2% of the output range
+/// (plus twice the report's error) of onnxruntime's, and MockProver must accept the proof.
+fn check(name: &str) {
+    let graph = import(&fixture(&format!("ops/{name}.onnx"))).unwrap();
+    let data: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture(&format!("ops/{name}.json"))).unwrap(),
+    )
+    .unwrap();
+    let calibration: Vec<Vec<f32>> = parse_samples(&data["calibration"].to_string())
+        .unwrap()
+        .into_iter()
+        .map(|s| s.into_iter().map(|v| v as f32).collect())
+        .collect();
+    let (q, report, plan) =
+        compile_graph(&graph, &calibration, "calibration", Default::default()).unwrap();
+    let want = floats(&data["output"]);
+    let shape: Vec<usize> = floats(&data["output_shape"])
+        .iter()
+        .map(|d| *d as usize)
+        .collect();
+    assert_eq!(q.output_shape().0, shape, "{name}: output shape");
+    let (t, got) = common::run_float(&q, &floats(&data["input"]));
+    let range = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let bound = 0.02 * range + 2.0 * report.output_max_abs_error + 1e-3;
+    let err = common::max_abs_diff(&got, &want);
+    assert!(err <= bound, "{name}: error {err} over {bound}");
+    let (p, w) = (plan.shape.inputs_per_row, plan.shape.width);
+    assert!(satisfied(&q, &t, p, w), "{name}: MockProver");
+}
+
+#[test]
+fn hardswish_as_one_op_and_as_pytorch_exports_it() {
+    check("hardswish");
+    check("hardswish_opset13");
+}
+
+#[test]
+fn slice_gather_split_and_concat_move_elements() {
+    for name in ["slice", "gather", "split", "concat_axis2"] {
+        check(name);
+    }
+}
+
+#[test]
+fn reductions_gates_and_differences_of_activations() {
+    for name in ["reducemean", "broadcast_mul", "sub_residual"] {
+        check(name);
+    }
+}
+
+#[test]
+fn a_batch_of_two_is_one_proof() {
+    check("batch2_conv");
+}
+
+#[test]
+fn trivial_models_prove_by_binding_output_to_input() {
+    check("identity");
+    check("lone_sigmoid");
+}

@@ -71,3 +71,31 @@ fn trivial_models_prove_by_binding_output_to_input() {
     check("identity");
     check("lone_sigmoid");
 }
+
+/// `onnx`'s `test_operator_concat2`: two inputs `[2, 3]` concatenated on axis 1 (a batch of two).
+#[test]
+fn two_inputs_of_a_batch_of_two_are_one_concatenated_input() {
+    let dir = "conformance/test_operator_concat2";
+    let graph = import(&fixture(&format!("{dir}/model.onnx"))).unwrap();
+    assert_eq!(graph.input_parts.len(), 2);
+    let read = |f: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(fixture(&format!("{dir}/{f}"))).unwrap())
+            .unwrap()
+    };
+    let x: Vec<f64> = read("inputs.json")["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| floats(&t["data"]))
+        .collect();
+    let want = floats(&read("expected.json")["outputs"][0]["data"]);
+    let calibration = vec![x.iter().map(|v| *v as f32).collect::<Vec<f32>>()];
+    let (q, _, plan) = compile_graph(&graph, &calibration, "inputs", Default::default()).unwrap();
+    assert_eq!(q.output_shape().0, vec![2, 6]);
+    let (t, got) = common::run_float(&q, &x);
+    // Within the input scale's rounding (the calibrated range sets it).
+    let step = 1.0 / (1u64 << q.input_scale) as f64;
+    assert!(common::max_abs_diff(&got, &want) <= step, "{got:?}");
+    let (p, w) = (plan.shape.inputs_per_row, plan.shape.width);
+    assert!(satisfied(&q, &t, p, w));
+}

@@ -3,8 +3,8 @@
 //!
 //! Run with `cargo test --release -p zkinfer --test conformance -- --ignored --nocapture`; it writes
 //! `target/conformance.md`. A test case's whole batch is one input, proved in one proof (the model as
-//! exported: a batch of N is N copies of the per-sample graph); a model is applicable when it has one
-//! input and one output. A result passes when every proof verifies and the
+//! exported: a batch of N is N copies of the per-sample graph); several inputs (outputs) are one,
+//! concatenated in the model's order. A result passes when every proof verifies and the
 //! proven outputs are within 1% of the expected outputs' range (max abs error).
 
 use std::fmt::Write as _;
@@ -65,21 +65,19 @@ fn run(name: &str) -> Outcome {
         tensors(&read("inputs.json"), "inputs"),
         tensors(&read("expected.json"), "outputs"),
     );
-    if inputs.len() != 1 || expected.len() != 1 {
-        return Outcome::NotApplicable(format!(
-            "{} inputs, {} outputs (zkinfer models have one of each)",
-            inputs.len(),
-            expected.len()
-        ));
-    }
-    if inputs[0].shape.len() > 4 {
+    if inputs.iter().any(|t| t.shape.len() > 4) {
         return Outcome::NotApplicable(
             "3-D operation (5-D tensor): this version supports 1-D and 2-D".into(),
         );
     }
-    // The whole batch is one input: one proof per test case, the model as exported.
-    let x: Vec<f64> = inputs[0].data.iter().map(|v| v.unwrap_or(0.0)).collect();
-    let want = &expected[0].data;
+    // The whole batch is one input: one proof per test case, the model as exported. Several inputs
+    // (outputs) are one, concatenated in the model's order.
+    let x: Vec<f64> = inputs
+        .iter()
+        .flat_map(|t| &t.data)
+        .map(|v| v.unwrap_or(0.0))
+        .collect();
+    let want: Vec<Option<f64>> = expected.iter().flat_map(|t| t.data.clone()).collect();
     let graph = match import(&d.join("model.onnx")) {
         Ok(g) => g,
         Err(e) => return Outcome::Fail(e.to_string()),
@@ -148,7 +146,7 @@ fn run(name: &str) -> Outcome {
     let range = hi - lo;
     let max_err = got
         .iter()
-        .zip(want)
+        .zip(&want)
         .filter_map(|(g, w)| w.map(|w| (g - w).abs()))
         .fold(0.0f64, f64::max);
     if max_err <= 0.01 * range.max(1e-9) {

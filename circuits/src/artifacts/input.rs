@@ -1,4 +1,5 @@
-//! Input files: EZKL's `{"input_data": [[...]]}` or a plain (nested) array of numbers.
+//! Input files: EZKL's `{"input_data": [[...]]}` (one entry per model input, concatenated) or a
+//! plain (nested) array of numbers.
 
 use serde_json::Value;
 use thiserror::Error;
@@ -23,9 +24,6 @@ pub enum InputError {
     /// The JSON is neither an array of numbers nor an object with `"input_data"` (or `"samples"`).
     #[error("expected an array of numbers or {{\"input_data\": [[...]]}}, found {0}")]
     Shape(String),
-    /// `"input_data"` holds more than one model input.
-    #[error("the file holds {0} model inputs; zkinfer models take one")]
-    ManyInputs(usize),
     /// The input (or the list of samples) holds no numbers.
     #[error("the input is empty")]
     Empty,
@@ -113,10 +111,10 @@ pub fn parse_input_value(v: &Value) -> Result<Vec<f64>, InputError> {
             let inputs = data
                 .as_array()
                 .ok_or_else(|| InputError::Shape(format!("\"input_data\" as {}", kind(data))))?;
-            // EZKL's form: one entry per model input, each a flat list.
-            let nested = inputs.iter().all(Value::is_array);
-            if nested && inputs.len() > 1 {
-                return Err(InputError::ManyInputs(inputs.len()));
+            // EZKL's form: one entry per model input, each a (nested) list; several inputs are
+            // concatenated in the model's input order.
+            if inputs.is_empty() {
+                return Err(InputError::Empty);
             }
             flatten(data, &mut "input_data".to_string(), &mut out)?;
         }
@@ -173,9 +171,10 @@ mod tests {
         ));
         assert!(matches!(parse_input("[1, 2"), Err(InputError::Json(_))));
         assert!(matches!(parse_input("[]"), Err(InputError::Empty)));
-        assert!(matches!(
-            parse_input(r#"{"input_data": [[1],[2]]}"#),
-            Err(InputError::ManyInputs(2))
-        ));
+        // Several model inputs are one input, concatenated.
+        assert_eq!(
+            parse_input(r#"{"input_data": [[1], [2, 3]]}"#).unwrap(),
+            vec![1.0, 2.0, 3.0]
+        );
     }
 }

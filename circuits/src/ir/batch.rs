@@ -16,7 +16,20 @@ impl Graph {
             }
             Shape(d)
         };
-        let per_in = self.input_shape.numel();
+        // The batched input is each input's batch in turn: sample `s` takes its slice of each.
+        let parts: Vec<usize> = match self.input_parts.as_slice() {
+            [] => vec![self.input_shape.numel()],
+            parts => parts.iter().map(Shape::numel).collect(),
+        };
+        let sample_picks = |s: usize| -> Vec<Pick> {
+            let mut offset = 0;
+            let mut picks = Vec::new();
+            for per in &parts {
+                picks.extend((offset + s * per..offset + (s + 1) * per).map(Pick::Input));
+                offset += n * per;
+            }
+            picks
+        };
         let per_out = self.output_shape().numel();
         let mut nodes: Vec<Node> = Vec::with_capacity(n * (self.nodes.len() + 1) + 1);
         let mut outputs = Vec::with_capacity(n);
@@ -24,7 +37,7 @@ impl Graph {
             nodes.push(Node {
                 name: format!("{}[{s}]", self.input_name),
                 op_type: "Batch".into(),
-                op: Op::Remap((s * per_in..(s + 1) * per_in).map(Pick::Input).collect()),
+                op: Op::Remap(sample_picks(s)),
                 out_shape: self.input_shape.clone(),
                 inputs: vec![0],
             });
@@ -46,9 +59,15 @@ impl Graph {
             out_shape: lead(self.output_shape()),
             inputs: outputs,
         });
+        let input_parts: Vec<Shape> = self.input_parts.iter().map(lead).collect();
+        let input_shape = match input_parts.is_empty() {
+            true => lead(&self.input_shape),
+            false => Shape(vec![n * self.input_shape.numel()]),
+        };
         Graph {
             input_name: self.input_name.clone(),
-            input_shape: lead(&self.input_shape),
+            input_shape,
+            input_parts,
             output_name: self.output_name.clone(),
             nodes,
             unproven_tail: self.unproven_tail.clone(),
@@ -66,6 +85,7 @@ mod tests {
         let one = Graph {
             input_name: "x".into(),
             input_shape: Shape(vec![1, 2]),
+            input_parts: vec![],
             output_name: "y".into(),
             nodes: vec![
                 Node {

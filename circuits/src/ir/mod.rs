@@ -246,8 +246,10 @@ pub struct Node {
 pub struct Graph {
     /// Name of the ONNX graph input.
     pub input_name: String,
-    /// Shape of the input tensor.
+    /// Shape of the input tensor: the one input's, or `[total]` for several concatenated.
     pub input_shape: Shape,
+    /// Each input's shape when the model has several (empty for one); the first nodes split them.
+    pub input_parts: Vec<Shape>,
     /// Name of the ONNX graph output.
     pub output_name: String,
     /// The nodes, in topological order (see [`Node::inputs`]); the last one makes the output.

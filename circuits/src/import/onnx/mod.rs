@@ -8,6 +8,7 @@ mod cnn;
 mod deconv;
 mod errors;
 mod fold;
+mod io;
 mod join;
 mod linear;
 mod remap;
@@ -137,27 +138,8 @@ impl<'a> Importer<'a> {
             .iter()
             .filter(|i| !self.vals.contains_key(&i.name))
             .collect();
-        let [input] = inputs.as_slice() else {
-            return Err(self.structure(format!(
-                "the model has {} inputs; zkinfer models take one",
-                inputs.len()
-            )));
-        };
-        let input_shape = value_shape(input)
-            .map_err(|r| self.structure(format!("input '{}': {r}", input.name)))?;
-        let mut input_shape = input_shape;
-        // A batch of N > 1 (a leading dimension of a rank >= 2 input) is imported as one sample, then
-        // repeated N times ([`Graph::batched`]), unless the caller wants one sample only.
-        let batch = match input_shape.0.as_slice() {
-            [n, _, ..] if *n > 1 && !self.opts.batch_one => Some(*n),
-            _ => None,
-        };
-        if (self.opts.batch_one || batch.is_some()) && !input_shape.0.is_empty() {
-            input_shape.0[0] = 1;
-        }
-        self.batch = batch;
-        self.vals
-            .insert(input.name.clone(), Val::Flow(input_shape.clone(), 0));
+        let bound = self.bind_inputs(&inputs)?;
+        let batch = self.batch;
         for name in graph.node.iter().flat_map(|n| &n.input) {
             *self.reads.entry(name.clone()).or_default() += 1;
         }
@@ -165,7 +147,11 @@ impl<'a> Importer<'a> {
             *self.reads.entry(o.name.clone()).or_default() += 1;
         }
 
-        let tail = unproven_tail(graph);
+        // The classifier tail is set aside only for a model with one output.
+        let tail = match graph.output.len() {
+            1 => unproven_tail(graph),
+            _ => vec![],
+        };
         let mut output_name = graph
             .output
             .first()
@@ -186,35 +172,21 @@ impl<'a> Importer<'a> {
                 reason,
             })?;
         }
-        let [output] = graph.output.as_slice() else {
-            return Err(self.structure(format!(
-                "the model has {} outputs; zkinfer models have one",
-                graph.output.len()
-            )));
+        let output_names: Vec<String> = match graph.output.len() {
+            1 => vec![output_name],
+            _ => graph.output.iter().map(|o| o.name.clone()).collect(),
         };
-        match self.vals.get(&output_name) {
-            Some(Val::Flow(_, id)) if *id == self.nodes.len() && *id > 0 => {}
-            // The output is an older tensor (or the input itself): an identity node makes it last.
-            Some(Val::Flow(s, id)) => {
-                let (s, id) = (s.clone(), *id);
-                self.push_node(
-                    &format!("{output_name}.output"),
-                    "Identity",
-                    Op::Reshape,
-                    s,
-                    vec![id],
-                );
-            }
-            _ => {
-                return Err(self.structure(format!(
-                    "the output '{output_name}' is not computed from the input"
-                )))
-            }
-        }
+        self.bind_outputs(&output_names)?;
         let graph = Graph {
-            input_name: input.name.clone(),
-            input_shape,
-            output_name: output.name.clone(),
+            input_name: bound.name,
+            input_shape: bound.shape,
+            input_parts: bound.parts,
+            output_name: graph
+                .output
+                .iter()
+                .map(|o| o.name.as_str())
+                .collect::<Vec<_>>()
+                .join("+"),
             nodes: self.nodes,
             unproven_tail: tail.iter().map(|t| t.op_type.clone()).collect(),
         };
@@ -554,7 +526,7 @@ fn unproven_tail(graph: &pb::GraphProto) -> Vec<TailNode> {
     tail
 }
 
-fn value_shape(v: &pb::ValueInfoProto) -> Result<Shape, String> {
+pub(super) fn value_shape(v: &pb::ValueInfoProto) -> Result<Shape, String> {
     let Some(type_proto::Value::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref())
     else {
         return Err("is not a tensor".into());

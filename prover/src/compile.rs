@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use circuits::artifacts::input::{parse_samples, InputError};
 use circuits::artifacts::model_file::{Commitment, MODEL_FORMAT};
-use circuits::import::{import, OnnxError};
+use circuits::import::{import, ImportError};
 use circuits::keys::KeyError;
 use circuits::plan::Plan;
 use circuits::quantize::{compile_graph, LayoutRequest, PipelineError};
@@ -38,9 +38,9 @@ pub struct CompileOptions {
 /// Why a model could not be compiled.
 #[derive(Debug, Error)]
 pub enum CompileError {
-    /// The ONNX file could not be imported.
+    /// The model file (ONNX or TFLite) could not be imported.
     #[error(transparent)]
-    Onnx(#[from] OnnxError),
+    Import(#[from] ImportError),
     /// The calibration file is not an input or a list of samples.
     #[error("calibration file {path}: {source}")]
     CalibrationFile {

@@ -87,12 +87,13 @@ impl VisibilityArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Compile an ONNX model to a quantized circuit model (.zkm) and print its quantization report
+    /// Compile an ONNX or float32 TFLite model to a quantized circuit model (.zkm) and print its
+    /// quantization report
     #[command(
         after_help = "Examples:\n  zkinfer compile fixtures/digits_mlp.onnx --calibration fixtures/digits/calibration.json\n  zkinfer compile fixtures/digits_mlp.onnx --input hashed --weights hashed -o mlp.zkm   # then: zkinfer strip mlp.zkm"
     )]
     Compile {
-        /// The ONNX model
+        /// The ONNX or TFLite model (told apart by content)
         model: PathBuf,
         /// Output file [default: the model's path with extension .zkm]
         #[arg(short, long)]
@@ -132,17 +133,17 @@ enum Command {
         json: bool,
     },
     /// Show the circuit layout of a model: rows, columns, k, estimated time and memory. A compiled
-    /// model (.zkm), or an ONNX model (.onnx), which is quantized and planned without making keys
+    /// model (.zkm), or an ONNX or TFLite model, which is quantized and planned without making keys
     #[command(
         after_help = "Examples:\n  zkinfer plan model.zkm --json\n  zkinfer plan resnet8.onnx --calibration samples.json   # before compiling: no keys made"
     )]
     Plan {
-        /// The compiled model (.zkm) or an ONNX model (.onnx)
+        /// The compiled model (.zkm), or an ONNX (.onnx) or TFLite (.tflite) model
         model: PathBuf,
-        /// For an ONNX model: sample inputs to calibrate scales on (as `compile --calibration`)
+        /// For an ONNX or TFLite model: sample inputs to calibrate scales on (as `compile --calibration`)
         #[arg(long)]
         calibration: Option<PathBuf>,
-        /// For an ONNX model: what the proof reveals (as `compile`)
+        /// For an ONNX or TFLite model: what the proof reveals (as `compile`)
         #[command(flatten)]
         visibility: VisibilityArgs,
         #[arg(long)]
@@ -354,14 +355,14 @@ fn main() -> ExitCode {
             visibility,
             json,
         } => {
-            let is_onnx = model
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
-            if !is_onnx && calibration.is_some() {
+            let is_source = model.extension().is_some_and(|e| {
+                e.eq_ignore_ascii_case("onnx") || e.eq_ignore_ascii_case("tflite")
+            });
+            if !is_source && calibration.is_some() {
                 Err(anyhow::anyhow!(
-                    "--calibration is for an ONNX model; a compiled model (.zkm) keeps its own scales"
+                    "--calibration is for an ONNX or TFLite model; a compiled model (.zkm) keeps its own scales"
                 ))
-            } else if !is_onnx {
+            } else if !is_source {
                 cli::commands::plan_cmd(&model, json)
             } else {
                 let opts = prover::CompileOptions {

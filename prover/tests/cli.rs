@@ -431,6 +431,70 @@ fn the_reduced_resnet_proves_and_verifies_with_the_expected_top_class() {
 }
 
 #[test]
+fn a_float_tflite_model_compiles_proves_and_verifies_with_litert_s_top_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("tflite/kws_dscnn16/float.json")).unwrap(),
+    )
+    .unwrap();
+    let cases = data["cases"].as_array().unwrap();
+    let samples: Vec<&Value> = cases.iter().map(|c| &c["input"]).collect();
+    let calibration = dir.path().join("calibration.json");
+    std::fs::write(
+        &calibration,
+        serde_json::json!({ "samples": samples }).to_string(),
+    )
+    .unwrap();
+    let input = dir.path().join("input.json");
+    std::fs::write(
+        &input,
+        serde_json::json!({ "input_data": [samples[0]] }).to_string(),
+    )
+    .unwrap();
+    let model = dir.path().join("kws.zkm");
+    let tflite = fixture("tflite/kws_dscnn16_f32.tflite");
+    let o = zkinfer(&[
+        "compile",
+        s(&tflite),
+        "-o",
+        s(&model),
+        "--calibration",
+        s(&calibration),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let proof = dir.path().join("kws.zkp");
+    let o = zkinfer(&["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkinfer(&["verify", s(&proof), "-m", s(&model), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let top = |xs: Vec<f64>| {
+        xs.iter()
+            .enumerate()
+            .fold(0, |b, (i, x)| if *x > xs[b] { i } else { b })
+    };
+    let got: Vec<f64> = v["outputs"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let want: Vec<f64> = cases[0]["output_ref"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    // The proven outputs are the logits before the model's final SOFTMAX.
+    assert_eq!(top(got), top(want));
+    // An int8 model is refused before anything is proven.
+    let int8 = fixture("tflite/kws_dscnn16_int8.tflite");
+    let o = zkinfer(&["compile", s(&int8), "-o", s(&dir.path().join("x.zkm"))]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("INT8"), "{}", stderr(&o));
+}
+
+#[test]
 fn plan_reads_an_onnx_model_without_compiling_it() {
     let o = zkinfer(&[
         "plan",

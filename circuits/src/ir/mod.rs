@@ -240,6 +240,19 @@ pub struct Node {
     pub inputs: Vec<usize>,
 }
 
+impl Node {
+    /// A node named `name` (of op type `op_type`) computing `op` from the tensors `inputs`.
+    pub fn new(name: &str, op_type: &str, op: Op, out_shape: Shape, inputs: Vec<usize>) -> Self {
+        Node {
+            name: name.into(),
+            op_type: op_type.into(),
+            op,
+            out_shape,
+            inputs,
+        }
+    }
+}
+
 /// A model as a float graph of nodes on one input tensor (a DAG in topological order; the last node
 /// makes the output): what the ONNX file means.
 #[derive(Clone, Debug, PartialEq)]

@@ -10,6 +10,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Add",
     "Sub",
     "Mul",
+    "Neg",
     "Div",
     "Relu",
     "Sigmoid",

@@ -315,13 +315,7 @@ impl<'a> Importer<'a> {
         shape: Shape,
         inputs: Vec<usize>,
     ) -> usize {
-        self.nodes.push(Node {
-            name: name.into(),
-            op_type: op_type.into(),
-            op,
-            out_shape: shape,
-            inputs,
-        });
+        self.nodes.push(Node::new(name, op_type, op, shape, inputs));
         self.nodes.len()
     }
 
@@ -340,6 +334,11 @@ impl<'a> Importer<'a> {
             "Add" | "Sub" | "Mul" | "Div" if self.flow_inputs(node) > 1 => self.join(node),
             "Add" | "Sub" | "Mul" | "Div" => self.arith(node),
             "Concat" => self.concat(node),
+            "Neg" => {
+                let s = self.flow_input(node, 0)?;
+                let op = Op::Add { coeffs: vec![-1.0] };
+                self.push(node, op, s)
+            }
             "Slice" => self.slice(node),
             "Gather" => self.gather(node),
             "Split" => self.split(node),

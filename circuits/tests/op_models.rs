@@ -5,40 +5,14 @@
 
 mod common;
 
-use circuits::artifacts::input::parse_samples;
 use circuits::import::import;
 use circuits::quantize::compile_graph;
 use common::{fixture, floats, satisfied};
 use serde_json::Value;
 
-/// Compile `ops/NAME.onnx`; its output on the test input must be within 2% of the output range
-/// (plus twice the report's error) of onnxruntime's, and MockProver must accept the proof.
+/// Check `ops/NAME.onnx` against onnxruntime (see [`common::check_single_op_model`]).
 fn check(name: &str) {
-    let graph = import(&fixture(&format!("ops/{name}.onnx"))).unwrap();
-    let data: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture(&format!("ops/{name}.json"))).unwrap(),
-    )
-    .unwrap();
-    let calibration: Vec<Vec<f32>> = parse_samples(&data["calibration"].to_string())
-        .unwrap()
-        .into_iter()
-        .map(|s| s.into_iter().map(|v| v as f32).collect())
-        .collect();
-    let (q, report, plan) =
-        compile_graph(&graph, &calibration, "calibration", Default::default()).unwrap();
-    let want = floats(&data["output"]);
-    let shape: Vec<usize> = floats(&data["output_shape"])
-        .iter()
-        .map(|d| *d as usize)
-        .collect();
-    assert_eq!(q.output_shape().0, shape, "{name}: output shape");
-    let (t, got) = common::run_float(&q, &floats(&data["input"]));
-    let range = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let bound = 0.02 * range + 2.0 * report.output_max_abs_error + 1e-3;
-    let err = common::max_abs_diff(&got, &want);
-    assert!(err <= bound, "{name}: error {err} over {bound}");
-    let (p, w) = (plan.shape.inputs_per_row, plan.shape.width);
-    assert!(satisfied(&q, &t, p, w), "{name}: MockProver");
+    common::check_single_op_model(&format!("ops/{name}.onnx"), &format!("ops/{name}.json"));
 }
 
 #[test]

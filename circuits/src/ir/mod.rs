@@ -224,6 +224,41 @@ pub enum Op {
     Mul,
 }
 
+impl Op {
+    /// `y = a[c] * x + b[c]` per channel of a `[1, C]` tensor (a diagonal dense layer) or a
+    /// `[1, C, H, W]` / `[1, C, L]` one (a depthwise 1x1 convolution).
+    pub fn channel_affine(shape: &Shape, a: &[f64], b: &[f64]) -> Result<Op, String> {
+        let c = a.len();
+        let f32s = |v: &[f64]| v.iter().map(|x| *x as f32).collect::<Vec<f32>>();
+        let depthwise = |h: usize, w: usize| {
+            Op::Conv(Conv {
+                geom: ConvGeom::depthwise(c, h, w, [1, 1]),
+                weight: f32s(a),
+                bias: f32s(b),
+            })
+        };
+        match shape.0[..] {
+            [1, n] if n == c => {
+                let mut weight = vec![0.0f32; c * c];
+                for i in 0..c {
+                    weight[i * c + i] = a[i] as f32;
+                }
+                Ok(Op::Dense(Dense {
+                    in_features: c,
+                    out_features: c,
+                    weight,
+                    bias: f32s(b),
+                }))
+            }
+            [1, n, l] if n == c => Ok(depthwise(1, l)),
+            [1, n, h, w] if n == c => Ok(depthwise(h, w)),
+            _ => Err(format!(
+                "{c} per-channel parameters for a tensor of shape {shape}"
+            )),
+        }
+    }
+}
+
 /// One node of the graph, with the ONNX name and op type it came from (for messages and reports).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {

@@ -148,3 +148,33 @@ pub fn linear_layer(name: &str, n_in: usize, n_out: usize, seed: i64) -> circuit
         out_shape: circuits::ir::Shape(vec![1, n_out]),
     }
 }
+
+/// Compile the model `model` (ONNX or TFLite) on the calibration samples of the JSON file `data`
+/// (`{"input", "output", "output_shape", "calibration": {"samples"}}`); its output on the test input
+/// must have the expected shape and lie within 2% of the output range (plus twice the report's
+/// error) of the runtime's, and MockProver must accept the proof.
+pub fn check_single_op_model(model: &str, data: &str) {
+    let graph = import(&fixture(model)).unwrap();
+    let data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(data)).unwrap()).unwrap();
+    let calibration: Vec<Vec<f32>> = parse_samples(&data["calibration"].to_string())
+        .unwrap()
+        .into_iter()
+        .map(|s| s.into_iter().map(|v| v as f32).collect())
+        .collect();
+    let (q, report, plan) =
+        compile_graph(&graph, &calibration, "calibration", Default::default()).unwrap();
+    let want = floats(&data["output"]);
+    let shape: Vec<usize> = floats(&data["output_shape"])
+        .iter()
+        .map(|d| *d as usize)
+        .collect();
+    assert_eq!(q.output_shape().0, shape, "{model}: output shape");
+    let (t, got) = run_float(&q, &floats(&data["input"]));
+    let range = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let bound = 0.02 * range + 2.0 * report.output_max_abs_error + 1e-3;
+    let err = max_abs_diff(&got, &want);
+    assert!(err <= bound, "{model}: error {err} over {bound}");
+    let (p, w) = (plan.shape.inputs_per_row, plan.shape.width);
+    assert!(satisfied(&q, &t, p, w), "{model}: MockProver");
+}

@@ -4,7 +4,7 @@ use tract_onnx::pb::NodeProto;
 
 use super::{Importer, NodeResult};
 use crate::ir::geom::ConvGeom;
-use crate::ir::{Conv, Dense, Op, Shape};
+use crate::ir::{Conv, Op, Shape};
 
 /// `[C, H, W]` of a `[1, C, H, W]` or `[1, C, L]` tensor (a 1-D one has `H = 1`).
 pub(super) fn chw(s: &Shape) -> NodeResult<(usize, usize, usize, bool)> {
@@ -360,33 +360,7 @@ impl Importer<'_> {
     }
 }
 
-/// `y = a[c] * x + b[c]` per channel as a node of its own: a diagonal dense layer for a 2-D input,
-/// else a depthwise 1x1 convolution.
+/// `y = a[c] * x + b[c]` per channel as a node of its own (see [`Op::channel_affine`]).
 fn affine_op(s: &Shape, a: &[f64], b: &[f64]) -> NodeResult<Op> {
-    let c = a.len();
-    let f32s = |v: &[f64]| v.iter().map(|x| *x as f32).collect::<Vec<f32>>();
-    let op = if s.0.len() == 2 && s.0[1] == c {
-        let mut weight = vec![0.0f32; c * c];
-        for i in 0..c {
-            weight[i * c + i] = a[i] as f32;
-        }
-        Op::Dense(Dense {
-            in_features: c,
-            out_features: c,
-            weight,
-            bias: f32s(b),
-        })
-    } else {
-        let (ch, h, w, _) = chw(s)?;
-        if ch != c {
-            return Err(format!("{c} per-channel parameters for input {s}"));
-        }
-        let geom = ConvGeom::depthwise(c, h, w, [1, 1]);
-        Op::Conv(Conv {
-            geom,
-            weight: f32s(a),
-            bias: f32s(b),
-        })
-    };
-    Ok(op)
+    Op::channel_affine(s, a, b)
 }

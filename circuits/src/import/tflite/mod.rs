@@ -7,6 +7,7 @@
 //! output). The input and output keep TFLite's own order, so input files are what the device reads.
 //! Float32 models only; a full-integer model is refused (its integer semantics are a separate step).
 
+mod layout_ops;
 mod ops;
 
 use std::collections::HashMap;
@@ -76,6 +77,9 @@ pub const SUPPORTED: &[&str] = &[
     "MUL",
     "AVERAGE_POOL_2D",
     "MAX_POOL_2D",
+    "MEAN",
+    "PAD",
+    "CONCATENATION",
     "RESHAPE",
     "LOGISTIC",
     "TANH",

@@ -89,7 +89,33 @@ impl TfliteImporter<'_> {
             "CONV_2D" | "DEPTHWISE_CONV_2D" => self.conv(op, name, &ins, &label)?,
             "FULLY_CONNECTED" => self.fully_connected(op, &ins, &label)?,
             "AVERAGE_POOL_2D" | "MAX_POOL_2D" => self.pool(op, name, input(0)?, &label)?,
-            "ADD" | "SUB" | "MUL" => self.binary(op, name, input(0)?, input(1)?, &label)?,
+            "ADD" | "SUB" | "MUL" => {
+                let consts = [0, 1].map(|k| ins.get(k).is_some_and(|t| self.constant(*t).is_ok()));
+                let act = binary_activation(op, name);
+                match consts {
+                    [false, false] => self.binary(op, name, input(0)?, input(1)?, &label)?,
+                    [false, true] => {
+                        let (id, nchw) =
+                            self.with_constant(name, (input(0)?, ins[1]), true, &label)?;
+                        (id, nchw, act)
+                    }
+                    [true, false] => {
+                        let (id, nchw) =
+                            self.with_constant(name, (input(1)?, ins[0]), false, &label)?;
+                        (id, nchw, act)
+                    }
+                    [true, true] => return Err("two constant operands".into()),
+                }
+            }
+            "MEAN" => {
+                let (id, keep) = self.mean(op, &ins, &label)?;
+                (id, keep, tflite::ActivationFunctionType::NONE)
+            }
+            "PAD" => {
+                let (id, nchw) = self.pad(&ins, &label)?;
+                (id, nchw, tflite::ActivationFunctionType::NONE)
+            }
+            "CONCATENATION" => self.concatenation(op, &ins, &label)?,
             "RESHAPE" => {
                 let (_, id) = self.plain(input(0)?)?;
                 let (shape, _, _) = self.flow_shape(out);
@@ -367,10 +393,8 @@ impl TfliteImporter<'_> {
             // TFLite divides each window by the elements it covers: padding would change the
             // divisor at the borders.
             if geom.pads.iter().any(|p| *p > 0) {
-                return Err(
-                    "an average pool over padding (SAME with a remainder) is not supported yet"
-                        .into(),
-                );
+                let id = self.average_over_padding(geom, id, label);
+                return Ok((id, true, o.fused_activation_function()));
             }
             let n = (kernel[0] * kernel[1]) as f32;
             Op::Conv(Conv {
@@ -395,18 +419,7 @@ impl TfliteImporter<'_> {
         b: usize,
         label: &str,
     ) -> OpResult<(usize, bool, tflite::ActivationFunctionType)> {
-        let act = match name {
-            "ADD" => op
-                .builtin_options_as_add_options()
-                .map(|o| o.fused_activation_function()),
-            "SUB" => op
-                .builtin_options_as_sub_options()
-                .map(|o| o.fused_activation_function()),
-            _ => op
-                .builtin_options_as_mul_options()
-                .map(|o| o.fused_activation_function()),
-        }
-        .unwrap_or(tflite::ActivationFunctionType::NONE);
+        let act = binary_activation(op, name);
         let (sa, ia, na) = self.flow(a)?;
         let (sb, ib, nb) = self.flow(b).map_err(|e| {
             format!("{e} (an activation and a constant are not supported yet: two activations)")
@@ -430,8 +443,24 @@ impl TfliteImporter<'_> {
     }
 }
 
+/// The fused activation of an ADD, SUB or MUL.
+fn binary_activation(op: &tflite::Operator, name: &str) -> tflite::ActivationFunctionType {
+    match name {
+        "ADD" => op
+            .builtin_options_as_add_options()
+            .map(|o| o.fused_activation_function()),
+        "SUB" => op
+            .builtin_options_as_sub_options()
+            .map(|o| o.fused_activation_function()),
+        _ => op
+            .builtin_options_as_mul_options()
+            .map(|o| o.fused_activation_function()),
+    }
+    .unwrap_or(tflite::ActivationFunctionType::NONE)
+}
+
 /// The graph's shape of a TFLite tensor: channel-first when `nchw`.
-fn internal_shape(shape: &[usize], nchw: bool) -> Vec<usize> {
+pub(super) fn internal_shape(shape: &[usize], nchw: bool) -> Vec<usize> {
     match (nchw, shape) {
         (true, [n, h, w, c]) => vec![*n, *c, *h, *w],
         _ => shape.to_vec(),

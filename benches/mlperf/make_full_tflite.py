@@ -23,13 +23,13 @@ INIT=he gives activations that do not vanish in the untrained depthwise stacks (
 import os
 import sys
 
-if os.environ.get("PYTHONHASHSEED") != "0":
-    os.environ["PYTHONHASHSEED"] = "0"
-    os.execv(sys.executable, [sys.executable] + sys.argv)
-os.environ.update(TF_DETERMINISTIC_OPS="1", TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="2",
-                  CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
+# The fixture scripts' helpers (flatbuffer op listing, MAC count, LiteRT reference interpreter, JSON
+# writing); importing make_tflite applies its TensorFlow settings (one thread, determinism, quiet).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures"))
+import tf_env  # noqa: E402
 
-import json  # noqa: E402
+tf_env.setup()
+
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import warnings  # noqa: E402
@@ -38,8 +38,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
-from ai_edge_litert.interpreter import Interpreter, OpResolverType  # noqa: E402
-from tensorflow.lite.python import schema_py_generated as tfl_schema  # noqa: E402
+
+from fixture_util import dump  # noqa: E402
+from make_tflite import OpResolverType, bn_relu, count_macs, make_interp, op_details, run_interp  # noqa: E402
 
 warnings.filterwarnings("ignore")
 tf.get_logger().setLevel("ERROR")
@@ -74,10 +75,6 @@ def dw_init():
 if HE_ALL:
     OUT = os.path.join(OUT, "he")
     os.makedirs(OUT, exist_ok=True)
-
-
-def bn_relu(x):
-    return layers.ReLU()(layers.BatchNormalization()(x))
 
 
 def kws_full():
@@ -123,20 +120,6 @@ def ad_full(d=640):
     return keras.Model(inp, out, name="ad_full")
 
 
-def count_macs(model):
-    total = 0
-    for l in model.layers:
-        if isinstance(l, layers.DepthwiseConv2D):
-            _, oh, ow, oc = l.output.shape
-            total += oh * ow * oc * l.kernel_size[0] * l.kernel_size[1]
-        elif isinstance(l, layers.Conv2D):
-            _, oh, ow, oc = l.output.shape
-            total += oh * ow * oc * l.kernel_size[0] * l.kernel_size[1] * l.input.shape[-1]
-        elif isinstance(l, layers.Dense):
-            total += l.input.shape[-1] * l.units
-    return int(total)
-
-
 def convert(model, input_shape):
     if ROUTE == "keras":
         try:
@@ -153,57 +136,6 @@ def convert(model, input_shape):
     flat = tf.lite.TFLiteConverter.from_saved_model(sm_dir, signature_keys=["serve"]).convert()
     shutil.rmtree(sm_dir, ignore_errors=True)
     return flat, "ExportArchive+from_saved_model"
-
-
-def _enum_names(cls):
-    return {v: k for k, v in vars(cls).items() if not k.startswith("_")}
-
-
-def op_details(buf):
-    m = tfl_schema.ModelT.InitFromObj(tfl_schema.Model.GetRootAsModel(buf, 0))
-    ops_n = _enum_names(tfl_schema.BuiltinOperator)
-    act_n = _enum_names(tfl_schema.ActivationFunctionType)
-    pad_n = _enum_names(tfl_schema.Padding)
-    typ_n = _enum_names(tfl_schema.TensorType)
-    g = m.subgraphs[0]
-
-    def t(i):
-        ten = g.tensors[i]
-        sig = ten.shapeSignature
-        dyn = "" if sig is None or all(v >= 0 for v in sig) else f"(sig {[int(v) for v in sig]})"
-        return f"{typ_n[ten.type].lower()}{[int(v) for v in ten.shape]}{dyn}"
-
-    lines = []
-    for op in g.operators:
-        oc = m.operatorCodes[op.opcodeIndex]
-        name = ops_n[max(oc.builtinCode, oc.deprecatedBuiltinCode)]
-        o = op.builtinOptions
-        opts = []
-        if o is not None:
-            if hasattr(o, "strideH"):
-                opts.append(f"stride {o.strideH}x{o.strideW}")
-            if hasattr(o, "filterHeight"):
-                opts.append(f"pool {o.filterHeight}x{o.filterWidth}")
-            if hasattr(o, "depthMultiplier"):
-                opts.append(f"depth_multiplier {o.depthMultiplier}")
-            if hasattr(o, "padding"):
-                opts.append(pad_n[o.padding])
-            if getattr(o, "fusedActivationFunction", 0):
-                opts.append(act_n[o.fusedActivationFunction])
-            if hasattr(o, "beta"):
-                opts.append(f"beta {o.beta}")
-        ins = ", ".join(t(i) for i in op.inputs if i >= 0)
-        outs = ", ".join(t(i) for i in op.outputs)
-        extra = f" ({', '.join(opts)})" if opts else ""
-        lines.append(f"{name} v{oc.version}: {ins} -> {outs}{extra}")
-    io = (f"inputs {[t(i) for i in g.inputs]} outputs {[t(i) for i in g.outputs]}")
-    return lines, io
-
-
-def dump(obj, path):
-    with open(path, "w") as f:
-        json.dump(obj, f, separators=(",", ":"))
-        f.write("\n")
 
 
 def build(name, make_model, input_shape, seed):
@@ -224,26 +156,17 @@ def build(name, make_model, input_shape, seed):
     dump({"input_data": [samples[0]]}, os.path.join(OUT, f"{name}_in.json"))
 
     # sanity: TFLite (reference kernels) vs Keras on the calibration samples
-    it = Interpreter(model_content=flat, experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
-                     num_threads=1)
-    it.allocate_tensors()
-    ind, outd = it.get_input_details()[0], it.get_output_details()[0]
-    outs = []
-    for s in cal:
-        it.set_tensor(ind["index"], s.reshape(ind["shape"]))
-        it.invoke()
-        outs.append(it.get_tensor(outd["index"]).reshape(-1).copy())
-    outs = np.stack(outs)
+    it = make_interp(path, OpResolverType.BUILTIN_REF)
+    outs = np.stack([run_interp(it, c).reshape(-1) for c in cal])
     ker = model(cal.reshape([N_CAL] + list(input_shape)), training=False).numpy().reshape(N_CAL, -1)
     maxdiff = float(np.max(np.abs(outs - ker)))
 
     feat = keras.Model(model.inputs, model.layers[-1].input)
     fmax = [float(np.max(np.abs(feat(c.reshape([1] + list(input_shape)), training=False).numpy())))
             for c in cal]
-    lines, io = op_details(flat)
+    lines = op_details(path)
     print(f"   route {route}; {path} ({len(flat)} bytes); params {model.count_params()}; "
           f"MACs {count_macs(model)}")
-    print(f"   {io}")
     for l in lines:
         print(f"   {l}")
     counts = {}

@@ -2,5 +2,6 @@
 //! (JSON).
 
 pub mod input;
+mod model_check;
 pub mod model_file;
 pub mod proof_system;

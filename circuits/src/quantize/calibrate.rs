@@ -9,7 +9,11 @@
 use thiserror::Error;
 
 use crate::ir::{Func, Graph, Op, Pick, Shape};
-use crate::qgraph::{dequantize, quantize, EvalError, QLayer, QOp, QPick, QuantGraph};
+use crate::qgraph::{dequantize, quantize, EvalError, QOp, QPick, QuantGraph};
+use crate::quantize::graph_walk::{
+    feeds_output, join, materialize, read_by_one_single_input_node, rescale_target, TensorState,
+};
+use crate::quantize::layers::Layers;
 use crate::quantize::report::{LayerReport, QuantReport};
 
 /// Largest weight scale (fractional bits).
@@ -103,7 +107,7 @@ pub fn function_domain(limb_bits: u32) -> i64 {
 
 /// The input scale of a table function: its non-saturated range spans the table's domain, or, for an
 /// unbounded function, its calibrated input range (`in_max`, with headroom) does.
-fn function_in_scale(f: Func, in_max: f64, limb_bits: u32) -> u32 {
+pub(super) fn function_in_scale(f: Func, in_max: f64, limb_bits: u32) -> u32 {
     let d = function_domain(limb_bits) as f64;
     let span = match f.saturation() {
         Some(s) => s,
@@ -113,7 +117,7 @@ fn function_in_scale(f: Func, in_max: f64, limb_bits: u32) -> u32 {
 }
 
 /// Largest scale at which `max_abs` (with headroom) fits the signed activation range.
-fn range_scale(max_abs: f64, limb_bits: u32) -> u32 {
+pub(super) fn range_scale(max_abs: f64, limb_bits: u32) -> u32 {
     let limit = (1u64 << (2 * limb_bits - 1)) as f64;
     (0..=MAX_ACT_SCALE)
         .rev()
@@ -423,110 +427,6 @@ pub fn quantize_graph(
     Ok((qgraph, report))
 }
 
-/// The quantized layers being built, each with the float node it is measured against and its row of
-/// the report.
-struct Layers {
-    limb_bits: u32,
-    /// The quantized tensor the next layer reads (0: the input, `k + 1`: layer k's output).
-    current: usize,
-    layers: Vec<QLayer>,
-    /// The float node each layer is measured against (none for a rescale of the input).
-    float_ref: Vec<Option<usize>>,
-    reports: Vec<LayerReport>,
-}
-
-impl Layers {
-    fn new(limb_bits: u32) -> Self {
-        Layers {
-            limb_bits,
-            current: 0,
-            layers: Vec::new(),
-            float_ref: Vec::new(),
-            reports: Vec::new(),
-        }
-    }
-
-    /// Push a layer reading the current tensor; it becomes the current one.
-    fn push(&mut self, name: &str, op: QOp, out_scale: u32, shape: &Shape, float_idx: usize) {
-        let inputs = match self.current == self.layers.len() {
-            true => vec![],
-            false => vec![self.current],
-        };
-        self.push_reading(name, op, out_scale, shape, Some(float_idx), inputs);
-    }
-
-    /// Push a layer reading `inputs` (empty: the previous layer's output); it becomes the current
-    /// tensor.
-    fn push_reading(
-        &mut self,
-        name: &str,
-        op: QOp,
-        out_scale: u32,
-        shape: &Shape,
-        float_idx: Option<usize>,
-        inputs: Vec<usize>,
-    ) {
-        let (weight_scale, shift) = match &op {
-            QOp::Linear { weight_scale, .. } | QOp::Conv { weight_scale, .. } => {
-                (Some(*weight_scale), None)
-            }
-            QOp::Rescale { shift, .. } | QOp::RescaleLeaky { shift, .. } => (None, Some(*shift)),
-            _ => (None, None),
-        };
-        let kind = match &op {
-            QOp::Function { func, .. } => func.clone(),
-            op => op.kind().to_string(),
-        };
-        self.reports.push(LayerReport {
-            name: name.into(),
-            kind,
-            shape: Vec::new(),
-            out_scale,
-            weight_scale,
-            shift,
-            float_max_abs: 0.0,
-            max_abs_error: 0.0,
-        });
-        self.layers.push(QLayer {
-            name: name.into(),
-            op,
-            out_scale,
-            out_shape: shape.clone(),
-            inputs,
-        });
-        self.float_ref.push(float_idx);
-        self.current = self.layers.len();
-    }
-
-    /// A rescale from `acc_scale` down to `out_scale` (at most the limb bits); returns the scale reached.
-    #[allow(clippy::too_many_arguments)]
-    fn rescale(
-        &mut self,
-        name: &str,
-        float_idx: impl Into<Option<usize>>,
-        acc_scale: u32,
-        out_scale: u32,
-        relu: bool,
-        shape: &Shape,
-    ) -> Result<u32, CalibrationError> {
-        let out_scale = out_scale.min(acc_scale);
-        let shift = acc_scale - out_scale;
-        if shift > self.limb_bits {
-            return Err(CalibrationError::Range {
-                node: name.into(),
-                limb_bits: self.limb_bits,
-            });
-        }
-        let inputs = match self.current == self.layers.len() {
-            true => vec![],
-            false => vec![self.current],
-        };
-        let op = QOp::Rescale { shift, relu };
-        self.push_reading(name, op, out_scale, shape, float_idx.into(), inputs);
-        Ok(out_scale)
-    }
-}
-
 /// The largest scale at most `scale` at which every weight lies in the activation range of limb
 /// bits `l` (hashed weights are range-checked there).
 fn hidden_weight_scale(weights: &[f32], scale: u32, l: u32) -> u32 {
@@ -539,203 +439,6 @@ fn hidden_weight_scale(weights: &[f32], scale: u32, l: u32) -> u32 {
                 .all(|w| quantize(*w as f64, *s).abs() < bound)
         })
         .unwrap_or(0)
-}
-
-/// The scale the rescale after Linear or Conv node `i` (whose sums reach `max_abs`) brings them to: the
-/// input scale of a table function that follows, or the largest that fits the calibrated range.
-fn rescale_target(graph: &Graph, i: usize, node_max: &[f64], l: u32) -> u32 {
-    let max_abs = node_max[i];
-    match only_reader(graph, i + 1).map(|n| (n, &graph.nodes[n].op)) {
-        Some((_, Op::Func(f))) => function_in_scale(*f, max_abs, l),
-        // A Linear or Conv that reads it directly must leave its weights MIN_WEIGHT_SCALE bits of
-        // its own rescale's budget (a global pool, then a dense layer a table function reads).
-        Some((n, Op::Dense(_) | Op::Conv(_))) if !feeds_output(graph, n + 1) => {
-            let next = rescale_target(graph, n, node_max, l);
-            range_scale(max_abs, l).min((l + next).saturating_sub(MIN_WEIGHT_SCALE))
-        }
-        _ => range_scale(max_abs, l),
-    }
-}
-
-/// The node that alone reads tensor `t` (through reshapes), if one does.
-fn only_reader(graph: &Graph, t: usize) -> Option<usize> {
-    let readers = graph.readers(t);
-    let [n] = readers.as_slice() else {
-        return None;
-    };
-    match graph.nodes[*n].op {
-        Op::Reshape => only_reader(graph, n + 1),
-        _ => Some(*n),
-    }
-}
-
-/// Whether exactly one node reads tensor `t`, once, and reads nothing else.
-fn read_by_one_single_input_node(graph: &Graph, t: usize) -> bool {
-    match graph.readers(t).as_slice() {
-        [n] => {
-            graph.nodes[*n].inputs.len() == 1
-                && !matches!(graph.nodes[*n].op, Op::Add { .. } | Op::Mul)
-        }
-        _ => t == graph.nodes.len(),
-    }
-}
-
-/// Whether tensor `t` is the graph's output, or reaches it through reshapes only.
-fn feeds_output(graph: &Graph, t: usize) -> bool {
-    let readers = graph.readers(t);
-    match readers.as_slice() {
-        [] => t == graph.nodes.len(),
-        [n] => matches!(graph.nodes[*n].op, Op::Reshape) && feeds_output(graph, n + 1),
-        _ => false,
-    }
-}
-
-/// A float tensor's quantized form while the graph is quantized.
-#[derive(Clone, Debug)]
-struct TensorState {
-    /// The quantized tensor (0: the input, `k + 1`: layer k's output).
-    q: usize,
-    /// Its scale (an accumulator's while `pending`).
-    scale: u32,
-    /// An accumulator still waiting for its rescale: (float node whose range it takes, its scale).
-    pending: Option<(usize, u32)>,
-    /// Its shape.
-    shape: Shape,
-}
-
-/// Rescale float tensor `t` now if it is an accumulator, so that all its readers share the result.
-fn materialize(
-    graph: &Graph,
-    t: usize,
-    b: &mut Layers,
-    states: &mut [Option<TensorState>],
-    node_max: &[f64],
-) -> Result<TensorState, CalibrationError> {
-    let st = states[t]
-        .clone()
-        .expect("tensors are made before they are read");
-    let Some((p, acc)) = st.pending else {
-        return Ok(st);
-    };
-    b.current = st.q;
-    let name = format!("{}.rescale", graph.nodes[p].name);
-    let target = range_scale(node_max[p], b.limb_bits);
-    let scale = b.rescale(&name, p, acc, target, false, &st.shape)?;
-    let done = TensorState {
-        q: b.current,
-        scale,
-        pending: None,
-        shape: st.shape,
-    };
-    states[t] = Some(done.clone());
-    Ok(done)
-}
-
-/// A rescale of quantized tensor `st` by `shift` bits, as a new tensor read by node `i` only.
-fn rescaled(
-    graph: &Graph,
-    i: usize,
-    st: &TensorState,
-    shift: u32,
-    b: &mut Layers,
-) -> Result<TensorState, CalibrationError> {
-    if shift == 0 {
-        return Ok(st.clone());
-    }
-    b.current = st.q;
-    let name = format!("{}.align", graph.nodes[i].name);
-    let scale = b.rescale(&name, None, st.scale, st.scale - shift, false, &st.shape)?;
-    Ok(TensorState {
-        q: b.current,
-        scale,
-        pending: None,
-        shape: st.shape.clone(),
-    })
-}
-
-/// Node `i`, which joins several tensors (Add, Mul, Concat) or reads one tensor through a
-/// multi-input op: its inputs are rescaled first, then aligned.
-fn join(
-    graph: &Graph,
-    i: usize,
-    b: &mut Layers,
-    states: &mut [Option<TensorState>],
-    node_max: &[f64],
-) -> Result<TensorState, CalibrationError> {
-    let node = &graph.nodes[i];
-    let l = b.limb_bits;
-    let mut ins = Vec::with_capacity(node.inputs.len());
-    for t in &node.inputs {
-        ins.push(materialize(graph, *t, b, states, node_max)?);
-    }
-    let shape = node.out_shape.clone();
-    let (op, scale, pending, ins) = match &node.op {
-        Op::Add { coeffs } => {
-            // Exact alignment: the coarser operands are multiplied up to the finest scale.
-            let s = ins.iter().map(|st| st.scale).max().unwrap_or(0);
-            let coeffs = coeffs
-                .iter()
-                .zip(&ins)
-                .map(|(c, st)| quantize(*c as f64, s - st.scale))
-                .collect();
-            (QOp::Add { coeffs }, s, Some((i, s)), ins)
-        }
-        Op::Mul => {
-            // The product's scale is the sum of the factors'; its rescale may drop at most `l`
-            // bits, so finer factors are rescaled first.
-            let target = rescale_target(graph, i, node_max, l);
-            let [a, c] = ins.as_slice() else {
-                return Err(CalibrationError::Structure {
-                    node: node.name.clone(),
-                    reason: format!("a product of {} tensors", ins.len()),
-                });
-            };
-            let excess = (a.scale + c.scale).saturating_sub(target + l);
-            let (da, dc) = if node.inputs[0] == node.inputs[1] {
-                (excess.div_ceil(2), excess.div_ceil(2))
-            } else {
-                let da = excess.div_ceil(2).min(a.scale);
-                (da, (excess - da).min(c.scale))
-            };
-            let a2 = rescaled(graph, i, a, da, b)?;
-            let c2 = match node.inputs[0] == node.inputs[1] {
-                true => a2.clone(),
-                false => rescaled(graph, i, c, dc, b)?,
-            };
-            let s = a2.scale + c2.scale;
-            (QOp::Mul, s, Some((i, s)), vec![a2, c2])
-        }
-        Op::Remap(map) => {
-            // Concat: every input at the coarsest scale (the finer ones rescaled down).
-            let s = ins.iter().map(|st| st.scale).min().unwrap_or(0);
-            let mut aligned = Vec::with_capacity(ins.len());
-            for st in &ins {
-                aligned.push(rescaled(graph, i, st, st.scale - s, b)?);
-            }
-            let map = map
-                .iter()
-                .map(|p| match p {
-                    Pick::Input(i) => QPick::Input(*i),
-                    Pick::Const(c) => QPick::Const(quantize(*c as f64, s)),
-                })
-                .collect();
-            (QOp::Remap { map }, s, None, aligned)
-        }
-        _ => {
-            return Err(CalibrationError::Structure {
-                node: node.name.clone(),
-                reason: format!("{} reads {} tensors", node.op_type, node.inputs.len()),
-            })
-        }
-    };
-    let inputs = ins.iter().map(|st| st.q).collect();
-    b.push_reading(&node.name, op, scale, &shape, Some(i), inputs);
-    Ok(TensorState {
-        q: b.current,
-        scale,
-        pending,
-        shape,
-    })
 }
 
 /// The input scale: the split of the first layer's product precision between input and weights that

@@ -5,6 +5,10 @@
 #[cfg(feature = "compiler")]
 pub mod calibrate;
 #[cfg(feature = "compiler")]
+mod graph_walk;
+#[cfg(feature = "compiler")]
+mod layers;
+#[cfg(feature = "compiler")]
 pub mod pipeline;
 pub mod report;
 

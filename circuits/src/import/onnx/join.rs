@@ -164,7 +164,7 @@ impl Importer<'_> {
                 inputs.push(*id);
             }
         }
-        let mut picks = Vec::with_capacity(Shape(out.clone()).numel());
+        let mut picks = Vec::with_capacity(out.iter().product());
         for o in 0..outer {
             for (p, base) in parts.iter().zip(&offsets) {
                 let len = p.shape().0[axis];

@@ -259,66 +259,45 @@ impl<'a> TfliteImporter<'a> {
                 })
                 .and_then(|b| b.data())
                 .filter(|d| !d.is_empty());
-            let Some(data) = data else {
-                continue;
-            };
-            let values: Vec<f32> = match t.type_() {
-                tflite::TensorType::FLOAT32 => data
-                    .bytes()
-                    .chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect(),
-                tflite::TensorType::INT32 => data
-                    .bytes()
-                    .chunks_exact(4)
-                    .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f32)
-                    .collect(),
-                tflite::TensorType::INT64 => data
-                    .bytes()
-                    .chunks_exact(8)
-                    .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")) as f32)
-                    .collect(),
-                other => {
-                    return Err(imp.structure(format!(
-                        "tensor {i} ('{}') is {}: this version reads float32 TFLite models \
-                         (full-integer int8 models are not supported yet)",
-                        t.name().unwrap_or(""),
-                        other.variant_name().unwrap_or("of an unknown type")
-                    )))
-                }
-            };
-            imp.vals.insert(i, Val::Const(shape, values));
-        }
-        // An activation of an integer type means a quantized model.
-        for (i, t) in tensors.iter().enumerate() {
-            let ty = t.type_();
-            if !imp.vals.contains_key(&i) && ty != tflite::TensorType::FLOAT32 {
-                return Err(imp.structure(format!(
+            // An integer activation (or weight) means a quantized model.
+            let not_float = |ty: tflite::TensorType| {
+                imp.structure(format!(
                     "tensor {i} ('{}') is {}: this version reads float32 TFLite models \
                      (full-integer int8 models are not supported yet)",
                     t.name().unwrap_or(""),
                     ty.variant_name().unwrap_or("of an unknown type")
-                )));
-            }
-        }
-        for (i, t) in tensors.iter().enumerate() {
-            if imp.vals.contains_key(&i) {
-                continue;
-            }
-            let tfl_shape = t
-                .shape()
-                .map(|s| s.iter().map(|d| d.max(1) as usize).collect())
-                .unwrap_or_default();
-            // Made by no operator yet.
-            let id = usize::MAX;
-            imp.vals.insert(
-                i,
-                Val::Flow {
-                    tfl_shape,
-                    id,
+                ))
+            };
+            let bytes = data.map(|d| d.bytes());
+            let val = match (bytes, t.type_()) {
+                (None, tflite::TensorType::FLOAT32) => Val::Flow {
+                    tfl_shape: shape,
+                    // Made by no operator yet.
+                    id: usize::MAX,
                     nchw: false,
                 },
-            );
+                (None, ty) => return Err(not_float(ty)),
+                (Some(b), tflite::TensorType::FLOAT32) => {
+                    let v = b
+                        .chunks_exact(4)
+                        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+                    Val::Const(shape, v.collect())
+                }
+                (Some(b), tflite::TensorType::INT32) => {
+                    let v = b
+                        .chunks_exact(4)
+                        .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+                    Val::Const(shape, v.map(|x| x as f32).collect())
+                }
+                (Some(b), tflite::TensorType::INT64) => {
+                    let v = b
+                        .chunks_exact(8)
+                        .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")));
+                    Val::Const(shape, v.map(|x| x as f32).collect())
+                }
+                (Some(_), ty) => return Err(not_float(ty)),
+            };
+            imp.vals.insert(i, val);
         }
         Ok(imp)
     }

@@ -1,0 +1,290 @@
+//! The reference evaluator: what the quantized graph computes, in plain integer Rust (see the
+//! module above: the circuit proves exactly this).
+
+use thiserror::Error;
+
+use super::{linear_acc, rescale, QLayer, QOp, QPick, QuantGraph};
+use crate::ir::Shape;
+
+/// The integer value of every tensor: `tensors[0]` is the input, `tensors[i + 1]` the output of layer i.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    /// One flat (row-major) tensor per step, at the scale of the layer that produced it.
+    pub tensors: Vec<Vec<i64>>,
+}
+
+impl Trace {
+    /// The model's output: the last tensor (the input when there are no layers).
+    pub fn output(&self) -> &[i64] {
+        self.tensors
+            .last()
+            .expect("a trace holds at least the input")
+    }
+}
+
+/// Why the reference evaluator rejects an input (and so no proof of it could exist).
+#[derive(Debug, Error, PartialEq)]
+pub enum EvalError {
+    /// The input does not have as many values as the model's input shape holds.
+    #[error("input has {got} values, the model expects {expected} (shape {shape})")]
+    InputLength {
+        /// Values given.
+        got: usize,
+        /// Values the input shape holds.
+        expected: usize,
+        /// The model's input shape.
+        shape: Shape,
+    },
+    /// A value the circuit range-checks falls outside the activation range: the calibration set did
+    /// not cover this input.
+    #[error(
+        "layer '{layer}': activation {index} is {value}, outside the range [{min}, {max}) the circuit \
+         can range-check; recompile with a calibration set that covers this input"
+    )]
+    OutOfRange {
+        /// Name of the layer.
+        layer: String,
+        /// Flat index, in the layer's output, of the element whose check failed.
+        index: usize,
+        /// The value out of range.
+        value: i64,
+        /// Inclusive lower bound of the activation range.
+        min: i64,
+        /// Exclusive upper bound of the activation range.
+        max: i64,
+    },
+    /// A float input is not finite, or reaches 2^40 once scaled by 2^input_scale.
+    #[error(
+        "input value {value} at index {index} is too large for the model's input scale 2^{scale}"
+    )]
+    InputValue {
+        /// Flat index of the input value.
+        index: usize,
+        /// The float input value.
+        value: f64,
+        /// The model's input scale (fractional bits).
+        scale: u32,
+    },
+    /// A Linear or Conv accumulator reaches [`ACC_LIMIT`] (2^62) in magnitude.
+    #[error("layer '{layer}': accumulator {index} overflows 62 bits")]
+    Overflow {
+        /// Name of the layer.
+        layer: String,
+        /// Flat index of the output whose accumulator overflows.
+        index: usize,
+    },
+}
+
+/// Largest magnitude an accumulator may reach (keeps every circuit value far from wrapping the field).
+pub const ACC_LIMIT: i128 = 1 << 62;
+
+impl QuantGraph {
+    /// Quantize a float input at the graph's input scale, checking its length and magnitude.
+    pub fn quantize_input(&self, input: &[f64]) -> Result<Vec<i64>, EvalError> {
+        if input.len() != self.input_len() {
+            return Err(EvalError::InputLength {
+                got: input.len(),
+                expected: self.input_len(),
+                shape: self.input_shape.clone(),
+            });
+        }
+        input
+            .iter()
+            .enumerate()
+            .map(|(index, &value)| {
+                let scaled = value * (1u64 << self.input_scale) as f64;
+                if !scaled.is_finite() || scaled.abs() >= (1u64 << 40) as f64 {
+                    return Err(EvalError::InputValue {
+                        index,
+                        value,
+                        scale: self.input_scale,
+                    });
+                }
+                Ok(scaled.round() as i64)
+            })
+            .collect()
+    }
+
+    /// Evaluate the graph on a quantized input.
+    pub fn eval(&self, input: &[i64]) -> Result<Trace, EvalError> {
+        if input.len() != self.input_len() {
+            return Err(EvalError::InputLength {
+                got: input.len(),
+                expected: self.input_len(),
+                shape: self.input_shape.clone(),
+            });
+        }
+        let mut tensors = vec![input.to_vec()];
+        for (i, layer) in self.layers.iter().enumerate() {
+            let y = match layer.inputs.as_slice() {
+                [] => self.eval_layer(layer, tensors.last().expect("input present"))?,
+                ids => {
+                    let x: Vec<i64> = ids.iter().flat_map(|t| &tensors[*t]).copied().collect();
+                    debug_assert!(ids.iter().all(|t| *t <= i));
+                    self.eval_layer(layer, &x)?
+                }
+            };
+            tensors.push(y);
+        }
+        Ok(Trace { tensors })
+    }
+
+    /// Re-evaluate layers `first..` of `trace` from its tensors (those before `first + 1` kept as
+    /// they are): what the graph makes of a changed intermediate tensor.
+    pub fn eval_from(&self, trace: &mut Trace, first: usize) -> Result<(), EvalError> {
+        for (i, layer) in self.layers.iter().enumerate().skip(first) {
+            let x: Vec<i64> = self
+                .layer_inputs(i)
+                .iter()
+                .flat_map(|t| &trace.tensors[*t])
+                .copied()
+                .collect();
+            trace.tensors[i + 1] = self.eval_layer(layer, &x)?;
+        }
+        Ok(())
+    }
+
+    /// `value` must lie in the activation range (what the circuit's limbs can hold).
+    fn check_range(&self, layer: &QLayer, index: usize, value: i64) -> Result<(), EvalError> {
+        let (min, max) = self.activation_range();
+        if value < min || value >= max {
+            return Err(EvalError::OutOfRange {
+                layer: layer.name.clone(),
+                index,
+                value,
+                min,
+                max,
+            });
+        }
+        Ok(())
+    }
+
+    /// An accumulator below [`ACC_LIMIT`] in magnitude, as an `i64`.
+    fn check_acc(&self, layer: &QLayer, index: usize, acc: i128) -> Result<i64, EvalError> {
+        if acc.abs() >= ACC_LIMIT {
+            return Err(EvalError::Overflow {
+                layer: layer.name.clone(),
+                index,
+            });
+        }
+        Ok(acc as i64)
+    }
+
+    fn eval_layer(&self, layer: &QLayer, x: &[i64]) -> Result<Vec<i64>, EvalError> {
+        match &layer.op {
+            QOp::Linear {
+                in_features,
+                out_features,
+                weight,
+                bias,
+                ..
+            } => (0..*out_features)
+                .map(|o| {
+                    let row = &weight[o * in_features..(o + 1) * in_features];
+                    let acc = linear_acc(bias[o], row, x);
+                    if acc.abs() >= ACC_LIMIT {
+                        return Err(EvalError::Overflow {
+                            layer: layer.name.clone(),
+                            index: o,
+                        });
+                    }
+                    Ok(acc as i64)
+                })
+                .collect(),
+            QOp::Conv {
+                geom, weight, bias, ..
+            } => {
+                let wide = |v: &[i64]| v.iter().map(|x| *x as i128).collect::<Vec<i128>>();
+                geom.apply(&wide(x), &wide(weight), &wide(bias))
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, acc)| {
+                        if acc.abs() >= ACC_LIMIT {
+                            return Err(EvalError::Overflow {
+                                layer: layer.name.clone(),
+                                index,
+                            });
+                        }
+                        Ok(acc as i64)
+                    })
+                    .collect()
+            }
+            QOp::Clip { lo, hi } => x
+                .iter()
+                .enumerate()
+                .map(|(index, &v)| {
+                    for bound in [lo, hi].into_iter().flatten() {
+                        let d = v - bound;
+                        self.check_range(layer, index, d)?;
+                    }
+                    Ok(v.max(lo.unwrap_or(i64::MIN)).min(hi.unwrap_or(i64::MAX)))
+                })
+                .collect(),
+            QOp::Function { domain, table, .. } => x
+                .iter()
+                .enumerate()
+                .map(|(index, &v)| {
+                    for d in [v + domain, v - domain + 1] {
+                        self.check_range(layer, index, d)?;
+                    }
+                    Ok(table[(v.clamp(-domain, domain - 1) + domain) as usize])
+                })
+                .collect(),
+            QOp::Remap { map } => Ok(map
+                .iter()
+                .map(|p| match p {
+                    QPick::Input(i) => x[*i],
+                    QPick::Const(c) => *c,
+                })
+                .collect()),
+            QOp::MaxPool { geom } => {
+                let mut out = vec![0; geom.out_len_total()];
+                for c in 0..geom.out_c {
+                    for oy in 0..geom.out_h {
+                        for ox in 0..geom.out_w {
+                            let index = geom.out_index(c, oy, ox);
+                            let patch = geom.patch(c, oy, ox);
+                            let mut m = x[patch[0].0];
+                            for (i, _) in &patch[1..] {
+                                let d = x[*i] - m;
+                                self.check_range(layer, index, d)?;
+                                m = m.max(x[*i]);
+                            }
+                            out[index] = m;
+                        }
+                    }
+                }
+                Ok(out)
+            }
+            QOp::Add { coeffs } => {
+                let n = layer.out_shape.numel();
+                (0..n)
+                    .map(|e| {
+                        let acc: i128 = coeffs
+                            .iter()
+                            .enumerate()
+                            .map(|(k, c)| *c as i128 * x[k * n + e] as i128)
+                            .sum();
+                        self.check_acc(layer, e, acc)
+                    })
+                    .collect()
+            }
+            QOp::Mul => {
+                let n = layer.out_shape.numel();
+                (0..n)
+                    .map(|e| self.check_acc(layer, e, x[e] as i128 * x[n + e] as i128))
+                    .collect()
+            }
+            QOp::Rescale { .. } | QOp::RescaleLeaky { .. } => x
+                .iter()
+                .enumerate()
+                .map(|(i, &acc)| {
+                    let p = layer.op.rescale_params(i).expect("a rescale");
+                    let q = rescale(acc, p.shift);
+                    self.check_range(layer, i, q)?;
+                    Ok(p.activate(q))
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! CLI round trips of whole models: the digits CNN, the sigmoid MLP, the graph models (Concat, SiLU,
+//! `x·x + x`, a reduced ResNet), a float TFLite model, and `plan` on a model file before compiling.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::{fixture, s, zkinfer};
+use serde_json::Value;
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `zkinfer compile fixtures/NAME -o OUT` with the model's own calibration set
+/// (`fixtures/NAME/calibration.json`) when it has one, else the digits set; must succeed.
+fn compile_fixture(name: &str, out: &Path) {
+    let own = fixture(&format!(
+        "{}/calibration.json",
+        name.trim_end_matches(".onnx")
+    ));
+    let calibration = match own.exists() {
+        true => own,
+        false => fixture("digits/calibration.json"),
+    };
+    let o = zkinfer(&[
+        "compile",
+        s(&fixture(name)),
+        "-o",
+        s(out),
+        "--calibration",
+        s(&calibration),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn the_digits_cnn_proves_and_verifies_with_the_expected_top_class() {
+    round_trip_top_class("digits_cnn");
+}
+
+#[test]
+fn the_sigmoid_mlp_proves_and_verifies_with_the_expected_top_class() {
+    round_trip_top_class("sigmoid_mlp");
+}
+
+#[test]
+fn graph_models_prove_and_verify_with_the_expected_top_class() {
+    for name in ["concat_branches", "silu_mlp", "square_cnn"] {
+        round_trip_top_class(name);
+    }
+}
+
+#[test]
+fn the_reduced_resnet_proves_and_verifies_with_the_expected_top_class() {
+    round_trip_top_class("resnet_small");
+}
+
+#[test]
+fn a_float_tflite_model_compiles_proves_and_verifies_with_litert_s_top_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("tflite/kws_dscnn16/float.json")).unwrap(),
+    )
+    .unwrap();
+    let cases = data["cases"].as_array().unwrap();
+    let samples: Vec<&Value> = cases.iter().map(|c| &c["input"]).collect();
+    let calibration = dir.path().join("calibration.json");
+    std::fs::write(
+        &calibration,
+        serde_json::json!({ "samples": samples }).to_string(),
+    )
+    .unwrap();
+    let input = dir.path().join("input.json");
+    std::fs::write(
+        &input,
+        serde_json::json!({ "input_data": [samples[0]] }).to_string(),
+    )
+    .unwrap();
+    let model = dir.path().join("kws.zkm");
+    let tflite = fixture("tflite/kws_dscnn16_f32.tflite");
+    let o = zkinfer(&[
+        "compile",
+        s(&tflite),
+        "-o",
+        s(&model),
+        "--calibration",
+        s(&calibration),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let proof = dir.path().join("kws.zkp");
+    let o = zkinfer(&["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkinfer(&["verify", s(&proof), "-m", s(&model), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let top = |xs: Vec<f64>| {
+        xs.iter()
+            .enumerate()
+            .fold(0, |b, (i, x)| if *x > xs[b] { i } else { b })
+    };
+    let got: Vec<f64> = v["outputs"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let want: Vec<f64> = cases[0]["output_ref"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    // The proven outputs are the logits before the model's final SOFTMAX.
+    assert_eq!(top(got), top(want));
+    // An int8 model is refused before anything is proven.
+    let int8 = fixture("tflite/kws_dscnn16_int8.tflite");
+    let o = zkinfer(&["compile", s(&int8), "-o", s(&dir.path().join("x.zkm"))]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("INT8"), "{}", stderr(&o));
+}
+
+#[test]
+fn plan_reads_an_onnx_model_without_compiling_it() {
+    let o = zkinfer(&[
+        "plan",
+        s(&fixture("resnet_small.onnx")),
+        "--calibration",
+        s(&fixture("resnet_small/calibration.json")),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["k"].as_u64().unwrap() >= 10);
+    assert!(v["macs"].as_u64().unwrap() > 400_000);
+    let kinds: Vec<&str> = v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"add+relu"), "{kinds:?}");
+    // A compiled model keeps its scales: --calibration is refused there.
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("digits.zkm");
+    compile_fixture("digits_mlp.onnx", &model);
+    let o = zkinfer(&[
+        "plan",
+        s(&model),
+        "--calibration",
+        s(&fixture("digits/calibration.json")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// Compile `fixtures/NAME.onnx`, prove `fixtures/NAME/input_0.json`, verify, and compare the top class
+/// with onnxruntime's.
+fn round_trip_top_class(name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.zkm");
+    compile_fixture(&format!("{name}.onnx"), &model);
+    let proof = dir.path().join("proof.zkp");
+    let input = fixture(&format!("{name}/input_0.json"));
+    let o = zkinfer(&["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkinfer(&["verify", s(&proof), "-m", s(&model), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let out: Vec<f64> = v["outputs"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture(&format!("{name}/expected_0.json"))).unwrap(),
+    )
+    .unwrap();
+    let top = out
+        .iter()
+        .enumerate()
+        .fold(0, |b, (i, x)| if *x > out[b] { i } else { b });
+    assert_eq!(top as u64, expected["float_top1"].as_u64().unwrap());
+}

@@ -17,6 +17,7 @@ fn graph(lo: Option<i64>, hi: Option<i64>) -> QuantGraph {
         input_shape: Shape(vec![1, 6]),
         input_scale: 4,
         limb_bits: 8,
+        int8: None,
         layers: vec![
             linear("fc1", 6, 14, 3),
             QLayer {
@@ -74,6 +75,7 @@ fn clip_proves_the_clamped_values_and_rejects_others() {
             input_shape: Shape(vec![1, 14]),
             input_scale: 4,
             limb_bits: 8,
+            int8: None,
             layers: q.layers[3..].to_vec(),
         };
         bad.tensors[4] = fc2.eval(&bad.tensors[3]).unwrap().output().to_vec();
@@ -133,6 +135,7 @@ fn check_table_function(q: QuantGraph) {
             input_shape: Shape(vec![1, 14]),
             input_scale: 10,
             limb_bits: 8,
+            int8: None,
             layers: q.layers[3..].to_vec(),
         };
         bad.tensors[4] = fc2.eval(&bad.tensors[3]).unwrap().output().to_vec();

@@ -60,6 +60,7 @@ fn graph(g: ConvGeom) -> QuantGraph {
         input_shape: Shape(vec![1, g.in_c, g.in_h, g.in_w]),
         input_scale: 4,
         limb_bits: 8,
+        int8: None,
         layers: vec![
             QLayer {
                 inputs: vec![],
@@ -161,6 +162,7 @@ fn a_wrong_convolution_output_is_rejected() {
             input_shape: q.layers[1].out_shape.clone(),
             input_scale: q.layers[1].out_scale,
             limb_bits: q.limb_bits,
+            int8: None,
             layers: q.layers[2..].to_vec(),
         };
         t.tensors[3] = dense.eval(&t.tensors[2]).unwrap().output().to_vec();
@@ -230,6 +232,7 @@ fn max_pooling_proves_the_window_maximum_and_rejects_another_value() {
             input_shape: q.layers[2].out_shape.clone(),
             input_scale: 4,
             limb_bits: q.limb_bits,
+            int8: None,
             layers: q.layers[3..].to_vec(),
         };
         bad.tensors[4] = fc.eval(&bad.tensors[3]).unwrap().output().to_vec();

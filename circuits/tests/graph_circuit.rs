@@ -33,6 +33,7 @@ fn graph() -> QuantGraph {
         input_shape: Shape(vec![1, n]),
         input_scale: 4,
         limb_bits: 8,
+        int8: None,
         layers: vec![
             layer("fc1", linear(n, n, 3), 8, n, vec![]),
             layer(

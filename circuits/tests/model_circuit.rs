@@ -67,6 +67,7 @@ fn a_tampered_hidden_activation_is_rejected() {
         input_shape: q.layers[hidden - 1].out_shape.clone(),
         input_scale: q.layers[hidden - 1].out_scale,
         limb_bits: q.limb_bits,
+        int8: None,
         layers: q.layers[hidden..].to_vec(),
     };
     let tail = sub.eval(&t.tensors[hidden]).unwrap();

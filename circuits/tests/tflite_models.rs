@@ -78,7 +78,7 @@ fn the_reduced_resnet_proves_as_litert_computes_it() {
 }
 
 #[test]
-fn an_int8_model_is_refused_with_a_reason() {
+fn the_float_importer_sends_an_int8_model_to_import_model() {
     let err = import(&fixture("tflite/kws_dscnn16_int8.tflite"))
         .unwrap_err()
         .to_string();

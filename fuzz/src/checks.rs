@@ -132,8 +132,12 @@ fn claiming(m: &ModelFile, input: &[i64], output: &[i64]) -> ProofBundle {
         k: m.k,
         visibility: m.visibility,
         public: PublicValues {
-            input: PublicTensor::claiming(&g.input_shape, g.input_scale, &input),
-            output: PublicTensor::claiming(g.output_shape(), g.output_scale(), &output),
+            input: PublicTensor::claiming(&g.input_shape, g.input_scale, &input, &|q| {
+                g.dequantize_input(q)
+            }),
+            output: PublicTensor::claiming(g.output_shape(), g.output_scale(), &output, &|q| {
+                g.dequantize_output(q)
+            }),
             weights_hash: m.weights_hash.clone(),
         },
         proof: String::new(),

@@ -7,10 +7,10 @@ use thiserror::Error;
 
 use circuits::artifacts::input::{parse_samples, InputError};
 use circuits::artifacts::model_file::{Commitment, MODEL_FORMAT};
-use circuits::import::{import, ImportError};
+use circuits::import::{import_model, ImportError, Imported};
 use circuits::keys::KeyError;
 use circuits::plan::Plan;
-use circuits::quantize::{compile_graph, LayoutRequest, PipelineError};
+use circuits::quantize::{compile_graph, compile_int8, LayoutRequest, PipelineError};
 use circuits::setup::srs::{SrsError, SrsRef};
 use circuits::setup::store;
 use circuits::{ModelFile, Visibilities, Visibility};
@@ -161,25 +161,31 @@ pub fn quantize_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), Compil
         });
     }
     let path = opts.onnx.display().to_string();
-    let graph = import(&opts.onnx)?;
-    let (samples, calibration_name) = match &opts.calibration {
-        Some(c) => (load_calibration(c)?, file_name(c)),
-        None => (
-            default_samples(graph.input_shape.numel()),
-            format!(
-                "{DEFAULT_CALIBRATION_SAMPLES} uniform samples in [0, 1] (no --calibration given)"
-            ),
-        ),
-    };
     let request = LayoutRequest {
         visibility: opts.visibility,
         ..opts.layout
     };
-    let (qgraph, report, layout) = compile_graph(&graph, &samples, &calibration_name, request)
-        .map_err(|source| CompileError::Compile {
-            path: path.clone(),
-            source,
-        })?;
+    let compiled = match import_model(&opts.onnx)? {
+        // An int8 model keeps its own integers: nothing to calibrate.
+        Imported::Int8(m) => compile_int8(m.graph, m.unproven_tail, request),
+        Imported::Float(graph) => {
+            let (samples, calibration_name) = match &opts.calibration {
+                Some(c) => (load_calibration(c)?, file_name(c)),
+                None => (
+                    default_samples(graph.input_shape.numel()),
+                    format!(
+                        "{DEFAULT_CALIBRATION_SAMPLES} uniform samples in [0, 1] (no --calibration \
+                         given)"
+                    ),
+                ),
+            };
+            compile_graph(&graph, &samples, &calibration_name, request)
+        }
+    };
+    let (qgraph, report, layout) = compiled.map_err(|source| CompileError::Compile {
+        path: path.clone(),
+        source,
+    })?;
     let weights_hash = match opts.visibility.weights {
         Visibility::Hashed => {
             let p = qgraph.params();

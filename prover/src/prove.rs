@@ -5,12 +5,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
 
+use circuits::artifacts::input::ModelInput;
 use circuits::circuit::{instance_with_weights, packings, TensorClaim};
 use circuits::disclosure::hashing::HashError;
 use circuits::field::Fr;
 use circuits::keys::{KeyError, ProvingKey};
 use circuits::proof::ProofParams;
-use circuits::qgraph::{dequantize, EvalError};
+use circuits::qgraph::EvalError;
 use circuits::setup::srs::SrsError;
 use circuits::setup::store::{self, ParamsSource};
 use circuits::{InferenceCircuit, ModelFile, Trace, Visibility};
@@ -82,15 +83,15 @@ pub struct Inference {
     pub outputs: Vec<f64>,
 }
 
-/// Run the model's reference evaluator on a float input (no proof).
-pub fn infer(model: &ModelFile, input: &[f64]) -> Result<Inference, EvalError> {
+/// Run the model's reference evaluator on an input (no proof).
+pub fn infer(model: &ModelFile, input: &ModelInput) -> Result<Inference, EvalError> {
     let g = &model.graph;
-    let q = g.quantize_input(input)?;
+    let q = g.input_values(input)?;
     let trace = g.eval(&q)?;
     let outputs = trace
         .output()
         .iter()
-        .map(|v| dequantize(*v, g.output_scale()))
+        .map(|v| g.dequantize_output(*v))
         .collect();
     Ok(Inference {
         input: q,
@@ -148,12 +149,16 @@ impl<'m> Prover<'m> {
 
     /// Prove one inference on a float input.
     pub fn prove(&self, input: &[f64]) -> Result<ProofBundle, ProveError> {
-        self.prove_salted(input, None)
+        self.prove_salted(&ModelInput::Floats(input.to_vec()), None)
     }
 
     /// Prove one inference on a float input; `salt` salts the input's hash (a model compiled with
     /// `--salt` needs one, any other refuses one).
-    pub fn prove_salted(&self, input: &[f64], salt: Option<Fr>) -> Result<ProofBundle, ProveError> {
+    pub fn prove_salted(
+        &self,
+        input: &ModelInput,
+        salt: Option<Fr>,
+    ) -> Result<ProofBundle, ProveError> {
         let name = || self.model.name.clone();
         match (self.model.visibility.input_salted, salt) {
             (true, None) => return Err(ProveError::NoSalt(name())),
@@ -195,8 +200,15 @@ impl<'m> Prover<'m> {
             k: self.model.k,
             visibility: self.model.visibility,
             public: PublicValues {
-                input: PublicTensor::claiming(&g.input_shape, g.input_scale, &input_claim),
-                output: PublicTensor::claiming(g.output_shape(), g.output_scale(), &output_claim),
+                input: PublicTensor::claiming(&g.input_shape, g.input_scale, &input_claim, &|q| {
+                    g.dequantize_input(q)
+                }),
+                output: PublicTensor::claiming(
+                    g.output_shape(),
+                    g.output_scale(),
+                    &output_claim,
+                    &|q| g.dequantize_output(q),
+                ),
                 weights_hash: self.model.weights_hash.clone(),
             },
             proof: ProofBundle::encode_proof(&proof),

@@ -118,11 +118,60 @@ fn a_float_tflite_model_compiles_proves_and_verifies_with_litert_s_top_class() {
         .collect();
     // The proven outputs are the logits before the model's final SOFTMAX.
     assert_eq!(top(got), top(want));
-    // An int8 model is refused before anything is proven.
-    let int8 = fixture("tflite/kws_dscnn16_int8.tflite");
-    let o = zkinfer(&["compile", s(&int8), "-o", s(&dir.path().join("x.zkm"))]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("INT8"), "{}", stderr(&o));
+}
+
+#[test]
+fn an_int8_tflite_model_proves_litert_s_exact_output_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = |p: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(fixture(p)).unwrap()).unwrap()
+    };
+    let data = json("tflite/kws_dscnn16/int8.json");
+    let logits = json("tflite/kws_dscnn16/int8_logits.json");
+    let model = dir.path().join("kws8.zkm");
+    let o = zkinfer(&[
+        "compile",
+        s(&fixture("tflite/kws_dscnn16_int8.tflite")),
+        "-o",
+        s(&model),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The device's int8 input as it is, and the float input quantized by the model: one proof each.
+    let case = &data["cases"][1];
+    let inputs = [
+        serde_json::json!({ "input_int8": case["input_int8"] }),
+        serde_json::json!({ "input_data": [case["input_float"]] }),
+    ];
+    for (k, input) in inputs.iter().enumerate() {
+        let path = dir.path().join(format!("input{k}.json"));
+        std::fs::write(&path, input.to_string()).unwrap();
+        let proof = dir.path().join(format!("input{k}.zkp"));
+        let o = zkinfer(&["prove", "-m", s(&model), "-i", s(&path), "-o", s(&proof)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let bundle: Value =
+            serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
+        assert_eq!(
+            bundle["public"]["output"]["quantized"], logits["cases"][1]["logits_int8_ref"],
+            "input {k}: the proven int8 logits are LiteRT's"
+        );
+        let o = zkinfer(&["verify", s(&proof), "-m", s(&model), "--json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    }
+    // `run` reads the int8 input too; a model quantized from float refuses one.
+    let int8_input = dir.path().join("input0.json");
+    let o = zkinfer(&["run", "-m", s(&model), "-i", s(&int8_input)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let float_model = dir.path().join("digits.zkm");
+    let o = zkinfer(&[
+        "compile",
+        s(&fixture("digits_mlp.onnx")),
+        "-o",
+        s(&float_model),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkinfer(&["run", "-m", s(&float_model), "-i", s(&int8_input)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("input_int8"), "{}", stderr(&o));
 }
 
 #[test]

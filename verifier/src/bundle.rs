@@ -10,7 +10,6 @@ use circuits::artifacts::model_file::json_format;
 use circuits::circuit::TensorClaim;
 use circuits::disclosure::hashing;
 use circuits::ir::Shape;
-use circuits::qgraph::dequantize;
 use circuits::Visibilities;
 
 /// The `"format"` string of the proof bundles this version reads and writes.
@@ -36,8 +35,14 @@ pub struct PublicTensor {
 }
 
 impl PublicTensor {
-    /// What a bundle shows of a tensor of `shape` and `scale` about which a proof claims `claim`.
-    pub fn claiming(shape: &Shape, scale: u32, claim: &TensorClaim) -> Self {
+    /// What a bundle shows of a tensor of `shape` and `scale` about which a proof claims `claim`;
+    /// `real` gives the value an integer stands for (the model's quantization of the tensor).
+    pub fn claiming(
+        shape: &Shape,
+        scale: u32,
+        claim: &TensorClaim,
+        real: &dyn Fn(i64) -> f64,
+    ) -> Self {
         let (quantized, hash) = match claim {
             TensorClaim::Values(q) => (q.clone(), None),
             TensorClaim::Hash(h) => (vec![], Some(hashing::to_hex(*h))),
@@ -46,7 +51,7 @@ impl PublicTensor {
         PublicTensor {
             shape: shape.0.clone(),
             scale,
-            values: quantized.iter().map(|v| dequantize(*v, scale)).collect(),
+            values: quantized.iter().map(|v| real(*v)).collect(),
             quantized,
             hash,
         }

@@ -13,7 +13,6 @@ use circuits::field::Fr;
 use circuits::ir::Shape;
 use circuits::keys::{KeyError, VerifyingKey};
 use circuits::proof::ProofParams;
-use circuits::qgraph::dequantize;
 use circuits::setup::srs::SrsError;
 use circuits::setup::threads::on_one_thread_if_small;
 use circuits::{ModelFile, Visibility};
@@ -73,6 +72,7 @@ fn check_tensor(
     vis: Visibility,
     shape: &Shape,
     scale: u32,
+    real: &dyn Fn(i64) -> f64,
 ) -> Result<TensorClaim, String> {
     let len = shape.numel();
     if t.shape != shape.0 {
@@ -117,7 +117,7 @@ fn check_tensor(
         || t.quantized
             .iter()
             .zip(&t.values)
-            .any(|(q, v)| dequantize(*q, scale) != *v)
+            .any(|(q, v)| real(*q) != *v)
     {
         return Err(format!(
             "the public {name}'s float values do not match its quantized values"
@@ -158,6 +158,7 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fr>, Stri
         vis.input,
         &g.input_shape,
         g.input_scale,
+        &|q| g.dequantize_input(q),
     )?;
     let output = check_tensor(
         "output",
@@ -165,6 +166,7 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fr>, Stri
         vis.output,
         g.output_shape(),
         g.output_scale(),
+        &|q| g.dequantize_output(q),
     )?;
     let weights = match vis.weights {
         Visibility::Hashed => Some(
@@ -180,7 +182,7 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fr>, Stri
 /// A verdict with the claims checked, before the proof itself is: invalid with a reason, or pending
 /// (no reason) with the decoded proof and its instance column to check.
 pub fn claims_verdict(bundle: &ProofBundle, model: &ModelFile) -> (Verdict, Option<Pending>) {
-    let scale = model.graph.output_scale();
+    let g = &model.graph;
     let proof = bundle.proof_bytes().ok();
     let mut v = Verdict {
         valid: false,
@@ -192,7 +194,7 @@ pub fn claims_verdict(bundle: &ProofBundle, model: &ModelFile) -> (Verdict, Opti
             .output
             .quantized
             .iter()
-            .map(|q| dequantize(*q, scale))
+            .map(|q| g.dequantize_output(*q))
             .collect()],
         k: model.k,
         input_hash: bundle.public.input.hash.clone(),

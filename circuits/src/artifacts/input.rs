@@ -127,6 +127,45 @@ pub fn parse_input_value(v: &Value) -> Result<Vec<f64>, InputError> {
     Ok(out)
 }
 
+/// One model input as a file gives it: floats (quantized with the model's input scale), or an int8
+/// model's own integers (`{"input_int8": [...]}`), taken as they are.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelInput {
+    /// Float values.
+    Floats(Vec<f64>),
+    /// int8 values, each in `[-128, 127]`.
+    Int8(Vec<i64>),
+}
+
+/// Parse one input: [`parse_input`]'s forms, or `{"input_int8": [...]}` (a nested list of integers
+/// in `[-128, 127]`, for an int8 model).
+pub fn parse_model_input(text: &str) -> Result<ModelInput, InputError> {
+    let v: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(_) => return parse_input(text).map(ModelInput::Floats),
+    };
+    let Some(data) = v.as_object().and_then(|m| m.get("input_int8")) else {
+        return parse_input_value(&v).map(ModelInput::Floats);
+    };
+    let mut out = Vec::new();
+    flatten(data, &mut "input_int8".to_string(), &mut out)?;
+    if out.is_empty() {
+        return Err(InputError::Empty);
+    }
+    out.iter()
+        .enumerate()
+        .map(
+            |(i, x)| match x.fract() == 0.0 && (-128.0..=127.0).contains(x) {
+                true => Ok(*x as i64),
+                false => Err(InputError::Shape(format!(
+                    "input_int8 value {x} at index {i} (int8 values are integers in [-128, 127])"
+                ))),
+            },
+        )
+        .collect::<Result<Vec<i64>, _>>()
+        .map(ModelInput::Int8)
+}
+
 /// Parse a calibration file: `{"samples": [input, ...]}`, or a single input.
 pub fn parse_samples(text: &str) -> Result<Vec<Vec<f64>>, InputError> {
     let v: Value = serde_json::from_str(text).map_err(|e| InputError::Json(e.to_string()))?;
@@ -160,6 +199,16 @@ mod tests {
 
     #[test]
     fn rejects_strings_nan_and_garbage_with_a_path() {
+        assert_eq!(
+            parse_model_input(r#"{"input_int8": [[-128, 5], [127, 0]]}"#).unwrap(),
+            ModelInput::Int8(vec![-128, 5, 127, 0])
+        );
+        assert_eq!(
+            parse_model_input("[0.5, 1]").unwrap(),
+            ModelInput::Floats(vec![0.5, 1.0])
+        );
+        assert!(parse_model_input(r#"{"input_int8": [128]}"#).is_err());
+        assert!(parse_model_input(r#"{"input_int8": [1.5]}"#).is_err());
         let e = parse_input(r#"{"input_data": [[1, "x"]]}"#).unwrap_err();
         assert_eq!(
             e.to_string(),

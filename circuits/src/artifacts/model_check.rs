@@ -7,6 +7,7 @@ use super::model_file::{
     MAX_VK_HEX, MAX_WORK,
 };
 use crate::plan::{self, MAX_K};
+use crate::qgraph::requant::REQUANT_LIMB_BITS;
 use crate::qgraph::{QOp, QPick};
 
 impl ModelFile {
@@ -219,6 +220,39 @@ impl ModelFile {
                 QOp::Rescale { shift, .. } => {
                     if *shift > g.limb_bits || out != len {
                         return Err(format!("layer '{}' has an invalid rescale", l.name));
+                    }
+                }
+                QOp::Requant { steps, channel_len } => {
+                    let big = |v: i128| v.unsigned_abs() >= 1 << 100;
+                    let bad_step = steps.iter().any(|s| {
+                        big(s.mul)
+                            || big(s.add)
+                            || big(s.neg_add)
+                            || !(0..1 << REQUANT_LIMB_BITS).contains(&s.span)
+                            || s.q_min.unsigned_abs() >= 1 << 40
+                            || s.out_min.unsigned_abs() >= 1 << 40
+                    });
+                    let covers =
+                        steps.len() == 1 || steps.len().checked_mul(*channel_len) == Some(out);
+                    if out != len
+                        || steps.is_empty()
+                        || *channel_len == 0
+                        || !covers
+                        || bad_step
+                        || g.limb_bits != REQUANT_LIMB_BITS
+                    {
+                        return Err(format!("layer '{}' has an invalid requantization", l.name));
+                    }
+                }
+                QOp::Table { lo, table } => {
+                    let big = table.iter().any(|v| v.unsigned_abs() >= 1 << 40);
+                    if out != len
+                        || table.is_empty()
+                        || table.len() > 1 << 16
+                        || big
+                        || lo.unsigned_abs() >= 1 << 40
+                    {
+                        return Err(format!("layer '{}' has an invalid table", l.name));
                     }
                 }
                 QOp::Add { .. } | QOp::Mul => {}

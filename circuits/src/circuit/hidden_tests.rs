@@ -29,6 +29,7 @@ const SHAPE: CircuitShape = CircuitShape {
     hidden_weights: true,
     second_hash_chip: false,
     products: false,
+    requant: false,
 };
 
 /// One block of two sums over three inputs (two rows, the second with one padding input), then a

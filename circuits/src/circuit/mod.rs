@@ -31,6 +31,7 @@ use crate::circuit::chips::mac::{BlockCells, BlockWeights, HiddenWeights};
 use crate::circuit::chips::pack::PackConfig;
 use crate::circuit::chips::poseidon::{HashConfig, HashRows};
 use crate::circuit::chips::product::ProductConfig;
+use crate::circuit::chips::requant::RequantConfig;
 use crate::circuit::chips::rescale::RescaleWitness;
 use crate::circuit::chips::FpCell;
 use crate::circuit::chips::{
@@ -59,6 +60,8 @@ pub struct ModelConfig {
     pub link: LinkConfig,
     /// Rescale rows.
     pub rescale: RescaleConfig,
+    /// int8 requant rows (when the shape has `requant`).
+    pub requant: Option<RequantConfig>,
     /// The range table the rescale rows (pack rows included) look up.
     pub table: RangeTable,
     /// Pack rows and the Poseidon chip (when the shape has hashing).
@@ -117,12 +120,28 @@ impl ModelConfig {
             shape.bias_offset_bits,
             hidden_bias,
         );
+        let requant_selector = shape.requant.then(|| meta.complex_selector());
         let rescale = RescaleConfig::configure(
             meta,
             [acc[0], acc[1], acc[2], acc[3], acc[4], x[0]],
             [f[0], f[1], f[2], f[5]],
             &table,
+            requant_selector,
         );
+        // Requant rows: the accumulator's limbs in the rescale's checked columns (low a_1, middle
+        // a_3, high a_2 with its sign in a_4), their other cells in a_5.. then x_1.., the output in
+        // x_0; fixed cells in the weight columns the link leaves (f3, f4 are the link's).
+        let requant = requant_selector.map(|sel| {
+            let spare: Vec<_> = acc[5..].iter().chain(&x[1..]).copied().collect();
+            RequantConfig::configure(
+                meta,
+                sel,
+                (acc[0], [acc[1], acc[3], acc[2], acc[4]], x[0]),
+                spare[..9].try_into().expect("W + P >= 15"),
+                [f[0], f[1], f[2], f[5], f[6], f[7]],
+                &table,
+            )
+        });
         let product = shape.products.then(|| ProductConfig::configure(meta, &mac));
         // Function rows (when the model has Sigmoid or Tanh): x in a_0 through the link, y in x_0,
         // the function's tag in f2.
@@ -142,6 +161,7 @@ impl ModelConfig {
             function,
             link,
             rescale,
+            requant,
             table,
             hashing,
             instance,
@@ -368,6 +388,13 @@ impl<'a> InferenceCircuit<'a> {
                                     RescaleWitness::compute(s, p, config.rescale.limb_bits).y
                                 }),
                             )
+                        }
+                        Tail::Requant(steps) => {
+                            let rq = config.requant.as_ref().ok_or(Error::Synthesis)?;
+                            let step = &steps[j];
+                            enable_link(region, &mut params, row, j)?;
+                            let y = rq.assign(region, row, sum, step)?.1;
+                            (y, sum.and_then(|s| step.apply(s).ok()))
                         }
                         Tail::Function(tag) => {
                             let f = config.function.as_ref().ok_or(Error::Synthesis)?;

@@ -39,6 +39,11 @@ pub struct CircuitShape {
     /// means false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub products: bool,
+    /// Whether the circuit has int8 requant rows (see [`crate::circuit::chips::requant`]). Needs
+    /// `L = 12`, `W + P >= 15` (the row's cells) and `W * P >= 8` (its fixed cells). Absent means
+    /// false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub requant: bool,
 }
 
 impl Default for CircuitShape {
@@ -54,6 +59,7 @@ impl Default for CircuitShape {
             hidden_weights: false,
             second_hash_chip: false,
             products: false,
+            requant: false,
         }
     }
 }
@@ -67,9 +73,11 @@ impl CircuitShape {
     /// Lookup arguments of the circuit (rescale: low limb, remainder, high limb with sign).
     pub const LOOKUPS: usize = 3;
 
-    /// Lookup arguments, the function table's included.
+    /// Lookup arguments, the function table's and requant rows' included.
     pub fn lookups(&self) -> usize {
-        Self::LOOKUPS + self.functions as usize
+        Self::LOOKUPS
+            + self.functions as usize
+            + self.requant as usize * crate::circuit::chips::requant::RequantConfig::LOOKUPS
     }
 
     /// Advice weight columns (hashed weights), `W * P` or none.
@@ -118,6 +126,10 @@ impl CircuitShape {
             && (!self.hidden_weights || self.hashing)
             && (!self.second_hash_chip || self.hashing)
             && (!self.products || self.inputs_per_row >= 2)
+            && (!self.requant
+                || (self.limb_bits == crate::qgraph::requant::REQUANT_LIMB_BITS
+                    && self.width + self.inputs_per_row >= 15
+                    && self.width * self.inputs_per_row >= 8))
     }
 }
 

@@ -25,14 +25,38 @@ pub enum ImportError {
     Tflite(#[from] TfliteError),
 }
 
-/// Import an ONNX or TFLite file (told apart by content: TFLite's flatbuffer identifier `TFL3`).
-pub fn import(path: &Path) -> Result<Graph, ImportError> {
+/// A model as imported: a float graph (quantized by calibration), or an int8 model's own integers.
+#[derive(Debug)]
+pub enum Imported {
+    /// A float model.
+    Float(Graph),
+    /// A full-integer int8 model (TFLite).
+    Int8(Box<tflite::int8::Int8Model>),
+}
+
+fn is_tflite_file(path: &Path) -> bool {
     let mut head = [0u8; 8];
-    let is_tflite = std::fs::File::open(path)
+    std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok_and(|_| tflite::is_tflite(&head));
-    match is_tflite {
+        .is_ok_and(|_| tflite::is_tflite(&head))
+}
+
+/// Import a float ONNX or TFLite file (told apart by content: TFLite's flatbuffer identifier
+/// `TFL3`); an int8 model is refused (see [`import_model`]).
+pub fn import(path: &Path) -> Result<Graph, ImportError> {
+    match is_tflite_file(path) {
         true => Ok(tflite::import(path)?),
         false => Ok(onnx::import(path)?),
+    }
+}
+
+/// Import any model zkinfer reads: float ONNX or TFLite, or a full-integer int8 TFLite.
+pub fn import_model(path: &Path) -> Result<Imported, ImportError> {
+    match is_tflite_file(path) {
+        true => Ok(match tflite::import_model(path)? {
+            tflite::TfliteModel::Float(g) => Imported::Float(g),
+            tflite::TfliteModel::Int8(m) => Imported::Int8(Box::new(m)),
+        }),
+        false => Ok(Imported::Float(onnx::import(path)?)),
     }
 }

@@ -12,13 +12,15 @@ use std::collections::BTreeMap;
 use crate::circuit::chips::mac::MacConfig;
 use crate::circuit::chips::rescale::RescaleParams;
 use crate::ir::geom::ConvGeom;
-use crate::qgraph::{QOp, QPick, QuantGraph};
+use crate::qgraph::{QOp, QPick, QuantGraph, RequantStep};
 
 /// What a block's link rows do with each sum.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Tail {
     /// Rescale each sum, with its own parameters (one per output).
     Rescale(Vec<RescaleParams>),
+    /// Requantize each sum (int8), with its own step (one per output).
+    Requant(Vec<RequantStep>),
     /// Look each sum up in the function table under this tag.
     Function(i64),
     /// Expose each sum as is, in the equality-enabled `x_0` (a pass row).
@@ -178,12 +180,18 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
         let fused = matches!(
             layer.op,
             QOp::Linear { .. } | QOp::Conv { .. } | QOp::Add { .. } | QOp::Mul
-        ) && next.is_some_and(|n| n.rescale_params(0).is_some())
+        ) && next
+            .is_some_and(|n| n.rescale_params(0).is_some() || n.requant_step(0).is_some())
             && next_layer.is_some_and(|n| n.inputs.is_empty() || n.inputs == [i + 1])
             && !read_later[i + 1];
         let inputs = graph.layer_inputs(i);
         let n_in: usize = inputs.iter().map(|t| graph.tensor_len(*t)).sum();
         let tail_for = |outs: &[usize]| match next {
+            Some(n @ QOp::Requant { .. }) if fused => Tail::Requant(
+                outs.iter()
+                    .map(|o| n.requant_step(*o).expect("a requant"))
+                    .collect(),
+            ),
             Some(n) if fused => Tail::Rescale(
                 outs.iter()
                     .map(|o| n.rescale_params(*o).expect("a rescale"))
@@ -242,18 +250,19 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
                 ),
             ),
             QOp::Rescale { .. } | QOp::RescaleLeaky { .. } => {
-                let mut out = Vec::with_capacity(n_out);
-                for outs in (0..n_out).collect::<Vec<_>>().chunks(width) {
-                    let eye =
-                        (0..outs.len()).map(|j| (0..outs.len()).map(|i| (i == j) as i64).collect());
-                    let params = outs
-                        .iter()
-                        .map(|o| layer.op.rescale_params(*o).expect("a rescale"))
-                        .collect();
-                    let tail = Tail::Rescale(params);
-                    out.extend(b.block(outs.to_vec(), eye.collect(), vec![0; outs.len()], tail));
-                }
-                ("rescale", out)
+                let params = |o: &usize| layer.op.rescale_params(*o).expect("a rescale");
+                let tail = |outs: &[usize]| Tail::Rescale(outs.iter().map(params).collect());
+                ("rescale", identity_blocks(&mut b, n_out, width, &tail))
+            }
+            QOp::Requant { .. } => {
+                let step = |o: &usize| layer.op.requant_step(*o).expect("a requant");
+                let tail = |outs: &[usize]| Tail::Requant(outs.iter().map(step).collect());
+                ("requant", identity_blocks(&mut b, n_out, width, &tail))
+            }
+            QOp::Table { .. } => {
+                let tag = graph.function_tag(i);
+                let tail = |_: &[usize]| Tail::Function(tag);
+                ("table", identity_blocks(&mut b, n_out, width, &tail))
             }
             QOp::Add { coeffs } => {
                 let mut out = Vec::with_capacity(n_out);
@@ -284,10 +293,7 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
                 clip_blocks(&mut b, &(0..n_out).collect::<Vec<_>>(), *lo, *hi, width),
             ),
             QOp::Function { domain, .. } => {
-                let tag = 1 + graph.layers[..i]
-                    .iter()
-                    .filter(|l| matches!(l.op, QOp::Function { .. }))
-                    .count() as i64;
+                let tag = graph.function_tag(i);
                 let clipped = clip_blocks(
                     &mut b,
                     &(0..n_out).collect::<Vec<_>>(),
@@ -312,6 +318,8 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
         let (layers, name, kind) = if fused {
             let next = &graph.layers[i + 1];
             let kind = match (&layer.op, &next.op) {
+                (QOp::Add { .. }, QOp::Requant { .. }) => "add+requant",
+                (_, QOp::Requant { .. }) => "linear+requant",
                 (QOp::Add { .. }, QOp::Rescale { relu: true, .. }) => "add+relu",
                 (QOp::Add { .. }, _) => "add+rescale",
                 (QOp::Mul, _) => "mul+rescale",
@@ -379,6 +387,23 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
         });
     }
     stages
+}
+
+/// Blocks of at most `width` elements, each passing its inputs through with identity weights into
+/// its link rows' `tail`.
+fn identity_blocks(
+    b: &mut Builder,
+    n: usize,
+    width: usize,
+    tail: &dyn Fn(&[usize]) -> Tail,
+) -> Vec<usize> {
+    let mut out = Vec::with_capacity(n);
+    for xs in (0..n).collect::<Vec<_>>().chunks(width) {
+        let k = xs.len();
+        let eye = (0..k).map(|j| (0..k).map(|i| (i == j) as i64).collect());
+        out.extend(b.block(xs.to_vec(), eye.collect(), vec![0; k], tail(xs)));
+    }
+    out
 }
 
 /// Clip as ReLUs on the existing chips, `width` elements per block:

@@ -14,6 +14,7 @@ use crate::circuit::chips::table::RangeTable;
 use crate::circuit::{CircuitShape, InstanceLayout, ModelConfig, MIN_WIDTH, SPACER_ROWS};
 use crate::disclosure::hashing::Packing;
 use crate::lower::{lower, offset_bits};
+use crate::qgraph::requant::REQUANT_LIMB_BITS;
 use crate::qgraph::{QOp, QuantGraph};
 
 /// Largest k we plan for: beyond it the SRS and keys alone take minutes and GiBs.
@@ -182,7 +183,7 @@ fn count_rows(graph: &QuantGraph, vis: Visibilities, inputs_per_row: usize, widt
 pub fn min_rows(op: &QOp, out: usize, fused: bool) -> usize {
     match op {
         QOp::Remap { .. } | QOp::Clip { lo: None, hi: None } => 0,
-        QOp::Rescale { .. } | QOp::RescaleLeaky { .. } if fused => 0,
+        QOp::Rescale { .. } | QOp::RescaleLeaky { .. } | QOp::Requant { .. } if fused => 0,
         QOp::MaxPool { geom } => geom.macs().saturating_sub(out).saturating_mul(4),
         // A product row and a link row per output.
         QOp::Mul => out.saturating_mul(2),
@@ -267,6 +268,17 @@ fn build(
             "a product of two activations needs at least 2 inputs per row".into(),
         ));
     }
+    // int8 requant rows need their own limb size and enough cells per row.
+    let requant = graph.has_requant();
+    let limb_bits = match requant {
+        true => REQUANT_LIMB_BITS,
+        false => limb_bits,
+    };
+    if requant && (width + inputs_per_row < 15 || width * inputs_per_row < 8) {
+        return Err(LayoutError::Invalid(format!(
+            "requant rows need W + P >= 15 and W * P >= 8 (P = {inputs_per_row}, W = {width})"
+        )));
+    }
     let rows = count_rows(graph, vis, inputs_per_row, width);
     let shape = CircuitShape {
         inputs_per_row,
@@ -274,14 +286,12 @@ fn build(
         limb_bits,
         weight_offset_bits: rows.weight_offset_bits,
         bias_offset_bits: rows.bias_offset_bits,
-        functions: graph
-            .layers
-            .iter()
-            .any(|l| matches!(l.op, QOp::Function { .. })),
+        functions: graph.layers.iter().any(|l| l.op.is_table()),
         hashing,
         hidden_weights,
         second_hash_chip: false,
         products,
+        requant,
     };
     // Hashed weights make a long hash chain: a second Poseidon chip when it lowers k (at the same k
     // its columns only cost).

@@ -3,7 +3,9 @@
 
 use thiserror::Error;
 
+use super::requant::{RequantRange, REQUANT_ACC_RANGE};
 use super::{linear_acc, rescale, QLayer, QOp, QPick, QuantGraph};
+use crate::artifacts::input::ModelInput;
 use crate::ir::Shape;
 
 /// The integer value of every tensor: `tensors[0]` is the input, `tensors[i + 1]` the output of layer i.
@@ -65,6 +67,34 @@ pub enum EvalError {
         /// The model's input scale (fractional bits).
         scale: u32,
     },
+    /// An int8 requantization's result lies too far outside its output range for the circuit's
+    /// limbs (the model's own arithmetic would be out of int32 range long before).
+    #[error(
+        "layer '{layer}': element {index} requantizes to {value}, too far outside the int8 range \
+         for the circuit"
+    )]
+    Requant {
+        /// Name of the layer.
+        layer: String,
+        /// Flat index of the element.
+        index: usize,
+        /// The value before saturation.
+        value: i64,
+    },
+    /// An `input_int8` file for a model quantized from float (which takes float inputs).
+    #[error(
+        "the input is given as input_int8, but the model was quantized from float: give float \
+         values (\"input_data\")"
+    )]
+    Int8ForFloatModel,
+    /// An int8 model's input value outside `[-128, 127]`.
+    #[error("input value {value} at index {index} is not an int8 (the model takes int8 inputs)")]
+    Int8Input {
+        /// Flat index of the input value.
+        index: usize,
+        /// The value.
+        value: i64,
+    },
     /// A Linear or Conv accumulator reaches [`ACC_LIMIT`] (2^62) in magnitude.
     #[error("layer '{layer}': accumulator {index} overflows 62 bits")]
     Overflow {
@@ -79,7 +109,8 @@ pub enum EvalError {
 pub const ACC_LIMIT: i128 = 1 << 62;
 
 impl QuantGraph {
-    /// Quantize a float input at the graph's input scale, checking its length and magnitude.
+    /// Quantize a float input at the graph's input scale (an int8 model: with its input's own scale
+    /// and zero point, as TFLite's QUANTIZE does), checking its length and magnitude.
     pub fn quantize_input(&self, input: &[f64]) -> Result<Vec<i64>, EvalError> {
         if input.len() != self.input_len() {
             return Err(EvalError::InputLength {
@@ -87,6 +118,20 @@ impl QuantGraph {
                 expected: self.input_len(),
                 shape: self.input_shape.clone(),
             });
+        }
+        if let Some(io) = &self.int8 {
+            return input
+                .iter()
+                .enumerate()
+                .map(|(index, &value)| match value.is_finite() {
+                    true => Ok(io.input.quantize_int8(value)),
+                    false => Err(EvalError::InputValue {
+                        index,
+                        value,
+                        scale: 0,
+                    }),
+                })
+                .collect();
         }
         input
             .iter()
@@ -105,6 +150,21 @@ impl QuantGraph {
             .collect()
     }
 
+    /// The integers an input file stands for: floats quantized ([`Self::quantize_input`]), or an
+    /// int8 model's own values (refused by a model quantized from float).
+    pub fn input_values(&self, input: &ModelInput) -> Result<Vec<i64>, EvalError> {
+        match input {
+            ModelInput::Floats(x) => self.quantize_input(x),
+            ModelInput::Int8(_) if self.int8.is_none() => Err(EvalError::Int8ForFloatModel),
+            ModelInput::Int8(x) if x.len() != self.input_len() => Err(EvalError::InputLength {
+                got: x.len(),
+                expected: self.input_len(),
+                shape: self.input_shape.clone(),
+            }),
+            ModelInput::Int8(x) => Ok(x.clone()),
+        }
+    }
+
     /// Evaluate the graph on a quantized input.
     pub fn eval(&self, input: &[i64]) -> Result<Trace, EvalError> {
         if input.len() != self.input_len() {
@@ -113,6 +173,15 @@ impl QuantGraph {
                 expected: self.input_len(),
                 shape: self.input_shape.clone(),
             });
+        }
+        if self.int8.is_some() {
+            if let Some((index, &value)) = input
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !(-128..=127).contains(*v))
+            {
+                return Err(EvalError::Int8Input { index, value });
+            }
         }
         let mut tensors = vec![input.to_vec()];
         for (i, layer) in self.layers.iter().enumerate() {
@@ -275,6 +344,44 @@ impl QuantGraph {
                     .map(|e| self.check_acc(layer, e, x[e] as i128 * x[n + e] as i128))
                     .collect()
             }
+            QOp::Requant { .. } => x
+                .iter()
+                .enumerate()
+                .map(|(index, &acc)| {
+                    let step = layer.op.requant_step(index).expect("a requant");
+                    step.apply(acc).map_err(|e| match e {
+                        RequantRange::Accumulator(value) => EvalError::OutOfRange {
+                            layer: layer.name.clone(),
+                            index,
+                            value,
+                            min: REQUANT_ACC_RANGE.0,
+                            max: REQUANT_ACC_RANGE.1,
+                        },
+                        RequantRange::Quotient(value) => EvalError::Requant {
+                            layer: layer.name.clone(),
+                            index,
+                            value,
+                        },
+                    })
+                })
+                .collect(),
+            QOp::Table { lo, table } => x
+                .iter()
+                .enumerate()
+                .map(|(index, &v)| {
+                    let max = lo + table.len() as i64;
+                    if v < *lo || v >= max {
+                        return Err(EvalError::OutOfRange {
+                            layer: layer.name.clone(),
+                            index,
+                            value: v,
+                            min: *lo,
+                            max,
+                        });
+                    }
+                    Ok(table[(v - lo) as usize])
+                })
+                .collect(),
             QOp::Rescale { .. } | QOp::RescaleLeaky { .. } => x
                 .iter()
                 .enumerate()

@@ -11,9 +11,11 @@ use crate::ir::Shape;
 
 mod arith;
 mod eval;
+pub mod requant;
 
 pub use arith::{activation_range, dequantize, linear_acc, quantize, rescale};
 pub use eval::{EvalError, Trace, ACC_LIMIT};
+pub use requant::{AffineQuant, RequantStep};
 
 /// A layer of the quantized graph.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,6 +131,24 @@ pub enum QOp {
         /// Elements per channel: element `i` takes slope `i / channel_len`.
         channel_len: usize,
     },
+    /// An int8 requantization (see [`requant`]): `y = out_min + clamp(q - q_min, 0, span)` with
+    /// `q = floor((mul * x + add - [x < 0] * neg_add) / 2^60)`, the step of element `i` being
+    /// `steps[i / channel_len]`. The runtime's output quantization (a convolution's per-channel
+    /// multipliers, an average's rounding division) in one exact form.
+    Requant {
+        /// One step per channel (or per element, or one for all).
+        steps: Vec<RequantStep>,
+        /// Elements per step.
+        channel_len: usize,
+    },
+    /// An elementwise map by table: `y = table[x - lo]`, for `x` in `[lo, lo + table.len())` (an int8
+    /// tensor's values; the lookup proves the range). Unlike [`QOp::Function`] there is no clamp.
+    Table {
+        /// The first input the table covers.
+        lo: i64,
+        /// One output per input value.
+        table: Vec<i64>,
+    },
 }
 
 impl QOp {
@@ -146,6 +166,8 @@ impl QOp {
             QOp::RescaleLeaky { .. } => "rescale+leaky",
             QOp::Add { .. } => "add",
             QOp::Mul => "mul",
+            QOp::Requant { .. } => "requant",
+            QOp::Table { .. } => "table",
         }
     }
 
@@ -172,6 +194,22 @@ impl QOp {
         }
     }
 
+    /// Whether the op is a lookup in the function table (Function or Table).
+    pub fn is_table(&self) -> bool {
+        matches!(self, QOp::Function { .. } | QOp::Table { .. })
+    }
+
+    /// The requantization step of element `index`, for a Requant op.
+    pub fn requant_step(&self, index: usize) -> Option<RequantStep> {
+        match self {
+            QOp::Requant { steps, channel_len } => {
+                let c = (index / (*channel_len).max(1)).min(steps.len().saturating_sub(1));
+                steps.get(c).copied()
+            }
+            _ => None,
+        }
+    }
+
     /// Multiply-accumulates the op performs (0 but for Linear and Conv).
     pub fn macs(&self) -> usize {
         match self {
@@ -188,6 +226,8 @@ impl QOp {
             | QOp::Clip { .. }
             | QOp::Function { .. }
             | QOp::Add { .. }
+            | QOp::Requant { .. }
+            | QOp::Table { .. }
             | QOp::Mul => 0,
         }
     }
@@ -206,6 +246,20 @@ pub struct QuantGraph {
     pub limb_bits: u32,
     /// The layers, in order: layer `i` reads the output of layer `i - 1` (layer 0 the input).
     pub layers: Vec<QLayer>,
+    /// An int8 model's own quantization of its input and output (the scales above are then 0):
+    /// inputs are int8, outputs the model's int8 output tensor. Absent for a model quantized from
+    /// float, and not written then, so those files keep their digests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub int8: Option<Int8Io>,
+}
+
+/// The quantization of an int8 model's input and output tensors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Int8Io {
+    /// The input tensor's scale and zero point.
+    pub input: AffineQuant,
+    /// The output tensor's scale and zero point.
+    pub output: AffineQuant,
 }
 
 /// Where an element of a remapped tensor comes from.
@@ -242,6 +296,23 @@ impl QuantGraph {
             .last()
             .map(|l| &l.out_shape)
             .unwrap_or(&self.input_shape)
+    }
+
+    /// The real value an output integer stands for (the int8 output's own quantization, or the
+    /// output's power-of-two scale).
+    pub fn dequantize_output(&self, q: i64) -> f64 {
+        match &self.int8 {
+            Some(io) => io.output.dequantize(q),
+            None => dequantize(q, self.output_scale()),
+        }
+    }
+
+    /// The real value an input integer stands for.
+    pub fn dequantize_input(&self, q: i64) -> f64 {
+        match &self.int8 {
+            Some(io) => io.input.dequantize(q),
+            None => dequantize(q, self.input_scale),
+        }
     }
 
     /// Number of input elements.
@@ -310,20 +381,33 @@ impl QuantGraph {
         }
     }
 
-    /// The function table of the circuit: `(tag, x, y)` for every Function layer, tags from 1 in layer
-    /// order (see [`crate::lower`]).
+    /// The function table of the circuit: `(tag, x, y)` for every Function and Table layer, tags
+    /// from 1 in layer order (see [`crate::lower`]).
     pub fn function_table(&self) -> Vec<(i64, i64, i64)> {
         let mut rows = Vec::new();
         let functions = self.layers.iter().filter_map(|l| match &l.op {
-            QOp::Function { domain, table, .. } => Some((*domain, table)),
+            QOp::Function { domain, table, .. } => Some((-*domain, table)),
+            QOp::Table { lo, table } => Some((*lo, table)),
             _ => None,
         });
-        for (tag, (domain, table)) in functions.enumerate() {
+        for (tag, (lo, table)) in functions.enumerate() {
             for (i, y) in table.iter().enumerate() {
-                rows.push((tag as i64 + 1, i as i64 - domain, *y));
+                rows.push((tag as i64 + 1, lo + i as i64, *y));
             }
         }
         rows
+    }
+
+    /// The tag of layer `i`'s table in [`Self::function_table`] (a Function or Table layer).
+    pub fn function_tag(&self, i: usize) -> i64 {
+        1 + self.layers[..i].iter().filter(|l| l.op.is_table()).count() as i64
+    }
+
+    /// Whether the graph has int8 requantizations (the circuit's requant rows).
+    pub fn has_requant(&self) -> bool {
+        self.layers
+            .iter()
+            .any(|l| matches!(l.op, QOp::Requant { .. }))
     }
 
     /// Range `[min, max)` of a rescaled activation `q`.

@@ -16,6 +16,7 @@ fn tiny() -> QuantGraph {
         input_shape: Shape(vec![1, 2]),
         input_scale: 4,
         limb_bits: 4,
+        int8: None,
         layers: vec![
             QLayer {
                 inputs: vec![],

@@ -417,6 +417,7 @@ pub fn quantize_graph(
         input_shape: graph.input_shape.clone(),
         input_scale,
         limb_bits: l,
+        int8: None,
         layers,
     };
     for (r, l) in reports.iter_mut().zip(&qgraph.layers) {

@@ -15,4 +15,4 @@ pub mod report;
 #[cfg(feature = "compiler")]
 pub use calibrate::{quantize_graph, CalibrationError, QuantOptions};
 #[cfg(feature = "compiler")]
-pub use pipeline::{compile_graph, LayoutRequest, PipelineError};
+pub use pipeline::{compile_graph, compile_int8, LayoutRequest, PipelineError};

@@ -94,3 +94,18 @@ pub fn compile_graph(
     let plan = plan_for(&qgraph, request.visibility, p, w)?;
     Ok((qgraph, report, plan))
 }
+
+/// Lay out an int8 model, whose integers are its own (no calibration, no re-quantization): the
+/// plan, and a report that says so (every layer's row, no error against float).
+pub fn compile_int8(
+    graph: QuantGraph,
+    unproven_tail: Vec<String>,
+    request: LayoutRequest,
+) -> Result<(QuantGraph, QuantReport, Plan), PipelineError> {
+    let plan = match request.shape {
+        Some((p, w)) => plan_for(&graph, request.visibility, p, w)?,
+        None => choose_with(&graph, request.visibility, MIN_LIMB_BITS)?,
+    };
+    let report = QuantReport::int8(&graph, unproven_tail);
+    Ok((graph, report, plan))
+}

@@ -45,6 +45,35 @@ pub struct QuantReport {
     pub unproven_tail: Vec<String>,
 }
 
+impl QuantReport {
+    /// The report of an int8 model: its own quantization, nothing calibrated, no float reference.
+    pub fn int8(graph: &crate::qgraph::QuantGraph, unproven_tail: Vec<String>) -> Self {
+        QuantReport {
+            samples: 0,
+            calibration: "none: an int8 model keeps its own quantization (the runtime's integers)"
+                .into(),
+            input_scale: 0,
+            layers: graph
+                .layers
+                .iter()
+                .map(|l| LayerReport {
+                    name: l.name.clone(),
+                    kind: l.op.kind().into(),
+                    shape: l.out_shape.0.clone(),
+                    out_scale: 0,
+                    weight_scale: None,
+                    shift: None,
+                    float_max_abs: 0.0,
+                    max_abs_error: 0.0,
+                })
+                .collect(),
+            output_max_abs_error: 0.0,
+            top1_agreement: None,
+            unproven_tail,
+        }
+    }
+}
+
 impl std::fmt::Display for QuantReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(

@@ -31,10 +31,10 @@ pub fn sibling(path: &Path, ext: &str) -> PathBuf {
 }
 
 /// Read and parse an input file, naming the file in every error.
-pub fn read_input(path: &Path) -> Result<Vec<f64>> {
+pub fn read_input(path: &Path) -> Result<circuits::artifacts::input::ModelInput> {
     let text = circuits::artifacts::input::read_limited(path)
         .with_context(|| format!("cannot read input {}", path.display()))?;
-    circuits::artifacts::input::parse_input(&text)
+    circuits::artifacts::input::parse_model_input(&text)
         .with_context(|| format!("input {}", path.display()))
 }
 

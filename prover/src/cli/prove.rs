@@ -91,7 +91,7 @@ fn input_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// One input to prove: its file, values, proof file, and salt (with the file a new salt goes to).
 struct Job {
     input: PathBuf,
-    x: Vec<f64>,
+    x: circuits::artifacts::input::ModelInput,
     out: PathBuf,
     salt: Option<Fr>,
     new_salt_file: Option<PathBuf>,

@@ -14,11 +14,11 @@ pub fn hash(input: &Path, model: &Path, salt_file: Option<&Path>, json: bool) ->
     let m = circuits::ModelFile::read(model)?;
     let text = circuits::artifacts::input::read_limited(input)
         .map_err(|e| anyhow!("cannot read input {}: {e}", input.display()))?;
-    let values = circuits::artifacts::input::parse_input(&text)
+    let values = circuits::artifacts::input::parse_model_input(&text)
         .map_err(|e| anyhow!("input {}: {e}", input.display()))?;
     let q = m
         .graph
-        .quantize_input(&values)
+        .input_values(&values)
         .map_err(|e| anyhow!("input {}: {e}", input.display()))?;
     let (packing, _) = circuits::circuit::packings(&m.graph);
     let h = match (m.visibility.input_salted, salt_file) {

@@ -6,6 +6,8 @@
 //! - [`link::LinkConfig`]: one row per block output that moves an accumulator out by rotation.
 //! - [`product::ProductConfig`]: the product of two activations in one row.
 //! - [`rescale::RescaleConfig`]: fixed-point rescale with range-checked limbs and remainder, fused ReLU.
+//! - [`requant::RequantConfig`]: an int8 runtime's requantization (multiplier, rounding, zero point,
+//!   saturation), exactly.
 //! - [`pack::PackConfig`] and [`poseidon::HashConfig`]: packing and Poseidon hashing of hashed tensors.
 
 pub mod cell;
@@ -17,6 +19,7 @@ pub mod mac;
 pub mod pack;
 pub mod poseidon;
 pub mod product;
+pub mod requant;
 pub mod rescale;
 pub mod table;
 
@@ -26,3 +29,5 @@ mod tests;
 mod tests_hash;
 #[cfg(test)]
 mod tests_product;
+#[cfg(test)]
+mod tests_requant;

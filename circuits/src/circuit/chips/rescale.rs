@@ -139,11 +139,14 @@ impl RescaleWitness {
 
 impl RescaleConfig {
     /// `advice`: acc, q_lo, q_hi, v, neg, y; `fixed`: m, mh, pos, cut (may be shared with other chips).
+    /// `shared`: another chip's selector that enables the three lookups too (on its own rows), so
+    /// that chip can range-check limbs in these columns without lookups of its own.
     pub fn configure(
         meta: &mut ConstraintSystem<Fr>,
         advice: [Column<Advice>; 6],
         fixed: [Column<Fixed>; 4],
         table: &RangeTable,
+        shared: Option<Selector>,
     ) -> Self {
         let [acc, q_lo, q_hi, v, neg, y] = advice;
         let [m, mh, pos, cut] = fixed;
@@ -170,16 +173,23 @@ impl RescaleConfig {
         });
         // Lookups (see the table): low limb and remainder in [0, 2^L), high limb with its sign.
         let off = Expression::Constant(fp(table.offset()));
+        let enabled = |c: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>| {
+            let s = c.query_selector(selector);
+            match shared {
+                Some(other) => s + c.query_selector(other),
+                None => s,
+            }
+        };
         for (name, col) in [("rescale low limb", q_lo), ("rescale remainder", v)] {
             let off = off.clone();
             meta.lookup(name, |c| {
-                let s = c.query_selector(selector);
+                let s = enabled(c);
                 let x = c.query_advice(col, Rotation::cur());
                 vec![(s.clone() * (x + off), table.value), (s, table.nonneg)]
             });
         }
         meta.lookup("rescale high limb", |c| {
-            let s = c.query_selector(selector);
+            let s = enabled(c);
             let hi = c.query_advice(q_hi, Rotation::cur());
             let neg = c.query_advice(neg, Rotation::cur());
             let one = Expression::Constant(Fr::one());

@@ -181,7 +181,7 @@ impl Circuit<Fr> for RescaleCircuit {
         let advice = [(); 6].map(|_| meta.advice_column());
         let fixed = [(); 4].map(|_| meta.fixed_column());
         let table = RangeTable::configure(meta, L);
-        let config = RescaleConfig::configure(meta, advice, fixed, &table);
+        let config = RescaleConfig::configure(meta, advice, fixed, &table, None);
         TABLE.with(|t| *t.borrow_mut() = Some(table));
         config
     }

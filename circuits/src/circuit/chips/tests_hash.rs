@@ -56,6 +56,7 @@ impl Circuit<Fr> for PackCircuit {
             [a[0], a[1], a[2], a[3], a[4], a[5]],
             [f[0], f[1], f[2], f[3]],
             &table,
+            None,
         );
         let pack = PackConfig::configure(meta, a[5], x1, f[4], L);
         let hash = HashConfig::configure(meta, 1);

@@ -7,6 +7,7 @@
 //! output). The input and output keep TFLite's own order, so input files are what the device reads.
 //! Float32 models only; a full-integer model is refused (its integer semantics are a separate step).
 
+pub mod int8;
 mod layout_ops;
 mod ops;
 
@@ -38,12 +39,14 @@ pub enum TfliteError {
         reason: String,
     },
     /// Operators outside the supported list (all of them, grouped by op with a count).
-    #[error("{path}: unsupported operator(s): {ops}. Supported: {}", SUPPORTED.join(", "))]
+    #[error("{path}: unsupported operator(s): {ops}. Supported: {supported}")]
     Unsupported {
         /// Path of the file.
         path: String,
         /// `OP (operator i)` or `OP xN (first operator i)`, comma-separated.
         ops: String,
+        /// The operators supported for this kind of model (float or int8).
+        supported: String,
     },
     /// A supported operator could not be interpreted.
     #[error("{path}: operator {index} ({op}): {reason}")]
@@ -88,6 +91,10 @@ pub const SUPPORTED: &[&str] = &[
     "SOFTMAX",
 ];
 
+/// Operators an int8 model may have at its edges, outside the proof: a QUANTIZE of a float input, a
+/// final SOFTMAX or DEQUANTIZE.
+pub const INT8_EDGE_OPS: &[&str] = &["QUANTIZE", "DEQUANTIZE", "SOFTMAX"];
+
 /// Whether `bytes` look like a TFLite flatbuffer (file identifier `TFL3`).
 pub fn is_tflite(bytes: &[u8]) -> bool {
     bytes.get(4..8) == Some(b"TFL3")
@@ -109,8 +116,29 @@ pub(super) enum Val {
 
 type OpResult<T> = Result<T, String>;
 
-/// Import a TFLite file (float32).
+/// A TFLite model as imported: a float graph for the quantizer, or a full-integer model's own
+/// integers.
+#[derive(Debug)]
+pub enum TfliteModel {
+    /// A float32 model.
+    Float(Graph),
+    /// A full-integer int8 model.
+    Int8(int8::Int8Model),
+}
+
+/// Import a float32 TFLite file (a full-integer model is refused: see [`import_model`]).
 pub fn import(path: &Path) -> Result<Graph, TfliteError> {
+    match import_model(path)? {
+        TfliteModel::Float(g) => Ok(g),
+        TfliteModel::Int8(_) => Err(TfliteError::Structure {
+            path: path.display().to_string(),
+            reason: "a full-integer int8 model: import it with import_model".into(),
+        }),
+    }
+}
+
+/// Import a TFLite file: float32, or full-integer int8 (told apart by its activations' type).
+pub fn import_model(path: &Path) -> Result<TfliteModel, TfliteError> {
     let p = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| TfliteError::Io {
         path: p.clone(),
@@ -142,11 +170,16 @@ pub fn import(path: &Path) -> Result<Graph, TfliteError> {
             .map(str::to_string)
             .unwrap_or_else(|| format!("builtin {}", code.0))
     };
+    let full_integer = int8::is_int8(&model, &subgraph);
+    let supported = |name: &str| match full_integer {
+        true => int8::INT8_SUPPORTED.contains(&name) || INT8_EDGE_OPS.contains(&name),
+        false => SUPPORTED.contains(&name),
+    };
     // Every unsupported operator at once, grouped by op.
     let mut groups: Vec<(String, usize, usize)> = Vec::new();
     for (i, op) in operators.iter().enumerate() {
         let name = name_of(op);
-        if !SUPPORTED.contains(&name.as_str()) {
+        if !supported(&name) {
             match groups.iter_mut().find(|g| g.0 == name) {
                 Some(g) => g.1 += 1,
                 None => groups.push((name, 1, i)),
@@ -164,7 +197,21 @@ pub fn import(path: &Path) -> Result<Graph, TfliteError> {
         return Err(TfliteError::Unsupported {
             path: p,
             ops: ops.join(", "),
+            supported: match full_integer {
+                true => format!(
+                    "{} (int8), a leading QUANTIZE, a final SOFTMAX or DEQUANTIZE",
+                    int8::INT8_SUPPORTED.join(", ")
+                ),
+                false => SUPPORTED.join(", "),
+            },
         });
+    }
+    if full_integer {
+        let named: Vec<(tflite::Operator, String)> =
+            operators.iter().map(|op| (*op, name_of(op))).collect();
+        return Ok(TfliteModel::Int8(int8::import(
+            &p, &model, &subgraph, &named,
+        )?));
     }
     let mut imp = TfliteImporter::new(&p, &model, &subgraph)?;
     let inputs = subgraph.inputs().map(|v| v.iter().collect::<Vec<i32>>());
@@ -201,14 +248,14 @@ pub fn import(path: &Path) -> Result<Graph, TfliteError> {
             .unwrap_or("")
             .to_string()
     };
-    Ok(Graph {
+    Ok(TfliteModel::Float(Graph {
         input_name: tensor_name(*input as usize),
         input_shape,
         input_parts: vec![],
         output_name: tensor_name(output),
         nodes: imp.nodes,
         unproven_tail: tail,
-    })
+    }))
 }
 
 /// An operator code's builtin op (the deprecated byte for old files).
@@ -425,7 +472,7 @@ impl<'a> TfliteImporter<'a> {
 }
 
 /// Picks of an NHWC tensor `[1, h, w, c]` read channel-first (`[1, c, h, w]`).
-fn nhwc_to_nchw(h: usize, w: usize, c: usize) -> Vec<Pick> {
+pub(super) fn nhwc_to_nchw(h: usize, w: usize, c: usize) -> Vec<Pick> {
     let mut picks = Vec::with_capacity(h * w * c);
     for ch in 0..c {
         for y in 0..h {
@@ -438,7 +485,7 @@ fn nhwc_to_nchw(h: usize, w: usize, c: usize) -> Vec<Pick> {
 }
 
 /// Picks of a channel-first tensor `[1, c, h, w]` read in NHWC order.
-fn nchw_to_nhwc(h: usize, w: usize, c: usize) -> Vec<Pick> {
+pub(super) fn nchw_to_nhwc(h: usize, w: usize, c: usize) -> Vec<Pick> {
     let mut picks = Vec::with_capacity(h * w * c);
     for y in 0..h {
         for x in 0..w {

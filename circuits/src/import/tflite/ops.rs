@@ -30,7 +30,7 @@ fn padding(
 
 /// The window geometry shared by convolutions and pools.
 #[allow(clippy::too_many_arguments)]
-fn window(
+pub(super) fn window(
     (c, h, w): (usize, usize, usize),
     out_c: usize,
     kernel: [usize; 2],
@@ -60,11 +60,109 @@ fn window(
 }
 
 /// A strictly positive option value.
-fn pos(v: i32, what: &str) -> OpResult<usize> {
+pub(super) fn pos(v: i32, what: &str) -> OpResult<usize> {
     usize::try_from(v)
         .ok()
         .filter(|v| *v > 0)
         .ok_or_else(|| format!("{what} {v}"))
+}
+
+/// The windows of a pool over a `(c, h, w)` input (per channel).
+pub(super) fn pool_geom(
+    o: &tflite::Pool2DOptions,
+    (c, h, w): (usize, usize, usize),
+) -> OpResult<ConvGeom> {
+    let kernel = [
+        pos(o.filter_height(), "filter")?,
+        pos(o.filter_width(), "filter")?,
+    ];
+    window(
+        (c, h, w),
+        c,
+        kernel,
+        [pos(o.stride_h(), "stride")?, pos(o.stride_w(), "stride")?],
+        [1, 1],
+        o.padding() == tflite::Padding::SAME,
+        c,
+    )
+}
+
+/// A CONV_2D or DEPTHWISE_CONV_2D as the IR sees it (shared by the float and int8 importers).
+pub(super) struct ConvLayout {
+    /// Channels, sizes, kernel, stride, padding, dilation and groups.
+    pub(super) geom: ConvGeom,
+    /// The fused activation.
+    pub(super) act: tflite::ActivationFunctionType,
+    /// For each weight in the IR's `[out_c][in_c / groups][kh][kw]` order, its index in the filter.
+    pub(super) src: Vec<usize>,
+}
+
+/// The layout of a convolution of a `(c, h, w)` input by a filter of dims `fshape`: `[O, KH, KW, I]`,
+/// or `[1, KH, KW, C * M]` when `depthwise`.
+pub(super) fn conv_layout(
+    op: &tflite::Operator,
+    depthwise: bool,
+    (c, h, w): (usize, usize, usize),
+    fshape: &[usize],
+) -> OpResult<ConvLayout> {
+    let [fo, kh, kw, fi] = fshape[..] else {
+        return Err(format!("filter {fshape:?} is not 4-D"));
+    };
+    // The options both tables share: padding, strides, dilations, fused activation.
+    macro_rules! window_options {
+        ($o:expr) => {{
+            let o = $o.ok_or("no options")?;
+            let strides = (o.stride_h(), o.stride_w());
+            let dilations = (o.dilation_h_factor(), o.dilation_w_factor());
+            (
+                o.padding(),
+                strides,
+                dilations,
+                o.fused_activation_function(),
+            )
+        }};
+    }
+    let (opts, out_c, groups) = if depthwise {
+        if fo != 1 || fi % c != 0 {
+            return Err(format!("depthwise filter {fshape:?} for {c} channels"));
+        }
+        let o = window_options!(op.builtin_options_as_depthwise_conv_2_doptions());
+        (o, fi, c)
+    } else {
+        if fi != c {
+            return Err(format!("filter {fshape:?} for {c} input channels"));
+        }
+        (
+            window_options!(op.builtin_options_as_conv_2_doptions()),
+            fo,
+            1,
+        )
+    };
+    let (pad, (sh, sw), (dh, dw), act) = opts;
+    let geom = window(
+        (c, h, w),
+        out_c,
+        [kh, kw],
+        [pos(sh, "stride")?, pos(sw, "stride")?],
+        [pos(dh, "dilation")?, pos(dw, "dilation")?],
+        pad == tflite::Padding::SAME,
+        groups,
+    )?;
+    let per = c / groups;
+    let mut src = vec![0; out_c * per * kh * kw];
+    for o in 0..out_c {
+        for i in 0..per {
+            for y in 0..kh {
+                for xx in 0..kw {
+                    src[((o * per + i) * kh + y) * kw + xx] = match depthwise {
+                        true => (y * kw + xx) * fi + o,
+                        false => ((o * kh + y) * kw + xx) * fi + i,
+                    };
+                }
+            }
+        }
+    }
+    Ok(ConvLayout { geom, act, src })
 }
 
 impl TfliteImporter<'_> {
@@ -232,66 +330,10 @@ impl TfliteImporter<'_> {
         };
         debug_assert!(nchw);
         let (fshape, f) = self.constant(*ins.get(1).ok_or("no filter")?)?;
-        let [fo, kh, kw, fi] = fshape[..] else {
-            return Err(format!("filter {fshape:?} is not 4-D"));
-        };
-        let depthwise = name == "DEPTHWISE_CONV_2D";
-        // The options both tables share: padding, strides, dilations, fused activation.
-        macro_rules! window_options {
-            ($o:expr) => {{
-                let o = $o.ok_or("no options")?;
-                let strides = (o.stride_h(), o.stride_w());
-                let dilations = (o.dilation_h_factor(), o.dilation_w_factor());
-                (
-                    o.padding(),
-                    strides,
-                    dilations,
-                    o.fused_activation_function(),
-                )
-            }};
-        }
-        let (opts, out_c, groups) = if depthwise {
-            if fo != 1 || fi % c != 0 {
-                return Err(format!("depthwise filter {fshape:?} for {c} channels"));
-            }
-            let o = window_options!(op.builtin_options_as_depthwise_conv_2_doptions());
-            (o, fi, c)
-        } else {
-            if fi != c {
-                return Err(format!("filter {fshape:?} for {c} input channels"));
-            }
-            (
-                window_options!(op.builtin_options_as_conv_2_doptions()),
-                fo,
-                1,
-            )
-        };
-        let (pad, (sh, sw), (dh, dw), act) = opts;
-        let geom = window(
-            (c, h, w),
-            out_c,
-            [kh, kw],
-            [pos(sh, "stride")?, pos(sw, "stride")?],
-            [pos(dh, "dilation")?, pos(dw, "dilation")?],
-            pad == tflite::Padding::SAME,
-            groups,
-        )?;
-        // The IR's `[out_c][in_c / groups][kh][kw]`.
-        let per = c / groups;
-        let mut weight = vec![0.0f32; out_c * per * kh * kw];
-        for o in 0..out_c {
-            for i in 0..per {
-                for y in 0..kh {
-                    for xx in 0..kw {
-                        let src = match depthwise {
-                            true => (y * kw + xx) * fi + o,
-                            false => ((o * kh + y) * kw + xx) * fi + i,
-                        };
-                        weight[((o * per + i) * kh + y) * kw + xx] = f[src];
-                    }
-                }
-            }
-        }
+        let layout = conv_layout(op, name == "DEPTHWISE_CONV_2D", (c, h, w), &fshape)?;
+        let (geom, act) = (layout.geom, layout.act);
+        let out_c = geom.out_c;
+        let weight = layout.src.iter().map(|i| f[*i]).collect();
         let bias = self.bias(ins.get(2).copied(), out_c)?;
         let conv = Conv { geom, weight, bias };
         let shape = vec![1, out_c, geom.out_h, geom.out_w];
@@ -373,19 +415,8 @@ impl TfliteImporter<'_> {
         let o = op
             .builtin_options_as_pool_2_doptions()
             .ok_or("no options")?;
-        let kernel = [
-            pos(o.filter_height(), "filter")?,
-            pos(o.filter_width(), "filter")?,
-        ];
-        let geom = window(
-            (c, h, w),
-            c,
-            kernel,
-            [pos(o.stride_h(), "stride")?, pos(o.stride_w(), "stride")?],
-            [1, 1],
-            o.padding() == tflite::Padding::SAME,
-            c,
-        )?;
+        let geom = pool_geom(&o, (c, h, w))?;
+        let kernel = geom.kernel;
         let out_shape = vec![1, c, geom.out_h, geom.out_w];
         let node = if name == "MAX_POOL_2D" {
             Op::MaxPool(geom)

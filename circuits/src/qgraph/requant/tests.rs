@@ -1,0 +1,151 @@
+use super::*;
+
+/// A small deterministic generator (xorshift), so the tests need no dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo) as u64) as i64
+    }
+}
+
+fn tflite_output(acc: i32, m: i32, shift: i32, zp: i32, lo: i32, hi: i32) -> i64 {
+    (tflite_multiply_by_quantized_multiplier(acc, m, shift) + zp).clamp(lo, hi) as i64
+}
+
+#[test]
+fn tflite_requant_matches_the_reference_code() {
+    let mut rng = Rng(0x9e3779b97f4a7c15);
+    // Multipliers as QuantizeMultiplier makes them, right shifts 0..=28, small left shifts.
+    for _ in 0..400 {
+        let m = rng.range(1 << 30, (1i64 << 31) - 1) as i32;
+        let shift = rng.range(-28, 4) as i32;
+        let zp = rng.range(-128, 128) as i32;
+        let (lo, hi) = match rng.next() % 3 {
+            0 => (-128, 127),
+            1 => (zp.max(-128), 127),
+            _ => (zp.max(-128), (zp + 40).min(127)),
+        };
+        let step = RequantStep::tflite(m, shift, zp as i64, lo as i64, hi as i64).unwrap();
+        let ls = shift.max(0);
+        let bound = (1i64 << (30 - ls)).min(1 << 24);
+        for _ in 0..200 {
+            let acc = rng.range(-bound, bound) as i32;
+            let want = tflite_output(acc, m, shift, zp, lo, hi);
+            match step.apply(acc as i64) {
+                // Only values thousands of output ranges away are out of the limbs' reach.
+                Err(RequantRange::Quotient(_)) => {
+                    let raw = tflite_multiply_by_quantized_multiplier(acc, m, shift) + zp;
+                    let far = 2047 * (step.span + 1);
+                    assert!(raw as i64 - hi as i64 > far || (lo as i64 - raw as i64) > far);
+                }
+                got => assert_eq!(got, Ok(want), "acc {acc} m {m} shift {shift}"),
+            }
+        }
+        // Ties of the second rounding: y1 = (2j + 1) 2^(rs - 1), both signs.
+        let rs = (-shift).max(0);
+        if rs >= 1 && ls == 0 {
+            for j in -3i64..3 {
+                let y1 = (2 * j + 1) << (rs - 1);
+                // The smallest acc whose first rounding gives y1.
+                let acc = ((y1 as i128 * (1 << 31) - (1 << 30)) as f64 / m as f64).ceil() as i64;
+                for a in acc - 2..acc + 3 {
+                    let want = tflite_output(a as i32, m, shift, zp, lo, hi);
+                    assert_eq!(step.apply(a), Ok(want), "tie acc {a} m {m} shift {shift}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_power_of_two_multiplier_rounds_minus_one_as_tflite() {
+    // M = 2^30 with no left shift: acc = -1 gives y1 = 0 (not negative).
+    for shift in [-1, -2, -5, 0] {
+        let step = RequantStep::tflite(1 << 30, shift, 0, -128, 127).unwrap();
+        for acc in -70..70 {
+            let want = tflite_output(acc, 1 << 30, shift, 0, -128, 127);
+            assert_eq!(step.apply(acc as i64), Ok(want), "acc {acc} shift {shift}");
+        }
+    }
+}
+
+#[test]
+fn average_matches_the_reference_code_on_every_sum() {
+    for count in [1usize, 2, 3, 4, 9, 16, 25, 64, 125, 1000] {
+        for (lo, hi) in [(-128, 127), (-20, 127), (-128, 0)] {
+            let step = RequantStep::average(count, lo, hi).unwrap();
+            let c = count as i64;
+            for acc in -128 * c..=127 * c {
+                let want = tflite_average(acc as i32, count as i32, lo as i32, hi as i32) as i64;
+                assert_eq!(step.apply(acc), Ok(want), "count {count} acc {acc}");
+            }
+        }
+    }
+}
+
+#[test]
+fn quantize_multiplier_as_tflite() {
+    assert_eq!(quantize_multiplier(0.5), (1 << 30, 0));
+    assert_eq!(quantize_multiplier(1.0), (1 << 30, 1));
+    assert_eq!(quantize_multiplier(0.25), (1 << 30, -1));
+    assert_eq!(quantize_multiplier(0.75), (3 << 29, 0));
+    assert_eq!(quantize_multiplier(0.0), (0, 0));
+    // Rounds to 2^31: halved, shift incremented.
+    assert_eq!(quantize_multiplier(1.0 - 1e-12), (1 << 30, 1));
+    let (m, s) = quantize_multiplier(0.0123);
+    let back = m as f64 * 2f64.powi(s - 31);
+    assert!((back - 0.0123).abs() < 1e-10 && (1 << 30..i32::MAX).contains(&m));
+}
+
+#[test]
+fn out_of_range_values_are_named() {
+    let step = RequantStep::tflite(1 << 30, 0, 0, -128, 127).unwrap();
+    assert_eq!(step.apply(1 << 40), Err(RequantRange::Accumulator(1 << 40)));
+    // q = acc / 2 is far above the output range: its high limb leaves [-2^11, 2^12).
+    assert!(matches!(
+        step.apply(1 << 30),
+        Err(RequantRange::Quotient(_))
+    ));
+    assert!(RequantStep::tflite(1 << 30, -40, 0, -128, 127).is_err());
+    assert!(RequantStep::tflite(0, 0, 0, -128, 127).is_err());
+    assert!(RequantStep::average(4, 10, 0).is_err());
+}
+
+#[test]
+fn quantize_int8_rounds_half_away_and_saturates() {
+    let q = AffineQuant {
+        scale: 0.5,
+        zero_point: -3,
+    };
+    assert_eq!(q.quantize_int8(0.25), -2);
+    assert_eq!(q.quantize_int8(-0.25), -4);
+    assert_eq!(q.quantize_int8(1000.0), 127);
+    assert_eq!(q.quantize_int8(-1000.0), -128);
+    assert_eq!(q.dequantize(-1), 1.0);
+}
+
+#[test]
+fn single_rounding_matches_the_reference_code() {
+    let mut rng = Rng(0x2545f4914f6cdd1d);
+    for _ in 0..300 {
+        let m = rng.range(1 << 30, (1i64 << 31) - 1) as i32;
+        let shift = rng.range(-20, 3) as i32;
+        let zp = rng.range(-128, 128);
+        let step = RequantStep::tflite_single_rounding(m, shift, zp, -128, 127).unwrap();
+        for _ in 0..200 {
+            let acc = rng.range(-(1 << 22), 1 << 22) as i32;
+            let want =
+                (tflite_multiply_single_rounding(acc, m, shift) as i64 + zp).clamp(-128, 127);
+            match step.apply(acc as i64) {
+                Err(RequantRange::Quotient(_)) => {}
+                got => assert_eq!(got, Ok(want), "acc {acc} m {m} shift {shift}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Full-integer int8 TFLite models in the shape of the MLPerf Tiny references
+//! (`fixtures/make_tflite.py`): imported with their own integers and evaluated bit-exactly against
+//! LiteRT's reference kernels (`fixtures/record_tflite_logits.py` recorded the int8 logits before
+//! a final SOFTMAX, which stays outside the proof), and proven by MockProver.
+
+mod common;
+
+use circuits::import::{import_model, Imported};
+use circuits::plan::choose;
+use circuits::qgraph::QOp;
+use common::{fixture, satisfied};
+use serde_json::Value;
+
+fn ints(v: &Value) -> Vec<i64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap())
+        .collect()
+}
+
+fn json(path: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture(path)).unwrap()).unwrap()
+}
+
+/// `tflite/NAME_int8.tflite` on every case: the int8 input as LiteRT quantized it, the proven
+/// int8 output byte for byte LiteRT's, and (with `prove`) a MockProver proof of case 0.
+fn check(name: &str, prove: bool) {
+    let Imported::Int8(model) =
+        import_model(&fixture(&format!("tflite/{name}_int8.tflite"))).unwrap()
+    else {
+        panic!("{name}: not imported as int8");
+    };
+    let q = &model.graph;
+    let data = json(&format!("tflite/{name}/int8.json"));
+    let logits = json(&format!("tflite/{name}/int8_logits.json"));
+    let io = q.int8.unwrap();
+    assert_eq!(
+        io.input.zero_point,
+        data["input_zero_point"].as_i64().unwrap()
+    );
+    assert_eq!(
+        io.output.zero_point,
+        logits["logits_zero_point"].as_i64().unwrap()
+    );
+    let softmax = logits["final_op"].as_str() == Some("SOFTMAX");
+    assert_eq!(model.unproven_tail.is_empty(), !softmax, "{name}: tail");
+    let cases = data["cases"].as_array().unwrap();
+    for (i, (case, want)) in cases
+        .iter()
+        .zip(logits["cases"].as_array().unwrap())
+        .enumerate()
+    {
+        let x = ints(&case["input_int8"]);
+        let floats: Vec<f64> = case["input_float"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(
+            q.quantize_input(&floats).unwrap(),
+            x,
+            "{name} case {i}: input"
+        );
+        let t = q.eval(&x).unwrap();
+        assert_eq!(
+            t.output(),
+            ints(&want["logits_int8_ref"]).as_slice(),
+            "{name} case {i}: output"
+        );
+        if prove && i == 0 {
+            let plan = choose(q).unwrap();
+            assert!(plan.shape.requant && plan.k >= 13, "{name}: {plan:?}");
+            let (p, w) = (plan.shape.inputs_per_row, plan.shape.width);
+            assert!(satisfied(q, &t, p, w), "{name}: MockProver");
+            // A requantized value one off (the rounding of one element), carried through the rest
+            // of the graph: the requant row still holds the runtime's value, so the copy into the
+            // next layer fails.
+            let k = q
+                .layers
+                .iter()
+                .position(|l| matches!(l.op, QOp::Requant { .. }))
+                .unwrap();
+            let mut bad = t.clone();
+            let v = &mut bad.tensors[k + 1][0];
+            *v = if *v < 127 { *v + 1 } else { *v - 1 };
+            q.eval_from(&mut bad, k + 1).unwrap();
+            assert!(
+                !satisfied(q, &bad, p, w),
+                "{name}: a wrong requantization was accepted"
+            );
+        }
+    }
+}
+
+#[test]
+fn int8_autoencoder_is_bit_exact_and_proves() {
+    check("ad_ae128", true);
+}
+
+#[test]
+fn int8_dscnn_is_bit_exact_and_proves() {
+    check("kws_dscnn16", true);
+}
+
+#[test]
+fn int8_mobilenet_is_bit_exact() {
+    check("vww_mbnet32", false);
+}
+
+#[test]
+fn int8_resnet8_is_bit_exact() {
+    check("ic_resnet8_w8", false);
+    check("ic_resnet8", false);
+}

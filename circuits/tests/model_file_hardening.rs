@@ -108,3 +108,62 @@ fn graph_edges_that_do_not_fit_are_refused() {
     m.graph.layers[1].op = QOp::Mul;
     assert!(refused(m).contains("invalid product"));
 }
+
+/// The int8 autoencoder fixture as a sealed model file.
+fn int8_model() -> ModelFile {
+    use circuits::import::{import_model, Imported};
+    let Imported::Int8(m) = import_model(&fixture("tflite/ad_ae128_int8.tflite")).unwrap() else {
+        panic!("not int8")
+    };
+    let (q, report, plan) =
+        circuits::quantize::compile_int8(m.graph, m.unproven_tail, Default::default()).unwrap();
+    ModelFile {
+        graph: q,
+        shape: plan.shape,
+        k: plan.k,
+        report,
+        ..digits_model()
+    }
+    .seal()
+}
+
+#[test]
+fn int8_layers_that_cannot_be_proven_are_refused() {
+    let m = int8_model();
+    assert_eq!(ModelFile::from_bytes(&m.to_json(), "ae.zkm").unwrap(), m);
+    let requant = m
+        .graph
+        .layers
+        .iter()
+        .position(|l| matches!(l.op, QOp::Requant { .. }))
+        .unwrap();
+    let edit = |f: &dyn Fn(&mut circuits::qgraph::RequantStep)| {
+        let mut m = int8_model();
+        if let QOp::Requant { steps, .. } = &mut m.graph.layers[requant].op {
+            steps.iter_mut().for_each(f);
+        }
+        refused(m)
+    };
+    // An output range wider than a limb (the clamp's split could not tell the sides apart).
+    assert!(edit(&|s| s.span = 1 << 12).contains("invalid requantization"));
+    assert!(edit(&|s| s.span = -1).contains("invalid requantization"));
+    // A multiplier large enough to wrap the field.
+    assert!(edit(&|s| s.mul = 1 << 110).contains("invalid requantization"));
+    // Steps that do not cover the layer.
+    let mut m = int8_model();
+    if let QOp::Requant { channel_len, .. } = &mut m.graph.layers[requant].op {
+        *channel_len = 7;
+    }
+    assert!(refused(m).contains("invalid requantization"));
+    // Requant rows need the 12-bit table.
+    let mut m = int8_model();
+    m.graph.limb_bits = 8;
+    assert!(!refused(m).is_empty());
+    // An empty table.
+    let mut m = int8_model();
+    m.graph.layers[requant].op = QOp::Table {
+        lo: -128,
+        table: vec![],
+    };
+    assert!(refused(m).contains("invalid table"));
+}

@@ -152,6 +152,17 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fr>, Stri
     }
     let g = &model.graph;
     let vis = model.visibility;
+    // An int8 model's input is int8: a claim about other integers is not an inference of it.
+    if g.int8.is_some()
+        && bundle
+            .public
+            .input
+            .quantized
+            .iter()
+            .any(|v| !(-128..=127).contains(v))
+    {
+        return Err("the public input of an int8 model holds a value outside [-128, 127]".into());
+    }
     let input = check_tensor(
         "input",
         &bundle.public.input,

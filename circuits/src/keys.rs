@@ -19,6 +19,24 @@ pub type VerifyingKey = plonk::VerifyingKey<G1Affine>;
 /// A model's proving key (KZG over BN254).
 pub type ProvingKey = plonk::ProvingKey<G1Affine>;
 
+/// Which of a model's two keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    /// The verifying key (in the model file).
+    Verifying,
+    /// The proving key (in the prover's cache).
+    Proving,
+}
+
+impl std::fmt::Display for KeyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KeyKind::Verifying => "verifying key",
+            KeyKind::Proving => "proving key",
+        })
+    }
+}
+
 /// How keys are stored: uncompressed points, checked to lie on the curve when read.
 const FORMAT: SerdeFormat = SerdeFormat::RawBytes;
 
@@ -26,8 +44,13 @@ const FORMAT: SerdeFormat = SerdeFormat::RawBytes;
 #[derive(Debug, Error)]
 pub enum KeyError {
     /// halo2's key generation failed (the circuit does not fit its k, or is malformed).
-    #[error("key generation failed: {0}")]
-    Keygen(String),
+    #[error("{key} generation failed: {source}")]
+    Keygen {
+        /// Which key.
+        key: KeyKind,
+        /// halo2's error.
+        source: plonk::Error,
+    },
     /// The proving key could not be cached.
     #[error("proving key cache {path}: {source}")]
     Cache {
@@ -64,7 +87,10 @@ pub fn make_vk(
         ProofParams::Kzg(p) => keygen_vk_custom(p, &c, true),
         ProofParams::Ipa(p) => keygen_vk_custom(p, &c, true),
     })
-    .map_err(|e| KeyError::Keygen(format!("{e:?}")))
+    .map_err(|source| KeyError::Keygen {
+        key: KeyKind::Verifying,
+        source,
+    })
 }
 
 /// The proving key of a model's circuit, from its verifying key.
@@ -80,7 +106,10 @@ pub fn make_pk(
         ProofParams::Kzg(p) => keygen_pk(p, vk, &c),
         ProofParams::Ipa(p) => keygen_pk(p, vk, &c),
     })
-    .map_err(|e| KeyError::Keygen(format!("{e:?}")))
+    .map_err(|source| KeyError::Keygen {
+        key: KeyKind::Proving,
+        source,
+    })
 }
 
 /// A verifying key's stored bytes.

@@ -168,6 +168,56 @@ impl RequantStep {
         )
     }
 
+    /// The step whose `q` is `g(acc)` for every `acc` in `domain` (a non-decreasing map that a
+    /// runtime computes in several rounding stages), clamped to `[act_min, act_max]`; `None` when no
+    /// multiplier within a few units of `ratio * 2^60` fits. Every accumulator of the domain is
+    /// checked, so the step is exact there; the domain is every sum the op can see (its inputs are
+    /// int8).
+    pub fn fit(
+        domain: (i64, i64),
+        g: &dyn Fn(i64) -> i64,
+        ratio: f64,
+        (act_min, act_max, zero_point): (i64, i64, i64),
+    ) -> Option<Self> {
+        let unit = 1i128 << REQUANT_SHIFT;
+        let centre = (ratio * unit as f64).round() as i128;
+        // The offsets `add` allowed for a multiplier over accumulators of one sign: an interval.
+        let offsets = |mul: i128, accs: &mut dyn Iterator<Item = i64>| {
+            let (mut lo, mut hi) = (i128::MIN, i128::MAX);
+            for a in accs {
+                let q = g(a) as i128;
+                lo = lo.max(q * unit - mul * a as i128);
+                hi = hi.min((q + 1) * unit - mul * a as i128);
+            }
+            (lo < hi).then_some(lo)
+        };
+        for d in (0..=64i128).flat_map(|d| [d, -d]) {
+            let mul = centre + d;
+            if mul <= 0 {
+                continue;
+            }
+            let Some(add) = offsets(mul, &mut (domain.0.max(0)..=domain.1)) else {
+                continue;
+            };
+            let neg = match domain.0 < 0 {
+                true => offsets(mul, &mut (domain.0..=domain.1.min(-1))),
+                false => Some(add),
+            };
+            if let Some(add_neg) = neg {
+                let step = Self::clamped(
+                    mul,
+                    add,
+                    add - add_neg,
+                    act_min - zero_point,
+                    (act_min, act_max),
+                )
+                .ok()?;
+                return Some(step);
+            }
+        }
+        None
+    }
+
     fn clamped(
         mul: i128,
         add: i128,

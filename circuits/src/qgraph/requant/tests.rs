@@ -149,3 +149,30 @@ fn single_rounding_matches_the_reference_code() {
         }
     }
 }
+
+#[test]
+fn a_fitted_step_reproduces_a_mean_s_two_roundings() {
+    // TFLite's int8 MEAN: MultiplyByQuantizedMultiplier, then a division by the count rounded half
+    // away from zero, then the zero point.
+    for (real, count, zp_in, zp_out) in [(3.7, 64, -128, -128), (0.27, 25, -3, 5), (1.0, 16, 0, 0)]
+    {
+        let (m, shift) = quantize_multiplier(real);
+        let g = |acc: i64| {
+            let y = tflite_multiply_by_quantized_multiplier(acc as i32, m, shift) as i64;
+            let c = count as i64;
+            match y > 0 {
+                true => (y + c / 2) / c,
+                false => (y - c / 2) / c,
+            }
+        };
+        let domain = (count as i64 * (-128 - zp_in), count as i64 * (127 - zp_in));
+        let step = RequantStep::fit(domain, &g, real / count as f64, (-128, 127, zp_out)).unwrap();
+        for acc in domain.0..=domain.1 {
+            assert_eq!(
+                step.apply(acc),
+                Ok((g(acc) + zp_out).clamp(-128, 127)),
+                "acc {acc}"
+            );
+        }
+    }
+}

@@ -7,7 +7,9 @@ use super::super::ops::pool_geom;
 use super::ops::activation_range;
 use super::{Flow, Int8Importer, OpResult};
 use crate::ir::geom::ConvGeom;
-use crate::qgraph::requant::RequantStep;
+use crate::qgraph::requant::{
+    quantize_multiplier, tflite_multiply_by_quantized_multiplier, RequantStep,
+};
 use crate::qgraph::{QOp, QPick};
 
 impl Int8Importer<'_> {
@@ -191,6 +193,66 @@ impl Int8Importer<'_> {
         }
         let id = self.push(&format!("{label}.concat"), QOp::Remap { map }, shape, ids);
         self.set_plain(out, id, q, label);
+        Ok(())
+    }
+
+    /// MEAN over the spatial axes of a 4-D activation (Keras' GlobalAveragePooling2D), as TFLite's
+    /// `reference_integer_ops::Mean`: `Σ (x - zp_in)`, `MultiplyByQuantizedMultiplier` by
+    /// `s_in / s_out`, a division by the count rounded half away from zero, the output zero point.
+    /// The sum is a window sum; its two roundings are one fitted requantization step (checked on
+    /// every sum the int8 input can give).
+    pub(super) fn mean(
+        &mut self,
+        op: &tflite::Operator,
+        ins: &[usize],
+        out: usize,
+        label: &str,
+    ) -> OpResult<()> {
+        let (x, (c, h, w)) = self.image(ins[0])?;
+        let mut axes = self.int32_const(*ins.get(1).ok_or("no axes")?)?;
+        axes.sort_unstable();
+        if axes != [1, 2] {
+            return Err(format!("axes {axes:?}: int8 MEAN over H and W only"));
+        }
+        let keep = op
+            .builtin_options_as_reducer_options()
+            .is_some_and(|o| o.keep_dims());
+        let oq = self.quant(out)?;
+        let count = (h * w) as i64;
+        let (m, shift) = quantize_multiplier(x.q.scale / oq.scale);
+        let g = |acc: i64| {
+            let y = tflite_multiply_by_quantized_multiplier(acc as i32, m, shift) as i64;
+            match y > 0 {
+                true => (y + count / 2) / count,
+                false => (y - count / 2) / count,
+            }
+        };
+        let zp = x.q.zero_point;
+        let domain = (count * (-128 - zp), count * (127 - zp));
+        let ratio = x.q.scale / oq.scale / count as f64;
+        let step = RequantStep::fit(domain, &g, ratio, (-128, 127, oq.zero_point))
+            .ok_or("no exact requantization fits this MEAN's two roundings")?;
+        let geom = ConvGeom::depthwise(c, h, w, [h, w]);
+        let sum = QOp::Conv {
+            geom,
+            weight_scale: 0,
+            weight: vec![1; geom.weight_len()],
+            bias: vec![-count * zp; c],
+        };
+        let shape = match keep {
+            true => vec![1, c, 1, 1],
+            false => self.tensors[out].shape.clone(),
+        };
+        if shape.iter().product::<usize>() != c {
+            return Err(format!("output {shape:?} for {c} channels"));
+        }
+        self.with_requant(
+            (sum, vec![x.id]),
+            shape,
+            (vec![step], c),
+            (out, keep, oq),
+            label,
+        );
         Ok(())
     }
 }

@@ -25,6 +25,7 @@ pub const INT8_SUPPORTED: &[&str] = &[
     "RESHAPE",
     "PAD",
     "CONCATENATION",
+    "MEAN",
 ];
 
 /// TFLite's `CalculateActivationRangeQuantized` for an int8 output quantized by `q`.
@@ -89,6 +90,7 @@ impl Int8Importer<'_> {
             }
             "PAD" => self.pad(input(0)?, input(1)?, out, &label),
             "CONCATENATION" => self.concatenation(op, &ins, out, &label),
+            "MEAN" => self.mean(op, &ins, out, &label),
             other => Err(format!(
                 "int8 {other} is not supported; int8 models may use {}, and a final SOFTMAX or \
                  DEQUANTIZE",

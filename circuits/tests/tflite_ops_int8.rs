@@ -1,0 +1,80 @@
+//! Single int8 TFLite ops (`fixtures/make_tflite_ops_int8.py`: PAD with the zero point, MAX_POOL_2D,
+//! CONCATENATION, ADD of differently quantized inputs with a fused RELU, MEAN, AVERAGE_POOL_2D over
+//! SAME padding, a strided depthwise convolution with depth multiplier 2 and RELU6, RESHAPE and
+//! FULLY_CONNECTED), each on its test inputs: LiteRT's reference kernels' output bytes exactly.
+
+mod common;
+
+use circuits::import::{import_model, Imported};
+use circuits::plan::choose;
+use common::{fixture, satisfied};
+use serde_json::Value;
+
+fn ints(v: &Value) -> Vec<i64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap())
+        .collect()
+}
+
+fn check(name: &str) {
+    let path = fixture(&format!("tflite_ops_int8/{name}.tflite"));
+    let Imported::Int8(model) = import_model(&path).unwrap() else {
+        panic!("{name}: not imported as int8");
+    };
+    let q = &model.graph;
+    let data: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture(&format!("tflite_ops_int8/{name}.json"))).unwrap(),
+    )
+    .unwrap();
+    for (i, case) in data["cases"].as_array().unwrap().iter().enumerate() {
+        let x = ints(&case["input_int8"]);
+        let t = q.eval(&x).unwrap();
+        assert_eq!(
+            t.output(),
+            ints(&case["output_int8_ref"]).as_slice(),
+            "{name} case {i}"
+        );
+        if i == 0 {
+            let plan = choose(q).unwrap();
+            let (p, w) = (plan.shape.inputs_per_row, plan.shape.width);
+            assert!(satisfied(q, &t, p, w), "{name}: MockProver");
+        }
+    }
+}
+
+#[test]
+fn pad_and_max_pool() {
+    check("pad_maxpool");
+}
+
+#[test]
+fn concatenation_of_branches() {
+    check("concat_branches");
+}
+
+#[test]
+fn residual_add_with_relu() {
+    check("residual_add");
+}
+
+#[test]
+fn mean_over_the_spatial_axes() {
+    check("global_pool");
+}
+
+#[test]
+fn average_pool_over_same_padding() {
+    check("avgpool_same");
+}
+
+#[test]
+fn strided_depthwise_with_multiplier_and_relu6() {
+    check("dw_strided_relu6");
+}
+
+#[test]
+fn reshape_and_fully_connected() {
+    check("dense_flatten");
+}

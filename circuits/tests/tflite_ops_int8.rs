@@ -1,7 +1,8 @@
 //! Single int8 TFLite ops (`fixtures/make_tflite_ops_int8.py`: PAD with the zero point, MAX_POOL_2D,
 //! CONCATENATION, ADD of differently quantized inputs with a fused RELU, MEAN, AVERAGE_POOL_2D over
 //! SAME padding, a strided depthwise convolution with depth multiplier 2 and RELU6, RESHAPE and
-//! FULLY_CONNECTED), each on its test inputs: LiteRT's reference kernels' output bytes exactly.
+//! FULLY_CONNECTED, SUB and MUL, standalone RELU and RELU6, an int8-to-int8 QUANTIZE, LOGISTIC and
+//! TANH), each on its test inputs: LiteRT's reference kernels' output bytes exactly, and proven.
 
 mod common;
 
@@ -77,4 +78,24 @@ fn strided_depthwise_with_multiplier_and_relu6() {
 #[test]
 fn reshape_and_fully_connected() {
     check("dense_flatten");
+}
+
+#[test]
+fn sub_and_mul_of_differently_quantized_inputs() {
+    check("sub_mul");
+}
+
+#[test]
+fn standalone_relu_and_relu6() {
+    check("standalone_relu");
+}
+
+#[test]
+fn int8_to_int8_quantize() {
+    check("requantize");
+}
+
+#[test]
+fn logistic_and_tanh_tables() {
+    check("logistic_tanh");
 }

@@ -319,6 +319,7 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
             let next = &graph.layers[i + 1];
             let kind = match (&layer.op, &next.op) {
                 (QOp::Add { .. }, QOp::Requant { .. }) => "add+requant",
+                (QOp::Mul, QOp::Requant { .. }) => "mul+requant",
                 (_, QOp::Requant { .. }) => "linear+requant",
                 (QOp::Add { .. }, QOp::Rescale { relu: true, .. }) => "add+relu",
                 (QOp::Add { .. }, _) => "add+rescale",

@@ -9,6 +9,7 @@
 //! into the int32 bias; padding is done beforehand with the value `zp` (a row-free remap), which
 //! the runtime's "skip the tap" equals once the zero point is subtracted.
 
+mod elementwise;
 mod layout_ops;
 mod ops;
 

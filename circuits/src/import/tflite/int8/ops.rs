@@ -8,9 +8,7 @@ use tract_tflite::tflite;
 use super::super::nhwc_to_nchw;
 use super::super::ops::conv_layout;
 use super::{io_of, remap_picks, Flow, Int8Importer, OpResult};
-use crate::qgraph::requant::{
-    quantize_multiplier, tflite_multiply_by_quantized_multiplier, AffineQuant, RequantStep,
-};
+use crate::qgraph::requant::{quantize_multiplier, AffineQuant, RequantStep};
 use crate::qgraph::QOp;
 
 /// The int8 operators this importer reads (besides a leading QUANTIZE and trailing SOFTMAX or
@@ -20,6 +18,13 @@ pub const INT8_SUPPORTED: &[&str] = &[
     "DEPTHWISE_CONV_2D",
     "FULLY_CONNECTED",
     "ADD",
+    "SUB",
+    "MUL",
+    "RELU",
+    "RELU6",
+    "RELU_N1_TO_1",
+    "LOGISTIC",
+    "TANH",
     "AVERAGE_POOL_2D",
     "MAX_POOL_2D",
     "RESHAPE",
@@ -55,7 +60,11 @@ pub(super) fn activation_range(
 }
 
 /// A requantization step from a real multiplier (TFLite's `QuantizeMultiplier`).
-fn tflite_step(real: f64, zero_point: i64, (lo, hi): (i64, i64)) -> OpResult<RequantStep> {
+pub(super) fn tflite_step(
+    real: f64,
+    zero_point: i64,
+    (lo, hi): (i64, i64),
+) -> OpResult<RequantStep> {
     let (m, shift) = quantize_multiplier(real);
     RequantStep::tflite(m, shift, zero_point, lo, hi).map_err(|e| e.to_string())
 }
@@ -81,7 +90,11 @@ impl Int8Importer<'_> {
             "CONV_2D" | "DEPTHWISE_CONV_2D" => self.conv(op, name, &ins, out, &label),
             "FULLY_CONNECTED" => self.fully_connected(op, &ins, out, &label),
             "AVERAGE_POOL_2D" | "MAX_POOL_2D" => self.pool(op, name, input(0)?, out, &label),
-            "ADD" => self.add(op, (input(0)?, input(1)?), out, &label),
+            "ADD" | "SUB" => self.add_sub(op, name, (input(0)?, input(1)?), out, &label),
+            "MUL" => self.mul(op, (input(0)?, input(1)?), out, &label),
+            "RELU" | "RELU6" | "RELU_N1_TO_1" | "QUANTIZE" | "LOGISTIC" | "TANH" => {
+                self.unary(name, input(0)?, out, &label)
+            }
             "RESHAPE" => {
                 let flow = self.flow(input(0)?)?;
                 let id = self.plain(input(0)?)?;
@@ -302,67 +315,8 @@ impl Int8Importer<'_> {
         Ok(())
     }
 
-    /// ADD of two int8 activations of one shape: each input's `(x - zp) * 2^20` requantized by a
-    /// table over the 256 int8 values, the sum requantized to the output.
-    fn add(
-        &mut self,
-        op: &tflite::Operator,
-        (a, b): (usize, usize),
-        out: usize,
-        label: &str,
-    ) -> OpResult<()> {
-        let (fa, fb) = (self.flow(a)?, self.flow(b)?);
-        if self.tensors[a].shape != self.tensors[b].shape {
-            return Err(format!(
-                "inputs {:?} and {:?}: broadcasting is not supported on int8",
-                self.tensors[a].shape, self.tensors[b].shape
-            ));
-        }
-        let (ia, ib, nchw) = match (fa.nchw, fb.nchw) {
-            (true, true) => (fa.id, fb.id, true),
-            (false, false) => (fa.id, fb.id, false),
-            _ => (self.plain(a)?, self.plain(b)?, false),
-        };
-        let oq = self.quant(out)?;
-        let act = op
-            .builtin_options_as_add_options()
-            .map(|o| o.fused_activation_function())
-            .unwrap_or(tflite::ActivationFunctionType::NONE);
-        let range = activation_range(act, oq)?;
-        // TFLite's add.cc (int8): left shift 20; input multipliers s_k / (2 max s); output
-        // multiplier 2 max s / (2^20 s_out).
-        const LEFT_SHIFT: i32 = 20;
-        let twice_max = 2.0 * fa.q.scale.max(fb.q.scale);
-        let mut tables = Vec::with_capacity(2);
-        for (k, (id, q)) in [(ia, fa.q), (ib, fb.q)].into_iter().enumerate() {
-            let (m, shift) = quantize_multiplier(q.scale / twice_max);
-            let table = (-128i64..=127)
-                .map(|v| {
-                    let shifted = ((v - q.zero_point) as i32) * (1 << LEFT_SHIFT);
-                    tflite_multiply_by_quantized_multiplier(shifted, m, shift) as i64
-                })
-                .collect();
-            let shape = self.layer_shape(id);
-            let op = QOp::Table { lo: -128, table };
-            tables.push(self.push(&format!("{label}.in{k}"), op, shape, vec![id]));
-        }
-        let real_out = twice_max / ((1i64 << LEFT_SHIFT) as f64 * oq.scale);
-        let step = tflite_step(real_out, oq.zero_point, range)?;
-        let shape = self.layer_shape(ia);
-        let n = shape.iter().product();
-        let sum = QOp::Add { coeffs: vec![1, 1] };
-        self.with_requant(
-            (sum, tables),
-            shape,
-            (vec![step], n),
-            (out, nchw, oq),
-            label,
-        );
-        Ok(())
-    }
-
     /// The shape of graph tensor `id`.
-    fn layer_shape(&self, id: usize) -> Vec<usize> {
+    pub(super) fn layer_shape(&self, id: usize) -> Vec<usize> {
         match id {
             0 => self.input_shape.clone(),
             id => self.layers[id - 1].out_shape.0.clone(),

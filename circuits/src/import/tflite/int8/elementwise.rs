@@ -1,0 +1,178 @@
+//! int8 elementwise ops as TFLite's reference kernels compute them: ADD and SUB (`AddElementwise`,
+//! `SubElementwise`: inputs shifted left by 20 bits and requantized, the sum or difference
+//! requantized), MUL (`(x1 - zp1)(x2 - zp2)` requantized), and the unary ops whose int8 output is a
+//! function of the 256 input values (a standalone RELU / RELU6 / RELU_N1_TO_1, `ReluX`; a QUANTIZE
+//! from int8 to int8, `Requantize`; LOGISTIC and TANH, LiteRT's float32 table), each a table.
+
+use tract_tflite::tflite;
+
+use super::ops::{activation_range, tflite_step};
+use super::{Flow, Int8Importer, OpResult};
+use crate::qgraph::requant::{
+    quantize_multiplier, tflite_multiply_by_quantized_multiplier, AffineQuant,
+};
+use crate::qgraph::QOp;
+
+/// One entry of LiteRT's int8 LOGISTIC / TANH table (`LUTPopulate`, in float32 as the kernel
+/// computes it): `x` dequantized, the function applied, divided by the output scale, rounded half
+/// away from zero, plus the output zero point, saturated. The float32 `exp` and `tanh` are the C
+/// library's, as the runtime's.
+fn lut_value(v: i64, input: AffineQuant, output: AffineQuant, logistic: bool) -> i64 {
+    let dequantized = input.scale as f32 * (v - input.zero_point) as f32;
+    let transformed = match logistic {
+        true => 1.0f32 / (1.0f32 + (-dequantized).exp()),
+        false => dequantized.tanh(),
+    };
+    let rescaled = (transformed * (1.0f32 / output.scale as f32)).round();
+    ((rescaled + output.zero_point as f32) as i64).clamp(-128, 127)
+}
+
+/// `MultiplyByQuantizedMultiplier(x, quantize_multiplier(real))`.
+fn scaled(x: i64, real: f64) -> i64 {
+    let (m, shift) = quantize_multiplier(real);
+    tflite_multiply_by_quantized_multiplier(x as i32, m, shift) as i64
+}
+
+/// Two operands (flow and graph id each) and whether they are held channel-first.
+type Pair = ((Flow, usize), (Flow, usize), bool);
+
+impl Int8Importer<'_> {
+    /// Two activations of one shape in one layout: their flows, graph ids and whether channel-first.
+    fn pair(&mut self, a: usize, b: usize) -> OpResult<Pair> {
+        let (fa, fb) = (self.flow(a)?, self.flow(b)?);
+        if self.tensors[a].shape != self.tensors[b].shape {
+            return Err(format!(
+                "inputs {:?} and {:?}: broadcasting is not supported on int8",
+                self.tensors[a].shape, self.tensors[b].shape
+            ));
+        }
+        Ok(match (fa.nchw, fb.nchw) {
+            (true, true) => ((fa, fa.id), (fb, fb.id), true),
+            (false, false) => ((fa, fa.id), (fb, fb.id), false),
+            _ => ((fa, self.plain(a)?), (fb, self.plain(b)?), false),
+        })
+    }
+
+    /// A table over int8 tensor `id`: `y = f(x)` for the 256 values.
+    fn table(&mut self, id: usize, f: &dyn Fn(i64) -> i64, label: &str) -> usize {
+        let table = (-128i64..=127).map(f).collect();
+        let shape = self.layer_shape(id);
+        self.push(label, QOp::Table { lo: -128, table }, shape, vec![id])
+    }
+
+    /// ADD or SUB of two int8 activations of one shape (TFLite's add.cc / sub.cc for int8: left
+    /// shift 20; input multipliers `s_k / (2 max s)`; output multiplier `2 max s / (2^20 s_out)`).
+    pub(super) fn add_sub(
+        &mut self,
+        op: &tflite::Operator,
+        name: &str,
+        (a, b): (usize, usize),
+        out: usize,
+        label: &str,
+    ) -> OpResult<()> {
+        let ((fa, ia), (fb, ib), nchw) = self.pair(a, b)?;
+        let oq = self.quant(out)?;
+        let act = match name {
+            "SUB" => op
+                .builtin_options_as_sub_options()
+                .map(|o| o.fused_activation_function()),
+            _ => op
+                .builtin_options_as_add_options()
+                .map(|o| o.fused_activation_function()),
+        };
+        let range = activation_range(act.unwrap_or(tflite::ActivationFunctionType::NONE), oq)?;
+        const LEFT_SHIFT: i64 = 20;
+        let twice_max = 2.0 * fa.q.scale.max(fb.q.scale);
+        let mut tables = Vec::with_capacity(2);
+        for (k, (id, q)) in [(ia, fa.q), (ib, fb.q)].into_iter().enumerate() {
+            let f = |v: i64| scaled((v - q.zero_point) << LEFT_SHIFT, q.scale / twice_max);
+            tables.push(self.table(id, &f, &format!("{label}.in{k}")));
+        }
+        let real_out = twice_max / ((1i64 << LEFT_SHIFT) as f64 * oq.scale);
+        let step = tflite_step(real_out, oq.zero_point, range)?;
+        let shape = self.layer_shape(ia);
+        let n = shape.iter().product();
+        let coeffs = match name {
+            "SUB" => vec![1, -1],
+            _ => vec![1, 1],
+        };
+        let sum = QOp::Add { coeffs };
+        self.with_requant(
+            (sum, tables),
+            shape,
+            (vec![step], n),
+            (out, nchw, oq),
+            label,
+        );
+        Ok(())
+    }
+
+    /// MUL of two int8 activations of one shape: `(x1 - zp1)(x2 - zp2)` requantized by
+    /// `s1 s2 / s_out`.
+    pub(super) fn mul(
+        &mut self,
+        op: &tflite::Operator,
+        (a, b): (usize, usize),
+        out: usize,
+        label: &str,
+    ) -> OpResult<()> {
+        let ((fa, ia), (fb, ib), nchw) = self.pair(a, b)?;
+        let oq = self.quant(out)?;
+        let act = op
+            .builtin_options_as_mul_options()
+            .map(|o| o.fused_activation_function())
+            .unwrap_or(tflite::ActivationFunctionType::NONE);
+        let range = activation_range(act, oq)?;
+        let mut factors = Vec::with_capacity(2);
+        for (k, (id, q)) in [(ia, fa.q), (ib, fb.q)].into_iter().enumerate() {
+            let f = |v: i64| v - q.zero_point;
+            factors.push(self.table(id, &f, &format!("{label}.in{k}")));
+        }
+        let step = tflite_step(fa.q.scale * fb.q.scale / oq.scale, oq.zero_point, range)?;
+        let shape = self.layer_shape(ia);
+        let n = shape.iter().product();
+        self.with_requant(
+            (QOp::Mul, factors),
+            shape,
+            (vec![step], n),
+            (out, nchw, oq),
+            label,
+        );
+        Ok(())
+    }
+
+    /// A standalone RELU, RELU6 or RELU_N1_TO_1 (`ReluX`: the input less its zero point, requantized
+    /// by `s_in / s_out`, plus the output zero point, clamped) or an int8-to-int8 QUANTIZE
+    /// (`Requantize`, the same without a clamp beyond int8): a table of the 256 int8 values.
+    pub(super) fn unary(&mut self, name: &str, t: usize, out: usize, label: &str) -> OpResult<()> {
+        use tflite::ActivationFunctionType as A;
+        self.quant(t)?; // an int8 input (a QUANTIZE of float data mid-graph is refused here)
+        let x = self.flow(t)?;
+        let oq = self.quant(out)?;
+        let f: Box<dyn Fn(i64) -> i64> = match name {
+            "LOGISTIC" | "TANH" => {
+                let logistic = name == "LOGISTIC";
+                Box::new(move |v| lut_value(v, x.q, oq, logistic))
+            }
+            _ => {
+                let act = match name {
+                    "RELU" => A::RELU,
+                    "RELU6" => A::RELU6,
+                    "RELU_N1_TO_1" => A::RELU_N1_TO_1,
+                    _ => A::NONE,
+                };
+                let (lo, hi) = activation_range(act, oq)?;
+                let real = x.q.scale / oq.scale;
+                Box::new(move |v| (scaled(v - x.q.zero_point, real) + oq.zero_point).clamp(lo, hi))
+            }
+        };
+        let id = self.table(x.id, &*f, label);
+        let flow = Flow {
+            id,
+            nchw: x.nchw,
+            q: oq,
+        };
+        self.flows.insert(out, flow);
+        Ok(())
+    }
+}

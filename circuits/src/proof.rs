@@ -36,6 +36,17 @@ pub enum ProofParams {
     Ipa(ipa::Params),
 }
 
+/// Why a proof could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ProofError {
+    /// The witness does not fit the circuit (the reason the circuit recorded).
+    #[error("the witness does not fit the circuit: {0}")]
+    Witness(crate::circuit::failure::SynthesisFailure),
+    /// halo2 failed otherwise.
+    #[error("halo2: {0}")]
+    Halo2(halo2_proofs::plonk::Error),
+}
+
 /// Prove `circuit` (with its witness) against `instance`; returns the proof's bytes.
 pub fn prove(
     params: &ProofParams,
@@ -43,7 +54,8 @@ pub fn prove(
     circuit: InferenceCircuit<'_>,
     shape: crate::CircuitShape,
     instance: &[Fr],
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, ProofError> {
+    crate::circuit::failure::take();
     let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
     let (circuits, instances) = (&[circuit], &[&[instance][..]]);
     let rng = rand_core::OsRng;
@@ -65,7 +77,10 @@ pub fn prove(
             _,
         >(p, pk, circuits, instances, rng, &mut transcript),
     })
-    .map_err(|e| format!("{e:?}"))?;
+    .map_err(|e| match (&e, crate::circuit::failure::take()) {
+        (halo2_proofs::plonk::Error::Synthesis, Some(why)) => ProofError::Witness(why),
+        _ => ProofError::Halo2(e),
+    })?;
     Ok(transcript.finalize())
 }
 

@@ -150,3 +150,28 @@ fn a_concat_picking_the_wrong_element_is_rejected() {
     assert_ne!(bad.output(), t.output());
     assert!(!satisfied(&q, &bad, 2, 5));
 }
+
+#[test]
+fn a_witness_that_does_not_fit_names_its_reason() {
+    use circuits::circuit::failure::{take, SynthesisFailure};
+    let (q, t) = honest();
+    let plan = circuits::plan::plan_with(&q, 2, 5).unwrap();
+    // The circuit's table configured for other limbs than the model's.
+    let shape = circuits::CircuitShape {
+        limb_bits: q.limb_bits + 1,
+        ..plan.shape
+    };
+    let instance = circuits::public_inputs(&t.tensors[0], t.output());
+    let run = circuits::with_shape(shape, || {
+        let c = circuits::InferenceCircuit::new(&q, Some(&t));
+        halo2_proofs::dev::MockProver::run(plan.k, &c, vec![instance])
+    });
+    assert!(run.is_err());
+    assert_eq!(
+        take(),
+        Some(SynthesisFailure::LimbBits {
+            table: q.limb_bits + 1,
+            model: q.limb_bits
+        })
+    );
+}

@@ -38,7 +38,7 @@ pub enum ProveError {
     Hash(#[from] HashError),
     /// halo2 could not create the proof.
     #[error("proving failed: {0}")]
-    Proof(String),
+    Proof(#[from] circuits::proof::ProofError),
     /// The model salts its input's hash, but no salt was given (the model's name).
     #[error(
         "model {0} salts its input's hash: give the salt (prove --salt-file), or let zkinfer make one"

@@ -5,6 +5,7 @@ use halo2_proofs::{circuit::Region, halo2curves::bn256::Fr, plonk::Error};
 
 use crate::circuit::chips::mac::BlockCells;
 use crate::circuit::chips::FpCell;
+use crate::circuit::failure::{fail, SynthesisFailure};
 use crate::lower::BlockParams;
 
 /// Hashed weights while the model is assigned: the canonical cell of every parameter.
@@ -31,7 +32,10 @@ impl HiddenParams {
     ) -> Result<(), Error> {
         for (row, ids) in cells.weights.iter().zip(&params.weights) {
             for (cell, id) in row.iter().zip(ids) {
-                let canonical = self.weights.get(*id).ok_or(Error::Synthesis)?;
+                let canonical = self
+                    .weights
+                    .get(*id)
+                    .ok_or_else(|| fail(SynthesisFailure::MissingParameter(*id)))?;
                 region.constrain_equal(cell.cell(), canonical.cell());
             }
         }
@@ -58,8 +62,15 @@ impl HiddenParams {
         let (Some(cell), Some(p)) = (cell, params) else {
             return Ok(());
         };
-        let id = *p.bias.get(j).ok_or(Error::Synthesis)?;
-        match self.biases.get_mut(id).ok_or(Error::Synthesis)? {
+        let id = *p
+            .bias
+            .get(j)
+            .ok_or_else(|| fail(SynthesisFailure::MissingParameter(j)))?;
+        match self
+            .biases
+            .get_mut(id)
+            .ok_or_else(|| fail(SynthesisFailure::MissingParameter(id)))?
+        {
             Some(first) => {
                 region.constrain_equal(cell.cell(), first.cell());
                 Ok(())

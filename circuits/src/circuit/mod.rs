@@ -13,6 +13,7 @@
 //! through [`with_shape`], a scoped thread-local set around keygen, proving and MockProver runs.
 
 pub mod chips;
+pub mod failure;
 mod hidden;
 mod pack_rows;
 mod shape;
@@ -37,6 +38,7 @@ use crate::circuit::chips::FpCell;
 use crate::circuit::chips::{
     link::LinkConfig, mac::MacConfig, rescale::RescaleConfig, table::RangeTable,
 };
+use crate::circuit::failure::{fail, SynthesisFailure};
 use crate::circuit::hidden::HiddenParams;
 use crate::circuit::pack_rows::assign_pack_rows;
 use crate::disclosure::hashing::Packing;
@@ -289,7 +291,9 @@ impl<'a> InferenceCircuit<'a> {
             let mut src: Vec<Option<Source>> = Vec::with_capacity(stage.slots);
             let mut val: Vec<Option<i64>> = Vec::with_capacity(stage.slots);
             for t in &stage.inputs {
-                let cells = tensors[*t].as_ref().ok_or(Error::Synthesis)?;
+                let cells = tensors[*t]
+                    .as_ref()
+                    .ok_or_else(|| fail(SynthesisFailure::MissingTensor(*t)))?;
                 src.extend(cells.iter().cloned().map(Some));
                 match self.trace {
                     Some(trace) => val.extend(trace.tensors[*t].iter().copied().map(Some)),
@@ -297,7 +301,11 @@ impl<'a> InferenceCircuit<'a> {
                 }
             }
             if src.len() != stage.n_in {
-                return Err(Error::Synthesis);
+                return Err(fail(SynthesisFailure::InputCount {
+                    stage: stage.name.clone(),
+                    expected: stage.n_in,
+                    found: src.len(),
+                }));
             }
             src.resize(stage.slots, None);
             val.resize(stage.slots, None);
@@ -322,7 +330,7 @@ impl<'a> InferenceCircuit<'a> {
                     (true, Some(product)) => {
                         let factors = match xs.as_deref() {
                             Some(&[a, b]) => Some((a, b)),
-                            Some(_) => return Err(Error::Synthesis),
+                            Some(_) => return Err(fail(SynthesisFailure::ProductArity)),
                             None => None,
                         };
                         let (inputs, p) = product.assign(region, &config.mac, row, factors)?;
@@ -332,7 +340,7 @@ impl<'a> InferenceCircuit<'a> {
                         };
                         (cells, vec![p])
                     }
-                    (true, None) => return Err(Error::Synthesis),
+                    (true, None) => return Err(fail(SynthesisFailure::MissingChip("product"))),
                 };
                 if let (true, Some(bp)) = (private, &block.params) {
                     params.bind_weights(region, &cells, bp)?;
@@ -353,7 +361,10 @@ impl<'a> InferenceCircuit<'a> {
                     params.bind_bias(region, b, block.params.as_ref(), j)
                 };
                 for (cell, i) in cells.inputs.iter().zip(&block.inputs) {
-                    match src[*i].as_ref().ok_or(Error::Synthesis)? {
+                    match src[*i]
+                        .as_ref()
+                        .ok_or_else(|| fail(SynthesisFailure::UnsetSlot(stage.name.clone())))?
+                    {
                         Source::Instance(r) => links.push((cell.cell(), *r)),
                         Source::Cell(c) => region.constrain_equal(cell.cell(), c.cell()),
                     }
@@ -390,14 +401,20 @@ impl<'a> InferenceCircuit<'a> {
                             )
                         }
                         Tail::Requant(steps) => {
-                            let rq = config.requant.as_ref().ok_or(Error::Synthesis)?;
+                            let rq = config
+                                .requant
+                                .as_ref()
+                                .ok_or_else(|| fail(SynthesisFailure::MissingChip("requant")))?;
                             let step = &steps[j];
                             enable_link(region, &mut params, row, j)?;
                             let y = rq.assign(region, row, sum, step)?.1;
                             (y, sum.and_then(|s| step.apply(s).ok()))
                         }
                         Tail::Function(tag) => {
-                            let f = config.function.as_ref().ok_or(Error::Synthesis)?;
+                            let f = config
+                                .function
+                                .as_ref()
+                                .ok_or_else(|| fail(SynthesisFailure::MissingChip("function")))?;
                             enable_link(region, &mut params, row, j)?;
                             let x = sum.map(|s| Value::known(fp(s))).unwrap_or(Value::unknown());
                             FpCell::assign(region, config.mac.acc[0], row, x);
@@ -419,21 +436,28 @@ impl<'a> InferenceCircuit<'a> {
             let out = stage
                 .out
                 .iter()
-                .map(|s| src[*s].clone().ok_or(Error::Synthesis))
+                .map(|s| {
+                    src[*s]
+                        .clone()
+                        .ok_or_else(|| fail(SynthesisFailure::UnsetSlot(stage.name.clone())))
+                })
                 .collect::<Result<_, _>>()?;
             tensors[stage.output] = Some(out);
         }
-        let last = tensors.pop().flatten().ok_or(Error::Synthesis)?;
+        let last = tensors
+            .pop()
+            .flatten()
+            .ok_or_else(|| fail(SynthesisFailure::MissingTensor(self.graph.layers.len())))?;
         let outputs = last
             .into_iter()
             .map(|s| match s {
                 Source::Cell(c) => Ok(c),
-                Source::Instance(_) => Err(Error::Synthesis),
+                Source::Instance(_) => Err(fail(SynthesisFailure::OutputNotCell)),
             })
             .collect::<Result<_, _>>()?;
         let mut weight_elements = params.packed;
         for b in params.biases {
-            weight_elements.push(b.ok_or(Error::Synthesis)?);
+            weight_elements.push(b.ok_or_else(|| fail(SynthesisFailure::MissingParameter(0)))?);
         }
         Ok(ModelCells {
             links,
@@ -457,9 +481,12 @@ impl<'a> InferenceCircuit<'a> {
         if !(input || weights || output) {
             return Ok(vec![]);
         }
-        let (_, hash) = config.hashing.as_ref().ok_or(Error::Synthesis)?;
+        let (_, hash) = config
+            .hashing
+            .as_ref()
+            .ok_or_else(|| fail(SynthesisFailure::MissingChip("hash")))?;
         if input && self.visibility.input_salted && self.trace.is_some() && self.salt.is_none() {
-            return Err(Error::Synthesis);
+            return Err(fail(SynthesisFailure::MissingSalt));
         }
         layouter.assign_region(
             || "hashes",
@@ -542,7 +569,10 @@ impl Circuit<Fr> for InferenceCircuit<'_> {
         mut layouter: impl Layouter<Fr>,
     ) -> Result<(), Error> {
         if self.graph.limb_bits != config.table.limb_bits {
-            return Err(Error::Synthesis);
+            return Err(fail(SynthesisFailure::LimbBits {
+                table: config.table.limb_bits,
+                model: self.graph.limb_bits,
+            }));
         }
         config.table.load(&mut layouter)?;
         if let Some(f) = &config.function {
@@ -580,5 +610,5 @@ fn function_value(table: &[(i64, i64, i64)], tag: i64, x: i64) -> Result<i64, Er
         .iter()
         .find(|(t, tx, _)| *t == tag && *tx == x)
         .map(|(_, _, y)| *y)
-        .ok_or(Error::Synthesis)
+        .ok_or_else(|| fail(SynthesisFailure::FunctionValue { tag, x }))
 }

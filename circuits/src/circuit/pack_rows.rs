@@ -10,6 +10,7 @@ use halo2_proofs::{
 
 use crate::circuit::chips::rescale::RescaleParams;
 use crate::circuit::chips::FpCell;
+use crate::circuit::failure::{fail, SynthesisFailure};
 use crate::circuit::ModelConfig;
 
 /// One pack row per value (a hashed or private input, or hashed weights): the value range-checked by
@@ -25,7 +26,7 @@ pub(crate) fn assign_pack_rows(
 ) -> Result<(Vec<FpCell>, Vec<FpCell>), Error> {
     let pack = match (&config.hashing, hashed) {
         (Some((pack, _)), true) => Some(pack),
-        (None, true) => return Err(Error::Synthesis),
+        (None, true) => return Err(fail(SynthesisFailure::MissingValue)),
         _ => None,
     };
     let sums = match (pack, values) {

@@ -46,6 +46,44 @@ pub struct QuantReport {
 }
 
 impl QuantReport {
+    /// The calibrated table of a model quantized from float.
+    fn fmt_float(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "quantization report ({} calibration samples from {}; input scale 2^{})",
+            self.samples, self.calibration, self.input_scale
+        )?;
+        writeln!(
+            f,
+            "  {:<24} {:<13} {:<14} {:>6} {:>7} {:>6} {:>12} {:>12}",
+            "layer", "kind", "shape", "scale", "w-scale", "shift", "float max", "max error"
+        )?;
+        for l in &self.layers {
+            let opt = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+            writeln!(
+                f,
+                "  {:<24} {:<13} {:<14} {:>6} {:>7} {:>6} {:>12.5} {:>12.6}",
+                short(&l.name, 60),
+                l.kind,
+                crate::ir::Shape(l.shape.clone()).to_string(),
+                l.out_scale,
+                opt(l.weight_scale),
+                opt(l.shift),
+                l.float_max_abs,
+                l.max_abs_error
+            )?;
+        }
+        write!(
+            f,
+            "  output max abs error vs float: {:.6}",
+            self.output_max_abs_error
+        )?;
+        if let Some(a) = self.top1_agreement {
+            write!(f, "; top-1 agreement with float: {:.2}%", a * 100.0)?;
+        }
+        Ok(())
+    }
+
     /// The report of an int8 model: its own quantization, nothing calibrated, no float reference.
     pub fn int8(graph: &crate::qgraph::QuantGraph, unproven_tail: Vec<String>) -> Self {
         QuantReport {
@@ -74,40 +112,36 @@ impl QuantReport {
     }
 }
 
+/// A layer name cut to `width` characters for a table (TFLite names join many tensors with `;`).
+fn short(name: &str, width: usize) -> String {
+    match name.chars().count() > width {
+        true => {
+            let head: String = name.chars().take(width - 1).collect();
+            format!("{head}…")
+        }
+        false => name.to_string(),
+    }
+}
+
 impl std::fmt::Display for QuantReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(
-            f,
-            "quantization report ({} calibration samples from {}; input scale 2^{})",
-            self.samples, self.calibration, self.input_scale
-        )?;
-        writeln!(
-            f,
-            "  {:<24} {:<13} {:<14} {:>6} {:>7} {:>6} {:>12} {:>12}",
-            "layer", "kind", "shape", "scale", "w-scale", "shift", "float max", "max error"
-        )?;
-        for l in &self.layers {
-            let opt = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
-            writeln!(
-                f,
-                "  {:<24} {:<13} {:<14} {:>6} {:>7} {:>6} {:>12.5} {:>12.6}",
-                l.name,
-                l.kind,
-                crate::ir::Shape(l.shape.clone()).to_string(),
-                l.out_scale,
-                opt(l.weight_scale),
-                opt(l.shift),
-                l.float_max_abs,
-                l.max_abs_error
-            )?;
-        }
-        write!(
-            f,
-            "  output max abs error vs float: {:.6}",
-            self.output_max_abs_error
-        )?;
-        if let Some(a) = self.top1_agreement {
-            write!(f, "; top-1 agreement with float: {:.2}%", a * 100.0)?;
+        if self.samples == 0 && self.input_scale == 0 {
+            // An int8 model: nothing was quantized, so there is no error to report.
+            writeln!(f, "quantization: {}", self.calibration)?;
+            writeln!(f, "  {:<40} {:<15} {:<14}", "layer", "kind", "shape")?;
+            for l in &self.layers {
+                let shape = crate::ir::Shape(l.shape.clone()).to_string();
+                writeln!(
+                    f,
+                    "  {:<40} {:<15} {:<14}",
+                    short(&l.name, 40),
+                    l.kind,
+                    shape
+                )?;
+            }
+            write!(f, "  outputs are the model's own int8 values")?;
+        } else {
+            self.fmt_float(f)?;
         }
         if !self.unproven_tail.is_empty() {
             write!(

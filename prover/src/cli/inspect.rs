@@ -54,13 +54,24 @@ fn inspect_model(m: &ModelFile, json: bool) {
         None => String::new(),
     };
     println!("  proof system: {}{srs}", m.proof_system.commitment);
-    println!(
-        "  input {} at scale 2^{}, output {} at scale 2^{}",
-        g.input_shape,
-        g.input_scale,
-        g.output_shape(),
-        g.output_scale()
-    );
+    match &g.int8 {
+        Some(io) => println!(
+            "  input {} int8 (scale {}, zero point {}), output {} int8 (scale {}, zero point {})",
+            g.input_shape,
+            io.input.scale,
+            io.input.zero_point,
+            g.output_shape(),
+            io.output.scale,
+            io.output.zero_point
+        ),
+        None => println!(
+            "  input {} at scale 2^{}, output {} at scale 2^{}",
+            g.input_shape,
+            g.input_scale,
+            g.output_shape(),
+            g.output_scale()
+        ),
+    }
     println!(
         "  visibility: input {}, output {}, weights {}",
         m.visibility.input, m.visibility.output, m.visibility.weights

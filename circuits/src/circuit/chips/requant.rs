@@ -27,6 +27,7 @@ use halo2_proofs::{
 
 use super::table::RangeTable;
 use super::FpCell;
+use crate::circuit::failure::{fail, SynthesisFailure};
 use crate::field::{fp, pow2};
 use crate::qgraph::requant::{RequantStep, REQUANT_LIMB_BITS};
 
@@ -262,7 +263,9 @@ impl RequantConfig {
         p: &RequantStep,
     ) -> Result<(FpCell, FpCell), Error> {
         let w = match acc {
-            Some(a) => Value::known(RequantWitness::compute(a, p).ok_or(Error::Synthesis)?),
+            Some(a) => Value::known(
+                RequantWitness::compute(a, p).ok_or_else(|| fail(SynthesisFailure::Requant(a)))?,
+            ),
             None => Value::unknown(),
         };
         let acc_v = acc.map(Value::known).unwrap_or(Value::unknown());

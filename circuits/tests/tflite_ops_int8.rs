@@ -2,7 +2,8 @@
 //! CONCATENATION, ADD of differently quantized inputs with a fused RELU, MEAN, AVERAGE_POOL_2D over
 //! SAME padding, a strided depthwise convolution with depth multiplier 2 and RELU6, RESHAPE and
 //! FULLY_CONNECTED, SUB and MUL, standalone RELU and RELU6, an int8-to-int8 QUANTIZE, LOGISTIC and
-//! TANH), each on its test inputs: LiteRT's reference kernels' output bytes exactly, and proven.
+//! TANH, constant and broadcast operands of MUL and ADD), each on its test inputs: LiteRT's
+//! reference kernels' output bytes exactly, and proven.
 
 mod common;
 
@@ -98,4 +99,14 @@ fn int8_to_int8_quantize() {
 #[test]
 fn logistic_and_tanh_tables() {
     check("logistic_tanh");
+}
+
+#[test]
+fn constant_scalar_operands_of_a_rescaling_layer() {
+    check("rescaling_const");
+}
+
+#[test]
+fn squeeze_and_excitation_broadcast_product() {
+    check("se_block");
 }

@@ -11,7 +11,7 @@ use super::{Flow, Int8Importer, OpResult};
 use crate::qgraph::requant::{
     quantize_multiplier, tflite_multiply_by_quantized_multiplier, AffineQuant,
 };
-use crate::qgraph::QOp;
+use crate::qgraph::{QOp, QPick};
 
 /// One entry of LiteRT's int8 LOGISTIC / TANH table (`LUTPopulate`, in float32 as the kernel
 /// computes it): `x` dequantized, the function applied, divided by the output scale, rounded half
@@ -37,20 +37,86 @@ fn scaled(x: i64, real: f64) -> i64 {
 type Pair = ((Flow, usize), (Flow, usize), bool);
 
 impl Int8Importer<'_> {
-    /// Two activations of one shape in one layout: their flows, graph ids and whether channel-first.
-    fn pair(&mut self, a: usize, b: usize) -> OpResult<Pair> {
-        let (fa, fb) = (self.flow(a)?, self.flow(b)?);
-        if self.tensors[a].shape != self.tensors[b].shape {
-            return Err(format!(
-                "inputs {:?} and {:?}: broadcasting is not supported on int8",
-                self.tensors[a].shape, self.tensors[b].shape
-            ));
+    /// The two operands of an elementwise op producing `out`, in one layout and at the output's
+    /// shape: activations of that shape as they are; a smaller activation or a constant (numpy
+    /// broadcasting, as TFLite's `BroadcastAdd4DSlow` / `BroadcastMul4DSlow` read them) through a
+    /// row-free remap. Returns each operand's flow and graph id, and whether they are channel-first.
+    fn pair(&mut self, a: usize, b: usize, out: usize) -> OpResult<Pair> {
+        let shape = self.tensors[out].shape.clone();
+        let same = |t: usize, me: &Self| me.tensors[t].shape == shape && me.flows.contains_key(&t);
+        if same(a, self) && same(b, self) {
+            let (fa, fb) = (self.flow(a)?, self.flow(b)?);
+            return Ok(match (fa.nchw, fb.nchw) {
+                (true, true) => ((fa, fa.id), (fb, fb.id), true),
+                (false, false) => ((fa, fa.id), (fb, fb.id), false),
+                _ => ((fa, self.plain(a)?), (fb, self.plain(b)?), false),
+            });
         }
-        Ok(match (fa.nchw, fb.nchw) {
-            (true, true) => ((fa, fa.id), (fb, fb.id), true),
-            (false, false) => ((fa, fa.id), (fb, fb.id), false),
-            _ => ((fa, self.plain(a)?), (fb, self.plain(b)?), false),
-        })
+        let nchw = matches!(shape[..], [1, _, _, _]);
+        let fa = self.broadcast(a, &shape, nchw)?;
+        let fb = self.broadcast(b, &shape, nchw)?;
+        Ok(((fa, fa.id), (fb, fb.id), nchw))
+    }
+
+    /// Operand `t` (an activation or an int8 constant) broadcast to `shape` (TFLite's order), held
+    /// channel-first when `nchw`.
+    fn broadcast(&mut self, t: usize, shape: &[usize], nchw: bool) -> OpResult<Flow> {
+        let from = self.tensors[t].shape.clone();
+        if from.len() > shape.len() {
+            return Err(format!("operand {from:?} does not broadcast to {shape:?}"));
+        }
+        let lead = shape.len() - from.len();
+        for (k, d) in from.iter().enumerate() {
+            if *d != 1 && *d != shape[lead + k] {
+                return Err(format!("operand {from:?} does not broadcast to {shape:?}"));
+            }
+        }
+        // The operand's row-major index of each output element, in TFLite's order.
+        let n: usize = shape.iter().product();
+        let index = |flat: usize| {
+            let (mut rest, mut idx, mut stride) = (flat, 0usize, 1usize);
+            let mut coords = vec![0; shape.len()];
+            for k in (0..shape.len()).rev() {
+                coords[k] = rest % shape[k];
+                rest /= shape[k];
+            }
+            for k in (0..from.len()).rev() {
+                let c = if from[k] == 1 { 0 } else { coords[lead + k] };
+                idx += c * stride;
+                stride *= from[k];
+            }
+            idx
+        };
+        let order: Vec<usize> = match (nchw, shape) {
+            (true, &[1, h, w, c]) => (0..c)
+                .flat_map(|ch| (0..h * w).map(move |p| p * c + ch))
+                .collect(),
+            _ => (0..n).collect(),
+        };
+        let out_shape = match (nchw, shape) {
+            (true, &[1, h, w, c]) => vec![1, c, h, w],
+            _ => shape.to_vec(),
+        };
+        let name = format!("{}.broadcast", self.names[t]);
+        let (map, q, input) = match self.flows.contains_key(&t) {
+            true => {
+                let q = self.flow(t)?.q;
+                let id = self.plain(t)?;
+                let map = order.iter().map(|f| QPick::Input(index(*f))).collect();
+                (map, q, id)
+            }
+            false => {
+                let values = self.int8_const(t)?;
+                let q = self.quant(t)?;
+                let map = order
+                    .iter()
+                    .map(|f| QPick::Const(values[index(*f)]))
+                    .collect();
+                (map, q, 0)
+            }
+        };
+        let id = self.push(&name, QOp::Remap { map }, out_shape, vec![input]);
+        Ok(Flow { id, nchw, q })
     }
 
     /// A table over int8 tensor `id`: `y = f(x)` for the 256 values.
@@ -70,7 +136,7 @@ impl Int8Importer<'_> {
         out: usize,
         label: &str,
     ) -> OpResult<()> {
-        let ((fa, ia), (fb, ib), nchw) = self.pair(a, b)?;
+        let ((fa, ia), (fb, ib), nchw) = self.pair(a, b, out)?;
         let oq = self.quant(out)?;
         let act = match name {
             "SUB" => op
@@ -116,7 +182,7 @@ impl Int8Importer<'_> {
         out: usize,
         label: &str,
     ) -> OpResult<()> {
-        let ((fa, ia), (fb, ib), nchw) = self.pair(a, b)?;
+        let ((fa, ia), (fb, ib), nchw) = self.pair(a, b, out)?;
         let oq = self.quant(out)?;
         let act = op
             .builtin_options_as_mul_options()

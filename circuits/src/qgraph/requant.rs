@@ -240,10 +240,14 @@ impl RequantStep {
         })
     }
 
+    /// The numerator `mul * acc + add - [acc < 0] * neg_add`.
+    pub fn numerator(&self, acc: i64) -> i128 {
+        self.mul * acc as i128 + self.add - (acc < 0) as i128 * self.neg_add
+    }
+
     /// `q` for an accumulator (no range checks).
     pub fn quotient(&self, acc: i64) -> i128 {
-        let n = self.mul * acc as i128 + self.add - (acc < 0) as i128 * self.neg_add;
-        n.div_euclid(1i128 << REQUANT_SHIFT)
+        self.numerator(acc).div_euclid(1i128 << REQUANT_SHIFT)
     }
 
     /// The output for `acc`, or which of the circuit's ranges it leaves.

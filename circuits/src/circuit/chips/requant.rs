@@ -29,10 +29,11 @@ use super::table::RangeTable;
 use super::FpCell;
 use crate::circuit::failure::{fail, SynthesisFailure};
 use crate::field::{fp, pow2};
-use crate::qgraph::requant::{RequantStep, REQUANT_LIMB_BITS};
+use crate::qgraph::requant::{RequantStep, REQUANT_LIMB_BITS, REQUANT_SHIFT};
 
 /// Remainder limbs: `B^5` is the divisor.
 const LIMBS: usize = 5;
+const _: () = assert!(LIMBS as u32 * REQUANT_LIMB_BITS == REQUANT_SHIFT);
 
 /// The columns and gates of requant rows.
 #[derive(Clone, Debug)]
@@ -86,8 +87,7 @@ impl RequantWitness {
         let a_mid = acc.div_euclid(base).rem_euclid(base);
         let a_hi = acc.div_euclid(base * base);
         let q = p.quotient(acc);
-        let n = p.mul * acc as i128 + p.add - (acc < 0) as i128 * p.neg_add;
-        let mut r = n - (q << (LIMBS as u32 * REQUANT_LIMB_BITS));
+        let mut r = p.numerator(acc) - (q << REQUANT_SHIFT);
         let mut v = [0i64; LIMBS];
         for limb in &mut v {
             *limb = (r % base as i128) as i64;
@@ -156,7 +156,7 @@ impl RequantConfig {
             for col in v.iter().rev() {
                 rem = rem * b_l.clone() + a(*col);
             }
-            let shift = Expression::Constant(pow2(LIMBS as u32 * REQUANT_LIMB_BITS));
+            let shift = Expression::Constant(pow2(REQUANT_SHIFT));
             let z = one.clone() - q_hi.clone() * inv;
             vec![
                 r.clone() * (acc.clone() - limbs_sum),

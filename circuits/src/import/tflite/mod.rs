@@ -95,6 +95,17 @@ pub const SUPPORTED: &[&str] = &[
 /// final SOFTMAX or DEQUANTIZE.
 pub const INT8_EDGE_OPS: &[&str] = &["QUANTIZE", "DEQUANTIZE", "SOFTMAX"];
 
+/// The constant data of tensor `t` (`None` for an activation: no buffer, or an empty one).
+pub(super) fn tensor_data<'a>(
+    model: &tflite::Model<'a>,
+    t: &tflite::Tensor<'_>,
+) -> Option<&'a [u8]> {
+    let buffers = model.buffers()?;
+    let i = t.buffer() as usize;
+    let d = (i < buffers.len()).then(|| buffers.get(i))?.data()?;
+    (!d.is_empty()).then(|| d.bytes())
+}
+
 /// Whether `bytes` look like a TFLite flatbuffer (file identifier `TFL3`).
 pub fn is_tflite(bytes: &[u8]) -> bool {
     bytes.get(4..8) == Some(b"TFL3")
@@ -286,7 +297,6 @@ impl<'a> TfliteImporter<'a> {
             vals: HashMap::new(),
             nodes: Vec::new(),
         };
-        let buffers = model.buffers();
         let tensors = subgraph
             .tensors()
             .ok_or_else(|| imp.structure("the subgraph has no tensors"))?;
@@ -299,13 +309,7 @@ impl<'a> TfliteImporter<'a> {
                 .shape()
                 .map(|s| s.iter().map(|d| d.max(1) as usize).collect())
                 .unwrap_or_default();
-            let data = buffers
-                .and_then(|b| {
-                    let i = t.buffer() as usize;
-                    (i < b.len()).then(|| b.get(i))
-                })
-                .and_then(|b| b.data())
-                .filter(|d| !d.is_empty());
+            let data = tensor_data(model, &t);
             // An integer activation (or weight) means a quantized model.
             let not_float = |ty: tflite::TensorType| {
                 imp.structure(format!(
@@ -315,7 +319,7 @@ impl<'a> TfliteImporter<'a> {
                     ty.variant_name().unwrap_or("of an unknown type")
                 ))
             };
-            let bytes = data.map(|d| d.bytes());
+            let bytes = data;
             let val = match (bytes, t.type_()) {
                 (None, tflite::TensorType::FLOAT32) => Val::Flow {
                     tfl_shape: shape,

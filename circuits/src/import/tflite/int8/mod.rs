@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use tract_tflite::tflite;
 
-use super::{nchw_to_nhwc, nhwc_to_nchw, TfliteError};
+use super::{nchw_to_nhwc, nhwc_to_nchw, tensor_data, TfliteError};
 use crate::ir::{Pick, Shape};
 use crate::qgraph::requant::{AffineQuant, REQUANT_LIMB_BITS};
 use crate::qgraph::{Int8Io, QLayer, QOp, QPick, QuantGraph};
@@ -60,18 +60,9 @@ type OpResult<T> = Result<T, String>;
 
 /// Whether a model is full-integer: an activation tensor (one no buffer fills) is int8.
 pub fn is_int8(model: &tflite::Model, subgraph: &tflite::SubGraph) -> bool {
-    let buffers = model.buffers();
     subgraph.tensors().is_some_and(|ts| {
-        ts.iter().any(|t| {
-            let constant = buffers
-                .and_then(|b| {
-                    let i = t.buffer() as usize;
-                    (i < b.len()).then(|| b.get(i))
-                })
-                .and_then(|b| b.data())
-                .is_some_and(|d| !d.is_empty());
-            !constant && t.type_() == tflite::TensorType::INT8
-        })
+        ts.iter()
+            .any(|t| tensor_data(model, &t).is_none() && t.type_() == tflite::TensorType::INT8)
     })
 }
 
@@ -184,7 +175,6 @@ impl<'a> Int8Importer<'a> {
             path: path.into(),
             reason,
         };
-        let buffers = model.buffers();
         let ts = subgraph
             .tensors()
             .ok_or_else(|| structure("the subgraph has no tensors".into()))?;
@@ -207,14 +197,7 @@ impl<'a> Int8Importer<'a> {
                     t.name().unwrap_or("")
                 )));
             }
-            let data = buffers
-                .and_then(|b| {
-                    let i = t.buffer() as usize;
-                    (i < b.len()).then(|| b.get(i))
-                })
-                .and_then(|b| b.data())
-                .filter(|d| !d.is_empty())
-                .map(|d| d.bytes().to_vec());
+            let data = tensor_data(model, &t).map(<[u8]>::to_vec);
             tensors.push(TensorInfo {
                 ty: t.type_(),
                 shape: t
@@ -274,7 +257,7 @@ impl<'a> Int8Importer<'a> {
         self.input_shape = shape.clone();
         let (id, nchw) = match shape[..] {
             [1, h, w, c] => {
-                let picks = remap_picks(&nhwc_to_nchw(h, w, c), 0);
+                let picks = remap_picks(&nhwc_to_nchw(h, w, c));
                 let id = self.push(
                     "input.nchw",
                     QOp::Remap { map: picks },
@@ -350,7 +333,7 @@ impl<'a> Int8Importer<'a> {
         let [_, h, w, c] = shape[..] else {
             return Err("a channel-first tensor that is not 4-D".into());
         };
-        let map = remap_picks(&nchw_to_nhwc(h, w, c), 0);
+        let map = remap_picks(&nchw_to_nhwc(h, w, c));
         let name = format!("{}.nhwc", self.names[t]);
         Ok(self.push(&name, QOp::Remap { map }, shape, vec![flow.id]))
     }
@@ -383,13 +366,13 @@ impl<'a> Int8Importer<'a> {
     }
 }
 
-/// Float-IR picks as quantized picks (layout remaps only pick inputs; `pad` fills constants).
-fn remap_picks(picks: &[Pick], pad: i64) -> Vec<QPick> {
+/// A layout remap's picks (all of them inputs) as quantized picks.
+fn remap_picks(picks: &[Pick]) -> Vec<QPick> {
     picks
         .iter()
         .map(|p| match p {
             Pick::Input(i) => QPick::Input(*i),
-            Pick::Const(_) => QPick::Const(pad),
+            Pick::Const(_) => unreachable!("layout remaps pick inputs only"),
         })
         .collect()
 }

@@ -118,7 +118,7 @@ impl Int8Importer<'_> {
         let shape = self.tensors[out].shape.clone();
         let flow = match shape[..] {
             [1, h, w, c] => {
-                let map = remap_picks(&nhwc_to_nchw(h, w, c), 0);
+                let map = remap_picks(&nhwc_to_nchw(h, w, c));
                 let id = self.push(
                     &format!("{label}.nchw"),
                     QOp::Remap { map },

@@ -8,16 +8,8 @@ mod common;
 use circuits::import::{import_model, Imported};
 use circuits::plan::choose;
 use circuits::qgraph::QOp;
-use common::{fixture, satisfied};
+use common::{fixture, ints, satisfied};
 use serde_json::Value;
-
-fn ints(v: &Value) -> Vec<i64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_i64().unwrap())
-        .collect()
-}
 
 fn json(path: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(fixture(path)).unwrap()).unwrap()

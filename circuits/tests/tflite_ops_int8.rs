@@ -9,16 +9,8 @@ mod common;
 
 use circuits::import::{import_model, Imported};
 use circuits::plan::choose;
-use common::{fixture, satisfied};
+use common::{fixture, ints, satisfied};
 use serde_json::Value;
-
-fn ints(v: &Value) -> Vec<i64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_i64().unwrap())
-        .collect()
-}
 
 fn check(name: &str) {
     let path = fixture(&format!("tflite_ops_int8/{name}.tflite"));
@@ -109,4 +101,14 @@ fn constant_scalar_operands_of_a_rescaling_layer() {
 #[test]
 fn squeeze_and_excitation_broadcast_product() {
     check("se_block");
+}
+
+#[test]
+fn hard_swish_after_a_convolution() {
+    check("hard_swish");
+}
+
+#[test]
+fn hard_swish_requantizing_a_wide_input() {
+    check("hard_swish_standalone");
 }

@@ -236,3 +236,39 @@ fn round_trip_top_class(name: &str) {
         .fold(0, |b, (i, x)| if *x > out[b] { i } else { b });
     assert_eq!(top as u64, expected["float_top1"].as_u64().unwrap());
 }
+
+#[test]
+fn an_int8_onnx_model_proves_onnxruntime_s_exact_output_bytes() {
+    // QDQ form (onnxruntime's quantize_static), uint8 activations: the device's bytes as input.
+    let dir = tempfile::tempdir().unwrap();
+    let data: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("onnx_int8/digits_cnn_qdq_u8.json")).unwrap(),
+    )
+    .unwrap();
+    let model = dir.path().join("cnn8.zkm");
+    let o = zkinfer(&[
+        "compile",
+        s(&fixture("onnx_int8/digits_cnn_qdq_u8.onnx")),
+        "-o",
+        s(&model),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkinfer(&["inspect", s(&model)]);
+    assert!(stdout(&o).contains("uint8"), "{}", stdout(&o));
+    let case = &data["cases"][2];
+    let input = dir.path().join("input.json");
+    std::fs::write(
+        &input,
+        serde_json::json!({ "input_int8": case["input_q"] }).to_string(),
+    )
+    .unwrap();
+    let o = zkinfer(&["run", "-m", s(&model), "-i", s(&input), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["quantized"][0], case["output_q"], "onnxruntime's bytes");
+    let proof = dir.path().join("cnn8.zkp");
+    let o = zkinfer(&["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkinfer(&["verify", s(&proof), "-m", s(&model), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}

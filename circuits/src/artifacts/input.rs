@@ -133,12 +133,13 @@ pub fn parse_input_value(v: &Value) -> Result<Vec<f64>, InputError> {
 pub enum ModelInput {
     /// Float values.
     Floats(Vec<f64>),
-    /// int8 values, each in `[-128, 127]`.
+    /// The model's own integers: int8 values in `[-128, 127]`, or a uint8 model's bytes in
+    /// `[0, 255]` (checked against the model by [`crate::qgraph::QuantGraph::input_values`]).
     Int8(Vec<i64>),
 }
 
 /// Parse one input: [`parse_input`]'s forms, or `{"input_int8": [...]}` (a nested list of integers
-/// in `[-128, 127]`, for an int8 model).
+/// in `[-128, 255]`: an int8 model's values, or a uint8 model's bytes).
 pub fn parse_model_input(text: &str) -> Result<ModelInput, InputError> {
     let v: Value = match serde_json::from_str(text) {
         Ok(v) => v,
@@ -155,10 +156,11 @@ pub fn parse_model_input(text: &str) -> Result<ModelInput, InputError> {
     out.iter()
         .enumerate()
         .map(
-            |(i, x)| match x.fract() == 0.0 && (-128.0..=127.0).contains(x) {
+            |(i, x)| match x.fract() == 0.0 && (-128.0..=255.0).contains(x) {
                 true => Ok(*x as i64),
                 false => Err(InputError::Shape(format!(
-                    "input_int8 value {x} at index {i} (int8 values are integers in [-128, 127])"
+                    "input_int8 value {x} at index {i} (int8 values are integers in [-128, 127], \
+                     a uint8 model's in [0, 255])"
                 ))),
             },
         )
@@ -207,7 +209,8 @@ mod tests {
             parse_model_input("[0.5, 1]").unwrap(),
             ModelInput::Floats(vec![0.5, 1.0])
         );
-        assert!(parse_model_input(r#"{"input_int8": [128]}"#).is_err());
+        assert!(parse_model_input(r#"{"input_int8": [256]}"#).is_err());
+        assert!(parse_model_input(r#"{"input_int8": [-129]}"#).is_err());
         assert!(parse_model_input(r#"{"input_int8": [1.5]}"#).is_err());
         let e = parse_input(r#"{"input_data": [[1, "x"]]}"#).unwrap_err();
         assert_eq!(

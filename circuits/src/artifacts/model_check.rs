@@ -244,6 +244,24 @@ impl ModelFile {
                         return Err(format!("layer '{}' has an invalid requantization", l.name));
                     }
                 }
+                QOp::Threshold {
+                    maps, channel_len, ..
+                } => {
+                    let covers =
+                        maps.len() == 1 || maps.len().checked_mul(*channel_len) == Some(out);
+                    let bad = maps.iter().find_map(|m| m.validate().err());
+                    if out != len
+                        || maps.is_empty()
+                        || *channel_len == 0
+                        || !covers
+                        || g.limb_bits != REQUANT_LIMB_BITS
+                    {
+                        return Err(format!("layer '{}' has invalid threshold maps", l.name));
+                    }
+                    if let Some(why) = bad {
+                        return Err(format!("layer '{}': a threshold map: {why}", l.name));
+                    }
+                }
                 QOp::Table { lo, table } => {
                     let big = table.iter().any(|v| v.unsigned_abs() >= 1 << 40);
                     if out != len

@@ -12,6 +12,7 @@ use super::chips::pack::PackConfig;
 use super::chips::poseidon::HashConfig;
 use super::chips::product::ProductConfig;
 use super::chips::requant::RequantConfig;
+use super::chips::threshold::ThresholdConfig;
 use super::chips::{link::LinkConfig, mac::MacConfig, rescale::RescaleConfig, table::RangeTable};
 use super::CircuitShape;
 
@@ -30,6 +31,8 @@ pub struct ModelConfig {
     pub rescale: RescaleConfig,
     /// int8 requant rows (when the shape has `requant`).
     pub requant: Option<RequantConfig>,
+    /// Threshold rows and table (when the shape has `threshold`).
+    pub threshold: Option<ThresholdConfig>,
     /// The range table the rescale rows (pack rows included) look up.
     pub table: RangeTable,
     /// Pack rows and the Poseidon chip (when the shape has hashing).
@@ -110,6 +113,18 @@ impl ModelConfig {
                 &table,
             )
         });
+        // Threshold rows: acc in a_0 through the link, y in x_0, the interval and its limbs in
+        // a_1.. then x_1.., the map's tag in f2.
+        let threshold = shape.threshold.then(|| {
+            let spare: Vec<_> = acc[1..].iter().chain(&x[1..]).copied().collect();
+            ThresholdConfig::configure(
+                meta,
+                (acc[0], x[0]),
+                spare[..8].try_into().expect("W + P >= 10"),
+                f[2],
+                &table,
+            )
+        });
         let product = shape.products.then(|| ProductConfig::configure(meta, &mac));
         // Function rows (when the model has Sigmoid or Tanh): x in a_0 through the link, y in x_0,
         // the function's tag in f2.
@@ -130,6 +145,7 @@ impl ModelConfig {
             link,
             rescale,
             requant,
+            threshold,
             table,
             hashing,
             instance,

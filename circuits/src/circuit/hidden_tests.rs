@@ -30,6 +30,7 @@ const SHAPE: CircuitShape = CircuitShape {
     second_hash_chip: false,
     products: false,
     requant: false,
+    threshold: false,
 };
 
 /// One block of two sums over three inputs (two rows, the second with one padding input), then a

@@ -157,6 +157,7 @@ impl<'a> InferenceCircuit<'a> {
             };
         }
         let functions = self.graph.function_table();
+        let threshold_maps = self.graph.threshold_maps();
         // The cells of every tensor a stage has made (by tensor id; 0 is the input).
         let mut tensors: Vec<Option<Vec<Source>>> = vec![None; self.graph.layers.len() + 1];
         tensors[0] = Some(input);
@@ -183,6 +184,10 @@ impl<'a> InferenceCircuit<'a> {
             }
             src.resize(stage.slots, None);
             val.resize(stage.slots, None);
+            // The output index of each output slot: a threshold row takes its value from the
+            // trace (the prover's pick among a map's alternatives).
+            let out_index: std::collections::HashMap<usize, usize> =
+                stage.out.iter().enumerate().map(|(o, s)| (*s, o)).collect();
             for block in &stage.blocks {
                 let xs: Option<Vec<i64>> = block.inputs.iter().map(|i| val[*i]).collect();
                 let private = hidden && block.params.is_some();
@@ -283,6 +288,29 @@ impl<'a> InferenceCircuit<'a> {
                             enable_link(region, &mut params, row, j)?;
                             let y = rq.assign(region, row, sum, step)?.1;
                             (y, sum.and_then(|s| step.apply(s).ok()))
+                        }
+                        Tail::Threshold(tags) => {
+                            let th = config
+                                .threshold
+                                .as_ref()
+                                .ok_or_else(|| fail(SynthesisFailure::MissingChip("threshold")))?;
+                            let tag = tags[j];
+                            let map = threshold_maps
+                                .get((tag - 1) as usize)
+                                .ok_or_else(|| fail(SynthesisFailure::MissingChip("threshold")))?;
+                            let picked = self.trace.and_then(|t| {
+                                let o = out_index.get(slot)?;
+                                let y = t.tensors.get(stage.output)?.get(*o).copied()?;
+                                // A value the map does not allow is left to fail its copy.
+                                sum.is_some_and(|s| map.allows(s, y)).then_some(y)
+                            });
+                            enable_link(region, &mut params, row, j)?;
+                            let y = th.assign(region, row, (sum, picked), (tag, map))?.1;
+                            let value = match picked {
+                                Some(y) => Some(y),
+                                None => sum.and_then(|s| map.apply(s)),
+                            };
+                            (y, value)
                         }
                         Tail::Function(tag) => {
                             let f = config
@@ -451,6 +479,9 @@ impl Circuit<Fr> for InferenceCircuit<'_> {
         config.table.load(&mut layouter)?;
         if let Some(f) = &config.function {
             f.load(&mut layouter, &self.graph.function_table())?;
+        }
+        if let Some(t) = &config.threshold {
+            t.load(&mut layouter, &self.graph.threshold_table())?;
         }
         let stages = lower(self.graph, config.mac.width());
         let cells = layouter.assign_region(

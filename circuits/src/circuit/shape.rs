@@ -44,6 +44,10 @@ pub struct CircuitShape {
     /// false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub requant: bool,
+    /// Whether the circuit has threshold rows (see [`crate::circuit::chips::threshold`]). Needs
+    /// `L = 12` and `W + P >= 10` (the row's cells). Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub threshold: bool,
 }
 
 impl Default for CircuitShape {
@@ -60,6 +64,7 @@ impl Default for CircuitShape {
             second_hash_chip: false,
             products: false,
             requant: false,
+            threshold: false,
         }
     }
 }
@@ -78,6 +83,7 @@ impl CircuitShape {
         Self::LOOKUPS
             + self.functions as usize
             + self.requant as usize * crate::circuit::chips::requant::RequantConfig::LOOKUPS
+            + self.threshold as usize * crate::circuit::chips::threshold::ThresholdConfig::LOOKUPS
     }
 
     /// Advice weight columns (hashed weights), `W * P` or none.
@@ -130,6 +136,9 @@ impl CircuitShape {
                 || (self.limb_bits == crate::qgraph::requant::REQUANT_LIMB_BITS
                     && self.width + self.inputs_per_row >= 15
                     && self.width * self.inputs_per_row >= 8))
+            && (!self.threshold
+                || (self.limb_bits == crate::qgraph::requant::REQUANT_LIMB_BITS
+                    && self.width + self.inputs_per_row >= 10))
     }
 }
 

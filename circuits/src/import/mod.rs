@@ -30,7 +30,7 @@ pub enum ImportError {
 pub enum Imported {
     /// A float model.
     Float(Graph),
-    /// A full-integer int8 model (TFLite).
+    /// A full-integer int8 model (TFLite, or ONNX quantized by onnxruntime).
     Int8(Box<tflite::int8::Int8Model>),
 }
 
@@ -50,13 +50,17 @@ pub fn import(path: &Path) -> Result<Graph, ImportError> {
     }
 }
 
-/// Import any model zkinfer reads: float ONNX or TFLite, or a full-integer int8 TFLite.
+/// Import any model zkinfer reads: float ONNX or TFLite, a full-integer int8 TFLite, or an int8
+/// ONNX model (onnxruntime's QDQ or QOperator form).
 pub fn import_model(path: &Path) -> Result<Imported, ImportError> {
     match is_tflite_file(path) {
         true => Ok(match tflite::import_model(path)? {
             tflite::TfliteModel::Float(g) => Imported::Float(g),
             tflite::TfliteModel::Int8(m) => Imported::Int8(Box::new(m)),
         }),
-        false => Ok(Imported::Float(onnx::import(path)?)),
+        false => Ok(match onnx::import_model(path)? {
+            onnx::OnnxModel::Float(g) => Imported::Float(g),
+            onnx::OnnxModel::Int8(m) => Imported::Int8(Box::new(m)),
+        }),
     }
 }

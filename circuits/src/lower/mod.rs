@@ -21,6 +21,8 @@ pub enum Tail {
     Rescale(Vec<RescaleParams>),
     /// Requantize each sum (int8), with its own step (one per output).
     Requant(Vec<RequantStep>),
+    /// Map each sum by thresholds: the threshold table's tag of each output.
+    Threshold(Vec<i64>),
     /// Look each sum up in the function table under this tag.
     Function(i64),
     /// Expose each sum as is, in the equality-enabled `x_0` (a pass row).
@@ -180,8 +182,7 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
         let fused = matches!(
             layer.op,
             QOp::Linear { .. } | QOp::Conv { .. } | QOp::Add { .. } | QOp::Mul
-        ) && next
-            .is_some_and(|n| n.rescale_params(0).is_some() || n.requant_step(0).is_some())
+        ) && next.is_some_and(|n| n.rescale_params(0).is_some() || n.is_requant())
             && next_layer.is_some_and(|n| n.inputs.is_empty() || n.inputs == [i + 1])
             && !read_later[i + 1];
         let inputs = graph.layer_inputs(i);
@@ -190,6 +191,11 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
             Some(n @ QOp::Requant { .. }) if fused => Tail::Requant(
                 outs.iter()
                     .map(|o| n.requant_step(*o).expect("a requant"))
+                    .collect(),
+            ),
+            Some(QOp::Threshold { .. }) if fused => Tail::Threshold(
+                outs.iter()
+                    .map(|o| graph.threshold_tag(i + 1, *o))
                     .collect(),
             ),
             Some(n) if fused => Tail::Rescale(
@@ -259,6 +265,11 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
                 let tail = |outs: &[usize]| Tail::Requant(outs.iter().map(step).collect());
                 ("requant", identity_blocks(&mut b, n_out, width, &tail))
             }
+            QOp::Threshold { .. } => {
+                let tag = |o: &usize| graph.threshold_tag(i, *o);
+                let tail = |outs: &[usize]| Tail::Threshold(outs.iter().map(tag).collect());
+                ("threshold", identity_blocks(&mut b, n_out, width, &tail))
+            }
             QOp::Table { .. } => {
                 let tag = graph.function_tag(i);
                 let tail = |_: &[usize]| Tail::Function(tag);
@@ -321,6 +332,9 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
                 (QOp::Add { .. }, QOp::Requant { .. }) => "add+requant",
                 (QOp::Mul, QOp::Requant { .. }) => "mul+requant",
                 (_, QOp::Requant { .. }) => "linear+requant",
+                (QOp::Add { .. }, QOp::Threshold { .. }) => "add+threshold",
+                (QOp::Mul, QOp::Threshold { .. }) => "mul+threshold",
+                (_, QOp::Threshold { .. }) => "linear+threshold",
                 (QOp::Add { .. }, QOp::Rescale { relu: true, .. }) => "add+relu",
                 (QOp::Add { .. }, _) => "add+rescale",
                 (QOp::Mul, _) => "mul+rescale",

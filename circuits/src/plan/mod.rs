@@ -183,7 +183,14 @@ fn count_rows(graph: &QuantGraph, vis: Visibilities, inputs_per_row: usize, widt
 pub fn min_rows(op: &QOp, out: usize, fused: bool) -> usize {
     match op {
         QOp::Remap { .. } | QOp::Clip { lo: None, hi: None } => 0,
-        QOp::Rescale { .. } | QOp::RescaleLeaky { .. } | QOp::Requant { .. } if fused => 0,
+        QOp::Rescale { .. }
+        | QOp::RescaleLeaky { .. }
+        | QOp::Requant { .. }
+        | QOp::Threshold { .. }
+            if fused =>
+        {
+            0
+        }
         QOp::MaxPool { geom } => geom.macs().saturating_sub(out).saturating_mul(4),
         // A product row and a link row per output.
         QOp::Mul => out.saturating_mul(2),
@@ -270,13 +277,19 @@ fn build(
     }
     // int8 requant rows need their own limb size and enough cells per row.
     let requant = graph.has_requant();
-    let limb_bits = match requant {
+    let threshold = graph.has_threshold();
+    let limb_bits = match requant || threshold {
         true => REQUANT_LIMB_BITS,
         false => limb_bits,
     };
     if requant && (width + inputs_per_row < 15 || width * inputs_per_row < 8) {
         return Err(LayoutError::Invalid(format!(
             "requant rows need W + P >= 15 and W * P >= 8 (P = {inputs_per_row}, W = {width})"
+        )));
+    }
+    if threshold && width + inputs_per_row < 10 {
+        return Err(LayoutError::Invalid(format!(
+            "threshold rows need W + P >= 10 (P = {inputs_per_row}, W = {width})"
         )));
     }
     let rows = count_rows(graph, vis, inputs_per_row, width);
@@ -292,6 +305,7 @@ fn build(
         second_hash_chip: false,
         products,
         requant,
+        threshold,
     };
     // Hashed weights make a long hash chain: a second Poseidon chip when it lowers k (at the same k
     // its columns only cost).
@@ -325,7 +339,9 @@ fn plan_shape(
     let limb_bits = shape.limb_bits;
     let cs = constraint_system(shape);
     let reserved = cs.blinding_factors() + 1;
-    let table_rows = RangeTable::rows(limb_bits).max(1 + graph.function_table().len());
+    let table_rows = RangeTable::rows(limb_bits)
+        .max(1 + graph.function_table().len())
+        .max(1 + graph.threshold_table().len());
     let instance = InstanceLayout::new(graph, vis);
     let instance_rows = instance.total();
     let hash_rows = hash_rows(graph, vis, limb_bits, shape.hash_chips());

@@ -4,6 +4,7 @@
 use thiserror::Error;
 
 use super::requant::{RequantRange, REQUANT_ACC_RANGE};
+use super::threshold::{OrtAveragePool, THRESHOLD_DOMAIN};
 use super::{linear_acc, rescale, QLayer, QOp, QPick, QuantGraph};
 use crate::artifacts::input::ModelInput;
 use crate::ir::Shape;
@@ -87,13 +88,21 @@ pub enum EvalError {
          values (\"input_data\")"
     )]
     Int8ForFloatModel,
-    /// An int8 model's input value outside `[-128, 127]`.
-    #[error("input value {value} at index {index} is not an int8 (the model takes int8 inputs)")]
+    /// An int8 model's input value outside its type's range (`[-128, 127]`, or `[0, 255]` for a
+    /// uint8 model).
+    #[error(
+        "input value {value} at index {index} is outside [{}, {}] (the model takes {} inputs)",
+        range.0,
+        range.1,
+        if range.0 == 0 { "uint8" } else { "int8" }
+    )]
     Int8Input {
         /// Flat index of the input value.
         index: usize,
         /// The value.
         value: i64,
+        /// The model's input range.
+        range: (i64, i64),
     },
     /// A Linear or Conv accumulator reaches [`ACC_LIMIT`] (2^62) in magnitude.
     #[error("layer '{layer}': accumulator {index} overflows 62 bits")]
@@ -124,7 +133,7 @@ impl QuantGraph {
                 .iter()
                 .enumerate()
                 .map(|(index, &value)| match value.is_finite() {
-                    true => Ok(io.input.quantize_int8(value)),
+                    true => Ok(io.quantize(value)),
                     false => Err(EvalError::InputValue {
                         index,
                         value,
@@ -161,7 +170,22 @@ impl QuantGraph {
                 expected: self.input_len(),
                 shape: self.input_shape.clone(),
             }),
-            ModelInput::Int8(x) => Ok(x.clone()),
+            // A uint8 model's bytes are held as int8.
+            ModelInput::Int8(x) => {
+                let offset = self.int8.map_or(0, |io| io.byte_offset());
+                let range = (-128 + offset, 127 + offset);
+                x.iter()
+                    .enumerate()
+                    .map(|(index, &v)| match (range.0..=range.1).contains(&v) {
+                        true => Ok(v - offset),
+                        false => Err(EvalError::Int8Input {
+                            index,
+                            value: v,
+                            range,
+                        }),
+                    })
+                    .collect()
+            }
         }
     }
 
@@ -180,22 +204,19 @@ impl QuantGraph {
                 .enumerate()
                 .find(|(_, v)| !(-128..=127).contains(*v))
             {
-                return Err(EvalError::Int8Input { index, value });
+                return Err(EvalError::Int8Input {
+                    index,
+                    value,
+                    range: (-128, 127),
+                });
             }
         }
-        let mut tensors = vec![input.to_vec()];
-        for (i, layer) in self.layers.iter().enumerate() {
-            let y = match layer.inputs.as_slice() {
-                [] => self.eval_layer(layer, tensors.last().expect("input present"))?,
-                ids => {
-                    let x: Vec<i64> = ids.iter().flat_map(|t| &tensors[*t]).copied().collect();
-                    debug_assert!(ids.iter().all(|t| *t <= i));
-                    self.eval_layer(layer, &x)?
-                }
-            };
-            tensors.push(y);
-        }
-        Ok(Trace { tensors })
+        let mut trace = Trace {
+            tensors: vec![Vec::new(); self.layers.len() + 1],
+        };
+        trace.tensors[0] = input.to_vec();
+        self.eval_from(&mut trace, 0)?;
+        Ok(trace)
     }
 
     /// Re-evaluate layers `first..` of `trace` from its tensors (those before `first + 1` kept as
@@ -208,9 +229,53 @@ impl QuantGraph {
                 .flat_map(|t| &trace.tensors[*t])
                 .copied()
                 .collect();
-            trace.tensors[i + 1] = self.eval_layer(layer, &x)?;
+            let mut y = self.eval_layer(layer, &x)?;
+            if let QOp::Threshold { pool: Some(p), .. } = &layer.op {
+                y = self.pool_choices(i, p, &x, &trace.tensors)?;
+            }
+            trace.tensors[i + 1] = y;
         }
         Ok(())
+    }
+
+    /// onnxruntime's outputs of the average pool whose window sums layer `i` maps (`acc`): each
+    /// one the map's output or an alternative the map allows.
+    fn pool_choices(
+        &self,
+        i: usize,
+        pool: &OrtAveragePool,
+        acc: &[i64],
+        tensors: &[Vec<i64>],
+    ) -> Result<Vec<i64>, EvalError> {
+        let layer = &self.layers[i];
+        let bad = |index: usize, value: i64| EvalError::OutOfRange {
+            layer: layer.name.clone(),
+            index,
+            value,
+            min: i64::MIN,
+            max: i64::MAX,
+        };
+        let Some(QOp::Conv { geom, .. }) = i.checked_sub(1).map(|j| &self.layers[j].op) else {
+            return Err(bad(0, 0));
+        };
+        let src = &tensors[self.layer_inputs(i - 1)[0]];
+        acc.iter()
+            .enumerate()
+            .map(|(o, &a)| {
+                let (c, rest) = (o / (geom.out_h * geom.out_w), o % (geom.out_h * geom.out_w));
+                let window: Vec<i64> = geom
+                    .patch(c, rest / geom.out_w, rest % geom.out_w)
+                    .iter()
+                    .map(|(k, _)| src[*k])
+                    .collect();
+                let y = pool.output(&window);
+                let map = layer.op.threshold_map(o).expect("a threshold");
+                match map.allows(a, y) {
+                    true => Ok(y),
+                    false => Err(bad(o, y)),
+                }
+            })
+            .collect()
     }
 
     /// `value` must lie in the activation range (what the circuit's limbs can hold).
@@ -362,6 +427,20 @@ impl QuantGraph {
                             index,
                             value,
                         },
+                    })
+                })
+                .collect(),
+            QOp::Threshold { .. } => x
+                .iter()
+                .enumerate()
+                .map(|(index, &acc)| {
+                    let map = layer.op.threshold_map(index).expect("a threshold");
+                    map.apply(acc).ok_or_else(|| EvalError::OutOfRange {
+                        layer: layer.name.clone(),
+                        index,
+                        value: acc,
+                        min: THRESHOLD_DOMAIN.0,
+                        max: THRESHOLD_DOMAIN.1,
                     })
                 })
                 .collect(),

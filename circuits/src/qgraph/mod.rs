@@ -12,10 +12,12 @@ use crate::ir::Shape;
 mod arith;
 mod eval;
 pub mod requant;
+pub mod threshold;
 
 pub use arith::{activation_range, dequantize, linear_acc, quantize, rescale};
 pub use eval::{EvalError, Trace, ACC_LIMIT};
 pub use requant::{AffineQuant, RequantStep};
+pub use threshold::ThresholdMap;
 
 /// A layer of the quantized graph.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +35,50 @@ pub struct QLayer {
     /// tensor alone (a chain), and is not written, so chain models keep their digests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<usize>,
+}
+
+impl QLayer {
+    /// A layer of an int8 model (no power-of-two scale: the output scale is 0).
+    pub fn int8(name: &str, op: QOp, shape: Vec<usize>, inputs: Vec<usize>) -> Self {
+        QLayer {
+            name: name.to_string(),
+            op,
+            out_scale: 0,
+            out_shape: Shape(shape),
+            inputs,
+        }
+    }
+}
+
+/// The remap that pads the input of a window op (`geom`, channel-first) by its padding with the
+/// constant `value` (an int8 model's zero point): the op, its output shape, and the geometry over
+/// the padded tensor (no padding). `None` when there is no padding.
+pub fn padding_layer(geom: ConvGeom, value: i64) -> Option<(QOp, Vec<usize>, ConvGeom)> {
+    let [top, left, bottom, right] = geom.pads;
+    if top + left + bottom + right == 0 {
+        return None;
+    }
+    let (c, h, w) = (geom.in_c, geom.in_h, geom.in_w);
+    let (ph, pw) = (h + top + bottom, w + left + right);
+    let mut map = Vec::with_capacity(c * ph * pw);
+    for ch in 0..c {
+        for y in 0..ph {
+            for x in 0..pw {
+                let inside = (top..top + h).contains(&y) && (left..left + w).contains(&x);
+                map.push(match inside {
+                    true => QPick::Input((ch * h + y - top) * w + x - left),
+                    false => QPick::Const(value),
+                });
+            }
+        }
+    }
+    let padded = ConvGeom {
+        in_h: ph,
+        in_w: pw,
+        pads: [0; 4],
+        ..geom
+    };
+    Some((QOp::Remap { map }, vec![1, c, ph, pw], padded))
 }
 
 /// An operation of the quantized graph: integers in, integers out, each value at a power-of-two
@@ -149,6 +195,18 @@ pub enum QOp {
         /// One output per input value.
         table: Vec<i64>,
     },
+    /// A non-decreasing map of an int32 accumulator by its thresholds (see [`threshold`]): element
+    /// `i` takes `maps[i / channel_len]`. A runtime's float32 requantization (onnxruntime), exactly.
+    Threshold {
+        /// One map per channel (or one for all).
+        maps: Vec<ThresholdMap>,
+        /// Elements per map.
+        channel_len: usize,
+        /// How the prover picks between a map's alternatives: onnxruntime's float average pool
+        /// over the windows of the window-sum layer before (see [`threshold::OrtAveragePool`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pool: Option<threshold::OrtAveragePool>,
+    },
 }
 
 impl QOp {
@@ -168,6 +226,7 @@ impl QOp {
             QOp::Mul => "mul",
             QOp::Requant { .. } => "requant",
             QOp::Table { .. } => "table",
+            QOp::Threshold { .. } => "threshold",
         }
     }
 
@@ -210,6 +269,25 @@ impl QOp {
         }
     }
 
+    /// The threshold map of element `index`, for a Threshold op.
+    pub fn threshold_map(&self, index: usize) -> Option<&ThresholdMap> {
+        match self {
+            QOp::Threshold {
+                maps, channel_len, ..
+            } => {
+                let c = (index / (*channel_len).max(1)).min(maps.len().saturating_sub(1));
+                maps.get(c)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the op ends a sum in its link rows (a requantization): it may fuse with the Linear,
+    /// Conv, Add or Mul before it.
+    pub fn is_requant(&self) -> bool {
+        matches!(self, QOp::Requant { .. } | QOp::Threshold { .. })
+    }
+
     /// Multiply-accumulates the op performs (0 but for Linear and Conv).
     pub fn macs(&self) -> usize {
         match self {
@@ -228,6 +306,7 @@ impl QOp {
             | QOp::Add { .. }
             | QOp::Requant { .. }
             | QOp::Table { .. }
+            | QOp::Threshold { .. }
             | QOp::Mul => 0,
         }
     }
@@ -260,6 +339,49 @@ pub struct Int8Io {
     pub input: AffineQuant,
     /// The output tensor's scale and zero point.
     pub output: AffineQuant,
+    /// How the runtime rounds a float input to int8. Absent: TFLite's.
+    #[serde(default, skip_serializing_if = "InputRounding::is_tflite")]
+    pub rounding: InputRounding,
+    /// The model's tensors are uint8, held as int8 (`v - 128`; zero points likewise): its inputs and
+    /// outputs are read and shown as uint8. Absent means int8.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unsigned: bool,
+}
+
+/// How a float input is quantized (outside the proof: the proven input is the int8 tensor).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InputRounding {
+    /// TFLite's QUANTIZE: float32 `x / scale` rounded half away from zero.
+    #[default]
+    HalfAwayFromZero,
+    /// onnxruntime's QuantizeLinear: float32 `x / scale` rounded half to even.
+    HalfToEven,
+}
+
+impl InputRounding {
+    fn is_tflite(&self) -> bool {
+        *self == InputRounding::HalfAwayFromZero
+    }
+}
+
+impl Int8Io {
+    /// A float input value as the model's own input quantization makes it (held signed).
+    pub fn quantize(&self, x: f64) -> i64 {
+        match self.rounding {
+            InputRounding::HalfAwayFromZero => self.input.quantize_int8(x),
+            InputRounding::HalfToEven => requant::ort_quantize_linear(
+                x as f32,
+                self.input.scale as f32,
+                self.input.zero_point,
+                (-128, 127),
+            ),
+        }
+    }
+
+    /// The offset from the held (signed) value to the model's own byte: 128 for uint8.
+    pub fn byte_offset(&self) -> i64 {
+        128 * self.unsigned as i64
+    }
 }
 
 /// Where an element of a remapped tensor comes from.
@@ -401,6 +523,54 @@ impl QuantGraph {
     /// The tag of layer `i`'s table in [`Self::function_table`] (a Function or Table layer).
     pub fn function_tag(&self, i: usize) -> i64 {
         1 + self.layers[..i].iter().filter(|l| l.op.is_table()).count() as i64
+    }
+
+    /// Every threshold map of the graph, in layer order: map `t` has tag `t + 1` in
+    /// [`Self::threshold_table`].
+    pub fn threshold_maps(&self) -> Vec<&ThresholdMap> {
+        self.layers
+            .iter()
+            .flat_map(|l| match &l.op {
+                QOp::Threshold { maps, .. } => maps.iter().collect(),
+                _ => vec![],
+            })
+            .collect()
+    }
+
+    /// The threshold table of the circuit: `(tag, y, lo, hi)` for every interval of every map.
+    pub fn threshold_table(&self) -> Vec<(i64, i64, i64, i64)> {
+        let mut rows = Vec::new();
+        for (t, map) in self.threshold_maps().into_iter().enumerate() {
+            for (y, lo, hi) in map.table_rows() {
+                rows.push((t as i64 + 1, y, lo, hi));
+            }
+        }
+        rows
+    }
+
+    /// The tag of element `index` of layer `i` (a Threshold layer) in [`Self::threshold_table`].
+    pub fn threshold_tag(&self, i: usize, index: usize) -> i64 {
+        let before: usize = self.layers[..i]
+            .iter()
+            .map(|l| match &l.op {
+                QOp::Threshold { maps, .. } => maps.len(),
+                _ => 0,
+            })
+            .sum();
+        let own = match &self.layers[i].op {
+            QOp::Threshold {
+                maps, channel_len, ..
+            } => (index / (*channel_len).max(1)).min(maps.len().saturating_sub(1)),
+            _ => 0,
+        };
+        1 + (before + own) as i64
+    }
+
+    /// Whether the graph has threshold maps (the circuit's threshold rows).
+    pub fn has_threshold(&self) -> bool {
+        self.layers
+            .iter()
+            .any(|l| matches!(l.op, QOp::Threshold { .. }))
     }
 
     /// Whether the graph has int8 requantizations (the circuit's requant rows).

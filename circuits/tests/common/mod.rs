@@ -178,3 +178,12 @@ pub fn check_single_op_model(model: &str, data: &str) {
     let (p, w) = (plan.shape.inputs_per_row, plan.shape.width);
     assert!(satisfied(&q, &t, p, w), "{model}: MockProver");
 }
+
+/// The integers of a JSON array.
+pub fn ints(v: &serde_json::Value) -> Vec<i64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap())
+        .collect()
+}

@@ -141,7 +141,10 @@ pub fn run(model: &Path, input: &Path, json: bool) -> Result<ExitCode> {
     let x = read_input(input)?;
     let inf = infer(&m, &x).with_context(|| format!("input {}", input.display()))?;
     if json {
-        print_json(&json!({ "outputs": [inf.outputs], "quantized": [inf.trace.output()] }));
+        // A uint8 model's output as its bytes (held as int8, bytes - 128).
+        let off = m.graph.int8.map_or(0, |io| io.byte_offset());
+        let quantized: Vec<i64> = inf.trace.output().iter().map(|v| v + off).collect();
+        print_json(&json!({ "outputs": [inf.outputs], "quantized": [quantized] }));
     } else {
         println!("outputs: {}", fmt_outputs(&inf.outputs));
         if let Some(c) = top_class(&inf.outputs, m.graph.input_len()) {

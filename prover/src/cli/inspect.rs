@@ -55,15 +55,25 @@ fn inspect_model(m: &ModelFile, json: bool) {
     };
     println!("  proof system: {}{srs}", m.proof_system.commitment);
     match &g.int8 {
-        Some(io) => println!(
-            "  input {} int8 (scale {}, zero point {}), output {} int8 (scale {}, zero point {})",
-            g.input_shape,
-            io.input.scale,
-            io.input.zero_point,
-            g.output_shape(),
-            io.output.scale,
-            io.output.zero_point
-        ),
+        Some(io) => {
+            // A uint8 model is held as int8 (bytes - 128); shown as the file has it.
+            let (ty, off) = match io.unsigned {
+                true => ("uint8", io.byte_offset()),
+                false => ("int8", 0),
+            };
+            println!(
+                "  input {} {ty} (scale {}, zero point {}), output {} {ty} (scale {}, zero point {})",
+                g.input_shape,
+                io.input.scale,
+                io.input.zero_point + off,
+                g.output_shape(),
+                io.output.scale,
+                io.output.zero_point + off
+            );
+            if io.unsigned {
+                println!("  (proven as int8: each byte minus 128)");
+            }
+        }
         None => println!(
             "  input {} at scale 2^{}, output {} at scale 2^{}",
             g.input_shape,

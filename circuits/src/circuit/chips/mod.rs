@@ -8,6 +8,8 @@
 //! - [`rescale::RescaleConfig`]: fixed-point rescale with range-checked limbs and remainder, fused ReLU.
 //! - [`requant::RequantConfig`]: an int8 runtime's requantization (multiplier, rounding, zero point,
 //!   saturation), exactly.
+//! - [`threshold::ThresholdConfig`]: a non-decreasing map of an accumulator by its thresholds (a
+//!   runtime's float32 requantization), exactly.
 //! - [`pack::PackConfig`] and [`poseidon::HashConfig`]: packing and Poseidon hashing of hashed tensors.
 
 pub mod cell;
@@ -22,6 +24,7 @@ pub mod product;
 pub mod requant;
 pub mod rescale;
 pub mod table;
+pub mod threshold;
 
 #[cfg(test)]
 mod tests;
@@ -31,3 +34,5 @@ mod tests_hash;
 mod tests_product;
 #[cfg(test)]
 mod tests_requant;
+#[cfg(test)]
+mod tests_threshold;

@@ -48,7 +48,7 @@ pub(super) fn pair(
 }
 
 /// Geometry of a convolution or pooling window from the ONNX attributes.
-fn window_geom(
+pub(super) fn window_geom(
     node: &NodeProto,
     (c, h, w, one_d): (usize, usize, usize, bool),
     kernel: [usize; 2],
@@ -110,7 +110,7 @@ fn window_geom(
 }
 
 /// Pools with `ceil_mode = 1` (a partial last window) are not supported yet.
-fn no_ceil_mode(node: &NodeProto) -> NodeResult<()> {
+pub(super) fn no_ceil_mode(node: &NodeProto) -> NodeResult<()> {
     let ceil = node
         .get_attr_opt::<i64>("ceil_mode")
         .map_err(|e| e.to_string())?;
@@ -119,6 +119,24 @@ fn no_ceil_mode(node: &NodeProto) -> NodeResult<()> {
             Err("ceil_mode = 1 is not supported yet (export with ceil_mode = False)".into())
         }
         _ => Ok(()),
+    }
+}
+
+/// An average pool divides every window by its full size: with padding that needs
+/// `count_include_pad = 1` (each border window divided by its own count is not supported yet).
+pub(super) fn divides_by_window(node: &NodeProto, geom: &ConvGeom) -> NodeResult<()> {
+    let include_pad = node
+        .get_attr_opt::<i64>("count_include_pad")
+        .map_err(|e| e.to_string())?
+        .unwrap_or(0)
+        != 0;
+    match geom.pads.iter().any(|p| *p > 0) && !include_pad {
+        true => Err(
+            "count_include_pad = 0 with padding divides each border window differently; not \
+             supported yet (export with count_include_pad = True)"
+                .into(),
+        ),
+        false => Ok(()),
     }
 }
 
@@ -213,18 +231,7 @@ impl Importer<'_> {
         } else {
             window_geom(node, dims, kernel, c, c)?
         };
-        let include_pad = node
-            .get_attr_opt::<i64>("count_include_pad")
-            .map_err(|e| e.to_string())?
-            .unwrap_or(0)
-            != 0;
-        if geom.pads.iter().any(|p| *p > 0) && !include_pad {
-            return Err(
-                "count_include_pad = 0 with padding divides each border window differently; not supported yet \
-                 (export with count_include_pad = True)"
-                    .into(),
-            );
-        }
+        divides_by_window(node, &geom)?;
         let window = (kernel[0] * kernel[1]) as f32;
         let conv = Conv {
             geom,

@@ -117,7 +117,7 @@ pub enum OnnxError {
 
 /// Unsupported nodes grouped by op type, in order of first appearance: each op with its count and
 /// its first node (an int8 model can have dozens of nodes of a few types).
-fn list_nodes(nodes: &[UnsupportedNode]) -> String {
+pub(super) fn list_nodes(nodes: &[UnsupportedNode]) -> String {
     let mut groups: Vec<(&str, usize, &str)> = Vec::new();
     for n in nodes {
         match groups.iter_mut().find(|(op, _, _)| *op == n.op_type) {

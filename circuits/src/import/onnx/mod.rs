@@ -8,6 +8,7 @@ mod cnn;
 mod deconv;
 mod errors;
 mod fold;
+pub mod int8;
 mod io;
 mod join;
 mod linear;
@@ -55,8 +56,28 @@ pub fn import(path: &Path) -> Result<Graph, OnnxError> {
     import_with(path, ImportOptions::default())
 }
 
-/// Import an ONNX file with options.
-pub fn import_with(path: &Path, opts: ImportOptions) -> Result<Graph, OnnxError> {
+/// An ONNX file as zkinfer reads it.
+#[derive(Debug)]
+pub enum OnnxModel {
+    /// A float model.
+    Float(Graph),
+    /// An int8 model (onnxruntime's QDQ or QOperator form).
+    Int8(crate::import::tflite::int8::Int8Model),
+}
+
+/// Import a float or int8 ONNX file.
+pub fn import_model(path: &Path) -> Result<OnnxModel, OnnxError> {
+    let (p, model) = read_model(path)?;
+    let graph = graph_of(&model, &p)?;
+    if !int8::is_quantized(graph) {
+        return Ok(OnnxModel::Float(import(path)?));
+    }
+    let dir = path.parent().and_then(|d| d.to_str());
+    Ok(OnnxModel::Int8(int8::import(&p, dir, graph)?))
+}
+
+/// The file's path as messages give it, and its decoded protobuf.
+fn read_model(path: &Path) -> Result<(String, pb::ModelProto), OnnxError> {
     let p = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| OnnxError::Io {
         path: p.clone(),
@@ -68,10 +89,38 @@ pub fn import_with(path: &Path, opts: ImportOptions) -> Result<Graph, OnnxError>
             path: p.clone(),
             reason: format!("{e:#}"),
         })?;
-    let graph = model.graph.as_ref().ok_or_else(|| OnnxError::NotOnnx {
-        path: p.clone(),
+    Ok((p, model))
+}
+
+fn graph_of<'m>(model: &'m pb::ModelProto, p: &str) -> Result<&'m pb::GraphProto, OnnxError> {
+    model.graph.as_ref().ok_or_else(|| OnnxError::NotOnnx {
+        path: p.into(),
         reason: "the file holds no graph".into(),
-    })?;
+    })
+}
+
+/// A constant tensor of the file: its shape and values (integers exact in f64).
+pub(super) fn load_tensor(
+    t: &TensorProto,
+    dir: Option<&str>,
+) -> NodeResult<(Vec<usize>, Vec<f64>)> {
+    let tensor =
+        tract_onnx::tensor::load_tensor(&tract_onnx::data_resolver::MmapDataResolver, t, dir)
+            .map_err(|e| format!("{e:#}"))?;
+    let shape = tensor.shape().to_vec();
+    let cast = tensor.cast_to::<f64>().map_err(|e| format!("{e:#}"))?;
+    let view = cast.try_as_plain_ram().map_err(|e| format!("{e:#}"))?;
+    let data = view
+        .as_slice::<f64>()
+        .map_err(|e| format!("{e:#}"))?
+        .to_vec();
+    Ok((shape, data))
+}
+
+/// Import an ONNX file with options.
+pub fn import_with(path: &Path, opts: ImportOptions) -> Result<Graph, OnnxError> {
+    let (p, model) = read_model(path)?;
+    let graph = graph_of(&model, &p)?;
     let dir = path.parent().and_then(|d| d.to_str());
     Importer::new(&p, dir, opts).run(graph)
 }
@@ -213,19 +262,7 @@ impl<'a> Importer<'a> {
     }
 
     pub(super) fn load(&self, t: &TensorProto) -> NodeResult<Const> {
-        let tensor = tract_onnx::tensor::load_tensor(
-            &tract_onnx::data_resolver::MmapDataResolver,
-            t,
-            self.dir,
-        )
-        .map_err(|e| format!("{e:#}"))?;
-        let shape = tensor.shape().to_vec();
-        let cast = tensor.cast_to::<f64>().map_err(|e| format!("{e:#}"))?;
-        let view = cast.try_as_plain_ram().map_err(|e| format!("{e:#}"))?;
-        let data = view
-            .as_slice::<f64>()
-            .map_err(|e| format!("{e:#}"))?
-            .to_vec();
+        let (shape, data) = load_tensor(t, self.dir)?;
         Ok(Const { shape, data })
     }
 

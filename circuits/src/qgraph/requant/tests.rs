@@ -176,3 +176,11 @@ fn a_fitted_step_reproduces_a_mean_s_two_roundings() {
         }
     }
 }
+
+#[test]
+fn onnxruntime_quantize_linear_rounds_half_to_even() {
+    assert_eq!(ort_quantize_linear(0.5, 1.0, 0, (-128, 127)), 0);
+    assert_eq!(ort_quantize_linear(1.5, 1.0, 0, (-128, 127)), 2);
+    assert_eq!(ort_quantize_linear(-2.5, 1.0, 3, (-128, 127)), 1);
+    assert_eq!(ort_quantize_linear(1000.0, 0.5, 0, (-128, 127)), 127);
+}

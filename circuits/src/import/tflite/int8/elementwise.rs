@@ -2,10 +2,12 @@
 //! `SubElementwise`: inputs shifted left by 20 bits and requantized, the sum or difference
 //! requantized), MUL (`(x1 - zp1)(x2 - zp2)` requantized), and the unary ops whose int8 output is a
 //! function of the 256 input values (a standalone RELU / RELU6 / RELU_N1_TO_1, `ReluX`; a QUANTIZE
-//! from int8 to int8, `Requantize`; LOGISTIC and TANH, LiteRT's float32 table), each a table.
+//! from int8 to int8, `Requantize`; LOGISTIC and TANH, LiteRT's float32 table; HARD_SWISH, see
+//! [`super::hard_swish`]), each a table.
 
 use tract_tflite::tflite;
 
+use super::hard_swish::HardSwishParams;
 use super::ops::{activation_range, tflite_step};
 use super::{Flow, Int8Importer, OpResult};
 use crate::qgraph::requant::{
@@ -219,6 +221,10 @@ impl Int8Importer<'_> {
             "LOGISTIC" | "TANH" => {
                 let logistic = name == "LOGISTIC";
                 Box::new(move |v| lut_value(v, x.q, oq, logistic))
+            }
+            "HARD_SWISH" => {
+                let params = HardSwishParams::new(x.q, oq)?;
+                Box::new(move |v| params.apply(v))
             }
             _ => {
                 let act = match name {

@@ -10,7 +10,7 @@ use crate::ir::geom::ConvGeom;
 use crate::qgraph::requant::{
     quantize_multiplier, tflite_multiply_by_quantized_multiplier, RequantStep,
 };
-use crate::qgraph::{QOp, QPick};
+use crate::qgraph::{padding_layer, QOp, QPick};
 
 impl Int8Importer<'_> {
     /// Pad `x` (channel-first `[c, h, w]`) by `geom.pads` with `value`; returns the padded tensor's
@@ -18,38 +18,17 @@ impl Int8Importer<'_> {
     pub(super) fn pad_with(
         &mut self,
         x: usize,
-        mut geom: ConvGeom,
+        geom: ConvGeom,
         value: i64,
         label: &str,
     ) -> (usize, ConvGeom) {
-        let [top, left, bottom, right] = geom.pads;
-        if top + left + bottom + right == 0 {
-            return (x, geom);
-        }
-        let (c, h, w) = (geom.in_c, geom.in_h, geom.in_w);
-        let (ph, pw) = (h + top + bottom, w + left + right);
-        let mut map = Vec::with_capacity(c * ph * pw);
-        for ch in 0..c {
-            for y in 0..ph {
-                for xx in 0..pw {
-                    let inside = (top..top + h).contains(&y) && (left..left + w).contains(&xx);
-                    map.push(match inside {
-                        true => QPick::Input((ch * h + y - top) * w + xx - left),
-                        false => QPick::Const(value),
-                    });
-                }
+        match padding_layer(geom, value) {
+            None => (x, geom),
+            Some((op, shape, padded)) => {
+                let id = self.push(&format!("{label}.pad"), op, shape, vec![x]);
+                (id, padded)
             }
         }
-        let id = self.push(
-            &format!("{label}.pad"),
-            QOp::Remap { map },
-            vec![1, c, ph, pw],
-            vec![x],
-        );
-        geom.in_h = ph;
-        geom.in_w = pw;
-        geom.pads = [0; 4];
-        (id, geom)
     }
 
     /// AVERAGE_POOL_2D (a sum over the window's taps inside the input, rounded half away from zero

@@ -10,6 +10,7 @@
 //! the runtime's "skip the tap" equals once the zero point is subtracted.
 
 mod elementwise;
+mod hard_swish;
 mod layout_ops;
 mod ops;
 
@@ -141,6 +142,8 @@ pub(super) fn import(
         int8: Some(Int8Io {
             input: input_q,
             output: output_q,
+            rounding: Default::default(),
+            unsigned: false,
         }),
     };
     Ok(Int8Model {
@@ -298,13 +301,7 @@ impl<'a> Int8Importer<'a> {
         shape: Vec<usize>,
         inputs: Vec<usize>,
     ) -> usize {
-        self.layers.push(QLayer {
-            name: name.to_string(),
-            op,
-            out_scale: 0,
-            out_shape: Shape(shape),
-            inputs,
-        });
+        self.layers.push(QLayer::int8(name, op, shape, inputs));
         self.layers.len()
     }
 

@@ -25,6 +25,7 @@ pub const INT8_SUPPORTED: &[&str] = &[
     "RELU_N1_TO_1",
     "LOGISTIC",
     "TANH",
+    "HARD_SWISH",
     "AVERAGE_POOL_2D",
     "MAX_POOL_2D",
     "RESHAPE",
@@ -92,7 +93,7 @@ impl Int8Importer<'_> {
             "AVERAGE_POOL_2D" | "MAX_POOL_2D" => self.pool(op, name, input(0)?, out, &label),
             "ADD" | "SUB" => self.add_sub(op, name, (input(0)?, input(1)?), out, &label),
             "MUL" => self.mul(op, (input(0)?, input(1)?), out, &label),
-            "RELU" | "RELU6" | "RELU_N1_TO_1" | "QUANTIZE" | "LOGISTIC" | "TANH" => {
+            "RELU" | "RELU6" | "RELU_N1_TO_1" | "QUANTIZE" | "LOGISTIC" | "TANH" | "HARD_SWISH" => {
                 self.unary(name, input(0)?, out, &label)
             }
             "RESHAPE" => {

@@ -1,0 +1,247 @@
+//! MockProver tests of threshold rows: onnxruntime's float32 requantization through its thresholds,
+//! honest and tampered (an output one level off, an interval of another level, of another map, limbs
+//! that hide a negative difference).
+
+use halo2_proofs::{
+    circuit::{Layouter, SimpleFloorPlanner, Value},
+    dev::{FailureLocation, MockProver, VerifyFailure},
+    halo2curves::bn256::Fr,
+    plonk::{Circuit, ConstraintSystem, Error},
+};
+
+use super::table::RangeTable;
+use super::threshold::{ThresholdConfig, ThresholdTable, ThresholdWitness};
+use crate::qgraph::requant::{ort_requantize, REQUANT_LIMB_BITS};
+use crate::qgraph::threshold::ThresholdMap;
+
+type Tamper = fn(&mut ThresholdWitness);
+
+/// One threshold row per case at row `1 + i` (row 0 is a spacer); maps are tagged from 1.
+#[derive(Clone)]
+struct ThresholdCircuit {
+    maps: Vec<ThresholdMap>,
+    /// (accumulator, map index).
+    cases: Vec<(i64, usize)>,
+    tamper: Option<(usize, Tamper)>,
+}
+
+#[derive(Clone, Debug)]
+struct Config {
+    threshold: ThresholdConfig,
+    range: RangeTable,
+}
+
+impl ThresholdCircuit {
+    fn table(&self) -> ThresholdTable {
+        let mut rows = Vec::new();
+        for (t, m) in self.maps.iter().enumerate() {
+            for (y, lo, hi) in m.intervals() {
+                rows.push((t as i64 + 1, y, lo, hi));
+            }
+        }
+        rows
+    }
+}
+
+impl Circuit<Fr> for ThresholdCircuit {
+    type Config = Config;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
+    fn without_witnesses(&self) -> Self {
+        self.clone()
+    }
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> Config {
+        let a: Vec<_> = (0..9).map(|_| meta.advice_column()).collect();
+        let y = meta.advice_column();
+        meta.enable_equality(y);
+        let tag = meta.fixed_column();
+        let range = RangeTable::configure(meta, REQUANT_LIMB_BITS);
+        let threshold =
+            ThresholdConfig::configure(meta, (a[0], y), a[1..9].try_into().unwrap(), tag, &range);
+        Config { threshold, range }
+    }
+    fn synthesize(&self, config: Config, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        config.range.load(&mut layouter)?;
+        config.threshold.load(&mut layouter, &self.table())?;
+        layouter.assign_region(
+            || "threshold",
+            |mut region| {
+                region.assign_fixed(config.threshold.tag, 0, Fr::zero());
+                for (i, (acc, m)) in self.cases.iter().enumerate() {
+                    let map = &self.maps[*m];
+                    let mut w = ThresholdWitness::compute(*acc, map).expect("in the domain");
+                    if let Some((t, f)) = self.tamper {
+                        if t == i {
+                            f(&mut w);
+                        }
+                    }
+                    config.threshold.assign_with(
+                        &mut region,
+                        1 + i,
+                        Value::known(*acc),
+                        *m as i64 + 1,
+                        Value::known(w),
+                    )?;
+                }
+                Ok(())
+            },
+        )
+    }
+}
+
+fn ort_map(scale: f32, zp: i64, range: (i64, i64)) -> ThresholdMap {
+    ThresholdMap::from_fn(&|acc| ort_requantize(acc, scale, zp, range), range)
+}
+
+fn honest() -> ThresholdCircuit {
+    let maps = vec![
+        ort_map(0.000_731_2, -3, (-128, 127)),
+        ort_map(0.0137, -128, (-128, 127)),
+    ];
+    let cases = vec![
+        (1000, 0),
+        (-1000, 0),
+        (1 << 24, 0),    // saturates high
+        (-(1 << 24), 0), // saturates low
+        (0, 0),
+        (i32::MAX as i64, 0),
+        (i32::MIN as i64, 0),
+        (3, 1),
+        (-40, 1), // below zero: the ReLU-like floor
+        (9000, 1),
+    ];
+    ThresholdCircuit {
+        maps,
+        cases,
+        tamper: None,
+    }
+}
+
+fn k() -> u32 {
+    13
+}
+
+#[test]
+fn honest_rows_match_onnxruntime_and_verify() {
+    let c = honest();
+    for (acc, m) in &c.cases {
+        let (scale, zp) = [(0.000_731_2f32, -3), (0.0137, -128)][*m];
+        let w = ThresholdWitness::compute(*acc, &c.maps[*m]).unwrap();
+        assert_eq!(
+            w.y,
+            ort_requantize(*acc, scale, zp, (-128, 127)),
+            "acc {acc}"
+        );
+    }
+    MockProver::run(k(), &c, vec![]).unwrap().assert_satisfied();
+}
+
+/// The failures of a tampered case at row `1 + case`.
+fn failures(case: usize, tamper: Tamper) -> Vec<VerifyFailure> {
+    let mut c = honest();
+    c.tamper = Some((case, tamper));
+    MockProver::run(k(), &c, vec![])
+        .unwrap()
+        .verify()
+        .unwrap_err()
+}
+
+fn row_of(location: &FailureLocation) -> usize {
+    match location {
+        FailureLocation::InRegion { offset, .. } => *offset,
+        FailureLocation::OutsideRegion { row } => *row,
+    }
+}
+
+fn is_lookup(f: &VerifyFailure, name: &str, row: usize) -> bool {
+    matches!(f, VerifyFailure::Lookup { name: n, location, .. } if n == name && row_of(location) == row)
+}
+
+fn is_gate(f: &VerifyFailure, row: usize) -> bool {
+    matches!(f, VerifyFailure::ConstraintNotSatisfied { constraint, location, .. }
+        if format!("{constraint}").contains("threshold") && row_of(location) == row)
+}
+
+#[test]
+fn an_output_one_level_off_fails_the_table() {
+    let f = failures(0, |w| w.y += 1);
+    assert!(
+        f.iter().any(|f| is_lookup(f, "threshold table", 1)),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn the_neighbouring_interval_fails_the_limbs() {
+    // Claim the next level with its true interval: acc lies below it, so acc - lo is negative and
+    // its limbs cannot add up.
+    let mut c = honest();
+    let map = c.maps[0].clone();
+    let acc = c.cases[0].0;
+    let w = ThresholdWitness::compute(acc, &map).unwrap();
+    let i = (w.y - map.out_min) as usize;
+    let (lo, hi) = (map.thresholds[i], map.thresholds[i + 1]);
+    c.tamper = None;
+    let forged = ThresholdWitness {
+        y: w.y + 1,
+        ends: [lo, hi],
+        d: [0; 3],
+        e: [0; 3],
+    };
+    // Limbs that satisfy the gate can only be those of a negative number: some limb leaves [0, B).
+    let base = 1i64 << REQUANT_LIMB_BITS;
+    let neg = acc - lo;
+    assert!(neg < 0);
+    let mut d = [0i64; 3];
+    let mut v = neg;
+    for l in d.iter_mut().take(2) {
+        *l = v.rem_euclid(base);
+        v = v.div_euclid(base);
+    }
+    d[2] = v; // negative
+    let e = {
+        let mut e = [0i64; 3];
+        let mut v = hi - 1 - acc;
+        for l in &mut e {
+            *l = v.rem_euclid(base);
+            v = v.div_euclid(base);
+        }
+        e
+    };
+    let forged = ThresholdWitness { d, e, ..forged };
+    thread_local! { static FORGED: std::cell::Cell<Option<ThresholdWitness>> = const { std::cell::Cell::new(None) }; }
+    FORGED.with(|f| f.set(Some(forged)));
+    c.tamper = Some((0, |w| *w = FORGED.with(|f| f.get()).unwrap()));
+    let f = MockProver::run(k(), &c, vec![])
+        .unwrap()
+        .verify()
+        .unwrap_err();
+    assert!(
+        f.iter().any(|f| is_lookup(f, "threshold acc - lo 2", 1)),
+        "{f:?}"
+    );
+    assert!(!f.iter().any(|f| is_gate(f, 1)), "the gate holds: {f:?}");
+}
+
+#[test]
+fn another_maps_interval_fails_the_table() {
+    // Row 8 (case 7) reads map 2; an interval of map 1 holding its accumulator is not map 2's row.
+    let c = honest();
+    let acc = c.cases[7].0;
+    let other = ThresholdWitness::compute(acc, &c.maps[0]).unwrap();
+    let own = ThresholdWitness::compute(acc, &c.maps[1]).unwrap();
+    assert_ne!(other.y, own.y);
+    thread_local! { static OTHER: std::cell::Cell<Option<ThresholdWitness>> = const { std::cell::Cell::new(None) }; }
+    OTHER.with(|f| f.set(Some(other)));
+    let f = failures(7, |w| *w = OTHER.with(|f| f.get()).unwrap());
+    assert!(
+        f.iter().any(|f| is_lookup(f, "threshold table", 8)),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn wrong_limbs_fail_the_gate() {
+    let f = failures(1, |w| w.d[0] = (w.d[0] + 1) % 4096);
+    assert!(f.iter().any(|f| is_gate(f, 2)), "{f:?}");
+}

@@ -1,0 +1,234 @@
+//! A non-decreasing map from accumulators to int8 outputs, given by its thresholds.
+//!
+//! Some runtimes requantize in float32 (onnxruntime's `MlasRequantizeOutput`: `float(acc) * scale`,
+//! rounded half to even). Its rounding of the product to 24 significant bits moves a few outputs
+//! off any straight line, so no [`super::RequantStep`] matches it everywhere; but the map is
+//! non-decreasing in the accumulator, so it is fixed by where each output level starts. A
+//! [`ThresholdMap`] stores those starts; the circuit proves `T_y <= acc < T_(y+1)` against a table of
+//! the intervals (see [`crate::circuit::chips::threshold`]), which holds for exactly one `y`.
+
+use serde::{Deserialize, Serialize};
+
+/// Accumulators a threshold map reads: `[-2^35, 2^35)` (int32 accumulators, and the exact sums of
+/// an int8 Add of two differently scaled inputs).
+pub const THRESHOLD_DOMAIN: (i64, i64) = (-(1i64 << 35), 1i64 << 35);
+
+/// `y = out_min + #{i : thresholds[i] <= acc}` for `acc` in [`THRESHOLD_DOMAIN`], or an
+/// alternative output at a few accumulators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThresholdMap {
+    /// The output below the first threshold.
+    pub out_min: i64,
+    /// `thresholds[i]`: the least accumulator whose output is at least `out_min + 1 + i`
+    /// (non-decreasing; equal ones skip a level that no accumulator reaches).
+    pub thresholds: Vec<i64>,
+    /// `(acc, y)`: at `acc`, `y` is accepted too (the other rounding of a tie that a runtime's
+    /// float32 arithmetic decides by the order of its additions, see [`OrtAveragePool`]). Absent:
+    /// none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<(i64, i64)>,
+}
+
+/// onnxruntime's QLinearAveragePool (x86-64), as the prover computes it: each window element
+/// dequantized in float32 (`x_scale * (x - x_zero_point)`), added in row-major order, divided by the
+/// window size, then `nearbyintf(mean / y_scale + y_zero_point)` saturated. Near a tie of the exact
+/// mean the float32 roundings decide, and differently for two windows of the same integer sum, so
+/// the circuit accepts either rounding there ([`ThresholdMap::alternatives`]) and the prover picks
+/// onnxruntime's. The fields do not affect what the circuit accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrtAveragePool {
+    /// The input's scale.
+    pub x_scale: f32,
+    /// The input's zero point (held signed).
+    pub x_zero_point: i64,
+    /// The output's scale.
+    pub y_scale: f32,
+    /// The output's zero point as the file has it (uint8: unshifted).
+    pub y_zero_point: i64,
+    /// The file's output range (`[-128, 127]`, or `[0, 255]` for uint8).
+    pub y_range: (i64, i64),
+    /// Held value = file value - `offset` (128 for uint8).
+    pub offset: i64,
+}
+
+// Scales are finite (the importer checks), so equality is an equivalence.
+impl Eq for OrtAveragePool {}
+
+impl OrtAveragePool {
+    /// The output for one window's values (held signed, row-major, padding included: a padded
+    /// element holds the zero point and adds 0.0).
+    pub fn output(&self, window: &[i64]) -> i64 {
+        let mut sum = 0.0f32;
+        for x in window {
+            sum += self.x_scale * (x - self.x_zero_point) as f32;
+        }
+        let mean = sum / window.len() as f32;
+        let v = (mean / self.y_scale + self.y_zero_point as f32).round_ties_even();
+        let (lo, hi) = self.y_range;
+        (v.clamp(lo as f32, hi as f32) as i64) - self.offset
+    }
+}
+
+impl ThresholdMap {
+    /// The thresholds of `out`, a non-decreasing map of the domain into `[act_min, act_max]` (a
+    /// runtime's output, saturated), found by bisection.
+    pub fn from_fn(out: &dyn Fn(i64) -> i64, (act_min, act_max): (i64, i64)) -> Self {
+        let (d0, d1) = (THRESHOLD_DOMAIN.0, THRESHOLD_DOMAIN.1 - 1);
+        let bottom = out(d0).max(act_min);
+        let thresholds = (bottom + 1..=act_max)
+            .map(|v| {
+                if out(d1) < v {
+                    return THRESHOLD_DOMAIN.1;
+                }
+                let (mut lo, mut hi) = (d0, d1);
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    match out(mid) >= v {
+                        true => hi = mid,
+                        false => lo = mid + 1,
+                    }
+                }
+                lo
+            })
+            .collect::<Vec<_>>();
+        // Levels above the largest output reached are never entered: drop them.
+        let reached = thresholds
+            .iter()
+            .rposition(|t| *t < THRESHOLD_DOMAIN.1)
+            .map_or(0, |i| i + 1);
+        ThresholdMap {
+            out_min: bottom,
+            thresholds: thresholds[..reached].to_vec(),
+            alternatives: Vec::new(),
+        }
+    }
+
+    /// Whether the circuit accepts `y` for `acc`: the map's output, or an alternative.
+    pub fn allows(&self, acc: i64, y: i64) -> bool {
+        self.apply(acc) == Some(y) || self.alternatives.binary_search(&(acc, y)).is_ok()
+    }
+
+    /// The rows of the threshold table: the intervals, then one single-accumulator interval per
+    /// alternative.
+    pub fn table_rows(&self) -> Vec<(i64, i64, i64)> {
+        let mut rows = self.intervals();
+        rows.extend(self.alternatives.iter().map(|(acc, y)| (*y, *acc, acc + 1)));
+        rows
+    }
+
+    /// The output for `acc`; `None` outside [`THRESHOLD_DOMAIN`].
+    pub fn apply(&self, acc: i64) -> Option<i64> {
+        (THRESHOLD_DOMAIN.0..THRESHOLD_DOMAIN.1)
+            .contains(&acc)
+            .then(|| self.out_min + self.thresholds.partition_point(|t| *t <= acc) as i64)
+    }
+
+    /// The non-empty intervals `(y, lo, hi)`: `acc` in `[lo, hi)` gives `y`. They cover the domain,
+    /// in order.
+    pub fn intervals(&self) -> Vec<(i64, i64, i64)> {
+        let bounds: Vec<i64> = std::iter::once(THRESHOLD_DOMAIN.0)
+            .chain(self.thresholds.iter().copied())
+            .chain(std::iter::once(THRESHOLD_DOMAIN.1))
+            .collect();
+        bounds
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| w[0] < w[1])
+            .map(|(i, w)| (self.out_min + i as i64, w[0], w[1]))
+            .collect()
+    }
+
+    /// Check a map read from a file: thresholds non-decreasing inside the domain, outputs within
+    /// `[-2^15, 2^15)`.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.thresholds.len() >= 1 << 16 {
+            return Err(format!("{} thresholds", self.thresholds.len()));
+        }
+        let top = self.out_min + self.thresholds.len() as i64;
+        if self.out_min < -(1 << 15) || top >= 1 << 15 {
+            return Err(format!("outputs [{}, {top}] out of range", self.out_min));
+        }
+        let inside = self
+            .thresholds
+            .iter()
+            .all(|t| (THRESHOLD_DOMAIN.0 < *t) && *t < THRESHOLD_DOMAIN.1);
+        if !inside || self.thresholds.windows(2).any(|w| w[0] > w[1]) {
+            return Err("thresholds decrease or leave the domain".into());
+        }
+        let alt_ok = self.alternatives.len() < 1 << 16
+            && self.alternatives.windows(2).all(|w| w[0] < w[1])
+            && self.alternatives.iter().all(|(acc, y)| {
+                (THRESHOLD_DOMAIN.0..THRESHOLD_DOMAIN.1 - 1).contains(acc)
+                    && (-(1 << 15)..1 << 15).contains(y)
+            });
+        if !alt_ok {
+            return Err("alternatives unsorted, repeated or out of range".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::requant::ort_requantize;
+    use super::*;
+
+    #[test]
+    fn thresholds_reproduce_onnxruntime_exactly() {
+        for (scale, zp, range) in [
+            (0.000_731_2f32, -3, (-128, 127)),
+            (0.013_7f32, -128, (-128, 127)),
+            (2.0e-6f32, 10, (-128, 127)),
+            (0.25f32, 0, (0, 127)),
+        ] {
+            let out = |acc: i64| ort_requantize(acc, scale, zp, range);
+            let map = ThresholdMap::from_fn(&out, range);
+            assert!(map.validate().is_ok());
+            for (y, lo, hi) in map.intervals() {
+                for acc in [lo, lo + 1, hi - 1, hi - 2] {
+                    if (lo..hi).contains(&acc) {
+                        assert_eq!(out(acc), y, "scale {scale} acc {acc}");
+                        assert_eq!(map.apply(acc), Some(y));
+                    }
+                }
+            }
+            let mut x = 0x2545_f491_4f6c_dd1du64;
+            for _ in 0..20_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let acc = (x as i64) >> (32 + (x % 24) as i64);
+                assert_eq!(map.apply(acc), Some(out(acc)), "scale {scale} acc {acc}");
+            }
+        }
+    }
+
+    #[test]
+    fn intervals_cover_the_domain_and_skip_empty_levels() {
+        let map = ThresholdMap {
+            out_min: -2,
+            thresholds: vec![-5, -5, 7],
+            alternatives: vec![(6, 1)],
+        };
+        assert!(map.allows(6, 0) && map.allows(6, 1) && !map.allows(5, 1));
+        assert_eq!(map.table_rows().last(), Some(&(1, 6, 7)));
+        assert_eq!(
+            map.intervals(),
+            vec![
+                (-2, THRESHOLD_DOMAIN.0, -5),
+                (0, -5, 7),
+                (1, 7, THRESHOLD_DOMAIN.1)
+            ]
+        );
+        assert_eq!(map.apply(-6), Some(-2));
+        assert_eq!(map.apply(-5), Some(0));
+        assert_eq!(map.apply(1 << 35), None);
+        assert!(ThresholdMap {
+            out_min: 0,
+            thresholds: vec![3, 2],
+            alternatives: vec![],
+        }
+        .validate()
+        .is_err());
+    }
+}

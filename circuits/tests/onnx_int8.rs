@@ -79,6 +79,8 @@ fn cnn_and_resnet_are_bit_exact() {
         "resnet_small_qop_u8",
         "resnet_small_qdq_s8",
         "resnet_small_qdq_u8",
+        "concat_branches_qop_s8",
+        "concat_branches_qdq_s8",
     ] {
         exact(name);
     }
@@ -100,9 +102,7 @@ fn cnn_qdq_average_pool_ties_follow_onnxruntime() {
         .iter()
         .find_map(|l| match &l.op {
             QOp::Threshold {
-                maps,
-                pool: Some(_),
-                ..
+                maps, ort: Some(_), ..
             } => Some(maps[0].clone()),
             _ => None,
         })
@@ -179,4 +179,47 @@ fn a_model_s_own_integers_are_checked_against_its_type() {
         s8.input_values(&ModelInput::Int8(vec![-1; n])).unwrap(),
         vec![-1; n]
     );
+}
+
+#[test]
+fn concat_with_a_requantized_branch_proves() {
+    proves("concat_branches_qop_s8");
+}
+
+/// QLinearAdd's map: the exact rounding, with the other rounding accepted only next to a tie, and
+/// onnxruntime's AVX2 kernel (the prover's pick) allowed by the map on every pair of int8 inputs.
+#[test]
+fn add_accepts_the_other_rounding_only_at_ties() {
+    use circuits::qgraph::threshold::OrtFloat;
+    for name in ["resnet_small_qop_s8", "resnet_small_qdq_u8"] {
+        let (q, _) = load(name);
+        let mut adds = 0;
+        for (i, l) in q.layers.iter().enumerate() {
+            let QOp::Threshold {
+                maps,
+                ort: Some(OrtFloat::Add(kernel)),
+                ..
+            } = &l.op
+            else {
+                continue;
+            };
+            adds += 1;
+            let QOp::Add { coeffs } = &q.layers[i - 1].op else {
+                panic!("{name}: an Add before the map");
+            };
+            let map = &maps[0];
+            assert!(map.alternatives.len() < 256, "{}", map.alternatives.len());
+            for (acc, alt) in &map.alternatives {
+                assert_eq!((map.apply(*acc).unwrap() - alt).abs(), 1);
+            }
+            for a in -128..128 {
+                for b in -128..128 {
+                    let acc = coeffs[0] * a + coeffs[1] * b;
+                    let y = kernel.output(a, b);
+                    assert!(map.allows(acc, y), "{name}: ({a}, {b}) -> {y}");
+                }
+            }
+        }
+        assert_eq!(adds, 3, "{name}: three residual adds");
+    }
 }

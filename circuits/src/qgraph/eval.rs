@@ -4,7 +4,7 @@
 use thiserror::Error;
 
 use super::requant::{RequantRange, REQUANT_ACC_RANGE};
-use super::threshold::{OrtAveragePool, THRESHOLD_DOMAIN};
+use super::threshold::{OrtFloat, THRESHOLD_DOMAIN};
 use super::{linear_acc, rescale, QLayer, QOp, QPick, QuantGraph};
 use crate::artifacts::input::ModelInput;
 use crate::ir::Shape;
@@ -230,20 +230,21 @@ impl QuantGraph {
                 .copied()
                 .collect();
             let mut y = self.eval_layer(layer, &x)?;
-            if let QOp::Threshold { pool: Some(p), .. } = &layer.op {
-                y = self.pool_choices(i, p, &x, &trace.tensors)?;
+            if let QOp::Threshold { ort: Some(f), .. } = &layer.op {
+                y = self.float_choices(i, f, &x, &trace.tensors)?;
             }
             trace.tensors[i + 1] = y;
         }
         Ok(())
     }
 
-    /// onnxruntime's outputs of the average pool whose window sums layer `i` maps (`acc`): each
-    /// one the map's output or an alternative the map allows.
-    fn pool_choices(
+    /// onnxruntime's outputs where layer `i` maps the sums (`acc`) of the layer before: its float32
+    /// kernel over that layer's inputs (an average pool's windows, an Add's two operands), each
+    /// output the map's own or an alternative the map allows.
+    fn float_choices(
         &self,
         i: usize,
-        pool: &OrtAveragePool,
+        kernel: &OrtFloat,
         acc: &[i64],
         tensors: &[Vec<i64>],
     ) -> Result<Vec<i64>, EvalError> {
@@ -255,20 +256,30 @@ impl QuantGraph {
             min: i64::MIN,
             max: i64::MAX,
         };
-        let Some(QOp::Conv { geom, .. }) = i.checked_sub(1).map(|j| &self.layers[j].op) else {
-            return Err(bad(0, 0));
+        let before = i.checked_sub(1).ok_or_else(|| bad(0, 0))?;
+        let inputs = self.layer_inputs(before);
+        let pick = |o: usize| -> Result<i64, EvalError> {
+            match (kernel, &self.layers[before].op) {
+                (OrtFloat::AveragePool(pool), QOp::Conv { geom, .. }) => {
+                    let src = &tensors[inputs[0]];
+                    let plane = geom.out_h * geom.out_w;
+                    let window: Vec<i64> = geom
+                        .patch(o / plane, (o % plane) / geom.out_w, o % geom.out_w)
+                        .iter()
+                        .map(|(k, _)| src[*k])
+                        .collect();
+                    Ok(pool.output(&window))
+                }
+                (OrtFloat::Add(add), QOp::Add { .. }) if inputs.len() == 2 => {
+                    Ok(add.output(tensors[inputs[0]][o], tensors[inputs[1]][o]))
+                }
+                _ => Err(bad(o, 0)),
+            }
         };
-        let src = &tensors[self.layer_inputs(i - 1)[0]];
         acc.iter()
             .enumerate()
             .map(|(o, &a)| {
-                let (c, rest) = (o / (geom.out_h * geom.out_w), o % (geom.out_h * geom.out_w));
-                let window: Vec<i64> = geom
-                    .patch(c, rest / geom.out_w, rest % geom.out_w)
-                    .iter()
-                    .map(|(k, _)| src[*k])
-                    .collect();
-                let y = pool.output(&window);
+                let y = pick(o)?;
                 let map = layer.op.threshold_map(o).expect("a threshold");
                 match map.allows(a, y) {
                     true => Ok(y),

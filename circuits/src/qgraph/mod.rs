@@ -202,10 +202,10 @@ pub enum QOp {
         maps: Vec<ThresholdMap>,
         /// Elements per map.
         channel_len: usize,
-        /// How the prover picks between a map's alternatives: onnxruntime's float average pool
-        /// over the windows of the window-sum layer before (see [`threshold::OrtAveragePool`]).
+        /// How the prover picks between a map's alternatives: onnxruntime's float32 kernel over
+        /// the inputs of the layer before (see [`threshold::OrtFloat`]).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pool: Option<threshold::OrtAveragePool>,
+        ort: Option<threshold::OrtFloat>,
     },
 }
 

@@ -54,6 +54,44 @@ pub struct OrtAveragePool {
 // Scales are finite (the importer checks), so equality is an equivalence.
 impl Eq for OrtAveragePool {}
 
+/// onnxruntime's QLinearAdd (x86-64 AVX2 kernel), as the prover computes it: with
+/// `r_a = s_a / s_y`, `r_b = s_b / s_y` and `fixed = z_y - (r_a z_a + r_b z_b)` in float32,
+/// `fma(a, r_a, fma(b, r_b, fixed))` rounded half to even and saturated, on the kernel's own
+/// values (uint8 where onnxruntime runs the uint8 kernel). At a possible tie the circuit accepts
+/// both roundings ([`ThresholdMap::alternatives`]) and the prover picks this one.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrtAdd {
+    /// `s_a / s_y` and `s_b / s_y`.
+    pub ratios: (f32, f32),
+    /// `z_y - (r_a z_a + r_b z_b)`.
+    pub fixed: f32,
+    /// Kernel value = held value + `offset` (128 for the uint8 kernel), for inputs and output.
+    pub offset: i64,
+}
+
+impl Eq for OrtAdd {}
+
+impl OrtAdd {
+    /// The output for held inputs `a` and `b` (held signed).
+    pub fn output(&self, a: i64, b: i64) -> i64 {
+        let (ra, rb) = self.ratios;
+        let t = ((b + self.offset) as f32).mul_add(rb, self.fixed);
+        let v = ((a + self.offset) as f32).mul_add(ra, t).round_ties_even();
+        let (lo, hi) = (-128 + self.offset, 127 + self.offset);
+        v.clamp(lo as f32, hi as f32) as i64 - self.offset
+    }
+}
+
+/// How the prover picks between a threshold map's alternatives: the runtime's float32 kernel
+/// over the inputs of the layer before (a window sum, or an elementwise sum).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrtFloat {
+    /// QLinearAveragePool over the windows of the window-sum Conv before.
+    AveragePool(OrtAveragePool),
+    /// QLinearAdd of the two inputs of the Add before.
+    Add(OrtAdd),
+}
+
 impl OrtAveragePool {
     /// The output for one window's values (held signed, row-major, padding included: a padded
     /// element holds the zero point and adds 0.0).

@@ -31,14 +31,54 @@ pub(super) fn round_half_even(num: i128, den: i128) -> i128 {
     }
 }
 
-/// `v * 2^e` over `m` as a fraction with a positive denominator.
-pub(super) fn scaled_fraction(v: i128, e: i32, m: i128) -> Option<(i128, i128)> {
-    match e >= 0 {
-        true => v.checked_mul(1i128.checked_shl(e as u32)?).map(|n| (n, m)),
-        false => m
-            .checked_mul(1i128.checked_shl((-e) as u32)?)
-            .map(|d| (v, d)),
+/// `round_half_even(num 2^num_exp / (den 2^den_exp) + zp)`, exactly (`den > 0`); `None` when the
+/// exponents are too far apart for 128 bits.
+pub(super) fn round_ratio(
+    num: i128,
+    num_exp: i32,
+    den: i128,
+    den_exp: i32,
+    zp: i64,
+) -> Option<i128> {
+    let d = num_exp - den_exp;
+    if d.abs() > 60 {
+        return None;
     }
+    let (n, m) = match d >= 0 {
+        true => (num.checked_mul(1i128 << d)?, den),
+        false => (num, den.checked_mul(1i128 << -d)?),
+    };
+    Some(round_half_even(
+        n.checked_add((zp as i128).checked_mul(m)?)?,
+        m,
+    ))
+}
+
+/// The alternatives of a map whose exact real value at each accumulator is `value(acc)` and whose
+/// runtime computes it in float32 within `eps`: where the value is within `eps` of a tie, the
+/// other rounding (clamped to `range`, less `offset` to the held value) at that accumulator.
+pub(super) fn tie_alternatives(
+    map: &mut ThresholdMap,
+    accs: impl Iterator<Item = (i64, f64, f64)>,
+    range: (i64, i64),
+    offset: i64,
+) {
+    for (acc, v, eps) in accs {
+        if ((v - v.floor()) - 0.5).abs() > eps {
+            continue;
+        }
+        let Some(primary) = map.apply(acc) else {
+            continue;
+        };
+        for cand in [v.floor() as i64, v.floor() as i64 + 1] {
+            let y = cand.clamp(range.0, range.1) - offset;
+            if y != primary {
+                map.alternatives.push((acc, y));
+            }
+        }
+    }
+    map.alternatives.sort_unstable();
+    map.alternatives.dedup();
 }
 
 /// onnxruntime's average pool as a threshold map of the window sum `S = Σ (x - x_zero_point)`:
@@ -55,21 +95,17 @@ pub(super) fn average_pool_map(pool: &OrtAveragePool, count: i64) -> NodeResult<
         ));
     }
     let (lo, hi) = pool.y_range;
-    let file_out = |acc: i64| -> i64 {
-        // (acc * mx * 2^(ex - ey) + zp * count * my) / (count * my), scaled to integers.
-        let (num, den) = match ex >= ey {
-            true => (
-                ((acc as i128 * mx) << (ex - ey)) + pool.y_zero_point as i128 * count as i128 * my,
-                count as i128 * my,
-            ),
-            false => (
-                acc as i128 * mx + ((pool.y_zero_point as i128 * count as i128 * my) << (ey - ex)),
-                (count as i128 * my) << (ey - ex),
-            ),
-        };
-        round_half_even(num, den).clamp(lo as i128, hi as i128) as i64
+    let held = |acc: i64| {
+        let y = round_ratio(
+            acc as i128 * mx,
+            ex,
+            count as i128 * my,
+            ey,
+            pool.y_zero_point,
+        )
+        .unwrap_or(if acc < 0 { lo as i128 } else { hi as i128 });
+        y.clamp(lo as i128, hi as i128) as i64 - pool.offset
     };
-    let held = |acc: i64| file_out(acc) - pool.offset;
     let mut map = ThresholdMap::from_fn(&held, RANGE);
     // A bound on onnxruntime's float32 error in `mean / y_scale + y_zero_point`: `count` products
     // and additions, a division, a division and an addition, each within 2^-24 relatively.
@@ -77,24 +113,15 @@ pub(super) fn average_pool_map(pool: &OrtAveragePool, count: i64) -> NodeResult<
     let u = 2f64.powi(-24);
     let eps = 2.0 * count as f64 * u * 255.0 * ratio
         + 4.0 * u * (pool.y_zero_point.abs() as f64 + 256.0 + 255.0 * ratio);
-    let reach = (
-        count * (-128 - pool.x_zero_point),
-        count * (127 - pool.x_zero_point),
-    );
-    for s in reach.0..=reach.1 {
-        let v = s as f64 * ratio / count as f64 + pool.y_zero_point as f64;
-        if ((v - v.floor()) - 0.5).abs() > eps {
-            continue;
-        }
-        let primary = held(s);
-        for cand in [v.floor() as i64, v.floor() as i64 + 1] {
-            let y = cand.clamp(lo, hi) - pool.offset;
-            if y != primary && !map.alternatives.contains(&(s, y)) {
-                map.alternatives.push((s, y));
-            }
-        }
-    }
-    map.alternatives.sort_unstable();
+    let reach = count * (-128 - pool.x_zero_point)..=count * (127 - pool.x_zero_point);
+    let values = reach.map(|s| {
+        (
+            s,
+            s as f64 * ratio / count as f64 + pool.y_zero_point as f64,
+            eps,
+        )
+    });
+    tie_alternatives(&mut map, values, pool.y_range, pool.offset);
     Ok(map)
 }
 

@@ -14,6 +14,7 @@
 //! onnxruntime requantizes in float32 ([`crate::qgraph::requant::ort_requantize`]); those maps are
 //! proven through their thresholds ([`crate::qgraph::threshold`]), exactly.
 
+mod layout;
 mod maps;
 mod ops;
 
@@ -28,10 +29,6 @@ use crate::ir::Shape;
 use crate::qgraph::requant::{ort_quantize_linear, AffineQuant, REQUANT_LIMB_BITS};
 use crate::qgraph::{InputRounding, Int8Io, QLayer, QOp, QPick, QuantGraph};
 
-/// Ops that mark a model as quantized (dynamic quantization's integer ops too, which are refused):
-/// the first eight supported ops, and these.
-const OTHER_QUANT_MARKERS: &[&str] = &["ConvInteger", "MatMulInteger"];
-
 /// The ops an int8 ONNX model may use: quantization and QOperator ops first, then the float ops
 /// the QDQ form wraps.
 pub const INT8_SUPPORTED_OPS: &[&str] = &[
@@ -43,6 +40,7 @@ pub const INT8_SUPPORTED_OPS: &[&str] = &[
     "QLinearAdd",
     "QLinearAveragePool",
     "QLinearGlobalAveragePool",
+    "QLinearConcat",
     "Conv",
     "Gemm",
     "MatMul",
@@ -50,6 +48,7 @@ pub const INT8_SUPPORTED_OPS: &[&str] = &[
     "AveragePool",
     "GlobalAveragePool",
     "MaxPool",
+    "Concat",
     "Relu",
     "Flatten",
     "Reshape",
@@ -58,9 +57,14 @@ pub const INT8_SUPPORTED_OPS: &[&str] = &[
 
 /// Whether the graph is an int8 model (it quantizes or dequantizes somewhere).
 pub fn is_quantized(graph: &pb::GraphProto) -> bool {
+    // Dynamic quantization's integer ops mark a model too (and are refused).
     graph.node.iter().any(|n| {
         let op = n.op_type.as_str();
-        INT8_SUPPORTED_OPS[..8].contains(&op) || OTHER_QUANT_MARKERS.contains(&op)
+        op.starts_with("QLinear")
+            || matches!(
+                op,
+                "QGemm" | "QuantizeLinear" | "DequantizeLinear" | "ConvInteger" | "MatMulInteger"
+            )
     })
 }
 
@@ -361,6 +365,23 @@ impl Int8OnnxImporter<'_> {
             | "QLinearAdd"
             | "QLinearAveragePool"
             | "QLinearGlobalAveragePool" => Val::Flow(self.qoperator(node, &label)?),
+            "QLinearConcat" => {
+                // Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per input.
+                let (ys, yz, _) = self.quant_params(node, 0)?;
+                let parts = (2..node.input.len())
+                    .step_by(3)
+                    .map(|i| {
+                        let f = self.flow(node, i)?;
+                        let (s, z, _) = self.quant_params(node, i + 1)?;
+                        Ok(Flow {
+                            scale: s,
+                            zero_point: z,
+                            ..f
+                        })
+                    })
+                    .collect::<NodeResult<Vec<Flow>>>()?;
+                Val::Flow(self.concat(node, &parts, (ys, yz), &label)?)
+            }
             "Flatten" | "Reshape" | "MaxPool"
                 if matches!(self.val(node, 0)?, Some(Val::Flow(_))) =>
             {

@@ -15,14 +15,13 @@
 use tract_onnx::pb::NodeProto;
 
 use super::super::cnn::{chw, divides_by_window, groups, ints, no_ceil_mode, pair, window_geom};
-use super::super::shapes::reshape_target;
-use super::maps::{average_pool_map, dyadic, ort_map, round_half_even, scaled_fraction, RANGE};
-use super::{Flow, Int8OnnxImporter, NodeResult, Tensor, Val, INT32, INT64, INT8};
+use super::maps::{average_pool_map, dyadic, ort_map, round_ratio, tie_alternatives, RANGE};
+use super::{Flow, Int8OnnxImporter, NodeResult, Tensor, Val, INT32, INT8};
 use crate::ir::geom::ConvGeom;
 use crate::ir::Shape;
 use crate::qgraph::requant::ort_quantize_linear;
-use crate::qgraph::threshold::{OrtAveragePool, ThresholdMap};
-use crate::qgraph::{padding_layer, QOp, QPick};
+use crate::qgraph::threshold::{OrtAdd, OrtAveragePool, OrtFloat, ThresholdMap};
+use crate::qgraph::{padding_layer, QOp};
 
 /// An int8 weight tensor with zero point 0: its values and per-output-channel scales.
 struct Weights {
@@ -97,7 +96,7 @@ impl Int8OnnxImporter<'_> {
     fn with_maps(
         &mut self,
         (op, inputs, shape): (QOp, Vec<usize>, Vec<usize>),
-        (maps, channel_len, pool): (Vec<ThresholdMap>, usize, Option<OrtAveragePool>),
+        (maps, channel_len, ort): (Vec<ThresholdMap>, usize, Option<OrtFloat>),
         (scale, zero_point): (f32, i64),
         label: &str,
     ) -> Flow {
@@ -109,7 +108,7 @@ impl Int8OnnxImporter<'_> {
         let op = QOp::Threshold {
             maps,
             channel_len,
-            pool,
+            ort,
         };
         let id = self.push(label, op, shape, vec![acc]);
         Flow {
@@ -229,13 +228,15 @@ impl Int8OnnxImporter<'_> {
         })
     }
 
-    /// Add of two int8 tensors of one shape, exactly: `Σ_k m_k (x_k - zp_k)` with `m_k` the exact
-    /// ratio of the input scales, then the threshold map of `round_half_even(real / y_scale)`.
+    /// Add of two int8 tensors of one shape: `Σ_k m_k x_k` with `m_k` the exact ratio of the
+    /// input scales, then the threshold map of the exact `round_half_even(real / y_scale + z_y)`,
+    /// with the other rounding accepted near a tie (onnxruntime adds in float32, [`OrtAdd`]).
+    /// `kernel_offset`: 128 where onnxruntime runs its uint8 kernel.
     fn add(
         &mut self,
         (a, aq): (Flow, (f32, i64)),
         (b, bq): (Flow, (f32, i64)),
-        yq: (f32, i64),
+        (yq, kernel_offset): ((f32, i64), i64),
         label: &str,
     ) -> NodeResult<Flow> {
         let shape = self.shape_of(a.id);
@@ -244,6 +245,12 @@ impl Int8OnnxImporter<'_> {
         }
         let ((ma, ea), (mb, eb)) = (dyadic(aq.0), dyadic(bq.0));
         let e = ea.min(eb);
+        if (ea - eb).abs() > 40 {
+            return Err(format!(
+                "input scales {} and {} are too far apart",
+                aq.0, bq.0
+            ));
+        }
         let (ca, cb) = (ma << (ea - e), mb << (eb - e));
         let twos = (ca | cb).trailing_zeros();
         let (ca, cb, e) = (ca >> twos, cb >> twos, e + twos as i32);
@@ -256,27 +263,40 @@ impl Int8OnnxImporter<'_> {
         let offset = -(ca * aq.1 as i128 + cb * bq.1 as i128);
         let (my, ey) = dyadic(yq.0);
         let out = |acc: i64| -> i64 {
-            let v = acc as i128 + offset;
-            match scaled_fraction(v, e - ey, my) {
-                Some((n, d)) => (round_half_even(n, d) + yq.1 as i128)
-                    .clamp(RANGE.0 as i128, RANGE.1 as i128) as i64,
-                None => {
-                    if v < 0 {
-                        RANGE.0
-                    } else {
-                        RANGE.1
-                    }
-                }
-            }
+            let y = round_ratio(acc as i128 + offset, e, my, ey, yq.1).unwrap_or(if acc < 0 {
+                RANGE.0 as i128
+            } else {
+                RANGE.1 as i128
+            });
+            y.clamp(RANGE.0 as i128, RANGE.1 as i128) as i64
         };
-        let map = ThresholdMap::from_fn(&out, RANGE);
+        let mut map = ThresholdMap::from_fn(&out, RANGE);
+        let (ra, rb) = (aq.0 / yq.0, bq.0 / yq.0);
+        let u = 2f64.powi(-24);
+        let pairs = (-128i64..128).flat_map(|x| (-128i64..128).map(move |z| (x, z)));
+        let values = pairs.map(|(x, z)| {
+            let acc = (ca * x as i128 + cb * z as i128) as i64;
+            let v = (aq.0 as f64 * (x - aq.1) as f64 + bq.0 as f64 * (z - bq.1) as f64)
+                / yq.0 as f64
+                + yq.1 as f64;
+            let eps = 8.0 * u * (256.0 * (ra + rb) as f64 + yq.1.abs() as f64 + v.abs() + 256.0);
+            (acc, v, eps)
+        });
+        tie_alternatives(&mut map, values, RANGE, 0);
+        let k = kernel_offset;
+        let fixed = (yq.1 + k) as f32 - (ra * (aq.1 + k) as f32 + rb * (bq.1 + k) as f32);
+        let kernel = OrtAdd {
+            ratios: (ra, rb),
+            fixed,
+            offset: k,
+        };
         let n = shape.iter().product();
         let sum = QOp::Add {
             coeffs: vec![ca as i64, cb as i64],
         };
         Ok(self.with_maps(
             (sum, vec![a.id, b.id], shape),
-            (vec![map], n, None),
+            (vec![map], n, Some(OrtFloat::Add(kernel))),
             yq,
             label,
         ))
@@ -325,7 +345,10 @@ impl Int8OnnxImporter<'_> {
         };
         let (map, pool) = match global {
             true => (ort_map(xq.0 / (yq.0 * count as f32), yq.1), None),
-            false => (average_pool_map(&pool, count as i64)?, Some(pool)),
+            false => (
+                average_pool_map(&pool, count as i64)?,
+                Some(OrtFloat::AveragePool(pool)),
+            ),
         };
         let (xid, geom) = self.pad_with(x.id, geom, xq.1, label);
         let sum = QOp::Conv {
@@ -337,45 +360,6 @@ impl Int8OnnxImporter<'_> {
         let shape = vec![1, c, geom.out_h, geom.out_w];
         let n = shape.iter().product();
         Ok(self.with_maps((sum, vec![xid], shape), (vec![map], n, pool), yq, label))
-    }
-
-    /// MaxPool, Flatten and Reshape of an int8 tensor (its quantization kept).
-    pub(super) fn layout_op(&mut self, node: &NodeProto, x: Flow, label: &str) -> NodeResult<Flow> {
-        let shape = self.shape_of(x.id);
-        let (op, out_shape) = match node.op_type.as_str() {
-            "MaxPool" => {
-                let dims = chw(&Shape(shape))?;
-                let k = ints(node, "kernel_shape")?.ok_or("needs kernel_shape")?;
-                let kernel = pair(Some(k), dims.3, 1, "kernel_shape")?;
-                if node.output.len() > 1 && !node.output[1].is_empty() {
-                    return Err("the Indices output is not supported".into());
-                }
-                let geom = window_geom(node, dims, kernel, dims.0, dims.0)?;
-                (
-                    QOp::MaxPool { geom },
-                    vec![1, dims.0, geom.out_h, geom.out_w],
-                )
-            }
-            "Flatten" => {
-                let n: usize = shape.iter().product();
-                let map = (0..n).map(QPick::Input).collect();
-                (
-                    QOp::Remap { map },
-                    vec![1, n / shape.first().copied().unwrap_or(1).max(1)],
-                )
-            }
-            _ => {
-                let target = self.constant(node, 1)?;
-                if target.elem != INT64 {
-                    return Err("the shape must be int64".into());
-                }
-                let s = reshape_target(&Shape(shape.clone()), &target.data)?;
-                let map = (0..s.numel()).map(QPick::Input).collect();
-                (QOp::Remap { map }, s.0)
-            }
-        };
-        let id = self.push(label, op, out_shape, vec![x.id]);
-        Ok(Flow { id, ..x })
     }
 
     /// A QOperator node.
@@ -415,8 +399,9 @@ impl Int8OnnxImporter<'_> {
             "QLinearAdd" => {
                 let b = self.flow(node, 3)?;
                 let (bs, bz, _) = self.quant_params(node, 4)?;
-                let yq = self.quant_params(node, 6)?;
-                self.add((x, xq), (b, (bs, bz)), (yq.0, yq.1), label)
+                let (ys, yz, unsigned) = self.quant_params(node, 6)?;
+                let k = 128 * unsigned as i64;
+                self.add((x, xq), (b, (bs, bz)), ((ys, yz), k), label)
             }
             "QLinearAveragePool" | "QLinearGlobalAveragePool" => {
                 let (ys, yz, unsigned) = self.quant_params(node, 3)?;
@@ -465,10 +450,11 @@ impl Int8OnnxImporter<'_> {
             }
             "Add" => {
                 let (a, b) = (deq(0)?, deq(1)?);
+                // On x86-64 onnxruntime runs a QDQ group's fused kernel in uint8 (`QDQS8ToU8`).
                 self.add(
                     (a, (a.scale, a.zero_point)),
                     (b, (b.scale, b.zero_point)),
-                    yq,
+                    (yq, 128),
                     label,
                 )
             }
@@ -480,6 +466,12 @@ impl Int8OnnxImporter<'_> {
                 // (`QDQS8ToU8`): its pool adds the uint8 zero point in float32.
                 let _ = unsigned;
                 self.average_pool(node, global, (x, xq), (yq, true), label)
+            }
+            "Concat" => {
+                let parts = (0..node.input.len())
+                    .map(deq)
+                    .collect::<NodeResult<Vec<Flow>>>()?;
+                self.concat(node, &parts, yq, label)
             }
             "MaxPool" | "Flatten" | "Reshape" | "Identity" => {
                 let x = deq(0)?;

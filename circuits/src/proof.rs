@@ -47,6 +47,17 @@ pub enum ProofError {
     Halo2(halo2_proofs::plonk::Error),
 }
 
+/// Why a proof is not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// halo2's check fails (a wrong proof, other public values, another model's key).
+    #[error("the proof does not verify ({0:?})")]
+    Invalid(halo2_proofs::plonk::Error),
+    /// Bytes follow the ones the verifier reads.
+    #[error("{0} bytes follow the proof: a proof file carries the proof alone")]
+    TrailingBytes(usize),
+}
+
 /// Prove `circuit` (with its witness) against `instance`; returns the proof's bytes.
 pub fn prove(
     params: &ProofParams,
@@ -90,7 +101,7 @@ pub fn verify(
     vk: &VerifyingKey,
     instance: &[Fr],
     proof: &[u8],
-) -> Result<(), String> {
+) -> Result<(), VerifyError> {
     let mut rest = proof;
     let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(&mut rest);
     let instances = &[&[instance][..]];
@@ -117,12 +128,10 @@ pub fn verify(
             .map(|_| ())
         }
     }
-    .map_err(|e| format!("the proof does not verify ({e:?})"))?;
+    .map_err(VerifyError::Invalid)?;
     match rest.len() {
         0 => Ok(()),
-        n => Err(format!(
-            "{n} bytes follow the proof: a proof file carries the proof alone"
-        )),
+        n => Err(VerifyError::TrailingBytes(n)),
     }
 }
 

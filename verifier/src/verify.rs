@@ -315,6 +315,7 @@ impl<'m> ModelVerifier<'m> {
         }
         on_one_thread_if_small(self.model.k, || {
             circuits::proof::verify(&self.params, &self.vk, &p.instance, &p.proof)
+                .map_err(|e| e.to_string())
         })
     }
 

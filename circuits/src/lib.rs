@@ -26,5 +26,6 @@ pub mod quantize;
 pub mod setup;
 
 pub use artifacts::model_file::{ModelFile, Visibilities, Visibility};
+pub use artifacts::visibility::{InputVisibility, Revealed, VisibilityError};
 pub use circuit::{public_inputs, with_shape, CircuitShape, InferenceCircuit};
 pub use qgraph::{QuantGraph, Trace};

@@ -21,12 +21,7 @@ fn compiled(vis: Visibilities) -> (QuantGraph, Plan) {
 }
 
 fn vis(input: Visibility, output: Visibility) -> Visibilities {
-    Visibilities {
-        input,
-        output,
-        weights: Visibility::Public,
-        input_salted: false,
-    }
+    Visibilities::new(input, output, Visibility::Public, false).unwrap()
 }
 
 /// MockProver on `trace`, with the instance claimed about `claimed_input` and `claimed_output`.
@@ -40,8 +35,8 @@ fn accepted(
 ) -> bool {
     let (pin, pout) = packings(q);
     let instance = instance_column(
-        &TensorClaim::of(v.input, pin, claimed_input).unwrap(),
-        &TensorClaim::of(v.output, pout, claimed_output).unwrap(),
+        &TensorClaim::of(v.input.kind(), pin, claimed_input).unwrap(),
+        &TensorClaim::of(v.output.kind(), pout, claimed_output).unwrap(),
     );
     circuits::with_shape(plan.shape, || {
         let c = circuits::InferenceCircuit::with_visibility(q, v, Some(trace));
@@ -116,7 +111,7 @@ fn salted_accepted(
     let (_, pout) = packings(q);
     let instance = instance_column(
         &claimed,
-        &TensorClaim::of(v.output, pout, trace.output()).unwrap(),
+        &TensorClaim::of(v.output.kind(), pout, trace.output()).unwrap(),
     );
     circuits::with_shape(plan.shape, || {
         let c = circuits::InferenceCircuit::with_visibility(q, v, Some(trace)).with_salt(witness);
@@ -129,10 +124,13 @@ fn salted_accepted(
 #[test]
 fn a_salted_input_hash_binds_to_its_salt_and_its_input() {
     use circuits::disclosure::hashing::salt_from_bytes;
-    let v = Visibilities {
-        input_salted: true,
-        ..vis(Visibility::Hashed, Visibility::Public)
-    };
+    let v = Visibilities::new(
+        Visibility::Hashed,
+        Visibility::Public,
+        Visibility::Public,
+        true,
+    )
+    .unwrap();
     let (q, plan) = compiled(v);
     let (unsalted_q, unsalted_plan) = compiled(vis(Visibility::Hashed, Visibility::Public));
     assert_eq!(unsalted_q, q);

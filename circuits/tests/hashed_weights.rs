@@ -10,15 +10,14 @@ use circuits::plan::Plan;
 use circuits::qgraph::QOp;
 use circuits::quantize::{compile_graph, LayoutRequest};
 use circuits::setup::srs::dev_params;
-use circuits::{QuantGraph, Trace, Visibilities, Visibility};
+use circuits::{InputVisibility, QuantGraph, Revealed, Trace, Visibilities};
 use common::{calibration, fixture, test_split, trace_for};
 use halo2_proofs::{dev::MockProver, halo2curves::bn256::Fr};
 
 const VIS: Visibilities = Visibilities {
-    input: Visibility::Hashed,
-    output: Visibility::Public,
-    weights: Visibility::Hashed,
-    input_salted: false,
+    input: InputVisibility::Hashed { salted: false },
+    output: Revealed::Public,
+    weights: Revealed::Hashed,
 };
 
 fn compiled() -> (QuantGraph, Plan) {
@@ -70,8 +69,8 @@ fn verified(
 ) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
     let (pin, pout) = packings(q);
     let instance = instance_with_weights(
-        &TensorClaim::of(vis.input, pin, &trace.tensors[0]).unwrap(),
-        &TensorClaim::of(vis.output, pout, trace.output()).unwrap(),
+        &TensorClaim::of(vis.input.kind(), pin, &trace.tensors[0]).unwrap(),
+        &TensorClaim::of(vis.output.kind(), pout, trace.output()).unwrap(),
         Some(weights),
     );
     circuits::with_shape(plan.shape, || {
@@ -85,7 +84,7 @@ fn verified(
 #[test]
 fn a_private_input_with_hashed_weights_proves_and_binds_to_the_weights() {
     let vis = Visibilities {
-        input: Visibility::Private,
+        input: InputVisibility::Private,
         ..VIS
     };
     let (q, plan) = compiled_with("digits_mlp.onnx", vis);
@@ -133,7 +132,7 @@ fn the_verifying_circuit_does_not_depend_on_the_weights() {
     assert_eq!(full, pinned(&other_weights(&q)));
     // With public weights the key does depend on them (the weights are fixed columns).
     let public = Visibilities {
-        weights: Visibility::Public,
+        weights: Revealed::Public,
         ..VIS
     };
     let graph = import(&fixture("digits_mlp.onnx")).unwrap();

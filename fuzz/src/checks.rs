@@ -123,8 +123,8 @@ fn claiming(m: &ModelFile, input: &[i64], output: &[i64]) -> ProofBundle {
     let claim = |vis, packing, values: &[i64]| {
         TensorClaim::of(vis, packing, values).expect("zero inputs and plain outputs hash")
     };
-    let input = claim(m.visibility.input, in_packing, input);
-    let output = claim(m.visibility.output, out_packing, output);
+    let input = claim(m.visibility.input.kind(), in_packing, input);
+    let output = claim(m.visibility.output.kind(), out_packing, output);
     ProofBundle {
         format: PROOF_FORMAT.into(),
         model_digest: m.digest.clone(),

@@ -13,7 +13,7 @@ use circuits::plan::Plan;
 use circuits::quantize::{compile_graph, compile_int8, LayoutRequest, PipelineError};
 use circuits::setup::srs::{SrsError, SrsRef};
 use circuits::setup::store;
-use circuits::{ModelFile, Visibilities, Visibility};
+use circuits::{ModelFile, Visibilities};
 
 /// Default calibration when none is given: this many deterministic samples uniform in [0, 1].
 pub const DEFAULT_CALIBRATION_SAMPLES: usize = 32;
@@ -79,17 +79,6 @@ pub enum CompileError {
     /// The keys could not be made.
     #[error(transparent)]
     Key(#[from] KeyError),
-    /// A visibility that zkinfer does not support: private weights or output, or a salt on an
-    /// unhashed input.
-    #[error("{what} visibility '{vis}' is not available: {why}")]
-    Visibility {
-        /// Which tensor (`input`, `output`, `weights`).
-        what: &'static str,
-        /// The visibility asked for.
-        vis: Visibility,
-        /// Why it is not available.
-        why: &'static str,
-    },
 }
 
 fn default_samples(n_in: usize) -> Vec<Vec<f32>> {
@@ -139,27 +128,6 @@ pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), Compile
 /// The steps of [`compile_model`] before the keys: import, calibrate, quantize and plan. The model
 /// is not sealed and has no keys; the plan's proof size is the planner's upper bound.
 pub fn quantize_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), CompileError> {
-    if opts.visibility.weights == Visibility::Private {
-        return Err(CompileError::Visibility {
-            what: "weights",
-            vis: Visibility::Private,
-            why: "a verifier must know which weights were used: make them public or hashed",
-        });
-    }
-    if opts.visibility.output == Visibility::Private {
-        return Err(CompileError::Visibility {
-            what: "output",
-            vis: Visibility::Private,
-            why: "a proof must reveal its output or the output's hash (use public or hashed)",
-        });
-    }
-    if opts.visibility.input_salted && opts.visibility.input != Visibility::Hashed {
-        return Err(CompileError::Visibility {
-            what: "input",
-            vis: opts.visibility.input,
-            why: "only a hashed input's hash can be salted: add --input hashed",
-        });
-    }
     let path = opts.onnx.display().to_string();
     let request = LayoutRequest {
         visibility: opts.visibility,
@@ -186,8 +154,8 @@ pub fn quantize_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), Compil
         path: path.clone(),
         source,
     })?;
-    let weights_hash = match opts.visibility.weights {
-        Visibility::Hashed => {
+    let weights_hash = match opts.visibility.weights.is_hashed() {
+        true => {
             let p = qgraph.params();
             let h = circuits::disclosure::hashing::weights_hash(
                 qgraph.limb_bits,

@@ -75,13 +75,15 @@ struct VisibilityArgs {
 }
 
 impl VisibilityArgs {
-    fn visibilities(&self, input_salted: bool) -> circuits::Visibilities {
-        circuits::Visibilities {
-            input: self.input_vis.into(),
-            output: self.output_vis.into(),
-            weights: self.weights_vis.into(),
+    /// The visibilities asked for, refused when zkinfer does not prove them (exit 2).
+    fn visibilities(&self, input_salted: bool) -> anyhow::Result<circuits::Visibilities> {
+        let v = circuits::Visibilities::new(
+            self.input_vis.into(),
+            self.output_vis.into(),
+            self.weights_vis.into(),
             input_salted,
-        }
+        )?;
+        Ok(v)
     }
 }
 
@@ -325,30 +327,32 @@ fn main() -> ExitCode {
             srs,
             commitment,
             json,
-        } => {
-            let vis = visibility.visibilities(salt);
-            let layout = circuits::quantize::LayoutRequest {
-                shape: inputs_per_row.zip(width),
-                min_limb_bits: precision,
-                ..Default::default()
-            };
-            let srs = srs
-                .or_else(|| std::env::var("ZKINFER_SRS").ok().filter(|s| !s.is_empty()))
-                .unwrap_or_else(|| circuits::setup::srs::DEFAULT.into());
-            let commitment = match commitment {
-                CommitmentArg::Kzg => circuits::artifacts::model_file::Commitment::Kzg,
-                CommitmentArg::Ipa => circuits::artifacts::model_file::Commitment::Ipa,
-            };
-            let opts = prover::CompileOptions {
-                onnx: model,
-                calibration,
-                visibility: vis,
-                layout,
-                srs: circuits::setup::srs::SrsRef::dev(),
-                commitment,
-            };
-            cli::commands::compile(opts, &srs, output, json)
-        }
+        } => match visibility.visibilities(salt) {
+            Err(e) => Err(e),
+            Ok(vis) => {
+                let layout = circuits::quantize::LayoutRequest {
+                    shape: inputs_per_row.zip(width),
+                    min_limb_bits: precision,
+                    ..Default::default()
+                };
+                let srs = srs
+                    .or_else(|| std::env::var("ZKINFER_SRS").ok().filter(|s| !s.is_empty()))
+                    .unwrap_or_else(|| circuits::setup::srs::DEFAULT.into());
+                let commitment = match commitment {
+                    CommitmentArg::Kzg => circuits::artifacts::model_file::Commitment::Kzg,
+                    CommitmentArg::Ipa => circuits::artifacts::model_file::Commitment::Ipa,
+                };
+                let opts = prover::CompileOptions {
+                    onnx: model,
+                    calibration,
+                    visibility: vis,
+                    layout,
+                    srs: circuits::setup::srs::SrsRef::dev(),
+                    commitment,
+                };
+                cli::commands::compile(opts, &srs, output, json)
+            }
+        },
         Command::Plan {
             model,
             calibration,
@@ -365,15 +369,17 @@ fn main() -> ExitCode {
             } else if !is_source {
                 cli::commands::plan_cmd(&model, json)
             } else {
-                let opts = prover::CompileOptions {
-                    onnx: model,
-                    calibration,
-                    visibility: visibility.visibilities(false),
-                    layout: Default::default(),
-                    srs: circuits::setup::srs::SrsRef::dev(),
-                    commitment: circuits::artifacts::model_file::Commitment::Kzg,
-                };
-                cli::commands::plan_onnx(&opts, json)
+                visibility.visibilities(false).and_then(|visibility| {
+                    let opts = prover::CompileOptions {
+                        onnx: model,
+                        calibration,
+                        visibility,
+                        layout: Default::default(),
+                        srs: circuits::setup::srs::SrsRef::dev(),
+                        commitment: circuits::artifacts::model_file::Commitment::Kzg,
+                    };
+                    cli::commands::plan_onnx(&opts, json)
+                })
             }
         }
         Command::Run { model, input, json } => cli::commands::run(&model, &input, json),

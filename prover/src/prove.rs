@@ -14,7 +14,7 @@ use circuits::proof::ProofParams;
 use circuits::qgraph::EvalError;
 use circuits::setup::srs::SrsError;
 use circuits::setup::store::{self, ParamsSource};
-use circuits::{InferenceCircuit, ModelFile, Trace, Visibility};
+use circuits::{InferenceCircuit, ModelFile, Trace};
 use verifier::bundle::{ProverInfo, PublicTensor, PublicValues};
 use verifier::{ProofBundle, PROOF_FORMAT};
 
@@ -160,7 +160,7 @@ impl<'m> Prover<'m> {
         salt: Option<Fr>,
     ) -> Result<ProofBundle, ProveError> {
         let name = || self.model.name.clone();
-        match (self.model.visibility.input_salted, salt) {
+        match (self.model.visibility.input.salted(), salt) {
             (true, None) => return Err(ProveError::NoSalt(name())),
             (false, Some(_)) => return Err(ProveError::UnsaltedModel(name())),
             _ => {}
@@ -175,13 +175,13 @@ impl<'m> Prover<'m> {
         let (in_packing, out_packing) = packings(g);
         let input_claim = match salt {
             Some(salt) => TensorClaim::salted(in_packing, salt, &inf.input)?,
-            None => TensorClaim::of(vis.input, in_packing, &inf.input)?,
+            None => TensorClaim::of(vis.input.kind(), in_packing, &inf.input)?,
         };
-        if vis.input == Visibility::Private {
+        if vis.input == circuits::InputVisibility::Private {
             // Private inputs pass through the same range-checked rows as hashed ones.
             in_packing.check_range(&inf.input)?;
         }
-        let output_claim = TensorClaim::of(vis.output, out_packing, inf.trace.output())?;
+        let output_claim = TensorClaim::of(vis.output.kind(), out_packing, inf.trace.output())?;
         let instance =
             instance_with_weights(&input_claim, &output_claim, self.model.weights_hash());
         let mut circuit = InferenceCircuit::with_visibility(g, vis, Some(&inf.trace));

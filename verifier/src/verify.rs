@@ -166,7 +166,7 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fr>, Stri
     let input = check_tensor(
         "input",
         &bundle.public.input,
-        vis.input,
+        vis.input.kind(),
         &g.input_shape,
         g.input_scale,
         &|q| g.dequantize_input(q),
@@ -174,18 +174,18 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fr>, Stri
     let output = check_tensor(
         "output",
         &bundle.public.output,
-        vis.output,
+        vis.output.kind(),
         g.output_shape(),
         g.output_scale(),
         &|q| g.dequantize_output(q),
     )?;
-    let weights = match vis.weights {
-        Visibility::Hashed => Some(
+    let weights = match vis.weights.is_hashed() {
+        true => Some(
             model
                 .weights_hash()
                 .ok_or("the model's weights are hashed, but it carries no valid weights hash")?,
         ),
-        _ => None,
+        false => None,
     };
     Ok(instance_with_weights(&input, &output, weights))
 }

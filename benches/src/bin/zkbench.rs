@@ -57,12 +57,12 @@ fn main() -> Result<()> {
             Some(other) => anyhow::bail!("visibility '{other}': public, hashed or private"),
         })
     };
-    let visibility = Visibilities {
-        input: vis_of(take("--input"))?,
-        output: vis_of(take("--output"))?,
-        weights: Visibility::Public,
-        input_salted: false,
-    };
+    let visibility = Visibilities::new(
+        vis_of(take("--input"))?,
+        vis_of(take("--output"))?,
+        Visibility::Public,
+        false,
+    )?;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let (onnx, calibration, input) = match args.as_slice() {
         [m, c, i] => (PathBuf::from(m), PathBuf::from(c), PathBuf::from(i)),

@@ -5,3 +5,4 @@ pub mod input;
 mod model_check;
 pub mod model_file;
 pub mod proof_system;
+pub mod visibility;

@@ -3,8 +3,8 @@
 //! graph needs, and the weights hash where the visibility says so.
 
 use super::model_file::{
-    from_hex_bytes, Commitment, ModelFile, Visibility, MAX_ELEMENTS, MAX_LAYER_INPUTS, MAX_SCALE,
-    MAX_VK_HEX, MAX_WORK,
+    from_hex_bytes, Commitment, ModelFile, MAX_ELEMENTS, MAX_LAYER_INPUTS, MAX_SCALE, MAX_VK_HEX,
+    MAX_WORK,
 };
 use crate::plan::{self, MAX_K};
 use crate::qgraph::requant::REQUANT_LIMB_BITS;
@@ -50,9 +50,8 @@ impl ModelFile {
             (Commitment::Kzg, None) => return Err("it is a KZG model without an SRS".into()),
             (Commitment::Ipa, Some(_)) => return Err("it is an IPA model with an SRS".into()),
         }
-        if self.visibility.input_salted && self.visibility.input != Visibility::Hashed {
-            return Err("its input is salted but not hashed".into());
-        }
+        // A salted input that is not hashed, a private output or private weights cannot be read
+        // (`Visibilities` refuses them when the file is parsed).
         // Bound every size before anything is computed from it, so that a hostile file can neither
         // overflow an index nor make the planner allocate without limit.
         let sized =
@@ -310,7 +309,7 @@ impl ModelFile {
     /// A hashed-weights model carries its weights hash, and (unless stripped) the hash of its
     /// weights is that one; any other model carries neither.
     fn validate_weights_hash(&self) -> Result<(), String> {
-        if self.visibility.weights != Visibility::Hashed {
+        if !self.visibility.weights.is_hashed() {
             if self.weights_hash.is_some() || self.stripped {
                 return Err(format!(
                     "its weights are {}, but it carries a weights hash or is stripped",

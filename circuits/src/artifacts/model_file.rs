@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use super::proof_system::{Commitment, ProofSystem, MAX_VK_HEX};
+pub use super::visibility::{InputVisibility, Revealed, Visibilities, Visibility, VisibilityError};
 use crate::circuit::CircuitShape;
 use crate::qgraph::QuantGraph;
 use crate::quantize::report::QuantReport;
@@ -25,55 +26,6 @@ pub const MAX_LAYER_INPUTS: usize = 64;
 pub const MAX_MODEL_BYTES: u64 = 256 << 20;
 /// Largest scale (fractional bits) of a tensor: `2^scale` must fit (de)quantization's 64 bits.
 pub const MAX_SCALE: u32 = 62;
-
-/// What a proof reveals about a tensor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Visibility {
-    /// The values are public inputs of the circuit (or, for weights, fixed columns).
-    Public,
-    /// The values are private; their Poseidon hash is public.
-    Hashed,
-    /// Nothing is revealed.
-    Private,
-}
-
-impl std::fmt::Display for Visibility {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Visibility::Public => "public",
-            Visibility::Hashed => "hashed",
-            Visibility::Private => "private",
-        })
-    }
-}
-
-/// What a proof reveals of each tensor: the model's input, its output and its weights.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Visibilities {
-    /// Visibility of the model's input.
-    pub input: Visibility,
-    /// Visibility of the model's output.
-    pub output: Visibility,
-    /// Visibility of the weights and biases (public: fixed columns; hashed: private, their hash
-    /// public).
-    pub weights: Visibility,
-    /// A hashed input's hash is salted: the proof's public value is the hash of a secret salt and the
-    /// input, so a low-entropy input cannot be recovered by hashing candidates. Absent means false.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub input_salted: bool,
-}
-
-impl Default for Visibilities {
-    fn default() -> Self {
-        Visibilities {
-            input: Visibility::Public,
-            output: Visibility::Public,
-            weights: Visibility::Public,
-            input_salted: false,
-        }
-    }
-}
 
 /// A compiled model (`.zkm`): everything a prover or verifier needs to rebuild the circuit, sealed
 /// by its digest.
@@ -179,7 +131,7 @@ impl ModelFile {
     pub fn compute_digest(&self) -> String {
         let mut unsealed = self.clone();
         unsealed.digest.clear();
-        if self.visibility.weights == Visibility::Hashed {
+        if self.visibility.weights.is_hashed() {
             unsealed.graph.zero_params();
             unsealed.stripped = false;
         }
@@ -193,7 +145,7 @@ impl ModelFile {
 
     /// The model without its weights and biases (hashed weights only): what a verifier needs.
     pub fn strip(&self) -> Result<ModelFile, String> {
-        if self.visibility.weights != Visibility::Hashed {
+        if !self.visibility.weights.is_hashed() {
             return Err(format!(
                 "its weights are {}: only a model compiled with --weights hashed can be stripped \
                  (a proof of any other model is checked against the weights themselves)",

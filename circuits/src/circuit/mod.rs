@@ -109,7 +109,7 @@ impl<'a> InferenceCircuit<'a> {
         start: usize,
     ) -> Result<(Vec<Source>, Vec<FpCell>), Error> {
         let values: Option<&[i64]> = self.trace.map(|t| t.tensors[0].as_slice());
-        let hashed = self.visibility.input == Visibility::Hashed;
+        let hashed = self.visibility.input.is_hashed();
         let n = self.graph.input_len();
         let (cells, packed) = assign_pack_rows(config, region, start, n, values, hashed)?;
         Ok((cells.into_iter().map(Source::Cell).collect(), packed))
@@ -128,7 +128,7 @@ impl<'a> InferenceCircuit<'a> {
             FpCell::assign(region, *col, 0, Value::known(Fr::zero()));
         }
         let mut row = SPACER_ROWS;
-        let (input, packed_input) = match self.visibility.input {
+        let (input, packed_input) = match self.visibility.input.kind() {
             Visibility::Public => (
                 (0..self.graph.input_len()).map(Source::Instance).collect(),
                 vec![],
@@ -377,9 +377,9 @@ impl<'a> InferenceCircuit<'a> {
         cells: &ModelCells,
     ) -> Result<Vec<(FpCell, usize)>, Error> {
         let layout = InstanceLayout::new(self.graph, self.visibility);
-        let input = self.visibility.input == Visibility::Hashed;
+        let input = self.visibility.input.is_hashed();
         let weights = config.mac.hidden.is_some();
-        let output = self.visibility.output == Visibility::Hashed;
+        let output = self.visibility.output.is_hashed();
         if !(input || weights || output) {
             return Ok(vec![]);
         }
@@ -387,7 +387,7 @@ impl<'a> InferenceCircuit<'a> {
             .hashing
             .as_ref()
             .ok_or_else(|| fail(SynthesisFailure::MissingChip("hash")))?;
-        if input && self.visibility.input_salted && self.trace.is_some() && self.salt.is_none() {
+        if input && self.visibility.input.salted() && self.trace.is_some() && self.salt.is_none() {
             return Err(fail(SynthesisFailure::MissingSalt));
         }
         layouter.assign_region(
@@ -400,7 +400,7 @@ impl<'a> InferenceCircuit<'a> {
                         limb_bits: self.graph.limb_bits,
                     };
                     let n = self.graph.input_len();
-                    let (prefix, elements) = if self.visibility.input_salted {
+                    let (prefix, elements) = if self.visibility.input.salted() {
                         let salt = self.salt.map_or(Value::unknown(), Value::known);
                         let salt = hash.assign_private(&mut region, &mut rows, salt);
                         let elements = std::iter::once(salt)
@@ -497,7 +497,7 @@ impl Circuit<Fr> for InferenceCircuit<'_> {
             layouter.constrain_instance(cell.cell(), config.instance, row);
         }
         // A hashed output's hash is bound in `assign_hashes`; a private output is not bound.
-        if self.visibility.output == Visibility::Public {
+        if self.visibility.output == crate::Revealed::Public {
             for (j, c) in cells.outputs.iter().enumerate() {
                 layouter.constrain_instance(c.cell(), config.instance, layout.input_rows + j);
             }

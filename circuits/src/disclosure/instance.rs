@@ -97,9 +97,9 @@ impl InstanceLayout {
             Visibility::Private => 0,
         };
         InstanceLayout {
-            input_rows: rows(vis.input, graph.input_len()),
-            output_rows: rows(vis.output, graph.output_len()),
-            weights_rows: (vis.weights == Visibility::Hashed) as usize,
+            input_rows: rows(vis.input.kind(), graph.input_len()),
+            output_rows: rows(vis.output.kind(), graph.output_len()),
+            weights_rows: (vis.weights.is_hashed()) as usize,
         }
     }
 

@@ -9,7 +9,7 @@ use halo2_proofs::{halo2curves::bn256::Fr, plonk::ConstraintSystem};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::artifacts::model_file::{Visibilities, Visibility};
+use crate::artifacts::model_file::Visibilities;
 use crate::circuit::chips::table::RangeTable;
 use crate::circuit::{CircuitShape, InstanceLayout, ModelConfig, MIN_WIDTH, SPACER_ROWS};
 use crate::disclosure::hashing::Packing;
@@ -144,7 +144,7 @@ struct Rows {
 fn count_rows(graph: &QuantGraph, vis: Visibilities, inputs_per_row: usize, width: usize) -> Rows {
     let stages = lower(graph, width);
     let mut layers: Vec<LayerPlan> = Vec::with_capacity(stages.len() + 1);
-    if vis.input != Visibility::Public {
+    if vis.input != crate::InputVisibility::Public {
         layers.push(LayerPlan {
             name: "input".into(),
             kind: format!("{} input (range-checked)", vis.input),
@@ -152,7 +152,7 @@ fn count_rows(graph: &QuantGraph, vis: Visibilities, inputs_per_row: usize, widt
             macs: 0,
         });
     }
-    let hidden = vis.weights == Visibility::Hashed;
+    let hidden = vis.weights.is_hashed();
     if hidden {
         layers.push(LayerPlan {
             name: "weights".into(),
@@ -223,19 +223,19 @@ pub fn plan_for(
 fn hash_rows(graph: &QuantGraph, vis: Visibilities, limb_bits: u32, chips: usize) -> usize {
     let (input, output) = (Packing::Packed { limb_bits }, Packing::Plain);
     let mut chains = Vec::new();
-    if vis.input == Visibility::Hashed {
+    if vis.input.is_hashed() {
         // A salt is one more element of the chain.
-        chains.push(input.elements(graph.input_len()) + vis.input_salted as usize);
+        chains.push(input.elements(graph.input_len()) + vis.input.salted() as usize);
     }
-    if vis.weights == Visibility::Hashed {
+    if vis.weights.is_hashed() {
         let (w, b) = graph.param_counts();
         chains.push(input.elements(w) + b);
     }
-    if vis.output == Visibility::Hashed {
+    if vis.output.is_hashed() {
         chains.push(output.elements(graph.output_len()));
     }
     // A salt takes a row of its own; so does an empty chain's prefix (a tensor of no elements).
-    let singles = vis.input_salted as usize + chains.iter().filter(|n| **n == 0).count();
+    let singles = vis.input.salted() as usize + chains.iter().filter(|n| **n == 0).count();
     crate::circuit::chips::poseidon::HashConfig::rows_with_singles(
         chains.iter().sum(),
         singles,
@@ -261,9 +261,8 @@ fn build(
             "P = {inputs_per_row}, W = {width}"
         )));
     }
-    let hidden_weights = vis.weights == Visibility::Hashed;
-    let hashing =
-        vis.input == Visibility::Hashed || vis.output == Visibility::Hashed || hidden_weights;
+    let hidden_weights = vis.weights.is_hashed();
+    let hashing = vis.input.is_hashed() || vis.output.is_hashed() || hidden_weights;
     if hashing && inputs_per_row < 2 {
         return Err(LayoutError::Invalid(
             "a hashed tensor needs at least 2 inputs per row".into(),

@@ -68,8 +68,7 @@ pub fn compile_graph(
         let opts = QuantOptions {
             limb_bits,
             calibration_name: calibration_name.to_string(),
-            hidden_weights: request.visibility.weights
-                == crate::artifacts::model_file::Visibility::Hashed,
+            hidden_weights: request.visibility.weights.is_hashed(),
         };
         quantize_graph(graph, samples, &opts)
     };

@@ -123,8 +123,8 @@ fn inspect_proof(b: &ProofBundle, json: bool) -> Result<()> {
     );
     println!("  revealed:");
     for (name, t, vis) in [
-        ("input", &b.public.input, b.visibility.input),
-        ("output", &b.public.output, b.visibility.output),
+        ("input", &b.public.input, b.visibility.input.kind()),
+        ("output", &b.public.output, b.visibility.output.kind()),
     ] {
         let what = match (&t.hash, vis) {
             (Some(h), _) => format!("hashed: only its Poseidon hash {h} is revealed"),

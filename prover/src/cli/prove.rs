@@ -125,7 +125,7 @@ fn jobs(model: &Path, m: &ModelFile, inputs: &[PathBuf], r: &ProveRequest) -> Re
         };
         // A salted input's salt: the one given, or a new one written beside the proof (checked to
         // be free before proving, written before the proof so that no proof is left without it).
-        let (salt, new_salt_file) = match (m.visibility.input_salted, &r.salt_file) {
+        let (salt, new_salt_file) = match (m.visibility.input.salted(), &r.salt_file) {
             (false, Some(f)) => anyhow::bail!(
                 "--salt-file {}: model {} does not salt its input's hash (compile it with --input hashed --salt)",
                 f.display(),

@@ -21,7 +21,7 @@ pub fn hash(input: &Path, model: &Path, salt_file: Option<&Path>, json: bool) ->
         .input_values(&values)
         .map_err(|e| anyhow!("input {}: {e}", input.display()))?;
     let (packing, _) = circuits::circuit::packings(&m.graph);
-    let h = match (m.visibility.input_salted, salt_file) {
+    let h = match (m.visibility.input.salted(), salt_file) {
         (true, Some(f)) => packing.salted_hash(prover::salt::read_salt(f)?, &q),
         (false, None) => packing.hash(&q),
         (true, None) => anyhow::bail!(
@@ -36,7 +36,7 @@ pub fn hash(input: &Path, model: &Path, salt_file: Option<&Path>, json: bool) ->
     .map_err(|e| anyhow!("input {}: {e}", input.display()))?;
     let hex = circuits::disclosure::hashing::to_hex(h);
     if json {
-        let note = (m.visibility.input != circuits::Visibility::Hashed).then_some(
+        let note = (!m.visibility.input.is_hashed()).then_some(
             "the model's input is not hashed: its proofs carry the values, not this hash",
         );
         println!(
@@ -45,7 +45,7 @@ pub fn hash(input: &Path, model: &Path, salt_file: Option<&Path>, json: bool) ->
         );
     } else {
         println!("{hex}");
-        if m.visibility.input != circuits::Visibility::Hashed {
+        if !m.visibility.input.is_hashed() {
             eprintln!(
                 "note: {} has a {} input; its proofs carry the values, not this hash",
                 m.name, m.visibility.input

@@ -2,10 +2,11 @@
 //! the model's own integers and onnxruntime's arithmetic.
 //!
 //! Both forms become the same layers. QOperator nodes (QLinearConv, QGemm, QLinearMatMul,
-//! QLinearAdd, QLinearAveragePool, QLinearGlobalAveragePool) are read as they are; in the QDQ form a
-//! float node whose data inputs are DequantizeLinear outputs and whose output goes into a
-//! QuantizeLinear is read as the QOperator node onnxruntime fuses it into (on x86-64 it fuses every
-//! such group it can, at its default optimization level). Tensors stay NCHW, as in the file.
+//! QLinearAdd, QLinearAveragePool, QLinearGlobalAveragePool, QLinearConcat) are read as they are; in
+//! the QDQ form a float node whose data inputs are DequantizeLinear outputs and whose output goes
+//! into a QuantizeLinear is read as the QOperator node onnxruntime fuses it into (at its default
+//! optimization level it fuses such groups, but leaves one float where a DequantizeLinear has two
+//! readers; the proof is about the fused arithmetic). Tensors stay NCHW, as in the file.
 //!
 //! uint8 tensors are held as int8: `v - 128`, with the zero point moved the same way, which leaves
 //! every `v - zero_point` (all the arithmetic sees) unchanged; [`Int8Io::unsigned`] records it so

@@ -260,6 +260,14 @@ impl ModelFile {
                     if let Some(why) = bad {
                         return Err(format!("layer '{}': a threshold map: {why}", l.name));
                     }
+                    // Every interval and alternative is a table row the verifier builds.
+                    let rows: usize = maps
+                        .iter()
+                        .map(|m| m.thresholds.len() + 1 + m.alternatives.len())
+                        .sum();
+                    if rows > MAX_ELEMENTS {
+                        return Err(format!("layer '{}': {rows} threshold table rows", l.name));
+                    }
                 }
                 QOp::Table { lo, table } => {
                     let big = table.iter().any(|v| v.unsigned_abs() >= 1 << 40);

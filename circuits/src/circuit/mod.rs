@@ -186,8 +186,14 @@ impl<'a> InferenceCircuit<'a> {
             val.resize(stage.slots, None);
             // The output index of each output slot: a threshold row takes its value from the
             // trace (the prover's pick among a map's alternatives).
-            let out_index: std::collections::HashMap<usize, usize> =
-                stage.out.iter().enumerate().map(|(o, s)| (*s, o)).collect();
+            let thresholds = stage
+                .blocks
+                .iter()
+                .any(|b| matches!(b.tail, Tail::Threshold(_)));
+            let out_index: std::collections::HashMap<usize, usize> = match thresholds {
+                true => stage.out.iter().enumerate().map(|(o, s)| (*s, o)).collect(),
+                false => Default::default(),
+            };
             for block in &stage.blocks {
                 let xs: Option<Vec<i64>> = block.inputs.iter().map(|i| val[*i]).collect();
                 let private = hidden && block.params.is_some();

@@ -187,17 +187,19 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
             && !read_later[i + 1];
         let inputs = graph.layer_inputs(i);
         let n_in: usize = inputs.iter().map(|t| graph.tensor_len(*t)).sum();
+        // The tags of a fused threshold layer's maps, counted once per layer.
+        let next_tags =
+            matches!(next, Some(QOp::Threshold { .. })).then(|| graph.threshold_tags(i + 1));
         let tail_for = |outs: &[usize]| match next {
             Some(n @ QOp::Requant { .. }) if fused => Tail::Requant(
                 outs.iter()
                     .map(|o| n.requant_step(*o).expect("a requant"))
                     .collect(),
             ),
-            Some(QOp::Threshold { .. }) if fused => Tail::Threshold(
-                outs.iter()
-                    .map(|o| graph.threshold_tag(i + 1, *o))
-                    .collect(),
-            ),
+            Some(QOp::Threshold { .. }) if fused => {
+                let tags = next_tags.as_ref().expect("a threshold layer's tags");
+                Tail::Threshold(outs.iter().map(|o| tags(*o)).collect())
+            }
             Some(n) if fused => Tail::Rescale(
                 outs.iter()
                     .map(|o| n.rescale_params(*o).expect("a rescale"))
@@ -266,8 +268,9 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
                 ("requant", identity_blocks(&mut b, n_out, width, &tail))
             }
             QOp::Threshold { .. } => {
-                let tag = |o: &usize| graph.threshold_tag(i, *o);
-                let tail = |outs: &[usize]| Tail::Threshold(outs.iter().map(tag).collect());
+                let tags = graph.threshold_tags(i);
+                let tail =
+                    |outs: &[usize]| Tail::Threshold(outs.iter().map(|o| tags(*o)).collect());
                 ("threshold", identity_blocks(&mut b, n_out, width, &tail))
             }
             QOp::Table { .. } => {

@@ -548,8 +548,9 @@ impl QuantGraph {
         rows
     }
 
-    /// The tag of element `index` of layer `i` (a Threshold layer) in [`Self::threshold_table`].
-    pub fn threshold_tag(&self, i: usize, index: usize) -> i64 {
+    /// The tags of layer `i`'s elements (a Threshold layer) in [`Self::threshold_table`]: element
+    /// `index` has tag `tags(index)`. The maps before the layer are counted once.
+    pub fn threshold_tags(&self, i: usize) -> impl Fn(usize) -> i64 + '_ {
         let before: usize = self.layers[..i]
             .iter()
             .map(|l| match &l.op {
@@ -557,13 +558,16 @@ impl QuantGraph {
                 _ => 0,
             })
             .sum();
-        let own = match &self.layers[i].op {
-            QOp::Threshold {
-                maps, channel_len, ..
-            } => (index / (*channel_len).max(1)).min(maps.len().saturating_sub(1)),
-            _ => 0,
-        };
-        1 + (before + own) as i64
+        let op = &self.layers[i].op;
+        move |index| {
+            let own = match op {
+                QOp::Threshold {
+                    maps, channel_len, ..
+                } => (index / (*channel_len).max(1)).min(maps.len().saturating_sub(1)),
+                _ => 0,
+            };
+            1 + (before + own) as i64
+        }
     }
 
     /// Whether the graph has threshold maps (the circuit's threshold rows).

@@ -6,6 +6,7 @@ use super::model_file::{
     from_hex_bytes, Commitment, ModelFile, MAX_ELEMENTS, MAX_LAYER_INPUTS, MAX_SCALE, MAX_VK_HEX,
     MAX_WORK,
 };
+use crate::circuit::CircuitShape;
 use crate::plan::{self, MAX_K};
 use crate::qgraph::requant::REQUANT_LIMB_BITS;
 use crate::qgraph::{QOp, QPick};
@@ -303,7 +304,12 @@ impl ModelFile {
             self.shape.width,
         )
         .map_err(|e| e.to_string())?;
-        if plan.k != self.k || plan.shape != self.shape {
+        // A file written before rescale rows could be left out keeps them (unused, harmless).
+        let legacy = CircuitShape {
+            no_rescale: false,
+            ..plan.shape
+        };
+        if plan.k != self.k || (plan.shape != self.shape && legacy != self.shape) {
             return Err(format!(
                 "k = {} and shape {:?}, but the layout needs k = {} and {:?}",
                 self.k, self.shape, plan.k, plan.shape

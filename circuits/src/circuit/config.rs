@@ -27,8 +27,8 @@ pub struct ModelConfig {
     pub product: Option<ProductConfig>,
     /// Link rows that move accumulators out.
     pub link: LinkConfig,
-    /// Rescale rows.
-    pub rescale: RescaleConfig,
+    /// Rescale rows (unless the shape has `no_rescale`).
+    pub rescale: Option<RescaleConfig>,
     /// int8 requant rows (when the shape has `requant`).
     pub requant: Option<RequantConfig>,
     /// Threshold rows and table (when the shape has `threshold`).
@@ -92,13 +92,15 @@ impl ModelConfig {
             hidden_bias,
         );
         let requant_selector = shape.requant.then(|| meta.complex_selector());
-        let rescale = RescaleConfig::configure(
-            meta,
-            [acc[0], acc[1], acc[2], acc[3], acc[4], x[0]],
-            [f[0], f[1], f[2], f[5]],
-            &table,
-            requant_selector,
-        );
+        let rescale = (!shape.no_rescale).then(|| {
+            RescaleConfig::configure(
+                meta,
+                [acc[0], acc[1], acc[2], acc[3], acc[4], x[0]],
+                [f[0], f[1], f[2], f[5]],
+                &table,
+                requant_selector,
+            )
+        });
         // Requant rows: the accumulator's limbs in the rescale's checked columns (low a_1, middle
         // a_3, high a_2 with its sign in a_4), their other cells in a_5.. then x_1.., the output in
         // x_0; fixed cells in the weight columns the link leaves (f3, f4 are the link's).

@@ -31,6 +31,7 @@ const SHAPE: CircuitShape = CircuitShape {
     products: false,
     requant: false,
     threshold: false,
+    no_rescale: false,
 };
 
 /// One block of two sums over three inputs (two rows, the second with one padding input), then a

@@ -277,12 +277,14 @@ impl<'a> InferenceCircuit<'a> {
                             for col in &config.mac.acc[5..] {
                                 FpCell::assign(region, *col, row, Value::known(Fr::zero()));
                             }
-                            let y = config.rescale.assign(region, row, sum, p)?.1;
+                            let rescale = config
+                                .rescale
+                                .as_ref()
+                                .ok_or_else(|| fail(SynthesisFailure::MissingChip("rescale")))?;
+                            let y = rescale.assign(region, row, sum, p)?.1;
                             (
                                 y,
-                                sum.map(|s| {
-                                    RescaleWitness::compute(s, p, config.rescale.limb_bits).y
-                                }),
+                                sum.map(|s| RescaleWitness::compute(s, p, rescale.limb_bits).y),
                             )
                         }
                         Tail::Requant(steps) => {

@@ -33,14 +33,16 @@ pub(crate) fn assign_pack_rows(
         (Some(p), Some(v)) => Some(p.packing.running_sums(v)),
         _ => None,
     };
+    let rescale = config
+        .rescale
+        .as_ref()
+        .ok_or_else(|| fail(SynthesisFailure::MissingChip("rescale")))?;
     let per = pack.map_or(1, |p| p.packing.per_element());
     let (mut cells, mut packed) = (Vec::with_capacity(n), Vec::new());
     for i in 0..n {
         let row = start + i;
         let v = values.map(|v| v[i]);
-        let (_, y) = config
-            .rescale
-            .assign(region, row, v, RescaleParams::identity(0))?;
+        let (_, y) = rescale.assign(region, row, v, RescaleParams::identity(0))?;
         for col in &config.mac.acc[5..] {
             FpCell::assign(region, *col, row, Value::known(Fr::zero()));
         }

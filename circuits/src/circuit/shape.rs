@@ -48,6 +48,11 @@ pub struct CircuitShape {
     /// `L = 12` and `W + P >= 10` (the row's cells). Absent means false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub threshold: bool,
+    /// Whether the circuit leaves out rescale rows, their gate and their three lookups: a graph
+    /// whose every requantization is a threshold row, with no max pool, clip, requant row,
+    /// range-checked input or hashing. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_rescale: bool,
 }
 
 impl Default for CircuitShape {
@@ -65,6 +70,7 @@ impl Default for CircuitShape {
             products: false,
             requant: false,
             threshold: false,
+            no_rescale: false,
         }
     }
 }
@@ -80,7 +86,7 @@ impl CircuitShape {
 
     /// Lookup arguments, the function table's and requant rows' included.
     pub fn lookups(&self) -> usize {
-        Self::LOOKUPS
+        Self::LOOKUPS * !self.no_rescale as usize
             + self.functions as usize
             + self.requant as usize * crate::circuit::chips::requant::RequantConfig::LOOKUPS
             + self.threshold as usize * crate::circuit::chips::threshold::ThresholdConfig::LOOKUPS
@@ -139,6 +145,7 @@ impl CircuitShape {
             && (!self.threshold
                 || (self.limb_bits == crate::qgraph::requant::REQUANT_LIMB_BITS
                     && self.width + self.inputs_per_row >= 10))
+            && (!self.no_rescale || !(self.requant || self.hashing))
     }
 }
 

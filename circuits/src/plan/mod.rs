@@ -136,6 +136,9 @@ fn smallest_k(needed: usize, reserved: usize) -> Result<u32, LayoutError> {
 
 struct Rows {
     total: usize,
+    /// Whether a stage has rescale rows (link rows with a rescale tail: rescales, ReLUs, max pools,
+    /// clips).
+    rescale_rows: bool,
     layers: Vec<LayerPlan>,
     weight_offset_bits: u32,
     bias_offset_bits: u32,
@@ -168,8 +171,14 @@ fn count_rows(graph: &QuantGraph, vis: Visibilities, inputs_per_row: usize, widt
         macs: s.macs,
     }));
     let (weight_offset_bits, bias_offset_bits) = offset_bits(&stages, hidden);
+    let rescale_rows = stages.iter().any(|s| {
+        s.blocks
+            .iter()
+            .any(|b| matches!(b.tail, crate::lower::Tail::Rescale(_)))
+    });
     Rows {
         total: SPACER_ROWS + layers.iter().map(|l| l.rows).sum::<usize>(),
+        rescale_rows,
         layers,
         weight_offset_bits,
         bias_offset_bits,
@@ -305,6 +314,14 @@ fn build(
         products,
         requant,
         threshold,
+        // Range-checked inputs and pack rows are rescale rows; requant rows share their lookups.
+        // Only graphs with threshold rows (int8 ONNX) leave them out: float graphs keep the
+        // layout their model files were written with.
+        no_rescale: threshold
+            && !(rows.rescale_rows
+                || requant
+                || hashing
+                || vis.input != crate::InputVisibility::Public),
     };
     // Hashed weights make a long hash chain: a second Poseidon chip when it lowers k (at the same k
     // its columns only cost).

@@ -187,3 +187,32 @@ pub fn ints(v: &serde_json::Value) -> Vec<i64> {
         .map(|x| x.as_i64().unwrap())
         .collect()
 }
+
+/// MockProver accepts `q` on the float `input`, and rejects the trace with the first output of
+/// layer `k` one off (carried through the rest of the graph, so only that layer's rows are wrong).
+pub fn proves_and_rejects_layer(name: &str, q: &QuantGraph, input: &[f64], k: usize) {
+    let t = q.eval(&q.quantize_input(input).unwrap()).unwrap();
+    let plan = circuits::plan::choose(q).unwrap();
+    let (p, w) = (plan.shape.inputs_per_row, plan.shape.width);
+    assert!(satisfied(q, &t, p, w), "{name}: MockProver");
+    let mut bad = t.clone();
+    let v = &mut bad.tensors[k + 1][0];
+    *v = if *v < 127 { *v + 1 } else { *v - 1 };
+    q.eval_from(&mut bad, k + 1).unwrap();
+    assert!(
+        !satisfied(q, &bad, p, w),
+        "{name}: a wrong output of layer {k} was accepted"
+    );
+}
+
+/// An int8 ONNX fixture `<folder>/<name>.onnx` imported, and its `<name>.json`.
+pub fn load_int8_onnx(folder: &str, name: &str) -> (QuantGraph, serde_json::Value) {
+    use circuits::import::{import_model, Imported};
+    let Imported::Int8(model) = import_model(&fixture(&format!("{folder}/{name}.onnx")))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+    else {
+        panic!("{name}: not imported as int8");
+    };
+    let text = std::fs::read_to_string(fixture(&format!("{folder}/{name}.json"))).unwrap();
+    (model.graph, serde_json::from_str(&text).unwrap())
+}

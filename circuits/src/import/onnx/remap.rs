@@ -36,14 +36,14 @@ fn remap(
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum PadMode {
+pub(super) enum PadMode {
     Constant,
     Reflect,
     Edge,
 }
 
 /// Output shape and element sources of a Pad.
-fn pad_map(
+pub(super) fn pad_map(
     shape: &[usize],
     pads: &[i64],
     mode: PadMode,
@@ -92,7 +92,10 @@ fn pad_map(
     Ok((out, map))
 }
 
-fn transpose_map(shape: &[usize], perm: &[usize]) -> NodeResult<(Vec<usize>, Vec<Option<usize>>)> {
+pub(super) fn transpose_map(
+    shape: &[usize],
+    perm: &[usize],
+) -> NodeResult<(Vec<usize>, Vec<Option<usize>>)> {
     let mut seen = vec![false; shape.len()];
     for p in perm {
         if *p >= shape.len() || std::mem::replace(&mut seen[*p], true) {
@@ -119,7 +122,7 @@ fn transpose_map(shape: &[usize], perm: &[usize]) -> NodeResult<(Vec<usize>, Vec
     Ok((out, map))
 }
 
-fn perm_of(node: &NodeProto, rank: usize) -> NodeResult<Vec<usize>> {
+pub(super) fn perm_of(node: &NodeProto, rank: usize) -> NodeResult<Vec<usize>> {
     match node
         .get_attr_opt_vec::<i64>("perm")
         .map_err(|e| e.to_string())?

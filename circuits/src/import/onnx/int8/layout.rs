@@ -1,20 +1,40 @@
 //! Layout ops of int8 tensors (the quantization kept, or each input requantized by table first):
-//! MaxPool, Flatten, Reshape, and Concat (QLinearConcat, or Concat in the QDQ form; onnxruntime
+//! MaxPool, Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Pad (constant), and Concat (QLinearConcat, or Concat in the QDQ form; onnxruntime
 //! requantizes an input whose scale or zero point differs from the output's by a 256-entry table
 //! of dequantize-then-QuantizeLinear, as [`Int8OnnxImporter::requantize`] does).
 
 use tract_onnx::pb::NodeProto;
 
 use super::super::cnn::{chw, ints, pair, window_geom};
-use super::super::shapes::{norm_axis, reshape_target};
-use super::{Flow, Int8OnnxImporter, NodeResult, INT64};
+use super::super::remap::{pad_map, perm_of, transpose_map, PadMode};
+use super::super::shapes::{norm_axis, reshape_target, squeeze, unsqueeze};
+use super::{Flow, Int8OnnxImporter, NodeResult, Val, INT64, INT8, UINT8};
 use crate::ir::Shape;
 use crate::qgraph::{QOp, QPick};
 
 impl Int8OnnxImporter<'_> {
-    /// MaxPool, Flatten and Reshape of an int8 tensor (its quantization kept).
+    /// MaxPool, Flatten, Reshape, Transpose, Squeeze, Unsqueeze and Pad of an int8 tensor (its
+    /// quantization kept; Pad's constant is its int8 or uint8 input 2).
     pub(super) fn layout_op(&mut self, node: &NodeProto, x: Flow, label: &str) -> NodeResult<Flow> {
+        let pad_value = match node.op_type.as_str() {
+            "Pad" => Some(self.int8_pad_value(node)?),
+            _ => None,
+        };
+        self.layout_op_with(node, x, pad_value, label)
+    }
+
+    /// [`Self::layout_op`], Pad's constant given (held int8).
+    pub(super) fn layout_op_with(
+        &mut self,
+        node: &NodeProto,
+        x: Flow,
+        pad_value: Option<i64>,
+        label: &str,
+    ) -> NodeResult<Flow> {
         let shape = self.shape_of(x.id);
+        let identity = |n: usize| QOp::Remap {
+            map: (0..n).map(QPick::Input).collect(),
+        };
         let (op, out_shape) = match node.op_type.as_str() {
             "MaxPool" => {
                 let dims = chw(&Shape(shape))?;
@@ -37,6 +57,28 @@ impl Int8OnnxImporter<'_> {
                     vec![1, n / shape.first().copied().unwrap_or(1).max(1)],
                 )
             }
+            "Transpose" => {
+                let (out, map) = transpose_map(&shape, &perm_of(node, shape.len())?)?;
+                let map = map.into_iter().flatten().map(QPick::Input).collect();
+                (QOp::Remap { map }, out)
+            }
+            "Squeeze" | "Unsqueeze" => {
+                let axes = self.axes(node)?;
+                let out = match node.op_type.as_str() {
+                    "Squeeze" => squeeze(&shape, &axes)?,
+                    _ => unsqueeze(&shape, &axes)?,
+                };
+                (identity(shape.iter().product()), out)
+            }
+            "Pad" => {
+                let value = pad_value.ok_or("needs its constant value")?;
+                let (out, map) = pad_map(&shape, &self.int8_pads(node)?, PadMode::Constant)?;
+                let map = map
+                    .into_iter()
+                    .map(|m| m.map(QPick::Input).unwrap_or(QPick::Const(value)))
+                    .collect();
+                (QOp::Remap { map }, out)
+            }
             _ => {
                 let target = self.constant(node, 1)?;
                 if target.elem != INT64 {
@@ -49,6 +91,65 @@ impl Int8OnnxImporter<'_> {
         };
         let id = self.push(label, op, out_shape, vec![x.id]);
         Ok(Flow { id, ..x })
+    }
+
+    /// Squeeze's and Unsqueeze's axes: the attribute (opset < 13) or constant input 1.
+    fn axes(&self, node: &NodeProto) -> NodeResult<Vec<i64>> {
+        if let Some(a) = node
+            .get_attr_opt_vec::<i64>("axes")
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(a);
+        }
+        Ok(match self.val(node, 1)? {
+            Some(Val::Const(t)) => t.data.iter().map(|v| *v as i64).collect(),
+            None => Vec::new(),
+            Some(_) => return Err("the axes must be a constant".into()),
+        })
+    }
+
+    /// A constant-mode Pad's pads: the attribute (opset < 11) or constant int64 input 1 (no axes
+    /// input).
+    fn int8_pads(&self, node: &NodeProto) -> NodeResult<Vec<i64>> {
+        let mode = node
+            .get_attr_opt::<String>("mode")
+            .map_err(|e| e.to_string())?;
+        if mode.as_deref().is_some_and(|m| m != "constant") {
+            return Err(format!(
+                "mode {} (constant only for int8 data)",
+                mode.unwrap_or_default()
+            ));
+        }
+        if node.input.get(3).is_some_and(|a| !a.is_empty()) {
+            return Err("the axes input is not supported".into());
+        }
+        if let Some(p) = node
+            .get_attr_opt_vec::<i64>("pads")
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(p);
+        }
+        let pads = self.constant(node, 1)?;
+        if pads.elem != INT64 {
+            return Err("the pads must be int64".into());
+        }
+        Ok(pads.data.iter().map(|v| *v as i64).collect())
+    }
+
+    /// An int8 Pad's constant (input 2, int8 or uint8), held as int8.
+    fn int8_pad_value(&self, node: &NodeProto) -> NodeResult<i64> {
+        match self.val(node, 2)? {
+            Some(Val::Const(t)) => match (&t.data[..], t.elem) {
+                ([v], INT8) => Ok(*v as i64),
+                ([v], UINT8) => Ok(*v as i64 - 128),
+                _ => Err("the constant value must be one int8 or uint8 value".into()),
+            },
+            None => Err(
+                "a Pad of int8 data needs its constant value (input 2; quantize_static writes the zero point)"
+                    .into(),
+            ),
+            Some(_) => Err("the constant value must be a constant".into()),
+        }
     }
 
     /// Concat of int8 tensors along `axis`, each first requantized to the output's `yq`.

@@ -2,7 +2,8 @@
 //! the model's own integers and onnxruntime's arithmetic.
 //!
 //! Both forms become the same layers. QOperator nodes (QLinearConv, QGemm, QLinearMatMul,
-//! QLinearAdd, QLinearAveragePool, QLinearGlobalAveragePool, QLinearConcat) are read as they are; in
+//! QLinearAdd, QLinearAveragePool, QLinearGlobalAveragePool, QLinearConcat, QLinearLeakyRelu,
+//! QLinearSigmoid) are read as they are; in
 //! the QDQ form a float node whose data inputs are DequantizeLinear outputs and whose output goes
 //! into a QuantizeLinear is read as the QOperator node onnxruntime fuses it into (at its default
 //! optimization level it fuses such groups, but leaves one float where a DequantizeLinear has two
@@ -18,6 +19,7 @@
 mod layout;
 mod maps;
 mod ops;
+mod tables;
 
 use std::collections::HashMap;
 
@@ -42,6 +44,8 @@ pub const INT8_SUPPORTED_OPS: &[&str] = &[
     "QLinearAveragePool",
     "QLinearGlobalAveragePool",
     "QLinearConcat",
+    "QLinearLeakyRelu",
+    "QLinearSigmoid",
     "Conv",
     "Gemm",
     "MatMul",
@@ -51,8 +55,14 @@ pub const INT8_SUPPORTED_OPS: &[&str] = &[
     "MaxPool",
     "Concat",
     "Relu",
+    "LeakyRelu",
+    "Sigmoid",
     "Flatten",
     "Reshape",
+    "Transpose",
+    "Squeeze",
+    "Unsqueeze",
+    "Pad",
     "Identity",
 ];
 
@@ -365,7 +375,9 @@ impl Int8OnnxImporter<'_> {
             | "QGemm"
             | "QLinearAdd"
             | "QLinearAveragePool"
-            | "QLinearGlobalAveragePool" => Val::Flow(self.qoperator(node, &label)?),
+            | "QLinearGlobalAveragePool"
+            | "QLinearLeakyRelu"
+            | "QLinearSigmoid" => Val::Flow(self.qoperator(node, &label)?),
             "QLinearConcat" => {
                 // Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per input.
                 let (ys, yz, _) = self.quant_params(node, 0)?;
@@ -383,7 +395,7 @@ impl Int8OnnxImporter<'_> {
                     .collect::<NodeResult<Vec<Flow>>>()?;
                 Val::Flow(self.concat(node, &parts, (ys, yz), &label)?)
             }
-            "Flatten" | "Reshape" | "MaxPool"
+            "Flatten" | "Reshape" | "MaxPool" | "Transpose" | "Squeeze" | "Unsqueeze" | "Pad"
                 if matches!(self.val(node, 0)?, Some(Val::Flow(_))) =>
             {
                 let x = self.flow(node, 0)?;

@@ -9,21 +9,23 @@
 //!   both roundings accepted and onnxruntime's picked ([`super::maps::average_pool_map`]);
 //! - QLinearAdd: the exact rounding of `(s_a (a - z_a) + s_b (b - z_b)) / s_y` (onnxruntime's AVX2
 //!   kernel computes it in float32; a tie could differ, none did on the fixtures);
-//! - MaxPool, Flatten, Reshape on int8 data; Relu (QDQ form) as onnxruntime's float32 arithmetic on
-//!   each of the 256 values.
+//! - MaxPool, Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Pad on int8 data; Relu, LeakyRelu,
+//!   Sigmoid as tables ([`super::tables`]).
 
 use tract_onnx::pb::NodeProto;
 
 use super::super::cnn::{chw, divides_by_window, groups, ints, no_ceil_mode, pair, window_geom};
 use super::maps::{average_pool_map, dyadic, ort_map, round_ratio, tie_alternatives, RANGE};
-use super::{Flow, Int8OnnxImporter, NodeResult, Tensor, Val, INT32, INT8};
+use super::tables::Activation;
+use super::{Flow, Int8OnnxImporter, NodeResult, Tensor, Val, INT32, INT8, UINT8};
 use crate::ir::geom::ConvGeom;
 use crate::ir::Shape;
 use crate::qgraph::requant::ort_quantize_linear;
 use crate::qgraph::threshold::{OrtAdd, OrtAveragePool, OrtFloat, ThresholdMap};
 use crate::qgraph::{padding_layer, QOp};
 
-/// An int8 weight tensor with zero point 0: its values and per-output-channel scales.
+/// A weight tensor with its zero points subtracted (`w - zp`, int8 or uint8 in the file), and its
+/// per-output-channel scales.
 struct Weights {
     data: Vec<i64>,
     shape: Vec<usize>,
@@ -51,7 +53,8 @@ impl Weights {
 }
 
 impl Int8OnnxImporter<'_> {
-    /// Int8 weights (zero point 0) from a constant and its scales (one, or one per output channel).
+    /// Weights `[O, ...]` from an int8 or uint8 constant, its scales and zero points (one, or one
+    /// per output channel): the integers `w - zp` the runtime multiplies by.
     fn weights(
         &self,
         t: &Tensor,
@@ -59,19 +62,23 @@ impl Int8OnnxImporter<'_> {
         zps: &[i64],
         out_c: usize,
     ) -> NodeResult<Weights> {
-        if t.elem != INT8 {
-            return Err(format!("weights of element type {} (int8 only)", t.elem));
+        if !matches!(t.elem, INT8 | UINT8) {
+            return Err(format!(
+                "weights of element type {} (int8 or uint8 only)",
+                t.elem
+            ));
         }
-        if zps.iter().any(|z| *z != 0) {
-            return Err("weights with a non-zero zero point are not supported".into());
-        }
-        let scales = match scales.len() {
-            1 => vec![scales[0]; out_c],
-            n if n == out_c => scales,
-            n => return Err(format!("{n} weight scales for {out_c} output channels")),
-        };
+        let scales = per_channel(scales, out_c, "scales")?;
+        let zps = per_channel(zps.to_vec(), out_c, "zero points")?;
+        let row = t.data.len() / out_c.max(1);
+        let data = t
+            .data
+            .iter()
+            .enumerate()
+            .map(|(i, v)| *v as i64 - zps[i / row.max(1)])
+            .collect();
         Ok(Weights {
-            data: t.data.iter().map(|v| *v as i64).collect(),
+            data,
             shape: t.shape.clone(),
             scales,
         })
@@ -217,15 +224,13 @@ impl Int8OnnxImporter<'_> {
             }
         }
         let trans_b = gemm && attr("transB")?.unwrap_or(0) != 0;
-        let n = match trans_b {
-            true => wt.shape.first().copied().unwrap_or(0),
-            false => wt.shape.get(1).copied().unwrap_or(0),
-        };
-        let w = self.weights(wt, scales, zps, n)?;
-        Ok(match trans_b {
-            true => w,
-            false => transposed(w),
-        })
+        match trans_b {
+            true => self.weights(wt, scales, zps, wt.shape.first().copied().unwrap_or(0)),
+            false => {
+                let t = transposed(wt)?;
+                self.weights(&t, scales, zps, t.shape[0])
+            }
+        }
     }
 
     /// Add of two int8 tensors of one shape: `Σ_k m_k x_k` with `m_k` the exact ratio of the
@@ -408,6 +413,10 @@ impl Int8OnnxImporter<'_> {
                 let global = node.op_type == "QLinearGlobalAveragePool";
                 self.average_pool(node, global, (x, xq), ((ys, yz), unsigned), label)
             }
+            "QLinearLeakyRelu" | "QLinearSigmoid" => {
+                let (ys, yz, _) = self.quant_params(node, 3)?;
+                Ok(self.activation(Activation::of(node)?, x, (ys, yz), label))
+            }
             other => Err(format!("{other} is not an int8 operator")),
         }
     }
@@ -473,7 +482,8 @@ impl Int8OnnxImporter<'_> {
                     .collect::<NodeResult<Vec<Flow>>>()?;
                 self.concat(node, &parts, yq, label)
             }
-            "MaxPool" | "Flatten" | "Reshape" | "Identity" => {
+            "MaxPool" | "Flatten" | "Reshape" | "Transpose" | "Squeeze" | "Unsqueeze"
+            | "Identity" => {
                 let x = deq(0)?;
                 let y = match node.op_type.as_str() {
                     "Identity" => x,
@@ -481,21 +491,24 @@ impl Int8OnnxImporter<'_> {
                 };
                 Ok(self.requantize(y, yq, &format!("{label}.requant")))
             }
-            "Relu" => {
+            "Pad" => {
+                // Requantized first (elementwise, so it commutes with the move), then padded with
+                // the float constant quantized by `yq`.
+                let x = self.requantize(deq(0)?, yq, &format!("{label}.requant"));
+                let value = match self.val(node, 2)? {
+                    None => 0.0,
+                    Some(Val::Const(t)) if t.data.len() == 1 => t.data[0] as f32,
+                    Some(Val::DeqConst(t, s, z)) if t.data.len() == 1 && s.len() == 1 => {
+                        s[0] * (t.data[0] as i64 - z.first().copied().unwrap_or(0)) as f32
+                    }
+                    Some(_) => return Err("the constant value must be one constant".into()),
+                };
+                let held = ort_quantize_linear(value, yq.0, yq.1, RANGE);
+                self.layout_op_with(node, x, Some(held), label)
+            }
+            "Relu" | "LeakyRelu" | "Sigmoid" => {
                 let x = deq(0)?;
-                let table = (-128..128)
-                    .map(|v| {
-                        let real = ((v - x.zero_point) as f32 * x.scale).max(0.0);
-                        ort_quantize_linear(real, yq.0, yq.1, RANGE)
-                    })
-                    .collect();
-                let shape = self.shape_of(x.id);
-                let id = self.push(label, QOp::Table { lo: -128, table }, shape, vec![x.id]);
-                Ok(Flow {
-                    id,
-                    scale: yq.0,
-                    zero_point: yq.1,
-                })
+                Ok(self.activation(Activation::of(node)?, x, yq, label))
             }
             other => Err(format!(
                 "{other} between DequantizeLinear and QuantizeLinear is not supported"
@@ -523,20 +536,29 @@ impl Int8OnnxImporter<'_> {
     }
 }
 
+/// One value per output channel, from one or `out_c` of them.
+fn per_channel<T: Copy>(v: Vec<T>, out_c: usize, what: &str) -> NodeResult<Vec<T>> {
+    match v.len() {
+        1 => Ok(vec![v[0]; out_c]),
+        n if n == out_c => Ok(v),
+        n => Err(format!("{n} weight {what} for {out_c} output channels")),
+    }
+}
+
 /// `[K, N]` weights as `[N, K]`.
-fn transposed(w: Weights) -> Weights {
-    let [k, n] = w.shape[..] else {
-        return w;
+fn transposed(t: &Tensor) -> NodeResult<Tensor> {
+    let [k, n] = t.shape[..] else {
+        return Err(format!("weights of shape {:?} (2-D expected)", t.shape));
     };
-    let mut data = vec![0; k * n];
+    let mut data = vec![0.0; k * n];
     for r in 0..k {
         for c in 0..n {
-            data[c * k + r] = w.data[r * n + c];
+            data[c * k + r] = t.data[r * n + c];
         }
     }
-    Weights {
+    Ok(Tensor {
         data,
         shape: vec![n, k],
-        scales: w.scales,
-    }
+        elem: t.elem,
+    })
 }

@@ -2,11 +2,12 @@
 
 mod common;
 
-use circuits::circuit::{instance_column, packings, TensorClaim};
+use circuits::circuit::{instance_column, TensorClaim};
 use circuits::import::import;
 use circuits::plan::Plan;
 use circuits::quantize::{compile_graph, LayoutRequest};
 use circuits::{QuantGraph, Trace, Visibilities, Visibility};
+use common::packings;
 use common::{calibration, fixture, test_split, trace_for};
 use halo2_proofs::dev::MockProver;
 

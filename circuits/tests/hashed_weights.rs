@@ -3,7 +3,7 @@
 
 mod common;
 
-use circuits::circuit::{instance_with_weights, packings, TensorClaim};
+use circuits::circuit::{instance_with_weights, TensorClaim};
 use circuits::disclosure::hashing::weights_hash;
 use circuits::import::import;
 use circuits::plan::Plan;
@@ -11,6 +11,7 @@ use circuits::qgraph::QOp;
 use circuits::quantize::{compile_graph, LayoutRequest};
 use circuits::setup::srs::dev_params;
 use circuits::{InputVisibility, QuantGraph, Revealed, Trace, Visibilities};
+use common::packings;
 use common::{calibration, fixture, test_split, trace_for};
 use halo2_proofs::{dev::MockProver, halo2curves::bn256::Fr};
 

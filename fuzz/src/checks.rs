@@ -6,7 +6,8 @@ use std::sync::OnceLock;
 
 use circuits::artifacts::input::{parse_input, parse_samples};
 use circuits::artifacts::model_file::{ModelFile, ModelFileError};
-use circuits::circuit::{packings, TensorClaim};
+use circuits::circuit::TensorClaim;
+use circuits::disclosure::Disclosure;
 use circuits::plan;
 use circuits::qgraph::{QOp, QuantGraph};
 use verifier::bundle::{ProofBundle, ProverInfo, PublicTensor, PublicValues, PROOF_FORMAT};
@@ -119,7 +120,8 @@ fn small(g: &QuantGraph) -> bool {
 /// A bundle for `m` claiming `input` and `output` (and a proof that is not checked).
 fn claiming(m: &ModelFile, input: &[i64], output: &[i64]) -> ProofBundle {
     let g = &m.graph;
-    let (in_packing, out_packing) = packings(g);
+    let disclosure = Disclosure::new(g, m.visibility);
+    let (in_packing, out_packing) = (disclosure.input_packing, disclosure.output_packing);
     let claim = |vis, packing, values: &[i64]| {
         TensorClaim::of(vis, packing, values).expect("zero inputs and plain outputs hash")
     };

@@ -6,8 +6,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use thiserror::Error;
 
 use circuits::artifacts::input::ModelInput;
-use circuits::circuit::{instance_with_weights, packings, TensorClaim};
+use circuits::circuit::{instance_with_weights, TensorClaim};
 use circuits::disclosure::hashing::HashError;
+use circuits::disclosure::Disclosure;
 use circuits::field::Fr;
 use circuits::keys::{KeyError, ProvingKey};
 use circuits::proof::ProofParams;
@@ -172,7 +173,8 @@ impl<'m> Prover<'m> {
 
         let t = Instant::now();
         let vis = self.model.visibility;
-        let (in_packing, out_packing) = packings(g);
+        let disclosure = Disclosure::new(g, vis);
+        let (in_packing, out_packing) = (disclosure.input_packing, disclosure.output_packing);
         let input_claim = match salt {
             Some(salt) => TensorClaim::salted(in_packing, salt, &inf.input)?,
             None => TensorClaim::of(vis.input.kind(), in_packing, &inf.input)?,

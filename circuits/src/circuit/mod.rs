@@ -37,10 +37,10 @@ use crate::circuit::chips::FpCell;
 use crate::circuit::failure::{fail, SynthesisFailure};
 use crate::circuit::hidden::HiddenParams;
 use crate::circuit::pack_rows::assign_pack_rows;
-use crate::disclosure::hashing::Packing;
 pub use crate::disclosure::instance::{
-    instance_column, instance_with_weights, packings, public_inputs, InstanceLayout, TensorClaim,
+    instance_column, instance_with_weights, public_inputs, InstanceLayout, TensorClaim,
 };
+use crate::disclosure::{Disclosure, HashedTensor};
 use crate::field::fp;
 use crate::lower::{lower, Stage, Tail};
 use crate::qgraph::{QuantGraph, Trace};
@@ -56,8 +56,8 @@ enum Source {
 pub struct InferenceCircuit<'a> {
     /// The quantized model the circuit proves an inference of.
     pub graph: &'a QuantGraph,
-    /// Which tensors are public, hashed or private.
-    pub visibility: Visibilities,
+    /// Which tensors are public, hashed or private, and how they are hashed.
+    pub disclosure: Disclosure,
     /// Every tensor's value (the witness): `None` for key generation.
     pub trace: Option<&'a Trace>,
     /// The salt of a salted input's hash (with the trace).
@@ -89,7 +89,7 @@ impl<'a> InferenceCircuit<'a> {
     ) -> Self {
         InferenceCircuit {
             graph,
-            visibility,
+            disclosure: Disclosure::new(graph, visibility),
             trace,
             salt: None,
         }
@@ -109,7 +109,7 @@ impl<'a> InferenceCircuit<'a> {
         start: usize,
     ) -> Result<(Vec<Source>, Vec<FpCell>), Error> {
         let values: Option<&[i64]> = self.trace.map(|t| t.tensors[0].as_slice());
-        let hashed = self.visibility.input.is_hashed();
+        let hashed = self.disclosure.visibility.input.is_hashed();
         let n = self.graph.input_len();
         let (cells, packed) = assign_pack_rows(config, region, start, n, values, hashed)?;
         Ok((cells.into_iter().map(Source::Cell).collect(), packed))
@@ -128,7 +128,7 @@ impl<'a> InferenceCircuit<'a> {
             FpCell::assign(region, *col, 0, Value::known(Fr::zero()));
         }
         let mut row = SPACER_ROWS;
-        let (input, packed_input) = match self.visibility.input.kind() {
+        let (input, packed_input) = match self.disclosure.visibility.input.kind() {
             Visibility::Public => (
                 (0..self.graph.input_len()).map(Source::Instance).collect(),
                 vec![],
@@ -384,18 +384,16 @@ impl<'a> InferenceCircuit<'a> {
         layouter: &mut impl Layouter<Fr>,
         cells: &ModelCells,
     ) -> Result<Vec<(FpCell, usize)>, Error> {
-        let layout = InstanceLayout::new(self.graph, self.visibility);
-        let input = self.visibility.input.is_hashed();
-        let weights = config.mac.hidden.is_some();
-        let output = self.visibility.output.is_hashed();
-        if !(input || weights || output) {
+        let disclosure = &self.disclosure;
+        if !disclosure.hashing() {
             return Ok(vec![]);
         }
         let (_, hash) = config
             .hashing
             .as_ref()
             .ok_or_else(|| fail(SynthesisFailure::MissingChip("hash")))?;
-        if input && self.visibility.input.salted() && self.trace.is_some() && self.salt.is_none() {
+        let salted = disclosure.chains.iter().any(|c| c.salted);
+        if salted && self.trace.is_some() && self.salt.is_none() {
             return Err(fail(SynthesisFailure::MissingSalt));
         }
         layouter.assign_region(
@@ -403,38 +401,21 @@ impl<'a> InferenceCircuit<'a> {
             |mut region| {
                 let mut rows = HashRows::new(hash.chips());
                 let mut out = Vec::new();
-                if input {
-                    let packing = Packing::Packed {
-                        limb_bits: self.graph.limb_bits,
+                for chain in &disclosure.chains {
+                    let elements = match chain.tensor {
+                        HashedTensor::Input if chain.salted => {
+                            let salt = self.salt.map_or(Value::unknown(), Value::known);
+                            let salt = hash.assign_private(&mut region, &mut rows, salt);
+                            std::iter::once(salt)
+                                .chain(cells.packed_input.iter().copied())
+                                .collect()
+                        }
+                        HashedTensor::Input => cells.packed_input.clone(),
+                        HashedTensor::Weights => cells.weight_elements.clone(),
+                        HashedTensor::Output => cells.outputs.clone(),
                     };
-                    let n = self.graph.input_len();
-                    let (prefix, elements) = if self.visibility.input.salted() {
-                        let salt = self.salt.map_or(Value::unknown(), Value::known);
-                        let salt = hash.assign_private(&mut region, &mut rows, salt);
-                        let elements = std::iter::once(salt)
-                            .chain(cells.packed_input.iter().copied())
-                            .collect();
-                        (packing.salted_prefix(n), elements)
-                    } else {
-                        (packing.prefix(n), cells.packed_input.clone())
-                    };
-                    let h = hash.chain(&mut region, &mut rows, prefix, &elements)?;
-                    out.push((h, 0));
-                }
-                if weights {
-                    let (n_weights, n_biases) = self.graph.param_counts();
-                    let prefix = crate::disclosure::hashing::weights_prefix(
-                        self.graph.limb_bits,
-                        n_weights,
-                        n_biases,
-                    );
-                    let h = hash.chain(&mut region, &mut rows, prefix, &cells.weight_elements)?;
-                    out.push((h, layout.weights_row()));
-                }
-                if output {
-                    let prefix = Packing::Plain.prefix(cells.outputs.len());
-                    let h = hash.chain(&mut region, &mut rows, prefix, &cells.outputs)?;
-                    out.push((h, layout.input_rows));
+                    let h = hash.chain(&mut region, &mut rows, chain.prefix, &elements)?;
+                    out.push((h, chain.instance_row));
                 }
                 Ok(out)
             },
@@ -460,7 +441,7 @@ impl Circuit<Fr> for InferenceCircuit<'_> {
     fn without_witnesses(&self) -> Self {
         InferenceCircuit {
             graph: self.graph,
-            visibility: self.visibility,
+            disclosure: self.disclosure.clone(),
             trace: None,
             salt: None,
         }
@@ -499,13 +480,13 @@ impl Circuit<Fr> for InferenceCircuit<'_> {
         for (cell, row) in &cells.links {
             layouter.constrain_instance(*cell, config.instance, *row);
         }
-        let layout = InstanceLayout::new(self.graph, self.visibility);
+        let layout = self.disclosure.layout;
         let hashes = self.assign_hashes(&config, &mut layouter, &cells)?;
         for (cell, row) in hashes {
             layouter.constrain_instance(cell.cell(), config.instance, row);
         }
         // A hashed output's hash is bound in `assign_hashes`; a private output is not bound.
-        if self.visibility.output == crate::Revealed::Public {
+        if self.disclosure.visibility.output == crate::Revealed::Public {
             for (j, c) in cells.outputs.iter().enumerate() {
                 layouter.constrain_instance(c.cell(), config.instance, layout.input_rows + j);
             }

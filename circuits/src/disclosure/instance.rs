@@ -49,16 +49,6 @@ impl TensorClaim {
     }
 }
 
-/// The packing of a graph's input and output hashes.
-pub fn packings(graph: &QuantGraph) -> (Packing, Packing) {
-    (
-        Packing::Packed {
-            limb_bits: graph.limb_bits,
-        },
-        Packing::Plain,
-    )
-}
-
 /// The instance column: the input's claim, then the output's.
 pub fn instance_column(input: &TensorClaim, output: &TensorClaim) -> Vec<Fr> {
     instance_with_weights(input, output, None)

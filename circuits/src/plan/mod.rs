@@ -11,8 +11,8 @@ use thiserror::Error;
 
 use crate::artifacts::model_file::Visibilities;
 use crate::circuit::chips::table::RangeTable;
-use crate::circuit::{CircuitShape, InstanceLayout, ModelConfig, MIN_WIDTH, SPACER_ROWS};
-use crate::disclosure::hashing::Packing;
+use crate::circuit::{CircuitShape, ModelConfig, MIN_WIDTH, SPACER_ROWS};
+use crate::disclosure::Disclosure;
 use crate::lower::{lower, offset_bits};
 use crate::qgraph::requant::REQUANT_LIMB_BITS;
 use crate::qgraph::{QOp, QuantGraph};
@@ -93,7 +93,7 @@ pub struct Plan {
     pub usable_rows: usize,
     /// Rows of the lookup tables: the larger of the range table and the function table.
     pub table_rows: usize,
-    /// Rows of the instance column (public values; see [`InstanceLayout`]).
+    /// Rows of the instance column (public values; see [`crate::disclosure::instance::InstanceLayout`]).
     pub instance_rows: usize,
     /// Multiply-accumulates of the model's Linear and Conv layers.
     pub macs: usize,
@@ -227,31 +227,6 @@ pub fn plan_for(
     build(graph, vis, inputs_per_row, width, graph.limb_bits)
 }
 
-/// Rows the Poseidon chip's columns need for the hashed tensors (beside the model's rows).
-/// Packed values are `2L + 1` bits wide, so the rows depend on the limb bits `L`.
-fn hash_rows(graph: &QuantGraph, vis: Visibilities, limb_bits: u32, chips: usize) -> usize {
-    let (input, output) = (Packing::Packed { limb_bits }, Packing::Plain);
-    let mut chains = Vec::new();
-    if vis.input.is_hashed() {
-        // A salt is one more element of the chain.
-        chains.push(input.elements(graph.input_len()) + vis.input.salted() as usize);
-    }
-    if vis.weights.is_hashed() {
-        let (w, b) = graph.param_counts();
-        chains.push(input.elements(w) + b);
-    }
-    if vis.output.is_hashed() {
-        chains.push(output.elements(graph.output_len()));
-    }
-    // A salt takes a row of its own; so does an empty chain's prefix (a tensor of no elements).
-    let singles = vis.input.salted() as usize + chains.iter().filter(|n| **n == 0).count();
-    crate::circuit::chips::poseidon::HashConfig::rows_with_singles(
-        chains.iter().sum(),
-        singles,
-        chips.max(1),
-    )
-}
-
 /// Rows of hash chains of `chains[c]` hashes each on `chips` Poseidon chips (their own columns):
 /// each hash goes to the chip with the fewest rows so far. Exact (tested in `chips::tests_hash`).
 pub fn hash_chain_rows(chains: &[usize], chips: usize) -> usize {
@@ -271,7 +246,7 @@ fn build(
         )));
     }
     let hidden_weights = vis.weights.is_hashed();
-    let hashing = vis.input.is_hashed() || vis.output.is_hashed() || hidden_weights;
+    let hashing = Disclosure::new(graph, vis).hashing();
     if hashing && inputs_per_row < 2 {
         return Err(LayoutError::Invalid(
             "a hashed tensor needs at least 2 inputs per row".into(),
@@ -358,9 +333,9 @@ fn plan_shape(
     let table_rows = RangeTable::rows(limb_bits)
         .max(1 + graph.function_table().len())
         .max(1 + graph.threshold_table().len());
-    let instance = InstanceLayout::new(graph, vis);
-    let instance_rows = instance.total();
-    let hash_rows = hash_rows(graph, vis, limb_bits, shape.hash_chips());
+    let disclosure = Disclosure::with_limb_bits(graph, vis, limb_bits);
+    let instance_rows = disclosure.layout.total();
+    let hash_rows = disclosure.hash_rows(shape.hash_chips());
     let needed = rows
         .total
         .max(hash_rows)
@@ -439,12 +414,8 @@ pub fn choose_with(
             let probe = build(graph, vis, p, w, MIN_LIMB_BITS);
             let plan = probe.and_then(|probe| {
                 let reserved = probe.usable_rows.abs_diff(1 << probe.k);
-                let needed = rows.total.max(probe.instance_rows).max(hash_rows(
-                    graph,
-                    vis,
-                    min_limb_bits,
-                    2,
-                ));
+                let hash_rows = Disclosure::with_limb_bits(graph, vis, min_limb_bits).hash_rows(2);
+                let needed = rows.total.max(probe.instance_rows).max(hash_rows);
                 let top = limb_bits_for(needed, reserved).max(min_limb_bits);
                 largest_table(graph, vis, (p, w), min_limb_bits..=top)
             });

@@ -591,4 +591,4 @@ impl QuantGraph {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

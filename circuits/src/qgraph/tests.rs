@@ -11,7 +11,8 @@ fn rescale_rounds_half_up_for_both_signs() {
     assert_eq!(rescale(1023, 8), 4); // 3.996 -> 4
 }
 
-fn tiny() -> QuantGraph {
+/// A two-layer graph (dense, then rescale with ReLU), for tests of other modules too.
+pub(crate) fn tiny() -> QuantGraph {
     QuantGraph {
         input_shape: Shape(vec![1, 2]),
         input_scale: 4,

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use circuits::artifacts::input::parse_samples;
+use circuits::disclosure::hashing::Packing;
 use circuits::import::import;
 use circuits::plan::Plan;
 use circuits::qgraph::quantize;
@@ -215,4 +216,12 @@ pub fn load_int8_onnx(folder: &str, name: &str) -> (QuantGraph, serde_json::Valu
     };
     let text = std::fs::read_to_string(fixture(&format!("{folder}/{name}.json"))).unwrap();
     (model.graph, serde_json::from_str(&text).unwrap())
+}
+
+/// The packings of `q`'s input and output hashes (as the circuit's [`Disclosure`] has them).
+///
+/// [`Disclosure`]: circuits::disclosure::Disclosure
+pub fn packings(q: &QuantGraph) -> (Packing, Packing) {
+    let d = circuits::disclosure::Disclosure::new(q, circuits::Visibilities::PUBLIC);
+    (d.input_packing, d.output_packing)
 }

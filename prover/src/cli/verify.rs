@@ -20,7 +20,7 @@ pub fn hash(input: &Path, model: &Path, salt_file: Option<&Path>, json: bool) ->
         .graph
         .input_values(&values)
         .map_err(|e| anyhow!("input {}: {e}", input.display()))?;
-    let (packing, _) = circuits::circuit::packings(&m.graph);
+    let packing = circuits::disclosure::Disclosure::new(&m.graph, m.visibility).input_packing;
     let h = match (m.visibility.input.salted(), salt_file) {
         (true, Some(f)) => packing.salted_hash(prover::salt::read_salt(f)?, &q),
         (false, None) => packing.hash(&q),

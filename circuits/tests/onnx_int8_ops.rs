@@ -54,6 +54,34 @@ fn activation_tables_equal_onnxruntime_s() {
     }
 }
 
+/// Clip between DequantizeLinear and QuantizeLinear stays a float Clip in onnxruntime (no QLinear
+/// op replaces it): `QuantizeLinear(min(max(x, lo), hi))` on each level. The offset sweep (bounds
+/// 1 and 5, the output's range from 0) is where the clamp changes levels that saturation alone
+/// would not; quantize_static keeps a Clip only where its input has another reader, so these
+/// sweeps were quantized with one and pruned (`fixtures/make_onnx_int8_ops.py`). In QOperator form
+/// quantize_static drops the Clip: those files are a QuantizeLinear and a DequantizeLinear.
+#[test]
+fn clip_tables_equal_onnxruntime_s() {
+    for sweep in ["clip_relu6", "clip_narrow", "clip_offset"] {
+        for variant in ["qdq_s8", "qdq_u8", "qop_s8"] {
+            let name = format!("{sweep}_sweep_{variant}");
+            assert_eq!(exact(&name), 256, "{name}");
+        }
+        let (q, _) = load(&format!("{sweep}_sweep_qdq_s8"));
+        assert!(q.layers.iter().any(|l| matches!(l.op, QOp::Table { .. })));
+    }
+}
+
+/// digits_cnn with ReLU6 (Clip 0..6): quantize_static folds the Clip into the convolution's output
+/// range, so the clamp is the requantization's saturation.
+#[test]
+fn relu6_cnn_is_bit_exact() {
+    for variant in ["qdq_s8", "qop_s8", "qdq_u8"] {
+        let name = format!("relu6_cnn_{variant}");
+        assert_eq!(exact(&name), 500, "{name}");
+    }
+}
+
 #[test]
 fn leaky_and_sigmoid_mlps_are_bit_exact() {
     for model in ["leaky_mlp", "sigmoid_mlp"] {

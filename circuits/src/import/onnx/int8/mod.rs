@@ -57,6 +57,7 @@ pub const INT8_SUPPORTED_OPS: &[&str] = &[
     "Relu",
     "LeakyRelu",
     "Sigmoid",
+    "Clip",
     "Flatten",
     "Reshape",
     "Transpose",

@@ -510,10 +510,36 @@ impl Int8OnnxImporter<'_> {
                 let x = deq(0)?;
                 Ok(self.activation(Activation::of(node)?, x, yq, label))
             }
+            "Clip" => {
+                let x = deq(0)?;
+                let act = self.clip_bounds(node)?;
+                Ok(self.activation(act, x, yq, label))
+            }
             other => Err(format!(
                 "{other} between DequantizeLinear and QuantizeLinear is not supported"
             )),
         }
+    }
+
+    /// A Clip's bounds: float constants as inputs 1 and 2 (opset 11 on; either may be absent), or
+    /// the `min` / `max` attributes (earlier opsets).
+    fn clip_bounds(&self, node: &NodeProto) -> NodeResult<Activation> {
+        let attr = |n: &str| node.get_attr_opt::<f32>(n).map_err(|e| e.to_string());
+        let input = |i: usize| -> NodeResult<Option<f32>> {
+            match self.val(node, i)? {
+                None => Ok(None),
+                Some(Val::Const(t)) if t.data.len() == 1 => Ok(Some(t.data[0] as f32)),
+                Some(_) => Err(format!("input {i} must be one constant")),
+            }
+        };
+        let (lo, hi) = match node.input.len() > 1 {
+            true => (input(1)?, input(2)?),
+            false => (attr("min")?, attr("max")?),
+        };
+        if lo.is_some_and(|v| v.is_nan()) || hi.is_some_and(|v| v.is_nan()) {
+            return Err("a NaN bound".into());
+        }
+        Ok(Activation::Clip { lo, hi })
     }
 
     /// Scales (input `i`) and zero points (input `i + 1`, zeros when absent) of a constant.

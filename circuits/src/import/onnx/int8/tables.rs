@@ -1,5 +1,6 @@
 //! Elementwise int8 ops as 256-entry tables, built with onnxruntime's float32 arithmetic: Relu,
-//! LeakyRelu and Sigmoid between DequantizeLinear and QuantizeLinear (the QDQ form), and the
+//! LeakyRelu, Sigmoid and Clip between DequantizeLinear and QuantizeLinear (the QDQ form; Clip runs
+//! there as a float Clip, no QLinear op replaces it), and the
 //! QOperator nodes QLinearLeakyRelu and QLinearSigmoid (com.microsoft). onnxruntime's lookup-table
 //! kernels (`QlinearBuildLookupTable`) dequantize each of the 256 inputs as
 //! `x_scale * float(x - x_zero_point)`, apply the float function, and quantize the results with
@@ -22,6 +23,8 @@ pub(super) enum Activation {
     LeakyRelu { alpha: f32 },
     /// MLAS's logistic approximation ([`mlas_logistic`]).
     Sigmoid,
+    /// `min(max(v, lo), hi)` (either bound may be absent).
+    Clip { lo: Option<f32>, hi: Option<f32> },
 }
 
 impl Activation {
@@ -54,6 +57,10 @@ impl Activation {
                 false => alpha * v,
             },
             Activation::Sigmoid => mlas_logistic(v),
+            Activation::Clip { lo, hi } => {
+                let v = lo.map_or(v, |lo| v.max(lo));
+                hi.map_or(v, |hi| v.min(hi))
+            }
         }
     }
 

@@ -237,3 +237,73 @@ fn rescale_lookups_only_where_rescale_rows_are() {
         .any(|l| matches!(l.op, QOp::MaxPool { .. }));
     assert_eq!(choose(&pooled).unwrap().shape.no_rescale, !has_pool);
 }
+
+/// QLinearMul: SiLU's `x * sigmoid(x)` (same shapes) and a squeeze-and-excitation gate
+/// (`[1, 8, 1, 1]` times `[1, 8, 8, 8]`, broadcast), QOperator and QDQ, int8 and uint8; and a Mul
+/// by a constant, which quantize_static writes as a symmetric weight (QOperator int8) or an
+/// asymmetric activation (the others).
+#[test]
+fn products_are_bit_exact() {
+    for model in ["silu_mlp", "se_cnn"] {
+        for variant in ["qdq_s8", "qop_s8", "qdq_u8", "qop_u8"] {
+            let name = format!("{model}_{variant}");
+            assert_eq!(exact(&name), 500, "{name}");
+        }
+    }
+    for variant in ["qdq_s8", "qop_s8", "qdq_u8", "qop_u8"] {
+        let name = format!("mul_const_sweep_{variant}");
+        assert_eq!(exact(&name), 256, "{name}");
+    }
+}
+
+/// Eight quantizations chosen so that candidate roundings of QLinearMul disagree on some of the
+/// 65,536 input pairs (`qlinearmul_rounding_cases.json`): onnxruntime's kernel, int8 and uint8, is
+/// [`mlas_qlinear_mul`] on every recorded pair (the uint8 run's zero points are the int8 ones plus
+/// 128; shifting only the output's by 128 would miss some).
+#[test]
+fn qlinear_mul_rounds_as_mlas_does() {
+    use circuits::qgraph::requant::mlas_qlinear_mul;
+    let text =
+        std::fs::read_to_string(fixture("onnx_int8_ops/qlinearmul_rounding_cases.json")).unwrap();
+    let sets: Value = serde_json::from_str(&text).unwrap();
+    let mut checked = 0;
+    for set in sets.as_array().unwrap() {
+        let f = |k: &str| set[k].as_f64().unwrap() as f32;
+        let z = |k: &str| set[k].as_i64().unwrap();
+        let ratio = f("a_scale") * f("b_scale") / f("c_scale");
+        for run in set["runs"].as_array().unwrap() {
+            if run["op"] != "com.microsoft:QLinearMul" {
+                continue;
+            }
+            let (shift, range) = match run["dtype"].as_str().unwrap() {
+                "int8" => (0, (-128, 127)),
+                _ => (128, (0, 255)),
+            };
+            for pair in run["pairs"].as_array().unwrap() {
+                let [a, b, y] = ints(pair)[..] else {
+                    panic!("{pair}")
+                };
+                let p = (a - z("a_zero_point") - shift) * (b - z("b_zero_point") - shift);
+                let got = mlas_qlinear_mul(p, ratio, z("c_zero_point") + shift, range);
+                assert_eq!(got, y, "{set}: ({a}, {b})");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 16, "{checked}");
+}
+
+/// The squeeze-and-excitation product proves, and a wrong requantized product is rejected (the
+/// product itself is recomputed from its factors in the circuit, so the map's output is what a
+/// prover could change).
+#[test]
+fn broadcast_product_proves() {
+    let (q, data) = load("se_cnn_qop_s8");
+    let k = (1..q.layers.len())
+        .find(|&k| {
+            matches!(q.layers[k].op, QOp::Threshold { .. })
+                && matches!(q.layers[k - 1].op, QOp::Mul)
+        })
+        .expect("the product's map");
+    proves_and_rejects_layer("se_cnn_qop_s8", &q, &floats(&data["cases"][0]["input"]), k);
+}

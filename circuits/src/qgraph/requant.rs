@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 mod onnxruntime;
-pub use onnxruntime::{mlas_logistic, ort_quantize_linear, ort_requantize};
+pub use onnxruntime::{mlas_logistic, mlas_qlinear_mul, ort_quantize_linear, ort_requantize};
 
 /// Bits per limb of a requantization: its table covers `[-2^11, 2^12)`.
 pub const REQUANT_LIMB_BITS: u32 = 12;

@@ -22,7 +22,7 @@ impl Part {
 }
 
 /// The shape two shapes broadcast to (numpy's rules), if they do.
-fn broadcast_shape(a: &Shape, b: &Shape) -> NodeResult<Shape> {
+pub(super) fn broadcast_shape(a: &Shape, b: &Shape) -> NodeResult<Shape> {
     let rank = a.0.len().max(b.0.len());
     let dim = |s: &Shape, i: usize| {
         let pad = rank - s.0.len();
@@ -44,7 +44,7 @@ fn broadcast_shape(a: &Shape, b: &Shape) -> NodeResult<Shape> {
 }
 
 /// For each element of `to` (row-major), the element of `from` that broadcasting maps to it.
-fn broadcast_picks(from: &Shape, to: &Shape) -> Vec<usize> {
+pub(super) fn broadcast_picks(from: &Shape, to: &Shape) -> Vec<usize> {
     let rank = to.0.len();
     let pad = rank - from.0.len();
     let dims: Vec<usize> = (0..rank)

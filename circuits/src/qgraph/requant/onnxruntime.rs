@@ -55,3 +55,11 @@ pub fn mlas_logistic(x: f32) -> f32 {
     let q = BETA[1..].iter().fold(BETA[0], |acc, c| acc.mul_add(v2, *c));
     (p / q + 0.5).clamp(0.0, 1.0)
 }
+
+/// onnxruntime's QLinearMul on x86-64 (`MlasQLinearMul`, SSE2) for the exact integer product
+/// `p = (a - z_a)(b - z_b)`: `float(p) * ratio + float(zero_point)` in float32 with two roundings
+/// (`ratio` is `(s_a * s_b) / s_c` in float32), rounded half to even, saturated to `[lo, hi]`.
+pub fn mlas_qlinear_mul(p: i64, ratio: f32, zero_point: i64, (lo, hi): (i64, i64)) -> i64 {
+    let v = (p as f32 * ratio + zero_point as f32).round_ties_even();
+    v.clamp(lo as f32, hi as f32) as i64
+}

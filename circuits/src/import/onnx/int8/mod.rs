@@ -3,7 +3,7 @@
 //!
 //! Both forms become the same layers. QOperator nodes (QLinearConv, QGemm, QLinearMatMul,
 //! QLinearAdd, QLinearAveragePool, QLinearGlobalAveragePool, QLinearConcat, QLinearLeakyRelu,
-//! QLinearSigmoid) are read as they are; in
+//! QLinearSigmoid, QLinearMul) are read as they are; in
 //! the QDQ form a float node whose data inputs are DequantizeLinear outputs and whose output goes
 //! into a QuantizeLinear is read as the QOperator node onnxruntime fuses it into (at its default
 //! optimization level it fuses such groups, but leaves one float where a DequantizeLinear has two
@@ -18,6 +18,7 @@
 
 mod layout;
 mod maps;
+mod mul;
 mod ops;
 mod tables;
 
@@ -46,10 +47,12 @@ pub const INT8_SUPPORTED_OPS: &[&str] = &[
     "QLinearConcat",
     "QLinearLeakyRelu",
     "QLinearSigmoid",
+    "QLinearMul",
     "Conv",
     "Gemm",
     "MatMul",
     "Add",
+    "Mul",
     "AveragePool",
     "GlobalAveragePool",
     "MaxPool",
@@ -379,6 +382,7 @@ impl Int8OnnxImporter<'_> {
             | "QLinearGlobalAveragePool"
             | "QLinearLeakyRelu"
             | "QLinearSigmoid" => Val::Flow(self.qoperator(node, &label)?),
+            "QLinearMul" => Val::Flow(self.qlinear_mul(node, &label)?),
             "QLinearConcat" => {
                 // Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per input.
                 let (ys, yz, _) = self.quant_params(node, 0)?;

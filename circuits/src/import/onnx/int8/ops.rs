@@ -100,7 +100,7 @@ impl Int8OnnxImporter<'_> {
     }
 
     /// The accumulator layer, then its threshold maps; returns the output.
-    fn with_maps(
+    pub(super) fn with_maps(
         &mut self,
         (op, inputs, shape): (QOp, Vec<usize>, Vec<usize>),
         (maps, channel_len, ort): (Vec<ThresholdMap>, usize, Option<OrtFloat>),
@@ -467,6 +467,7 @@ impl Int8OnnxImporter<'_> {
                     label,
                 )
             }
+            "Mul" => self.qdq_mul(node, yq, label),
             "AveragePool" | "GlobalAveragePool" => {
                 let x = deq(0)?;
                 let global = node.op_type == "GlobalAveragePool";

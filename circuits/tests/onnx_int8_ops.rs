@@ -307,3 +307,59 @@ fn broadcast_product_proves() {
         .expect("the product's map");
     proves_and_rejects_layer("se_cnn_qop_s8", &q, &floats(&data["cases"][0]["input"]), k);
 }
+
+/// Eight QLinearAdd quantizations chosen so that float32 renderings of the kernel disagree on one
+/// or two of the 65,536 input pairs (`qlinearadd_rounding_cases.json`, int8 and uint8, operands of
+/// one shape): the prover's pick ([`OrtAdd`], with the fixed part contracted as onnxruntime's
+/// build does) is onnxruntime's output on every recorded pair, and the map allows it.
+///
+/// [`OrtAdd`]: circuits::qgraph::threshold::OrtAdd
+#[test]
+fn qlinear_add_picks_onnxruntime_s_rounding() {
+    use circuits::qgraph::threshold::OrtAdd;
+    let text =
+        std::fs::read_to_string(fixture("onnx_int8_ops/qlinearadd_rounding_cases.json")).unwrap();
+    let sets: Value = serde_json::from_str(&text).unwrap();
+    let mut checked = 0;
+    for set in sets.as_array().unwrap() {
+        let f = |k: &str| set[k].as_f64().unwrap() as f32;
+        let z = |k: &str| set[k].as_i64().unwrap();
+        let ratios = (f("a_scale") / f("c_scale"), f("b_scale") / f("c_scale"));
+        let zps = (z("a_zero_point"), z("b_zero_point"), z("c_zero_point"));
+        for run in set["runs"].as_array().unwrap() {
+            if run["path"] != "elementwise" {
+                continue;
+            }
+            // Held values: a uint8 run's bytes less 128 (its zero points are the int8 ones + 128).
+            let (held, offset) = match run["dtype"].as_str().unwrap() {
+                "int8" => (0, 0),
+                _ => (128, 128),
+            };
+            let kernel = OrtAdd::new(ratios, zps, offset);
+            for pair in run["pairs"].as_array().unwrap() {
+                let [a, b, y] = ints(pair)[..] else {
+                    panic!("{pair}")
+                };
+                let got = kernel.output(a - held, b - held) + held;
+                assert_eq!(got, y, "{set}: ({a}, {b})");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 8, "{checked}");
+}
+
+/// QLinearAdd of a `[1, 8, 1, 1]` tensor and a `[1, 8, 8, 8]` one, in either order (numpy
+/// broadcasting: the smaller operand remapped without rows).
+#[test]
+fn broadcast_sums_are_bit_exact() {
+    for name in [
+        "bcast_add_cnn_qdq_s8",
+        "bcast_add_cnn_qop_s8",
+        "bcast_add_cnn_qdq_u8",
+        "bcast_add_cnn_qop_u8",
+        "bcast_add_first_cnn_qop_s8",
+    ] {
+        assert_eq!(exact(name), 500, "{name}");
+    }
+}

@@ -313,6 +313,7 @@ fn one_line(e: &anyhow::Error) -> String {
 }
 
 fn main() -> ExitCode {
+    verifier::cli::quiet_broken_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compile {

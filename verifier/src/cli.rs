@@ -297,3 +297,14 @@ pub fn run_expecting(
     }
     Ok(code(invalid.is_empty()))
 }
+
+/// Let a write into a closed pipe (`zkinfer inspect proof.zkp | head`) end the process quietly, as
+/// Unix tools do, instead of a panic in `println!` (Rust's runtime ignores SIGPIPE). Call it first
+/// in `main`.
+pub fn quiet_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: resets one signal's disposition to the default before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}

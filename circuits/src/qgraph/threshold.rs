@@ -72,6 +72,24 @@ pub struct OrtAdd {
 impl Eq for OrtAdd {}
 
 impl OrtAdd {
+    /// The kernel for ratios `(s_a / s_y, s_b / s_y)` and held zero points `(z_a, z_b, z_y)`:
+    /// `fixed = z_y - fma(z_a, r_a, r_b z_b)` in float32 (kernel values, i.e. plus `offset`), the
+    /// contraction onnxruntime 1.32's x86-64 build makes of `MlasQLinearAddKernelAvx2Helper`'s
+    /// `z_y - (r_a z_a + r_b z_b)` (the unfused sum misses some ties: pinned by a test).
+    pub fn new(ratios: (f32, f32), (za, zb, zy): (i64, i64, i64), offset: i64) -> Self {
+        let (ra, rb) = ratios;
+        let (za, zb, zy) = (
+            (za + offset) as f32,
+            (zb + offset) as f32,
+            (zy + offset) as f32,
+        );
+        OrtAdd {
+            ratios,
+            fixed: zy - za.mul_add(ra, rb * zb),
+            offset,
+        }
+    }
+
     /// The output for held inputs `a` and `b` (held signed).
     pub fn output(&self, a: i64, b: i64) -> i64 {
         let (ra, rb) = self.ratios;

@@ -19,6 +19,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    verifier::cli::quiet_broken_pipe();
     let args = Args::parse();
     match verifier::cli::run(&args.verify) {
         Ok(code) => code,

@@ -6,6 +6,7 @@
 use tract_onnx::pb::NodeProto;
 
 use super::super::cnn::{chw, ints, pair, window_geom};
+use super::super::join::broadcast_picks;
 use super::super::remap::{pad_map, perm_of, transpose_map, PadMode};
 use super::super::shapes::{norm_axis, reshape_target, squeeze, unsqueeze};
 use super::{Flow, Int8OnnxImporter, NodeResult, Val, INT64, INT8, UINT8};
@@ -150,6 +151,25 @@ impl Int8OnnxImporter<'_> {
             ),
             Some(_) => Err("the constant value must be a constant".into()),
         }
+    }
+
+    /// Tensor `id` of shape `from` broadcast to `to` (numpy's rule) by a row-free remap (itself when
+    /// the shapes are equal).
+    pub(super) fn broadcast(
+        &mut self,
+        id: usize,
+        from: &[usize],
+        to: &[usize],
+        name: &str,
+    ) -> usize {
+        if from == to {
+            return id;
+        }
+        let map = broadcast_picks(&Shape(from.to_vec()), &Shape(to.to_vec()))
+            .into_iter()
+            .map(QPick::Input)
+            .collect();
+        self.push(name, QOp::Remap { map }, to.to_vec(), vec![id])
     }
 
     /// Concat of int8 tensors along `axis`, each first requantized to the output's `yq`.

@@ -8,8 +8,9 @@
 //! and saturates: a non-decreasing function of the integer product, proven by its thresholds. An
 //! int8 QDQ Mul whose input has a second reader is not fused by onnxruntime (its int8-to-uint8
 //! rewrite skips it) and runs as float32 `DQ(a) * DQ(b)` then QuantizeLinear, which can round the
-//! other way next to a tie: the proof is about the fused kernel, as for the other unfused groups. Each operand is centred first (`v - z`, a table
-//! of its 256 values, or the constant's centred values), then broadcast by a row-free remap.
+//! other way next to a tie: the proof is about the fused kernel, as for the other unfused groups.
+//! Each operand is centred first (`v - z`, a table of its 256 values, or the constant's centred
+//! values), then broadcast by a row-free remap.
 
 use tract_onnx::pb::NodeProto;
 
@@ -73,34 +74,18 @@ impl Int8OnnxImporter<'_> {
         };
         let mut factors = Vec::with_capacity(2);
         for (k, (f, from)) in [(a, sa), (b, sb)].into_iter().enumerate() {
-            let index = broadcast_picks(&Shape(from.clone()), &Shape(out.clone()));
             let name = format!("{label}.in{k}");
             let id = match f {
                 Factor::Flow(x) => {
                     let table = (-128..128).map(|v| v - x.zero_point).collect();
-                    let centred = self.push(
-                        &name,
-                        QOp::Table { lo: -128, table },
-                        from.clone(),
-                        vec![x.id],
-                    );
-                    match from == out {
-                        true => centred,
-                        false => {
-                            let map = index.into_iter().map(QPick::Input).collect();
-                            self.push(
-                                &format!("{name}.broadcast"),
-                                QOp::Remap { map },
-                                out.clone(),
-                                vec![centred],
-                            )
-                        }
-                    }
+                    let op = QOp::Table { lo: -128, table };
+                    let centred = self.push(&name, op, from.clone(), vec![x.id]);
+                    self.broadcast(centred, &from, &out, &format!("{name}.broadcast"))
                 }
                 Factor::Const {
                     values, zero_point, ..
                 } => {
-                    let map = index
+                    let map = broadcast_picks(&Shape(from), &Shape(out.clone()))
                         .into_iter()
                         .map(|i| QPick::Const(values[i] - zero_point))
                         .collect();

@@ -15,6 +15,7 @@
 use tract_onnx::pb::NodeProto;
 
 use super::super::cnn::{chw, divides_by_window, groups, ints, no_ceil_mode, pair, window_geom};
+use super::super::join::broadcast_shape;
 use super::maps::{average_pool_map, dyadic, ort_map, round_ratio, tie_alternatives, RANGE};
 use super::tables::Activation;
 use super::{Flow, Int8OnnxImporter, NodeResult, Tensor, Val, INT32, INT8, UINT8};
@@ -244,10 +245,17 @@ impl Int8OnnxImporter<'_> {
         (yq, kernel_offset): ((f32, i64), i64),
         label: &str,
     ) -> NodeResult<Flow> {
-        let shape = self.shape_of(a.id);
-        if shape != self.shape_of(b.id) {
-            return Err("inputs of different shapes (broadcasting is not supported)".into());
-        }
+        // numpy broadcasting: a smaller operand is remapped to the output's shape (no rows).
+        let (sa, sb) = (self.shape_of(a.id), self.shape_of(b.id));
+        let shape = broadcast_shape(&Shape(sa.clone()), &Shape(sb.clone()))?.0;
+        let a = Flow {
+            id: self.broadcast(a.id, &sa, &shape, &format!("{label}.in0.broadcast")),
+            ..a
+        };
+        let b = Flow {
+            id: self.broadcast(b.id, &sb, &shape, &format!("{label}.in1.broadcast")),
+            ..b
+        };
         let ((ma, ea), (mb, eb)) = (dyadic(aq.0), dyadic(bq.0));
         let e = ea.min(eb);
         if (ea - eb).abs() > 40 {
@@ -289,12 +297,7 @@ impl Int8OnnxImporter<'_> {
         });
         tie_alternatives(&mut map, values, RANGE, 0);
         let k = kernel_offset;
-        let fixed = (yq.1 + k) as f32 - (ra * (aq.1 + k) as f32 + rb * (bq.1 + k) as f32);
-        let kernel = OrtAdd {
-            ratios: (ra, rb),
-            fixed,
-            offset: k,
-        };
+        let kernel = OrtAdd::new((ra, rb), (aq.1, bq.1, yq.1), k);
         let n = shape.iter().product();
         let sum = QOp::Add {
             coeffs: vec![ca as i64, cb as i64],

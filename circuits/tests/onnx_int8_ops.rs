@@ -363,3 +363,12 @@ fn broadcast_sums_are_bit_exact() {
         assert_eq!(exact(name), 500, "{name}");
     }
 }
+
+/// A model that is one table on its input (no requantization at all) is laid out with the limbs
+/// it was imported with, and proves; a wrong table output is rejected.
+#[test]
+fn a_lone_table_on_the_input_proves() {
+    proves("clip_offset_sweep_qdq_s8", |op| {
+        matches!(op, QOp::Table { .. })
+    });
+}

@@ -240,19 +240,26 @@ fn round_trip_top_class(name: &str) {
 #[test]
 fn an_int8_onnx_model_proves_onnxruntime_s_exact_output_bytes() {
     // QDQ form (onnxruntime's quantize_static), uint8 activations: the device's bytes as input.
+    int8_onnx_round_trip("onnx_int8/digits_cnn_qdq_u8");
+    // A broadcast QLinearAdd (its sum's coefficients need 25 bits: the model file's checks take
+    // what the importer makes).
+    int8_onnx_round_trip("onnx_int8_ops/bcast_add_cnn_qdq_u8");
+}
+
+/// compile, inspect, run (onnxruntime's bytes), prove and verify a uint8 ONNX fixture.
+fn int8_onnx_round_trip(rel: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let data: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("onnx_int8/digits_cnn_qdq_u8.json")).unwrap(),
-    )
-    .unwrap();
+    let data: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(&format!("{rel}.json"))).unwrap())
+            .unwrap();
     let model = dir.path().join("cnn8.zkm");
     let o = zkinfer(&[
         "compile",
-        s(&fixture("onnx_int8/digits_cnn_qdq_u8.onnx")),
+        s(&fixture(&format!("{rel}.onnx"))),
         "-o",
         s(&model),
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{rel}: {}", stderr(&o));
     let o = zkinfer(&["inspect", s(&model)]);
     assert!(stdout(&o).contains("uint8"), "{}", stdout(&o));
     let case = &data["cases"][2];
@@ -263,12 +270,15 @@ fn an_int8_onnx_model_proves_onnxruntime_s_exact_output_bytes() {
     )
     .unwrap();
     let o = zkinfer(&["run", "-m", s(&model), "-i", s(&input), "--json"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{rel}: {}", stderr(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["quantized"][0], case["output_q"], "onnxruntime's bytes");
+    assert_eq!(
+        v["quantized"][0], case["output_q"],
+        "{rel}: onnxruntime's bytes"
+    );
     let proof = dir.path().join("cnn8.zkp");
     let o = zkinfer(&["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{rel}: {}", stderr(&o));
     let o = zkinfer(&["verify", s(&proof), "-m", s(&model), "--json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(o.status.code(), Some(0), "{rel}: {}", stdout(&o));
 }

@@ -9,7 +9,7 @@ use super::model_file::{
 use crate::circuit::CircuitShape;
 use crate::plan::{self, MAX_K};
 use crate::qgraph::requant::REQUANT_LIMB_BITS;
-use crate::qgraph::{QOp, QPick};
+use crate::qgraph::{QOp, QPick, MAX_SUM_COEFF};
 
 impl ModelFile {
     /// Structural checks, so that nothing later indexes out of bounds or builds an absurd circuit.
@@ -86,7 +86,9 @@ impl ModelFile {
             }
             match &l.op {
                 QOp::Add { coeffs } => {
-                    let big = coeffs.iter().any(|c| c.unsigned_abs() >= 1 << 24);
+                    let big = coeffs
+                        .iter()
+                        .any(|c| c.unsigned_abs() >= MAX_SUM_COEFF as u64);
                     if coeffs.is_empty() || big || out.checked_mul(coeffs.len()) != Some(len) {
                         return Err(format!("layer '{}' has an invalid sum", l.name));
                     }

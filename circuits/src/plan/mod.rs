@@ -261,7 +261,9 @@ fn build(
     // int8 requant rows need their own limb size and enough cells per row.
     let requant = graph.has_requant();
     let threshold = graph.has_threshold();
-    let limb_bits = match requant || threshold {
+    // An int8 graph keeps the limbs it was imported with (it is never re-quantized), even one
+    // without requantizations (a lone table or a reshape of the input).
+    let limb_bits = match requant || threshold || graph.int8.is_some() {
         true => REQUANT_LIMB_BITS,
         false => limb_bits,
     };

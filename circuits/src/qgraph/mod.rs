@@ -209,6 +209,11 @@ pub enum QOp {
     },
 }
 
+/// Bound on an [`QOp::Add`] coefficient's magnitude: an int8 sum's exact ratio of two float32
+/// scales needs up to 26 bits, and `2^26 * 2 * 128` stays inside the threshold maps' domain
+/// (`2^35`); a float graph's coefficients are small powers of two.
+pub const MAX_SUM_COEFF: i64 = 1 << 26;
+
 impl QOp {
     /// Short name of the op for reports and messages (`linear`, `rescale+relu`, ...).
     pub fn kind(&self) -> &'static str {

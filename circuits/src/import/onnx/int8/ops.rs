@@ -23,7 +23,7 @@ use crate::ir::geom::ConvGeom;
 use crate::ir::Shape;
 use crate::qgraph::requant::ort_quantize_linear;
 use crate::qgraph::threshold::{OrtAdd, OrtAveragePool, OrtFloat, ThresholdMap};
-use crate::qgraph::{padding_layer, QOp};
+use crate::qgraph::{padding_layer, QOp, MAX_SUM_COEFF};
 
 /// A weight tensor with its zero points subtracted (`w - zp`, int8 or uint8 in the file), and its
 /// per-output-channel scales.
@@ -267,7 +267,7 @@ impl Int8OnnxImporter<'_> {
         let (ca, cb) = (ma << (ea - e), mb << (eb - e));
         let twos = (ca | cb).trailing_zeros();
         let (ca, cb, e) = (ca >> twos, cb >> twos, e + twos as i32);
-        if ca.max(cb) >= 1 << 26 {
+        if ca.max(cb) >= MAX_SUM_COEFF as i128 {
             return Err(format!(
                 "input scales {} and {} are too far apart",
                 aq.0, bq.0

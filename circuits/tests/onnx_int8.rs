@@ -6,7 +6,7 @@ mod common;
 
 use circuits::plan::choose;
 use circuits::qgraph::{QOp, QuantGraph};
-use common::{floats, ints, load_int8_onnx, proves_and_rejects_layer};
+use common::{floats, int8_case_outputs, ints, load_int8_onnx, proves_and_rejects_layer};
 use serde_json::Value;
 
 fn load(name: &str) -> (QuantGraph, Value) {
@@ -21,12 +21,7 @@ fn mismatches(name: &str) -> (usize, usize) {
     let off = io.byte_offset();
     let (mut bad, mut total) = (0, 0);
     for (i, case) in data["cases"].as_array().unwrap().iter().enumerate() {
-        let x = q.quantize_input(&floats(&case["input"])).unwrap();
-        let want_x: Vec<i64> = ints(&case["input_q"]).iter().map(|v| v - off).collect();
-        assert_eq!(x, want_x, "{name} case {i}: the quantized input");
-        let t = q.eval(&x).unwrap();
-        let got: Vec<i64> = t.output().iter().map(|v| v + off).collect();
-        let want = ints(&case["output_q"]);
+        let (got, want) = int8_case_outputs(&format!("{name} case {i}"), &q, case);
         bad += got.iter().zip(&want).filter(|(a, b)| a != b).count();
         total += want.len();
     }

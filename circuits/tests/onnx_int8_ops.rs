@@ -7,7 +7,7 @@ mod common;
 
 use circuits::plan::choose;
 use circuits::qgraph::{QOp, QuantGraph};
-use common::{fixture, floats, ints, load_int8_onnx, proves_and_rejects_layer};
+use common::{fixture, floats, int8_case_outputs, ints, load_int8_onnx, proves_and_rejects_layer};
 use serde_json::Value;
 
 fn load(name: &str) -> (QuantGraph, Value) {
@@ -18,15 +18,10 @@ fn load(name: &str) -> (QuantGraph, Value) {
 /// onnxruntime's, element for element. Returns the number of outputs checked.
 fn exact(name: &str) -> usize {
     let (q, data) = load(name);
-    let off = q.int8.unwrap().byte_offset();
     let mut total = 0;
     for (i, case) in data["cases"].as_array().unwrap().iter().enumerate() {
-        let x = q.quantize_input(&floats(&case["input"])).unwrap();
-        let want_x: Vec<i64> = ints(&case["input_q"]).iter().map(|v| v - off).collect();
-        assert_eq!(x, want_x, "{name} case {i}: the quantized input");
-        let t = q.eval(&x).unwrap();
-        let got: Vec<i64> = t.output().iter().map(|v| v + off).collect();
-        assert_eq!(got, ints(&case["output_q"]), "{name} case {i}");
+        let (got, want) = int8_case_outputs(&format!("{name} case {i}"), &q, case);
+        assert_eq!(got, want, "{name} case {i}");
         total += got.len();
     }
     total

@@ -225,3 +225,20 @@ pub fn packings(q: &QuantGraph) -> (Packing, Packing) {
     let d = circuits::disclosure::Disclosure::new(q, circuits::Visibilities::PUBLIC);
     (d.input_packing, d.output_packing)
 }
+
+/// One recorded int8 ONNX case (`input` floats, `input_q`, `output_q`, the model's own bytes):
+/// asserts that the float input quantizes to onnxruntime's `input_q`, and returns the model's
+/// output bytes and onnxruntime's `output_q`.
+pub fn int8_case_outputs(
+    name: &str,
+    q: &QuantGraph,
+    case: &serde_json::Value,
+) -> (Vec<i64>, Vec<i64>) {
+    let off = q.int8.as_ref().unwrap().byte_offset();
+    let x = q.quantize_input(&floats(&case["input"])).unwrap();
+    let want_x: Vec<i64> = ints(&case["input_q"]).iter().map(|v| v - off).collect();
+    assert_eq!(x, want_x, "{name}: the quantized input");
+    let t = q.eval(&x).unwrap();
+    let got = t.output().iter().map(|v| v + off).collect();
+    (got, ints(&case["output_q"]))
+}

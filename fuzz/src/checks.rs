@@ -67,6 +67,8 @@ pub fn model(data: &[u8]) {
         }
         Err(_) => return,
     };
+    // The verifier's key reader refuses a hostile key with an error (it panics on none).
+    let _ = m.verifier_key();
     let g = &m.graph;
     let _ = (g.function_table().len(), m.report.to_string());
     if g.input_len() > SMALL || g.output_len() > SMALL {

@@ -190,7 +190,7 @@ pub fn run_expecting(
         .iter()
         .map(|p| ProofBundle::read(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let m = ModelFile::read(model)?;
+    let m = ModelFile::read_to_verify(model)?;
     if expect.rebuild_key {
         if let Err(why) = crate::verify::rebuild_key(&m) {
             println!("INVALID model {}: {why}", model.display());

@@ -291,7 +291,7 @@ impl<'m> ModelVerifier<'m> {
         };
         let params_s = t.secs();
         let t = Stopwatch::start();
-        let vk = model.verifying_key()?;
+        let vk = model.verifier_key()?;
         Ok(ModelVerifier {
             model,
             params,
@@ -432,7 +432,7 @@ pub fn verify_bytes(
     allow_dev_srs: bool,
 ) -> Result<Verdict, Unreadable> {
     let bundle = ProofBundle::from_bytes(zkp, zkp_name)?;
-    let model = ModelFile::from_bytes(zkm, zkm_name)?;
+    let model = ModelFile::from_bytes_to_verify(zkm, zkm_name)?;
     Ok(verify_bundle_with(&bundle, &model, allow_dev_srs)?)
 }
 
@@ -449,6 +449,8 @@ pub fn rebuild_key(_model: &ModelFile) -> Result<(), String> {
 /// made.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn rebuild_key(model: &ModelFile) -> Result<(), String> {
+    // A verifier reads the model without the layout check; key generation lays the graph out.
+    model.validate_layout()?;
     let (params, _) = circuits::setup::store::load_params(&model.proof_system, model.k)
         .map_err(|e| e.to_string())?;
     let vk = circuits::keys::make_vk(&params, &model.graph, model.visibility, model.shape)

@@ -319,3 +319,32 @@ fn hostile_bundles_are_refused_or_judged_invalid() {
         assert!(ModelFile::from_bytes(&bytes, "hostile.zkm").is_err());
     }
 }
+
+/// A model whose verifying key was tampered with (and whose digest was sealed again, as anyone can)
+/// reads, but the verifier's key reader refuses the key with a reason, and no proof is checked.
+#[test]
+fn hostile_verifying_keys_are_refused_by_the_verifier_reader() {
+    let seed_model = seed("model_reader", "digits_mlp.zkm");
+    let vk = seed_model["proof_system"]["verifying_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let edits: [(&str, String); 4] = [
+        ("it ends inside", vk[..vk.len() / 2].to_string()),
+        ("version byte", format!("03{}", &vk[2..])),
+        ("k = 40", format!("{}28000000{}", &vk[..2], &vk[10..])),
+        ("bytes follow it", format!("{vk}00")),
+    ];
+    for (why, hex) in edits {
+        let mut m = seed_model.clone();
+        m["proof_system"]["verifying_key"] = json!(hex);
+        let mut model: ModelFile = serde_json::from_value(m).unwrap();
+        model.digest = model.compute_digest();
+        let bytes = model.to_json();
+        checks::model(&bytes);
+        let read = ModelFile::from_bytes_to_verify(&bytes, "hostile.zkm").expect("it reads");
+        let err = read.verifier_key().expect_err(why).to_string();
+        assert!(err.contains(why), "{why}: {err}");
+        assert!(verifier::verify::ModelVerifier::with_options(&read, true).is_err());
+    }
+}

@@ -12,8 +12,16 @@ use crate::qgraph::requant::REQUANT_LIMB_BITS;
 use crate::qgraph::{QOp, QPick, MAX_SUM_COEFF};
 
 impl ModelFile {
-    /// Structural checks, so that nothing later indexes out of bounds or builds an absurd circuit.
+    /// Structural checks, so that nothing later indexes out of bounds or builds an absurd circuit:
+    /// [`Self::validate_contents`], then [`Self::validate_layout`].
     pub fn validate(&self) -> Result<(), String> {
+        self.validate_contents()?;
+        self.validate_layout()
+    }
+
+    /// Every check but the layout's: sizes, layers, visibilities, keys, SRS. What a verifier needs
+    /// before it reads the verifying key and checks proofs (none of which reads the layout).
+    pub fn validate_contents(&self) -> Result<(), String> {
         let g = &self.graph;
         if !(2..=14).contains(&g.limb_bits) {
             return Err(format!("limb bits {} out of range", g.limb_bits));
@@ -299,6 +307,14 @@ impl ModelFile {
                 "the model needs at least {rows} rows, more than k = {MAX_K} allows"
             ));
         }
+        Ok(())
+    }
+
+    /// The circuit's size and shape are those the planner gives the graph (what proving needs:
+    /// the graph is laid out on them). Lowers the whole graph, so it costs time in proportion to
+    /// the model's multiply-accumulates.
+    pub fn validate_layout(&self) -> Result<(), String> {
+        let g = &self.graph;
         let plan = plan::plan_for(
             g,
             self.visibility,

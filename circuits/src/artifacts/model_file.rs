@@ -172,6 +172,12 @@ impl ModelFile {
 
     /// Read, validate and check the digest of a model file.
     pub fn read(path: &Path) -> Result<Self, ModelFileError> {
+        let (bytes, p) = Self::file_bytes(path)?;
+        Self::from_bytes(&bytes, &p)
+    }
+
+    /// A model file's bytes (bounded by [`MAX_MODEL_BYTES`]) and its name for errors.
+    fn file_bytes(path: &Path) -> Result<(Vec<u8>, String), ModelFileError> {
         let p = path.display().to_string();
         let io = |source| ModelFileError::Io {
             path: p.clone(),
@@ -182,11 +188,28 @@ impl ModelFile {
             return Err(ModelFileError::TooLarge { path: p, size });
         }
         let bytes = std::fs::read(path).map_err(io)?;
-        Self::from_bytes(&bytes, &p)
+        Ok((bytes, p))
+    }
+
+    /// [`Self::read`] for verifying only: every check but the layout's (see
+    /// [`Self::validate_contents`]), which lowers the whole graph and which no verification reads.
+    pub fn read_to_verify(path: &Path) -> Result<Self, ModelFileError> {
+        let (bytes, p) = Self::file_bytes(path)?;
+        Self::from_bytes_to_verify(&bytes, &p)
     }
 
     /// Parse, validate and check the digest of a model file's bytes (`path` names it in errors).
     pub fn from_bytes(bytes: &[u8], path: &str) -> Result<Self, ModelFileError> {
+        Self::parse(bytes, path, true)
+    }
+
+    /// [`Self::from_bytes`] for verifying only, as [`Self::read_to_verify`].
+    pub fn from_bytes_to_verify(bytes: &[u8], path: &str) -> Result<Self, ModelFileError> {
+        Self::parse(bytes, path, false)
+    }
+
+    /// Parse and validate (the layout too when `check_layout`), then check the digest.
+    fn parse(bytes: &[u8], path: &str, check_layout: bool) -> Result<Self, ModelFileError> {
         if bytes.len() as u64 > MAX_MODEL_BYTES {
             return Err(ModelFileError::TooLarge {
                 path: path.into(),
@@ -213,7 +236,11 @@ impl ModelFile {
             }
         }
         let model: ModelFile = serde_json::from_slice(bytes).map_err(parse)?;
-        model.validate().map_err(|reason| ModelFileError::Invalid {
+        let checked = match check_layout {
+            true => model.validate(),
+            false => model.validate_contents(),
+        };
+        checked.map_err(|reason| ModelFileError::Invalid {
             path: path.into(),
             reason,
         })?;
@@ -249,23 +276,40 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The bytes of [`hex`]'s form (lowercase, even length), or `None`.
 pub fn from_hex_bytes(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
+    }
+    if !s.len().is_multiple_of(2) {
         return None;
     }
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok())
+    s.as_bytes()
+        .chunks_exact(2)
+        .map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?))
         .collect()
 }
 
 impl ModelFile {
-    /// The verifying key the model file holds, for its circuit's shape.
+    /// The stored verifying key's bytes.
+    fn verifying_key_bytes(&self) -> Result<Vec<u8>, crate::keys::KeyError> {
+        from_hex_bytes(&self.proof_system.verifying_key).ok_or(crate::keys::KeyError::Read {
+            what: "verifying key",
+            why: "not hex".into(),
+        })
+    }
+
+    /// The verifying key the model file holds, for its circuit's shape (whole: it can make the
+    /// proving key).
     pub fn verifying_key(&self) -> Result<crate::keys::VerifyingKey, crate::keys::KeyError> {
-        let bytes = from_hex_bytes(&self.proof_system.verifying_key).ok_or(
-            crate::keys::KeyError::Read {
-                what: "verifying key",
-                why: "not hex".into(),
-            },
-        )?;
-        crate::keys::vk_from_bytes(&bytes, self.shape)
+        crate::keys::vk_from_bytes(&self.verifying_key_bytes()?, self.shape)
+    }
+
+    /// The model's verifying key for verifying proofs only: read in time independent of k (no FFT
+    /// tables, no selector columns; see [`crate::keys::verifier_key`]). It cannot make a proving key.
+    pub fn verifier_key(&self) -> Result<crate::keys::VerifyingKey, crate::keys::KeyError> {
+        crate::keys::verifier_key::for_verifying(&self.verifying_key_bytes()?, self.shape)
     }
 }

@@ -68,7 +68,7 @@ pub struct Estimate {
     pub keygen_s: f64,
     /// Proving, in seconds.
     pub prove_s: f64,
-    /// Verifying (verifying-key rebuild included), in seconds.
+    /// Verifying, the whole `zkinfer verify` process, in seconds.
     pub verify_s: f64,
     /// Peak memory while proving, in MiB.
     pub peak_mib: f64,
@@ -346,7 +346,7 @@ fn plan_shape(
         .max(cs.minimum_rows());
     let k = smallest_k(needed, reserved)?;
     let macs = graph.macs();
-    let estimate = estimate(k, &shape);
+    let estimate = estimate(k, &shape, VerifyLoad::of(graph, &disclosure));
     Ok(Plan {
         shape,
         k,
@@ -457,17 +457,41 @@ fn best_of(candidates: Vec<Plan>) -> Option<Plan> {
     })
 }
 
+/// What a verifier reads besides the proof and the key, for [`estimate`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerifyLoad {
+    /// Rows of the instance column (public values and hashes).
+    pub instance_rows: usize,
+    /// Weights and biases in the model file.
+    pub params: usize,
+}
+
+impl VerifyLoad {
+    /// The load of a proof of `graph` under `disclosure`.
+    pub fn of(graph: &QuantGraph, disclosure: &Disclosure) -> Self {
+        let (weights, biases) = graph.param_counts();
+        VerifyLoad {
+            instance_rows: disclosure.layout.total(),
+            params: weights + biases,
+        }
+    }
+}
+
 /// Cost model, constants measured on the 2-core reference machine with 2 threads (see README):
 /// - proving commits and FFTs every advice column, three polynomials per lookup and one permutation
 ///   product per three equality columns, over 2^k rows (4x extended for the quotient);
 /// - key generation (at compile time) commits every fixed column (one multi-exponentiation each,
 ///   cheap for small non-negative values) and every equality column (full-width values);
-/// - verifying reads the verifying key from the model (its constraint system, and an evaluation
-///   domain: a little work per row) and checks a KZG proof: two pairings and a multi-exponentiation
-///   over the proof's commitments, independent of k.
+/// - verifying (the whole `zkinfer verify` process) reads and hashes the model file (its parameters,
+///   and the verifying key, whose selector bits grow with 2^k), builds the key's constraint system
+///   (no per-row work: see [`crate::keys::verifier_key`]), evaluates the instance column at one point
+///   (halo2 does two exponentiations per instance row: a public input's size counts) and checks a
+///   KZG proof: two pairings and a multi-exponentiation over the proof's commitments. Fitted on the
+///   digits MLP, LeNet-5 (k = 15, 1,034 instance rows), ResNet-8 (k = 19) and MobileNetV1-0.25
+///   (k = 20, 27,650 instance rows).
 /// - proving holds about five 32-byte values per row for every committed and fixed column (values,
 ///   coefficients and the quotient's pieces): LeNet-5 measured 239 MiB at k = 15 (halo2-axiom, KZG).
-pub fn estimate(k: u32, shape: &CircuitShape) -> Estimate {
+pub fn estimate(k: u32, shape: &CircuitShape, load: VerifyLoad) -> Estimate {
     let n = (1u64 << k) as f64;
     let advice = shape.advice_columns() as f64;
     let fixed = shape.fixed_columns() as f64;
@@ -484,7 +508,10 @@ pub fn estimate(k: u32, shape: &CircuitShape) -> Estimate {
     Estimate {
         keygen_s: 0.35 * (keygen_vk + n * (advice + fixed) * 2.0e-6),
         prove_s: 0.04 + n * committed * 5.5e-6,
-        verify_s: 0.004 + n * 0.65e-6,
+        verify_s: 0.006
+            + load.instance_rows as f64 * 3.0e-6
+            + load.params as f64 * 130e-9
+            + n * 17e-9,
         peak_mib: 8.0 + n * (committed + fixed) * 32.0 * 5.0 / (1024.0 * 1024.0),
         proof_bytes: {
             // Key generation turns each selector into (at most) one fixed column, queried once.

@@ -33,7 +33,8 @@ fn check_memory(model: &Path, m: &ModelFile, force: bool) -> Result<()> {
     let Some(available) = prover::memory::available_bytes().map_err(anyhow::Error::msg)? else {
         return Ok(());
     };
-    let peak = |k| (estimate(k, &m.shape).peak_mib * (1u64 << 20) as f64) as u64;
+    let load = circuits::plan::VerifyLoad::default(); // peak memory only
+    let peak = |k| (estimate(k, &m.shape, load).peak_mib * (1u64 << 20) as f64) as u64;
     let need = peak(m.k);
     if force || need <= available {
         return Ok(());

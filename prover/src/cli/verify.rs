@@ -11,7 +11,7 @@ pub fn verify(args: &verifier::cli::VerifyArgs) -> Result<ExitCode> {
 
 /// `zkinfer hash`: the hash a hashed input will have in proofs of `model`.
 pub fn hash(input: &Path, model: &Path, salt_file: Option<&Path>, json: bool) -> Result<ExitCode> {
-    let m = circuits::ModelFile::read(model)?;
+    let m = circuits::ModelFile::read_to_verify(model)?;
     let text = circuits::artifacts::input::read_limited(input)
         .map_err(|e| anyhow!("cannot read input {}: {e}", input.display()))?;
     let values = circuits::artifacts::input::parse_model_input(&text)

@@ -14,6 +14,8 @@ use crate::circuit::{with_shape, CircuitShape, InferenceCircuit};
 use crate::proof::ProofParams;
 use crate::qgraph::QuantGraph;
 
+pub mod verifier_key;
+
 /// A model's verifying key (KZG over BN254).
 pub type VerifyingKey = plonk::VerifyingKey<G1Affine>;
 /// A model's proving key (KZG over BN254).

@@ -6,7 +6,7 @@ mod common;
 use common::satisfied;
 
 use circuits::ir::{Func, Shape};
-use circuits::qgraph::{QLayer, QOp, QuantGraph};
+use circuits::qgraph::{QClip, QFunction, QLayer, QOp, QRescale, QuantGraph};
 
 fn linear(name: &str, n_in: usize, n_out: usize, seed: i64) -> QLayer {
     common::linear_layer(name, n_in, n_out, seed)
@@ -23,17 +23,17 @@ fn graph(lo: Option<i64>, hi: Option<i64>) -> QuantGraph {
             QLayer {
                 inputs: vec![],
                 name: "rescale".into(),
-                op: QOp::Rescale {
+                op: QOp::Rescale(QRescale {
                     shift: 4,
                     relu: false,
-                },
+                }),
                 out_scale: 4,
                 out_shape: Shape(vec![1, 14]),
             },
             QLayer {
                 inputs: vec![],
                 name: "clip".into(),
-                op: QOp::Clip { lo, hi },
+                op: QOp::Clip(QClip { lo, hi }),
                 out_scale: 4,
                 out_shape: Shape(vec![1, 14]),
             },
@@ -93,17 +93,17 @@ fn function_graph(f: Func) -> QuantGraph {
     q.layers[2] = QLayer {
         inputs: vec![],
         name: f.name().into(),
-        op: QOp::Function {
+        op: QOp::Function(QFunction {
             func: f.name().into(),
             domain: d,
             in_scale: 2,
             out_scale: 10,
             table,
-        },
+        }),
         out_scale: 10,
         out_shape: Shape(vec![1, 14]),
     };
-    if let QOp::Rescale { shift, .. } = &mut q.layers[1].op {
+    if let QOp::Rescale(QRescale { shift, .. }) = &mut q.layers[1].op {
         *shift = 4;
     }
     q

@@ -8,7 +8,7 @@ use common::satisfied;
 use circuits::ir::geom::ConvGeom;
 use circuits::ir::Shape;
 use circuits::plan::plan_with;
-use circuits::qgraph::{QLayer, QOp, QuantGraph};
+use circuits::qgraph::{QConv, QLayer, QLinear, QMaxPool, QOp, QRescale, QuantGraph};
 use circuits::{public_inputs, with_shape, InferenceCircuit, Trace};
 use halo2_proofs::dev::MockProver;
 
@@ -65,35 +65,35 @@ fn graph(g: ConvGeom) -> QuantGraph {
             QLayer {
                 inputs: vec![],
                 name: "conv".into(),
-                op: QOp::Conv {
+                op: QOp::Conv(QConv {
                     geom: g,
                     weight_scale: 4,
                     weight,
                     bias,
-                },
+                }),
                 out_scale: 8,
                 out_shape: Shape(vec![1, g.out_c, g.out_h, g.out_w]),
             },
             QLayer {
                 inputs: vec![],
                 name: "relu".into(),
-                op: QOp::Rescale {
+                op: QOp::Rescale(QRescale {
                     shift: 4,
                     relu: true,
-                },
+                }),
                 out_scale: 4,
                 out_shape: Shape(vec![1, g.out_c, g.out_h, g.out_w]),
             },
             QLayer {
                 inputs: vec![],
                 name: "fc".into(),
-                op: QOp::Linear {
+                op: QOp::Linear(QLinear {
                     in_features: n,
                     out_features: 3,
                     weight_scale: 4,
                     weight: dense_w,
                     bias: vec![1, 2, 3],
-                },
+                }),
                 out_scale: 8,
                 out_shape: Shape(vec![1, 3]),
             },
@@ -190,26 +190,26 @@ fn maxpool_graph(window: usize, stride: usize, pads: [usize; 4]) -> QuantGraph {
     let pool = geom(3, [6, 6], 3, [window, window], stride, pads, 1, 3);
     let n = pool.out_len_total();
     let fc = q.layers.pop().unwrap();
-    let QOp::Linear { weight, .. } = fc.op else {
+    let QOp::Linear(QLinear { weight, .. }) = fc.op else {
         unreachable!()
     };
     q.layers.push(QLayer {
         inputs: vec![],
         name: "pool".into(),
-        op: QOp::MaxPool { geom: pool },
+        op: QOp::MaxPool(QMaxPool { geom: pool }),
         out_scale: 4,
         out_shape: Shape(vec![1, 3, pool.out_h, pool.out_w]),
     });
     q.layers.push(QLayer {
         inputs: vec![],
         name: "fc".into(),
-        op: QOp::Linear {
+        op: QOp::Linear(QLinear {
             in_features: n,
             out_features: 3,
             weight_scale: 4,
             weight: weight[..3 * n].to_vec(),
             bias: vec![1, 2, 3],
-        },
+        }),
         out_scale: 8,
         out_shape: Shape(vec![1, 3]),
     });

@@ -4,7 +4,7 @@
 mod common;
 
 use circuits::ir::Shape;
-use circuits::qgraph::{QLayer, QOp, QPick};
+use circuits::qgraph::{QAdd, QLayer, QOp, QPick, QRemap, QRescale};
 use circuits::{QuantGraph, Trace};
 use common::satisfied;
 
@@ -26,9 +26,9 @@ fn linear(n_in: usize, n_out: usize, seed: i64) -> QOp {
 /// → concat(t6, t4) reversed → fc2 (3 outputs).
 fn graph() -> QuantGraph {
     let n = 6;
-    let concat = QOp::Remap {
+    let concat = QOp::Remap(QRemap {
         map: (0..2 * n).rev().map(QPick::Input).collect(),
-    };
+    });
     QuantGraph {
         input_shape: Shape(vec![1, n]),
         input_scale: 4,
@@ -38,21 +38,27 @@ fn graph() -> QuantGraph {
             layer("fc1", linear(n, n, 3), 8, n, vec![]),
             layer(
                 "fc1.rescale",
-                QOp::Rescale {
+                QOp::Rescale(QRescale {
                     shift: 4,
                     relu: true,
-                },
+                }),
                 4,
                 n,
                 vec![],
             ),
-            layer("add", QOp::Add { coeffs: vec![1, 2] }, 4, n, vec![2, 0]),
+            layer(
+                "add",
+                QOp::Add(QAdd { coeffs: vec![1, 2] }),
+                4,
+                n,
+                vec![2, 0],
+            ),
             layer(
                 "relu",
-                QOp::Rescale {
+                QOp::Rescale(QRescale {
                     shift: 1,
                     relu: true,
-                },
+                }),
                 3,
                 n,
                 vec![],
@@ -60,10 +66,10 @@ fn graph() -> QuantGraph {
             layer("mul", QOp::Mul, 7, n, vec![4, 2]),
             layer(
                 "mul.rescale",
-                QOp::Rescale {
+                QOp::Rescale(QRescale {
                     shift: 3,
                     relu: false,
-                },
+                }),
                 4,
                 n,
                 vec![],

@@ -7,7 +7,7 @@ use circuits::circuit::{instance_with_weights, TensorClaim};
 use circuits::disclosure::hashing::weights_hash;
 use circuits::import::import;
 use circuits::plan::Plan;
-use circuits::qgraph::QOp;
+use circuits::qgraph::{QConv, QLinear, QOp};
 use circuits::quantize::{compile_graph, LayoutRequest};
 use circuits::setup::srs::dev_params;
 use circuits::{InputVisibility, QuantGraph, Revealed, Trace, Visibilities};
@@ -48,8 +48,8 @@ fn hash_of(q: &QuantGraph) -> Fr {
 fn other_weights(q: &QuantGraph) -> QuantGraph {
     let mut other = q.clone();
     match &mut other.layers[0].op {
-        QOp::Linear { weight, .. } => weight[100] += 1,
-        QOp::Conv { weight, .. } => weight[3] += 1,
+        QOp::Linear(QLinear { weight, .. }) => weight[100] += 1,
+        QOp::Conv(QConv { weight, .. }) => weight[3] += 1,
         op => panic!("the model starts with {}", op.kind()),
     }
     other
@@ -153,7 +153,7 @@ fn the_verifying_circuit_does_not_depend_on_the_weights() {
 #[test]
 fn a_convolution_binds_every_position_to_one_copy_of_its_weights() {
     let (q, plan) = compiled_model("digits_cnn.onnx");
-    assert!(matches!(q.layers[0].op, QOp::Conv { .. }));
+    assert!(matches!(q.layers[0].op, QOp::Conv(QConv { .. })));
     let input = &test_split().inputs[1];
     let t = trace_for(&q, input);
     assert!(accepted(&q, &plan, &t, hash_of(&q)));

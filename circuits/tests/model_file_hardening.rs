@@ -6,7 +6,7 @@ mod common;
 use circuits::artifacts::model_file::{ModelFile, ModelFileError, MODEL_FORMAT};
 use circuits::import::import;
 use circuits::ir::Shape;
-use circuits::qgraph::QOp;
+use circuits::qgraph::{QAdd, QMaxPool, QOp, QRequant, QTable};
 use circuits::quantize::compile_graph;
 use common::*;
 
@@ -80,7 +80,7 @@ fn absurd_sizes_are_refused_before_anything_is_computed() {
         input_dilation: [1, 1],
     };
     m.graph.input_shape = Shape(vec![1, 1, 8, 8]);
-    m.graph.layers[0].op = QOp::MaxPool { geom };
+    m.graph.layers[0].op = QOp::MaxPool(QMaxPool { geom });
     assert!(!refused(m).is_empty());
 
     let mut m = digits_model();
@@ -98,7 +98,7 @@ fn graph_edges_that_do_not_fit_are_refused() {
     // A sum whose inputs do not have the output's length.
     let mut m = digits_model();
     let n = m.graph.layers[0].out_shape.numel();
-    m.graph.layers[1].op = QOp::Add { coeffs: vec![1, 1] };
+    m.graph.layers[1].op = QOp::Add(QAdd { coeffs: vec![1, 1] });
     m.graph.layers[1].out_shape = Shape(vec![1, n]);
     m.graph.layers[1].inputs = vec![1, 0];
     assert!(refused(m).contains("invalid sum"));
@@ -135,11 +135,11 @@ fn int8_layers_that_cannot_be_proven_are_refused() {
         .graph
         .layers
         .iter()
-        .position(|l| matches!(l.op, QOp::Requant { .. }))
+        .position(|l| matches!(l.op, QOp::Requant(QRequant { .. })))
         .unwrap();
     let edit = |f: &dyn Fn(&mut circuits::qgraph::RequantStep)| {
         let mut m = int8_model();
-        if let QOp::Requant { steps, .. } = &mut m.graph.layers[requant].op {
+        if let QOp::Requant(QRequant { steps, .. }) = &mut m.graph.layers[requant].op {
             steps.iter_mut().for_each(f);
         }
         refused(m)
@@ -151,7 +151,7 @@ fn int8_layers_that_cannot_be_proven_are_refused() {
     assert!(edit(&|s| s.mul = 1 << 110).contains("invalid requantization"));
     // Steps that do not cover the layer.
     let mut m = int8_model();
-    if let QOp::Requant { channel_len, .. } = &mut m.graph.layers[requant].op {
+    if let QOp::Requant(QRequant { channel_len, .. }) = &mut m.graph.layers[requant].op {
         *channel_len = 7;
     }
     assert!(refused(m).contains("invalid requantization"));
@@ -161,9 +161,9 @@ fn int8_layers_that_cannot_be_proven_are_refused() {
     assert!(!refused(m).is_empty());
     // An empty table.
     let mut m = int8_model();
-    m.graph.layers[requant].op = QOp::Table {
+    m.graph.layers[requant].op = QOp::Table(QTable {
         lo: -128,
         table: vec![],
-    };
+    });
     assert!(refused(m).contains("invalid table"));
 }

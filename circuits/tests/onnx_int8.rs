@@ -5,7 +5,7 @@
 mod common;
 
 use circuits::plan::choose;
-use circuits::qgraph::{QOp, QuantGraph};
+use circuits::qgraph::{QAdd, QOp, QThreshold, QuantGraph};
 use common::{floats, int8_case_outputs, ints, load_int8_onnx, proves_and_rejects_layer};
 use serde_json::Value;
 
@@ -86,9 +86,9 @@ fn cnn_qdq_average_pool_ties_follow_onnxruntime() {
         .layers
         .iter()
         .find_map(|l| match &l.op {
-            QOp::Threshold {
+            QOp::Threshold(QThreshold {
                 maps, ort: Some(_), ..
-            } => Some(maps[0].clone()),
+            }) => Some(maps[0].clone()),
             _ => None,
         })
         .expect("a pool with onnxruntime's choices");
@@ -108,7 +108,7 @@ fn proves(name: &str) {
     let k = q
         .layers
         .iter()
-        .position(|l| matches!(l.op, QOp::Threshold { .. }))
+        .position(|l| matches!(l.op, QOp::Threshold(QThreshold { .. })))
         .unwrap();
     proves_and_rejects_layer(name, &q, &floats(&data["cases"][0]["input"]), k);
 }
@@ -166,16 +166,16 @@ fn add_accepts_the_other_rounding_only_at_ties() {
         let (q, _) = load(name);
         let mut adds = 0;
         for (i, l) in q.layers.iter().enumerate() {
-            let QOp::Threshold {
+            let QOp::Threshold(QThreshold {
                 maps,
                 ort: Some(OrtFloat::Add(kernel)),
                 ..
-            } = &l.op
+            }) = &l.op
             else {
                 continue;
             };
             adds += 1;
-            let QOp::Add { coeffs } = &q.layers[i - 1].op else {
+            let QOp::Add(QAdd { coeffs }) = &q.layers[i - 1].op else {
                 panic!("{name}: an Add before the map");
             };
             let map = &maps[0];

@@ -6,7 +6,7 @@
 mod common;
 
 use circuits::plan::choose;
-use circuits::qgraph::{QOp, QuantGraph};
+use circuits::qgraph::{QMaxPool, QOp, QTable, QThreshold, QuantGraph};
 use common::{fixture, floats, int8_case_outputs, ints, load_int8_onnx, proves_and_rejects_layer};
 use serde_json::Value;
 
@@ -63,7 +63,10 @@ fn clip_tables_equal_onnxruntime_s() {
             assert_eq!(exact(&name), 256, "{name}");
         }
         let (q, _) = load(&format!("{sweep}_sweep_qdq_s8"));
-        assert!(q.layers.iter().any(|l| matches!(l.op, QOp::Table { .. })));
+        assert!(q
+            .layers
+            .iter()
+            .any(|l| matches!(l.op, QOp::Table(QTable { .. }))));
     }
 }
 
@@ -123,25 +126,29 @@ fn proves(name: &str, kind: fn(&QOp) -> bool) {
 
 #[test]
 fn leaky_relu_table_proves() {
-    proves("leaky_mlp_qop_s8", |op| matches!(op, QOp::Table { .. }));
+    proves("leaky_mlp_qop_s8", |op| {
+        matches!(op, QOp::Table(QTable { .. }))
+    });
 }
 
 #[test]
 fn sigmoid_table_proves() {
-    proves("sigmoid_mlp_qdq_u8", |op| matches!(op, QOp::Table { .. }));
+    proves("sigmoid_mlp_qdq_u8", |op| {
+        matches!(op, QOp::Table(QTable { .. }))
+    });
 }
 
 #[test]
 fn layout_ops_prove() {
     proves("layout_cnn_qdq_s8", |op| {
-        matches!(op, QOp::Threshold { .. })
+        matches!(op, QOp::Threshold(QThreshold { .. }))
     });
 }
 
 #[test]
 fn uint8_weight_convolution_proves() {
     proves("digits_cnn_qop_u8w", |op| {
-        matches!(op, QOp::Threshold { .. })
+        matches!(op, QOp::Threshold(QThreshold { .. }))
     });
 }
 
@@ -229,7 +236,7 @@ fn rescale_lookups_only_where_rescale_rows_are() {
     let has_pool = pooled
         .layers
         .iter()
-        .any(|l| matches!(l.op, QOp::MaxPool { .. }));
+        .any(|l| matches!(l.op, QOp::MaxPool(QMaxPool { .. })));
     assert_eq!(choose(&pooled).unwrap().shape.no_rescale, !has_pool);
 }
 
@@ -296,7 +303,7 @@ fn broadcast_product_proves() {
     let (q, data) = load("se_cnn_qop_s8");
     let k = (1..q.layers.len())
         .find(|&k| {
-            matches!(q.layers[k].op, QOp::Threshold { .. })
+            matches!(q.layers[k].op, QOp::Threshold(QThreshold { .. }))
                 && matches!(q.layers[k - 1].op, QOp::Mul)
         })
         .expect("the product's map");
@@ -364,6 +371,6 @@ fn broadcast_sums_are_bit_exact() {
 #[test]
 fn a_lone_table_on_the_input_proves() {
     proves("clip_offset_sweep_qdq_s8", |op| {
-        matches!(op, QOp::Table { .. })
+        matches!(op, QOp::Table(QTable { .. }))
     });
 }

@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use circuits::qgraph::QOp;
+use circuits::qgraph::{QLinear, QOp, QRescale};
 use circuits::setup::srs::{self, SrsRef};
 use circuits::ModelFile;
 use common::{compile, fixture, json, ok, prove, s, text, write_json, zkinfer, zkinfer_in};
@@ -138,7 +138,9 @@ fn development_srs_proofs_are_refused_without_the_flag_and_known_srs_points_are_
     // The key of the same model with one weight changed, sealed into the model file.
     let mut swapped = ModelFile::read(&model).unwrap();
     let mut other = swapped.graph.clone();
-    if let Some(QOp::Linear { weight, .. }) = other.layers.iter_mut().map(|l| &mut l.op).next() {
+    if let Some(QOp::Linear(QLinear { weight, .. })) =
+        other.layers.iter_mut().map(|l| &mut l.op).next()
+    {
         weight[0] += 1;
     }
     let params = circuits::proof::ProofParams::Kzg(srs::dev_params(swapped.k));
@@ -297,7 +299,7 @@ fn a_pinned_model_digest_refuses_a_changed_output_scale_and_a_removed_relu() {
             .layers
             .iter_mut()
             .find_map(|l| match &mut l.op {
-                QOp::Rescale { relu, .. } if *relu => Some(relu),
+                QOp::Rescale(QRescale { relu, .. }) if *relu => Some(relu),
                 _ => None,
             })
             .expect("the MLP has a ReLU");

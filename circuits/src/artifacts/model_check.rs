@@ -8,8 +8,8 @@ use super::model_file::{
 };
 use crate::circuit::CircuitShape;
 use crate::plan::{self, MAX_K};
-use crate::qgraph::requant::REQUANT_LIMB_BITS;
-use crate::qgraph::{QOp, QPick, MAX_SUM_COEFF};
+use crate::qgraph::ops::CheckCx;
+use crate::qgraph::QOp;
 
 impl ModelFile {
     /// Structural checks, so that nothing later indexes out of bounds or builds an absurd circuit:
@@ -92,211 +92,29 @@ impl ModelFile {
             if len > MAX_ELEMENTS {
                 return Err(format!("layer '{}' reads too many elements", l.name));
             }
-            match &l.op {
-                QOp::Add { coeffs } => {
-                    let big = coeffs
-                        .iter()
-                        .any(|c| c.unsigned_abs() >= MAX_SUM_COEFF as u64);
-                    if coeffs.is_empty() || big || out.checked_mul(coeffs.len()) != Some(len) {
-                        return Err(format!("layer '{}' has an invalid sum", l.name));
-                    }
-                }
-                QOp::Mul if g.layer_inputs(i).len() != 2 || out.checked_mul(2) != Some(len) => {
-                    return Err(format!("layer '{}' has an invalid product", l.name));
-                }
-                _ => {}
-            }
             if l.out_scale > MAX_SCALE {
                 return Err(format!(
                     "layer '{}' has scale 2^{}, out of range",
                     l.name, l.out_scale
                 ));
             }
-            // The geometry first: the work below divides by its groups.
-            if let QOp::Conv { geom, .. } | QOp::MaxPool { geom } = &l.op {
-                geom.validate()
-                    .map_err(|e| format!("layer '{}': {e}", l.name))?;
-            }
-            let cost = match &l.op {
-                QOp::Conv { geom, .. } | QOp::MaxPool { geom } => {
-                    geom.out_len_total().saturating_mul(geom.kernel_len())
-                }
-                QOp::Linear { weight, .. } => weight.len(),
-                _ => out,
+            // The op's own checks (its geometry first: the work below divides by its groups).
+            let rules = l.op.rules();
+            let cx = CheckCx {
+                graph: g,
+                layer: l,
+                index: i,
+                out,
+                len,
             };
-            work = work.saturating_add(cost);
+            rules.check(&cx)?;
+            work = work.saturating_add(rules.work(out));
             if work > MAX_WORK {
                 return Err(format!(
                     "the model needs over {MAX_WORK} multiply-accumulates: too large"
                 ));
             }
-            match &l.op {
-                QOp::Linear {
-                    in_features,
-                    out_features,
-                    weight,
-                    bias,
-                    ..
-                } => {
-                    let expected = in_features.checked_mul(*out_features);
-                    let big = |v: &i64| v.unsigned_abs() >= 1 << 40;
-                    if weight.iter().any(big) || bias.iter().any(big) {
-                        return Err(format!("layer '{}' has weights over 2^40", l.name));
-                    }
-                    if *in_features != len
-                        || *out_features != out
-                        || expected != Some(weight.len())
-                        || bias.len() != *out_features
-                    {
-                        return Err(format!("layer '{}' has inconsistent sizes", l.name));
-                    }
-                }
-                QOp::Conv {
-                    geom, weight, bias, ..
-                } => {
-                    let big = |v: &i64| v.unsigned_abs() >= 1 << 40;
-                    if geom.in_len() != len
-                        || geom.out_len_total() != out
-                        || geom.weight_len() != weight.len()
-                        || bias.len() != geom.out_c
-                        || weight.iter().any(big)
-                        || bias.iter().any(big)
-                    {
-                        return Err(format!("layer '{}' has inconsistent sizes", l.name));
-                    }
-                }
-                QOp::MaxPool { geom } => {
-                    if geom.in_len() != len
-                        || geom.out_len_total() != out
-                        || geom.groups != geom.out_c
-                        || geom.in_c != geom.out_c
-                    {
-                        return Err(format!("layer '{}' has inconsistent sizes", l.name));
-                    }
-                    if !geom.windows_overlap_input() {
-                        return Err(format!(
-                            "layer '{}' has a pooling window over padding only",
-                            l.name
-                        ));
-                    }
-                }
-                QOp::Clip { lo, hi } => {
-                    let big = |v: &Option<i64>| v.is_some_and(|v| v.unsigned_abs() >= 1 << 40);
-                    let inverted = matches!((lo, hi), (Some(a), Some(b)) if a > b);
-                    if out != len || big(lo) || big(hi) || inverted {
-                        return Err(format!("layer '{}' has an invalid clip", l.name));
-                    }
-                }
-                QOp::Function {
-                    domain,
-                    in_scale,
-                    out_scale,
-                    table,
-                    ..
-                } => {
-                    let big = table.iter().any(|v| v.unsigned_abs() >= 1 << 40);
-                    let ok_domain =
-                        (1..=1 << 16).contains(domain) && table.len() as i64 == 2 * domain;
-                    if out != len || !ok_domain || big || *in_scale > 32 || *out_scale > 32 {
-                        return Err(format!("layer '{}' has an invalid function table", l.name));
-                    }
-                }
-                QOp::Remap { map } => {
-                    let bad = map.iter().any(|p| match p {
-                        QPick::Input(i) => *i >= len,
-                        QPick::Const(c) => c.unsigned_abs() >= 1 << 40,
-                    });
-                    if map.len() != out || bad {
-                        return Err(format!("layer '{}' has an invalid remap", l.name));
-                    }
-                }
-                QOp::RescaleLeaky {
-                    shift,
-                    slope_bits,
-                    slopes,
-                    channel_len,
-                } => {
-                    let bad_slope = slopes.iter().any(|s| s.unsigned_abs() >= 1 << 24);
-                    if *shift > g.limb_bits
-                        || out != len
-                        || *slope_bits > 16
-                        || slopes.is_empty()
-                        || bad_slope
-                        || *channel_len == 0
-                    {
-                        return Err(format!("layer '{}' has an invalid leaky rescale", l.name));
-                    }
-                }
-                QOp::Rescale { shift, .. } => {
-                    if *shift > g.limb_bits || out != len {
-                        return Err(format!("layer '{}' has an invalid rescale", l.name));
-                    }
-                }
-                QOp::Requant { steps, channel_len } => {
-                    let big = |v: i128| v.unsigned_abs() >= 1 << 100;
-                    let bad_step = steps.iter().any(|s| {
-                        big(s.mul)
-                            || big(s.add)
-                            || big(s.neg_add)
-                            || !(0..1 << REQUANT_LIMB_BITS).contains(&s.span)
-                            || s.q_min.unsigned_abs() >= 1 << 40
-                            || s.out_min.unsigned_abs() >= 1 << 40
-                    });
-                    let covers =
-                        steps.len() == 1 || steps.len().checked_mul(*channel_len) == Some(out);
-                    if out != len
-                        || steps.is_empty()
-                        || *channel_len == 0
-                        || !covers
-                        || bad_step
-                        || g.limb_bits != REQUANT_LIMB_BITS
-                    {
-                        return Err(format!("layer '{}' has an invalid requantization", l.name));
-                    }
-                }
-                QOp::Threshold {
-                    maps, channel_len, ..
-                } => {
-                    let covers =
-                        maps.len() == 1 || maps.len().checked_mul(*channel_len) == Some(out);
-                    let bad = maps.iter().find_map(|m| m.validate().err());
-                    if out != len
-                        || maps.is_empty()
-                        || *channel_len == 0
-                        || !covers
-                        || g.limb_bits != REQUANT_LIMB_BITS
-                    {
-                        return Err(format!("layer '{}' has invalid threshold maps", l.name));
-                    }
-                    if let Some(why) = bad {
-                        return Err(format!("layer '{}': a threshold map: {why}", l.name));
-                    }
-                    // Every interval and alternative is a table row the verifier builds.
-                    let rows: usize = maps
-                        .iter()
-                        .map(|m| m.thresholds.len() + 1 + m.alternatives.len())
-                        .sum();
-                    if rows > MAX_ELEMENTS {
-                        return Err(format!("layer '{}': {rows} threshold table rows", l.name));
-                    }
-                }
-                QOp::Table { lo, table } => {
-                    let big = table.iter().any(|v| v.unsigned_abs() >= 1 << 40);
-                    if out != len
-                        || table.is_empty()
-                        || table.len() > 1 << 16
-                        || big
-                        || lo.unsigned_abs() >= 1 << 40
-                    {
-                        return Err(format!("layer '{}' has an invalid table", l.name));
-                    }
-                }
-                QOp::Add { .. } | QOp::Mul => {}
-            }
-            let fused = matches!(
-                prev,
-                Some(QOp::Linear { .. } | QOp::Conv { .. } | QOp::Add { .. } | QOp::Mul)
-            );
+            let fused = prev.is_some_and(QOp::is_sum);
             rows = rows.saturating_add(plan::min_rows(&l.op, out, fused));
             lens.push(out);
             prev = Some(&l.op);

@@ -7,12 +7,11 @@
 //! row, or a pass row that exposes it). Row counts in [`crate::plan`] and assignment in
 //! [`crate::circuit`] both walk these blocks, so they agree.
 
-use std::collections::BTreeMap;
-
 use crate::circuit::chips::mac::MacConfig;
 use crate::circuit::chips::rescale::RescaleParams;
-use crate::ir::geom::ConvGeom;
-use crate::qgraph::{QOp, QPick, QuantGraph, RequantStep};
+use crate::qgraph::{
+    QAdd, QOp, QRequant, QRescale, QRescaleLeaky, QThreshold, QuantGraph, RequantStep,
+};
 
 /// What a block's link rows do with each sum.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,9 +98,28 @@ impl Stage {
 }
 
 /// Builds a stage's blocks, handing out workspace slots.
-struct Builder {
+pub(crate) struct Builder {
     next: usize,
     blocks: Vec<Block>,
+}
+
+/// What an op's lowering reads and writes (see [`crate::qgraph::ops::OpRules::lower`]).
+pub(crate) struct LowerCx<'a> {
+    /// The stage's blocks so far.
+    pub b: &'a mut Builder,
+    /// The graph.
+    pub graph: &'a QuantGraph,
+    /// The layer's index.
+    pub index: usize,
+    /// Elements of the layer's output.
+    pub n_out: usize,
+    /// Sums per block.
+    pub width: usize,
+    /// Where the layer's weights and biases start in [`QuantGraph::params`] (a Linear or Conv).
+    pub params_base: (usize, usize),
+    /// The link rows' tail for a block's sums (outputs `outs`): a fused rescale or
+    /// requantization's, or a pass.
+    pub tail_for: &'a dyn Fn(&[usize]) -> Tail,
 }
 
 impl Builder {
@@ -113,7 +131,7 @@ impl Builder {
     }
 
     /// Add a block; returns the slots of its sums.
-    fn block(
+    pub(crate) fn block(
         &mut self,
         inputs: Vec<usize>,
         weights: Vec<Vec<i64>>,
@@ -124,7 +142,7 @@ impl Builder {
     }
 
     /// Add a block whose weights and biases are model parameters.
-    fn param_block(
+    pub(crate) fn param_block(
         &mut self,
         inputs: Vec<usize>,
         weights: Vec<Vec<i64>>,
@@ -147,7 +165,7 @@ impl Builder {
     }
 
     /// Add a product block `a * b`; returns the slot of the product.
-    fn product(&mut self, a: usize, b: usize, tail: Tail) -> usize {
+    pub(crate) fn product(&mut self, a: usize, b: usize, tail: Tail) -> usize {
         let out = self.param_block(vec![a, b], vec![vec![0, 0]], vec![0], None, tail)[0];
         self.blocks.last_mut().expect("just pushed").product = true;
         out
@@ -179,24 +197,22 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
         let next_layer = graph.layers.get(i + 1);
         let next = next_layer.map(|l| &l.op);
         // ... unless another layer also reads the accumulator, which then needs cells of its own.
-        let fused = matches!(
-            layer.op,
-            QOp::Linear { .. } | QOp::Conv { .. } | QOp::Add { .. } | QOp::Mul
-        ) && next.is_some_and(|n| n.rescale_params(0).is_some() || n.is_requant())
+        let fused = layer.op.is_sum()
+            && next.is_some_and(|n| n.rescale_params(0).is_some() || n.is_requant())
             && next_layer.is_some_and(|n| n.inputs.is_empty() || n.inputs == [i + 1])
             && !read_later[i + 1];
         let inputs = graph.layer_inputs(i);
         let n_in: usize = inputs.iter().map(|t| graph.tensor_len(*t)).sum();
         // The tags of a fused threshold layer's maps, counted once per layer.
-        let next_tags =
-            matches!(next, Some(QOp::Threshold { .. })).then(|| graph.threshold_tags(i + 1));
+        let next_tags = matches!(next, Some(QOp::Threshold(QThreshold { .. })))
+            .then(|| graph.threshold_tags(i + 1));
         let tail_for = |outs: &[usize]| match next {
-            Some(n @ QOp::Requant { .. }) if fused => Tail::Requant(
+            Some(n @ QOp::Requant(QRequant { .. })) if fused => Tail::Requant(
                 outs.iter()
                     .map(|o| n.requant_step(*o).expect("a requant"))
                     .collect(),
             ),
-            Some(QOp::Threshold { .. }) if fused => {
+            Some(QOp::Threshold(QThreshold { .. })) if fused => {
                 let tags = next_tags.as_ref().expect("a threshold layer's tags");
                 Tail::Threshold(outs.iter().map(|o| tags(*o)).collect())
             }
@@ -209,140 +225,31 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
         };
         let n_out = layer.out_shape.numel();
         let mut b = Builder::new(n_in);
-        let (kind, out) = match &layer.op {
-            QOp::Linear {
-                in_features,
-                out_features,
-                weight,
-                bias,
-                ..
-            } => {
-                let mut out = Vec::with_capacity(n_out);
-                for outs in (0..*out_features).collect::<Vec<_>>().chunks(width) {
-                    let w = outs
-                        .iter()
-                        .map(|o| weight[o * in_features..(o + 1) * in_features].to_vec());
-                    let bs = outs.iter().map(|o| bias[*o]).collect();
-                    let params = BlockParams {
-                        weights: outs
-                            .iter()
-                            .map(|o| {
-                                let row = weight_base + o * in_features;
-                                (row..row + in_features).collect()
-                            })
-                            .collect(),
-                        bias: outs.iter().map(|o| bias_base + o).collect(),
-                    };
-                    let inputs = (0..*in_features).collect();
-                    out.extend(b.param_block(
-                        inputs,
-                        w.collect(),
-                        bs,
-                        Some(params),
-                        tail_for(outs),
-                    ));
-                }
-                ("linear", out)
-            }
-            QOp::Conv {
-                geom, weight, bias, ..
-            } => (
-                "conv",
-                conv_blocks(
-                    &mut b,
-                    geom,
-                    (weight, bias),
-                    (weight_base, bias_base),
-                    width,
-                    &tail_for,
-                ),
-            ),
-            QOp::Rescale { .. } | QOp::RescaleLeaky { .. } => {
-                let params = |o: &usize| layer.op.rescale_params(*o).expect("a rescale");
-                let tail = |outs: &[usize]| Tail::Rescale(outs.iter().map(params).collect());
-                ("rescale", identity_blocks(&mut b, n_out, width, &tail))
-            }
-            QOp::Requant { .. } => {
-                let step = |o: &usize| layer.op.requant_step(*o).expect("a requant");
-                let tail = |outs: &[usize]| Tail::Requant(outs.iter().map(step).collect());
-                ("requant", identity_blocks(&mut b, n_out, width, &tail))
-            }
-            QOp::Threshold { .. } => {
-                let tags = graph.threshold_tags(i);
-                let tail =
-                    |outs: &[usize]| Tail::Threshold(outs.iter().map(|o| tags(*o)).collect());
-                ("threshold", identity_blocks(&mut b, n_out, width, &tail))
-            }
-            QOp::Table { .. } => {
-                let tag = graph.function_tag(i);
-                let tail = |_: &[usize]| Tail::Function(tag);
-                ("table", identity_blocks(&mut b, n_out, width, &tail))
-            }
-            QOp::Add { coeffs } => {
-                let mut out = Vec::with_capacity(n_out);
-                for outs in (0..n_out).collect::<Vec<_>>().chunks(width) {
-                    let k = outs.len();
-                    let inputs = (0..coeffs.len())
-                        .flat_map(|t| outs.iter().map(move |e| t * n_out + e))
-                        .collect();
-                    let w = (0..k).map(|j| {
-                        (0..coeffs.len() * k)
-                            .map(|i| coeffs[i / k] * (i % k == j) as i64)
-                            .collect()
-                    });
-                    out.extend(b.block(inputs, w.collect(), vec![0; k], tail_for(outs)));
-                }
-                ("add", out)
-            }
-            QOp::Mul => (
-                "mul",
-                (0..n_out)
-                    .map(|e| b.product(e, n_out + e, tail_for(&[e])))
-                    .collect(),
-            ),
-            QOp::MaxPool { geom } => ("maxpool", maxpool_blocks(&mut b, geom)),
-            QOp::Remap { map } => ("remap", remap_slots(&mut b, map)),
-            QOp::Clip { lo, hi } => (
-                "clip",
-                clip_blocks(&mut b, &(0..n_out).collect::<Vec<_>>(), *lo, *hi, width),
-            ),
-            QOp::Function { domain, .. } => {
-                let tag = graph.function_tag(i);
-                let clipped = clip_blocks(
-                    &mut b,
-                    &(0..n_out).collect::<Vec<_>>(),
-                    Some(-domain),
-                    Some(domain - 1),
-                    width,
-                );
-                let mut out = Vec::with_capacity(n_out);
-                for xs in clipped.chunks(width) {
-                    let eye =
-                        (0..xs.len()).map(|j| (0..xs.len()).map(|i| (i == j) as i64).collect());
-                    out.extend(b.block(
-                        xs.to_vec(),
-                        eye.collect(),
-                        vec![0; xs.len()],
-                        Tail::Function(tag),
-                    ));
-                }
-                ("function", out)
-            }
+        let mut cx = LowerCx {
+            b: &mut b,
+            graph,
+            index: i,
+            n_out,
+            width,
+            params_base: (weight_base, bias_base),
+            tail_for: &tail_for,
         };
+        let out = layer.op.rules().lower(&mut cx);
+        let kind = layer.op.rules().stage_kind();
         let (layers, name, kind) = if fused {
             let next = &graph.layers[i + 1];
             let kind = match (&layer.op, &next.op) {
-                (QOp::Add { .. }, QOp::Requant { .. }) => "add+requant",
-                (QOp::Mul, QOp::Requant { .. }) => "mul+requant",
-                (_, QOp::Requant { .. }) => "linear+requant",
-                (QOp::Add { .. }, QOp::Threshold { .. }) => "add+threshold",
-                (QOp::Mul, QOp::Threshold { .. }) => "mul+threshold",
-                (_, QOp::Threshold { .. }) => "linear+threshold",
-                (QOp::Add { .. }, QOp::Rescale { relu: true, .. }) => "add+relu",
-                (QOp::Add { .. }, _) => "add+rescale",
+                (QOp::Add(QAdd { .. }), QOp::Requant(QRequant { .. })) => "add+requant",
+                (QOp::Mul, QOp::Requant(QRequant { .. })) => "mul+requant",
+                (_, QOp::Requant(QRequant { .. })) => "linear+requant",
+                (QOp::Add(QAdd { .. }), QOp::Threshold(QThreshold { .. })) => "add+threshold",
+                (QOp::Mul, QOp::Threshold(QThreshold { .. })) => "mul+threshold",
+                (_, QOp::Threshold(QThreshold { .. })) => "linear+threshold",
+                (QOp::Add(QAdd { .. }), QOp::Rescale(QRescale { relu: true, .. })) => "add+relu",
+                (QOp::Add(QAdd { .. }), _) => "add+rescale",
                 (QOp::Mul, _) => "mul+rescale",
-                (_, QOp::Rescale { relu: true, .. }) => "linear+relu",
-                (_, QOp::RescaleLeaky { .. }) => "linear+leaky",
+                (_, QOp::Rescale(QRescale { relu: true, .. })) => "linear+relu",
+                (_, QOp::RescaleLeaky(QRescaleLeaky { .. })) => "linear+leaky",
                 _ => "linear+rescale",
             };
             (2, format!("{} + {}", layer.name, next.name), kind)
@@ -371,7 +278,7 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
             blocks: b.blocks,
             macs: layer.op.macs(),
         });
-        if let QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } = &layer.op {
+        if let Some((weight, bias)) = layer.op.params() {
             weight_base += weight.len();
             bias_base += bias.len();
         }
@@ -409,7 +316,7 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
 
 /// Blocks of at most `width` elements, each passing its inputs through with identity weights into
 /// its link rows' `tail`.
-fn identity_blocks(
+pub(crate) fn identity_blocks(
     b: &mut Builder,
     n: usize,
     width: usize,
@@ -426,7 +333,7 @@ fn identity_blocks(
 
 /// Clip as ReLUs on the existing chips, `width` elements per block:
 /// `lo + relu(x - lo) - relu(x - hi)`, or one side of it when a bound is absent.
-fn clip_blocks(
+pub(crate) fn clip_blocks(
     b: &mut Builder,
     slots: &[usize],
     lo: Option<i64>,
@@ -464,95 +371,6 @@ fn clip_blocks(
             _ => xs.to_vec(),
         };
         out.extend(ys);
-    }
-    out
-}
-
-/// A remap's output slots: input slots, or one shared constant block per distinct value.
-fn remap_slots(b: &mut Builder, map: &[QPick]) -> Vec<usize> {
-    let mut consts: BTreeMap<i64, usize> = BTreeMap::new();
-    map.iter()
-        .map(|p| match p {
-            QPick::Input(i) => *i,
-            QPick::Const(c) => *consts
-                .entry(*c)
-                .or_insert_with(|| b.block(vec![], vec![vec![]], vec![*c], Tail::Pass)[0]),
-        })
-        .collect()
-}
-
-/// One block per output position, group and chunk of `width` output channels: the channels of a
-/// group share the position's patch.
-fn conv_blocks(
-    b: &mut Builder,
-    geom: &ConvGeom,
-    (weight, bias): (&[i64], &[i64]),
-    (weight_base, bias_base): (usize, usize),
-    width: usize,
-    tail_for: &dyn Fn(&[usize]) -> Tail,
-) -> Vec<usize> {
-    let mut out = vec![0; geom.out_len_total()];
-    let klen = geom.kernel_len();
-    for g in 0..geom.groups {
-        let channels: Vec<usize> =
-            (g * geom.out_per_group()..(g + 1) * geom.out_per_group()).collect();
-        for oy in 0..geom.out_h {
-            for ox in 0..geom.out_w {
-                let patch = geom.patch(g, oy, ox);
-                let inputs: Vec<usize> = patch.iter().map(|(i, _)| *i).collect();
-                for chunk in channels.chunks(width) {
-                    let w = chunk
-                        .iter()
-                        .map(|oc| patch.iter().map(|(_, k)| weight[oc * klen + k]).collect());
-                    let bs = chunk.iter().map(|oc| bias[*oc]).collect();
-                    let params = BlockParams {
-                        weights: chunk
-                            .iter()
-                            .map(|oc| {
-                                patch
-                                    .iter()
-                                    .map(|(_, k)| weight_base + oc * klen + k)
-                                    .collect()
-                            })
-                            .collect(),
-                        bias: chunk.iter().map(|oc| bias_base + oc).collect(),
-                    };
-                    let idx: Vec<usize> =
-                        chunk.iter().map(|oc| geom.out_index(*oc, oy, ox)).collect();
-                    let slots = b.param_block(
-                        inputs.clone(),
-                        w.collect(),
-                        bs,
-                        Some(params),
-                        tail_for(&idx),
-                    );
-                    for (o, slot) in idx.into_iter().zip(slots) {
-                        out[o] = slot;
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Max pooling as a chain of pairwise maxima, `max(a, b) = a + relu(b - a)`, on the existing chips:
-/// one block computes `relu(b - a)` (a rescale row with shift 0), the next `a + relu(b - a)`.
-fn maxpool_blocks(b: &mut Builder, geom: &ConvGeom) -> Vec<usize> {
-    let relu = || Tail::Rescale(vec![RescaleParams::relu(0)]);
-    let mut out = vec![0; geom.out_len_total()];
-    for c in 0..geom.out_c {
-        for oy in 0..geom.out_h {
-            for ox in 0..geom.out_w {
-                let patch = geom.patch(c, oy, ox);
-                let mut cur = patch[0].0;
-                for (t, _) in &patch[1..] {
-                    let r = b.block(vec![cur, *t], vec![vec![-1, 1]], vec![0], relu())[0];
-                    cur = b.block(vec![cur, r], vec![vec![1, 1]], vec![0], Tail::Pass)[0];
-                }
-                out[geom.out_index(c, oy, ox)] = cur;
-            }
-        }
     }
     out
 }

@@ -190,21 +190,7 @@ fn count_rows(graph: &QuantGraph, vis: Visibilities, inputs_per_row: usize, widt
 /// every output of a sum, rescale, clip or function takes a link row, and a max pool four rows per
 /// tap after the first of each window.
 pub fn min_rows(op: &QOp, out: usize, fused: bool) -> usize {
-    match op {
-        QOp::Remap { .. } | QOp::Clip { lo: None, hi: None } => 0,
-        QOp::Rescale { .. }
-        | QOp::RescaleLeaky { .. }
-        | QOp::Requant { .. }
-        | QOp::Threshold { .. }
-            if fused =>
-        {
-            0
-        }
-        QOp::MaxPool { geom } => geom.macs().saturating_sub(out).saturating_mul(4),
-        // A product row and a link row per output.
-        QOp::Mul => out.saturating_mul(2),
-        _ => out,
-    }
+    op.rules().min_rows(out, fused)
 }
 
 /// The exact plan of `graph` with `P` inputs and `W` accumulators per row, at the graph's limb bits,

@@ -3,9 +3,9 @@
 
 use thiserror::Error;
 
-use super::requant::{RequantRange, REQUANT_ACC_RANGE};
-use super::threshold::{OrtFloat, THRESHOLD_DOMAIN};
-use super::{linear_acc, rescale, QLayer, QOp, QPick, QuantGraph};
+use super::ops::EvalCx;
+use super::threshold::OrtFloat;
+use super::{QAdd, QConv, QLayer, QOp, QThreshold, QuantGraph};
 use crate::artifacts::input::ModelInput;
 use crate::ir::Shape;
 
@@ -230,7 +230,7 @@ impl QuantGraph {
                 .copied()
                 .collect();
             let mut y = self.eval_layer(layer, &x)?;
-            if let QOp::Threshold { ort: Some(f), .. } = &layer.op {
+            if let QOp::Threshold(QThreshold { ort: Some(f), .. }) = &layer.op {
                 y = self.float_choices(i, f, &x, &trace.tensors)?;
             }
             trace.tensors[i + 1] = y;
@@ -260,7 +260,7 @@ impl QuantGraph {
         let inputs = self.layer_inputs(before);
         let pick = |o: usize| -> Result<i64, EvalError> {
             match (kernel, &self.layers[before].op) {
-                (OrtFloat::AveragePool(pool), QOp::Conv { geom, .. }) => {
+                (OrtFloat::AveragePool(pool), QOp::Conv(QConv { geom, .. })) => {
                     let src = &tensors[inputs[0]];
                     let plane = geom.out_h * geom.out_w;
                     let window: Vec<i64> = geom
@@ -270,7 +270,7 @@ impl QuantGraph {
                         .collect();
                     Ok(pool.output(&window))
                 }
-                (OrtFloat::Add(add), QOp::Add { .. }) if inputs.len() == 2 => {
+                (OrtFloat::Add(add), QOp::Add(QAdd { .. })) if inputs.len() == 2 => {
                     Ok(add.output(tensors[inputs[0]][o], tensors[inputs[1]][o]))
                 }
                 _ => Err(bad(o, 0)),
@@ -289,199 +289,8 @@ impl QuantGraph {
             .collect()
     }
 
-    /// `value` must lie in the activation range (what the circuit's limbs can hold).
-    fn check_range(&self, layer: &QLayer, index: usize, value: i64) -> Result<(), EvalError> {
-        let (min, max) = self.activation_range();
-        if value < min || value >= max {
-            return Err(EvalError::OutOfRange {
-                layer: layer.name.clone(),
-                index,
-                value,
-                min,
-                max,
-            });
-        }
-        Ok(())
-    }
-
-    /// An accumulator below [`ACC_LIMIT`] in magnitude, as an `i64`.
-    fn check_acc(&self, layer: &QLayer, index: usize, acc: i128) -> Result<i64, EvalError> {
-        if acc.abs() >= ACC_LIMIT {
-            return Err(EvalError::Overflow {
-                layer: layer.name.clone(),
-                index,
-            });
-        }
-        Ok(acc as i64)
-    }
-
     fn eval_layer(&self, layer: &QLayer, x: &[i64]) -> Result<Vec<i64>, EvalError> {
-        match &layer.op {
-            QOp::Linear {
-                in_features,
-                out_features,
-                weight,
-                bias,
-                ..
-            } => (0..*out_features)
-                .map(|o| {
-                    let row = &weight[o * in_features..(o + 1) * in_features];
-                    let acc = linear_acc(bias[o], row, x);
-                    if acc.abs() >= ACC_LIMIT {
-                        return Err(EvalError::Overflow {
-                            layer: layer.name.clone(),
-                            index: o,
-                        });
-                    }
-                    Ok(acc as i64)
-                })
-                .collect(),
-            QOp::Conv {
-                geom, weight, bias, ..
-            } => {
-                let wide = |v: &[i64]| v.iter().map(|x| *x as i128).collect::<Vec<i128>>();
-                geom.apply(&wide(x), &wide(weight), &wide(bias))
-                    .into_iter()
-                    .enumerate()
-                    .map(|(index, acc)| {
-                        if acc.abs() >= ACC_LIMIT {
-                            return Err(EvalError::Overflow {
-                                layer: layer.name.clone(),
-                                index,
-                            });
-                        }
-                        Ok(acc as i64)
-                    })
-                    .collect()
-            }
-            QOp::Clip { lo, hi } => x
-                .iter()
-                .enumerate()
-                .map(|(index, &v)| {
-                    for bound in [lo, hi].into_iter().flatten() {
-                        let d = v - bound;
-                        self.check_range(layer, index, d)?;
-                    }
-                    Ok(v.max(lo.unwrap_or(i64::MIN)).min(hi.unwrap_or(i64::MAX)))
-                })
-                .collect(),
-            QOp::Function { domain, table, .. } => x
-                .iter()
-                .enumerate()
-                .map(|(index, &v)| {
-                    for d in [v + domain, v - domain + 1] {
-                        self.check_range(layer, index, d)?;
-                    }
-                    Ok(table[(v.clamp(-domain, domain - 1) + domain) as usize])
-                })
-                .collect(),
-            QOp::Remap { map } => Ok(map
-                .iter()
-                .map(|p| match p {
-                    QPick::Input(i) => x[*i],
-                    QPick::Const(c) => *c,
-                })
-                .collect()),
-            QOp::MaxPool { geom } => {
-                let mut out = vec![0; geom.out_len_total()];
-                for c in 0..geom.out_c {
-                    for oy in 0..geom.out_h {
-                        for ox in 0..geom.out_w {
-                            let index = geom.out_index(c, oy, ox);
-                            let patch = geom.patch(c, oy, ox);
-                            let mut m = x[patch[0].0];
-                            for (i, _) in &patch[1..] {
-                                let d = x[*i] - m;
-                                self.check_range(layer, index, d)?;
-                                m = m.max(x[*i]);
-                            }
-                            out[index] = m;
-                        }
-                    }
-                }
-                Ok(out)
-            }
-            QOp::Add { coeffs } => {
-                let n = layer.out_shape.numel();
-                (0..n)
-                    .map(|e| {
-                        let acc: i128 = coeffs
-                            .iter()
-                            .enumerate()
-                            .map(|(k, c)| *c as i128 * x[k * n + e] as i128)
-                            .sum();
-                        self.check_acc(layer, e, acc)
-                    })
-                    .collect()
-            }
-            QOp::Mul => {
-                let n = layer.out_shape.numel();
-                (0..n)
-                    .map(|e| self.check_acc(layer, e, x[e] as i128 * x[n + e] as i128))
-                    .collect()
-            }
-            QOp::Requant { .. } => x
-                .iter()
-                .enumerate()
-                .map(|(index, &acc)| {
-                    let step = layer.op.requant_step(index).expect("a requant");
-                    step.apply(acc).map_err(|e| match e {
-                        RequantRange::Accumulator(value) => EvalError::OutOfRange {
-                            layer: layer.name.clone(),
-                            index,
-                            value,
-                            min: REQUANT_ACC_RANGE.0,
-                            max: REQUANT_ACC_RANGE.1,
-                        },
-                        RequantRange::Quotient(value) => EvalError::Requant {
-                            layer: layer.name.clone(),
-                            index,
-                            value,
-                        },
-                    })
-                })
-                .collect(),
-            QOp::Threshold { .. } => x
-                .iter()
-                .enumerate()
-                .map(|(index, &acc)| {
-                    let map = layer.op.threshold_map(index).expect("a threshold");
-                    map.apply(acc).ok_or_else(|| EvalError::OutOfRange {
-                        layer: layer.name.clone(),
-                        index,
-                        value: acc,
-                        min: THRESHOLD_DOMAIN.0,
-                        max: THRESHOLD_DOMAIN.1,
-                    })
-                })
-                .collect(),
-            QOp::Table { lo, table } => x
-                .iter()
-                .enumerate()
-                .map(|(index, &v)| {
-                    let max = lo + table.len() as i64;
-                    if v < *lo || v >= max {
-                        return Err(EvalError::OutOfRange {
-                            layer: layer.name.clone(),
-                            index,
-                            value: v,
-                            min: *lo,
-                            max,
-                        });
-                    }
-                    Ok(table[(v - lo) as usize])
-                })
-                .collect(),
-            QOp::Rescale { .. } | QOp::RescaleLeaky { .. } => x
-                .iter()
-                .enumerate()
-                .map(|(i, &acc)| {
-                    let p = layer.op.rescale_params(i).expect("a rescale");
-                    let q = rescale(acc, p.shift);
-                    self.check_range(layer, i, q)?;
-                    Ok(p.activate(q))
-                })
-                .collect(),
-        }
+        let cx = EvalCx { graph: self, layer };
+        layer.op.rules().eval(&cx, x)
     }
 }

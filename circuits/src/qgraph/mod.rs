@@ -5,17 +5,21 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::circuit::chips::rescale::RescaleParams;
 use crate::ir::geom::ConvGeom;
 use crate::ir::Shape;
 
 mod arith;
 mod eval;
+pub mod ops;
 pub mod requant;
 pub mod threshold;
 
 pub use arith::{activation_range, dequantize, linear_acc, quantize, rescale};
 pub use eval::{EvalError, Trace, ACC_LIMIT};
+pub use ops::{
+    QAdd, QClip, QConv, QFunction, QLinear, QMaxPool, QOp, QRemap, QRequant, QRescale,
+    QRescaleLeaky, QTable, QThreshold, MAX_SUM_COEFF,
+};
 pub use requant::{AffineQuant, RequantStep};
 pub use threshold::ThresholdMap;
 
@@ -78,243 +82,7 @@ pub fn padding_layer(geom: ConvGeom, value: i64) -> Option<(QOp, Vec<usize>, Con
         pads: [0; 4],
         ..geom
     };
-    Some((QOp::Remap { map }, vec![1, c, ph, pw], padded))
-}
-
-/// An operation of the quantized graph: integers in, integers out, each value at a power-of-two
-/// scale.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum QOp {
-    /// `acc[o] = bias[o] + sum_i weight[o][i] * x[i]`; output at scale in_scale + weight_scale.
-    Linear {
-        /// Length of the input vector.
-        in_features: usize,
-        /// Length of the output vector (rows of `weight`).
-        out_features: usize,
-        /// Fractional bits of the weights: weight = quantized / 2^weight_scale.
-        weight_scale: u32,
-        /// Row-major `[out][in]`.
-        weight: Vec<i64>,
-        /// One per output, at the accumulator's scale (in_scale + weight_scale).
-        bias: Vec<i64>,
-    },
-    /// A convolution: `acc = bias + Σ w * x` per output channel and position (see [`ConvGeom`]);
-    /// output at scale in_scale + weight_scale.
-    Conv {
-        /// Channels, sizes, kernel, stride, padding, dilation and groups.
-        geom: ConvGeom,
-        /// Fractional bits of the weights: weight = quantized / 2^weight_scale.
-        weight_scale: u32,
-        /// `[out_c][in_c / groups][kh][kw]`.
-        weight: Vec<i64>,
-        /// One per output channel, at the accumulator's scale (in_scale + weight_scale).
-        bias: Vec<i64>,
-    },
-    /// `y = min(max(x, lo), hi)` at the tensor's scale, proven as `lo + relu(x - lo) - relu(x - hi)`,
-    /// so `x - lo` and `x - hi` must lie in the activation range.
-    Clip {
-        /// Lower bound at the tensor's scale, if any.
-        lo: Option<i64>,
-        /// Upper bound at the tensor's scale, if any.
-        hi: Option<i64>,
-    },
-    /// An elementwise function by table: `y = table[clamp(x, -domain, domain - 1) + domain]`, from
-    /// `in_scale` to `out_scale`. The clamp is proven with ReLUs (as Clip), so `x + domain` and
-    /// `x - domain + 1` must lie in the activation range.
-    Function {
-        /// Which function the table holds (`sigmoid`, `tanh`, ...; [`crate::ir::Func::name`]).
-        func: String,
-        /// Half the table's length: inputs are clamped to `[-domain, domain)`.
-        domain: i64,
-        /// Fractional bits of the input `x`.
-        in_scale: u32,
-        /// Fractional bits of the table's outputs.
-        out_scale: u32,
-        /// The `2 * domain` outputs: entry `i` is `f(i - domain)` quantized.
-        table: Vec<i64>,
-    },
-    /// Each output element is an input element or a constant (at the tensor's scale): Pad,
-    /// Transpose, Concat (the picks index the concatenation of the layer's inputs), Slice, Gather.
-    Remap {
-        /// One pick per output element, in row-major order.
-        map: Vec<QPick>,
-    },
-    /// Max over each window (padding taps excluded), per channel (`geom.groups == geom.out_c`). Proven
-    /// as a chain of pairwise maxima `a + relu(b - a)`, so every difference must lie in the activation
-    /// range.
-    MaxPool {
-        /// The windows: kernel, stride, padding and dilation (weights unused).
-        geom: ConvGeom,
-    },
-    /// `q = floor((x + 2^(shift-1)) / 2^shift)` (round half up), then `y = max(q, 0)` when `relu`.
-    /// `q` must lie in the activation range of the graph.
-    Rescale {
-        /// Bits dropped: the output scale is the input's minus `shift` (at most the limb bits).
-        shift: u32,
-        /// Whether negative results are set to 0 (a fused ReLU).
-        relu: bool,
-    },
-    /// An elementwise weighted sum of the layer's inputs, all of the output's length:
-    /// `y[e] = Σ_k coeffs[k] * x_k[e]` (Add, Sub; the coefficients are powers of two that align the
-    /// inputs' scales). Output at the finest input scale, an accumulator a rescale may follow.
-    Add {
-        /// One coefficient per input.
-        coeffs: Vec<i64>,
-    },
-    /// The elementwise product of the layer's two inputs, `y[e] = x_0[e] * x_1[e]` (Mul of two
-    /// activations); output at the sum of their scales, an accumulator a rescale may follow.
-    Mul,
-    /// A rescale followed by a leaky ReLU: `y = q * 2^slope_bits` for `q >= 0`, else
-    /// `q * slopes[channel]` (slopes are numerators over `2^slope_bits`; one slope for all, or one per
-    /// channel of `channel_len` elements). The output gains `slope_bits` fractional bits.
-    RescaleLeaky {
-        /// Bits dropped by the rounding division (at most the limb bits).
-        shift: u32,
-        /// Fractional bits of the slopes, added to the output's scale.
-        slope_bits: u32,
-        /// Negative-side slopes, as numerators over `2^slope_bits`: one, or one per channel.
-        slopes: Vec<i64>,
-        /// Elements per channel: element `i` takes slope `i / channel_len`.
-        channel_len: usize,
-    },
-    /// An int8 requantization (see [`requant`]): `y = out_min + clamp(q - q_min, 0, span)` with
-    /// `q = floor((mul * x + add - [x < 0] * neg_add) / 2^60)`, the step of element `i` being
-    /// `steps[i / channel_len]`. The runtime's output quantization (a convolution's per-channel
-    /// multipliers, an average's rounding division) in one exact form.
-    Requant {
-        /// One step per channel (or per element, or one for all).
-        steps: Vec<RequantStep>,
-        /// Elements per step.
-        channel_len: usize,
-    },
-    /// An elementwise map by table: `y = table[x - lo]`, for `x` in `[lo, lo + table.len())` (an int8
-    /// tensor's values; the lookup proves the range). Unlike [`QOp::Function`] there is no clamp.
-    Table {
-        /// The first input the table covers.
-        lo: i64,
-        /// One output per input value.
-        table: Vec<i64>,
-    },
-    /// A non-decreasing map of an int32 accumulator by its thresholds (see [`threshold`]): element
-    /// `i` takes `maps[i / channel_len]`. A runtime's float32 requantization (onnxruntime), exactly.
-    Threshold {
-        /// One map per channel (or one for all).
-        maps: Vec<ThresholdMap>,
-        /// Elements per map.
-        channel_len: usize,
-        /// How the prover picks between a map's alternatives: onnxruntime's float32 kernel over
-        /// the inputs of the layer before (see [`threshold::OrtFloat`]).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        ort: Option<threshold::OrtFloat>,
-    },
-}
-
-/// Bound on an [`QOp::Add`] coefficient's magnitude: an int8 sum's exact ratio of two float32
-/// scales needs up to 26 bits, and `2^26 * 2 * 128` stays inside the threshold maps' domain
-/// (`2^35`); a float graph's coefficients are small powers of two.
-pub const MAX_SUM_COEFF: i64 = 1 << 26;
-
-impl QOp {
-    /// Short name of the op for reports and messages (`linear`, `rescale+relu`, ...).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            QOp::Linear { .. } => "linear",
-            QOp::Conv { .. } => "conv",
-            QOp::MaxPool { .. } => "maxpool",
-            QOp::Remap { .. } => "remap",
-            QOp::Clip { .. } => "clip",
-            QOp::Function { .. } => "function",
-            QOp::Rescale { relu: true, .. } => "rescale+relu",
-            QOp::Rescale { relu: false, .. } => "rescale",
-            QOp::RescaleLeaky { .. } => "rescale+leaky",
-            QOp::Add { .. } => "add",
-            QOp::Mul => "mul",
-            QOp::Requant { .. } => "requant",
-            QOp::Table { .. } => "table",
-            QOp::Threshold { .. } => "threshold",
-        }
-    }
-
-    /// The rescale-row parameters of element `index`, for the rescaling ops.
-    pub fn rescale_params(&self, index: usize) -> Option<RescaleParams> {
-        match self {
-            QOp::Rescale { shift, relu: true } => Some(RescaleParams::relu(*shift)),
-            QOp::Rescale { shift, relu: false } => Some(RescaleParams::identity(*shift)),
-            QOp::RescaleLeaky {
-                shift,
-                slope_bits,
-                slopes,
-                channel_len,
-            } => {
-                let c = (index / (*channel_len).max(1)).min(slopes.len().saturating_sub(1));
-                let pos = 1i64 << slope_bits;
-                Some(RescaleParams {
-                    shift: *shift,
-                    pos,
-                    cut: pos - slopes.get(c).copied().unwrap_or(0),
-                })
-            }
-            _ => None,
-        }
-    }
-
-    /// Whether the op is a lookup in the function table (Function or Table).
-    pub fn is_table(&self) -> bool {
-        matches!(self, QOp::Function { .. } | QOp::Table { .. })
-    }
-
-    /// The requantization step of element `index`, for a Requant op.
-    pub fn requant_step(&self, index: usize) -> Option<RequantStep> {
-        match self {
-            QOp::Requant { steps, channel_len } => {
-                let c = (index / (*channel_len).max(1)).min(steps.len().saturating_sub(1));
-                steps.get(c).copied()
-            }
-            _ => None,
-        }
-    }
-
-    /// The threshold map of element `index`, for a Threshold op.
-    pub fn threshold_map(&self, index: usize) -> Option<&ThresholdMap> {
-        match self {
-            QOp::Threshold {
-                maps, channel_len, ..
-            } => {
-                let c = (index / (*channel_len).max(1)).min(maps.len().saturating_sub(1));
-                maps.get(c)
-            }
-            _ => None,
-        }
-    }
-
-    /// Whether the op ends a sum in its link rows (a requantization): it may fuse with the Linear,
-    /// Conv, Add or Mul before it.
-    pub fn is_requant(&self) -> bool {
-        matches!(self, QOp::Requant { .. } | QOp::Threshold { .. })
-    }
-
-    /// Multiply-accumulates the op performs (0 but for Linear and Conv).
-    pub fn macs(&self) -> usize {
-        match self {
-            QOp::Linear {
-                in_features,
-                out_features,
-                ..
-            } => in_features * out_features,
-            QOp::Conv { geom, .. } => geom.macs(),
-            QOp::Rescale { .. }
-            | QOp::RescaleLeaky { .. }
-            | QOp::MaxPool { .. }
-            | QOp::Remap { .. }
-            | QOp::Clip { .. }
-            | QOp::Function { .. }
-            | QOp::Add { .. }
-            | QOp::Requant { .. }
-            | QOp::Table { .. }
-            | QOp::Threshold { .. }
-            | QOp::Mul => 0,
-        }
-    }
+    Some((QOp::Remap(QRemap { map }), vec![1, c, ph, pw], padded))
 }
 
 /// A quantized model: the integer semantics the circuit proves, one input tensor through a chain of
@@ -477,34 +245,30 @@ impl QuantGraph {
     /// weight in layer order, then every bias in layer order.
     pub fn params(&self) -> Params {
         let mut p = Params::default();
-        for l in &self.layers {
-            if let QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } = &l.op {
-                p.weights.extend_from_slice(weight);
-                p.biases.extend_from_slice(bias);
-            }
+        for (weight, bias) in self.layers.iter().filter_map(|l| l.op.params()) {
+            p.weights.extend_from_slice(weight);
+            p.biases.extend_from_slice(bias);
         }
         p
     }
 
     /// Parameter counts `(weights, biases)` without copying them.
     pub fn param_counts(&self) -> (usize, usize) {
-        self.layers.iter().fold((0, 0), |(w, b), l| match &l.op {
-            QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } => {
+        self.layers
+            .iter()
+            .filter_map(|l| l.op.params())
+            .fold((0, 0), |(w, b), (weight, bias)| {
                 (w + weight.len(), b + bias.len())
-            }
-            _ => (w, b),
-        })
+            })
     }
 
     /// Set every weight and bias to zero (a stripped model keeps only their shapes).
     pub fn zero_params(&mut self) {
-        for l in &mut self.layers {
-            if let QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } = &mut l.op {
-                weight
-                    .iter_mut()
-                    .chain(bias.iter_mut())
-                    .for_each(|v| *v = 0);
-            }
+        for (weight, bias) in self.layers.iter_mut().filter_map(|l| l.op.params_mut()) {
+            weight
+                .iter_mut()
+                .chain(bias.iter_mut())
+                .for_each(|v| *v = 0);
         }
     }
 
@@ -513,8 +277,8 @@ impl QuantGraph {
     pub fn function_table(&self) -> Vec<(i64, i64, i64)> {
         let mut rows = Vec::new();
         let functions = self.layers.iter().filter_map(|l| match &l.op {
-            QOp::Function { domain, table, .. } => Some((-*domain, table)),
-            QOp::Table { lo, table } => Some((*lo, table)),
+            QOp::Function(QFunction { domain, table, .. }) => Some((-*domain, table)),
+            QOp::Table(QTable { lo, table }) => Some((*lo, table)),
             _ => None,
         });
         for (tag, (lo, table)) in functions.enumerate() {
@@ -536,7 +300,7 @@ impl QuantGraph {
         self.layers
             .iter()
             .flat_map(|l| match &l.op {
-                QOp::Threshold { maps, .. } => maps.iter().collect(),
+                QOp::Threshold(QThreshold { maps, .. }) => maps.iter().collect(),
                 _ => vec![],
             })
             .collect()
@@ -559,16 +323,14 @@ impl QuantGraph {
         let before: usize = self.layers[..i]
             .iter()
             .map(|l| match &l.op {
-                QOp::Threshold { maps, .. } => maps.len(),
+                QOp::Threshold(QThreshold { maps, .. }) => maps.len(),
                 _ => 0,
             })
             .sum();
         let op = &self.layers[i].op;
         move |index| {
             let own = match op {
-                QOp::Threshold {
-                    maps, channel_len, ..
-                } => (index / (*channel_len).max(1)).min(maps.len().saturating_sub(1)),
+                QOp::Threshold(t) => t.map_index(index),
                 _ => 0,
             };
             1 + (before + own) as i64
@@ -579,14 +341,14 @@ impl QuantGraph {
     pub fn has_threshold(&self) -> bool {
         self.layers
             .iter()
-            .any(|l| matches!(l.op, QOp::Threshold { .. }))
+            .any(|l| matches!(l.op, QOp::Threshold(QThreshold { .. })))
     }
 
     /// Whether the graph has int8 requantizations (the circuit's requant rows).
     pub fn has_requant(&self) -> bool {
         self.layers
             .iter()
-            .any(|l| matches!(l.op, QOp::Requant { .. }))
+            .any(|l| matches!(l.op, QOp::Requant(QRequant { .. })))
     }
 
     /// Range `[min, max)` of a rescaled activation `q`.

@@ -22,23 +22,23 @@ pub(crate) fn tiny() -> QuantGraph {
             QLayer {
                 inputs: vec![],
                 name: "fc".into(),
-                op: QOp::Linear {
+                op: QOp::Linear(QLinear {
                     in_features: 2,
                     out_features: 2,
                     weight_scale: 2,
                     weight: vec![1, 2, -3, 4],
                     bias: vec![0, -100],
-                },
+                }),
                 out_scale: 6,
                 out_shape: Shape(vec![1, 2]),
             },
             QLayer {
                 inputs: vec![],
                 name: "relu".into(),
-                op: QOp::Rescale {
+                op: QOp::Rescale(QRescale {
                     shift: 2,
                     relu: true,
-                },
+                }),
                 out_scale: 4,
                 out_shape: Shape(vec![1, 2]),
             },

@@ -9,7 +9,10 @@
 use thiserror::Error;
 
 use crate::ir::{Func, Graph, Op, Pick, Shape};
-use crate::qgraph::{dequantize, quantize, EvalError, QOp, QPick, QuantGraph};
+use crate::qgraph::{
+    dequantize, quantize, EvalError, QClip, QConv, QFunction, QLinear, QMaxPool, QOp, QPick,
+    QRemap, QRescaleLeaky, QuantGraph,
+};
 use crate::quantize::graph_walk::{
     feeds_output, join, materialize, read_by_one_single_input_node, rescale_target, TensorState,
 };
@@ -199,7 +202,7 @@ pub fn quantize_graph(
                     // Not the newest tensor (a branch): a row-free identity remap with the new shape.
                     let scale = pending.map(|(_, acc)| acc).unwrap_or(cur_scale);
                     let map = (0..shape.numel()).map(QPick::Input).collect();
-                    b.push(&node.name, QOp::Remap { map }, scale, &shape, i);
+                    b.push(&node.name, QOp::Remap(QRemap { map }), scale, &shape, i);
                 }
             }
             Op::Relu => {
@@ -234,13 +237,13 @@ pub fn quantize_graph(
                     .map(|x| quantize(f.apply(dequantize(x, in_scale)), out_scale))
                     .collect();
                 cur_scale = out_scale;
-                let op = QOp::Function {
+                let op = QOp::Function(QFunction {
                     func: f.name().into(),
                     domain: d,
                     in_scale,
                     out_scale,
                     table,
-                };
+                });
                 b.push(&node.name, op, cur_scale, &shape, i);
             }
             Op::Clip { lo, hi } => {
@@ -252,10 +255,10 @@ pub fn quantize_graph(
                 let q = |v: &Option<f32>| v.map(|v| quantize(v as f64, cur_scale));
                 b.push(
                     &node.name,
-                    QOp::Clip {
+                    QOp::Clip(QClip {
                         lo: q(lo),
                         hi: q(hi),
-                    },
+                    }),
                     cur_scale,
                     &shape,
                     i,
@@ -274,7 +277,7 @@ pub fn quantize_graph(
                         Pick::Const(c) => QPick::Const(quantize(*c as f64, scale)),
                     })
                     .collect();
-                b.push(&node.name, QOp::Remap { map }, scale, &shape, i);
+                b.push(&node.name, QOp::Remap(QRemap { map }), scale, &shape, i);
             }
             Op::Leaky {
                 slopes,
@@ -293,7 +296,7 @@ pub fn quantize_graph(
                     });
                 }
                 cur_scale = out_scale + SLOPE_BITS;
-                let op = QOp::RescaleLeaky {
+                let op = QOp::RescaleLeaky(QRescaleLeaky {
                     shift,
                     slope_bits: SLOPE_BITS,
                     slopes: slopes
@@ -301,7 +304,7 @@ pub fn quantize_graph(
                         .map(|a| quantize(*a as f64, SLOPE_BITS))
                         .collect(),
                     channel_len: *channel_len,
-                };
+                });
                 b.push(&node.name, op, cur_scale, &shape, i);
             }
             Op::MaxPool(geom) => {
@@ -313,7 +316,7 @@ pub fn quantize_graph(
                 shape = node.out_shape.clone();
                 b.push(
                     &node.name,
-                    QOp::MaxPool { geom: *geom },
+                    QOp::MaxPool(QMaxPool { geom: *geom }),
                     cur_scale,
                     &shape,
                     i,
@@ -359,19 +362,19 @@ pub fn quantize_graph(
                 };
                 let qb = |b: &[f32]| b.iter().map(|v| quantize(*v as f64, acc_scale)).collect();
                 let op = match &node.op {
-                    Op::Dense(d) => QOp::Linear {
+                    Op::Dense(d) => QOp::Linear(QLinear {
                         in_features: d.in_features,
                         out_features: d.out_features,
                         weight_scale,
                         weight: qw(&d.weight),
                         bias: qb(&d.bias),
-                    },
-                    Op::Conv(c) => QOp::Conv {
+                    }),
+                    Op::Conv(c) => QOp::Conv(QConv {
                         geom: c.geom,
                         weight_scale,
                         weight: qw(&c.weight),
                         bias: qb(&c.bias),
-                    },
+                    }),
                     _ => unreachable!("matched above"),
                 };
                 b.push(&node.name, op, acc_scale, &shape, i);
@@ -400,7 +403,7 @@ pub fn quantize_graph(
         let name = format!("{}.output", graph.output_name);
         b.push(
             &name,
-            QOp::Remap { map },
+            QOp::Remap(QRemap { map }),
             scale,
             &out.shape,
             graph.nodes.len() - 1,

@@ -3,7 +3,7 @@
 //! tensors (Add, Mul, Concat), whose inputs are rescaled once and aligned.
 
 use crate::ir::{Graph, Op, Pick, Shape};
-use crate::qgraph::{quantize, QOp, QPick};
+use crate::qgraph::{quantize, QAdd, QOp, QPick, QRemap};
 use crate::quantize::calibrate::{
     function_in_scale, range_scale, CalibrationError, MIN_WEIGHT_SCALE,
 };
@@ -146,7 +146,7 @@ pub(super) fn join(
                 .zip(&ins)
                 .map(|(c, st)| quantize(*c as f64, s - st.scale))
                 .collect();
-            (QOp::Add { coeffs }, s, Some((i, s)), ins)
+            (QOp::Add(QAdd { coeffs }), s, Some((i, s)), ins)
         }
         Op::Mul => {
             // The product's scale is the sum of the factors'; its rescale may drop at most `l`
@@ -187,7 +187,7 @@ pub(super) fn join(
                     Pick::Const(c) => QPick::Const(quantize(*c as f64, s)),
                 })
                 .collect();
-            (QOp::Remap { map }, s, None, aligned)
+            (QOp::Remap(QRemap { map }), s, None, aligned)
         }
         _ => {
             return Err(CalibrationError::Structure {

@@ -2,7 +2,7 @@
 //! against, and its row of the report; the tensor the next layer reads.
 
 use crate::ir::Shape;
-use crate::qgraph::{QLayer, QOp};
+use crate::qgraph::{QConv, QFunction, QLayer, QLinear, QOp, QRescale, QRescaleLeaky};
 use crate::quantize::calibrate::CalibrationError;
 use crate::quantize::report::LayerReport;
 
@@ -57,14 +57,15 @@ impl Layers {
         inputs: Vec<usize>,
     ) {
         let (weight_scale, shift) = match &op {
-            QOp::Linear { weight_scale, .. } | QOp::Conv { weight_scale, .. } => {
+            QOp::Linear(QLinear { weight_scale, .. }) | QOp::Conv(QConv { weight_scale, .. }) => {
                 (Some(*weight_scale), None)
             }
-            QOp::Rescale { shift, .. } | QOp::RescaleLeaky { shift, .. } => (None, Some(*shift)),
+            QOp::Rescale(QRescale { shift, .. })
+            | QOp::RescaleLeaky(QRescaleLeaky { shift, .. }) => (None, Some(*shift)),
             _ => (None, None),
         };
         let kind = match &op {
-            QOp::Function { func, .. } => func.clone(),
+            QOp::Function(QFunction { func, .. }) => func.clone(),
             op => op.kind().to_string(),
         };
         self.reports.push(LayerReport {
@@ -111,7 +112,7 @@ impl Layers {
             true => vec![],
             false => vec![self.current],
         };
-        let op = QOp::Rescale { shift, relu };
+        let op = QOp::Rescale(QRescale { shift, relu });
         self.push_reading(name, op, out_scale, shape, float_idx.into(), inputs);
         Ok(out_scale)
     }

@@ -134,7 +134,7 @@ pub fn linear_layer(name: &str, n_in: usize, n_out: usize, seed: i64) -> circuit
     circuits::qgraph::QLayer {
         inputs: vec![],
         name: name.into(),
-        op: circuits::qgraph::QOp::Linear {
+        op: circuits::qgraph::QOp::Linear(circuits::qgraph::QLinear {
             in_features: n_in,
             out_features: n_out,
             weight_scale: 4,
@@ -144,7 +144,7 @@ pub fn linear_layer(name: &str, n_in: usize, n_out: usize, seed: i64) -> circuit
             bias: (0..n_out)
                 .map(|i| (i as i64 * 13 + seed) % 50 - 25)
                 .collect(),
-        },
+        }),
         out_scale: 8,
         out_shape: circuits::ir::Shape(vec![1, n_out]),
     }

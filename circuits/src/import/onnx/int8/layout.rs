@@ -11,7 +11,7 @@ use super::super::remap::{pad_map, perm_of, transpose_map, PadMode};
 use super::super::shapes::{norm_axis, reshape_target, squeeze, unsqueeze};
 use super::{Flow, Int8OnnxImporter, NodeResult, Val, INT64, INT8, UINT8};
 use crate::ir::Shape;
-use crate::qgraph::{QOp, QPick};
+use crate::qgraph::{QMaxPool, QOp, QPick, QRemap};
 
 impl Int8OnnxImporter<'_> {
     /// MaxPool, Flatten, Reshape, Transpose, Squeeze, Unsqueeze and Pad of an int8 tensor (its
@@ -33,8 +33,10 @@ impl Int8OnnxImporter<'_> {
         label: &str,
     ) -> NodeResult<Flow> {
         let shape = self.shape_of(x.id);
-        let identity = |n: usize| QOp::Remap {
-            map: (0..n).map(QPick::Input).collect(),
+        let identity = |n: usize| {
+            QOp::Remap(QRemap {
+                map: (0..n).map(QPick::Input).collect(),
+            })
         };
         let (op, out_shape) = match node.op_type.as_str() {
             "MaxPool" => {
@@ -46,7 +48,7 @@ impl Int8OnnxImporter<'_> {
                 }
                 let geom = window_geom(node, dims, kernel, dims.0, dims.0)?;
                 (
-                    QOp::MaxPool { geom },
+                    QOp::MaxPool(QMaxPool { geom }),
                     vec![1, dims.0, geom.out_h, geom.out_w],
                 )
             }
@@ -54,14 +56,14 @@ impl Int8OnnxImporter<'_> {
                 let n: usize = shape.iter().product();
                 let map = (0..n).map(QPick::Input).collect();
                 (
-                    QOp::Remap { map },
+                    QOp::Remap(QRemap { map }),
                     vec![1, n / shape.first().copied().unwrap_or(1).max(1)],
                 )
             }
             "Transpose" => {
                 let (out, map) = transpose_map(&shape, &perm_of(node, shape.len())?)?;
                 let map = map.into_iter().flatten().map(QPick::Input).collect();
-                (QOp::Remap { map }, out)
+                (QOp::Remap(QRemap { map }), out)
             }
             "Squeeze" | "Unsqueeze" => {
                 let axes = self.axes(node)?;
@@ -78,7 +80,7 @@ impl Int8OnnxImporter<'_> {
                     .into_iter()
                     .map(|m| m.map(QPick::Input).unwrap_or(QPick::Const(value)))
                     .collect();
-                (QOp::Remap { map }, out)
+                (QOp::Remap(QRemap { map }), out)
             }
             _ => {
                 let target = self.constant(node, 1)?;
@@ -87,7 +89,7 @@ impl Int8OnnxImporter<'_> {
                 }
                 let s = reshape_target(&Shape(shape.clone()), &target.data)?;
                 let map = (0..s.numel()).map(QPick::Input).collect();
-                (QOp::Remap { map }, s.0)
+                (QOp::Remap(QRemap { map }), s.0)
             }
         };
         let id = self.push(label, op, out_shape, vec![x.id]);
@@ -169,7 +171,7 @@ impl Int8OnnxImporter<'_> {
             .into_iter()
             .map(QPick::Input)
             .collect();
-        self.push(name, QOp::Remap { map }, to.to_vec(), vec![id])
+        self.push(name, QOp::Remap(QRemap { map }), to.to_vec(), vec![id])
     }
 
     /// Concat of int8 tensors along `axis`, each first requantized to the output's `yq`.
@@ -220,7 +222,7 @@ impl Int8OnnxImporter<'_> {
             }
         }
         let inputs = parts.iter().map(|f| f.id).collect();
-        let id = self.push(label, QOp::Remap { map }, out, inputs);
+        let id = self.push(label, QOp::Remap(QRemap { map }), out, inputs);
         Ok(Flow {
             id,
             scale: yq.0,

@@ -31,7 +31,7 @@ use super::{load_tensor, value_shape, OnnxError, UnsupportedNode, UNPROVEN_TAIL_
 use crate::import::tflite::int8::Int8Model;
 use crate::ir::Shape;
 use crate::qgraph::requant::{ort_quantize_linear, AffineQuant, REQUANT_LIMB_BITS};
-use crate::qgraph::{InputRounding, Int8Io, QLayer, QOp, QPick, QuantGraph};
+use crate::qgraph::{InputRounding, Int8Io, QLayer, QOp, QPick, QRemap, QTable, QuantGraph};
 
 /// The ops an int8 ONNX model may use: quantization and QOperator ops first, then the float ops
 /// the QDQ form wraps.
@@ -247,7 +247,7 @@ pub(super) fn import(
         let n: usize = imp.shape_of(out.id).iter().product();
         let map = (0..n).map(QPick::Input).collect();
         let shape = imp.shape_of(out.id);
-        imp.push("output", QOp::Remap { map }, shape, vec![out.id]);
+        imp.push("output", QOp::Remap(QRemap { map }), shape, vec![out.id]);
     }
     let graph = QuantGraph {
         input_shape: Shape(imp.input_shape.clone()),
@@ -484,7 +484,12 @@ impl Int8OnnxImporter<'_> {
             })
             .collect();
         let shape = self.shape_of(x.id);
-        let id = self.push(label, QOp::Table { lo: -128, table }, shape, vec![x.id]);
+        let id = self.push(
+            label,
+            QOp::Table(QTable { lo: -128, table }),
+            shape,
+            vec![x.id],
+        );
         Flow {
             id,
             scale,

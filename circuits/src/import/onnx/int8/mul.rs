@@ -20,7 +20,7 @@ use super::{Flow, Int8OnnxImporter, NodeResult, Tensor, Val, INT8, UINT8};
 use crate::ir::Shape;
 use crate::qgraph::requant::mlas_qlinear_mul;
 use crate::qgraph::threshold::ThresholdMap;
-use crate::qgraph::{QOp, QPick};
+use crate::qgraph::{QOp, QPick, QRemap, QTable};
 
 /// One factor of a product: an int8 activation, or a constant (its held values and shape).
 pub(super) enum Factor {
@@ -78,7 +78,7 @@ impl Int8OnnxImporter<'_> {
             let id = match f {
                 Factor::Flow(x) => {
                     let table = (-128..128).map(|v| v - x.zero_point).collect();
-                    let op = QOp::Table { lo: -128, table };
+                    let op = QOp::Table(QTable { lo: -128, table });
                     let centred = self.push(&name, op, from.clone(), vec![x.id]);
                     self.broadcast(centred, &from, &out, &format!("{name}.broadcast"))
                 }
@@ -89,7 +89,7 @@ impl Int8OnnxImporter<'_> {
                         .into_iter()
                         .map(|i| QPick::Const(values[i] - zero_point))
                         .collect();
-                    self.push(&name, QOp::Remap { map }, out.clone(), vec![anchor])
+                    self.push(&name, QOp::Remap(QRemap { map }), out.clone(), vec![anchor])
                 }
             };
             factors.push(id);

@@ -23,7 +23,7 @@ use crate::ir::geom::ConvGeom;
 use crate::ir::Shape;
 use crate::qgraph::requant::ort_quantize_linear;
 use crate::qgraph::threshold::{OrtAdd, OrtAveragePool, OrtFloat, ThresholdMap};
-use crate::qgraph::{padding_layer, QOp, MAX_SUM_COEFF};
+use crate::qgraph::{padding_layer, QAdd, QConv, QLinear, QOp, QThreshold, MAX_SUM_COEFF};
 
 /// A weight tensor with its zero points subtracted (`w - zp`, int8 or uint8 in the file), and its
 /// per-output-channel scales.
@@ -113,11 +113,11 @@ impl Int8OnnxImporter<'_> {
             true => vec![maps[0].clone()],
             false => maps,
         };
-        let op = QOp::Threshold {
+        let op = QOp::Threshold(QThreshold {
             maps,
             channel_len,
             ort,
-        };
+        });
         let id = self.push(label, op, shape, vec![acc]);
         Flow {
             id,
@@ -162,12 +162,12 @@ impl Int8OnnxImporter<'_> {
         let (xid, geom) = self.pad_with(x.id, geom, xq.1, label);
         let maps = w.maps(xq.0, yq);
         let shape = vec![1, out_c, geom.out_h, geom.out_w];
-        let conv = QOp::Conv {
+        let conv = QOp::Conv(QConv {
             geom,
             weight_scale: 0,
             weight: w.data,
             bias,
-        };
+        });
         let per = geom.out_h * geom.out_w;
         Ok(self.with_maps((conv, vec![xid], shape), (maps, per, None), yq, label))
     }
@@ -192,13 +192,13 @@ impl Int8OnnxImporter<'_> {
         }
         let bias = w.fold_zero_point(&bias, xq.1);
         let maps = w.maps(xq.0, yq);
-        let linear = QOp::Linear {
+        let linear = QOp::Linear(QLinear {
             in_features: n_in,
             out_features: n_out,
             weight_scale: 0,
             weight: w.data,
             bias,
-        };
+        });
         Ok(self.with_maps(
             (linear, vec![x.id], vec![1, n_out]),
             (maps, 1, None),
@@ -299,9 +299,9 @@ impl Int8OnnxImporter<'_> {
         let k = kernel_offset;
         let kernel = OrtAdd::new((ra, rb), (aq.1, bq.1, yq.1), k);
         let n = shape.iter().product();
-        let sum = QOp::Add {
+        let sum = QOp::Add(QAdd {
             coeffs: vec![ca as i64, cb as i64],
-        };
+        });
         Ok(self.with_maps(
             (sum, vec![a.id, b.id], shape),
             (vec![map], n, Some(OrtFloat::Add(kernel))),
@@ -359,12 +359,12 @@ impl Int8OnnxImporter<'_> {
             ),
         };
         let (xid, geom) = self.pad_with(x.id, geom, xq.1, label);
-        let sum = QOp::Conv {
+        let sum = QOp::Conv(QConv {
             geom,
             weight_scale: 0,
             weight: vec![1; geom.weight_len()],
             bias: vec![-(count as i64) * xq.1; c],
-        };
+        });
         let shape = vec![1, c, geom.out_h, geom.out_w];
         let n = shape.iter().product();
         Ok(self.with_maps((sum, vec![xid], shape), (vec![map], n, pool), yq, label))

@@ -12,7 +12,7 @@ use tract_onnx::pb::NodeProto;
 use super::maps::RANGE;
 use super::{Flow, Int8OnnxImporter, NodeResult};
 use crate::qgraph::requant::{mlas_logistic, ort_quantize_linear};
-use crate::qgraph::QOp;
+use crate::qgraph::{QOp, QTable};
 
 /// A float function onnxruntime applies to dequantized int8 values.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -88,7 +88,12 @@ impl Int8OnnxImporter<'_> {
     ) -> Flow {
         let table = act.table((x.scale, x.zero_point), yq);
         let shape = self.shape_of(x.id);
-        let id = self.push(label, QOp::Table { lo: -128, table }, shape, vec![x.id]);
+        let id = self.push(
+            label,
+            QOp::Table(QTable { lo: -128, table }),
+            shape,
+            vec![x.id],
+        );
         Flow {
             id,
             scale: yq.0,

@@ -13,7 +13,7 @@ use super::{Flow, Int8Importer, OpResult};
 use crate::qgraph::requant::{
     quantize_multiplier, tflite_multiply_by_quantized_multiplier, AffineQuant,
 };
-use crate::qgraph::{QOp, QPick};
+use crate::qgraph::{QAdd, QOp, QPick, QRemap, QTable};
 
 /// One entry of LiteRT's int8 LOGISTIC / TANH table (`LUTPopulate`, in float32 as the kernel
 /// computes it): `x` dequantized, the function applied, divided by the output scale, rounded half
@@ -117,7 +117,7 @@ impl Int8Importer<'_> {
                 (map, q, 0)
             }
         };
-        let id = self.push(&name, QOp::Remap { map }, out_shape, vec![input]);
+        let id = self.push(&name, QOp::Remap(QRemap { map }), out_shape, vec![input]);
         Ok(Flow { id, nchw, q })
     }
 
@@ -125,7 +125,12 @@ impl Int8Importer<'_> {
     fn table(&mut self, id: usize, f: &dyn Fn(i64) -> i64, label: &str) -> usize {
         let table = (-128i64..=127).map(f).collect();
         let shape = self.layer_shape(id);
-        self.push(label, QOp::Table { lo: -128, table }, shape, vec![id])
+        self.push(
+            label,
+            QOp::Table(QTable { lo: -128, table }),
+            shape,
+            vec![id],
+        )
     }
 
     /// ADD or SUB of two int8 activations of one shape (TFLite's add.cc / sub.cc for int8: left
@@ -164,7 +169,7 @@ impl Int8Importer<'_> {
             "SUB" => vec![1, -1],
             _ => vec![1, 1],
         };
-        let sum = QOp::Add { coeffs };
+        let sum = QOp::Add(QAdd { coeffs });
         self.with_requant(
             (sum, tables),
             shape,

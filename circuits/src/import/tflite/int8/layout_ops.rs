@@ -10,7 +10,7 @@ use crate::ir::geom::ConvGeom;
 use crate::qgraph::requant::{
     quantize_multiplier, tflite_multiply_by_quantized_multiplier, RequantStep,
 };
-use crate::qgraph::{padding_layer, QOp, QPick};
+use crate::qgraph::{padding_layer, QClip, QConv, QMaxPool, QOp, QPick, QRemap};
 
 impl Int8Importer<'_> {
     /// Pad `x` (channel-first `[c, h, w]`) by `geom.pads` with `value`; returns the padded tensor's
@@ -50,12 +50,17 @@ impl Int8Importer<'_> {
         let (lo, hi) = activation_range(o.fused_activation_function(), q)?;
         let shape = vec![1, c, geom.out_h, geom.out_w];
         if name == "MAX_POOL_2D" {
-            let mut id = self.push(label, QOp::MaxPool { geom }, shape.clone(), vec![x.id]);
+            let mut id = self.push(
+                label,
+                QOp::MaxPool(QMaxPool { geom }),
+                shape.clone(),
+                vec![x.id],
+            );
             if (lo, hi) != (-128, 127) {
-                let clip = QOp::Clip {
+                let clip = QOp::Clip(QClip {
                     lo: Some(lo),
                     hi: Some(hi),
-                };
+                });
                 id = self.push(&format!("{label}.act"), clip, shape, vec![id]);
             }
             self.flows.insert(out, Flow { id, nchw: true, q });
@@ -70,12 +75,12 @@ impl Int8Importer<'_> {
                 }
             }
         }
-        let sum = QOp::Conv {
+        let sum = QOp::Conv(QConv {
             geom,
             weight_scale: 0,
             weight: vec![1; geom.weight_len()],
             bias: vec![0; c],
-        };
+        });
         self.with_requant((sum, vec![x.id]), shape, (steps, 1), (out, true, q), label);
         Ok(())
     }
@@ -170,7 +175,12 @@ impl Int8Importer<'_> {
                 }
             }
         }
-        let id = self.push(&format!("{label}.concat"), QOp::Remap { map }, shape, ids);
+        let id = self.push(
+            &format!("{label}.concat"),
+            QOp::Remap(QRemap { map }),
+            shape,
+            ids,
+        );
         self.set_plain(out, id, q, label);
         Ok(())
     }
@@ -212,12 +222,12 @@ impl Int8Importer<'_> {
         let step = RequantStep::fit(domain, &g, ratio, (-128, 127, oq.zero_point))
             .ok_or("no exact requantization fits this MEAN's two roundings")?;
         let geom = ConvGeom::depthwise(c, h, w, [h, w]);
-        let sum = QOp::Conv {
+        let sum = QOp::Conv(QConv {
             geom,
             weight_scale: 0,
             weight: vec![1; geom.weight_len()],
             bias: vec![-count * zp; c],
-        };
+        });
         let shape = match keep {
             true => vec![1, c, 1, 1],
             false => self.tensors[out].shape.clone(),

@@ -23,7 +23,7 @@ use tract_tflite::tflite;
 use super::{nchw_to_nhwc, nhwc_to_nchw, tensor_data, TfliteError};
 use crate::ir::{Pick, Shape};
 use crate::qgraph::requant::{AffineQuant, REQUANT_LIMB_BITS};
-use crate::qgraph::{Int8Io, QLayer, QOp, QPick, QuantGraph};
+use crate::qgraph::{Int8Io, QLayer, QOp, QPick, QRemap, QuantGraph};
 
 /// An imported int8 model: the graph, and the trailing ops left out of the proof.
 #[derive(Clone, Debug)]
@@ -263,7 +263,7 @@ impl<'a> Int8Importer<'a> {
                 let picks = remap_picks(&nhwc_to_nchw(h, w, c));
                 let id = self.push(
                     "input.nchw",
-                    QOp::Remap { map: picks },
+                    QOp::Remap(QRemap { map: picks }),
                     vec![1, c, h, w],
                     vec![0],
                 );
@@ -288,7 +288,7 @@ impl<'a> Int8Importer<'a> {
             let n = self.tensors[t].shape.iter().product::<usize>();
             let map = (0..n).map(QPick::Input).collect();
             let shape = self.tensors[t].shape.clone();
-            self.push("output", QOp::Remap { map }, shape, vec![id]);
+            self.push("output", QOp::Remap(QRemap { map }), shape, vec![id]);
         }
         Ok(flow.q)
     }
@@ -332,7 +332,7 @@ impl<'a> Int8Importer<'a> {
         };
         let map = remap_picks(&nchw_to_nhwc(h, w, c));
         let name = format!("{}.nhwc", self.names[t]);
-        Ok(self.push(&name, QOp::Remap { map }, shape, vec![flow.id]))
+        Ok(self.push(&name, QOp::Remap(QRemap { map }), shape, vec![flow.id]))
     }
 
     /// Constant int8 tensor `t`: its values.

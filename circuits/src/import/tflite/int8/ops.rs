@@ -9,7 +9,7 @@ use super::super::nhwc_to_nchw;
 use super::super::ops::conv_layout;
 use super::{io_of, remap_picks, Flow, Int8Importer, OpResult};
 use crate::qgraph::requant::{quantize_multiplier, AffineQuant, RequantStep};
-use crate::qgraph::QOp;
+use crate::qgraph::{QConv, QLinear, QOp, QRemap, QRequant};
 
 /// The int8 operators this importer reads (besides a leading QUANTIZE and trailing SOFTMAX or
 /// DEQUANTIZE, which stay outside the proof).
@@ -122,7 +122,7 @@ impl Int8Importer<'_> {
                 let map = remap_picks(&nhwc_to_nchw(h, w, c));
                 let id = self.push(
                     &format!("{label}.nchw"),
-                    QOp::Remap { map },
+                    QOp::Remap(QRemap { map }),
                     vec![1, c, h, w],
                     vec![id],
                 );
@@ -168,7 +168,7 @@ impl Int8Importer<'_> {
             true => vec![steps[0]],
             false => steps,
         };
-        let op = QOp::Requant { steps, channel_len };
+        let op = QOp::Requant(QRequant { steps, channel_len });
         let id = self.push(label, op, shape, vec![acc]);
         self.flows.insert(out, Flow { id, nchw, q });
     }
@@ -235,12 +235,12 @@ impl Int8Importer<'_> {
             .map(|s| tflite_step(x.q.scale * s / oq.scale, oq.zero_point, range))
             .collect::<OpResult<Vec<_>>>()?;
         let shape = vec![1, out_c, geom.out_h, geom.out_w];
-        let conv = QOp::Conv {
+        let conv = QOp::Conv(QConv {
             geom,
             weight_scale: 0,
             weight,
             bias,
-        };
+        });
         let n_pos = geom.out_h * geom.out_w;
         self.with_requant(
             (conv, vec![xid]),
@@ -295,13 +295,13 @@ impl Int8Importer<'_> {
                     .map_err(|e| e.to_string())
             })
             .collect::<OpResult<Vec<_>>>()?;
-        let linear = QOp::Linear {
+        let linear = QOp::Linear(QLinear {
             in_features: n_in,
             out_features: n_out,
             weight_scale: 0,
             weight,
             bias,
-        };
+        });
         let shape = self.tensors[out].shape.clone();
         if shape.iter().product::<usize>() != n_out {
             return Err(format!("output {shape:?} for {n_out} outputs"));

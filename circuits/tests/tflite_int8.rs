@@ -8,7 +8,7 @@ mod common;
 use circuits::import::{import_model, Imported};
 use circuits::plan::choose;
 use circuits::qgraph::{QOp, QRequant};
-use common::{fixture, ints, satisfied};
+use common::{fixture, floats, ints, satisfied};
 use serde_json::Value;
 
 fn json(path: &str) -> Value {
@@ -44,12 +44,7 @@ fn check(name: &str, prove: bool) {
         .enumerate()
     {
         let x = ints(&case["input_int8"]);
-        let floats: Vec<f64> = case["input_float"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let floats: Vec<f64> = floats(&case["input_float"]);
         assert_eq!(
             q.quantize_input(&floats).unwrap(),
             x,

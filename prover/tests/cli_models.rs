@@ -248,37 +248,54 @@ fn an_int8_onnx_model_proves_onnxruntime_s_exact_output_bytes() {
 
 /// compile, inspect, run (onnxruntime's bytes), prove and verify a uint8 ONNX fixture.
 fn int8_onnx_round_trip(rel: &str) {
-    let dir = tempfile::tempdir().unwrap();
     let data: Value =
         serde_json::from_str(&std::fs::read_to_string(fixture(&format!("{rel}.json"))).unwrap())
             .unwrap();
-    let model = dir.path().join("cnn8.zkm");
-    let o = zkinfer(&[
-        "compile",
-        s(&fixture(&format!("{rel}.onnx"))),
-        "-o",
-        s(&model),
-    ]);
-    assert!(o.status.success(), "{rel}: {}", stderr(&o));
+    let case = &data["cases"][2];
+    int8_round_trip(
+        &fixture(&format!("{rel}.onnx")),
+        &case["input_q"],
+        &case["output_q"],
+    );
+}
+
+/// Compile `source` (a uint8 model), check `inspect` says so, run it on the model's own `bytes` and
+/// get the runtime's `expected` output bytes, then prove and verify.
+fn int8_round_trip(source: &Path, bytes: &Value, expected: &Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let name = source.display();
+    let model = dir.path().join("m8.zkm");
+    let o = zkinfer(&["compile", s(source), "-o", s(&model)]);
+    assert!(o.status.success(), "{name}: {}", stderr(&o));
     let o = zkinfer(&["inspect", s(&model)]);
     assert!(stdout(&o).contains("uint8"), "{}", stdout(&o));
-    let case = &data["cases"][2];
     let input = dir.path().join("input.json");
     std::fs::write(
         &input,
-        serde_json::json!({ "input_int8": case["input_q"] }).to_string(),
+        serde_json::json!({ "input_int8": bytes }).to_string(),
     )
     .unwrap();
     let o = zkinfer(&["run", "-m", s(&model), "-i", s(&input), "--json"]);
-    assert!(o.status.success(), "{rel}: {}", stderr(&o));
+    assert!(o.status.success(), "{name}: {}", stderr(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(
-        v["quantized"][0], case["output_q"],
-        "{rel}: onnxruntime's bytes"
-    );
-    let proof = dir.path().join("cnn8.zkp");
+    assert_eq!(&v["quantized"][0], expected, "{name}: the runtime's bytes");
+    let proof = dir.path().join("m8.zkp");
     let o = zkinfer(&["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)]);
-    assert!(o.status.success(), "{rel}: {}", stderr(&o));
+    assert!(o.status.success(), "{name}: {}", stderr(&o));
     let o = zkinfer(&["verify", s(&proof), "-m", s(&model), "--json"]);
-    assert_eq!(o.status.code(), Some(0), "{rel}: {}", stdout(&o));
+    assert_eq!(o.status.code(), Some(0), "{name}: {}", stdout(&o));
+}
+
+#[test]
+fn a_uint8_io_tflite_model_proves_litert_s_exact_output_bytes() {
+    let data: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("tflite_uint8/cnn_u8io.json")).unwrap(),
+    )
+    .unwrap();
+    let case = &data["cases"][3];
+    int8_round_trip(
+        &fixture("tflite_uint8/cnn_u8io.tflite"),
+        &case["input_uint8"],
+        &case["output_uint8_ref"],
+    );
 }

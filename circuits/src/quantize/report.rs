@@ -139,7 +139,10 @@ impl std::fmt::Display for QuantReport {
                     shape
                 )?;
             }
-            write!(f, "  outputs are the model's own int8 values")?;
+            write!(
+                f,
+                "  outputs are the model's own integers (int8; uint8 held as int8)"
+            )?;
         } else {
             self.fmt_float(f)?;
         }

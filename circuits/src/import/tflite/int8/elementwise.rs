@@ -243,7 +243,13 @@ impl Int8Importer<'_> {
                 Box::new(move |v| (scaled(v - x.q.zero_point, real) + oq.zero_point).clamp(lo, hi))
             }
         };
-        let id = self.table(x.id, &*f, label);
+        // A QUANTIZE between equal quantizations (a uint8 input or output's, held as int8) is the
+        // identity: no layer.
+        let identity = (-128..=127).all(|v| f(v) == v);
+        let id = match name == "QUANTIZE" && identity {
+            true => x.id,
+            false => self.table(x.id, &*f, label),
+        };
         let flow = Flow {
             id,
             nchw: x.nchw,

@@ -76,6 +76,9 @@ pub(super) struct Int8Importer<'a> {
     pub(super) layers: Vec<QLayer>,
     /// The graph input's shape (tensor 0).
     pub(super) input_shape: Vec<usize>,
+    /// The model's input and output tensors when they are uint8 (held as int8: `v - 128`, zero
+    /// point likewise); no other tensor may be uint8.
+    pub(super) uint8_io: Vec<usize>,
 }
 
 /// Import a full-integer model whose operators are `operators` (named `names`).
@@ -124,6 +127,19 @@ pub(super) fn import(
         output = ins[0];
         ops.pop();
     }
+    // uint8 input and output (the converter's `inference_input_type = tf.uint8`): held as int8,
+    // so the QUANTIZE ops between them and the int8 graph are int8 -> int8 (an identity when the
+    // scales are equal, as the converter makes them).
+    let is_u8 = |t: usize| imp.tensors[t].ty == tflite::TensorType::UINT8;
+    let unsigned = is_u8(input);
+    if unsigned != is_u8(output) {
+        return Err(imp.structure(
+            "its input and output must both be int8 or both uint8 (one of each is not supported)",
+        ));
+    }
+    if unsigned {
+        imp.uint8_io = vec![input, output];
+    }
     let input_q = imp.bind_input(input)?;
     for (i, op, name) in ops {
         imp.operator(op, name).map_err(|reason| TfliteError::Op {
@@ -143,7 +159,7 @@ pub(super) fn import(
             input: input_q,
             output: output_q,
             rounding: Default::default(),
-            unsigned: false,
+            unsigned,
         }),
     };
     Ok(Int8Model {
@@ -219,6 +235,7 @@ impl<'a> Int8Importer<'a> {
             flows: HashMap::new(),
             layers: Vec::new(),
             input_shape: Vec::new(),
+            uint8_io: Vec::new(),
         })
     }
 
@@ -232,17 +249,27 @@ impl<'a> Int8Importer<'a> {
     /// Tensor `t`'s per-tensor quantization (an int8 activation).
     pub(super) fn quant(&self, t: usize) -> OpResult<AffineQuant> {
         let info = self.tensors.get(t).ok_or(format!("no tensor {t}"))?;
-        if info.ty != tflite::TensorType::INT8 {
-            return Err(format!(
-                "tensor '{}' is {}, not int8",
-                self.names[t],
-                info.ty.variant_name().unwrap_or("?")
-            ));
-        }
+        // A uint8 input or output is held as int8 (`v - 128`): its zero point too.
+        let held = match info.ty {
+            tflite::TensorType::INT8 => 0,
+            tflite::TensorType::UINT8 if self.uint8_io.contains(&t) => 128,
+            ty => {
+                return Err(format!(
+                    "tensor '{}' is {}, not int8{}",
+                    self.names[t],
+                    ty.variant_name().unwrap_or("?"),
+                    match ty {
+                        tflite::TensorType::UINT8 =>
+                            " (uint8 is read at the model's input and output only)",
+                        _ => "",
+                    }
+                ))
+            }
+        };
         match (&info.scales[..], &info.zero_points[..]) {
             ([s], [z]) => Ok(AffineQuant {
                 scale: *s as f64,
-                zero_point: *z,
+                zero_point: *z - held,
             }),
             _ => Err(format!(
                 "tensor '{}' is not quantized per tensor",

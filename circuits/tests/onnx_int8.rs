@@ -108,7 +108,7 @@ fn proves(name: &str) {
     let k = q
         .layers
         .iter()
-        .position(|l| matches!(l.op, QOp::Threshold(QThreshold { .. })))
+        .position(|l| matches!(l.op, QOp::Threshold(_)))
         .unwrap();
     proves_and_rejects_layer(name, &q, &floats(&data["cases"][0]["input"]), k);
 }

@@ -7,7 +7,7 @@ mod common;
 
 use circuits::import::{import_model, Imported};
 use circuits::plan::choose;
-use circuits::qgraph::{QOp, QRequant};
+use circuits::qgraph::QOp;
 use common::{fixture, floats, ints, satisfied};
 use serde_json::Value;
 
@@ -67,7 +67,7 @@ fn check(name: &str, prove: bool) {
             let k = q
                 .layers
                 .iter()
-                .position(|l| matches!(l.op, QOp::Requant(QRequant { .. })))
+                .position(|l| matches!(l.op, QOp::Requant(_)))
                 .unwrap();
             let mut bad = t.clone();
             let v = &mut bad.tensors[k + 1][0];

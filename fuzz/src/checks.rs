@@ -9,7 +9,7 @@ use circuits::artifacts::model_file::{ModelFile, ModelFileError};
 use circuits::circuit::TensorClaim;
 use circuits::disclosure::Disclosure;
 use circuits::plan;
-use circuits::qgraph::{QConv, QLinear, QOp, QuantGraph};
+use circuits::qgraph::{QOp, QuantGraph};
 use verifier::bundle::{ProofBundle, ProverInfo, PublicTensor, PublicValues, PROOF_FORMAT};
 use verifier::report::{render, ReportFormat, ReportPaths};
 use verifier::verify::claims_verdict;
@@ -102,10 +102,7 @@ fn rows_bound_holds(m: &ModelFile) {
     let mut prev: Option<&QOp> = None;
     let mut bound = 0;
     for l in &g.layers {
-        let fused = matches!(
-            prev,
-            Some(QOp::Linear(QLinear { .. }) | QOp::Conv(QConv { .. }))
-        );
+        let fused = matches!(prev, Some(QOp::Linear(_) | QOp::Conv(_)));
         bound += plan::min_rows(&l.op, l.out_shape.numel(), fused);
         prev = Some(&l.op);
     }

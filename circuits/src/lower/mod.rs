@@ -9,9 +9,7 @@
 
 use crate::circuit::chips::mac::MacConfig;
 use crate::circuit::chips::rescale::RescaleParams;
-use crate::qgraph::{
-    QAdd, QOp, QRequant, QRescale, QRescaleLeaky, QThreshold, QuantGraph, RequantStep,
-};
+use crate::qgraph::{QOp, QRescale, QuantGraph, RequantStep};
 
 /// What a block's link rows do with each sum.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -204,15 +202,15 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
         let inputs = graph.layer_inputs(i);
         let n_in: usize = inputs.iter().map(|t| graph.tensor_len(*t)).sum();
         // The tags of a fused threshold layer's maps, counted once per layer.
-        let next_tags = matches!(next, Some(QOp::Threshold(QThreshold { .. })))
-            .then(|| graph.threshold_tags(i + 1));
+        let next_tags =
+            matches!(next, Some(QOp::Threshold(_))).then(|| graph.threshold_tags(i + 1));
         let tail_for = |outs: &[usize]| match next {
-            Some(n @ QOp::Requant(QRequant { .. })) if fused => Tail::Requant(
+            Some(n @ QOp::Requant(_)) if fused => Tail::Requant(
                 outs.iter()
                     .map(|o| n.requant_step(*o).expect("a requant"))
                     .collect(),
             ),
-            Some(QOp::Threshold(QThreshold { .. })) if fused => {
+            Some(QOp::Threshold(_)) if fused => {
                 let tags = next_tags.as_ref().expect("a threshold layer's tags");
                 Tail::Threshold(outs.iter().map(|o| tags(*o)).collect())
             }
@@ -239,17 +237,17 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
         let (layers, name, kind) = if fused {
             let next = &graph.layers[i + 1];
             let kind = match (&layer.op, &next.op) {
-                (QOp::Add(QAdd { .. }), QOp::Requant(QRequant { .. })) => "add+requant",
-                (QOp::Mul, QOp::Requant(QRequant { .. })) => "mul+requant",
-                (_, QOp::Requant(QRequant { .. })) => "linear+requant",
-                (QOp::Add(QAdd { .. }), QOp::Threshold(QThreshold { .. })) => "add+threshold",
-                (QOp::Mul, QOp::Threshold(QThreshold { .. })) => "mul+threshold",
-                (_, QOp::Threshold(QThreshold { .. })) => "linear+threshold",
-                (QOp::Add(QAdd { .. }), QOp::Rescale(QRescale { relu: true, .. })) => "add+relu",
-                (QOp::Add(QAdd { .. }), _) => "add+rescale",
+                (QOp::Add(_), QOp::Requant(_)) => "add+requant",
+                (QOp::Mul, QOp::Requant(_)) => "mul+requant",
+                (_, QOp::Requant(_)) => "linear+requant",
+                (QOp::Add(_), QOp::Threshold(_)) => "add+threshold",
+                (QOp::Mul, QOp::Threshold(_)) => "mul+threshold",
+                (_, QOp::Threshold(_)) => "linear+threshold",
+                (QOp::Add(_), QOp::Rescale(QRescale { relu: true, .. })) => "add+relu",
+                (QOp::Add(_), _) => "add+rescale",
                 (QOp::Mul, _) => "mul+rescale",
                 (_, QOp::Rescale(QRescale { relu: true, .. })) => "linear+relu",
-                (_, QOp::RescaleLeaky(QRescaleLeaky { .. })) => "linear+leaky",
+                (_, QOp::RescaleLeaky(_)) => "linear+leaky",
                 _ => "linear+rescale",
             };
             (2, format!("{} + {}", layer.name, next.name), kind)

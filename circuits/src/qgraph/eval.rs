@@ -5,7 +5,7 @@ use thiserror::Error;
 
 use super::ops::EvalCx;
 use super::threshold::OrtFloat;
-use super::{QAdd, QConv, QLayer, QOp, QThreshold, QuantGraph};
+use super::{QConv, QLayer, QOp, QThreshold, QuantGraph};
 use crate::artifacts::input::ModelInput;
 use crate::ir::Shape;
 
@@ -270,7 +270,7 @@ impl QuantGraph {
                         .collect();
                     Ok(pool.output(&window))
                 }
-                (OrtFloat::Add(add), QOp::Add(QAdd { .. })) if inputs.len() == 2 => {
+                (OrtFloat::Add(add), QOp::Add(_)) if inputs.len() == 2 => {
                     Ok(add.output(tensors[inputs[0]][o], tensors[inputs[1]][o]))
                 }
                 _ => Err(bad(o, 0)),

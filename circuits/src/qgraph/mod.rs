@@ -341,14 +341,12 @@ impl QuantGraph {
     pub fn has_threshold(&self) -> bool {
         self.layers
             .iter()
-            .any(|l| matches!(l.op, QOp::Threshold(QThreshold { .. })))
+            .any(|l| matches!(l.op, QOp::Threshold(_)))
     }
 
     /// Whether the graph has int8 requantizations (the circuit's requant rows).
     pub fn has_requant(&self) -> bool {
-        self.layers
-            .iter()
-            .any(|l| matches!(l.op, QOp::Requant(QRequant { .. })))
+        self.layers.iter().any(|l| matches!(l.op, QOp::Requant(_)))
     }
 
     /// Range `[min, max)` of a rescaled activation `q`.

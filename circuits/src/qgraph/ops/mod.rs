@@ -189,10 +189,15 @@ impl EvalCx<'_> {
     }
 }
 
-/// Element `index`'s entry of a per-channel list (`channel_len` elements each; one entry for all).
+/// The position of element `index`'s entry in a per-channel list of `len` entries (`channel_len`
+/// elements each; one entry for all).
+pub(crate) fn channel_of(len: usize, channel_len: usize, index: usize) -> usize {
+    (index / channel_len.max(1)).min(len.saturating_sub(1))
+}
+
+/// Element `index`'s entry of a per-channel list (see [`channel_of`]).
 pub(crate) fn per_channel<T>(list: &[T], channel_len: usize, index: usize) -> Option<&T> {
-    let c = (index / channel_len.max(1)).min(list.len().saturating_sub(1));
-    list.get(c)
+    list.get(channel_of(list.len(), channel_len, index))
 }
 
 impl QOp {

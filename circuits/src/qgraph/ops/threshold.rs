@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::rescale::link_rows;
-use super::{per_channel, CheckCx, EvalCx, OpRules};
+use super::{channel_of, per_channel, CheckCx, EvalCx, OpRules};
 use crate::artifacts::model_file::MAX_ELEMENTS;
 use crate::lower::{identity_blocks, LowerCx, Tail};
 use crate::qgraph::requant::REQUANT_LIMB_BITS;
@@ -33,7 +33,7 @@ impl QThreshold {
 
     /// The index of element `index`'s map in [`Self::maps`].
     pub fn map_index(&self, index: usize) -> usize {
-        (index / self.channel_len.max(1)).min(self.maps.len().saturating_sub(1))
+        channel_of(self.maps.len(), self.channel_len, index)
     }
 }
 

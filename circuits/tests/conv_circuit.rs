@@ -12,37 +12,6 @@ use circuits::qgraph::{QConv, QLayer, QLinear, QMaxPool, QOp, QRescale, QuantGra
 use circuits::{public_inputs, with_shape, InferenceCircuit, Trace};
 use halo2_proofs::dev::MockProver;
 
-#[allow(clippy::too_many_arguments)]
-fn geom(
-    c: usize,
-    hw: [usize; 2],
-    out_c: usize,
-    k: [usize; 2],
-    stride: usize,
-    pads: [usize; 4],
-    dil: usize,
-    groups: usize,
-) -> ConvGeom {
-    let out_h = ConvGeom::out_len(hw[0], k[0], stride, pads[0], pads[2], dil).unwrap();
-    let out_w = ConvGeom::out_len(hw[1], k[1], stride, pads[1], pads[3], dil).unwrap();
-    let g = ConvGeom {
-        in_c: c,
-        in_h: hw[0],
-        in_w: hw[1],
-        out_c,
-        out_h,
-        out_w,
-        kernel: k,
-        stride: [stride; 2],
-        pads,
-        dilation: [dil; 2],
-        groups,
-        input_dilation: [1, 1],
-    };
-    g.validate().unwrap();
-    g
-}
-
 /// input → conv → rescale+ReLU → dense(→3); weights from a fixed pseudo-random sequence.
 fn graph(g: ConvGeom) -> QuantGraph {
     let mut seed = 7u64;
@@ -112,23 +81,41 @@ fn cases() -> Vec<(&'static str, ConvGeom)> {
     vec![
         (
             "3x3 pad 1",
-            geom(2, [5, 5], 3, [3, 3], 1, [1, 1, 1, 1], 1, 1),
+            ConvGeom::square(2, [5, 5], 3, [3, 3], 1, [1, 1, 1, 1], 1, 1).unwrap(),
         ),
         (
             "stride 2, asymmetric pad",
-            geom(2, [6, 5], 4, [3, 2], 2, [1, 0, 0, 1], 1, 1),
+            ConvGeom::square(2, [6, 5], 4, [3, 2], 2, [1, 0, 0, 1], 1, 1).unwrap(),
         ),
-        ("dilation 2", geom(1, [7, 7], 2, [3, 3], 1, [0; 4], 2, 1)),
+        (
+            "dilation 2",
+            ConvGeom::square(1, [7, 7], 2, [3, 3], 1, [0; 4], 2, 1).unwrap(),
+        ),
         (
             "groups 2",
-            geom(4, [4, 4], 6, [3, 3], 1, [1, 1, 1, 1], 1, 2),
+            ConvGeom::square(4, [4, 4], 6, [3, 3], 1, [1, 1, 1, 1], 1, 2).unwrap(),
         ),
-        ("depthwise", geom(3, [4, 4], 3, [2, 2], 2, [0; 4], 1, 3)),
-        ("1-D", geom(2, [1, 9], 3, [1, 3], 1, [0, 1, 0, 1], 1, 1)),
+        (
+            "depthwise",
+            ConvGeom::square(3, [4, 4], 3, [2, 2], 2, [0; 4], 1, 3).unwrap(),
+        ),
+        // Several output positions per block (window tiles).
+        (
+            "depthwise 3x3 same",
+            ConvGeom::square(3, [5, 6], 3, [3, 3], 1, [1; 4], 1, 3).unwrap(),
+        ),
+        (
+            "depthwise multiplier 2, stride 2",
+            ConvGeom::square(2, [7, 7], 4, [3, 3], 2, [1; 4], 1, 2).unwrap(),
+        ),
+        (
+            "1-D",
+            ConvGeom::square(2, [1, 9], 3, [1, 3], 1, [0, 1, 0, 1], 1, 1).unwrap(),
+        ),
         ("input dilation 2 (ConvTranspose)", {
             // 3x3 input with a zero between neighbours (5x5), padded by the kernel's span: the
             // convolution a stride-2 ConvTranspose lowers to.
-            let mut g = geom(2, [5, 5], 3, [3, 3], 1, [1, 1, 1, 1], 1, 1);
+            let mut g = ConvGeom::square(2, [5, 5], 3, [3, 3], 1, [1, 1, 1, 1], 1, 1).unwrap();
             (g.in_h, g.in_w, g.input_dilation, g.pads) = (3, 3, [2, 2], [2, 1, 2, 2]);
             (g.out_h, g.out_w) = (7, 6);
             g.validate().unwrap();
@@ -185,9 +172,9 @@ fn a_wrong_convolution_output_is_rejected() {
 
 /// input → conv(3x3, pad 1) → ReLU → maxpool(window, stride) → dense.
 fn maxpool_graph(window: usize, stride: usize, pads: [usize; 4]) -> QuantGraph {
-    let mut q = graph(geom(2, [6, 6], 3, [3, 3], 1, [1, 1, 1, 1], 1, 1));
+    let mut q = graph(ConvGeom::square(2, [6, 6], 3, [3, 3], 1, [1, 1, 1, 1], 1, 1).unwrap());
     let conv_out = q.layers[1].out_shape.clone();
-    let pool = geom(3, [6, 6], 3, [window, window], stride, pads, 1, 3);
+    let pool = ConvGeom::square(3, [6, 6], 3, [window, window], stride, pads, 1, 3).unwrap();
     let n = pool.out_len_total();
     let fc = q.layers.pop().unwrap();
     let QOp::Linear(QLinear { weight, .. }) = fc.op else {

@@ -162,3 +162,67 @@ fn a_convolution_binds_every_position_to_one_copy_of_its_weights() {
     let t_other = trace_for(&other, input);
     assert!(!accepted(&other, &plan, &t_other, hash_of(&q)));
 }
+
+/// A depthwise 3x3 convolution (same padding) whose blocks are window tiles, ReLU, and a dense layer.
+fn depthwise_graph() -> QuantGraph {
+    use circuits::ir::{geom::ConvGeom, Shape};
+    use circuits::qgraph::{QLayer, QRescale};
+    let mut g = ConvGeom::depthwise(3, 5, 6, [3, 3]);
+    (g.pads, g.out_h, g.out_w) = ([1; 4], 5, 6);
+    g.validate().unwrap();
+    let n = g.out_len_total();
+    let layer = QLayer::new;
+    let conv = QConv {
+        geom: g,
+        weight_scale: 4,
+        weight: (0..g.weight_len())
+            .map(|i| (i as i64 * 7) % 23 - 11)
+            .collect(),
+        bias: vec![40, -25, 9],
+    };
+    let dense = QLinear {
+        in_features: n,
+        out_features: 2,
+        weight_scale: 4,
+        weight: (0..2 * n).map(|i| (i as i64 * 5) % 13 - 6).collect(),
+        bias: vec![3, -4],
+    };
+    let relu = QRescale {
+        shift: 4,
+        relu: true,
+    };
+    QuantGraph {
+        input_shape: Shape(vec![1, 3, 5, 6]),
+        input_scale: 4,
+        limb_bits: 8,
+        int8: None,
+        layers: vec![
+            layer("dw", QOp::Conv(conv), 8, vec![1, 3, 5, 6]),
+            layer("relu", QOp::Rescale(relu), 4, vec![1, 3, 5, 6]),
+            layer("fc", QOp::Linear(dense), 8, vec![1, 2]),
+        ],
+    }
+}
+
+#[test]
+fn window_tiles_bind_their_weights_and_pin_the_others_to_zero() {
+    use circuits::lower::BlockLayout;
+    let q = depthwise_graph();
+    let plan = circuits::plan::plan_for(&q, VIS, 2, 8).unwrap();
+    let single = BlockLayout {
+        window_tiles: false,
+        ..BlockLayout::of(&plan.shape)
+    };
+    let plan_single = circuits::plan::plan_layout(&q, VIS, single).unwrap();
+    assert!(plan.shape.window_tiles);
+    assert!(plan.rows < plan_single.rows, "the blocks are window tiles");
+    let x: Vec<i64> = (0..q.input_len())
+        .map(|i| (i as i64 * 9) % 31 - 15)
+        .collect();
+    let t = q.eval(&x).unwrap();
+    assert!(accepted(&q, &plan, &t, hash_of(&q)));
+    // One kernel weight changed (used by every position of its channel): rejected.
+    let other = other_weights(&q);
+    let t_other = other.eval(&x).unwrap();
+    assert!(!accepted(&other, &plan, &t_other, hash_of(&q)));
+}

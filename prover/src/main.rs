@@ -148,6 +148,12 @@ enum Command {
         /// For an ONNX or TFLite model: what the proof reveals (as `compile`)
         #[command(flatten)]
         visibility: VisibilityArgs,
+        /// For an ONNX or TFLite model: plan this many inputs per row (as `compile`)
+        #[arg(long, requires = "width")]
+        inputs_per_row: Option<usize>,
+        /// For an ONNX or TFLite model: plan this many outputs per row (as `compile`)
+        #[arg(long, requires = "inputs_per_row")]
+        width: Option<usize>,
         #[arg(long)]
         json: bool,
     },
@@ -358,6 +364,8 @@ fn main() -> ExitCode {
             model,
             calibration,
             visibility,
+            inputs_per_row,
+            width,
             json,
         } => {
             let is_source = model.extension().is_some_and(|e| {
@@ -367,6 +375,10 @@ fn main() -> ExitCode {
                 Err(anyhow::anyhow!(
                     "--calibration is for an ONNX or TFLite model; a compiled model (.zkm) keeps its own scales"
                 ))
+            } else if !is_source && width.is_some() {
+                Err(anyhow::anyhow!(
+                    "--inputs-per-row and --width are for an ONNX or TFLite model; a compiled model (.zkm) keeps its own layout"
+                ))
             } else if !is_source {
                 cli::commands::plan_cmd(&model, json)
             } else {
@@ -375,7 +387,10 @@ fn main() -> ExitCode {
                         onnx: model,
                         calibration,
                         visibility,
-                        layout: Default::default(),
+                        layout: circuits::quantize::LayoutRequest {
+                            shape: inputs_per_row.zip(width),
+                            ..Default::default()
+                        },
                         srs: circuits::setup::srs::SrsRef::dev(),
                         commitment: circuits::artifacts::model_file::Commitment::Kzg,
                     };

@@ -133,13 +133,8 @@ impl ModelFile {
     /// the model's multiply-accumulates.
     pub fn validate_layout(&self) -> Result<(), String> {
         let g = &self.graph;
-        let plan = plan::plan_for(
-            g,
-            self.visibility,
-            self.shape.inputs_per_row,
-            self.shape.width,
-        )
-        .map_err(|e| e.to_string())?;
+        let layout = crate::lower::BlockLayout::of(&self.shape);
+        let plan = plan::plan_layout(g, self.visibility, layout).map_err(|e| e.to_string())?;
         // A file written before rescale rows could be left out keeps them (unused, harmless).
         let legacy = CircuitShape {
             no_rescale: false,

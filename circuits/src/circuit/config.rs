@@ -15,6 +15,7 @@ use super::chips::requant::RequantConfig;
 use super::chips::threshold::ThresholdConfig;
 use super::chips::{link::LinkConfig, mac::MacConfig, rescale::RescaleConfig, table::RangeTable};
 use super::CircuitShape;
+use crate::lower::BlockLayout;
 
 /// The columns, gates and lookups of the model circuit, as configured for one [`CircuitShape`].
 #[derive(Clone, Debug)]
@@ -39,6 +40,8 @@ pub struct ModelConfig {
     pub hashing: Option<(PackConfig, HashConfig)>,
     /// The public values: the instance column (equality-enabled).
     pub instance: Column<Instance>,
+    /// How the graph's blocks are laid out on the rows (the shape's `P`, `W` and window tiles).
+    pub layout: BlockLayout,
 }
 
 impl ModelConfig {
@@ -151,6 +154,7 @@ impl ModelConfig {
             table,
             hashing,
             instance,
+            layout: BlockLayout::of(&shape),
         }
     }
 }

@@ -17,13 +17,14 @@ pub(crate) struct HiddenParams {
     pub packed: Vec<FpCell>,
     /// The first link row cell of each bias.
     pub biases: Vec<Option<FpCell>>,
-    /// A cell constrained to zero (the first padding input).
+    /// A cell constrained to zero (the first one pinned).
     pub zero: Option<FpCell>,
 }
 
 impl HiddenParams {
-    /// Copy every private weight of a block from its parameter's pack row; pin the last row's
-    /// padding inputs to zero (their private weights are free).
+    /// Copy every private weight of a block from its parameter's pack row, and pin to zero the
+    /// weights of inputs a sum does not read (a window tile's block) and the last row's padding
+    /// inputs (their private weights are free).
     pub fn bind_weights(
         &mut self,
         region: &mut Region<'_, Fr>,
@@ -32,20 +33,31 @@ impl HiddenParams {
     ) -> Result<(), Error> {
         for (row, ids) in cells.weights.iter().zip(&params.weights) {
             for (cell, id) in row.iter().zip(ids) {
-                let canonical = self
-                    .weights
-                    .get(*id)
-                    .ok_or_else(|| fail(SynthesisFailure::MissingParameter(*id)))?;
-                region.constrain_equal(cell.cell(), canonical.cell());
+                match id {
+                    Some(id) => {
+                        let canonical = self
+                            .weights
+                            .get(*id)
+                            .ok_or_else(|| fail(SynthesisFailure::MissingParameter(*id)))?;
+                        region.constrain_equal(cell.cell(), canonical.cell());
+                    }
+                    None => self.pin_zero(region, cell)?,
+                }
             }
         }
         for cell in &cells.padding {
-            match &self.zero {
-                Some(z) => region.constrain_equal(cell.cell(), z.cell()),
-                None => {
-                    region.constrain_constant(cell.cell(), Fr::zero())?;
-                    self.zero = Some(*cell);
-                }
+            self.pin_zero(region, cell)?;
+        }
+        Ok(())
+    }
+
+    /// Constrain `cell` to zero: equal to the first cell so pinned, which is a constant.
+    fn pin_zero(&mut self, region: &mut Region<'_, Fr>, cell: &FpCell) -> Result<(), Error> {
+        match &self.zero {
+            Some(z) => region.constrain_equal(cell.cell(), z.cell()),
+            None => {
+                region.constrain_constant(cell.cell(), Fr::zero())?;
+                self.zero = Some(*cell);
             }
         }
         Ok(())

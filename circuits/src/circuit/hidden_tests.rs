@@ -1,6 +1,6 @@
 //! MockProver tests of how hashed weights are bound ([`HiddenParams`]): every private weight is a
 //! copy of its parameter's pack-row cell, every use of a bias a copy of its first use, and padding
-//! inputs are pinned to zero. A tampered copy must be rejected.
+//! inputs and the weights of inputs a sum does not read are pinned to zero. A tampered copy must be rejected.
 
 use halo2_proofs::{
     circuit::{Layouter, SimpleFloorPlanner, Value},
@@ -32,6 +32,7 @@ const SHAPE: CircuitShape = CircuitShape {
     requant: false,
     threshold: false,
     no_rescale: false,
+    window_tiles: false,
 };
 
 /// One block of two sums over three inputs (two rows, the second with one padding input), then a
@@ -40,9 +41,10 @@ const SHAPE: CircuitShape = CircuitShape {
 struct BindCircuit {
     /// The weight parameters (one pack row each).
     params: Vec<i64>,
-    /// `ids[j][i]`: the parameter of input `i` for sum `j`.
-    ids: Vec<Vec<usize>>,
-    /// The weights the multiply-accumulate rows use (honest: `params[ids[j][i]]`).
+    /// `ids[j][i]`: the parameter of input `i` for sum `j`, `None` where the sum does not read it
+    /// (as in a window tile's block).
+    ids: Vec<Vec<Option<usize>>>,
+    /// The weights the multiply-accumulate rows use (honest: `params[ids[j][i]]`, or 0).
     used: Vec<Vec<i64>>,
     xs: [i64; 3],
     /// The padding input (honest: 0).
@@ -54,10 +56,10 @@ struct BindCircuit {
 impl BindCircuit {
     fn honest() -> Self {
         let params = vec![3, -5, 7, 11, -2, 4];
-        let ids = vec![vec![0, 1, 2], vec![3, 4, 5]];
+        let ids = vec![vec![Some(0), Some(1), None], vec![None, Some(4), Some(5)]];
         let used = ids
             .iter()
-            .map(|r| r.iter().map(|i| params[*i]).collect())
+            .map(|r| r.iter().map(|i| i.map_or(0, |i| params[i])).collect())
             .collect();
         BindCircuit {
             params,
@@ -175,10 +177,19 @@ fn honest_private_weights_are_accepted() {
 
 #[test]
 fn a_private_weight_other_than_its_parameter_is_rejected() {
-    for (j, i) in [(0, 0), (0, 2), (1, 1)] {
+    for (j, i) in [(0, 0), (0, 1), (1, 1), (1, 2)] {
         let mut c = BindCircuit::honest();
         c.used[j][i] += 1;
         assert!(!accepted(&c), "weight ({j}, {i}) changed");
+    }
+}
+
+#[test]
+fn a_nonzero_weight_where_a_sum_reads_no_parameter_is_rejected() {
+    for (j, i) in [(0, 2), (1, 0)] {
+        let mut c = BindCircuit::honest();
+        c.used[j][i] = 3;
+        assert!(!accepted(&c), "weight ({j}, {i}) made nonzero");
     }
 }
 

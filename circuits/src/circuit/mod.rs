@@ -472,7 +472,7 @@ impl Circuit<Fr> for InferenceCircuit<'_> {
         if let Some(t) = &config.threshold {
             t.load(&mut layouter, &self.graph.threshold_table())?;
         }
-        let stages = lower(self.graph, config.mac.width());
+        let stages = lower(self.graph, config.layout);
         let cells = layouter.assign_region(
             || "model",
             |mut region| self.assign_model(&config, &stages, &mut region),

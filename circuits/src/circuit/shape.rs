@@ -53,6 +53,12 @@ pub struct CircuitShape {
     /// range-checked input or hashing. Absent means false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_rescale: bool,
+    /// Whether a convolution whose groups have fewer output channels than `W` (depthwise, average
+    /// pools) lays a tile of neighbouring output positions into one block (see
+    /// [`crate::lower::BlockLayout`]). Changes rows and fixed values, not columns or gates. Absent
+    /// means false: files written before it keep one position per block.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub window_tiles: bool,
 }
 
 impl Default for CircuitShape {
@@ -71,6 +77,7 @@ impl Default for CircuitShape {
             requant: false,
             threshold: false,
             no_rescale: false,
+            window_tiles: false,
         }
     }
 }

@@ -70,6 +70,37 @@ impl ConvGeom {
         }
     }
 
+    /// A convolution of `kernel` over `[c, h, w]` into `out_c` channels in `groups` groups, with one
+    /// stride and one dilation for both axes; `None` when the kernel does not fit or the geometry is
+    /// invalid.
+    #[allow(clippy::too_many_arguments)]
+    pub fn square(
+        c: usize,
+        [h, w]: [usize; 2],
+        out_c: usize,
+        kernel: [usize; 2],
+        stride: usize,
+        pads: [usize; 4],
+        dilation: usize,
+        groups: usize,
+    ) -> Option<Self> {
+        let g = ConvGeom {
+            in_c: c,
+            in_h: h,
+            in_w: w,
+            out_c,
+            out_h: Self::out_len(h, kernel[0], stride, pads[0], pads[2], dilation)?,
+            out_w: Self::out_len(w, kernel[1], stride, pads[1], pads[3], dilation)?,
+            kernel,
+            stride: [stride; 2],
+            pads,
+            dilation: [dilation; 2],
+            groups,
+            input_dilation: [1, 1],
+        };
+        g.validate().ok().map(|_| g)
+    }
+
     /// Output size of one axis, or `None` when the kernel does not fit.
     pub fn out_len(
         input: usize,
@@ -148,6 +179,14 @@ impl ConvGeom {
             }
         }
         taps
+    }
+
+    /// The input rows (`a = 0`) or columns (`a = 1`) the window of output row or column `o` reads,
+    /// ascending: a patch is every input channel of its group at these rows and columns.
+    pub fn window_taps(&self, a: usize, o: usize) -> Vec<usize> {
+        (0..self.kernel[a])
+            .filter_map(|j| self.tap(a, o, j))
+            .collect()
     }
 
     /// The input element that tap `j` of output `o` reads on axis `a`, if it reads one (not padding,

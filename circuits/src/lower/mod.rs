@@ -9,6 +9,7 @@
 
 use crate::circuit::chips::mac::MacConfig;
 use crate::circuit::chips::rescale::RescaleParams;
+use crate::circuit::CircuitShape;
 use crate::qgraph::{QOp, QRescale, QuantGraph, RequantStep};
 
 /// What a block's link rows do with each sum.
@@ -50,8 +51,9 @@ pub struct Block {
 /// The model parameters a block uses (indices into the graph's weights and biases).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlockParams {
-    /// `weights[j][i]`: the weight parameter of `inputs[i]` for sum `j`.
-    pub weights: Vec<Vec<usize>>,
+    /// `weights[j][i]`: the weight parameter of `inputs[i]` for sum `j`; `None` where the sum does
+    /// not read that input (a window tile's block: its weight is a zero, pinned as one).
+    pub weights: Vec<Vec<Option<usize>>>,
     /// The bias parameter of sum `j`.
     pub bias: Vec<usize>,
 }
@@ -95,6 +97,41 @@ impl Stage {
     }
 }
 
+/// What the lowering needs of the circuit's shape: the size of a block's rows, and whether a grouped
+/// convolution may share one block between several output positions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockLayout {
+    /// `P`: inputs per multiply-accumulate row.
+    pub inputs_per_row: usize,
+    /// `W`: sums per block.
+    pub width: usize,
+    /// Whether a convolution whose groups have fewer output channels than `W` (depthwise, average
+    /// pools) may put a tile of neighbouring output positions in one block, over the union of their
+    /// windows (see [`crate::qgraph::ops::conv`]). Model files written before it was added lower
+    /// one position per block.
+    pub window_tiles: bool,
+}
+
+impl BlockLayout {
+    /// The layout new circuits use: `P`, `W`, window tiles on.
+    pub fn new(inputs_per_row: usize, width: usize) -> Self {
+        BlockLayout {
+            inputs_per_row,
+            width,
+            window_tiles: true,
+        }
+    }
+
+    /// The layout of a circuit of this shape.
+    pub fn of(shape: &CircuitShape) -> Self {
+        BlockLayout {
+            inputs_per_row: shape.inputs_per_row,
+            width: shape.width,
+            window_tiles: shape.window_tiles,
+        }
+    }
+}
+
 /// Builds a stage's blocks, handing out workspace slots.
 pub(crate) struct Builder {
     next: usize,
@@ -113,6 +150,8 @@ pub(crate) struct LowerCx<'a> {
     pub n_out: usize,
     /// Sums per block.
     pub width: usize,
+    /// The block layout (`width` is its `W`).
+    pub layout: BlockLayout,
     /// Where the layer's weights and biases start in [`QuantGraph::params`] (a Linear or Conv).
     pub params_base: (usize, usize),
     /// The link rows' tail for a block's sums (outputs `outs`): a fused rescale or
@@ -170,8 +209,9 @@ impl Builder {
     }
 }
 
-/// Lower `graph` into stages with blocks of at most `width` sums.
-pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
+/// Lower `graph` into stages with blocks laid out as `layout` says (at most `W` sums each).
+pub fn lower(graph: &QuantGraph, layout: BlockLayout) -> Vec<Stage> {
+    let width = layout.width;
     let mut stages = Vec::new();
     let mut i = 0;
     // Per tensor id: which elements are still graph inputs (through remaps only); `None` for an
@@ -229,6 +269,7 @@ pub fn lower(graph: &QuantGraph, width: usize) -> Vec<Stage> {
             index: i,
             n_out,
             width,
+            layout,
             params_base: (weight_base, bias_base),
             tail_for: &tail_for,
         };

@@ -13,7 +13,7 @@ use crate::artifacts::model_file::Visibilities;
 use crate::circuit::chips::table::RangeTable;
 use crate::circuit::{CircuitShape, ModelConfig, MIN_WIDTH, SPACER_ROWS};
 use crate::disclosure::Disclosure;
-use crate::lower::{lower, offset_bits};
+use crate::lower::{lower, offset_bits, BlockLayout};
 use crate::qgraph::requant::REQUANT_LIMB_BITS;
 use crate::qgraph::{QOp, QuantGraph};
 
@@ -144,8 +144,8 @@ struct Rows {
     bias_offset_bits: u32,
 }
 
-fn count_rows(graph: &QuantGraph, vis: Visibilities, inputs_per_row: usize, width: usize) -> Rows {
-    let stages = lower(graph, width);
+fn count_rows(graph: &QuantGraph, vis: Visibilities, layout: BlockLayout) -> Rows {
+    let stages = lower(graph, layout);
     let mut layers: Vec<LayerPlan> = Vec::with_capacity(stages.len() + 1);
     if vis.input != crate::InputVisibility::Public {
         layers.push(LayerPlan {
@@ -167,7 +167,7 @@ fn count_rows(graph: &QuantGraph, vis: Visibilities, inputs_per_row: usize, widt
     layers.extend(stages.iter().map(|s| LayerPlan {
         name: s.name.clone(),
         kind: s.kind.to_string(),
-        rows: s.rows(inputs_per_row),
+        rows: s.rows(layout.inputs_per_row),
         macs: s.macs,
     }));
     let (weight_offset_bits, bias_offset_bits) = offset_bits(&stages, hidden);
@@ -210,7 +210,17 @@ pub fn plan_for(
     inputs_per_row: usize,
     width: usize,
 ) -> Result<Plan, LayoutError> {
-    build(graph, vis, inputs_per_row, width, graph.limb_bits)
+    plan_layout(graph, vis, BlockLayout::new(inputs_per_row, width))
+}
+
+/// The exact plan of `graph` with the given visibility and block layout (a model file's, which may
+/// predate window tiles).
+pub fn plan_layout(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    layout: BlockLayout,
+) -> Result<Plan, LayoutError> {
+    build(graph, vis, layout, graph.limb_bits)
 }
 
 /// Rows of hash chains of `chains[c]` hashes each on `chips` Poseidon chips (their own columns):
@@ -222,10 +232,14 @@ pub fn hash_chain_rows(chains: &[usize], chips: usize) -> usize {
 fn build(
     graph: &QuantGraph,
     vis: Visibilities,
-    inputs_per_row: usize,
-    width: usize,
+    layout: BlockLayout,
     limb_bits: u32,
 ) -> Result<Plan, LayoutError> {
+    let BlockLayout {
+        inputs_per_row,
+        width,
+        window_tiles,
+    } = layout;
     if width < MIN_WIDTH || inputs_per_row == 0 {
         return Err(LayoutError::Invalid(format!(
             "P = {inputs_per_row}, W = {width}"
@@ -263,7 +277,7 @@ fn build(
             "threshold rows need W + P >= 10 (P = {inputs_per_row}, W = {width})"
         )));
     }
-    let rows = count_rows(graph, vis, inputs_per_row, width);
+    let rows = count_rows(graph, vis, layout);
     let shape = CircuitShape {
         inputs_per_row,
         width,
@@ -285,6 +299,7 @@ fn build(
                 || requant
                 || hashing
                 || vis.input != crate::InputVisibility::Public),
+        window_tiles,
     };
     // Hashed weights make a long hash chain: a second Poseidon chip when it lowers k (at the same k
     // its columns only cost).
@@ -360,9 +375,10 @@ pub fn largest_table(
     (p, w): (usize, usize),
     bits: std::ops::RangeInclusive<u32>,
 ) -> Result<Plan, LayoutError> {
-    let least = build(graph, vis, p, w, *bits.start())?;
+    let layout = BlockLayout::new(p, w);
+    let least = build(graph, vis, layout, *bits.start())?;
     for l in bits.rev() {
-        let plan = build(graph, vis, p, w, l)?;
+        let plan = build(graph, vis, layout, l)?;
         if plan.k <= least.k {
             return Ok(plan);
         }
@@ -398,8 +414,9 @@ pub fn choose_with(
     let mut last_err = None;
     for p in INPUTS_CANDIDATES {
         for w in WIDTH_CANDIDATES {
-            let rows = count_rows(graph, vis, p, w);
-            let probe = build(graph, vis, p, w, MIN_LIMB_BITS);
+            let layout = BlockLayout::new(p, w);
+            let rows = count_rows(graph, vis, layout);
+            let probe = build(graph, vis, layout, MIN_LIMB_BITS);
             let plan = probe.and_then(|probe| {
                 let reserved = probe.usable_rows.abs_diff(1 << probe.k);
                 let hash_rows = Disclosure::with_limb_bits(graph, vis, min_limb_bits).hash_rows(2);
@@ -420,10 +437,13 @@ pub fn choose_with(
 pub const SMALL_PROOF_BYTES: usize = 3072;
 /// A layout with a small proof is preferred when its cost is at most this factor over the cheapest.
 pub const SMALL_PROOF_SLACK: f64 = 1.5;
+/// ... and when each proof takes at most this many seconds longer: a few hundred bytes of proof are
+/// not worth tens of seconds per proof on a large model.
+pub const SMALL_PROOF_MAX_EXTRA_S: f64 = 5.0;
 
 /// The plan to compile: the cheapest (prove time plus key generation plus ten times verify time),
 /// unless one whose proof is at most [`SMALL_PROOF_BYTES`] costs at most [`SMALL_PROOF_SLACK`] times
-/// as much: then the cheapest of those.
+/// as much and proves at most [`SMALL_PROOF_MAX_EXTRA_S`] slower: then the cheapest of those.
 fn best_of(candidates: Vec<Plan>) -> Option<Plan> {
     let cost = |p: &Plan| {
         let e = &p.estimate;
@@ -438,7 +458,12 @@ fn best_of(candidates: Vec<Plan>) -> Option<Plan> {
             .filter(|p| p.estimate.proof_bytes <= SMALL_PROOF_BYTES),
     );
     Some(match small {
-        Some(s) if cost(&s) <= SMALL_PROOF_SLACK * cost(&fastest) => s,
+        Some(s)
+            if cost(&s) <= SMALL_PROOF_SLACK * cost(&fastest)
+                && s.estimate.prove_s <= fastest.estimate.prove_s + SMALL_PROOF_MAX_EXTRA_S =>
+        {
+            s
+        }
         _ => fastest,
     })
 }
@@ -504,5 +529,71 @@ pub fn estimate(k: u32, shape: &CircuitShape, load: VerifyLoad) -> Estimate {
             let cs = constraint_system(*shape);
             crate::proof::proof_bytes(&cs) + 32 * cs.num_selectors()
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Shape;
+    use crate::qgraph::{QLayer, QLinear};
+
+    /// A real plan (a one-layer graph) with the given estimate.
+    fn plan(prove_s: f64, keygen_s: f64, proof_bytes: usize) -> Plan {
+        let graph = QuantGraph {
+            input_shape: Shape(vec![1, 4]),
+            input_scale: 4,
+            limb_bits: 8,
+            int8: None,
+            layers: vec![QLayer {
+                inputs: vec![],
+                name: "fc".into(),
+                op: QOp::Linear(QLinear {
+                    in_features: 4,
+                    out_features: 2,
+                    weight_scale: 4,
+                    weight: vec![1, -2, 3, -4, 5, -6, 7, -8],
+                    bias: vec![1, 2],
+                }),
+                out_scale: 8,
+                out_shape: Shape(vec![1, 2]),
+            }],
+        };
+        let mut p = plan_with(&graph, 2, 5).unwrap();
+        p.estimate = Estimate {
+            keygen_s,
+            prove_s,
+            verify_s: 0.01,
+            peak_mib: 100.0,
+            proof_bytes,
+        };
+        p
+    }
+
+    #[test]
+    fn a_small_proof_is_preferred_only_when_it_costs_little() {
+        let chosen = |c: Vec<Plan>| best_of(c).unwrap().estimate.proof_bytes;
+        // A small model: 40% slower for a proof under EZKL's size is worth it.
+        assert_eq!(
+            chosen(vec![plan(0.10, 0.2, 3500), plan(0.14, 0.2, 2800)]),
+            2800
+        );
+        // A large one: 35 s more per proof is not, though within the cost factor.
+        assert_eq!(
+            chosen(vec![plan(66.0, 25.0, 4096), plan(101.0, 26.0, 2816)]),
+            4096
+        );
+        // Beyond the cost factor: never.
+        assert_eq!(
+            chosen(vec![plan(1.0, 0.5, 3500), plan(2.0, 0.5, 2800)]),
+            3500
+        );
+        // The cheapest small one among several.
+        let three = vec![
+            plan(1.0, 0.5, 4000),
+            plan(1.3, 0.5, 3000),
+            plan(1.2, 0.5, 2900),
+        ];
+        assert_eq!(chosen(three), 2900);
     }
 }

@@ -42,6 +42,17 @@ pub struct QLayer {
 }
 
 impl QLayer {
+    /// A layer that reads the previous tensor (a chain), at power-of-two scale `out_scale`.
+    pub fn new(name: &str, op: QOp, out_scale: u32, shape: Vec<usize>) -> Self {
+        QLayer {
+            name: name.to_string(),
+            op,
+            out_scale,
+            out_shape: Shape(shape),
+            inputs: vec![],
+        }
+    }
+
     /// A layer of an int8 model (no power-of-two scale: the output scale is 0).
     pub fn int8(name: &str, op: QOp, shape: Vec<usize>, inputs: Vec<usize>) -> Self {
         QLayer {

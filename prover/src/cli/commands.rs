@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use circuits::plan::{plan_for, Plan};
+use circuits::lower::BlockLayout;
+use circuits::plan::{plan_layout, Plan};
 use prover::atomic::write_atomic;
 use prover::prove::infer;
 use prover::{compile_model, CompileOptions};
@@ -86,12 +87,7 @@ fn print_plan_summary(p: &Plan) {
 
 pub fn plan(model: &Path) -> Result<Plan> {
     let m = read_model(model)?;
-    let mut p = plan_for(
-        &m.graph,
-        m.visibility,
-        m.shape.inputs_per_row,
-        m.shape.width,
-    )?;
+    let mut p = plan_layout(&m.graph, m.visibility, BlockLayout::of(&m.shape))?;
     // The model's verifying key gives the exact proof size.
     if let Ok(vk) = m.verifying_key() {
         p.estimate.proof_bytes = circuits::keys::proof_bytes(&vk);

@@ -76,7 +76,7 @@ impl OpRules for QLinear {
                     .iter()
                     .map(|o| {
                         let row = weight_base + o * n;
-                        (row..row + n).collect()
+                        (row..row + n).map(Some).collect()
                     })
                     .collect(),
                 bias: outs.iter().map(|o| bias_base + o).collect(),

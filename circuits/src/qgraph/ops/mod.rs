@@ -17,6 +17,8 @@ use crate::lower::LowerCx;
 mod add;
 mod clip;
 mod conv;
+#[cfg(test)]
+mod conv_tests;
 mod function;
 mod linear;
 mod maxpool;

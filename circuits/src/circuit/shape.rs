@@ -171,3 +171,24 @@ pub fn with_shape<R>(shape: CircuitShape, f: impl FnOnce() -> R) -> R {
     let _restore = Restore(SHAPE.with(|s| s.replace(Some(shape))));
     f()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CircuitShape;
+
+    #[test]
+    fn a_shape_written_before_window_tiles_reads_as_without_them_and_keeps_its_bytes() {
+        let old = CircuitShape::default();
+        let json = serde_json::to_string(&old).unwrap();
+        assert!(!json.contains("window_tiles"), "{json}");
+        let read: CircuitShape = serde_json::from_str(&json).unwrap();
+        assert!(!read.window_tiles);
+        let new = CircuitShape {
+            window_tiles: true,
+            ..old
+        };
+        let json = serde_json::to_string(&new).unwrap();
+        assert!(json.contains("\"window_tiles\":true"), "{json}");
+        assert_eq!(serde_json::from_str::<CircuitShape>(&json).unwrap(), new);
+    }
+}

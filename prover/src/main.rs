@@ -137,7 +137,7 @@ enum Command {
     /// Show the circuit layout of a model: rows, columns, k, estimated time and memory. A compiled
     /// model (.zkm), or an ONNX or TFLite model, which is quantized and planned without making keys
     #[command(
-        after_help = "Examples:\n  zkinfer plan model.zkm --json\n  zkinfer plan resnet8.onnx --calibration samples.json   # before compiling: no keys made"
+        after_help = "Examples:\n  zkinfer plan model.zkm --json\n  zkinfer plan resnet8.onnx --calibration samples.json   # before compiling: no keys made\n  zkinfer plan model.tflite --inputs-per-row 4 --width 8  # a given row layout"
     )]
     Plan {
         /// The compiled model (.zkm), or an ONNX (.onnx) or TFLite (.tflite) model

@@ -205,6 +205,24 @@ fn plan_reads_an_onnx_model_without_compiling_it() {
         s(&fixture("digits/calibration.json")),
     ]);
     assert_eq!(o.status.code(), Some(2));
+    // ... and its layout: --inputs-per-row / --width are refused there, and planned for a source.
+    let layout = ["--inputs-per-row", "2", "--width", "6"];
+    let o = zkinfer(&[&["plan", s(&model)][..], &layout].concat());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("keeps its own layout"),
+        "{}",
+        stderr(&o)
+    );
+    let mlp = fixture("digits_mlp.onnx");
+    let cal = fixture("digits/calibration.json");
+    let source = ["plan", s(&mlp), "--calibration", s(&cal), "--json"];
+    let o = zkinfer(&[&source[..], &layout].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["shape"]["inputs_per_row"], 2);
+    assert_eq!(v["shape"]["width"], 6);
+    assert_eq!(v["shape"]["window_tiles"], true);
 }
 
 /// Compile `fixtures/NAME.onnx`, prove `fixtures/NAME/input_0.json`, verify, and compare the top class

@@ -498,8 +498,8 @@ impl VerifyLoad {
 /// - proving commits and FFTs every advice column, the lookups' polynomials and one permutation
 ///   product per three equality columns, over 2^k rows (4x extended for the quotient). A lookup
 ///   costs about 1.1 advice columns in time and one in memory (fitted on the 16 float and int8
-///   TFLite models of `benches/mlperf/run.sh`, k = 12-19, 3 and 11-12 lookups: every estimate within
-///   1.16x of the measured proof and peak);
+///   TFLite models of `benches/mlperf/run.sh`, k = 12-19, 3 and 11-12 lookups: proof times within
+///   1.14x, peaks within 1.16x above 256 MiB and 1.4x below, where the process's own memory counts);
 /// - key generation (at compile time) commits every fixed column (one multi-exponentiation each,
 ///   cheap for small non-negative values) and every equality column (full-width values);
 /// - verifying (the whole `zkinfer verify` process) reads and hashes the model file (its parameters,

@@ -317,3 +317,18 @@ fn a_uint8_io_tflite_model_proves_litert_s_exact_output_bytes() {
         &case["output_uint8_ref"],
     );
 }
+
+#[test]
+fn a_legacy_all_uint8_tflite_model_proves_litert_s_exact_output_bytes() {
+    let data: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("tflite_uint8_legacy/legacy_cnn.json")).unwrap(),
+    )
+    .unwrap();
+    // The last case: the input bytes 0 and 255.
+    let case = &data["cases"][3];
+    int8_round_trip(
+        &fixture("tflite_uint8_legacy/legacy_cnn.tflite"),
+        &case["input_uint8"],
+        &case["output_uint8_ref"],
+    );
+}

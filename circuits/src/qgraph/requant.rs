@@ -155,6 +155,23 @@ impl RequantStep {
     /// `m = ceil(2^(5L) / count)` divides exactly (`n * (m * count - 2^(5L)) < 2^(5L)` for every such
     /// `n`); the offset comes back out through `q_min`.
     pub fn average(count: usize, act_min: i64, act_max: i64) -> Result<Self, RequantError> {
+        Self::window_average(count, act_min, act_max, true)
+    }
+
+    /// TFLite's legacy uint8 average, on values held as int8 (`u - 128`): the uint8 kernel rounds
+    /// `(acc_u + count/2) / count` with `acc_u >= 0`, which on the held sum `acc = acc_u - 128 count`
+    /// is `floor((acc + h) / count)` for every sign (half up), `h = count / 2`.
+    pub fn average_half_up(count: usize, act_min: i64, act_max: i64) -> Result<Self, RequantError> {
+        Self::window_average(count, act_min, act_max, false)
+    }
+
+    /// [`Self::average`] (`away_from_zero`) or [`Self::average_half_up`].
+    fn window_average(
+        count: usize,
+        act_min: i64,
+        act_max: i64,
+        away_from_zero: bool,
+    ) -> Result<Self, RequantError> {
         if count == 0 || count > 1 << 20 {
             return Err(RequantError(format!("a window of {count} elements")));
         }
@@ -165,7 +182,7 @@ impl RequantStep {
         Self::clamped(
             m,
             m * (h + K * c),
-            m * (2 * h - c + 1),
+            m * (2 * h - c + 1) * away_from_zero as i128,
             act_min + K as i64,
             (act_min, act_max),
         )

@@ -90,6 +90,26 @@ fn average_matches_the_reference_code_on_every_sum() {
 }
 
 #[test]
+fn the_legacy_uint8_average_matches_the_uint8_reference_code_on_every_sum() {
+    // reference_ops::AveragePool (uint8): `(acc + count / 2) / count` over bytes, then clamped;
+    // the step sees the held sum (every byte less 128).
+    for count in [1usize, 2, 3, 4, 9, 16, 25, 64, 125, 1000] {
+        for (lo, hi) in [(-128, 127), (-20, 127), (-128, 0)] {
+            let step = RequantStep::average_half_up(count, lo, hi).unwrap();
+            let c = count as i64;
+            for acc_u in 0..=255 * c {
+                let want = ((acc_u + c / 2) / c).clamp(lo + 128, hi + 128) - 128;
+                assert_eq!(
+                    step.apply(acc_u - 128 * c),
+                    Ok(want),
+                    "count {count} acc {acc_u}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn quantize_multiplier_as_tflite() {
     assert_eq!(quantize_multiplier(0.5), (1 << 30, 0));
     assert_eq!(quantize_multiplier(1.0), (1 << 30, 1));

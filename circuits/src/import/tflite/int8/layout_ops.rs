@@ -32,7 +32,7 @@ impl Int8Importer<'_> {
     }
 
     /// AVERAGE_POOL_2D (a sum over the window's taps inside the input, rounded half away from zero
-    /// by their count) and MAX_POOL_2D (padding taps excluded).
+    /// by their count; half up in a legacy uint8 model) and MAX_POOL_2D (padding taps excluded).
     pub(super) fn pool(
         &mut self,
         op: &tflite::Operator,
@@ -71,7 +71,11 @@ impl Int8Importer<'_> {
             for oy in 0..geom.out_h {
                 for ox in 0..geom.out_w {
                     let count = geom.patch(ch, oy, ox).len();
-                    steps.push(RequantStep::average(count, lo, hi).map_err(|e| e.to_string())?);
+                    let step = match self.legacy_uint8 {
+                        true => RequantStep::average_half_up(count, lo, hi),
+                        false => RequantStep::average(count, lo, hi),
+                    };
+                    steps.push(step.map_err(|e| e.to_string())?);
                 }
             }
         }

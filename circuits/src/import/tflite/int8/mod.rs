@@ -59,12 +59,26 @@ pub(super) struct Flow {
 
 type OpResult<T> = Result<T, String>;
 
-/// Whether a model is full-integer: an activation tensor (one no buffer fills) is int8.
+/// Whether a model is full-integer: an activation tensor (one no buffer fills) is int8, or uint8 (a
+/// legacy all-uint8 model, or uint8 input and output around an int8 graph).
 pub fn is_int8(model: &tflite::Model, subgraph: &tflite::SubGraph) -> bool {
     subgraph.tensors().is_some_and(|ts| {
-        ts.iter()
-            .any(|t| tensor_data(model, &t).is_none() && t.type_() == tflite::TensorType::INT8)
+        ts.iter().any(|t| {
+            tensor_data(model, &t).is_none()
+                && matches!(
+                    t.type_(),
+                    tflite::TensorType::INT8 | tflite::TensorType::UINT8
+                )
+        })
     })
+}
+
+/// Whether a model is a legacy all-uint8 one (TF1's quantization-aware training): its weights are
+/// uint8 with zero points (a constant uint8 tensor), not int8.
+fn is_legacy_uint8(tensors: &[TensorInfo]) -> bool {
+    tensors
+        .iter()
+        .any(|t| t.data.is_some() && t.ty == tflite::TensorType::UINT8)
 }
 
 /// The int8 importer's state.
@@ -77,8 +91,11 @@ pub(super) struct Int8Importer<'a> {
     /// The graph input's shape (tensor 0).
     pub(super) input_shape: Vec<usize>,
     /// The model's input and output tensors when they are uint8 (held as int8: `v - 128`, zero
-    /// point likewise); no other tensor may be uint8.
+    /// point likewise); no other activation may be uint8, unless `legacy_uint8`.
     pub(super) uint8_io: Vec<usize>,
+    /// A legacy all-uint8 model: every activation is uint8 (held as int8, `v - 128`), the weights
+    /// uint8 with a zero point (held as `w - z`).
+    pub(super) legacy_uint8: bool,
 }
 
 /// Import a full-integer model whose operators are `operators` (named `names`).
@@ -231,6 +248,7 @@ impl<'a> Int8Importer<'a> {
         Ok(Int8Importer {
             path,
             names,
+            legacy_uint8: is_legacy_uint8(&tensors),
             tensors,
             flows: HashMap::new(),
             layers: Vec::new(),
@@ -252,7 +270,7 @@ impl<'a> Int8Importer<'a> {
         // A uint8 input or output is held as int8 (`v - 128`): its zero point too.
         let held = match info.ty {
             tflite::TensorType::INT8 => 0,
-            tflite::TensorType::UINT8 if self.uint8_io.contains(&t) => 128,
+            tflite::TensorType::UINT8 if self.legacy_uint8 || self.uint8_io.contains(&t) => 128,
             ty => {
                 return Err(format!(
                     "tensor '{}' is {}, not int8{}",
@@ -260,7 +278,7 @@ impl<'a> Int8Importer<'a> {
                     ty.variant_name().unwrap_or("?"),
                     match ty {
                         tflite::TensorType::UINT8 =>
-                            " (uint8 is read at the model's input and output only)",
+                            " (in a model with int8 weights, uint8 is read at the input and output only)",
                         _ => "",
                     }
                 ))
@@ -360,6 +378,26 @@ impl<'a> Int8Importer<'a> {
         let map = remap_picks(&nchw_to_nhwc(h, w, c));
         let name = format!("{}.nhwc", self.names[t]);
         Ok(self.push(&name, QOp::Remap(QRemap { map }), shape, vec![flow.id]))
+    }
+
+    /// The weights of filter `f` as the kernels multiply them: int8 values (zero point 0), or a
+    /// legacy model's uint8 values less their per-tensor zero point (`w - z`, in [-255, 255]).
+    pub(super) fn filter_values(&self, f: usize) -> OpResult<Vec<i64>> {
+        match self.tensors.get(f) {
+            Some(TensorInfo {
+                ty: tflite::TensorType::UINT8,
+                data: Some(d),
+                zero_points,
+                ..
+            }) if self.legacy_uint8 => match zero_points[..] {
+                [z] => Ok(d.iter().map(|b| *b as i64 - z).collect()),
+                _ => Err(format!(
+                    "uint8 filter '{}' is not quantized per tensor",
+                    self.names[f]
+                )),
+            },
+            _ => self.int8_const(f),
+        }
     }
 
     /// Constant int8 tensor `t`: its values.

@@ -34,6 +34,18 @@ pub const INT8_SUPPORTED: &[&str] = &[
     "MEAN",
 ];
 
+/// The operators a legacy all-uint8 model may hold: those whose uint8 reference kernels are checked
+/// against LiteRT (`fixtures/make_tflite_uint8_legacy.py`), and the layout ops (no arithmetic).
+pub const LEGACY_UINT8_SUPPORTED: &[&str] = &[
+    "CONV_2D",
+    "DEPTHWISE_CONV_2D",
+    "FULLY_CONNECTED",
+    "AVERAGE_POOL_2D",
+    "MAX_POOL_2D",
+    "RESHAPE",
+    "PAD",
+];
+
 /// TFLite's `CalculateActivationRangeQuantized` for an int8 output quantized by `q`.
 pub(super) fn activation_range(
     act: tflite::ActivationFunctionType,
@@ -73,6 +85,13 @@ pub(super) fn tflite_step(
 impl Int8Importer<'_> {
     /// Interpret operator `op` (its builtin name `name`).
     pub(super) fn operator(&mut self, op: &tflite::Operator, name: &str) -> OpResult<()> {
+        if self.legacy_uint8 && !LEGACY_UINT8_SUPPORTED.contains(&name) {
+            return Err(format!(
+                "not supported in a legacy all-uint8 model (uint8 weights) yet: its uint8 kernel \
+                 is not checked against LiteRT's; supported there: {}",
+                LEGACY_UINT8_SUPPORTED.join(", ")
+            ));
+        }
         let (ins, outs) = io_of(op);
         let [out] = outs[..] else {
             return Err(format!("{} outputs; one is supported", outs.len()));
@@ -176,13 +195,25 @@ impl Int8Importer<'_> {
     /// The per-output-channel weight scales of filter `f` (`n` channels).
     fn filter_scales(&self, f: usize, n: usize) -> OpResult<Vec<f64>> {
         let info = &self.tensors[f];
-        if info.zero_points.iter().any(|z| *z != 0) {
+        // A legacy uint8 filter's zero point is taken out of its values (`filter_values`).
+        let unsigned = info.ty == tflite::TensorType::UINT8;
+        if !unsigned && info.zero_points.iter().any(|z| *z != 0) {
             return Err("the filter has a non-zero zero point".into());
         }
         match info.scales.len() {
             1 => Ok(vec![info.scales[0] as f64; n]),
             k if k == n => Ok(info.scales.iter().map(|s| *s as f64).collect()),
             k => Err(format!("{k} filter scales for {n} output channels")),
+        }
+    }
+
+    /// A convolution's real multiplier `s_in s_w / s_out`, as LiteRT computes it: in double, but for
+    /// a legacy uint8 model, whose `GetQuantizedConvolutionMultipler` multiplies the two scales in
+    /// float32 first (the sweep of `fixtures/make_tflite_uint8_legacy.py` tells them apart).
+    fn conv_ratio(&self, s_in: f64, s_w: f64, s_out: f64) -> f64 {
+        match self.legacy_uint8 {
+            true => ((s_in as f32) * (s_w as f32)) as f64 / s_out,
+            false => s_in * s_w / s_out,
         }
     }
 
@@ -211,7 +242,7 @@ impl Int8Importer<'_> {
     ) -> OpResult<()> {
         let (x, (c, h, w)) = self.image(ins[0])?;
         let f = *ins.get(1).ok_or("no filter")?;
-        let filter = self.int8_const(f)?;
+        let filter = self.filter_values(f)?;
         let fshape = self.tensors[f].shape.clone();
         let layout = conv_layout(op, name == "DEPTHWISE_CONV_2D", (c, h, w), &fshape)?;
         let (geom, act) = (layout.geom, layout.act);
@@ -232,7 +263,13 @@ impl Int8Importer<'_> {
         let steps = self
             .filter_scales(f, out_c)?
             .iter()
-            .map(|s| tflite_step(x.q.scale * s / oq.scale, oq.zero_point, range))
+            .map(|s| {
+                tflite_step(
+                    self.conv_ratio(x.q.scale, *s, oq.scale),
+                    oq.zero_point,
+                    range,
+                )
+            })
             .collect::<OpResult<Vec<_>>>()?;
         let shape = vec![1, out_c, geom.out_h, geom.out_w];
         let conv = QOp::Conv(QConv {
@@ -263,7 +300,7 @@ impl Int8Importer<'_> {
         let x = self.flow(ins[0])?;
         let xid = self.plain(ins[0])?;
         let f = *ins.get(1).ok_or("no weights")?;
-        let weight = self.int8_const(f)?;
+        let weight = self.filter_values(f)?;
         let [n_out, n_in] = self.tensors[f].shape[..] else {
             return Err("the weights are not 2-D".into());
         };
@@ -285,7 +322,8 @@ impl Int8Importer<'_> {
             .collect();
         let oq = self.quant(out)?;
         let range = activation_range(o.fused_activation_function(), oq)?;
-        // LiteRT's reference FULLY_CONNECTED rounds once (see `RequantStep::tflite_single_rounding`).
+        // LiteRT's reference FULLY_CONNECTED rounds once (see `RequantStep::tflite_single_rounding`),
+        // int8 and legacy uint8 alike (`fixtures/make_tflite_uint8_legacy.py`'s sweep).
         let steps = self
             .filter_scales(f, n_out)?
             .iter()

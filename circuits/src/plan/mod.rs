@@ -17,6 +17,9 @@ use crate::lower::{lower, offset_bits, BlockLayout};
 use crate::qgraph::requant::REQUANT_LIMB_BITS;
 use crate::qgraph::{QOp, QuantGraph};
 
+mod estimate;
+pub use estimate::{estimate, Estimate, VerifyLoad};
+
 /// Largest k we plan for: beyond it the SRS and keys alone take minutes and GiBs.
 pub const MAX_K: u32 = 20;
 /// Smallest k (halo2 needs room for blinding rows).
@@ -59,22 +62,6 @@ pub struct LayerPlan {
     pub rows: usize,
     /// Multiply-accumulates of the model it proves.
     pub macs: usize,
-}
-
-/// Predicted cost on the reference machine (2 cores, 2 threads); see [`estimate`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Estimate {
-    /// Key generation, in seconds.
-    pub keygen_s: f64,
-    /// Proving, in seconds.
-    pub prove_s: f64,
-    /// Verifying, the whole `zkinfer verify` process, in seconds.
-    pub verify_s: f64,
-    /// Peak memory while proving, in MiB.
-    pub peak_mib: f64,
-    /// Size of a proof, in bytes: an upper bound (selectors counted uncompressed); the compiled
-    /// model's verifying key gives the exact size.
-    pub proof_bytes: usize,
 }
 
 /// The layout of a quantized graph: circuit shape, k, and what the rows and columns cost.
@@ -474,137 +461,5 @@ fn best_of(candidates: Vec<Plan>) -> Option<Plan> {
     })
 }
 
-/// What a verifier reads besides the proof and the key, for [`estimate`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct VerifyLoad {
-    /// Rows of the instance column (public values and hashes).
-    pub instance_rows: usize,
-    /// Weights and biases in the model file.
-    pub params: usize,
-}
-
-impl VerifyLoad {
-    /// The load of a proof of `graph` under `disclosure`.
-    pub fn of(graph: &QuantGraph, disclosure: &Disclosure) -> Self {
-        let (weights, biases) = graph.param_counts();
-        VerifyLoad {
-            instance_rows: disclosure.layout.total(),
-            params: weights + biases,
-        }
-    }
-}
-
-/// Cost model, constants measured on the 2-core reference machine with 2 threads (see README):
-/// - proving commits and FFTs every advice column, the lookups' polynomials and one permutation
-///   product per three equality columns, over 2^k rows (4x extended for the quotient). A lookup
-///   costs about 1.1 advice columns in time and one in memory (fitted on the 16 float and int8
-///   TFLite models of `benches/mlperf/run.sh`, k = 12-19, 3 and 11-12 lookups: proof times within
-///   1.14x, peaks within 1.16x above 256 MiB and 1.4x below, where the process's own memory counts);
-/// - key generation (at compile time) commits every fixed column (one multi-exponentiation each,
-///   cheap for small non-negative values) and every equality column (full-width values);
-/// - verifying (the whole `zkinfer verify` process) reads and hashes the model file (its parameters,
-///   and the verifying key, whose selector bits grow with 2^k), builds the key's constraint system
-///   (no per-row work: see [`crate::keys::verifier_key`]), evaluates the instance column at one point
-///   (halo2 does two exponentiations per instance row: a public input's size counts) and checks a
-///   KZG proof: two pairings and a multi-exponentiation over the proof's commitments. Fitted on the
-///   digits MLP, LeNet-5 (k = 15, 1,034 instance rows), ResNet-8 (k = 19) and MobileNetV1-0.25
-///   (k = 20, 27,650 instance rows).
-/// - proving holds about 8.5 32-byte values per row for every committed column (values,
-///   coefficients and the quotient's pieces) and a third of that per fixed column.
-pub fn estimate(k: u32, shape: &CircuitShape, load: VerifyLoad) -> Estimate {
-    let n = (1u64 << k) as f64;
-    let advice = shape.advice_columns() as f64;
-    let fixed = shape.fixed_columns() as f64;
-    let eq = shape.equality_columns() as f64;
-    let lookups = shape.lookups() as f64;
-    let permutation = (eq / 3.0).ceil();
-    // Key generation and verification run on one thread up to k = 11 (faster there).
-    let one_thread = k <= crate::setup::threads::SINGLE_THREAD_MAX_K;
-    let (small_msm, full_msm) = if one_thread {
-        (0.25e-3 + n * 0.55e-6, 0.3e-3 + n * 7.5e-6)
-    } else {
-        (0.7e-3 + n * 0.4e-6, 0.8e-3 + n * 3.7e-6)
-    };
-    let keygen_vk = fixed * small_msm + eq * full_msm + n * fixed * 0.2e-6;
-    Estimate {
-        keygen_s: 0.35 * (keygen_vk + n * (advice + fixed) * 2.0e-6),
-        prove_s: 0.04 + n * (advice + 1.1 * lookups + permutation) * 7.6e-6,
-        verify_s: 0.006
-            + load.instance_rows as f64 * 3.0e-6
-            + load.params as f64 * 130e-9
-            + n * 17e-9,
-        peak_mib: 8.0
-            + n * (advice + lookups + permutation + 0.3 * fixed) * 32.0 * 8.5 / (1024.0 * 1024.0),
-        proof_bytes: {
-            // Key generation turns each selector into (at most) one fixed column, queried once.
-            let cs = constraint_system(*shape);
-            crate::proof::proof_bytes(&cs) + 32 * cs.num_selectors()
-        },
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ir::Shape;
-    use crate::qgraph::{QLayer, QLinear};
-
-    /// A real plan (a one-layer graph) with the given estimate.
-    fn plan(prove_s: f64, keygen_s: f64, proof_bytes: usize) -> Plan {
-        let graph = QuantGraph {
-            input_shape: Shape(vec![1, 4]),
-            input_scale: 4,
-            limb_bits: 8,
-            int8: None,
-            layers: vec![QLayer {
-                inputs: vec![],
-                name: "fc".into(),
-                op: QOp::Linear(QLinear {
-                    in_features: 4,
-                    out_features: 2,
-                    weight_scale: 4,
-                    weight: vec![1, -2, 3, -4, 5, -6, 7, -8],
-                    bias: vec![1, 2],
-                }),
-                out_scale: 8,
-                out_shape: Shape(vec![1, 2]),
-            }],
-        };
-        let mut p = plan_with(&graph, 2, 5).unwrap();
-        p.estimate = Estimate {
-            keygen_s,
-            prove_s,
-            verify_s: 0.01,
-            peak_mib: 100.0,
-            proof_bytes,
-        };
-        p
-    }
-
-    #[test]
-    fn a_small_proof_is_preferred_only_when_it_costs_little() {
-        let chosen = |c: Vec<Plan>| best_of(c).unwrap().estimate.proof_bytes;
-        // A small model: 40% slower for a proof under EZKL's size is worth it.
-        assert_eq!(
-            chosen(vec![plan(0.10, 0.2, 3500), plan(0.14, 0.2, 2800)]),
-            2800
-        );
-        // A large one: 35 s more per proof is not, though within the cost factor.
-        assert_eq!(
-            chosen(vec![plan(66.0, 25.0, 4096), plan(101.0, 26.0, 2816)]),
-            4096
-        );
-        // Beyond the cost factor: never.
-        assert_eq!(
-            chosen(vec![plan(1.0, 0.5, 3500), plan(2.0, 0.5, 2800)]),
-            3500
-        );
-        // The cheapest small one among several.
-        let three = vec![
-            plan(1.0, 0.5, 4000),
-            plan(1.3, 0.5, 3000),
-            plan(1.2, 0.5, 2900),
-        ];
-        assert_eq!(chosen(three), 2900);
-    }
-}
+mod tests;

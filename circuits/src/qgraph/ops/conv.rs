@@ -67,9 +67,7 @@ impl OpRules for QConv {
     fn lower(&self, cx: &mut LowerCx<'_>) -> Vec<usize> {
         let geom = &self.geom;
         let tile = WindowTile::best(geom, cx.layout);
-        let (weight_base, bias_base) = cx.params_base;
         let mut out = vec![0; geom.out_len_total()];
-        let klen = geom.kernel_len();
         let m = geom.out_per_group();
         for g in 0..geom.groups {
             let channels: Vec<usize> = (g * m..(g + 1) * m).collect();
@@ -78,73 +76,78 @@ impl OpRules for QConv {
                     let positions: Vec<(usize, usize)> = (ty..(ty + tile.h).min(geom.out_h))
                         .flat_map(|oy| (tx..(tx + tile.w).min(geom.out_w)).map(move |ox| (oy, ox)))
                         .collect();
-                    let patches: Vec<Vec<(usize, usize)>> = positions
-                        .iter()
-                        .map(|(oy, ox)| geom.patch(g, *oy, *ox))
-                        .collect();
-                    let mut inputs: Vec<usize> =
-                        patches.iter().flatten().map(|(i, _)| *i).collect();
-                    inputs.sort_unstable();
-                    inputs.dedup();
-                    // The kernel offset of each of the block's inputs in each position's window.
-                    let offsets: Vec<Vec<Option<usize>>> = patches
-                        .iter()
-                        .map(|patch| {
-                            let mut at = vec![None; inputs.len()];
-                            for (i, k) in patch {
-                                let col = inputs.binary_search(i).expect("in the union");
-                                at[col] = Some(*k);
-                            }
-                            at
-                        })
-                        .collect();
                     for chunk in channels.chunks(tile.channels) {
-                        let sums: Vec<(usize, usize)> = (0..positions.len())
-                            .flat_map(|p| chunk.iter().map(move |oc| (p, *oc)))
-                            .collect();
-                        let param = |p: usize, oc: usize| -> Vec<Option<usize>> {
-                            offsets[p]
-                                .iter()
-                                .map(|k| k.map(|k| oc * klen + k))
-                                .collect()
-                        };
-                        let weights = sums
-                            .iter()
-                            .map(|(p, oc)| {
-                                param(*p, *oc)
-                                    .iter()
-                                    .map(|w| w.map_or(0, |w| self.weight[w]))
-                                    .collect()
-                            })
-                            .collect();
-                        let params = BlockParams {
-                            weights: sums
-                                .iter()
-                                .map(|(p, oc)| {
-                                    param(*p, *oc)
-                                        .into_iter()
-                                        .map(|w| w.map(|w| weight_base + w))
-                                        .collect()
-                                })
-                                .collect(),
-                            bias: sums.iter().map(|(_, oc)| bias_base + oc).collect(),
-                        };
-                        let bias = sums.iter().map(|(_, oc)| self.bias[*oc]).collect();
-                        let idx: Vec<usize> = sums
-                            .iter()
-                            .map(|(p, oc)| geom.out_index(*oc, positions[*p].0, positions[*p].1))
-                            .collect();
-                        let tail = (cx.tail_for)(&idx);
-                        let slots =
-                            cx.b.param_block(inputs.clone(), weights, bias, Some(params), tail);
-                        for (o, slot) in idx.into_iter().zip(slots) {
-                            out[o] = slot;
-                        }
+                        self.lower_tile(cx, g, &positions, chunk, &mut out);
                     }
                 }
             }
         }
         out
+    }
+}
+
+impl QConv {
+    /// The block of output channels `channels` (of group `g`) at `positions`, over the union of
+    /// their windows; writes the slot of each of its sums into `out`.
+    fn lower_tile(
+        &self,
+        cx: &mut LowerCx<'_>,
+        g: usize,
+        positions: &[(usize, usize)],
+        channels: &[usize],
+        out: &mut [usize],
+    ) {
+        let geom = &self.geom;
+        let klen = geom.kernel_len();
+        let (weight_base, bias_base) = cx.params_base;
+        let patches: Vec<Vec<(usize, usize)>> = positions
+            .iter()
+            .map(|(oy, ox)| geom.patch(g, *oy, *ox))
+            .collect();
+        let mut inputs: Vec<usize> = patches.iter().flatten().map(|(i, _)| *i).collect();
+        inputs.sort_unstable();
+        inputs.dedup();
+        // Sums position-major; each reads, at every input of the union, the weight of its channel
+        // at that input's kernel offset in its window, or nothing.
+        let sums: Vec<(usize, usize)> = (0..positions.len())
+            .flat_map(|p| channels.iter().map(move |oc| (p, *oc)))
+            .collect();
+        let ids: Vec<Vec<Option<usize>>> = sums
+            .iter()
+            .map(|(p, oc)| {
+                let mut at = vec![None; inputs.len()];
+                for (i, k) in &patches[*p] {
+                    let col = inputs.binary_search(i).expect("in the union");
+                    at[col] = Some(oc * klen + k);
+                }
+                at
+            })
+            .collect();
+        let weights = ids
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|w| w.map_or(0, |w| self.weight[w]))
+                    .collect()
+            })
+            .collect();
+        let params = BlockParams {
+            weights: ids
+                .iter()
+                .map(|row| row.iter().map(|w| w.map(|w| weight_base + w)).collect())
+                .collect(),
+            bias: sums.iter().map(|(_, oc)| bias_base + oc).collect(),
+        };
+        let bias = sums.iter().map(|(_, oc)| self.bias[*oc]).collect();
+        let idx: Vec<usize> = sums
+            .iter()
+            .map(|(p, oc)| geom.out_index(*oc, positions[*p].0, positions[*p].1))
+            .collect();
+        let tail = (cx.tail_for)(&idx);
+        let slots = cx.b.param_block(inputs, weights, bias, Some(params), tail);
+        for (o, slot) in idx.into_iter().zip(slots) {
+            out[o] = slot;
+        }
     }
 }
 

@@ -24,6 +24,7 @@ use halo2_proofs::{
 };
 
 use crate::circuit::{with_shape, InferenceCircuit};
+use crate::disclosure::instance::spread;
 use crate::keys::{ProvingKey, VerifyingKey};
 use crate::setup::{ipa, srs};
 
@@ -68,7 +69,9 @@ pub fn prove(
 ) -> Result<Vec<u8>, ProofError> {
     crate::circuit::failure::take();
     let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
-    let (circuits, instances) = (&[circuit], &[&[instance][..]]);
+    let columns = spread(instance, pk.get_vk().cs().num_instance_columns());
+    let columns: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
+    let (circuits, instances) = (&[circuit], &[&columns[..]]);
     let rng = rand_core::OsRng;
     with_shape(shape, || match params {
         ProofParams::Kzg(p) => create_proof::<
@@ -104,7 +107,9 @@ pub fn verify(
 ) -> Result<(), VerifyError> {
     let mut rest = proof;
     let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(&mut rest);
-    let instances = &[&[instance][..]];
+    let columns = spread(instance, vk.cs().num_instance_columns());
+    let columns: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
+    let instances = &[&columns[..]];
     match params {
         ProofParams::Kzg(p) => {
             let p = p.verifier_params();
@@ -144,12 +149,14 @@ pub fn verify_all(params: &ProofParams, vk: &VerifyingKey, proofs: &[(&[Fr], &[u
             let p = p.verifier_params();
             let mut strategy = kzg_strategy::AccumulatorStrategy::new(p);
             for (instance, proof) in proofs {
+                let columns = spread(instance, vk.cs().num_instance_columns());
+                let columns: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
                 let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(*proof);
                 match verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
                     p,
                     vk,
                     strategy,
-                    &[&[instance]],
+                    &[&columns[..]],
                     &mut transcript,
                 ) {
                     Ok(s) => strategy = s,
@@ -164,6 +171,8 @@ pub fn verify_all(params: &ProofParams, vk: &VerifyingKey, proofs: &[(&[Fr], &[u
             let p = p.verifier_params();
             let mut strategy = ipa_strategy::AccumulatorStrategy::new(p);
             for (instance, proof) in proofs {
+                let columns = spread(instance, vk.cs().num_instance_columns());
+                let columns: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
                 let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(*proof);
                 match verify_proof::<
                     IPACommitmentScheme<G1Affine>,
@@ -171,7 +180,7 @@ pub fn verify_all(params: &ProofParams, vk: &VerifyingKey, proofs: &[(&[Fr], &[u
                     _,
                     _,
                     _,
-                >(p, vk, strategy, &[&[instance]], &mut transcript)
+                >(p, vk, strategy, &[&columns[..]], &mut transcript)
                 {
                     Ok(s) => strategy = s,
                     Err(_) => return false,

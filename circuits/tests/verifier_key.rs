@@ -20,8 +20,7 @@ fn seed_models() -> Vec<PathBuf> {
 }
 
 fn vk_bytes(model: &ModelFile) -> Vec<u8> {
-    circuits::artifacts::model_file::from_hex_bytes(&model.proof_system.verifying_key)
-        .expect("hex verifying key")
+    model.verifying_key_bytes().expect("hex verifying key")
 }
 
 #[test]

@@ -145,8 +145,9 @@ fn development_srs_proofs_are_refused_without_the_flag_and_known_srs_points_are_
     }
     let params = circuits::proof::ProofParams::Kzg(srs::dev_params(swapped.k));
     let vk = circuits::keys::make_vk(&params, &other, swapped.visibility, swapped.shape).unwrap();
-    swapped.proof_system.verifying_key =
-        circuits::artifacts::model_file::hex(&circuits::keys::vk_bytes(&vk));
+    swapped
+        .proof_system
+        .set_verifying_key(&circuits::keys::vk_bytes(&vk));
     let swapped = swapped.seal();
     let swapped_path = dir.path().join("swapped.zkm");
     std::fs::write(&swapped_path, swapped.to_json()).unwrap();

@@ -455,8 +455,10 @@ pub fn rebuild_key(model: &ModelFile) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let vk = circuits::keys::make_vk(&params, &model.graph, model.visibility, model.shape)
         .map_err(|e| e.to_string())?;
-    let made = circuits::artifacts::model_file::hex(&circuits::keys::vk_bytes(&vk));
-    if made != model.proof_system.verifying_key {
+    let held = model
+        .verifying_key_bytes()
+        .map_err(|e| format!("the model file's verifying key: {e}"))?;
+    if circuits::keys::vk_bytes(&vk) != held {
         return Err(
             "the verifying key the model file holds is not the one its model and SRS make".into(),
         );

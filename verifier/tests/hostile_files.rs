@@ -348,3 +348,42 @@ fn hostile_verifying_keys_are_refused_by_the_verifier_reader() {
         assert!(verifier::verify::ModelVerifier::with_options(&read, true).is_err());
     }
 }
+
+/// A model whose verifying key is stored deflated: the same key as the raw one verifies nothing
+/// differently, and a stream that is not deflate or inflates past the size limit is refused by the
+/// key reader with a reason (never allocated in full).
+#[test]
+fn hostile_deflated_verifying_keys_are_refused() {
+    use circuits::artifacts::model_file::{hex, KeyEncoding, MAX_VK_BYTES};
+    let raw: ModelFile = serde_json::from_value(seed("model_reader", "digits_mlp.zkm")).unwrap();
+    let key = raw.verifying_key_bytes().unwrap();
+    let mut packed = raw.clone();
+    packed.proof_system.set_verifying_key(&key);
+    assert_eq!(
+        packed.proof_system.verifying_key_encoding,
+        KeyEncoding::Deflate
+    );
+    assert!(packed.proof_system.verifying_key.len() < raw.proof_system.verifying_key.len());
+    assert_eq!(packed.verifying_key_bytes().unwrap(), key);
+    let (a, b) = (raw.verifier_key().unwrap(), packed.verifier_key().unwrap());
+    assert_eq!(a.transcript_repr(), b.transcript_repr());
+
+    let bomb = miniz_oxide::deflate::compress_to_vec(&vec![0u8; MAX_VK_BYTES + 1], 6);
+    let edits: [(&str, String); 3] = [
+        ("not a deflate stream", "ff".repeat(64)),
+        ("inflates to over", hex(&bomb)),
+        ("not hex", "0".into()),
+    ];
+    for (why, stored) in edits {
+        let mut m = packed.clone();
+        m.proof_system.verifying_key = stored;
+        let bytes = m.seal().to_json();
+        checks::model(&bytes);
+        let read = ModelFile::from_bytes_to_verify(&bytes, "hostile.zkm");
+        let err = match read {
+            Ok(read) => read.verifier_key().expect_err(why).to_string(),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(why), "{why}: {err}");
+    }
+}

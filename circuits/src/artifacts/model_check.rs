@@ -3,8 +3,7 @@
 //! graph needs, and the weights hash where the visibility says so.
 
 use super::model_file::{
-    from_hex_bytes, Commitment, ModelFile, MAX_ELEMENTS, MAX_LAYER_INPUTS, MAX_SCALE, MAX_VK_HEX,
-    MAX_WORK,
+    is_hex, Commitment, ModelFile, MAX_ELEMENTS, MAX_LAYER_INPUTS, MAX_SCALE, MAX_VK_HEX, MAX_WORK,
 };
 use crate::circuit::CircuitShape;
 use crate::plan::{self, MAX_K};
@@ -37,7 +36,7 @@ impl ModelFile {
         }
         self.validate_weights_hash()?;
         let ps = &self.proof_system;
-        if ps.verifying_key.len() > MAX_VK_HEX || from_hex_bytes(&ps.verifying_key).is_none() {
+        if ps.verifying_key.len() > MAX_VK_HEX || !is_hex(&ps.verifying_key) {
             return Err("its verifying key is not hex, or too long".into());
         }
         if !crate::disclosure::hashing::is_canonical_hex(&ps.proving_key_digest) {
@@ -133,8 +132,8 @@ impl ModelFile {
     /// the model's multiply-accumulates.
     pub fn validate_layout(&self) -> Result<(), String> {
         let g = &self.graph;
-        let layout = crate::lower::BlockLayout::of(&self.shape);
-        let plan = plan::plan_layout(g, self.visibility, layout).map_err(|e| e.to_string())?;
+        let plan =
+            plan::plan_of_shape(g, self.visibility, &self.shape).map_err(|e| e.to_string())?;
         // A file written before rescale rows could be left out keeps them (unused, harmless).
         let legacy = CircuitShape {
             no_rescale: false,

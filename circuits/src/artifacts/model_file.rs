@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-pub use super::proof_system::{Commitment, ProofSystem, MAX_VK_HEX};
+pub use super::proof_system::{Commitment, KeyEncoding, ProofSystem, MAX_VK_BYTES, MAX_VK_HEX};
 pub use super::visibility::{InputVisibility, Revealed, Visibilities, Visibility, VisibilityError};
 use crate::circuit::CircuitShape;
 use crate::qgraph::QuantGraph;
@@ -136,11 +136,20 @@ impl ModelFile {
             unsealed.stripped = false;
         }
         let bytes = serde_json::to_vec(&unsealed).expect("model serializes");
-        hex(blake2b_simd::Params::new()
-            .hash_length(32)
-            .personal(b"zkinfer-model\0\0\0")
-            .hash(&bytes)
-            .as_bytes())
+        hex(digest_params().hash(&bytes).as_bytes())
+    }
+
+    /// Whether the model's `digest` is its content's. A file as [`Self::to_json`] writes it ends in
+    /// `,"digest":"<64 hex digits>"}`, and the digest is the hash of exactly those bytes with the
+    /// digits removed ([`raw_digest`]): checked on the bytes read, without serializing the model
+    /// again (a large model's JSON takes longer to write than to hash). Any other file (another
+    /// layout of the same JSON, hashed weights, whose digest zeroes them) is checked by
+    /// [`Self::compute_digest`]. Both bind every byte the model was read from.
+    fn digest_matches(&self, bytes: &[u8]) -> bool {
+        let raw = (!self.visibility.weights.is_hashed())
+            .then(|| raw_digest(bytes))
+            .flatten();
+        raw.as_deref() == Some(self.digest.as_str()) || self.compute_digest() == self.digest
     }
 
     /// The model without its weights and biases (hashed weights only): what a verifier needs.
@@ -244,7 +253,7 @@ impl ModelFile {
             path: path.into(),
             reason,
         })?;
-        if model.compute_digest() != model.digest {
+        if !model.digest_matches(bytes) {
             return Err(ModelFileError::Digest { path: path.into() });
         }
         Ok(model)
@@ -254,11 +263,24 @@ impl ModelFile {
 /// The top-level `"format"` string of a JSON object, read without building the rest of the file (it
 /// is skipped), so that a file is then deserialized straight into its types: memory in proportion
 /// to what it declares, never a tree of JSON values several times its size. `Ok(None)`: valid JSON,
-/// but not an object with a string `format`.
+/// but not an object with a string `format`. A file that starts as this project writes it
+/// (`{"format":"...",`) is answered from that prefix alone; the typed parse checks the rest.
 pub fn json_format(bytes: &[u8]) -> Result<Option<String>, serde_json::Error> {
     #[derive(Deserialize)]
     struct Header {
         format: Option<String>,
+    }
+    // As this project writes its files: the format first, read without scanning the rest (a
+    // malformed rest fails the typed parse that follows, a second `format` key too).
+    if let Some(rest) = bytes.strip_prefix(b"{\"format\":\"") {
+        let end = rest.iter().position(|&c| c == b'"' || c == b'\\');
+        if let Some(end) =
+            end.filter(|&e| rest[e] == b'"' && matches!(rest.get(e + 1), Some(b',' | b'}')))
+        {
+            if let Ok(f) = std::str::from_utf8(&rest[..end]) {
+                return Ok(Some(f.to_string()));
+            }
+        }
     }
     // serde also reads a struct from an array; a file must be an object.
     let object = bytes.trim_ascii_start().first() == Some(&b'{');
@@ -272,6 +294,35 @@ pub fn json_format(bytes: &[u8]) -> Result<Option<String>, serde_json::Error> {
 /// Lowercase hexadecimal, two digits per byte.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The digest's hash: BLAKE2b-256, personalized.
+fn digest_params() -> blake2b_simd::Params {
+    let mut p = blake2b_simd::Params::new();
+    p.hash_length(32).personal(b"zkinfer-model\0\0\0");
+    p
+}
+
+/// The digest of a model file's bytes as [`ModelFile::to_json`] writes them: the hash of the file
+/// with its trailing digest's 64 hex digits removed, which is the serialization
+/// [`ModelFile::compute_digest`] hashes. `None` when the bytes do not end that way.
+pub fn raw_digest(bytes: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b",\"digest\":\"";
+    const END: &[u8] = b"\"}";
+    let digits_at = bytes.len().checked_sub(END.len() + 64)?;
+    let (head, tail) = bytes.split_at(digits_at);
+    if !head.ends_with(KEY) || &tail[64..] != END || !is_hex(std::str::from_utf8(&tail[..64]).ok()?)
+    {
+        return None;
+    }
+    let mut state = digest_params().to_state();
+    state.update(head).update(END);
+    Some(hex(state.finalize().as_bytes()))
+}
+
+/// Whether `s` is in [`hex`]'s form (lowercase, even length), checked without decoding it.
+pub fn is_hex(s: &str) -> bool {
+    s.len().is_multiple_of(2) && s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// The bytes of [`hex`]'s form (lowercase, even length), or `None`.
@@ -293,12 +344,14 @@ pub fn from_hex_bytes(s: &str) -> Option<Vec<u8>> {
 }
 
 impl ModelFile {
-    /// The stored verifying key's bytes.
-    fn verifying_key_bytes(&self) -> Result<Vec<u8>, crate::keys::KeyError> {
-        from_hex_bytes(&self.proof_system.verifying_key).ok_or(crate::keys::KeyError::Read {
-            what: "verifying key",
-            why: "not hex".into(),
-        })
+    /// The stored verifying key's bytes (halo2's raw encoding).
+    pub fn verifying_key_bytes(&self) -> Result<Vec<u8>, crate::keys::KeyError> {
+        self.proof_system
+            .verifying_key_bytes()
+            .map_err(|why| crate::keys::KeyError::Read {
+                what: "verifying key",
+                why,
+            })
     }
 
     /// The verifying key the model file holds, for its circuit's shape (whole: it can make the

@@ -38,8 +38,8 @@ pub struct ModelConfig {
     pub table: RangeTable,
     /// Pack rows and the Poseidon chip (when the shape has hashing).
     pub hashing: Option<(PackConfig, HashConfig)>,
-    /// The public values: the instance column (equality-enabled).
-    pub instance: Column<Instance>,
+    /// The public values: the instance columns (equality-enabled), the shape's `C`.
+    pub instances: Vec<Column<Instance>>,
     /// How the graph's blocks are laid out on the rows (the shape's `P`, `W` and window tiles).
     pub layout: BlockLayout,
 }
@@ -67,8 +67,13 @@ impl ModelConfig {
             h: meta.fixed_column(),
         });
         let hidden_bias = hidden.as_ref().map(|h| (h.a[4], h.h));
-        let instance = meta.instance_column();
-        meta.enable_equality(instance);
+        let instances: Vec<Column<Instance>> = (0..shape.instance_columns)
+            .map(|_| {
+                let c = meta.instance_column();
+                meta.enable_equality(c);
+                c
+            })
+            .collect();
         for col in &x {
             meta.enable_equality(*col);
         }
@@ -153,8 +158,15 @@ impl ModelConfig {
             threshold,
             table,
             hashing,
-            instance,
+            instances,
             layout: BlockLayout::of(&shape),
         }
+    }
+
+    /// The instance column and row of public value `r` (see
+    /// [`crate::disclosure::instance::instance_position`]).
+    pub fn instance_cell(&self, r: usize) -> (Column<Instance>, usize) {
+        let (c, row) = crate::disclosure::instance::instance_position(r, self.instances.len());
+        (self.instances[c], row)
     }
 }

@@ -33,6 +33,7 @@ const SHAPE: CircuitShape = CircuitShape {
     threshold: false,
     no_rescale: false,
     window_tiles: false,
+    instance_columns: 1,
 };
 
 /// One block of two sums over three inputs (two rows, the second with one padding input), then a

@@ -20,7 +20,7 @@ mod pack_rows;
 mod shape;
 
 pub use config::ModelConfig;
-pub use shape::{with_shape, CircuitShape, MIN_WIDTH, SPACER_ROWS};
+pub use shape::{with_shape, CircuitShape, MAX_INSTANCE_COLUMNS, MIN_WIDTH, SPACER_ROWS};
 
 use halo2_proofs::{
     circuit::{Cell, Layouter, Region, SimpleFloorPlanner, Value},
@@ -477,18 +477,21 @@ impl Circuit<Fr> for InferenceCircuit<'_> {
             || "model",
             |mut region| self.assign_model(&config, &stages, &mut region),
         )?;
-        for (cell, row) in &cells.links {
-            layouter.constrain_instance(*cell, config.instance, *row);
+        for (cell, r) in &cells.links {
+            let (column, row) = config.instance_cell(*r);
+            layouter.constrain_instance(*cell, column, row);
         }
         let layout = self.disclosure.layout;
         let hashes = self.assign_hashes(&config, &mut layouter, &cells)?;
-        for (cell, row) in hashes {
-            layouter.constrain_instance(cell.cell(), config.instance, row);
+        for (cell, r) in hashes {
+            let (column, row) = config.instance_cell(r);
+            layouter.constrain_instance(cell.cell(), column, row);
         }
         // A hashed output's hash is bound in `assign_hashes`; a private output is not bound.
         if self.disclosure.visibility.output == crate::Revealed::Public {
             for (j, c) in cells.outputs.iter().enumerate() {
-                layouter.constrain_instance(c.cell(), config.instance, layout.input_rows + j);
+                let (column, row) = config.instance_cell(layout.input_rows + j);
+                layouter.constrain_instance(c.cell(), column, row);
             }
         }
         Ok(())

@@ -59,7 +59,25 @@ pub struct CircuitShape {
     /// means false: files written before it keep one position per block.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub window_tiles: bool,
+    /// Instance columns the public values are spread over, `C`: value `r` is in column `r % C`, row
+    /// `r / C` ([`crate::disclosure::instance::instance_position`]). halo2's verifier does two
+    /// exponentiations per row of the longest instance column, so a large public input verifies
+    /// faster over several columns (each an equality column more). Absent means 1: files written
+    /// before it keep their layout.
+    #[serde(default = "one_column", skip_serializing_if = "is_one_column")]
+    pub instance_columns: usize,
 }
+
+fn one_column() -> usize {
+    1
+}
+
+fn is_one_column(c: &usize) -> bool {
+    *c == 1
+}
+
+/// The most instance columns a circuit may have.
+pub const MAX_INSTANCE_COLUMNS: usize = 16;
 
 impl Default for CircuitShape {
     fn default() -> Self {
@@ -78,6 +96,7 @@ impl Default for CircuitShape {
             threshold: false,
             no_rescale: false,
             window_tiles: false,
+            instance_columns: 1,
         }
     }
 }
@@ -115,10 +134,10 @@ impl CircuitShape {
         self.inputs_per_row + self.width + 6 * self.hash_chips() + self.hidden_columns()
     }
 
-    /// Equality-enabled columns (the permutation argument): inputs and the instance column, and the
+    /// Equality-enabled columns (the permutation argument): inputs and the instance columns, and the
     /// Poseidon chips' three state columns.
     pub fn equality_columns(&self) -> usize {
-        self.inputs_per_row + 1 + 3 * self.hash_chips() + self.hidden_columns()
+        self.inputs_per_row + self.instance_columns + 3 * self.hash_chips() + self.hidden_columns()
     }
 
     /// Fixed columns: weights, chain, two table columns, and (after halo2's selector compression) about
@@ -153,6 +172,7 @@ impl CircuitShape {
                 || (self.limb_bits == crate::qgraph::requant::REQUANT_LIMB_BITS
                     && self.width + self.inputs_per_row >= 10))
             && (!self.no_rescale || !(self.requant || self.hashing))
+            && (1..=MAX_INSTANCE_COLUMNS).contains(&self.instance_columns)
     }
 }
 
@@ -174,7 +194,7 @@ pub fn with_shape<R>(shape: CircuitShape, f: impl FnOnce() -> R) -> R {
 
 #[cfg(test)]
 mod tests {
-    use super::CircuitShape;
+    use super::{CircuitShape, MAX_INSTANCE_COLUMNS};
 
     #[test]
     fn a_shape_written_before_window_tiles_reads_as_without_them_and_keeps_its_bytes() {
@@ -190,5 +210,36 @@ mod tests {
         let json = serde_json::to_string(&new).unwrap();
         assert!(json.contains("\"window_tiles\":true"), "{json}");
         assert_eq!(serde_json::from_str::<CircuitShape>(&json).unwrap(), new);
+    }
+
+    #[test]
+    fn a_shape_written_before_instance_columns_has_one_and_keeps_its_bytes() {
+        let old = CircuitShape::default();
+        let json = serde_json::to_string(&old).unwrap();
+        assert!(!json.contains("instance_columns"), "{json}");
+        assert_eq!(
+            serde_json::from_str::<CircuitShape>(&json)
+                .unwrap()
+                .instance_columns,
+            1
+        );
+        let new = CircuitShape {
+            instance_columns: 4,
+            ..old
+        };
+        let json = serde_json::to_string(&new).unwrap();
+        assert!(json.contains("\"instance_columns\":4"), "{json}");
+        assert_eq!(serde_json::from_str::<CircuitShape>(&json).unwrap(), new);
+        assert_eq!(new.equality_columns(), old.equality_columns() + 3);
+        for c in [0, MAX_INSTANCE_COLUMNS + 1] {
+            assert!(
+                !CircuitShape {
+                    instance_columns: c,
+                    ..old
+                }
+                .is_valid(),
+                "{c}"
+            );
+        }
     }
 }

@@ -103,3 +103,41 @@ impl InstanceLayout {
         self.input_rows + self.output_rows + self.weights_rows
     }
 }
+
+/// Where public value `r` sits when the values are spread over `columns` instance columns: column
+/// `r % columns`, row `r / columns` (neighbouring values in neighbouring columns, so every column
+/// holds at most `ceil(n / columns)` of `n` values).
+pub fn instance_position(r: usize, columns: usize) -> (usize, usize) {
+    (r % columns, r / columns)
+}
+
+/// The instance columns of the public values `values` (in [`instance_column`]'s order) spread over
+/// `columns` columns as [`instance_position`] places them: what halo2's prover and verifier take.
+pub fn spread(values: &[Fr], columns: usize) -> Vec<Vec<Fr>> {
+    let columns = columns.max(1);
+    let mut out = vec![Vec::with_capacity(values.len().div_ceil(columns)); columns];
+    for (r, v) in values.iter().enumerate() {
+        out[r % columns].push(*v);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_places_each_value_where_instance_position_says() {
+        let values: Vec<Fr> = (0..11u64).map(Fr::from).collect();
+        for columns in 1..=5 {
+            let cols = spread(&values, columns);
+            assert_eq!(cols.len(), columns);
+            for (r, v) in values.iter().enumerate() {
+                let (c, row) = instance_position(r, columns);
+                assert_eq!(cols[c][row], *v, "value {r} over {columns} columns");
+            }
+            let longest = cols.iter().map(Vec::len).max().unwrap();
+            assert_eq!(longest, values.len().div_ceil(columns));
+        }
+    }
+}

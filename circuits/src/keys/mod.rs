@@ -184,7 +184,7 @@ pub fn attach_keys(
     params: &ProofParams,
 ) -> Result<Vec<u8>, KeyError> {
     let vk = make_vk(params, &model.graph, model.visibility, model.shape)?;
-    let vk_hex = hex(&vk_bytes(&vk));
+    let vk_raw = vk_bytes(&vk);
     let pk = pk_bytes(&make_pk(
         params,
         vk,
@@ -196,12 +196,15 @@ pub fn attach_keys(
         ProofParams::Kzg(_) => crate::artifacts::model_file::Commitment::Kzg,
         ProofParams::Ipa(_) => crate::artifacts::model_file::Commitment::Ipa,
     };
-    model.proof_system = crate::artifacts::model_file::ProofSystem {
+    let mut proof_system = crate::artifacts::model_file::ProofSystem {
         commitment,
         srs,
-        verifying_key: vk_hex,
+        verifying_key: String::new(),
+        verifying_key_encoding: Default::default(),
         proving_key_digest: key_digest(&pk),
     };
+    proof_system.set_verifying_key(&vk_raw);
+    model.proof_system = proof_system;
     Ok(pk)
 }
 

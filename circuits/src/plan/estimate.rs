@@ -27,9 +27,10 @@ pub struct Estimate {
 /// What a verifier reads besides the proof and the key, for [`estimate`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct VerifyLoad {
-    /// Rows of the instance column (public values and hashes).
+    /// Rows of the instance columns together (public values and hashes).
     pub instance_rows: usize,
-    /// Weights and biases in the model file.
+    /// Weights and biases in the model file, and the entries of its remaps (pads, reshapes):
+    /// numbers the verifier parses and hashes.
     pub params: usize,
 }
 
@@ -37,9 +38,17 @@ impl VerifyLoad {
     /// The load of a proof of `graph` under `disclosure`.
     pub fn of(graph: &QuantGraph, disclosure: &Disclosure) -> Self {
         let (weights, biases) = graph.param_counts();
+        let remaps: usize = graph
+            .layers
+            .iter()
+            .map(|l| match &l.op {
+                crate::qgraph::QOp::Remap(r) => r.map.len(),
+                _ => 0,
+            })
+            .sum();
         VerifyLoad {
             instance_rows: disclosure.layout.total(),
-            params: weights + biases,
+            params: weights + biases + remaps,
         }
     }
 }
@@ -52,13 +61,15 @@ impl VerifyLoad {
 ///   1.14x, peaks within 1.16x above 256 MiB and 1.4x below, where the process's own memory counts);
 /// - key generation (at compile time) commits every fixed column (one multi-exponentiation each,
 ///   cheap for small non-negative values) and every equality column (full-width values);
-/// - verifying (the whole `zkinfer verify` process) reads and hashes the model file (its parameters,
-///   and the verifying key, whose selector bits grow with 2^k), builds the key's constraint system
-///   (no per-row work: see [`crate::keys::verifier_key`]), evaluates the instance column at one point
-///   (halo2 does two exponentiations per instance row: a public input's size counts) and checks a
-///   KZG proof: two pairings and a multi-exponentiation over the proof's commitments. Fitted on the
-///   digits MLP, LeNet-5 (k = 15, 1,034 instance rows), ResNet-8 (k = 19) and MobileNetV1-0.25
-///   (k = 20, 27,650 instance rows).
+/// - verifying (the whole `zkinfer verify` process) reads, parses and hashes the model file (its
+///   parameters and remaps, about 50 ns a number), inflates the verifying key (its selector bits, one
+///   per row per selector, deflated in the file) and scans them for the constraint system (no other
+///   per-row work: see [`crate::keys::verifier_key`]), evaluates the instance columns at one point
+///   (halo2 does two exponentiations per row of the longest column, 2.3 us; reading and checking a
+///   public value costs 0.15 us more) and checks a KZG proof: two pairings and a
+///   multi-exponentiation over the proof's commitments. Fitted on the MLPerf Tiny shapes of
+///   `benches/mlperf/run.sh`: the autoencoder (k = 13), DS-CNN int8 (k = 17), ResNet-8 int8 and
+///   MobileNetV1-0.25 (k = 19, 27,650 public values over 7 columns), within 1.15x.
 /// - proving holds about 8.5 32-byte values per row for every committed column (values,
 ///   coefficients and the quotient's pieces) and a third of that per fixed column.
 pub fn estimate(k: u32, shape: &CircuitShape, load: VerifyLoad) -> Estimate {
@@ -68,6 +79,7 @@ pub fn estimate(k: u32, shape: &CircuitShape, load: VerifyLoad) -> Estimate {
     let eq = shape.equality_columns() as f64;
     let lookups = shape.lookups() as f64;
     let permutation = (eq / 3.0).ceil();
+    let cs = constraint_system(*shape);
     // Key generation and verification run on one thread up to k = 11 (faster there).
     let one_thread = k <= crate::setup::threads::SINGLE_THREAD_MAX_K;
     let (small_msm, full_msm) = if one_thread {
@@ -79,15 +91,15 @@ pub fn estimate(k: u32, shape: &CircuitShape, load: VerifyLoad) -> Estimate {
     Estimate {
         keygen_s: 0.35 * (keygen_vk + n * (advice + fixed) * 2.0e-6),
         prove_s: 0.04 + n * (advice + 1.1 * lookups + permutation) * 7.6e-6,
-        verify_s: 0.006
-            + load.instance_rows as f64 * 3.0e-6
-            + load.params as f64 * 130e-9
-            + n * 17e-9,
+        verify_s: 0.008
+            + load.instance_rows.div_ceil(shape.instance_columns.max(1)) as f64 * 2.3e-6
+            + load.instance_rows as f64 * 0.15e-6
+            + load.params as f64 * 50e-9
+            + n * cs.num_selectors() as f64 * 1.5e-9,
         peak_mib: 8.0
             + n * (advice + lookups + permutation + 0.3 * fixed) * 32.0 * 8.5 / (1024.0 * 1024.0),
         proof_bytes: {
             // Key generation turns each selector into (at most) one fixed column, queried once.
-            let cs = constraint_system(*shape);
             crate::proof::proof_bytes(&cs) + 32 * cs.num_selectors()
         },
     }

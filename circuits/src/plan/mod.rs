@@ -207,7 +207,34 @@ pub fn plan_layout(
     vis: Visibilities,
     layout: BlockLayout,
 ) -> Result<Plan, LayoutError> {
-    build(graph, vis, layout, graph.limb_bits)
+    build(graph, vis, layout, graph.limb_bits, None)
+}
+
+/// The exact plan of a model file's circuit: its graph and visibility laid out as its `shape` says
+/// (which may predate window tiles or several instance columns).
+pub fn plan_of_shape(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    shape: &CircuitShape,
+) -> Result<Plan, LayoutError> {
+    build(
+        graph,
+        vis,
+        BlockLayout::of(shape),
+        graph.limb_bits,
+        Some(shape.instance_columns),
+    )
+}
+
+/// Public values per instance column at most, when the planner chooses the columns: halo2's
+/// verifier spends about 2 us per row of the longest instance column (two exponentiations), so
+/// 4,096 rows cost it about 9 ms; each further column is one more equality column for the prover.
+pub const INSTANCE_ROWS_PER_COLUMN: usize = 4096;
+
+/// Instance columns for `rows` public values (see [`INSTANCE_ROWS_PER_COLUMN`]).
+pub fn instance_columns_for(rows: usize) -> usize {
+    rows.div_ceil(INSTANCE_ROWS_PER_COLUMN)
+        .clamp(1, crate::circuit::MAX_INSTANCE_COLUMNS)
 }
 
 /// Rows of hash chains of `chains[c]` hashes each on `chips` Poseidon chips (their own columns):
@@ -221,6 +248,7 @@ fn build(
     vis: Visibilities,
     layout: BlockLayout,
     limb_bits: u32,
+    instance_columns: Option<usize>,
 ) -> Result<Plan, LayoutError> {
     let BlockLayout {
         inputs_per_row,
@@ -287,6 +315,7 @@ fn build(
                 || hashing
                 || vis.input != crate::InputVisibility::Public),
         window_tiles,
+        instance_columns: instance_columns.unwrap_or(0),
     };
     // Hashed weights make a long hash chain: a second Poseidon chip when it lowers k (at the same k
     // its columns only cost).
@@ -307,13 +336,23 @@ fn build(
     Ok(if two.k < one.k { two } else { one })
 }
 
-/// The plan of `shape`, whose rows are `rows`.
+/// The plan of `shape`, whose rows are `rows` (its instance columns chosen by
+/// [`instance_columns_for`] when 0).
 fn plan_shape(
     graph: &QuantGraph,
     vis: Visibilities,
     rows: &Rows,
     shape: CircuitShape,
 ) -> Result<Plan, LayoutError> {
+    let disclosure = Disclosure::with_limb_bits(graph, vis, shape.limb_bits);
+    let instance_rows = disclosure.layout.total();
+    let shape = match shape.instance_columns {
+        0 => CircuitShape {
+            instance_columns: instance_columns_for(instance_rows),
+            ..shape
+        },
+        _ => shape,
+    };
     if !shape.is_valid() {
         return Err(LayoutError::Invalid(format!("{shape:?}")));
     }
@@ -323,14 +362,12 @@ fn plan_shape(
     let table_rows = RangeTable::rows(limb_bits)
         .max(1 + graph.function_table().len())
         .max(1 + graph.threshold_table().len());
-    let disclosure = Disclosure::with_limb_bits(graph, vis, limb_bits);
-    let instance_rows = disclosure.layout.total();
     let hash_rows = disclosure.hash_rows(shape.hash_chips());
     let needed = rows
         .total
         .max(hash_rows)
         .max(table_rows)
-        .max(instance_rows)
+        .max(instance_rows.div_ceil(shape.instance_columns))
         .max(cs.minimum_rows());
     let k = smallest_k(needed, reserved)?;
     let macs = graph.macs();
@@ -363,9 +400,9 @@ pub fn largest_table(
     bits: std::ops::RangeInclusive<u32>,
 ) -> Result<Plan, LayoutError> {
     let layout = BlockLayout::new(p, w);
-    let least = build(graph, vis, layout, *bits.start())?;
+    let least = build(graph, vis, layout, *bits.start(), None)?;
     for l in bits.rev() {
-        let plan = build(graph, vis, layout, l)?;
+        let plan = build(graph, vis, layout, l, None)?;
         if plan.k <= least.k {
             return Ok(plan);
         }
@@ -403,11 +440,12 @@ pub fn choose_with(
         for w in WIDTH_CANDIDATES {
             let layout = BlockLayout::new(p, w);
             let rows = count_rows(graph, vis, layout);
-            let probe = build(graph, vis, layout, MIN_LIMB_BITS);
+            let probe = build(graph, vis, layout, MIN_LIMB_BITS, None);
             let plan = probe.and_then(|probe| {
                 let reserved = probe.usable_rows.abs_diff(1 << probe.k);
                 let hash_rows = Disclosure::with_limb_bits(graph, vis, min_limb_bits).hash_rows(2);
-                let needed = rows.total.max(probe.instance_rows).max(hash_rows);
+                let instance = probe.instance_rows.div_ceil(probe.shape.instance_columns);
+                let needed = rows.total.max(instance).max(hash_rows);
                 let top = limb_bits_for(needed, reserved).max(min_limb_bits);
                 largest_table(graph, vis, (p, w), min_limb_bits..=top)
             });

@@ -6,8 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use circuits::lower::BlockLayout;
-use circuits::plan::{plan_layout, Plan};
+use circuits::plan::{plan_of_shape, Plan};
 use prover::atomic::write_atomic;
 use prover::prove::infer;
 use prover::{compile_model, CompileOptions};
@@ -87,7 +86,7 @@ fn print_plan_summary(p: &Plan) {
 
 pub fn plan(model: &Path) -> Result<Plan> {
     let m = read_model(model)?;
-    let mut p = plan_layout(&m.graph, m.visibility, BlockLayout::of(&m.shape))?;
+    let mut p = plan_of_shape(&m.graph, m.visibility, &m.shape)?;
     // The model's verifying key gives the exact proof size.
     if let Ok(vk) = m.verifying_key() {
         p.estimate.proof_bytes = circuits::keys::proof_bytes(&vk);
@@ -119,8 +118,16 @@ fn print_plan(p: &Plan, json: bool) -> Result<ExitCode> {
     }
     print_plan_summary(p);
     print_stages(p);
+    let columns = p.shape.instance_columns;
+    let spread = match columns {
+        1 => String::new(),
+        c => format!(
+            " over {c} instance columns (at most {} rows each)",
+            p.instance_rows.div_ceil(c)
+        ),
+    };
     println!(
-        "  range table: {} rows; public values: {} rows",
+        "  range table: {} rows; public values: {}{spread}",
         p.table_rows, p.instance_rows
     );
     let e = &p.estimate;

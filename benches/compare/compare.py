@@ -4,6 +4,12 @@ Per model and per tool: SRS, compile (+ calibration) and key generation, proof, 
 each step a process of its own (wall time and peak RSS of that process, plus the time the tool reports
 for its own work), proof size, k, rows, and the proven outputs against onnxruntime's float outputs.
 Writes results/NAME.md (tables, EZKL ÷ zkinfer ratios) and results/NAME.json (every figure and run).
+
+EZKL's steps run under limits (--ezkl-timeout, --ezkl-mem-gib, --ezkl-max-k): a step that runs out of
+time or memory, or fails, ends EZKL's run on that model only. Its result is then a failure record
+({"failed": true, "step", "reason", "k", "rows", ...}), zkinfer still runs, and the report shows EZKL as
+"did not fit" with no ratios. zkinfer's steps run without limits, and any failure of theirs stops the
+comparison.
 """
 
 import argparse
@@ -11,7 +17,9 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -41,7 +49,17 @@ MODELS = {
     "cnn": Model("digits CNN", "digits_cnn.onnx", "digits_cnn/input_0.json", "digits/calibration.json"),
     "lenet": Model("LeNet-5", "lenet5.onnx", "lenet5/input_0.json", "lenet5/calibration.json"),
     "sigmoid": Model("sigmoid MLP", "sigmoid_mlp.onnx", "sigmoid_mlp/input_0.json", "digits/calibration.json"),
+    # MLPerf Tiny look-alikes (fixtures/make_mlperf_onnx.py, random weights) and the trained ResNet-8
+    # (fixtures/make_graphs.py): not in the default --models; EZKL may not fit them in its limits.
+    "ad": Model("MLPerf AD autoencoder (640)", "mlperf_onnx/ad_full.onnx", "mlperf_onnx/ad_full/input_0.json",
+                "mlperf_onnx/ad_full/calibration.json"),
+    "kws": Model("MLPerf KWS DS-CNN", "mlperf_onnx/kws_full.onnx", "mlperf_onnx/kws_full/input_0.json",
+                 "mlperf_onnx/kws_full/calibration.json"),
+    "vww": Model("MLPerf VWW MobileNetV1-0.25 96x96", "mlperf_onnx/vww_full.onnx", "mlperf_onnx/vww_full/input_0.json",
+                 "mlperf_onnx/vww_full/calibration.json"),
+    "resnet8": Model("MLPerf IC ResNet-8", "resnet8.onnx", "resnet8/input_0.json", "resnet8/calibration.json"),
 }
+DEFAULT_MODELS = "mlp,cnn,lenet,sigmoid"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,6 +88,80 @@ def run_step(argv, env=None):
     return {"wall_s": wall, "rss_mib": rss_kib / 1024, "tool": tool}
 
 
+class StepFailed(Exception):
+    """A limited step (an EZKL step) that did not finish: step is its name, record its failure record."""
+
+    def __init__(self, step, record):
+        super().__init__(f"{step}: {record['reason']}")
+        self.step, self.record = step, record
+
+
+# What a child that ran out of address space (RLIMIT_AS) says: Rust's allocation-failure abort,
+# Python's MemoryError, a failed mmap / thread spawn, C++'s bad_alloc.
+MEMORY_MARKERS = ("memory allocation of", "MemoryError", "Cannot allocate memory", "out of memory",
+                  "std::bad_alloc", "failed to allocate")
+
+
+def run_limited(argv, env=None, timeout_s=None, mem_gib=None):
+    """Run argv as run_step does, but under a time and a memory limit, and without exiting on failure.
+
+    Memory: RLIMIT_AS (address space, not resident memory) of mem_gib GiB, set in the child before exec
+    and inherited by everything it starts. Time: timeout_s seconds of wall time, then the child's whole
+    process group (its own session) is killed. None or 0: no limit.
+    Returns run_step's {"wall_s", "rss_mib", "tool"} on success; otherwise {"failed": True, "reason",
+    "wall_s" (until the failure), "rss_mib" (None if unknown), "returncode", "stderr_tail", "stdout_tail"}.
+    """
+    limit = int(mem_gib * 2**30) if mem_gib else None
+
+    def set_limit():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rss_file = Path(tmp) / "rss"
+        start = time.perf_counter()
+        child = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss_file, *map(str, argv)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env={**os.environ, **(env or {})}, start_new_session=True,
+                                 preexec_fn=set_limit if limit else None)
+        timed_out = False
+        try:
+            try:
+                stdout, stderr = child.communicate(timeout=timeout_s or None)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                os.killpg(child.pid, signal.SIGKILL)
+                stdout, stderr = child.communicate()
+        except BaseException:  # Ctrl-C or another error here: leave no child running
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+            raise
+        wall = time.perf_counter() - start
+        # GNU time writes "Command exited with non-zero status N" or "Command terminated by signal N"
+        # before the figure when the command failed; nothing when it was killed itself.
+        time_lines = rss_file.read_text().split("\n") if rss_file.exists() else []
+        time_lines = [line.strip() for line in time_lines if line.strip()]
+    rss_mib = int(time_lines[-1]) / 1024 if time_lines and time_lines[-1].isdigit() else None
+    if not timed_out and child.returncode == 0:
+        try:
+            tool = json.loads(stdout.strip().splitlines()[-1])
+        except (json.JSONDecodeError, IndexError):
+            tool = None
+        return {"wall_s": wall, "rss_mib": rss_mib, "tool": tool}
+    last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")[:300]
+    killed_by = next((line.split()[-1] for line in time_lines if line.startswith("Command terminated by signal")), None)
+    if timed_out:
+        reason = f"timeout after {timeout_s:g} s"
+    elif limit and any(marker in stderr for marker in MEMORY_MARKERS):
+        reason = f"memory limit {mem_gib:g} GiB"
+    elif killed_by:
+        reason = f"killed by signal {killed_by}" + (f": {last}" if last else "")
+    else:
+        reason = f"exit code {child.returncode}: {last}"
+    return {"failed": True, "reason": reason, "wall_s": wall, "rss_mib": rss_mib, "returncode": child.returncode,
+            "stderr_tail": stderr[-4000:], "stdout_tail": stdout[-2000:]}
+
+
 def repeat(n, argv, env=None):
     return [run_step(argv, env) for _ in range(n)]
 
@@ -79,9 +171,14 @@ def median(runs, key):
     return statistics.median(r[key] if isinstance(key, str) else key(r["tool"]) for r in runs)
 
 
-def ezkl_step(step, args, threads):
+def ezkl_step(step, args, opts):
+    """One EZKL step in a process of its own, under the --ezkl-* limits; raises StepFailed if it does not finish."""
     argv = [sys.executable, str(HERE / "ezkl_step.py"), step, json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in args.items()})]
-    return run_step(argv, {"RAYON_NUM_THREADS": str(threads)})
+    result = run_limited(argv, {"RAYON_NUM_THREADS": str(opts.threads)}, opts.ezkl_timeout, opts.ezkl_mem_gib)
+    if result.get("failed"):
+        print(f"  EZKL {step} did not finish: {result['reason']}", flush=True)
+        raise StepFailed(step, result)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,13 +263,32 @@ def ezkl_srs(k, opts):
     if srs.exists() and made.exists():
         return srs, {**json.loads(made.read_text()), "this_run": False}
     srs.parent.mkdir(parents=True, exist_ok=True)
-    step = ezkl_step("srs", {"srs": srs, "k": k}, opts.threads)
+    step = ezkl_step("srs", {"srs": srs, "k": k}, opts)
     record = {"gen_srs_s": step["tool"]["gen_srs_s"], "wall_s": step["wall_s"], "rss_mib": step["rss_mib"], "date": opts.date}
     made.write_text(json.dumps(record))
     return srs, {**record, "this_run": True}
 
 
+def ezkl_failure(failure, settings_path, calibrated, started):
+    """EZKL's result for a model whose run stopped at a step: what is known of it, for the report."""
+    settings = json.loads(settings_path.read_text()) if calibrated and settings_path.exists() else None
+    record = failure.record
+    return {
+        "failed": True,
+        "step": failure.step,
+        "reason": record["reason"],
+        "k": settings["run_args"]["logrows"] if settings else None,  # EZKL's calibrated logrows
+        "rows": settings.get("num_rows") if settings else None,
+        "wall_s": time.perf_counter() - started,  # EZKL's run on this model until it stopped
+        "step_wall_s": record.get("wall_s"),  # the failed step's process alone (None: not started)
+        "rss_mib": record.get("rss_mib"),  # the failed step's peak (None: unknown, or not started)
+        "skipped": bool(record.get("skipped")),  # not attempted (over --ezkl-max-k)
+    }
+
+
 def run_ezkl(model, work, opts):
+    """EZKL's figures and runs; if a step does not finish, its failure record (ezkl_failure) and the runs so far."""
+    started = time.perf_counter()
     files = {name: work / name for name in ["settings.json", "network.ezkl", "vk.key", "pk.key", "witness.json", "proof.json"]}
     calibration, _ = calibration_file(model, work)
     paths = {
@@ -180,14 +296,30 @@ def run_ezkl(model, work, opts):
         "settings": files["settings.json"], "circuit": files["network.ezkl"], "vk": files["vk.key"],
         "pk": files["pk.key"], "witness": files["witness.json"], "proof": files["proof.json"],
     }
-    compiled = ezkl_step("compile", paths, opts.threads)
-    settings = json.loads(files["settings.json"].read_text())
-    k = settings["run_args"]["logrows"]
-    paths["srs"], srs_made = ezkl_srs(k, opts)
-    setup = [ezkl_step("setup", paths, opts.threads) for _ in range(opts.setup_runs)]
-    pk_bytes = files["pk.key"].stat().st_size
-    prove = [ezkl_step("prove", paths, opts.threads) for _ in range(opts.runs)]
-    verify = [ezkl_step("verify", paths, opts.threads) for _ in range(opts.runs)]
+    runs = {}
+    try:
+        runs["compile"] = compiled = ezkl_step("compile", paths, opts)
+        settings = json.loads(files["settings.json"].read_text())
+        k = settings["run_args"]["logrows"]
+        if k > opts.ezkl_max_k:
+            raise StepFailed("srs", {"reason": f"k = {k} needs a 2^{k}-row SRS and keys: over the limits",
+                                     "wall_s": None, "rss_mib": None, "skipped": True})
+        paths["srs"], srs_made = ezkl_srs(k, opts)
+        setup = runs["setup"] = []
+        for _ in range(opts.setup_runs):
+            setup.append(ezkl_step("setup", paths, opts))
+        pk_bytes = files["pk.key"].stat().st_size
+        prove = runs["prove"] = []
+        for _ in range(opts.runs):
+            prove.append(ezkl_step("prove", paths, opts))
+        verify = runs["verify"] = []
+        for _ in range(opts.runs):
+            verify.append(ezkl_step("verify", paths, opts))
+    except StepFailed as failure:
+        runs["failed"] = {"step": failure.step, **failure.record}
+        if files["pk.key"].exists() and not opts.keep_keys:
+            files["pk.key"].unlink()
+        return ezkl_failure(failure, files["settings.json"], "compile" in runs, started), runs
     assert all(v["tool"]["valid"] for v in verify), "EZKL: proof invalid"
     proof = json.loads(files["proof.json"].read_text())
     compile_keys_wall = compiled["wall_s"] + median(setup, "wall_s")
@@ -215,7 +347,6 @@ def run_ezkl(model, work, opts):
     }
     if not opts.keep_keys:
         files["pk.key"].unlink()
-    runs = {"compile": compiled, "setup": setup, "prove": prove, "verify": verify}
     return figures, runs
 
 
@@ -294,6 +425,26 @@ def ratio(e, z, key=None):
     return f"{e / z:.3g}×"
 
 
+def limits_paragraph(report):
+    """The EZKL limits, said only when some model's EZKL run did not fit in them (so a report without
+    failures reads as before)."""
+    failed = [r["title"] for r in report["models"].values() if r["ezkl"].get("failed")]
+    if not failed:
+        return []
+    lim = report["ezkl_limits"]
+    timeout = f"{lim['timeout_s']:g} s" if lim["timeout_s"] else "no time limit"
+    memory = f"{lim['mem_gib']:g} GiB of address space (`RLIMIT_AS`)" if lim["mem_gib"] else "no memory limit"
+    return ["", f"EZKL ran under limits: {timeout} and {memory} per step process, and no SRS or keys above "
+            f"k = {lim['max_k']}. It did not fit them on {', '.join(failed)}: those rows show zkinfer's figures, "
+            "EZKL's failure (the step, the reason, EZKL's calibrated k if it got that far) and no ratios."]
+
+
+def did_not_fit(e):
+    """The EZKL cell of a model whose EZKL run stopped (a failure record from ezkl_failure)."""
+    where = f"step {e['step']}" + ("" if e["k"] is None or e.get("skipped") else f", k = {e['k']}")
+    return f"did not fit: {e['reason']} ({where})".replace("|", "\\|").replace("\n", " ")
+
+
 def markdown(report):
     m = report["machine"]
     lines = [
@@ -304,6 +455,7 @@ def markdown(report):
         f"Versions: {', '.join(f'{k} {v}' for k, v in m['versions'].items())}. "
         f"Medians of {report['runs']} runs for prove, verify and zkinfer's compile with its SRS cached, "
         f"{report['setup_runs']} for EZKL's setup.",
+        *limits_paragraph(report),
         "",
         "| model | EZKL k / rows | zkinfer k / rows | prove wall: EZKL | zkinfer | ÷ | compile + keys wall: EZKL | zkinfer | ÷ "
         "| verify: EZKL | zkinfer | ÷ | peak RSS prove: EZKL | zkinfer | proof B: EZKL | zkinfer | max abs err: EZKL | zkinfer |",
@@ -312,6 +464,15 @@ def markdown(report):
     summary, acceptance = [], []
     for r in report["models"].values():
         e, z = r["ezkl"], r["zkinfer"]
+        if e.get("failed"):  # zkinfer's figures, EZKL's failure, no ratios
+            summary.append(
+                f"| {r['title']} | {did_not_fit(e)} | {z['k']} / {z['rows']:,} "
+                f"| — | {z['prove_wall_s']:.3f} s | | — | {z['compile_keys_wall_s']:.2f} s | "
+                f"| — | {z['verify_s'] * 1000:.0f} ms | | — | {z['prove_rss_mib']:.0f} MiB | — | {z['proof_bytes']:,} "
+                f"| — | {z['max_abs_error']:.2g} |"
+            )
+            acceptance.append(f"| {r['title']} | — | — | — | — / {z['max_abs_error']:.2g} | — / {z['top1_agrees']} |")
+            continue
         summary.append(
             f"| {r['title']} | {e['k']} / {e['rows']:,} | {z['k']} / {z['rows']:,} "
             f"| {e['prove_wall_s']:.2f} s | {z['prove_wall_s']:.3f} s | {ratio(e['prove_wall_s'], z['prove_wall_s'])} "
@@ -340,14 +501,25 @@ def markdown(report):
         e, z = r["ezkl"], r["zkinfer"]
         lines += ["", f"## {r['title']} (`fixtures/{r['onnx']}`, input `fixtures/{r['input']}`)", "",
                   "| figure | EZKL | zkinfer | EZKL ÷ zkinfer |", "|---|---|---|---|"]
-        for label, key, fmt in ROWS:
-            lines.append(f"| {label} | {cell(fmt, e[key])} | {cell(fmt, z[key])} | {ratio(e[key], z[key], key)} |")
-        srs = e["srs"]
-        lines += ["", f"EZKL: proving key {e['pk_bytes'] / 2**20:,.0f} MiB; scales 2^{e['scales']['input']} (input), "
-                  f"2^{e['scales']['param']} (weights); SRS for k = {e['k']} "
-                  + ("made this run" if srs["this_run"] else f"from an earlier run ({srs['date']})")
-                  + f" by `gen_srs` in {srs['gen_srs_s']:.1f} s ({srs['rss_mib']:.0f} MiB). "
-                  f"zkinfer: proving key {z['pk_bytes'] / 2**20:,.1f} MiB (cached by `compile`), development SRS."]
+        if e.get("failed"):
+            for label, key, fmt in ROWS:  # EZKL: only k and rows, if its calibration got that far
+                value = e[key] if key in ("k", "rows") else None
+                lines.append(f"| {label} | {cell(fmt, value)} | {cell(fmt, z[key])} | |")
+            ran = (f"Its `{e['step']}` step was not started" if e.get("skipped") else
+                   f"Its `{e['step']}` process ran {e['step_wall_s']:.1f} s"
+                   + ("" if e["rss_mib"] is None else f" (peak RSS {e['rss_mib']:.0f} MiB)"))
+            lines += ["", f"EZKL {did_not_fit(e)}. {ran}; {e['wall_s']:.1f} s of EZKL on this model in all. "
+                      f"zkinfer: proving key {z['pk_bytes'] / 2**20:,.1f} MiB (cached by `compile`), development SRS."]
+        else:
+            for label, key, fmt in ROWS:
+                lines.append(f"| {label} | {cell(fmt, e[key])} | {cell(fmt, z[key])} | {ratio(e[key], z[key], key)} |")
+        srs = e.get("srs")
+        if srs:
+            lines += ["", f"EZKL: proving key {e['pk_bytes'] / 2**20:,.0f} MiB; scales 2^{e['scales']['input']} (input), "
+                      f"2^{e['scales']['param']} (weights); SRS for k = {e['k']} "
+                      + ("made this run" if srs["this_run"] else f"from an earlier run ({srs['date']})")
+                      + f" by `gen_srs` in {srs['gen_srs_s']:.1f} s ({srs['rss_mib']:.0f} MiB). "
+                      f"zkinfer: proving key {z['pk_bytes'] / 2**20:,.1f} MiB (cached by `compile`), development SRS."]
         if r.get("thread_sweep"):
             lines += ["", "zkinfer prove by thread count (SRS and keys cached, medians): " + "; ".join(
                 f"{n} thread{'s' if int(n) > 1 else ''}: SRS + proving key loaded {s['keys_load_s']:.2f} s + prove {s['prove_s']:.2f} s, "
@@ -392,15 +564,22 @@ def parse_args():
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=Help)
     p.add_argument("--zkinfer", required=True, help="the zkinfer binary (run.sh builds it and passes it)")
-    p.add_argument("--models", default="mlp,cnn,lenet,sigmoid", help=f"comma-separated, from {', '.join(MODELS)}")
+    p.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated, from {', '.join(MODELS)}")
     p.add_argument("--runs", type=int, default=3, help="repetitions of prove and verify (medians)")
     p.add_argument("--setup-runs", type=int, default=1, help="repetitions of EZKL's setup")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for both tools")
     p.add_argument("--sweep-threads", default="1,2", help="zkinfer prove thread counts for --sweep-models")
     p.add_argument("--sweep-models", default="lenet", help="models whose zkinfer prove is timed per thread count")
-    p.add_argument("--name", help="results/NAME.md and .json; unset: compare, or compare-MODELS for a subset")
+    p.add_argument("--name", help="results/NAME.md and .json; unset: compare for the default models, else compare-MODELS")
     p.add_argument("--work", type=Path, default=HERE / "work", help="keys, proofs, SRS (git-ignored; the SRS is kept across runs)")
     p.add_argument("--keep-keys", action="store_true", help="keep EZKL's proving keys (LeNet-5's is 4 GiB)")
+    p.add_argument("--ezkl-timeout", type=float, default=1800, metavar="S",
+                   help="wall-time limit in seconds of each EZKL step process (0: none); past it the step is killed "
+                        "and EZKL's result for that model is a failure")
+    p.add_argument("--ezkl-mem-gib", type=float, default=20, metavar="G",
+                   help="address-space limit (RLIMIT_AS, not resident memory) in GiB of each EZKL step process (0: none)")
+    p.add_argument("--ezkl-max-k", type=int, default=23, metavar="K",
+                   help="skip EZKL's SRS, setup, prove and verify when its calibrated k is above this")
     opts = p.parse_args()
     opts.models = opts.models.split(",")
     unknown = [m for m in opts.models if m not in MODELS]
@@ -408,7 +587,7 @@ def parse_args():
         p.error(f"unknown model(s) {unknown}; known: {', '.join(MODELS)}")
     opts.sweep_threads = [int(n) for n in opts.sweep_threads.split(",") if n]
     opts.sweep_models = opts.sweep_models.split(",")
-    opts.name = opts.name or ("compare" if set(opts.models) == set(MODELS) else "compare-" + "-".join(opts.models))
+    opts.name = opts.name or ("compare" if set(opts.models) == set(DEFAULT_MODELS.split(",")) else "compare-" + "-".join(opts.models))
     opts.date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     return opts
 
@@ -416,7 +595,9 @@ def parse_args():
 def main():
     opts = parse_args()
     zk = str(Path(opts.zkinfer).resolve())
-    report = {"machine": machine(opts, zk), "runs": opts.runs, "setup_runs": opts.setup_runs, "models": {}}
+    report = {"machine": machine(opts, zk), "runs": opts.runs, "setup_runs": opts.setup_runs,
+              "ezkl_limits": {"timeout_s": opts.ezkl_timeout, "mem_gib": opts.ezkl_mem_gib, "max_k": opts.ezkl_max_k},
+              "models": {}}
     for name in opts.models:
         model = MODELS[name]
         opts.model, opts.reference = model, float_reference(FIXTURES / model.onnx, FIXTURES / model.input)

@@ -3,6 +3,8 @@
 # release, then runs compare.py, which writes results/NAME.md and results/NAME.json.
 # Usage: benches/compare/run.sh [--models mlp,cnn,lenet,sigmoid] [--runs 3] [--threads N] [...]
 #        (benches/compare/run.sh --help lists every option)
+#        benches/compare/run.sh --models ad,kws,vww,resnet8 [--ezkl-timeout 1800 --ezkl-mem-gib 20 --ezkl-max-k 23]
+#        (the MLPerf Tiny-sized models; EZKL runs under those limits and is reported as 'did not fit' past them)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

@@ -120,6 +120,11 @@ enum Command {
         /// quantization error, at the price of a larger k when the rows need a smaller one
         #[arg(long, value_name = "BITS")]
         precision: Option<u32>,
+        /// Instance columns the public values are spread over, 1 to 16: more verify faster (the
+        /// verifier does two exponentiations per row of the longest column), each costs the prover
+        /// one more equality column [default: one per 4,096 public values]
+        #[arg(long, value_name = "C")]
+        instance_columns: Option<usize>,
         /// The structured reference string (SRS) to prove with: `hermez` (the Hermez Powers of Tau,
         /// `zkinfer srs import` its .ptau file first), a name given to `zkinfer srs import`, or
         /// `dev` (insecure: anyone can forge proofs; verifiers refuse them without --allow-dev-srs)
@@ -154,6 +159,10 @@ enum Command {
         /// For an ONNX or TFLite model: plan this many outputs per row (as `compile`)
         #[arg(long, requires = "inputs_per_row")]
         width: Option<usize>,
+        /// For an ONNX or TFLite model: spread the public values over this many instance columns
+        /// (as `compile`)
+        #[arg(long, value_name = "C")]
+        instance_columns: Option<usize>,
         #[arg(long)]
         json: bool,
     },
@@ -331,6 +340,7 @@ fn main() -> ExitCode {
             inputs_per_row,
             width,
             precision,
+            instance_columns,
             srs,
             commitment,
             json,
@@ -340,6 +350,7 @@ fn main() -> ExitCode {
                 let layout = circuits::quantize::LayoutRequest {
                     shape: inputs_per_row.zip(width),
                     min_limb_bits: precision,
+                    instance_columns,
                     ..Default::default()
                 };
                 let srs = srs
@@ -366,6 +377,7 @@ fn main() -> ExitCode {
             visibility,
             inputs_per_row,
             width,
+            instance_columns,
             json,
         } => {
             let is_source = model.extension().is_some_and(|e| {
@@ -375,9 +387,9 @@ fn main() -> ExitCode {
                 Err(anyhow::anyhow!(
                     "--calibration is for an ONNX or TFLite model; a compiled model (.zkm) keeps its own scales"
                 ))
-            } else if !is_source && width.is_some() {
+            } else if !is_source && (width.is_some() || instance_columns.is_some()) {
                 Err(anyhow::anyhow!(
-                    "--inputs-per-row and --width are for an ONNX or TFLite model; a compiled model (.zkm) keeps its own layout"
+                    "--inputs-per-row, --width and --instance-columns are for an ONNX or TFLite model; a compiled model (.zkm) keeps its own layout"
                 ))
             } else if !is_source {
                 cli::commands::plan_cmd(&model, json)
@@ -389,6 +401,7 @@ fn main() -> ExitCode {
                         visibility,
                         layout: circuits::quantize::LayoutRequest {
                             shape: inputs_per_row.zip(width),
+                            instance_columns,
                             ..Default::default()
                         },
                         srs: circuits::setup::srs::SrsRef::dev(),

@@ -20,6 +20,11 @@ fn stderr(o: &Output) -> String {
 /// `zkinfer compile fixtures/NAME -o OUT` with the model's own calibration set
 /// (`fixtures/NAME/calibration.json`) when it has one, else the digits set; must succeed.
 fn compile_fixture(name: &str, out: &Path) {
+    compile_fixture_with(name, out, &[]);
+}
+
+/// [`compile_fixture`] with more `compile` arguments.
+fn compile_fixture_with(name: &str, out: &Path, extra: &[&str]) {
     let own = fixture(&format!(
         "{}/calibration.json",
         name.trim_end_matches(".onnx")
@@ -28,14 +33,16 @@ fn compile_fixture(name: &str, out: &Path) {
         true => own,
         false => fixture("digits/calibration.json"),
     };
-    let o = zkinfer(&[
+    let source = fixture(name);
+    let args = [
         "compile",
-        s(&fixture(name)),
+        s(&source),
         "-o",
         s(out),
         "--calibration",
         s(&calibration),
-    ]);
+    ];
+    let o = zkinfer(&[&args[..], extra].concat());
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
@@ -223,6 +230,46 @@ fn plan_reads_an_onnx_model_without_compiling_it() {
     assert_eq!(v["shape"]["inputs_per_row"], 2);
     assert_eq!(v["shape"]["width"], 6);
     assert_eq!(v["shape"]["window_tiles"], true);
+    // The instance columns likewise: planned for a source, refused for a compiled model, bounded.
+    let o = zkinfer(&[&source[..], &["--instance-columns", "3"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["shape"]["instance_columns"], 3);
+    let o = zkinfer(&["plan", s(&model), "--instance-columns", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = zkinfer(&[&source[..], &["--instance-columns", "0"]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("instance columns"), "{}", stderr(&o));
+}
+
+/// `compile --instance-columns`: the public values spread over 3 columns, proved and verified (the
+/// lean verifier too), and the proof refused against another output.
+#[test]
+fn a_model_compiled_with_several_instance_columns_proves_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.zkm");
+    compile_fixture_with("digits_mlp.onnx", &model, &["--instance-columns", "3"]);
+    let m: Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    assert_eq!(m["shape"]["instance_columns"], 3);
+    let proof = dir.path().join("proof.zkp");
+    let input = fixture("digits/input_0.json");
+    let o = zkinfer(&["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkinfer(&["verify", s(&proof), "-m", s(&model), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // Two outputs swapped in the bundle (integers and floats alike, so the claim is consistent):
+    // the proof no longer verifies.
+    let mut bundle: Value = serde_json::from_slice(&std::fs::read(&proof).unwrap()).unwrap();
+    for key in ["quantized", "values"] {
+        bundle["public"]["output"][key]
+            .as_array_mut()
+            .unwrap()
+            .swap(0, 2);
+    }
+    let forged = dir.path().join("forged.zkp");
+    std::fs::write(&forged, serde_json::to_vec_pretty(&bundle).unwrap()).unwrap();
+    let o = zkinfer(&["verify", s(&forged), "-m", s(&model)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
 }
 
 /// Compile `fixtures/NAME.onnx`, prove `fixtures/NAME/input_0.json`, verify, and compare the top class

@@ -22,6 +22,33 @@ pub struct LayoutRequest {
     pub min_limb_bits: Option<u32>,
     /// What the proof reveals (hashed and private tensors add rows and columns).
     pub visibility: crate::artifacts::model_file::Visibilities,
+    /// Instance columns the public values are spread over (see
+    /// [`crate::circuit::CircuitShape::instance_columns`]); `None`: the planner's rule.
+    pub instance_columns: Option<usize>,
+}
+
+/// `plan` with its instance columns set to `columns` when given (its k and estimate planned again).
+fn with_instance_columns(
+    graph: &QuantGraph,
+    request: &LayoutRequest,
+    plan: Plan,
+) -> Result<Plan, LayoutError> {
+    match request.instance_columns {
+        Some(c) if c != plan.shape.instance_columns => {
+            if !(1..=crate::circuit::MAX_INSTANCE_COLUMNS).contains(&c) {
+                return Err(LayoutError::Invalid(format!(
+                    "{c} instance columns: from 1 to {}",
+                    crate::circuit::MAX_INSTANCE_COLUMNS
+                )));
+            }
+            let shape = crate::circuit::CircuitShape {
+                instance_columns: c,
+                ..plan.shape
+            };
+            crate::plan::plan_of_shape(graph, request.visibility, &shape)
+        }
+        _ => Ok(plan),
+    }
 }
 
 /// Why a graph could not be compiled into a quantized graph and a layout.
@@ -91,6 +118,7 @@ pub fn compile_graph(
         (qgraph, report) = quantize(bits)?;
     }
     let plan = plan_for(&qgraph, request.visibility, p, w)?;
+    let plan = with_instance_columns(&qgraph, &request, plan)?;
     Ok((qgraph, report, plan))
 }
 
@@ -105,6 +133,7 @@ pub fn compile_int8(
         Some((p, w)) => plan_for(&graph, request.visibility, p, w)?,
         None => choose_with(&graph, request.visibility, MIN_LIMB_BITS)?,
     };
+    let plan = with_instance_columns(&graph, &request, plan)?;
     let report = QuantReport::int8(&graph, unproven_tail);
     Ok((graph, report, plan))
 }

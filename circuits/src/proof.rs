@@ -59,6 +59,11 @@ pub enum VerifyError {
     TrailingBytes(usize),
 }
 
+/// The instance columns as halo2 takes them.
+fn slices(columns: &[Vec<Fr>]) -> Vec<&[Fr]> {
+    columns.iter().map(Vec::as_slice).collect()
+}
+
 /// Prove `circuit` (with its witness) against `instance`; returns the proof's bytes.
 pub fn prove(
     params: &ProofParams,
@@ -70,7 +75,7 @@ pub fn prove(
     crate::circuit::failure::take();
     let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
     let columns = spread(instance, pk.get_vk().cs().num_instance_columns());
-    let columns: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
+    let columns = slices(&columns);
     let (circuits, instances) = (&[circuit], &[&columns[..]]);
     let rng = rand_core::OsRng;
     with_shape(shape, || match params {
@@ -108,7 +113,7 @@ pub fn verify(
     let mut rest = proof;
     let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(&mut rest);
     let columns = spread(instance, vk.cs().num_instance_columns());
-    let columns: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
+    let columns = slices(&columns);
     let instances = &[&columns[..]];
     match params {
         ProofParams::Kzg(p) => {
@@ -150,7 +155,7 @@ pub fn verify_all(params: &ProofParams, vk: &VerifyingKey, proofs: &[(&[Fr], &[u
             let mut strategy = kzg_strategy::AccumulatorStrategy::new(p);
             for (instance, proof) in proofs {
                 let columns = spread(instance, vk.cs().num_instance_columns());
-                let columns: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
+                let columns = slices(&columns);
                 let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(*proof);
                 match verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
                     p,
@@ -172,7 +177,7 @@ pub fn verify_all(params: &ProofParams, vk: &VerifyingKey, proofs: &[(&[Fr], &[u
             let mut strategy = ipa_strategy::AccumulatorStrategy::new(p);
             for (instance, proof) in proofs {
                 let columns = spread(instance, vk.cs().num_instance_columns());
-                let columns: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
+                let columns = slices(&columns);
                 let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(*proof);
                 match verify_proof::<
                     IPACommitmentScheme<G1Affine>,

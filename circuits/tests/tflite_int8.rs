@@ -8,6 +8,7 @@ mod common;
 use circuits::import::{import_model, Imported};
 use circuits::plan::choose;
 use circuits::qgraph::QOp;
+use circuits::{QuantGraph, Trace};
 use common::{fixture, floats, ints, satisfied};
 use serde_json::Value;
 
@@ -37,6 +38,8 @@ fn check(name: &str, prove: bool) {
     );
     let softmax = logits["final_op"].as_str() == Some("SOFTMAX");
     assert_eq!(model.unproven_tail.is_empty(), !softmax, "{name}: tail");
+    // The same requantizations as threshold rows (what the planner picks where it proves faster).
+    let thresholds = q.requants_as_thresholds().expect("int8 requantizations");
     let cases = data["cases"].as_array().unwrap();
     for (i, (case, want)) in cases
         .iter()
@@ -56,6 +59,11 @@ fn check(name: &str, prove: bool) {
             ints(&want["logits_int8_ref"]).as_slice(),
             "{name} case {i}: output"
         );
+        assert_eq!(
+            thresholds.eval(&x).unwrap().output(),
+            t.output(),
+            "{name} case {i}: output with threshold rows"
+        );
         if prove && i == 0 {
             let plan = choose(q).unwrap();
             assert!(plan.shape.requant && plan.k >= 13, "{name}: {plan:?}");
@@ -64,15 +72,7 @@ fn check(name: &str, prove: bool) {
             // A requantized value one off (the rounding of one element), carried through the rest
             // of the graph: the requant row still holds the runtime's value, so the copy into the
             // next layer fails.
-            let k = q
-                .layers
-                .iter()
-                .position(|l| matches!(l.op, QOp::Requant(_)))
-                .unwrap();
-            let mut bad = t.clone();
-            let v = &mut bad.tensors[k + 1][0];
-            *v = if *v < 127 { *v + 1 } else { *v - 1 };
-            q.eval_from(&mut bad, k + 1).unwrap();
+            let bad = one_off_after(q, &t, |op| matches!(op, QOp::Requant(_)));
             assert!(
                 !satisfied(q, &bad, p, w),
                 "{name}: a wrong requantization was accepted"
@@ -84,6 +84,36 @@ fn check(name: &str, prove: bool) {
 #[test]
 fn int8_autoencoder_is_bit_exact_and_proves() {
     check("ad_ae128", true);
+}
+
+#[test]
+fn int8_autoencoder_proves_with_threshold_rows() {
+    let Imported::Int8(model) = import_model(&fixture("tflite/ad_ae128_int8.tflite")).unwrap()
+    else {
+        panic!("not imported as int8");
+    };
+    let q = model.graph.requants_as_thresholds().unwrap();
+    assert!(!q.has_requant());
+    let data = json("tflite/ad_ae128/int8.json");
+    let t = q.eval(&ints(&data["cases"][0]["input_int8"])).unwrap();
+    let plan = choose(&q).unwrap();
+    assert!(plan.shape.threshold && !plan.shape.requant, "{plan:?}");
+    let (p, w) = (plan.shape.inputs_per_row, plan.shape.width);
+    assert!(satisfied(&q, &t, p, w), "MockProver");
+    // One output level off (the wrong interval of its map), carried through the rest of the graph.
+    let bad = one_off_after(&q, &t, |op| matches!(op, QOp::Threshold(_)));
+    assert!(!satisfied(&q, &bad, p, w), "a wrong level was accepted");
+}
+
+/// `t` with the first element of the first layer `is_layer` picks one off, and the layers after it
+/// evaluated on that.
+fn one_off_after(q: &QuantGraph, t: &Trace, is_layer: impl Fn(&QOp) -> bool) -> Trace {
+    let k = q.layers.iter().position(|l| is_layer(&l.op)).unwrap();
+    let mut bad = t.clone();
+    let v = &mut bad.tensors[k + 1][0];
+    *v = if *v < 127 { *v + 1 } else { *v - 1 };
+    q.eval_from(&mut bad, k + 1).unwrap();
+    bad
 }
 
 #[test]

@@ -31,7 +31,7 @@ pub const MAX_LIMB_BITS: u32 = 12;
 /// Accumulators per row the planner tries.
 pub const WIDTH_CANDIDATES: [usize; 6] = [5, 6, 8, 10, 12, 16];
 /// Inputs per row the planner tries.
-pub const INPUTS_CANDIDATES: [usize; 4] = [1, 2, 3, 4];
+pub const INPUTS_CANDIDATES: [usize; 6] = [1, 2, 3, 4, 5, 6];
 
 /// Why no layout fits a graph.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -434,28 +434,49 @@ pub fn choose_with(
     vis: Visibilities,
     min_limb_bits: u32,
 ) -> Result<Plan, LayoutError> {
+    let layouts: Vec<(usize, usize)> = INPUTS_CANDIDATES
+        .iter()
+        .flat_map(|p| WIDTH_CANDIDATES.iter().map(move |w| (*p, *w)))
+        .collect();
+    let plans = map_candidates(&layouts, |&(p, w)| {
+        let layout = BlockLayout::new(p, w);
+        let rows = count_rows(graph, vis, layout);
+        let probe = build(graph, vis, layout, MIN_LIMB_BITS, None);
+        probe.and_then(|probe| {
+            let reserved = probe.usable_rows.abs_diff(1 << probe.k);
+            let hash_rows = Disclosure::with_limb_bits(graph, vis, min_limb_bits).hash_rows(2);
+            let instance = probe.instance_rows.div_ceil(probe.shape.instance_columns);
+            let needed = rows.total.max(instance).max(hash_rows);
+            let top = limb_bits_for(needed, reserved).max(min_limb_bits);
+            largest_table(graph, vis, (p, w), min_limb_bits..=top)
+        })
+    });
     let mut candidates: Vec<Plan> = Vec::new();
     let mut last_err = None;
-    for p in INPUTS_CANDIDATES {
-        for w in WIDTH_CANDIDATES {
-            let layout = BlockLayout::new(p, w);
-            let rows = count_rows(graph, vis, layout);
-            let probe = build(graph, vis, layout, MIN_LIMB_BITS, None);
-            let plan = probe.and_then(|probe| {
-                let reserved = probe.usable_rows.abs_diff(1 << probe.k);
-                let hash_rows = Disclosure::with_limb_bits(graph, vis, min_limb_bits).hash_rows(2);
-                let instance = probe.instance_rows.div_ceil(probe.shape.instance_columns);
-                let needed = rows.total.max(instance).max(hash_rows);
-                let top = limb_bits_for(needed, reserved).max(min_limb_bits);
-                largest_table(graph, vis, (p, w), min_limb_bits..=top)
-            });
-            match plan {
-                Ok(plan) => candidates.push(plan),
-                Err(e) => last_err = Some(e),
-            }
+    for plan in plans {
+        match plan {
+            Ok(plan) => candidates.push(plan),
+            Err(e) => last_err = Some(e),
         }
     }
     best_of(candidates).ok_or_else(|| last_err.expect("candidates tried"))
+}
+
+/// `f` of each layout, in order: on rayon's threads (each lowers the whole graph), or one after
+/// another where there are none (the browser).
+#[cfg(not(target_arch = "wasm32"))]
+fn map_candidates<R: Send>(
+    layouts: &[(usize, usize)],
+    f: impl Fn(&(usize, usize)) -> R + Sync + Send,
+) -> Vec<R> {
+    use rayon::prelude::*;
+    layouts.par_iter().map(f).collect()
+}
+
+/// See the other `map_candidates`.
+#[cfg(target_arch = "wasm32")]
+fn map_candidates<R>(layouts: &[(usize, usize)], f: impl Fn(&(usize, usize)) -> R) -> Vec<R> {
+    layouts.iter().map(f).collect()
 }
 
 /// Proofs at most this large are preferred (EZKL's proof size on the same models).

@@ -360,6 +360,22 @@ impl QuantGraph {
         self.layers.iter().any(|l| matches!(l.op, QOp::Requant(_)))
     }
 
+    /// The graph with every requantization as threshold maps ([`QRequant::as_threshold`]): the
+    /// same outputs, proven by threshold rows instead of requant rows. `None` when it has no
+    /// requantization or one that thresholds cannot express.
+    pub fn requants_as_thresholds(&self) -> Option<QuantGraph> {
+        if !self.has_requant() {
+            return None;
+        }
+        let mut graph = self.clone();
+        for layer in &mut graph.layers {
+            if let QOp::Requant(r) = &layer.op {
+                layer.op = QOp::Threshold(r.as_threshold()?);
+            }
+        }
+        Some(graph)
+    }
+
     /// Range `[min, max)` of a rescaled activation `q`.
     pub fn activation_range(&self) -> (i64, i64) {
         activation_range(self.limb_bits)

@@ -270,6 +270,24 @@ impl RequantStep {
         self.numerator(acc).div_euclid(1i128 << REQUANT_SHIFT)
     }
 
+    /// The output for any accumulator, without the circuit's ranges: `out_min + clamp(q - q_min, 0,
+    /// span)`, the runtime's saturation.
+    pub fn saturated(&self, acc: i64) -> i64 {
+        let t = self.quotient(acc) - self.q_min as i128;
+        self.out_min + t.clamp(0, self.span as i128) as i64
+    }
+
+    /// Whether [`Self::saturated`] never decreases as the accumulator grows, and its numerator stays
+    /// within `i128` for every accumulator below `2^36` in magnitude: a positive `mul` below `2^90`,
+    /// and a non-negative `neg_add` (from `acc = -1` to `0` the numerator grows by `mul + neg_add`).
+    /// Every step TFLite's multipliers give has it.
+    pub fn is_monotone(&self) -> bool {
+        let bound = 1i128 << 90;
+        (1..bound).contains(&self.mul)
+            && (0..bound).contains(&self.neg_add)
+            && self.add.abs() < bound
+    }
+
     /// The output for `acc`, or which of the circuit's ranges it leaves.
     pub fn apply(&self, acc: i64) -> Result<i64, RequantRange> {
         if acc < REQUANT_ACC_RANGE.0 || acc >= REQUANT_ACC_RANGE.1 {

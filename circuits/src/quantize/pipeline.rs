@@ -129,11 +129,25 @@ pub fn compile_int8(
     unproven_tail: Vec<String>,
     request: LayoutRequest,
 ) -> Result<(QuantGraph, QuantReport, Plan), PipelineError> {
-    let plan = match request.shape {
-        Some((p, w)) => plan_for(&graph, request.visibility, p, w)?,
-        None => choose_with(&graph, request.visibility, MIN_LIMB_BITS)?,
+    let plan_of = |graph: &QuantGraph| {
+        let plan = match request.shape {
+            Some((p, w)) => plan_for(graph, request.visibility, p, w)?,
+            None => choose_with(graph, request.visibility, MIN_LIMB_BITS)?,
+        };
+        with_instance_columns(graph, &request, plan)
     };
-    let plan = with_instance_columns(&graph, &request, plan)?;
+    // Requantizations as requant rows (many lookups and cells per row, no table) or as threshold
+    // rows (fewer, and a table row per output level): the same outputs, whichever proves faster.
+    let requant = plan_of(&graph);
+    let (graph, plan) = match graph.requants_as_thresholds() {
+        Some(alt) => match (requant, plan_of(&alt)) {
+            (Ok(r), Ok(t)) if t.estimate.prove_s < r.estimate.prove_s => (alt, t),
+            (Ok(r), _) => (graph, r),
+            (Err(_), Ok(t)) => (alt, t),
+            (Err(e), Err(_)) => return Err(e.into()),
+        },
+        None => (graph, requant?),
+    };
     let report = QuantReport::int8(&graph, unproven_tail);
     Ok((graph, report, plan))
 }

@@ -7,7 +7,9 @@ use super::rescale::link_rows;
 use super::{per_channel, CheckCx, EvalCx, OpRules};
 use crate::lower::{identity_blocks, LowerCx, Tail};
 use crate::qgraph::requant::{RequantRange, REQUANT_ACC_RANGE, REQUANT_LIMB_BITS};
-use crate::qgraph::{EvalError, RequantStep};
+use crate::qgraph::{EvalError, RequantStep, ThresholdMap};
+
+use super::threshold::QThreshold;
 
 /// An int8 requantization (see [`crate::qgraph::requant`]): `y = out_min + clamp(q - q_min, 0,
 /// span)` with `q = floor((mul * x + add - [x < 0] * neg_add) / 2^60)`, the step of element `i`
@@ -25,6 +27,31 @@ impl QRequant {
     /// The step of element `index`.
     pub fn step(&self, index: usize) -> Option<RequantStep> {
         per_channel(&self.steps, self.channel_len, index).copied()
+    }
+}
+
+impl QRequant {
+    /// The same map as threshold maps (one per step): the output levels' first accumulators over
+    /// [`crate::qgraph::threshold::THRESHOLD_DOMAIN`], which a threshold row proves with fewer lookups and cells than a
+    /// requant row (at the price of a table row per level). Equal to [`RequantStep::apply`] wherever
+    /// both are defined, since every step is non-decreasing; `None` when a step is not
+    /// ([`RequantStep::is_monotone`]).
+    pub fn as_threshold(&self) -> Option<QThreshold> {
+        if !self.steps.iter().all(RequantStep::is_monotone) {
+            return None;
+        }
+        let maps = self
+            .steps
+            .iter()
+            .map(|s| {
+                ThresholdMap::from_fn(&|acc| s.saturated(acc), (s.out_min, s.out_min + s.span))
+            })
+            .collect();
+        Some(QThreshold {
+            maps,
+            channel_len: self.channel_len,
+            ort: None,
+        })
     }
 }
 

@@ -204,3 +204,62 @@ fn onnxruntime_quantize_linear_rounds_half_to_even() {
     assert_eq!(ort_quantize_linear(-2.5, 1.0, 3, (-128, 127)), 1);
     assert_eq!(ort_quantize_linear(1000.0, 0.5, 0, (-128, 127)), 127);
 }
+
+#[test]
+fn thresholds_of_a_step_give_its_outputs_everywhere() {
+    use crate::qgraph::ops::QRequant;
+    let mut rng = Rng(0x2545f4914f6cdd1d);
+    let mut steps = vec![
+        RequantStep::average(9, -128, 127).unwrap(),
+        RequantStep::average_half_up(25, -20, 127).unwrap(),
+        RequantStep::tflite(1 << 30, -3, 0, -128, 127).unwrap(),
+    ];
+    for _ in 0..60 {
+        let m = rng.range(1 << 30, (1i64 << 31) - 1) as i32;
+        let shift = rng.range(-20, 2) as i32;
+        let zp = rng.range(-128, 128);
+        let lo = match rng.next() % 2 {
+            0 => -128,
+            _ => zp.max(-128),
+        };
+        steps.push(RequantStep::tflite(m, shift, zp, lo, 127).unwrap());
+        steps.push(RequantStep::tflite_single_rounding(m, shift, zp, lo, 127).unwrap());
+    }
+    for step in steps {
+        let requant = QRequant {
+            steps: vec![step],
+            channel_len: 1,
+        };
+        let threshold = requant.as_threshold().expect("a monotone step");
+        let map = &threshold.maps[0];
+        map.validate().unwrap();
+        // Both sides of every threshold, the sign change, and accumulators across int32.
+        let mut accs: Vec<i64> = map
+            .thresholds
+            .iter()
+            .flat_map(|t| [t - 2, t - 1, *t, t + 1])
+            .chain(-3..3)
+            .collect();
+        accs.extend((0..2000).map(|_| rng.range(-(1 << 31), 1 << 31)));
+        for acc in accs {
+            assert_eq!(
+                map.apply(acc),
+                Some(step.saturated(acc)),
+                "{step:?} acc {acc}"
+            );
+            if let Ok(y) = step.apply(acc) {
+                assert_eq!(map.apply(acc), Some(y), "{step:?} acc {acc}");
+            }
+        }
+    }
+    // A step that decreases somewhere has no thresholds.
+    let falling = RequantStep {
+        mul: -(1 << 40),
+        ..RequantStep::tflite(1 << 30, -3, 0, -128, 127).unwrap()
+    };
+    let requant = QRequant {
+        steps: vec![falling],
+        channel_len: 1,
+    };
+    assert!(requant.as_threshold().is_none());
+}

@@ -26,9 +26,7 @@ fn linear(n_in: usize, n_out: usize, seed: i64) -> QOp {
 /// → concat(t6, t4) reversed → fc2 (3 outputs).
 fn graph() -> QuantGraph {
     let n = 6;
-    let concat = QOp::Remap(QRemap {
-        map: (0..2 * n).rev().map(QPick::Input).collect(),
-    });
+    let concat = QOp::Remap(QRemap::new((0..2 * n).rev().map(QPick::Input).collect()));
     QuantGraph {
         input_shape: Shape(vec![1, n]),
         input_scale: 4,

@@ -42,7 +42,8 @@ impl VerifyLoad {
             .layers
             .iter()
             .map(|l| match &l.op {
-                crate::qgraph::QOp::Remap(r) => r.map.len(),
+                crate::qgraph::QOp::Remap(r) if r.listed => r.map.len(),
+                crate::qgraph::QOp::Remap(r) => crate::qgraph::ops::pick_runs(&r.map).len(),
                 _ => 0,
             })
             .sum();

@@ -93,7 +93,7 @@ pub fn padding_layer(geom: ConvGeom, value: i64) -> Option<(QOp, Vec<usize>, Con
         pads: [0; 4],
         ..geom
     };
-    Some((QOp::Remap(QRemap { map }), vec![1, c, ph, pw], padded))
+    Some((QOp::Remap(QRemap::new(map)), vec![1, c, ph, pw], padded))
 }
 
 /// A quantized model: the integer semantics the circuit proves, one input tensor through a chain of

@@ -202,7 +202,7 @@ pub fn quantize_graph(
                     // Not the newest tensor (a branch): a row-free identity remap with the new shape.
                     let scale = pending.map(|(_, acc)| acc).unwrap_or(cur_scale);
                     let map = (0..shape.numel()).map(QPick::Input).collect();
-                    b.push(&node.name, QOp::Remap(QRemap { map }), scale, &shape, i);
+                    b.push(&node.name, QOp::Remap(QRemap::new(map)), scale, &shape, i);
                 }
             }
             Op::Relu => {
@@ -277,7 +277,7 @@ pub fn quantize_graph(
                         Pick::Const(c) => QPick::Const(quantize(*c as f64, scale)),
                     })
                     .collect();
-                b.push(&node.name, QOp::Remap(QRemap { map }), scale, &shape, i);
+                b.push(&node.name, QOp::Remap(QRemap::new(map)), scale, &shape, i);
             }
             Op::Leaky {
                 slopes,
@@ -403,7 +403,7 @@ pub fn quantize_graph(
         let name = format!("{}.output", graph.output_name);
         b.push(
             &name,
-            QOp::Remap(QRemap { map }),
+            QOp::Remap(QRemap::new(map)),
             scale,
             &out.shape,
             graph.nodes.len() - 1,

@@ -187,7 +187,7 @@ pub(super) fn join(
                     Pick::Const(c) => QPick::Const(quantize(*c as f64, s)),
                 })
                 .collect();
-            (QOp::Remap(QRemap { map }), s, None, aligned)
+            (QOp::Remap(QRemap::new(map)), s, None, aligned)
         }
         _ => {
             return Err(CalibrationError::Structure {

@@ -37,7 +37,7 @@ pub use function::QFunction;
 pub use linear::QLinear;
 pub use maxpool::QMaxPool;
 pub use mul::QMul;
-pub use remap::QRemap;
+pub use remap::{expand_runs, pick_runs, PickRun, QRemap};
 pub use requantize::QRequant;
 pub use rescale::QRescale;
 pub use rescale_leaky::QRescaleLeaky;

@@ -33,11 +33,7 @@ impl Int8OnnxImporter<'_> {
         label: &str,
     ) -> NodeResult<Flow> {
         let shape = self.shape_of(x.id);
-        let identity = |n: usize| {
-            QOp::Remap(QRemap {
-                map: (0..n).map(QPick::Input).collect(),
-            })
-        };
+        let identity = |n: usize| QOp::Remap(QRemap::new((0..n).map(QPick::Input).collect()));
         let (op, out_shape) = match node.op_type.as_str() {
             "MaxPool" => {
                 let dims = chw(&Shape(shape))?;
@@ -56,14 +52,14 @@ impl Int8OnnxImporter<'_> {
                 let n: usize = shape.iter().product();
                 let map = (0..n).map(QPick::Input).collect();
                 (
-                    QOp::Remap(QRemap { map }),
+                    QOp::Remap(QRemap::new(map)),
                     vec![1, n / shape.first().copied().unwrap_or(1).max(1)],
                 )
             }
             "Transpose" => {
                 let (out, map) = transpose_map(&shape, &perm_of(node, shape.len())?)?;
                 let map = map.into_iter().flatten().map(QPick::Input).collect();
-                (QOp::Remap(QRemap { map }), out)
+                (QOp::Remap(QRemap::new(map)), out)
             }
             "Squeeze" | "Unsqueeze" => {
                 let axes = self.axes(node)?;
@@ -80,7 +76,7 @@ impl Int8OnnxImporter<'_> {
                     .into_iter()
                     .map(|m| m.map(QPick::Input).unwrap_or(QPick::Const(value)))
                     .collect();
-                (QOp::Remap(QRemap { map }), out)
+                (QOp::Remap(QRemap::new(map)), out)
             }
             _ => {
                 let target = self.constant(node, 1)?;
@@ -89,7 +85,7 @@ impl Int8OnnxImporter<'_> {
                 }
                 let s = reshape_target(&Shape(shape.clone()), &target.data)?;
                 let map = (0..s.numel()).map(QPick::Input).collect();
-                (QOp::Remap(QRemap { map }), s.0)
+                (QOp::Remap(QRemap::new(map)), s.0)
             }
         };
         let id = self.push(label, op, out_shape, vec![x.id]);
@@ -171,7 +167,7 @@ impl Int8OnnxImporter<'_> {
             .into_iter()
             .map(QPick::Input)
             .collect();
-        self.push(name, QOp::Remap(QRemap { map }), to.to_vec(), vec![id])
+        self.push(name, QOp::Remap(QRemap::new(map)), to.to_vec(), vec![id])
     }
 
     /// Concat of int8 tensors along `axis`, each first requantized to the output's `yq`.
@@ -222,7 +218,7 @@ impl Int8OnnxImporter<'_> {
             }
         }
         let inputs = parts.iter().map(|f| f.id).collect();
-        let id = self.push(label, QOp::Remap(QRemap { map }), out, inputs);
+        let id = self.push(label, QOp::Remap(QRemap::new(map)), out, inputs);
         Ok(Flow {
             id,
             scale: yq.0,

@@ -247,7 +247,7 @@ pub(super) fn import(
         let n: usize = imp.shape_of(out.id).iter().product();
         let map = (0..n).map(QPick::Input).collect();
         let shape = imp.shape_of(out.id);
-        imp.push("output", QOp::Remap(QRemap { map }), shape, vec![out.id]);
+        imp.push("output", QOp::Remap(QRemap::new(map)), shape, vec![out.id]);
     }
     let graph = QuantGraph {
         input_shape: Shape(imp.input_shape.clone()),

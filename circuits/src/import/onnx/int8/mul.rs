@@ -89,7 +89,12 @@ impl Int8OnnxImporter<'_> {
                         .into_iter()
                         .map(|i| QPick::Const(values[i] - zero_point))
                         .collect();
-                    self.push(&name, QOp::Remap(QRemap { map }), out.clone(), vec![anchor])
+                    self.push(
+                        &name,
+                        QOp::Remap(QRemap::new(map)),
+                        out.clone(),
+                        vec![anchor],
+                    )
                 }
             };
             factors.push(id);

@@ -117,7 +117,7 @@ impl Int8Importer<'_> {
                 (map, q, 0)
             }
         };
-        let id = self.push(&name, QOp::Remap(QRemap { map }), out_shape, vec![input]);
+        let id = self.push(&name, QOp::Remap(QRemap::new(map)), out_shape, vec![input]);
         Ok(Flow { id, nchw, q })
     }
 

@@ -181,7 +181,7 @@ impl Int8Importer<'_> {
         }
         let id = self.push(
             &format!("{label}.concat"),
-            QOp::Remap(QRemap { map }),
+            QOp::Remap(QRemap::new(map)),
             shape,
             ids,
         );

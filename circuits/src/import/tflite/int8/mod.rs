@@ -308,7 +308,7 @@ impl<'a> Int8Importer<'a> {
                 let picks = remap_picks(&nhwc_to_nchw(h, w, c));
                 let id = self.push(
                     "input.nchw",
-                    QOp::Remap(QRemap { map: picks }),
+                    QOp::Remap(QRemap::new(picks)),
                     vec![1, c, h, w],
                     vec![0],
                 );
@@ -333,7 +333,7 @@ impl<'a> Int8Importer<'a> {
             let n = self.tensors[t].shape.iter().product::<usize>();
             let map = (0..n).map(QPick::Input).collect();
             let shape = self.tensors[t].shape.clone();
-            self.push("output", QOp::Remap(QRemap { map }), shape, vec![id]);
+            self.push("output", QOp::Remap(QRemap::new(map)), shape, vec![id]);
         }
         Ok(flow.q)
     }
@@ -377,7 +377,7 @@ impl<'a> Int8Importer<'a> {
         };
         let map = remap_picks(&nchw_to_nhwc(h, w, c));
         let name = format!("{}.nhwc", self.names[t]);
-        Ok(self.push(&name, QOp::Remap(QRemap { map }), shape, vec![flow.id]))
+        Ok(self.push(&name, QOp::Remap(QRemap::new(map)), shape, vec![flow.id]))
     }
 
     /// The weights of filter `f` as the kernels multiply them: int8 values (zero point 0), or a

@@ -141,7 +141,7 @@ impl Int8Importer<'_> {
                 let map = remap_picks(&nhwc_to_nchw(h, w, c));
                 let id = self.push(
                     &format!("{label}.nchw"),
-                    QOp::Remap(QRemap { map }),
+                    QOp::Remap(QRemap::new(map)),
                     vec![1, c, h, w],
                     vec![id],
                 );

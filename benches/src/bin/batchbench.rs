@@ -13,12 +13,16 @@ use anyhow::Result;
 use prover::{compile_model, CompileOptions, Prover};
 use verifier::{verify_bundle_with, ModelVerifier};
 
+const USAGE: &str = "batchbench: N digits-MLP proofs verified one by one against one batch check
+
+usage: batchbench [N]        (default 100)
+
+example: cargo run --release -p zkinfer-benches --bin batchbench -- 50";
+
 fn main() -> Result<()> {
-    let n: usize = std::env::args()
-        .nth(1)
-        .map(|v| v.parse())
-        .transpose()?
-        .unwrap_or(100);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    zkinfer_benches::check_args(&args, &[], USAGE);
+    let n: usize = args.first().map(|v| v.parse()).transpose()?.unwrap_or(100);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let (model, _) = compile_model(&CompileOptions {
         srs: circuits::setup::srs::SrsRef::dev(),

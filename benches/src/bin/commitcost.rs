@@ -24,11 +24,16 @@ fn ms(runs: u32, mut f: impl FnMut()) -> f64 {
     t.elapsed().as_secs_f64() * 1e3 / runs as f64
 }
 
+const USAGE: &str = "commitcost: milliseconds per commitment of one 2^k column, by kind of values
+
+usage: commitcost [K ...]    (default: 10 13 15)
+
+example: cargo run --release -p zkinfer-benches --bin commitcost -- 14 16";
+
 fn main() -> Result<()> {
-    let ks: Vec<u32> = std::env::args()
-        .skip(1)
-        .map(|a| a.parse())
-        .collect::<Result<_, _>>()?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    zkinfer_benches::check_args(&args, &[], USAGE);
+    let ks: Vec<u32> = args.iter().map(|a| a.parse()).collect::<Result<_, _>>()?;
     let ks = if ks.is_empty() { vec![10, 13, 15] } else { ks };
     println!(
         "threads: {}; ms per commitment of one 2^k column (Params::commit_lagrange)",

@@ -27,11 +27,39 @@ fn time<T>(f: impl FnOnce() -> Result<T>) -> Result<(T, f64)> {
     Ok((r, t.elapsed().as_secs_f64()))
 }
 
+const USAGE: &str =
+    "zkbench: median timings of compile, key generation, prove and verify on a model
+
+usage: zkbench [--threads N] [--runs R] [--layout P,W] [--precision BITS]
+               [--input public|hashed|private] [--output public|hashed] [--commitment kzg|ipa]
+               [MODEL.onnx CALIBRATION.json INPUT.json]
+
+Without a model: the bundled digits MLP. Runs on the development SRS (made once if absent).
+Prints one JSON object (medians of R runs, default 5).
+
+example: cargo run --release -p zkinfer-benches --bin zkbench -- --runs 3 --layout 5,16 \\
+           fixtures/lenet5.onnx fixtures/lenet5/calibration.json fixtures/lenet5/input_0.json";
+
+const FLAGS: &[&str] = &[
+    "--threads",
+    "--runs",
+    "--layout",
+    "--precision",
+    "--input",
+    "--output",
+    "--commitment",
+];
+
 fn main() -> Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    zkinfer_benches::check_args(&args, FLAGS, USAGE);
     let mut take = |flag: &str| -> Option<String> {
         let i = args.iter().position(|a| a == flag)?;
         args.remove(i);
+        if i == args.len() {
+            eprintln!("error: {flag} needs a value\n\n{USAGE}");
+            std::process::exit(2);
+        }
         Some(args.remove(i))
     };
     let threads: Option<usize> = take("--threads").map(|v| v.parse()).transpose()?;
@@ -71,9 +99,10 @@ fn main() -> Result<()> {
             root.join("digits/calibration.json"),
             root.join("digits/input_0.json"),
         ),
-        _ => anyhow::bail!(
-            "usage: zkbench [--threads N] [--runs R] [--layout P,W] [--precision BITS] [--input public|hashed|private] [--output public|hashed] [--commitment kzg|ipa] [MODEL.onnx CALIBRATION.json INPUT.json]"
-        ),
+        _ => {
+            eprintln!("error: expected a model, its calibration and an input, or none\n\n{USAGE}");
+            std::process::exit(2);
+        }
     };
     if let Some(n) = threads {
         rayon::ThreadPoolBuilder::new()

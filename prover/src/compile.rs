@@ -175,8 +175,8 @@ pub fn quantize_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), Compil
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "model".into()),
         source: file_name(&opts.onnx),
+        visibility: opts.visibility.with_packed_input(layout.shape.packed_input),
         graph: qgraph,
-        visibility: opts.visibility,
         shape: layout.shape,
         k: layout.k,
         report,

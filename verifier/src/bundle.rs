@@ -44,7 +44,7 @@ impl PublicTensor {
         real: &dyn Fn(i64) -> f64,
     ) -> Self {
         let (quantized, hash) = match claim {
-            TensorClaim::Values(q) => (q.clone(), None),
+            TensorClaim::Values(q) | TensorClaim::Packed { values: q, .. } => (q.clone(), None),
             TensorClaim::Hash(h) => (vec![], Some(hashing::to_hex(*h))),
             TensorClaim::Hidden => (vec![], None),
         };

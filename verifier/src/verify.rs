@@ -8,7 +8,8 @@ use thiserror::Error;
 
 use circuits::artifacts::model_file::ModelFileError;
 use circuits::circuit::{instance_with_weights, TensorClaim};
-use circuits::disclosure::hashing;
+use circuits::disclosure::hashing::{self, Packing};
+use circuits::disclosure::Disclosure;
 use circuits::field::Fr;
 use circuits::ir::Shape;
 use circuits::keys::{KeyError, VerifyingKey};
@@ -69,7 +70,7 @@ pub enum VerifyError {
 fn check_tensor(
     name: &str,
     t: &PublicTensor,
-    vis: Visibility,
+    (vis, packing): (Visibility, Packing),
     shape: &Shape,
     scale: u32,
     real: &dyn Fn(i64) -> f64,
@@ -123,7 +124,10 @@ fn check_tensor(
             "the public {name}'s float values do not match its quantized values"
         ));
     }
-    Ok(TensorClaim::Values(t.quantized.clone()))
+    // Packed into instance cells when the model says so (a value outside the packing's range
+    // cannot have been proven).
+    TensorClaim::of(Visibility::Public, packing, &t.quantized)
+        .map_err(|e| format!("the public {name} cannot be packed: {e}"))
 }
 
 /// Check the bundle's claims against the model; returns the instance column, or why the proof is
@@ -163,10 +167,11 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fr>, Stri
     {
         return Err("the public input of an int8 model holds a value outside [-128, 127]".into());
     }
+    let disclosure = Disclosure::new(g, vis);
     let input = check_tensor(
         "input",
         &bundle.public.input,
-        vis.input.kind(),
+        (vis.input.kind(), disclosure.input_packing),
         &g.input_shape,
         g.input_scale,
         &|q| g.dequantize_input(q),
@@ -174,7 +179,7 @@ fn check_claims(bundle: &ProofBundle, model: &ModelFile) -> Result<Vec<Fr>, Stri
     let output = check_tensor(
         "output",
         &bundle.public.output,
-        vis.output.kind(),
+        (vis.output.kind(), disclosure.output_packing),
         g.output_shape(),
         g.output_scale(),
         &|q| g.dequantize_output(q),

@@ -28,6 +28,13 @@ impl ModelFile {
         if self.shape.limb_bits != g.limb_bits || !self.shape.is_valid() {
             return Err("circuit shape does not match the graph".into());
         }
+        // Table pack rows range-check into [-2^(L-1), 2^(L-1)), which holds an int8 input only
+        // from L = 8 (a packed input with fewer bits could not be proven).
+        if self.shape.packed_input != self.visibility.input.is_packed()
+            || (self.shape.packed_input && (g.int8.is_none() || g.limb_bits < 8))
+        {
+            return Err("its input packing does not match its circuit shape and graph".into());
+        }
         if !(plan::MIN_K..=MAX_K).contains(&self.k) {
             return Err(format!("k = {} out of range", self.k));
         }

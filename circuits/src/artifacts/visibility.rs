@@ -35,6 +35,12 @@ impl std::fmt::Display for Visibility {
 pub enum InputVisibility {
     /// Its values are public.
     Public,
+    /// Its values are public, packed several to an instance cell: the circuit range-checks each
+    /// value (one range-table lookup) and proves the packing, and the verifier packs the claimed
+    /// values the same way. The compiler chooses it for a long int8 input (see
+    /// [`Visibilities::packing_input_of`]): halo2's verifier pays for every instance row. Flags
+    /// and reports name it `public`.
+    PublicPacked,
     /// Its Poseidon hash is public; `salted`: the hash of a secret salt and the input, so that a
     /// low-entropy input cannot be recovered by hashing candidates.
     Hashed {
@@ -80,10 +86,23 @@ impl InputVisibility {
         matches!(self, InputVisibility::Hashed { salted: true })
     }
 
+    /// Whether the input's values are public (packed or not).
+    pub fn is_public(&self) -> bool {
+        matches!(
+            self,
+            InputVisibility::Public | InputVisibility::PublicPacked
+        )
+    }
+
+    /// Whether the input's public values are packed into instance cells.
+    pub fn is_packed(&self) -> bool {
+        *self == InputVisibility::PublicPacked
+    }
+
     /// As flags and files name it.
     pub fn kind(&self) -> Visibility {
         match self {
-            InputVisibility::Public => Visibility::Public,
+            InputVisibility::Public | InputVisibility::PublicPacked => Visibility::Public,
             InputVisibility::Hashed { .. } => Visibility::Hashed,
             InputVisibility::Private => Visibility::Private,
         }
@@ -123,6 +142,9 @@ pub enum VisibilityError {
     /// Private weights.
     #[error("private weights: a verifier must know which weights were used (make them public or hashed)")]
     PrivateWeights,
+    /// A packed input that is not public.
+    #[error("a packed input that is not public: only public values are packed into the instance")]
+    PackedUnpublicInput,
     /// A salt on an input that is not hashed.
     #[error("a salted input that is not hashed: only a hashed input's hash can be salted (add --input hashed)")]
     SaltedUnhashedInput,
@@ -171,6 +193,28 @@ impl Visibilities {
     pub fn hashing(&self) -> bool {
         self.input.is_hashed() || self.output.is_hashed() || self.weights.is_hashed()
     }
+
+    /// These visibilities with a public input packed into instance cells when `packed`, unpacked
+    /// when not (a hashed or private input is left as it is).
+    pub fn with_packed_input(self, packed: bool) -> Self {
+        let input = match (self.input, packed) {
+            (InputVisibility::Public | InputVisibility::PublicPacked, true) => {
+                InputVisibility::PublicPacked
+            }
+            (InputVisibility::Public | InputVisibility::PublicPacked, false) => {
+                InputVisibility::Public
+            }
+            (other, _) => other,
+        };
+        Visibilities { input, ..self }
+    }
+
+    /// These visibilities with the input packed where `graph` is a candidate
+    /// ([`crate::disclosure::packs_public_input`]: a long int8 input). The compiler packs it only
+    /// where that keeps the circuit's k.
+    pub fn packing_input_of(self, graph: &crate::qgraph::QuantGraph) -> Self {
+        self.with_packed_input(crate::disclosure::packs_public_input(graph))
+    }
 }
 
 /// The model file's form (the fields as they always were).
@@ -181,12 +225,23 @@ struct VisibilitiesFile {
     weights: Visibility,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     input_salted: bool,
+    /// A public input packed into instance cells. Absent means false: older files keep their bytes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    input_packed: bool,
 }
 
 impl TryFrom<VisibilitiesFile> for Visibilities {
     type Error = VisibilityError;
     fn try_from(f: VisibilitiesFile) -> Result<Self, VisibilityError> {
-        Visibilities::new(f.input, f.output, f.weights, f.input_salted)
+        let v = Visibilities::new(f.input, f.output, f.weights, f.input_salted)?;
+        match (f.input_packed, v.input) {
+            (false, _) => Ok(v),
+            (true, InputVisibility::Public) => Ok(Visibilities {
+                input: InputVisibility::PublicPacked,
+                ..v
+            }),
+            (true, _) => Err(VisibilityError::PackedUnpublicInput),
+        }
     }
 }
 
@@ -197,6 +252,7 @@ impl From<Visibilities> for VisibilitiesFile {
             output: v.output.kind(),
             weights: v.weights.kind(),
             input_salted: v.input.salted(),
+            input_packed: v.input.is_packed(),
         }
     }
 }
@@ -229,6 +285,7 @@ mod tests {
             r#"{"input":"public","output":"private","weights":"public"}"#,
             r#"{"input":"public","output":"public","weights":"private"}"#,
             r#"{"input":"private","output":"public","weights":"public","input_salted":true}"#,
+            r#"{"input":"hashed","output":"public","weights":"public","input_packed":true}"#,
         ] {
             assert!(serde_json::from_str::<Visibilities>(bad).is_err(), "{bad}");
         }
@@ -241,5 +298,16 @@ mod tests {
             ),
             Err(VisibilityError::SaltedUnhashedInput)
         );
+        let packed = Visibilities {
+            input: InputVisibility::PublicPacked,
+            ..Visibilities::PUBLIC
+        };
+        let json = serde_json::to_string(&packed).unwrap();
+        assert_eq!(
+            json,
+            r#"{"input":"public","output":"public","weights":"public","input_packed":true}"#
+        );
+        assert_eq!(serde_json::from_str::<Visibilities>(&json).unwrap(), packed);
+        assert_eq!(packed.input.to_string(), "public");
     }
 }

@@ -8,7 +8,7 @@ use halo2_proofs::{
 
 use super::chips::function::FunctionConfig;
 use super::chips::mac::HiddenWeights;
-use super::chips::pack::PackConfig;
+use super::chips::pack::{PackConfig, TablePackConfig};
 use super::chips::poseidon::HashConfig;
 use super::chips::product::ProductConfig;
 use super::chips::requant::RequantConfig;
@@ -38,6 +38,8 @@ pub struct ModelConfig {
     pub table: RangeTable,
     /// Pack rows and the Poseidon chip (when the shape has hashing).
     pub hashing: Option<(PackConfig, HashConfig)>,
+    /// Table pack rows (a public input packed into instance cells).
+    pub input_pack: Option<TablePackConfig>,
     /// The public values: the instance columns (equality-enabled), the shape's `C`.
     pub instances: Vec<Column<Instance>>,
     /// How the graph's blocks are laid out on the rows (the shape's `P`, `W` and window tiles).
@@ -148,6 +150,10 @@ impl ModelConfig {
                 HashConfig::configure(meta, shape.hash_chips()),
             )
         });
+        // Table pack rows: the value in x_0, the running sum in x_1, chunk starts in `chain`.
+        let input_pack = shape
+            .packed_input
+            .then(|| TablePackConfig::configure(meta, x[0], x[1], chain, &table));
         ModelConfig {
             mac,
             product,
@@ -158,6 +164,7 @@ impl ModelConfig {
             threshold,
             table,
             hashing,
+            input_pack,
             instances,
             layout: BlockLayout::of(&shape),
         }

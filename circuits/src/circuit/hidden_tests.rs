@@ -33,6 +33,7 @@ const SHAPE: CircuitShape = CircuitShape {
     threshold: false,
     no_rescale: false,
     window_tiles: false,
+    packed_input: false,
     instance_columns: 1,
 };
 

@@ -129,6 +129,24 @@ impl<'a> InferenceCircuit<'a> {
         }
         let mut row = SPACER_ROWS;
         let (input, packed_input) = match self.disclosure.visibility.input.kind() {
+            Visibility::Public if self.disclosure.visibility.input.is_packed() => {
+                // Table pack rows: their packed elements are the input's instance rows.
+                let pack = config
+                    .input_pack
+                    .as_ref()
+                    .ok_or_else(|| fail(SynthesisFailure::MissingChip("table pack")))?;
+                let n = self.graph.input_len();
+                let values = self.trace.map(|t| t.tensors[0].as_slice());
+                let (cells, packed) = pack.assign(region, row, n, values)?;
+                for r in row..row + n {
+                    for col in config.mac.acc.iter().chain(&config.mac.x[2..]) {
+                        FpCell::assign(region, *col, r, Value::known(Fr::zero()));
+                    }
+                }
+                links.extend(packed.iter().enumerate().map(|(j, c)| (c.cell(), j)));
+                row += n;
+                (cells.into_iter().map(Source::Cell).collect(), vec![])
+            }
             Visibility::Public => (
                 (0..self.graph.input_len()).map(Source::Instance).collect(),
                 vec![],

@@ -59,6 +59,11 @@ pub struct CircuitShape {
     /// means false: files written before it keep one position per block.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub window_tiles: bool,
+    /// Whether the circuit has table pack rows (see [`crate::circuit::chips::pack::TablePackConfig`]):
+    /// a public input packed into instance cells ([`crate::InputVisibility::PublicPacked`]). Needs
+    /// `P >= 2`. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub packed_input: bool,
     /// Instance columns the public values are spread over, `C`: value `r` is in column `r % C`, row
     /// `r / C` ([`crate::disclosure::instance::instance_position`]). halo2's verifier does two
     /// exponentiations per row of the longest instance column, so a large public input verifies
@@ -96,6 +101,7 @@ impl Default for CircuitShape {
             threshold: false,
             no_rescale: false,
             window_tiles: false,
+            packed_input: false,
             instance_columns: 1,
         }
     }
@@ -116,6 +122,7 @@ impl CircuitShape {
             + self.functions as usize
             + self.requant as usize * crate::circuit::chips::requant::RequantConfig::LOOKUPS
             + self.threshold as usize * crate::circuit::chips::threshold::ThresholdConfig::LOOKUPS
+            + self.packed_input as usize * crate::circuit::chips::pack::TablePackConfig::LOOKUPS
     }
 
     /// Advice weight columns (hashed weights), `W * P` or none.
@@ -172,6 +179,7 @@ impl CircuitShape {
                 || (self.limb_bits == crate::qgraph::requant::REQUANT_LIMB_BITS
                     && self.width + self.inputs_per_row >= 10))
             && (!self.no_rescale || !(self.requant || self.hashing))
+            && (!self.packed_input || self.inputs_per_row >= 2)
             && (1..=MAX_INSTANCE_COLUMNS).contains(&self.instance_columns)
     }
 }

@@ -44,7 +44,8 @@ pub struct HashChain {
 pub struct Disclosure {
     /// Which tensors are public, hashed or private.
     pub visibility: Visibilities,
-    /// How the input's values are packed (hashed or range-checked input).
+    /// How the input's values are packed (hashed or range-checked input, or a public input packed
+    /// into instance cells).
     pub input_packing: Packing,
     /// How the output's values are hashed.
     pub output_packing: Packing,
@@ -63,9 +64,12 @@ impl Disclosure {
     /// The disclosure of `graph` once quantized with `limb_bits`-bit limbs (the planner weighs limb
     /// sizes before the graph is re-quantized; packed values are `2L + 1` bits wide).
     pub fn with_limb_bits(graph: &QuantGraph, visibility: Visibilities, limb_bits: u32) -> Self {
-        let input_packing = Packing::Packed { limb_bits };
+        let input_packing = match visibility.input.is_packed() {
+            true => Packing::Table { limb_bits },
+            false => Packing::Packed { limb_bits },
+        };
         let output_packing = Packing::Plain;
-        let layout = InstanceLayout::new(graph, visibility);
+        let layout = InstanceLayout::new(graph, visibility, input_packing);
         let mut chains = Vec::new();
         if let InputVisibility::Hashed { salted } = visibility.input {
             let n = graph.input_len();

@@ -13,6 +13,9 @@
 //!   bits, and `⌊253 / B⌋` of them are packed per element: `e = Σ u_j 2^(B (c - 1 - j))` over a chunk
 //!   of `c` values (the first value most significant). Packing is injective because each `u` is
 //!   range-checked and the packed value stays below the field's modulus.
+//! - **Table-packed** tensors (a long public int8 input, packed into instance cells, never hashed):
+//!   every value `v` lies in `[-2^(L-1), 2^(L-1))` (one range-table lookup each), so `u = v + 2^(L-1)`
+//!   has `B = L` bits, packed as above, `⌊253 / L⌋` per element.
 //! - **Plain** tensors (outputs, which need not lie in the activation range): one value per element,
 //!   `e_i = v_i` as a field element (`B = 0` in the prefix).
 //!
@@ -34,7 +37,7 @@ const ELEMENT_BITS: u32 = 253;
 pub enum HashError {
     /// A value to pack lies outside the activation range `[min, max)` the packing holds.
     #[error(
-        "value {value} at index {index} is outside [{min}, {max}), the range a hashed input can hold"
+        "value {value} at index {index} is outside [{min}, {max}), the range the circuit's input rows hold"
     )]
     OutOfRange {
         /// Flat index of the value.
@@ -62,6 +65,11 @@ pub enum Packing {
         /// `L`: values lie in `[-2^(2L-1), 2^(2L))` and take `2L + 1` bits each.
         limb_bits: u32,
     },
+    /// Several values per element, each range-checked by one lookup of the range table.
+    Table {
+        /// `L`: values lie in `[-2^(L-1), 2^(L-1))` and take `L` bits each.
+        limb_bits: u32,
+    },
     /// One value per element.
     Plain,
 }
@@ -71,6 +79,7 @@ impl Packing {
     pub fn value_bits(self) -> u32 {
         match self {
             Packing::Packed { limb_bits } => 2 * limb_bits + 1,
+            Packing::Table { limb_bits } => limb_bits,
             Packing::Plain => 0,
         }
     }
@@ -78,7 +87,9 @@ impl Packing {
     /// Values per element.
     pub fn per_element(self) -> usize {
         match self {
-            Packing::Packed { .. } => (ELEMENT_BITS / self.value_bits()) as usize,
+            Packing::Packed { .. } | Packing::Table { .. } => {
+                (ELEMENT_BITS / self.value_bits()) as usize
+            }
             Packing::Plain => 1,
         }
     }
@@ -87,7 +98,17 @@ impl Packing {
     pub fn offset(self) -> i64 {
         match self {
             Packing::Packed { limb_bits } => -activation_range(limb_bits).0,
+            Packing::Table { limb_bits } => 1 << (limb_bits - 1),
             Packing::Plain => 0,
+        }
+    }
+
+    /// The values a packing holds, `[min, max)` (`None`: any).
+    pub fn range(self) -> Option<(i64, i64)> {
+        match self {
+            Packing::Packed { limb_bits } => Some(activation_range(limb_bits)),
+            Packing::Table { limb_bits } => Some((-(1 << (limb_bits - 1)), 1 << (limb_bits - 1))),
+            Packing::Plain => None,
         }
     }
 
@@ -103,10 +124,9 @@ impl Packing {
 
     /// Every value must lie in the range the circuit's pack rows check (any value, for plain).
     pub fn check_range(self, values: &[i64]) -> Result<(), HashError> {
-        let Packing::Packed { limb_bits } = self else {
+        let Some((min, max)) = self.range() else {
             return Ok(());
         };
-        let (min, max) = activation_range(limb_bits);
         match values
             .iter()
             .enumerate()
@@ -257,6 +277,22 @@ mod tests {
         assert_eq!(e, vec![Fr::from_u128(want)]);
         assert_eq!(p.elements(19), 1);
         assert_eq!(p.elements(20), 2);
+    }
+
+    #[test]
+    fn table_packing_holds_l_bits_per_value_around_zero() {
+        let p = Packing::Table { limb_bits: 12 };
+        assert_eq!(
+            (p.value_bits(), p.per_element(), p.offset()),
+            (12, 21, 2048)
+        );
+        assert_eq!(p.range(), Some((-2048, 2048)));
+        let e = p.elements_of(&[-128, 127]).unwrap();
+        assert_eq!(e, vec![Fr::from_u128(1920 * 4096 + 2175)]);
+        assert!(p.check_range(&[-2048, 2047]).is_ok());
+        assert!(p.check_range(&[2048]).is_err());
+        assert!(p.check_range(&[-2049]).is_err());
+        assert_eq!(p.elements(3072), 147);
     }
 
     #[test]

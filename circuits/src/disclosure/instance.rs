@@ -19,6 +19,14 @@ pub fn public_inputs(input: &[i64], output: &[i64]) -> Vec<Fr> {
 pub enum TensorClaim {
     /// Its quantized values (public).
     Values(Vec<i64>),
+    /// Its quantized values (public), packed into the instance cells `elements` (a table-packed
+    /// input; see [`Packing::Table`]).
+    Packed {
+        /// The values.
+        values: Vec<i64>,
+        /// The instance cells they pack into.
+        elements: Vec<Fr>,
+    },
     /// Its hash (hashed).
     Hash(Fr),
     /// Nothing (private).
@@ -26,9 +34,15 @@ pub enum TensorClaim {
 }
 
 impl TensorClaim {
-    /// The claim a prover makes about `values` under `visibility`.
+    /// The claim a prover makes about `values` under `visibility`, packed as `packing` says: public
+    /// values are packed into instance cells when the packing is [`Packing::Table`] (an error when
+    /// a value lies outside its range), hashed values are packed before hashing.
     pub fn of(visibility: Visibility, packing: Packing, values: &[i64]) -> Result<Self, HashError> {
         Ok(match visibility {
+            Visibility::Public if matches!(packing, Packing::Table { .. }) => TensorClaim::Packed {
+                values: values.to_vec(),
+                elements: packing.elements_of(values)?,
+            },
             Visibility::Public => TensorClaim::Values(values.to_vec()),
             Visibility::Hashed => TensorClaim::Hash(packing.hash(values)?),
             Visibility::Private => TensorClaim::Hidden,
@@ -43,6 +57,7 @@ impl TensorClaim {
     fn fields(&self) -> Vec<Fr> {
         match self {
             TensorClaim::Values(v) => v.iter().map(|v| fp(*v)).collect(),
+            TensorClaim::Packed { elements, .. } => elements.clone(),
             TensorClaim::Hash(h) => vec![*h],
             TensorClaim::Hidden => vec![],
         }
@@ -70,7 +85,8 @@ pub fn instance_with_weights(
 /// comes last).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InstanceLayout {
-    /// Rows of the input's claim: its length when public, 1 when hashed, 0 when private.
+    /// Rows of the input's claim: its length when public (its elements when packed), 1 when
+    /// hashed, 0 when private.
     pub input_rows: usize,
     /// Rows of the output's claim: its length when public, 1 when hashed, 0 when private.
     pub output_rows: usize,
@@ -79,15 +95,19 @@ pub struct InstanceLayout {
 }
 
 impl InstanceLayout {
-    /// The layout for `graph` under `vis`.
-    pub fn new(graph: &QuantGraph, vis: Visibilities) -> Self {
+    /// The layout for `graph` under `vis`, a packed public input packed as `input_packing`.
+    pub fn new(graph: &QuantGraph, vis: Visibilities, input_packing: Packing) -> Self {
         let rows = |v: Visibility, n: usize| match v {
             Visibility::Public => n,
             Visibility::Hashed => 1,
             Visibility::Private => 0,
         };
+        let input_rows = match vis.input.is_packed() {
+            true => input_packing.elements(graph.input_len()),
+            false => rows(vis.input.kind(), graph.input_len()),
+        };
         InstanceLayout {
-            input_rows: rows(vis.input.kind(), graph.input_len()),
+            input_rows,
             output_rows: rows(vis.output.kind(), graph.output_len()),
             weights_rows: (vis.weights.is_hashed()) as usize,
         }

@@ -29,6 +29,8 @@ pub struct Estimate {
 pub struct VerifyLoad {
     /// Rows of the instance columns together (public values and hashes).
     pub instance_rows: usize,
+    /// Public values the verifier reads and checks (a packed input's values, not its rows).
+    pub public_values: usize,
     /// Weights and biases in the model file, and the entries of its remaps (pads, reshapes):
     /// numbers the verifier parses and hashes.
     pub params: usize,
@@ -47,8 +49,13 @@ impl VerifyLoad {
                 _ => 0,
             })
             .sum();
+        let rows = disclosure.layout.total();
         VerifyLoad {
-            instance_rows: disclosure.layout.total(),
+            instance_rows: rows,
+            public_values: match disclosure.visibility.input.is_packed() {
+                true => rows - disclosure.layout.input_rows + graph.input_len(),
+                false => rows,
+            },
             params: weights + biases + remaps,
         }
     }
@@ -94,7 +101,7 @@ pub fn estimate(k: u32, shape: &CircuitShape, load: VerifyLoad) -> Estimate {
         prove_s: 0.04 + n * (advice + 1.1 * lookups + permutation) * 7.6e-6,
         verify_s: 0.008
             + load.instance_rows.div_ceil(shape.instance_columns.max(1)) as f64 * 2.3e-6
-            + load.instance_rows as f64 * 0.15e-6
+            + load.public_values as f64 * 0.15e-6
             + load.params as f64 * 50e-9
             + n * cs.num_selectors() as f64 * 1.5e-9,
         peak_mib: 8.0

@@ -137,7 +137,10 @@ fn count_rows(graph: &QuantGraph, vis: Visibilities, layout: BlockLayout) -> Row
     if vis.input != crate::InputVisibility::Public {
         layers.push(LayerPlan {
             name: "input".into(),
-            kind: format!("{} input (range-checked)", vis.input),
+            kind: match vis.input.is_packed() {
+                true => "public input (range-checked, packed into the instance)".into(),
+                false => format!("{} input (range-checked)", vis.input),
+            },
             rows: graph.input_len(),
             macs: 0,
         });
@@ -267,6 +270,11 @@ fn build(
             "a hashed tensor needs at least 2 inputs per row".into(),
         ));
     }
+    if vis.input.is_packed() && inputs_per_row < 2 {
+        return Err(LayoutError::Invalid(
+            "a public input packed into the instance needs at least 2 inputs per row".into(),
+        ));
+    }
     let products = graph.layers.iter().any(|l| matches!(l.op, QOp::Mul));
     if products && inputs_per_row < 2 {
         return Err(LayoutError::Invalid(
@@ -310,11 +318,9 @@ fn build(
         // Only graphs with threshold rows (int8 ONNX) leave them out: float graphs keep the
         // layout their model files were written with.
         no_rescale: threshold
-            && !(rows.rescale_rows
-                || requant
-                || hashing
-                || vis.input != crate::InputVisibility::Public),
+            && !(rows.rescale_rows || requant || hashing || !vis.input.is_public()),
         window_tiles,
+        packed_input: vis.input.is_packed(),
         instance_columns: instance_columns.unwrap_or(0),
     };
     // Hashed weights make a long hash chain: a second Poseidon chip when it lowers k (at the same k

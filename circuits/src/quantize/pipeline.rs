@@ -122,8 +122,36 @@ pub fn compile_graph(
     Ok((qgraph, report, plan))
 }
 
+/// `plan` with `graph`'s long public int8 input packed into instance cells (see
+/// [`crate::Visibilities::packing_input_of`]) when that keeps its k: the verifier then evaluates
+/// a few instance rows instead of one per input value, for one lookup argument and a row per value
+/// more. The plan's `shape.packed_input` says which; the model file's visibility must say so too
+/// ([`crate::Visibilities::with_packed_input`]).
+fn with_packed_input(
+    graph: &QuantGraph,
+    request: &LayoutRequest,
+    plan: Plan,
+) -> Result<Plan, LayoutError> {
+    let vis = request.visibility.packing_input_of(graph);
+    if !vis.input.is_packed() {
+        return Ok(plan);
+    }
+    let layout = crate::lower::BlockLayout::of(&plan.shape);
+    let packed = match crate::plan::plan_layout(graph, vis, layout) {
+        Ok(p) => p,
+        Err(_) => return Ok(plan),
+    };
+    let request = LayoutRequest {
+        visibility: vis,
+        ..*request
+    };
+    let packed = with_instance_columns(graph, &request, packed)?;
+    Ok(if packed.k <= plan.k { packed } else { plan })
+}
+
 /// Lay out an int8 model, whose integers are its own (no calibration, no re-quantization): the
-/// plan, and a report that says so (every layer's row, no error against float).
+/// plan, and a report that says so (every layer's row, no error against float). A long public
+/// input is packed into instance cells where that keeps k (see [`with_packed_input`]).
 pub fn compile_int8(
     graph: QuantGraph,
     unproven_tail: Vec<String>,
@@ -148,6 +176,7 @@ pub fn compile_int8(
         },
         None => (graph, requant?),
     };
+    let plan = with_packed_input(&graph, &request, plan)?;
     let report = QuantReport::int8(&graph, unproven_tail);
     Ok((graph, report, plan))
 }

@@ -83,8 +83,14 @@ fn inspect_model(m: &ModelFile, json: bool) {
         ),
     }
     println!(
-        "  visibility: input {}, output {}, weights {}",
-        m.visibility.input, m.visibility.output, m.visibility.weights
+        "  visibility: input {}{}, output {}, weights {}",
+        m.visibility.input,
+        match m.visibility.input.is_packed() {
+            true => " (packed into instance cells)",
+            false => "",
+        },
+        m.visibility.output,
+        m.visibility.weights
     );
     if let Some(h) = &m.weights_hash {
         println!("  weights hash: {h}");

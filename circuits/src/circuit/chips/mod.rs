@@ -11,6 +11,7 @@
 //! - [`threshold::ThresholdConfig`]: a non-decreasing map of an accumulator by its thresholds (a
 //!   runtime's float32 requantization), exactly.
 //! - [`pack::PackConfig`] and [`poseidon::HashConfig`]: packing and Poseidon hashing of hashed tensors.
+//! - [`pack::TablePackConfig`]: a long public int8 input packed into instance cells.
 
 pub mod cell;
 pub use cell::FpCell;
@@ -30,6 +31,8 @@ pub mod threshold;
 mod tests;
 #[cfg(test)]
 mod tests_hash;
+#[cfg(test)]
+mod tests_pack;
 #[cfg(test)]
 mod tests_product;
 #[cfg(test)]

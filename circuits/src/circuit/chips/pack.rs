@@ -1,4 +1,5 @@
-//! Packing range-checked values into field elements for hashing (see [`crate::disclosure::hashing`]).
+//! Packing range-checked values into field elements (see [`crate::disclosure::hashing`]): for
+//! hashing ([`PackConfig`]), or into instance cells ([`TablePackConfig`]).
 //!
 //! Pack rows are rescale rows with shift 0 and no activation, so `y` (in `x_0`) is the value itself,
 //! proven to lie in the activation range by the rescale's limbs. Beside it, in the equality-enabled
@@ -18,6 +19,7 @@ use halo2_proofs::{
     poly::Rotation,
 };
 
+use super::table::RangeTable;
 use super::FpCell;
 use crate::disclosure::hashing::Packing;
 use crate::field::{fp, pow2};
@@ -46,9 +48,20 @@ impl PackConfig {
         chain: Column<Fixed>,
         limb_bits: u32,
     ) -> Self {
-        let packing = Packing::Packed { limb_bits };
         let selector = meta.selector();
-        meta.create_gate("pack", |m| {
+        let packing = Packing::Packed { limb_bits };
+        Self::with_gate(meta, "pack", (y, z, chain), selector, packing)
+    }
+
+    /// The Horner gate `z = chain * 2^B * z_prev + (y + offset)` of `packing` on `selector`'s rows.
+    fn with_gate(
+        meta: &mut ConstraintSystem<Fr>,
+        name: &'static str,
+        (y, z, chain): (Column<Advice>, Column<Advice>, Column<Fixed>),
+        selector: Selector,
+        packing: Packing,
+    ) -> Self {
+        meta.create_gate(name, |m| {
             let s = m.query_selector(selector);
             let chain = m.query_fixed(chain, Rotation::cur());
             let y = m.query_advice(y, Rotation::cur());
@@ -78,5 +91,88 @@ impl PackConfig {
         self.selector.enable(region, row)?;
         region.assign_fixed(self.chain, row, fp(!first as i64));
         Ok(FpCell::assign(region, self.z, row, z))
+    }
+}
+
+/// Table pack rows: a public value `v` (in `x_0`, where its uses copy it from) range-checked by one
+/// lookup of the range table, and beside it (in `x_1`) the running Horner sum of
+/// `u = v + 2^(L-1)`:
+///
+/// ```text
+/// z[row] = chain * 2^L * z[row - 1] + u[row],    (u[row] + 2^(L-1), 1) in the range table
+/// ```
+///
+/// The lookup proves `u ∈ [0, 2^L)`, so a chunk of `⌊253 / L⌋` values packs injectively (it stays
+/// below the field's modulus): the `z` of a chunk's last value, equal to an instance cell, says
+/// exactly which values the chunk holds. No rescale row is needed (a graph of threshold rows has
+/// none).
+#[derive(Clone, Debug)]
+pub struct TablePackConfig {
+    /// The pack rows (`y` the value, `z` the running sum) with `Packing::Table` of the range
+    /// table's limb bits, on a complex selector that also enables the lookup.
+    pub rows: PackConfig,
+}
+
+impl TablePackConfig {
+    /// Lookup arguments of table pack rows.
+    pub const LOOKUPS: usize = 1;
+
+    /// Create the gate and the lookup, `v` and `z` in columns of their own on these rows.
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fr>,
+        v: Column<Advice>,
+        z: Column<Advice>,
+        chain: Column<Fixed>,
+        range: &RangeTable,
+    ) -> Self {
+        let packing = Packing::Table {
+            limb_bits: range.limb_bits,
+        };
+        let selector = meta.complex_selector();
+        let rows = PackConfig::with_gate(meta, "table pack", (v, z, chain), selector, packing);
+        let off = Expression::Constant(fp(packing.offset() + range.offset()));
+        meta.lookup("table pack range", |m| {
+            let s = m.query_selector(selector);
+            let v = m.query_advice(v, Rotation::cur());
+            vec![(s.clone() * (v + off), range.value), (s, range.nonneg)]
+        });
+        TablePackConfig { rows }
+    }
+
+    /// One row per value from `start`: each value's cell and, per chunk, the cell of its packed
+    /// element. `values` is `None` for key generation.
+    pub fn assign(
+        &self,
+        region: &mut Region<'_, Fr>,
+        start: usize,
+        n: usize,
+        values: Option<&[i64]>,
+    ) -> Result<(Vec<FpCell>, Vec<FpCell>), Error> {
+        let sums = values.map(|v| self.rows.packing.running_sums(v));
+        self.assign_sums(region, start, n, values, sums.as_deref())
+    }
+
+    /// [`Self::assign`] with the running sums given (tests forge them).
+    pub(crate) fn assign_sums(
+        &self,
+        region: &mut Region<'_, Fr>,
+        start: usize,
+        n: usize,
+        values: Option<&[i64]>,
+        sums: Option<&[Fr]>,
+    ) -> Result<(Vec<FpCell>, Vec<FpCell>), Error> {
+        let per = self.rows.packing.per_element();
+        let (mut cells, mut packed) = (Vec::with_capacity(n), Vec::new());
+        for i in 0..n {
+            let row = start + i;
+            let v = values.map_or(Value::unknown(), |v| Value::known(fp(v[i])));
+            cells.push(FpCell::assign(region, self.rows.y, row, v));
+            let z = sums.map_or(Value::unknown(), |s| Value::known(s[i]));
+            let z = self.rows.assign(region, row, i % per == 0, z)?;
+            if i % per == per - 1 || i == n - 1 {
+                packed.push(z);
+            }
+        }
+        Ok((cells, packed))
     }
 }

@@ -129,12 +129,13 @@ impl ModelConfig {
         // a_1.. then x_1.., the map's tag in f2.
         let threshold = shape.threshold.then(|| {
             let spare: Vec<_> = acc[1..].iter().chain(&x[1..]).copied().collect();
+            let limbs = shape.threshold_limbs();
             ThresholdConfig::configure(
                 meta,
                 (acc[0], x[0]),
-                spare[..8].try_into().expect("W + P >= 10"),
-                f[2],
-                &table,
+                &spare[..limbs.cells()],
+                (f[2], &table),
+                limbs,
             )
         });
         let product = shape.products.then(|| ProductConfig::configure(meta, &mac));

@@ -34,6 +34,7 @@ const SHAPE: CircuitShape = CircuitShape {
     no_rescale: false,
     window_tiles: false,
     packed_input: false,
+    wide_thresholds: false,
     instance_columns: 1,
 };
 

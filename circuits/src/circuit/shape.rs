@@ -64,6 +64,12 @@ pub struct CircuitShape {
     /// `P >= 2`. Absent means false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub packed_input: bool,
+    /// Whether threshold rows check their differences with two 18-bit limbs against a limb table
+    /// of their own (`2^18` rows, so `k >= 19`) instead of three 12-bit limbs against the range
+    /// table: two lookup arguments and two cells fewer (see
+    /// [`crate::circuit::chips::threshold::ThresholdLimbs`]). Needs `threshold`. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wide_thresholds: bool,
     /// Instance columns the public values are spread over, `C`: value `r` is in column `r % C`, row
     /// `r / C` ([`crate::disclosure::instance::instance_position`]). halo2's verifier does two
     /// exponentiations per row of the longest instance column, so a large public input verifies
@@ -102,6 +108,7 @@ impl Default for CircuitShape {
             no_rescale: false,
             window_tiles: false,
             packed_input: false,
+            wide_thresholds: false,
             instance_columns: 1,
         }
     }
@@ -121,8 +128,17 @@ impl CircuitShape {
         Self::LOOKUPS * !self.no_rescale as usize
             + self.functions as usize
             + self.requant as usize * crate::circuit::chips::requant::RequantConfig::LOOKUPS
-            + self.threshold as usize * crate::circuit::chips::threshold::ThresholdConfig::LOOKUPS
+            + self.threshold as usize * self.threshold_limbs().lookups()
             + self.packed_input as usize * crate::circuit::chips::pack::TablePackConfig::LOOKUPS
+    }
+
+    /// The limbs of threshold rows.
+    pub fn threshold_limbs(&self) -> crate::circuit::chips::threshold::ThresholdLimbs {
+        use crate::circuit::chips::threshold::ThresholdLimbs;
+        match self.wide_thresholds {
+            true => ThresholdLimbs::Wide,
+            false => ThresholdLimbs::Narrow,
+        }
     }
 
     /// Advice weight columns (hashed weights), `W * P` or none.
@@ -156,6 +172,7 @@ impl CircuitShape {
             + 5 * self.hash_chips()
             + self.hashing as usize
             + self.hidden_weights as usize
+            + self.wide_thresholds as usize
     }
 
     /// Whether `configure` accepts the shape: sizes within bounds and the optional chips'
@@ -177,7 +194,8 @@ impl CircuitShape {
                     && self.width * self.inputs_per_row >= 8))
             && (!self.threshold
                 || (self.limb_bits == crate::qgraph::requant::REQUANT_LIMB_BITS
-                    && self.width + self.inputs_per_row >= 10))
+                    && self.width + self.inputs_per_row >= 2 + self.threshold_limbs().cells()))
+            && (!self.wide_thresholds || self.threshold)
             && (!self.no_rescale || !(self.requant || self.hashing))
             && (!self.packed_input || self.inputs_per_row >= 2)
             && (1..=MAX_INSTANCE_COLUMNS).contains(&self.instance_columns)

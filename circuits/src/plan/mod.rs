@@ -210,7 +210,7 @@ pub fn plan_layout(
     vis: Visibilities,
     layout: BlockLayout,
 ) -> Result<Plan, LayoutError> {
-    build(graph, vis, layout, graph.limb_bits, None)
+    build(graph, vis, layout, graph.limb_bits, (None, None))
 }
 
 /// The exact plan of a model file's circuit: its graph and visibility laid out as its `shape` says
@@ -225,7 +225,7 @@ pub fn plan_of_shape(
         vis,
         BlockLayout::of(shape),
         graph.limb_bits,
-        Some(shape.instance_columns),
+        (Some(shape.instance_columns), Some(shape.wide_thresholds)),
     )
 }
 
@@ -251,7 +251,7 @@ fn build(
     vis: Visibilities,
     layout: BlockLayout,
     limb_bits: u32,
-    instance_columns: Option<usize>,
+    (instance_columns, wide_thresholds): (Option<usize>, Option<bool>),
 ) -> Result<Plan, LayoutError> {
     let BlockLayout {
         inputs_per_row,
@@ -295,9 +295,11 @@ fn build(
             "requant rows need W + P >= 15 and W * P >= 8 (P = {inputs_per_row}, W = {width})"
         )));
     }
-    if threshold && width + inputs_per_row < 10 {
+    let narrow_cells = crate::circuit::chips::threshold::ThresholdLimbs::Narrow.cells();
+    if threshold && width + inputs_per_row < 2 + narrow_cells {
         return Err(LayoutError::Invalid(format!(
-            "threshold rows need W + P >= 10 (P = {inputs_per_row}, W = {width})"
+            "threshold rows need W + P >= {} (P = {inputs_per_row}, W = {width})",
+            2 + narrow_cells
         )));
     }
     let rows = count_rows(graph, vis, layout);
@@ -321,16 +323,17 @@ fn build(
             && !(rows.rescale_rows || requant || hashing || !vis.input.is_public()),
         window_tiles,
         packed_input: vis.input.is_packed(),
+        wide_thresholds: false,
         instance_columns: instance_columns.unwrap_or(0),
     };
     // Hashed weights make a long hash chain: a second Poseidon chip when it lowers k (at the same k
     // its columns only cost).
-    let one = plan_shape(graph, vis, &rows, shape)?;
+    let one = plan_limbs(graph, vis, &rows, shape, wide_thresholds)?;
     if !hidden_weights {
         return Ok(one);
     }
     let second_hash_chip = true;
-    let two = plan_shape(
+    let two = plan_limbs(
         graph,
         vis,
         &rows,
@@ -338,8 +341,43 @@ fn build(
             second_hash_chip,
             ..shape
         },
+        wide_thresholds,
     )?;
     Ok(if two.k < one.k { two } else { one })
+}
+
+/// The plan of `shape` with threshold rows' limbs as `wide` says, or (`None`) the cheaper of
+/// narrow and wide ([`plan_cost`]): wide limbs take two lookup arguments fewer but a table of
+/// `2^18` rows, so they pay only where k is 19 or more anyway.
+fn plan_limbs(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    rows: &Rows,
+    shape: CircuitShape,
+    wide: Option<bool>,
+) -> Result<Plan, LayoutError> {
+    let with = |wide_thresholds| {
+        plan_shape(
+            graph,
+            vis,
+            rows,
+            CircuitShape {
+                wide_thresholds,
+                ..shape
+            },
+        )
+    };
+    match (shape.threshold, wide) {
+        (false, _) => with(false),
+        (true, Some(w)) => with(w),
+        (true, None) => {
+            let narrow = with(false)?;
+            Ok(match with(true) {
+                Ok(w) if plan_cost(&w) < plan_cost(&narrow) => w,
+                _ => narrow,
+            })
+        }
+    }
 }
 
 /// The plan of `shape`, whose rows are `rows` (its instance columns chosen by
@@ -367,7 +405,8 @@ fn plan_shape(
     let reserved = cs.blinding_factors() + 1;
     let table_rows = RangeTable::rows(limb_bits)
         .max(1 + graph.function_table().len())
-        .max(1 + graph.threshold_table().len());
+        .max(1 + graph.threshold_table().len())
+        .max(shape.threshold as usize * shape.threshold_limbs().table_rows());
     let hash_rows = disclosure.hash_rows(shape.hash_chips());
     let needed = rows
         .total
@@ -406,9 +445,9 @@ pub fn largest_table(
     bits: std::ops::RangeInclusive<u32>,
 ) -> Result<Plan, LayoutError> {
     let layout = BlockLayout::new(p, w);
-    let least = build(graph, vis, layout, *bits.start(), None)?;
+    let least = build(graph, vis, layout, *bits.start(), (None, None))?;
     for l in bits.rev() {
-        let plan = build(graph, vis, layout, l, None)?;
+        let plan = build(graph, vis, layout, l, (None, None))?;
         if plan.k <= least.k {
             return Ok(plan);
         }
@@ -447,7 +486,7 @@ pub fn choose_with(
     let plans = map_candidates(&layouts, |&(p, w)| {
         let layout = BlockLayout::new(p, w);
         let rows = count_rows(graph, vis, layout);
-        let probe = build(graph, vis, layout, MIN_LIMB_BITS, None);
+        let probe = build(graph, vis, layout, MIN_LIMB_BITS, (None, None));
         probe.and_then(|probe| {
             let reserved = probe.usable_rows.abs_diff(1 << probe.k);
             let hash_rows = Disclosure::with_limb_bits(graph, vis, min_limb_bits).hash_rows(2);
@@ -496,17 +535,20 @@ pub const SMALL_PROOF_MAX_EXTRA_S: f64 = 5.0;
 /// See [`SMALL_PROOF_MAX_EXTRA_S`].
 pub const SMALL_PROOF_MAX_EXTRA_FRACTION: f64 = 0.5;
 
+/// What the planner minimizes: prove time plus key generation plus ten times verify time.
+fn plan_cost(p: &Plan) -> f64 {
+    let e = &p.estimate;
+    e.prove_s + e.keygen_s + 10.0 * e.verify_s
+}
+
 /// The plan to compile: the cheapest (prove time plus key generation plus ten times verify time),
 /// unless one whose proof is at most [`SMALL_PROOF_BYTES`] costs at most [`SMALL_PROOF_SLACK`] times
 /// as much and proves at most [`SMALL_PROOF_MAX_EXTRA_S`] (and [`SMALL_PROOF_MAX_EXTRA_FRACTION`])
 /// slower: then the cheapest of those.
 fn best_of(candidates: Vec<Plan>) -> Option<Plan> {
-    let cost = |p: &Plan| {
-        let e = &p.estimate;
-        e.prove_s + e.keygen_s + 10.0 * e.verify_s
+    let cheapest = |ps: &mut dyn Iterator<Item = Plan>| {
+        ps.min_by(|a, b| plan_cost(a).total_cmp(&plan_cost(b)))
     };
-    let cheapest =
-        |ps: &mut dyn Iterator<Item = Plan>| ps.min_by(|a, b| cost(a).total_cmp(&cost(b)));
     let fastest = cheapest(&mut candidates.iter().cloned())?;
     let small = cheapest(
         &mut candidates
@@ -515,7 +557,7 @@ fn best_of(candidates: Vec<Plan>) -> Option<Plan> {
     );
     Some(match small {
         Some(s)
-            if cost(&s) <= SMALL_PROOF_SLACK * cost(&fastest)
+            if plan_cost(&s) <= SMALL_PROOF_SLACK * plan_cost(&fastest)
                 && s.estimate.prove_s - fastest.estimate.prove_s
                     <= SMALL_PROOF_MAX_EXTRA_S
                         .min(SMALL_PROOF_MAX_EXTRA_FRACTION * fastest.estimate.prove_s) =>

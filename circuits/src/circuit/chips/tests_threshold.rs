@@ -10,7 +10,7 @@ use halo2_proofs::{
 };
 
 use super::table::RangeTable;
-use super::threshold::{ThresholdConfig, ThresholdTable, ThresholdWitness};
+use super::threshold::{ThresholdConfig, ThresholdLimbs, ThresholdTable, ThresholdWitness};
 use crate::qgraph::requant::{ort_requantize, REQUANT_LIMB_BITS};
 use crate::qgraph::threshold::ThresholdMap;
 
@@ -23,6 +23,7 @@ struct ThresholdCircuit {
     /// (accumulator, map index).
     cases: Vec<(i64, usize)>,
     tamper: Option<(usize, Tamper)>,
+    limbs: ThresholdLimbs,
 }
 
 #[derive(Clone, Debug)]
@@ -46,19 +47,26 @@ impl ThresholdCircuit {
 impl Circuit<Fr> for ThresholdCircuit {
     type Config = Config;
     type FloorPlanner = SimpleFloorPlanner;
-    type Params = ();
+    type Params = ThresholdLimbs;
     fn without_witnesses(&self) -> Self {
         self.clone()
     }
-    fn configure(meta: &mut ConstraintSystem<Fr>) -> Config {
-        let a: Vec<_> = (0..9).map(|_| meta.advice_column()).collect();
+    fn params(&self) -> ThresholdLimbs {
+        self.limbs
+    }
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, limbs: ThresholdLimbs) -> Config {
+        let a: Vec<_> = (0..1 + limbs.cells())
+            .map(|_| meta.advice_column())
+            .collect();
         let y = meta.advice_column();
         meta.enable_equality(y);
         let tag = meta.fixed_column();
         let range = RangeTable::configure(meta, REQUANT_LIMB_BITS);
-        let threshold =
-            ThresholdConfig::configure(meta, (a[0], y), a[1..9].try_into().unwrap(), tag, &range);
+        let threshold = ThresholdConfig::configure(meta, (a[0], y), &a[1..], (tag, &range), limbs);
         Config { threshold, range }
+    }
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> Config {
+        Self::configure_with_params(meta, ThresholdLimbs::Narrow)
     }
     fn synthesize(&self, config: Config, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
         config.range.load(&mut layouter)?;
@@ -69,7 +77,8 @@ impl Circuit<Fr> for ThresholdCircuit {
                 region.assign_fixed(config.threshold.tag, 0, Fr::zero());
                 for (i, (acc, m)) in self.cases.iter().enumerate() {
                     let map = &self.maps[*m];
-                    let mut w = ThresholdWitness::compute(*acc, map).expect("in the domain");
+                    let mut w =
+                        ThresholdWitness::compute(*acc, map, self.limbs).expect("in the domain");
                     if let Some((t, f)) = self.tamper {
                         if t == i {
                             f(&mut w);
@@ -114,6 +123,7 @@ fn honest() -> ThresholdCircuit {
         maps,
         cases,
         tamper: None,
+        limbs: ThresholdLimbs::Narrow,
     }
 }
 
@@ -126,7 +136,7 @@ fn honest_rows_match_onnxruntime_and_verify() {
     let c = honest();
     for (acc, m) in &c.cases {
         let (scale, zp) = [(0.000_731_2f32, -3), (0.0137, -128)][*m];
-        let w = ThresholdWitness::compute(*acc, &c.maps[*m]).unwrap();
+        let w = ThresholdWitness::compute(*acc, &c.maps[*m], c.limbs).unwrap();
         assert_eq!(
             w.y,
             ort_requantize(*acc, scale, zp, (-128, 127)),
@@ -178,7 +188,7 @@ fn the_neighbouring_interval_fails_the_limbs() {
     let mut c = honest();
     let map = c.maps[0].clone();
     let acc = c.cases[0].0;
-    let w = ThresholdWitness::compute(acc, &map).unwrap();
+    let w = ThresholdWitness::compute(acc, &map, c.limbs).unwrap();
     let i = (w.y - map.out_min) as usize;
     let (lo, hi) = (map.thresholds[i], map.thresholds[i + 1]);
     c.tamper = None;
@@ -228,8 +238,8 @@ fn another_maps_interval_fails_the_table() {
     // Row 8 (case 7) reads map 2; an interval of map 1 holding its accumulator is not map 2's row.
     let c = honest();
     let acc = c.cases[7].0;
-    let other = ThresholdWitness::compute(acc, &c.maps[0]).unwrap();
-    let own = ThresholdWitness::compute(acc, &c.maps[1]).unwrap();
+    let other = ThresholdWitness::compute(acc, &c.maps[0], c.limbs).unwrap();
+    let own = ThresholdWitness::compute(acc, &c.maps[1], c.limbs).unwrap();
     assert_ne!(other.y, own.y);
     thread_local! { static OTHER: std::cell::Cell<Option<ThresholdWitness>> = const { std::cell::Cell::new(None) }; }
     OTHER.with(|f| f.set(Some(other)));
@@ -244,4 +254,66 @@ fn another_maps_interval_fails_the_table() {
 fn wrong_limbs_fail_the_gate() {
     let f = failures(1, |w| w.d[0] = (w.d[0] + 1) % 4096);
     assert!(f.iter().any(|f| is_gate(f, 2)), "{f:?}");
+}
+
+/// Wide limbs: their table has 2^18 rows, so k = 19.
+fn wide_failures(case: usize, tamper: Option<Tamper>) -> Result<(), Vec<VerifyFailure>> {
+    let mut c = honest();
+    c.limbs = ThresholdLimbs::Wide;
+    c.tamper = tamper.map(|t| (case, t));
+    MockProver::run(19, &c, vec![]).unwrap().verify()
+}
+
+#[test]
+fn wide_limbs_verify_honest_rows_and_reject_wrong_ones() {
+    assert_eq!(
+        ThresholdLimbs::Wide.lookups() + 2,
+        ThresholdLimbs::Narrow.lookups()
+    );
+    wide_failures(0, None).expect("honest rows with wide limbs");
+    // Wrong limbs: the gate.
+    let f = wide_failures(1, Some(|w| w.d[0] = (w.d[0] + 1) % (1 << 18))).unwrap_err();
+    assert!(f.iter().any(|f| is_gate(f, 2)), "{f:?}");
+    // A low limb of 2^18 (its carry taken from the high limb): the sum holds, the limb table fails.
+    let f = wide_failures(
+        5, // i32::MAX: far above its interval's low end
+        Some(|w| {
+            assert!(w.d[1] > 0, "a high limb to borrow from");
+            w.d[0] += 1 << 18;
+            w.d[1] -= 1;
+        }),
+    )
+    .unwrap_err();
+    assert!(
+        f.iter().any(|f| is_lookup(f, "threshold acc - lo 0", 6)),
+        "{f:?}"
+    );
+    assert!(!f.iter().any(|f| is_gate(f, 6)), "the gate holds: {f:?}");
+}
+
+#[test]
+fn wide_limbs_cannot_hide_a_negative_difference() {
+    // The next level with its true interval: acc - lo < 0, so the high limb is negative.
+    let c = honest();
+    let (map, acc) = (c.maps[0].clone(), c.cases[0].0);
+    let w = ThresholdWitness::compute(acc, &map, ThresholdLimbs::Wide).unwrap();
+    let i = (w.y - map.out_min) as usize;
+    let (lo, hi) = (map.thresholds[i], map.thresholds[i + 1]);
+    let base = 1i64 << 18;
+    let neg = acc - lo;
+    assert!(neg < 0);
+    let forged = ThresholdWitness {
+        y: w.y + 1,
+        ends: [lo, hi],
+        d: [neg.rem_euclid(base), neg.div_euclid(base), 0],
+        e: [(hi - 1 - acc) % base, (hi - 1 - acc) / base, 0],
+    };
+    thread_local! { static WIDE: std::cell::Cell<Option<ThresholdWitness>> = const { std::cell::Cell::new(None) }; }
+    WIDE.with(|f| f.set(Some(forged)));
+    let f = wide_failures(0, Some(|w| *w = WIDE.with(|f| f.get()).unwrap())).unwrap_err();
+    assert!(
+        f.iter().any(|f| is_lookup(f, "threshold acc - lo 1", 1)),
+        "{f:?}"
+    );
+    assert!(!f.iter().any(|f| is_gate(f, 1)), "the gate holds: {f:?}");
 }

@@ -2,7 +2,8 @@
 //! element.
 //!
 //! A threshold row is a link row whose target `acc` lands in `a_0`; `y` is the equality-enabled
-//! `x_0`, and the row's `tag` (a fixed cell) names the map. With `B = 2^L` (`L = 12`):
+//! `x_0`, and the row's `tag` (a fixed cell) names the map. With [`ThresholdLimbs::Narrow`] limbs
+//! (`B = 2^12`, three per difference, looked up in the range table):
 //!
 //! ```text
 //! (tag, y, lo, hi) is a row of the threshold table
@@ -10,10 +11,12 @@
 //! hi - 1 - acc = e_0 + e_1 B + e_2 B^2        e_i ∈ [0, B)
 //! ```
 //!
+//! [`ThresholdLimbs::Wide`] limbs are two per difference, `B = 2^18`, looked up in a limb table of
+//! the chip's own (`0..2^18`, so `k >= 19`): two lookup arguments fewer and two cells fewer per row.
 //! The table holds, for each map, one row per non-empty interval `[lo, hi)` of accumulators with
 //! output `y`; the intervals of a map are disjoint, so `lo <= acc < hi` (both differences are
-//! below `2^(3L)`, far below the field's size, so no wrap-around can fake them) picks exactly one
-//! `y`. The table also holds `(0, 0, 0, 0)`, what a disabled lookup reads. Its rows come from the model
+//! below `2^36` either way, far below the field's size, so no wrap-around can fake them) picks
+//! exactly one `y`. The table also holds `(0, 0, 0, 0)`, what a disabled lookup reads. Its rows come from the model
 //! file, so every prover and verifier builds the same table.
 
 use halo2_proofs::{
@@ -30,12 +33,74 @@ use crate::field::{fp, pow2};
 use crate::qgraph::requant::REQUANT_LIMB_BITS;
 use crate::qgraph::threshold::{ThresholdMap, THRESHOLD_DOMAIN};
 
-/// Limbs of each difference.
-const LIMBS: usize = 3;
-const _: () = assert!(
-    (THRESHOLD_DOMAIN.1 - THRESHOLD_DOMAIN.0) <= 1i64 << (LIMBS as u32 * REQUANT_LIMB_BITS),
-    "a difference inside the domain fits the limbs"
-);
+/// Most limbs of each difference.
+const MAX_LIMBS: usize = 3;
+
+/// How a threshold row range-checks its two differences.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ThresholdLimbs {
+    /// Three 12-bit limbs each, looked up in the range table (any k).
+    #[default]
+    Narrow,
+    /// Two 18-bit limbs each, looked up in a limb table of the chip's own (`2^18` rows: `k >= 19`).
+    Wide,
+}
+
+impl ThresholdLimbs {
+    /// Bits per limb.
+    pub const fn bits(self) -> u32 {
+        match self {
+            ThresholdLimbs::Narrow => REQUANT_LIMB_BITS,
+            ThresholdLimbs::Wide => 18,
+        }
+    }
+
+    /// Limbs per difference.
+    pub const fn count(self) -> usize {
+        match self {
+            ThresholdLimbs::Narrow => 3,
+            ThresholdLimbs::Wide => 2,
+        }
+    }
+
+    /// Lookup arguments of the chip: the threshold table's and one per limb.
+    pub const fn lookups(self) -> usize {
+        1 + 2 * self.count()
+    }
+
+    /// Advice cells of a row besides `acc` and `y`: the interval's ends and the limbs.
+    pub const fn cells(self) -> usize {
+        2 + 2 * self.count()
+    }
+
+    /// Rows of the chip's own limb table (none for narrow limbs).
+    pub const fn table_rows(self) -> usize {
+        match self {
+            ThresholdLimbs::Narrow => 0,
+            ThresholdLimbs::Wide => 1 << 18,
+        }
+    }
+
+    /// `v`'s limbs, low first (unused ones 0).
+    fn split(self, mut v: i64) -> [i64; MAX_LIMBS] {
+        let base = 1i64 << self.bits();
+        let mut out = [0; MAX_LIMBS];
+        for l in out.iter_mut().take(self.count()) {
+            *l = v.rem_euclid(base);
+            v = v.div_euclid(base);
+        }
+        out
+    }
+}
+
+const _: () = {
+    let span = THRESHOLD_DOMAIN.1 - THRESHOLD_DOMAIN.0;
+    let narrow = ThresholdLimbs::Narrow;
+    let wide = ThresholdLimbs::Wide;
+    assert!(span <= 1i64 << (narrow.count() as u32 * narrow.bits()));
+    assert!(span <= 1i64 << (wide.count() as u32 * wide.bits()));
+    assert!(narrow.count() <= MAX_LIMBS && wide.count() <= MAX_LIMBS);
+};
 
 /// The threshold table: `(tag, y, lo, hi)` rows.
 pub type ThresholdTable = Vec<(i64, i64, i64, i64)>;
@@ -50,15 +115,19 @@ pub struct ThresholdConfig {
     /// The interval's ends `lo` and `hi`.
     pub ends: [Column<Advice>; 2],
     /// Limbs of `acc - lo`, low first.
-    pub d: [Column<Advice>; LIMBS],
+    pub d: Vec<Column<Advice>>,
     /// Limbs of `hi - 1 - acc`, low first.
-    pub e: [Column<Advice>; LIMBS],
+    pub e: Vec<Column<Advice>>,
     /// The map's tag on each threshold row.
     pub tag: Column<Fixed>,
     /// Enables the gate and lookups.
     pub selector: Selector,
     /// The table's `(tag, y, lo, hi)` columns.
     pub table: [TableColumn; 4],
+    /// The limbs' size.
+    pub limbs: ThresholdLimbs,
+    /// The wide limbs' table, `0..2^18`.
+    pub wide_table: Option<TableColumn>,
 }
 
 /// The private values of one threshold row.
@@ -68,40 +137,30 @@ pub struct ThresholdWitness {
     pub y: i64,
     /// The interval `[lo, hi)` holding the accumulator.
     pub ends: [i64; 2],
-    /// Limbs of `acc - lo`.
-    pub d: [i64; LIMBS],
+    /// Limbs of `acc - lo` (low first; unused ones 0).
+    pub d: [i64; MAX_LIMBS],
     /// Limbs of `hi - 1 - acc`.
-    pub e: [i64; LIMBS],
-}
-
-fn limbs(mut v: i64) -> [i64; LIMBS] {
-    let base = 1i64 << REQUANT_LIMB_BITS;
-    let mut out = [0; LIMBS];
-    for l in &mut out {
-        *l = v.rem_euclid(base);
-        v = v.div_euclid(base);
-    }
-    out
+    pub e: [i64; MAX_LIMBS],
 }
 
 impl ThresholdWitness {
     /// The witness for output `y` at `acc`: the map's interval, or the alternative's single
     /// accumulator; `None` when the map does not allow `y`.
-    pub fn for_output(acc: i64, map: &ThresholdMap, y: i64) -> Option<Self> {
+    pub fn for_output(acc: i64, map: &ThresholdMap, y: i64, limbs: ThresholdLimbs) -> Option<Self> {
         if map.apply(acc) == Some(y) {
-            return Self::compute(acc, map);
+            return Self::compute(acc, map, limbs);
         }
         map.alternatives.binary_search(&(acc, y)).ok()?;
         Some(ThresholdWitness {
             y,
             ends: [acc, acc + 1],
-            d: limbs(0),
-            e: limbs(0),
+            d: [0; MAX_LIMBS],
+            e: [0; MAX_LIMBS],
         })
     }
 
     /// The honest witness for `acc` (the map's own output); `None` outside the map's domain.
-    pub fn compute(acc: i64, map: &ThresholdMap) -> Option<Self> {
+    pub fn compute(acc: i64, map: &ThresholdMap, limbs: ThresholdLimbs) -> Option<Self> {
         let y = map.apply(acc)?;
         let i = (y - map.out_min) as usize;
         let lo = match i {
@@ -112,45 +171,47 @@ impl ThresholdWitness {
         Some(ThresholdWitness {
             y,
             ends: [lo, hi],
-            d: limbs(acc - lo),
-            e: limbs(hi - 1 - acc),
+            d: limbs.split(acc - lo),
+            e: limbs.split(hi - 1 - acc),
         })
     }
 }
 
 impl ThresholdConfig {
-    /// `acc` is `a_0`, `y` the equality-enabled `x_0`; `cells` hold
-    /// `[lo, hi, d_0, d_1, d_2, e_0, e_1, e_2]`; `tag` is a fixed column of the chip's own.
+    /// `acc` is `a_0`, `y` the equality-enabled `x_0`; `cells` hold `[lo, hi, d.., e..]`
+    /// (`limbs.cells()` of them); `tag` is a fixed column of the chip's own.
     pub fn configure(
         meta: &mut ConstraintSystem<Fr>,
         (acc, y): (Column<Advice>, Column<Advice>),
-        cells: [Column<Advice>; 2 + 2 * LIMBS],
-        tag: Column<Fixed>,
-        range: &RangeTable,
+        cells: &[Column<Advice>],
+        (tag, range): (Column<Fixed>, &RangeTable),
+        limbs: ThresholdLimbs,
     ) -> Self {
         assert_eq!(
             range.limb_bits, REQUANT_LIMB_BITS,
             "threshold rows need 12-bit limbs"
         );
+        assert_eq!(cells.len(), limbs.cells(), "threshold row cells");
+        let n = limbs.count();
         let selector = meta.complex_selector();
         let ends = [cells[0], cells[1]];
-        let d: [Column<Advice>; LIMBS] = cells[2..2 + LIMBS].try_into().expect("limbs");
-        let e: [Column<Advice>; LIMBS] = cells[2 + LIMBS..].try_into().expect("limbs");
+        let d = cells[2..2 + n].to_vec();
+        let e = cells[2 + n..].to_vec();
         let table = [(); 4].map(|_| meta.lookup_table_column());
-        let base = pow2(REQUANT_LIMB_BITS);
+        let wide_table = (limbs == ThresholdLimbs::Wide).then(|| meta.lookup_table_column());
+        let base = pow2(limbs.bits());
         meta.create_gate("threshold", |c| {
             let s = c.query_selector(selector);
             let mut a = |col| c.query_advice(col, Rotation::cur());
-            let sum = |ls: [Expression<Fr>; LIMBS]| {
-                ls.into_iter()
+            let mut sum = |ls: &[Column<Advice>]| {
+                ls.iter()
                     .rev()
                     .fold(Expression::Constant(Fr::zero()), |acc, l| {
-                        acc * Expression::Constant(base) + l
+                        acc * Expression::Constant(base) + a(*l)
                     })
             };
+            let (dv, ev) = (sum(&d), sum(&e));
             let (accv, lo, hi) = (a(acc), a(ends[0]), a(ends[1]));
-            let dv = sum(d.map(&mut a));
-            let ev = sum(e.map(&mut a));
             let one = Expression::Constant(Fr::one());
             vec![
                 s.clone() * (accv.clone() - lo - dv),
@@ -173,20 +234,29 @@ impl ThresholdConfig {
         });
         let off = Expression::Constant(fp(range.offset()));
         let names = [
-            "threshold acc - lo 0",
-            "threshold acc - lo 1",
-            "threshold acc - lo 2",
-            "threshold hi - acc 0",
-            "threshold hi - acc 1",
-            "threshold hi - acc 2",
+            [
+                "threshold acc - lo 0",
+                "threshold acc - lo 1",
+                "threshold acc - lo 2",
+            ],
+            [
+                "threshold hi - acc 0",
+                "threshold hi - acc 1",
+                "threshold hi - acc 2",
+            ],
         ];
-        for (name, col) in names.into_iter().zip(d.into_iter().chain(e)) {
-            let off = off.clone();
-            meta.lookup(name, |c| {
-                let s = c.query_selector(selector);
-                let x = c.query_advice(col, Rotation::cur());
-                vec![(s.clone() * (x + off), range.value), (s, range.nonneg)]
-            });
+        for (names, cols) in names.iter().zip([&d, &e]) {
+            for (name, col) in names.iter().zip(cols) {
+                let (col, off) = (*col, off.clone());
+                meta.lookup(*name, |c| {
+                    let s = c.query_selector(selector);
+                    let x = c.query_advice(col, Rotation::cur());
+                    match wide_table {
+                        Some(t) => vec![(s * x, t)],
+                        None => vec![(s.clone() * (x + off), range.value), (s, range.nonneg)],
+                    }
+                });
+            }
         }
         ThresholdConfig {
             acc,
@@ -197,18 +267,28 @@ impl ThresholdConfig {
             tag,
             selector,
             table,
+            limbs,
+            wide_table,
         }
     }
 
-    /// Lookup arguments the chip adds.
-    pub const LOOKUPS: usize = 1 + 2 * LIMBS;
-
-    /// Fill the threshold table: `(0, 0, 0, 0)`, then `rows`.
+    /// Fill the threshold table: `(0, 0, 0, 0)`, then `rows`; and the wide limbs' table.
     pub fn load(
         &self,
         layouter: &mut impl Layouter<Fr>,
         rows: &ThresholdTable,
     ) -> Result<(), Error> {
+        if let Some(col) = self.wide_table {
+            layouter.assign_table(
+                || "threshold limbs",
+                |mut t| {
+                    for v in 0..self.limbs.table_rows() {
+                        t.assign_cell(|| "limb", col, v, || Value::known(fp(v as i64)))?;
+                    }
+                    Ok(())
+                },
+            )?;
+        }
         layouter.assign_table(
             || "threshold table",
             |mut t| {
@@ -261,8 +341,8 @@ impl ThresholdConfig {
         let w = match acc {
             Some(a) => {
                 let w = match y {
-                    Some(y) => ThresholdWitness::for_output(a, map, y),
-                    None => ThresholdWitness::compute(a, map),
+                    Some(y) => ThresholdWitness::for_output(a, map, y, self.limbs),
+                    None => ThresholdWitness::compute(a, map, self.limbs),
                 };
                 Value::known(w.ok_or_else(|| fail(SynthesisFailure::Requant(a)))?)
             }

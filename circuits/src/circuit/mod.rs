@@ -28,7 +28,8 @@ use halo2_proofs::{
     plonk::{Circuit, ConstraintSystem, Error},
 };
 
-use crate::artifacts::model_file::{Visibilities, Visibility};
+use crate::artifacts::model_file::Visibilities;
+use crate::artifacts::visibility::InputVisibility;
 use crate::circuit::chips::mac::MacConfig;
 use crate::circuit::chips::mac::{BlockCells, BlockWeights};
 use crate::circuit::chips::poseidon::HashRows;
@@ -128,8 +129,8 @@ impl<'a> InferenceCircuit<'a> {
             FpCell::assign(region, *col, 0, Value::known(Fr::zero()));
         }
         let mut row = SPACER_ROWS;
-        let (input, packed_input) = match self.disclosure.visibility.input.kind() {
-            Visibility::Public if self.disclosure.visibility.input.is_packed() => {
+        let (input, packed_input) = match self.disclosure.visibility.input {
+            InputVisibility::PublicPacked => {
                 // Table pack rows: their packed elements are the input's instance rows.
                 let pack = config
                     .input_pack
@@ -138,16 +139,11 @@ impl<'a> InferenceCircuit<'a> {
                 let n = self.graph.input_len();
                 let values = self.trace.map(|t| t.tensors[0].as_slice());
                 let (cells, packed) = pack.assign(region, row, n, values)?;
-                for r in row..row + n {
-                    for col in config.mac.acc.iter().chain(&config.mac.x[2..]) {
-                        FpCell::assign(region, *col, r, Value::known(Fr::zero()));
-                    }
-                }
                 links.extend(packed.iter().enumerate().map(|(j, c)| (c.cell(), j)));
                 row += n;
                 (cells.into_iter().map(Source::Cell).collect(), vec![])
             }
-            Visibility::Public => (
+            InputVisibility::Public => (
                 (0..self.graph.input_len()).map(Source::Instance).collect(),
                 vec![],
             ),

@@ -37,7 +37,6 @@ pub(crate) fn assign_pack_rows(
         .rescale
         .as_ref()
         .ok_or_else(|| fail(SynthesisFailure::MissingChip("rescale")))?;
-    let per = pack.map_or(1, |p| p.packing.per_element());
     let (mut cells, mut packed) = (Vec::with_capacity(n), Vec::new());
     for i in 0..n {
         let row = start + i;
@@ -50,10 +49,7 @@ pub(crate) fn assign_pack_rows(
             let z = sums
                 .as_ref()
                 .map_or(Value::unknown(), |s| Value::known(s[i]));
-            let z = p.assign(region, row, i % per == 0, z)?;
-            if i % per == per - 1 || i == n - 1 {
-                packed.push(z);
-            }
+            packed.extend(p.assign_value(region, row, (i, n), z)?);
         } else if let Some((p, _)) = &config.hashing {
             // Unpacked rows in a circuit with pack rows (a private input before hashed weights):
             // the next pack row's gate reads this `z` (times a zero chain flag), so it is assigned.

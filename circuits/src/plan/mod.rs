@@ -406,7 +406,7 @@ fn plan_shape(
     let table_rows = RangeTable::rows(limb_bits)
         .max(1 + graph.function_table().len())
         .max(1 + graph.threshold_table().len())
-        .max(shape.threshold as usize * shape.threshold_limbs().table_rows());
+        .max(shape.threshold_limbs().table_rows());
     let hash_rows = disclosure.hash_rows(shape.hash_chips());
     let needed = rows
         .total

@@ -92,6 +92,20 @@ impl PackConfig {
         region.assign_fixed(self.chain, row, fp(!first as i64));
         Ok(FpCell::assign(region, self.z, row, z))
     }
+
+    /// [`Self::assign`] for value `i` of `n` (chunks of `packing.per_element()` values); returns
+    /// the running sum's cell when it closes a chunk (the chunk's packed element).
+    pub fn assign_value(
+        &self,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        (i, n): (usize, usize),
+        z: Value<Fr>,
+    ) -> Result<Option<FpCell>, Error> {
+        let per = self.packing.per_element();
+        let z = self.assign(region, row, i % per == 0, z)?;
+        Ok((i % per == per - 1 || i == n - 1).then_some(z))
+    }
 }
 
 /// Table pack rows: a public value `v` (in `x_0`, where its uses copy it from) range-checked by one
@@ -161,17 +175,13 @@ impl TablePackConfig {
         values: Option<&[i64]>,
         sums: Option<&[Fr]>,
     ) -> Result<(Vec<FpCell>, Vec<FpCell>), Error> {
-        let per = self.rows.packing.per_element();
         let (mut cells, mut packed) = (Vec::with_capacity(n), Vec::new());
         for i in 0..n {
             let row = start + i;
             let v = values.map_or(Value::unknown(), |v| Value::known(fp(v[i])));
             cells.push(FpCell::assign(region, self.rows.y, row, v));
             let z = sums.map_or(Value::unknown(), |s| Value::known(s[i]));
-            let z = self.rows.assign(region, row, i % per == 0, z)?;
-            if i % per == per - 1 || i == n - 1 {
-                packed.push(z);
-            }
+            packed.extend(self.rows.assign_value(region, row, (i, n), z)?);
         }
         Ok((cells, packed))
     }

@@ -131,3 +131,66 @@ fn int8_resnet8_is_bit_exact() {
     check("ic_resnet8_w8", false);
     check("ic_resnet8", false);
 }
+
+/// ResNet-8's residual ADDs as table sums: one row per element (both lookups, the sum and its
+/// threshold) where the layout has the cells, function rows and a sum block otherwise; both prove,
+/// and a wrong output of an ADD is rejected.
+#[test]
+fn int8_resnet8_adds_prove_in_table_sum_rows_and_without_them() {
+    use circuits::lower::BlockLayout;
+    let Imported::Int8(model) = import_model(&fixture("tflite/ic_resnet8_w8_int8.tflite")).unwrap()
+    else {
+        panic!("not imported as int8");
+    };
+    let q = model.graph.requants_as_thresholds().unwrap();
+    let sums = q
+        .layers
+        .iter()
+        .filter(|l| matches!(l.op, QOp::TableSum(_)))
+        .count();
+    assert_eq!(sums, 3, "ResNet-8 has three residual ADDs");
+    let data = json("tflite/ic_resnet8_w8/int8.json");
+    let t = q.eval(&ints(&data["cases"][0]["input_int8"])).unwrap();
+    let (p, w) = (3, 11);
+    let fused = circuits::plan::plan_with(&q, p, w).unwrap();
+    let layout = BlockLayout {
+        table_sums: false,
+        ..BlockLayout::new(p, w)
+    };
+    let plain = circuits::plan::plan_layout(&q, Default::default(), layout).unwrap();
+    assert!(fused.shape.table_sums && !plain.shape.table_sums);
+    assert_eq!(fused.lookups, plain.lookups + 1, "one more lookup argument");
+    let add_rows = |plan: &circuits::plan::Plan| -> usize {
+        plan.layers
+            .iter()
+            .filter(|l| l.kind.starts_with("table-sum"))
+            .map(|l| l.rows)
+            .sum()
+    };
+    let elements: usize = q
+        .layers
+        .iter()
+        .filter(|l| matches!(l.op, QOp::TableSum(_)))
+        .map(|l| l.out_shape.numel())
+        .sum();
+    assert_eq!(add_rows(&fused), elements, "one row per element");
+    assert!(add_rows(&plain) > 3 * elements, "{}", add_rows(&plain));
+    assert!(satisfied(&q, &t, p, w), "MockProver, table-sum rows");
+    // The fallback's function rows and sum blocks, on a layout too narrow for table-sum rows.
+    assert!(!BlockLayout::new(3, 10).table_sums);
+    assert!(satisfied(&q, &t, 3, 10), "MockProver, function rows");
+    // The first ADD's output one level off, carried through the rest of the graph.
+    let add = q
+        .layers
+        .iter()
+        .position(|l| matches!(l.op, QOp::TableSum(_)))
+        .unwrap();
+    let mut bad = t.clone();
+    let v = &mut bad.tensors[add + 2][0];
+    *v = if *v < 127 { *v + 1 } else { *v - 1 };
+    q.eval_from(&mut bad, add + 2).unwrap();
+    assert!(
+        !satisfied(&q, &bad, p, w),
+        "a wrong ADD output was accepted"
+    );
+}

@@ -12,6 +12,7 @@ use super::chips::pack::{PackConfig, TablePackConfig};
 use super::chips::poseidon::HashConfig;
 use super::chips::product::ProductConfig;
 use super::chips::requant::RequantConfig;
+use super::chips::table_sum::TableSumConfig;
 use super::chips::threshold::ThresholdConfig;
 use super::chips::{link::LinkConfig, mac::MacConfig, rescale::RescaleConfig, table::RangeTable};
 use super::CircuitShape;
@@ -24,6 +25,8 @@ pub struct ModelConfig {
     pub mac: MacConfig,
     /// Function rows and table (when the shape has `functions`).
     pub function: Option<FunctionConfig>,
+    /// Table-sum rows (when the shape has `table_sums`).
+    pub table_sum: Option<TableSumConfig>,
     /// Product rows (when the shape has `products`).
     pub product: Option<ProductConfig>,
     /// Link rows that move accumulators out.
@@ -139,11 +142,18 @@ impl ModelConfig {
             )
         });
         let product = shape.products.then(|| ProductConfig::configure(meta, &mac));
+        // Table-sum rows: a threshold row whose accumulator is the sum of two function lookups'
+        // outputs (inputs in the last two x, outputs after the threshold's cells, tags in the last
+        // two weight columns).
+        let table_sum = shape.table_sums.then(|| {
+            TableSumConfig::configure(meta, (&x, &acc, &f), shape.threshold_limbs().cells())
+        });
         // Function rows (when the model has Sigmoid or Tanh): x in a_0 through the link, y in x_0,
-        // the function's tag in f2.
-        let function = shape
-            .functions
-            .then(|| FunctionConfig::configure(meta, acc[0], x[0], f[2]));
+        // the function's tag in f2; and the table-sum rows' lanes.
+        let function = shape.functions.then(|| {
+            let lanes = table_sum.as_ref().map(TableSumConfig::lanes);
+            FunctionConfig::configure(meta, acc[0], x[0], f[2], lanes)
+        });
         // Pack rows: the rescale's output in x_0, the running sum in x_1, chunk starts in `chain`.
         let hashing = shape.hashing.then(|| {
             (
@@ -159,6 +169,7 @@ impl ModelConfig {
             mac,
             product,
             function,
+            table_sum,
             link,
             rescale,
             requant,

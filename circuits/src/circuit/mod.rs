@@ -218,6 +218,10 @@ impl<'a> InferenceCircuit<'a> {
                     false => BlockWeights::Fixed,
                 };
                 let (cells, sums) = match (block.product, &config.product) {
+                    _ if block.table_sum.is_some() => {
+                        let tags = block.table_sum.expect("a table sum");
+                        self.assign_table_sum(config, region, row, tags, xs.as_deref(), &functions)?
+                    }
                     (false, _) => config.mac.assign_block(
                         region,
                         row,
@@ -268,10 +272,20 @@ impl<'a> InferenceCircuit<'a> {
                         Source::Cell(c) => region.constrain_equal(cell.cell(), c.cell()),
                     }
                 }
-                row += MacConfig::rows_for(config.mac.inputs_per_row(), block.inputs.len());
+                // A table sum's tail is in its own row.
+                if block.table_sum.is_none() {
+                    row += MacConfig::rows_for(config.mac.inputs_per_row(), block.inputs.len());
+                }
                 for (j, slot) in block.outputs.iter().enumerate() {
                     let sum = sums[j].map(|s| s + block.bias[j]);
                     let (cell, value) = match &block.tail {
+                        _ if block.table_sum.is_some()
+                            && !matches!(block.tail, Tail::Threshold(_)) =>
+                        {
+                            return Err(fail(SynthesisFailure::MissingChip(
+                                "table-sum rows without a threshold",
+                            )))
+                        }
                         Tail::Pass => {
                             let v = sum.map(|s| Value::known(fp(s))).unwrap_or(Value::unknown());
                             let (cell, b) = config.link.assign_pass_with(
@@ -326,7 +340,10 @@ impl<'a> InferenceCircuit<'a> {
                                 // A value the map does not allow is left to fail its copy.
                                 sum.is_some_and(|s| map.allows(s, y)).then_some(y)
                             });
-                            enable_link(region, &mut params, row, j)?;
+                            match block.table_sum {
+                                None => enable_link(region, &mut params, row, j)?,
+                                Some(_) => zero_table_sum_spares(config, region, row),
+                            }
                             let y = th.assign(region, row, (sum, picked), (tag, map))?.1;
                             let value = match picked {
                                 Some(y) => Some(y),
@@ -390,6 +407,41 @@ impl<'a> InferenceCircuit<'a> {
             weight_elements,
         })
     }
+    /// A table-sum row's inputs and table values at `row` (`xs`: the inputs' values when known);
+    /// returns the input cells and the sum's value.
+    fn assign_table_sum(
+        &self,
+        config: &ModelConfig,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        tags: [i64; 2],
+        xs: Option<&[i64]>,
+        functions: &[(i64, i64, i64)],
+    ) -> Result<(BlockCells, Vec<Option<i64>>), Error> {
+        let ts = config
+            .table_sum
+            .as_ref()
+            .ok_or_else(|| fail(SynthesisFailure::MissingChip("table-sum")))?;
+        let inputs = match xs {
+            Some(&[a, b]) => [Some(a), Some(b)],
+            Some(_) => return Err(fail(SynthesisFailure::ProductArity)),
+            None => [None, None],
+        };
+        let mut values = [None, None];
+        for k in 0..2 {
+            values[k] = inputs[k]
+                .map(|x| function_value(functions, tags[k], x))
+                .transpose()?;
+        }
+        let cells = ts.assign(region, row, tags, inputs, values)?;
+        let sum = values[0].zip(values[1]).map(|(u, v)| u + v);
+        let cells = BlockCells {
+            inputs: cells,
+            ..Default::default()
+        };
+        Ok((cells, vec![sum]))
+    }
+
     /// The hash chains of hashed tensors (input, weights, output), in one region of the Poseidon
     /// columns; returns each hash's cell and its instance row.
     fn assign_hashes(
@@ -514,6 +566,26 @@ impl Circuit<Fr> for InferenceCircuit<'_> {
 
 #[cfg(test)]
 mod hidden_tests;
+
+/// Zero the input and accumulator cells of a table-sum row that neither it nor its threshold row
+/// uses (the next row's gates may read them).
+fn zero_table_sum_spares(config: &ModelConfig, region: &mut Region<'_, Fr>, row: usize) {
+    let (Some(ts), Some(th)) = (&config.table_sum, &config.threshold) else {
+        return;
+    };
+    let used: Vec<_> = [th.acc, th.y]
+        .into_iter()
+        .chain(th.ends)
+        .chain(th.d.iter().copied())
+        .chain(th.e.iter().copied())
+        .chain(ts.columns())
+        .collect();
+    for col in config.mac.x.iter().chain(&config.mac.acc) {
+        if !used.contains(col) {
+            FpCell::assign(region, *col, row, Value::known(Fr::zero()));
+        }
+    }
+}
 
 /// `f(x)` from the function table (`x` already clamped into the domain by the clip rows).
 fn function_value(table: &[(i64, i64, i64)], tag: i64, x: i64) -> Result<i64, Error> {

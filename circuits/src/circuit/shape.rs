@@ -70,6 +70,11 @@ pub struct CircuitShape {
     /// [`crate::circuit::chips::threshold::ThresholdLimbs`]). Needs `threshold`. Absent means false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub wide_thresholds: bool,
+    /// Whether the circuit has table-sum rows (see [`crate::circuit::chips::table_sum`]): a
+    /// TableSum and its threshold in one row per element. Needs `functions`, `threshold`,
+    /// `P >= 3` and the row's cells. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub table_sums: bool,
     /// Instance columns the public values are spread over, `C`: value `r` is in column `r % C`, row
     /// `r / C` ([`crate::disclosure::instance::instance_position`]). halo2's verifier does two
     /// exponentiations per row of the longest instance column, so a large public input verifies
@@ -109,6 +114,7 @@ impl Default for CircuitShape {
             window_tiles: false,
             packed_input: false,
             wide_thresholds: false,
+            table_sums: false,
             instance_columns: 1,
         }
     }
@@ -130,6 +136,7 @@ impl CircuitShape {
             + self.requant as usize * crate::circuit::chips::requant::RequantConfig::LOOKUPS
             + self.threshold as usize * self.threshold_limbs().lookups()
             + self.packed_input as usize * crate::circuit::chips::pack::TablePackConfig::LOOKUPS
+            + self.table_sums as usize
     }
 
     /// The limbs of threshold rows.
@@ -196,6 +203,14 @@ impl CircuitShape {
                 || (self.limb_bits == crate::qgraph::requant::REQUANT_LIMB_BITS
                     && self.width + self.inputs_per_row >= 2 + self.threshold_limbs().cells()))
             && (!self.wide_thresholds || self.threshold)
+            && (!self.table_sums
+                || (self.functions
+                    && self.threshold
+                    && crate::circuit::chips::table_sum::TableSumConfig::fits(
+                        self.inputs_per_row,
+                        self.width,
+                        self.threshold_limbs(),
+                    )))
             && (!self.no_rescale || !(self.requant || self.hashing))
             && (!self.packed_input || self.inputs_per_row >= 2)
             && (1..=MAX_INSTANCE_COLUMNS).contains(&self.instance_columns)

@@ -46,6 +46,21 @@ pub struct Block {
     pub tail: Tail,
     /// A product block: one sum, `inputs[0] * inputs[1]`, in one product row (weights unused).
     pub product: bool,
+    /// A table-sum block: one sum, `f_a(inputs[0]) + f_b(inputs[1])` with `f_a`, `f_b` the
+    /// function table's entries under these tags, in the row of its threshold tail (weights
+    /// unused; see [`crate::circuit::chips::table_sum`]).
+    pub table_sum: Option<[i64; 2]>,
+}
+
+impl Block {
+    /// Rows the block takes with `inputs_per_row` inputs per multiply-accumulate row: its
+    /// multiply-accumulate rows and one link row per sum, or one row for a table sum.
+    pub fn rows(&self, inputs_per_row: usize) -> usize {
+        match self.table_sum {
+            Some(_) => 1,
+            None => MacConfig::rows_for(inputs_per_row, self.inputs.len()) + self.outputs.len(),
+        }
+    }
 }
 
 /// The model parameters a block uses (indices into the graph's weights and biases).
@@ -90,10 +105,7 @@ pub struct Stage {
 impl Stage {
     /// Rows the stage's blocks take with `inputs_per_row` inputs per multiply-accumulate row.
     pub fn rows(&self, inputs_per_row: usize) -> usize {
-        self.blocks
-            .iter()
-            .map(|b| MacConfig::rows_for(inputs_per_row, b.inputs.len()) + b.outputs.len())
-            .sum()
+        self.blocks.iter().map(|b| b.rows(inputs_per_row)).sum()
     }
 }
 
@@ -110,16 +122,28 @@ pub struct BlockLayout {
     /// windows (see [`crate::qgraph::ops::conv`]). Model files written before it was added lower
     /// one position per block.
     pub window_tiles: bool,
+    /// Whether a table sum followed by a threshold takes one table-sum row per element (see
+    /// [`crate::circuit::chips::table_sum`]); new layouts have them where the rows have the cells
+    /// ([`Self::fits_table_sums`]).
+    pub table_sums: bool,
 }
 
 impl BlockLayout {
-    /// The layout new circuits use: `P`, `W`, window tiles on.
+    /// The layout new circuits use: `P`, `W`, window tiles on, table-sum rows where they fit.
     pub fn new(inputs_per_row: usize, width: usize) -> Self {
         BlockLayout {
             inputs_per_row,
             width,
             window_tiles: true,
+            table_sums: Self::fits_table_sums(inputs_per_row, width),
         }
+    }
+
+    /// Whether rows of `P` inputs and `W` accumulators hold a table-sum row whatever the threshold
+    /// limbs (see [`crate::circuit::chips::table_sum::TableSumConfig::fits`]).
+    pub fn fits_table_sums(inputs_per_row: usize, width: usize) -> bool {
+        use crate::circuit::chips::{table_sum::TableSumConfig, threshold::ThresholdLimbs};
+        TableSumConfig::fits(inputs_per_row, width, ThresholdLimbs::Narrow)
     }
 
     /// The layout of a circuit of this shape.
@@ -128,6 +152,7 @@ impl BlockLayout {
             inputs_per_row: shape.inputs_per_row,
             width: shape.width,
             window_tiles: shape.window_tiles,
+            table_sums: shape.table_sums,
         }
     }
 }
@@ -197,6 +222,7 @@ impl Builder {
             outputs: outputs.clone(),
             tail,
             product: false,
+            table_sum: None,
         });
         outputs
     }
@@ -205,6 +231,13 @@ impl Builder {
     pub(crate) fn product(&mut self, a: usize, b: usize, tail: Tail) -> usize {
         let out = self.param_block(vec![a, b], vec![vec![0, 0]], vec![0], None, tail)[0];
         self.blocks.last_mut().expect("just pushed").product = true;
+        out
+    }
+
+    /// Add a table-sum block `f_a(a) + f_b(b)` (function tags `tags`); returns the slot of the sum.
+    pub(crate) fn table_sum(&mut self, [a, b]: [usize; 2], tags: [i64; 2], tail: Tail) -> usize {
+        let out = self.param_block(vec![a, b], vec![vec![0, 0]], vec![0], None, tail)[0];
+        self.blocks.last_mut().expect("just pushed").table_sum = Some(tags);
         out
     }
 }
@@ -278,6 +311,11 @@ pub fn lower(graph: &QuantGraph, layout: BlockLayout) -> Vec<Stage> {
         let (layers, name, kind) = if fused {
             let next = &graph.layers[i + 1];
             let kind = match (&layer.op, &next.op) {
+                (QOp::TableSum(_), QOp::Threshold(_)) if layout.table_sums => {
+                    "table-sum+threshold row"
+                }
+                (QOp::TableSum(_), QOp::Requant(_)) => "table-sum+requant",
+                (QOp::TableSum(_), QOp::Threshold(_)) => "table-sum+threshold",
                 (QOp::Add(_), QOp::Requant(_)) => "add+requant",
                 (QOp::Mul, QOp::Requant(_)) => "mul+requant",
                 (_, QOp::Requant(_)) => "linear+requant",
@@ -361,11 +399,22 @@ pub(crate) fn identity_blocks(
     width: usize,
     tail: &dyn Fn(&[usize]) -> Tail,
 ) -> Vec<usize> {
-    let mut out = Vec::with_capacity(n);
-    for xs in (0..n).collect::<Vec<_>>().chunks(width) {
+    identity_blocks_of(b, &(0..n).collect::<Vec<_>>(), width, tail)
+}
+
+/// [`identity_blocks`] over workspace `slots`; `tail` receives each block's positions in `slots`.
+pub(crate) fn identity_blocks_of(
+    b: &mut Builder,
+    slots: &[usize],
+    width: usize,
+    tail: &dyn Fn(&[usize]) -> Tail,
+) -> Vec<usize> {
+    let mut out = Vec::with_capacity(slots.len());
+    let positions: Vec<usize> = (0..slots.len()).collect();
+    for (xs, at) in slots.chunks(width).zip(positions.chunks(width)) {
         let k = xs.len();
         let eye = (0..k).map(|j| (0..k).map(|i| (i == j) as i64).collect());
-        out.extend(b.block(xs.to_vec(), eye.collect(), vec![0; k], tail(xs)));
+        out.extend(b.block(xs.to_vec(), eye.collect(), vec![0; k], tail(at)));
     }
     out
 }

@@ -126,6 +126,8 @@ struct Rows {
     /// Whether a stage has rescale rows (link rows with a rescale tail: rescales, ReLUs, max pools,
     /// clips).
     rescale_rows: bool,
+    /// Whether a stage has table-sum rows.
+    table_sums: bool,
     layers: Vec<LayerPlan>,
     weight_offset_bits: u32,
     bias_offset_bits: u32,
@@ -166,9 +168,13 @@ fn count_rows(graph: &QuantGraph, vis: Visibilities, layout: BlockLayout) -> Row
             .iter()
             .any(|b| matches!(b.tail, crate::lower::Tail::Rescale(_)))
     });
+    let table_sums = stages
+        .iter()
+        .any(|s| s.blocks.iter().any(|b| b.table_sum.is_some()));
     Rows {
         total: SPACER_ROWS + layers.iter().map(|l| l.rows).sum::<usize>(),
         rescale_rows,
+        table_sums,
         layers,
         weight_offset_bits,
         bias_offset_bits,
@@ -257,6 +263,7 @@ fn build(
         inputs_per_row,
         width,
         window_tiles,
+        ..
     } = layout;
     if width < MIN_WIDTH || inputs_per_row == 0 {
         return Err(LayoutError::Invalid(format!(
@@ -324,6 +331,7 @@ fn build(
         window_tiles,
         packed_input: vis.input.is_packed(),
         wide_thresholds: false,
+        table_sums: rows.table_sums,
         instance_columns: instance_columns.unwrap_or(0),
     };
     // Hashed weights make a long hash chain: a second Poseidon chip when it lowers k (at the same k

@@ -18,7 +18,7 @@ pub use arith::{activation_range, dequantize, linear_acc, quantize, rescale};
 pub use eval::{EvalError, Trace, ACC_LIMIT};
 pub use ops::{
     QAdd, QClip, QConv, QFunction, QLinear, QMaxPool, QOp, QRemap, QRequant, QRescale,
-    QRescaleLeaky, QTable, QThreshold, MAX_SUM_COEFF,
+    QRescaleLeaky, QTable, QTableSum, QThreshold, MAX_SUM_COEFF, MAX_TABLE_SUM_VALUE,
 };
 pub use requant::{AffineQuant, RequantStep};
 pub use threshold::ThresholdMap;
@@ -283,14 +283,15 @@ impl QuantGraph {
         }
     }
 
-    /// The function table of the circuit: `(tag, x, y)` for every Function and Table layer, tags
-    /// from 1 in layer order (see [`crate::lower`]).
+    /// The function table of the circuit: `(tag, x, y)` for every table of every Function, Table
+    /// and TableSum layer (two), tags from 1 in layer order (see [`crate::lower`]).
     pub fn function_table(&self) -> Vec<(i64, i64, i64)> {
         let mut rows = Vec::new();
-        let functions = self.layers.iter().filter_map(|l| match &l.op {
-            QOp::Function(QFunction { domain, table, .. }) => Some((-*domain, table)),
-            QOp::Table(QTable { lo, table }) => Some((*lo, table)),
-            _ => None,
+        let functions = self.layers.iter().flat_map(|l| match &l.op {
+            QOp::Function(QFunction { domain, table, .. }) => vec![(-*domain, table)],
+            QOp::Table(QTable { lo, table }) => vec![(*lo, table)],
+            QOp::TableSum(QTableSum { lo, tables }) => tables.iter().map(|t| (*lo, t)).collect(),
+            _ => vec![],
         });
         for (tag, (lo, table)) in functions.enumerate() {
             for (i, y) in table.iter().enumerate() {
@@ -300,9 +301,13 @@ impl QuantGraph {
         rows
     }
 
-    /// The tag of layer `i`'s table in [`Self::function_table`] (a Function or Table layer).
+    /// The tag of layer `i`'s (first) table in [`Self::function_table`] (a Function, Table or
+    /// TableSum layer; a TableSum's second table has the next tag).
     pub fn function_tag(&self, i: usize) -> i64 {
-        1 + self.layers[..i].iter().filter(|l| l.op.is_table()).count() as i64
+        1 + self.layers[..i]
+            .iter()
+            .map(|l| l.op.function_tables())
+            .sum::<usize>() as i64
     }
 
     /// Every threshold map of the graph, in layer order: map `t` has tag `t + 1` in

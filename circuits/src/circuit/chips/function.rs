@@ -5,11 +5,15 @@
 //! function. The table holds `(0, 0, 0)` (what a disabled lookup reads) and, for each function, the rows
 //! `(tag, x, f(x))` over its domain; the values come from the model file, computed once at compile
 //! time, so every prover and verifier builds the same table.
+//!
+//! Table-sum rows ([`super::table_sum`]) look up two more `(tag, x, y)` lanes of their own: the
+//! first shares the function rows' lookup argument (its input is the sum of both lanes' selected
+//! values, and a row never has both selectors on), the second is an argument of its own.
 
 use halo2_proofs::{
     circuit::{Layouter, Region, Value},
     halo2curves::bn256::Fr,
-    plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector, TableColumn},
+    plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, TableColumn},
     poly::Rotation,
 };
 
@@ -34,27 +38,68 @@ pub struct FunctionConfig {
 /// The function table: `(tag, x, y)` rows.
 pub type FunctionTable = Vec<(i64, i64, i64)>;
 
+/// Cells of another chip's rows that must form a row of the function table where `selector` is on.
+#[derive(Clone, Copy, Debug)]
+pub struct FunctionLane {
+    /// Enables the lane.
+    pub selector: Selector,
+    /// The table's tag.
+    pub tag: Column<Fixed>,
+    /// The input.
+    pub x: Column<Advice>,
+    /// The output.
+    pub y: Column<Advice>,
+}
+
 impl FunctionConfig {
-    /// Add the lookup `(tag, x, y)` in the function table on rows where the selector is on.
+    /// Add the lookup `(tag, x, y)` in the function table on rows where the selector is on, and
+    /// the table-sum rows' two `lanes` (see the module docs).
     pub fn configure(
         meta: &mut ConstraintSystem<Fr>,
         x: Column<Advice>,
         y: Column<Advice>,
         tag: Column<Fixed>,
+        lanes: Option<[FunctionLane; 2]>,
     ) -> Self {
         let selector = meta.complex_selector();
         let table = [(); 3].map(|_| meta.lookup_table_column());
-        meta.lookup("function table", |c| {
-            let s = c.query_selector(selector);
-            let t = c.query_fixed(tag, Rotation::cur());
-            let xv = c.query_advice(x, Rotation::cur());
-            let yv = c.query_advice(y, Rotation::cur());
-            vec![
-                (s.clone() * t, table[0]),
-                (s.clone() * xv, table[1]),
-                (s * yv, table[2]),
-            ]
-        });
+        let own = FunctionLane {
+            selector,
+            tag,
+            x,
+            y,
+        };
+        let arguments = match lanes {
+            None => vec![vec![own]],
+            Some([a, b]) => vec![vec![own, a], vec![b]],
+        };
+        for (name, lanes) in ["function table", "function table, second lane"]
+            .into_iter()
+            .zip(arguments)
+        {
+            meta.lookup(name, |c| {
+                let mut sums: [Option<Expression<Fr>>; 3] = [None, None, None];
+                for lane in &lanes {
+                    let s = c.query_selector(lane.selector);
+                    let values = [
+                        c.query_fixed(lane.tag, Rotation::cur()),
+                        c.query_advice(lane.x, Rotation::cur()),
+                        c.query_advice(lane.y, Rotation::cur()),
+                    ];
+                    for (sum, v) in sums.iter_mut().zip(values) {
+                        let term = s.clone() * v;
+                        *sum = Some(match sum.take() {
+                            Some(acc) => acc + term,
+                            None => term,
+                        });
+                    }
+                }
+                sums.into_iter()
+                    .zip(table)
+                    .map(|(e, col)| (e.expect("a lane"), col))
+                    .collect()
+            });
+        }
         FunctionConfig {
             x,
             y,

@@ -12,6 +12,8 @@
 //!   runtime's float32 requantization), exactly.
 //! - [`pack::PackConfig`] and [`poseidon::HashConfig`]: packing and Poseidon hashing of hashed tensors.
 //! - [`pack::TablePackConfig`]: a long public int8 input packed into instance cells.
+//! - [`table_sum::TableSumConfig`]: two int8 activations mapped by tables and summed, in the row of
+//!   the sum's threshold.
 
 pub mod cell;
 pub use cell::FpCell;
@@ -25,6 +27,7 @@ pub mod product;
 pub mod requant;
 pub mod rescale;
 pub mod table;
+pub mod table_sum;
 pub mod threshold;
 
 #[cfg(test)]
@@ -37,5 +40,7 @@ mod tests_pack;
 mod tests_product;
 #[cfg(test)]
 mod tests_requant;
+#[cfg(test)]
+mod tests_table_sum;
 #[cfg(test)]
 mod tests_threshold;

@@ -156,14 +156,16 @@ fn failures(case: usize, tamper: Tamper) -> Vec<VerifyFailure> {
         .unwrap_err()
 }
 
-fn row_of(location: &FailureLocation) -> usize {
+/// The row of a failure's location.
+pub(super) fn row_of(location: &FailureLocation) -> usize {
     match location {
         FailureLocation::InRegion { offset, .. } => *offset,
         FailureLocation::OutsideRegion { row } => *row,
     }
 }
 
-fn is_lookup(f: &VerifyFailure, name: &str, row: usize) -> bool {
+/// Whether `f` is lookup `name` failing at `row`.
+pub(super) fn is_lookup(f: &VerifyFailure, name: &str, row: usize) -> bool {
     matches!(f, VerifyFailure::Lookup { name: n, location, .. } if n == name && row_of(location) == row)
 }
 

@@ -101,6 +101,7 @@ fn every_block_computes_the_reference_sums_with_its_parameters() {
                     inputs_per_row: p,
                     width: w,
                     window_tiles,
+                    table_sums: false,
                 };
                 let stages = lower(&q, layout);
                 assert_eq!(stages.len(), 1, "{name}");
@@ -167,6 +168,7 @@ fn without_window_tiles_each_block_is_one_position_s_window() {
         inputs_per_row: 3,
         width: 8,
         window_tiles: false,
+        table_sums: false,
     };
     let stage = &lower(&q, layout)[0];
     assert_eq!(stage.blocks.len(), g.out_len_total());

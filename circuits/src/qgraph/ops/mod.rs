@@ -28,6 +28,7 @@ mod requantize;
 mod rescale;
 mod rescale_leaky;
 mod table;
+mod table_sum;
 mod threshold;
 
 pub use add::{QAdd, MAX_SUM_COEFF};
@@ -42,6 +43,7 @@ pub use requantize::QRequant;
 pub use rescale::QRescale;
 pub use rescale_leaky::QRescaleLeaky;
 pub use table::QTable;
+pub use table_sum::{QTableSum, MAX_TABLE_SUM_VALUE};
 pub use threshold::QThreshold;
 
 /// An operation of the quantized graph: integers in, integers out, each value at a power-of-two
@@ -74,6 +76,8 @@ pub enum QOp {
     Table(QTable),
     /// A non-decreasing map of an int32 accumulator by thresholds: [`QThreshold`].
     Threshold(QThreshold),
+    /// The sum of two int8 activations each mapped by a table: [`QTableSum`].
+    TableSum(QTableSum),
 }
 
 /// What every op provides (see the module docs).
@@ -219,6 +223,7 @@ impl QOp {
             QOp::Requant(op) => op,
             QOp::Table(op) => op,
             QOp::Threshold(op) => op,
+            QOp::TableSum(op) => op,
         }
     }
 
@@ -241,9 +246,19 @@ impl QOp {
         }
     }
 
-    /// Whether the op is a lookup in the function table (Function or Table).
+    /// Whether the op is a lookup in the function table (Function, Table, TableSum).
     pub fn is_table(&self) -> bool {
-        matches!(self, QOp::Function(_) | QOp::Table(_))
+        self.function_tables() > 0
+    }
+
+    /// How many tables the op has in the function table: one for a Function or Table, two for a
+    /// TableSum.
+    pub fn function_tables(&self) -> usize {
+        match self {
+            QOp::Function(_) | QOp::Table(_) => 1,
+            QOp::TableSum(_) => 2,
+            _ => 0,
+        }
     }
 
     /// The requantization step of element `index`, for a Requant op.
@@ -270,7 +285,10 @@ impl QOp {
 
     /// Whether the op's sums may take the link rows of a rescale or requantization after it.
     pub fn is_sum(&self) -> bool {
-        matches!(self, QOp::Linear(_) | QOp::Conv(_) | QOp::Add(_) | QOp::Mul)
+        matches!(
+            self,
+            QOp::Linear(_) | QOp::Conv(_) | QOp::Add(_) | QOp::Mul | QOp::TableSum(_)
+        )
     }
 
     /// The weights and biases of a Linear or Conv op.

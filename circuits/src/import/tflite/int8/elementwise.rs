@@ -13,7 +13,7 @@ use super::{Flow, Int8Importer, OpResult};
 use crate::qgraph::requant::{
     quantize_multiplier, tflite_multiply_by_quantized_multiplier, AffineQuant,
 };
-use crate::qgraph::{QAdd, QOp, QPick, QRemap, QTable};
+use crate::qgraph::{QOp, QPick, QRemap, QTable, QTableSum};
 
 /// One entry of LiteRT's int8 LOGISTIC / TANH table (`LUTPopulate`, in float32 as the kernel
 /// computes it): `x` dequantized, the function applied, divided by the output scale, rounded half
@@ -156,22 +156,25 @@ impl Int8Importer<'_> {
         let range = activation_range(act.unwrap_or(tflite::ActivationFunctionType::NONE), oq)?;
         const LEFT_SHIFT: i64 = 20;
         let twice_max = 2.0 * fa.q.scale.max(fb.q.scale);
-        let mut tables = Vec::with_capacity(2);
-        for (k, (id, q)) in [(ia, fa.q), (ib, fb.q)].into_iter().enumerate() {
-            let f = |v: i64| scaled((v - q.zero_point) << LEFT_SHIFT, q.scale / twice_max);
-            tables.push(self.table(id, &f, &format!("{label}.in{k}")));
-        }
+        // Each input rescaled by its own table; a SUB's second table negated (the sum's sign).
+        let sign = [1, if name == "SUB" { -1 } else { 1 }];
+        let tables = [fa.q, fb.q]
+            .into_iter()
+            .zip(sign)
+            .map(|(q, sign)| {
+                (-128i64..=127)
+                    .map(|v| sign * scaled((v - q.zero_point) << LEFT_SHIFT, q.scale / twice_max))
+                    .collect::<Vec<i64>>()
+            })
+            .collect::<Vec<_>>();
+        let tables: [Vec<i64>; 2] = tables.try_into().expect("two tables");
         let real_out = twice_max / ((1i64 << LEFT_SHIFT) as f64 * oq.scale);
         let step = tflite_step(real_out, oq.zero_point, range)?;
         let shape = self.layer_shape(ia);
         let n = shape.iter().product();
-        let coeffs = match name {
-            "SUB" => vec![1, -1],
-            _ => vec![1, 1],
-        };
-        let sum = QOp::Add(QAdd { coeffs });
+        let sum = QOp::TableSum(QTableSum { lo: -128, tables });
         self.with_requant(
-            (sum, tables),
+            (sum, vec![ia, ib]),
             shape,
             (vec![step], n),
             (out, nchw, oq),

@@ -193,4 +193,17 @@ fn int8_resnet8_adds_prove_in_table_sum_rows_and_without_them() {
         !satisfied(&q, &bad, p, w),
         "a wrong ADD output was accepted"
     );
+    // With requant rows (the imported form): the sums take function rows and a sum block.
+    let requants = &model.graph;
+    assert!(requants.has_requant() && !requants.has_threshold());
+    let t = requants
+        .eval(&ints(&data["cases"][0]["input_int8"]))
+        .unwrap();
+    let plan = circuits::plan::plan_with(requants, 3, 12).unwrap();
+    assert!(
+        plan.shape.requant && !plan.shape.table_sums,
+        "{:?}",
+        plan.shape
+    );
+    assert!(satisfied(requants, &t, 3, 12), "MockProver, requant rows");
 }

@@ -112,3 +112,32 @@ fn hard_swish_after_a_convolution() {
 fn hard_swish_requantizing_a_wide_input() {
     check("hard_swish_standalone");
 }
+
+/// ADD (with a fused RELU, of a broadcast constant, beside function rows) and SUB as table-sum
+/// rows: the threshold
+/// form on a layout that has them.
+#[test]
+fn add_and_sub_prove_in_table_sum_rows() {
+    for name in [
+        "residual_add",
+        "sub_mul",
+        "standalone_relu",
+        "rescaling_const",
+    ] {
+        let path = fixture(&format!("tflite_ops_int8/{name}.tflite"));
+        let Imported::Int8(model) = import_model(&path).unwrap() else {
+            panic!("{name}: not imported as int8");
+        };
+        let q = model.graph.requants_as_thresholds().unwrap();
+        let data: Value = serde_json::from_str(
+            &std::fs::read_to_string(fixture(&format!("tflite_ops_int8/{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        let case = &data["cases"][0];
+        let t = q.eval(&ints(&case["input_int8"])).unwrap();
+        assert_eq!(t.output(), ints(&case["output_int8_ref"]).as_slice());
+        let plan = circuits::plan::plan_with(&q, 3, 11).unwrap();
+        assert!(plan.shape.table_sums, "{name}: {:?}", plan.shape);
+        assert!(satisfied(&q, &t, 3, 11), "{name}: MockProver");
+    }
+}

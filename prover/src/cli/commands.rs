@@ -127,7 +127,7 @@ fn print_plan(p: &Plan, json: bool) -> Result<ExitCode> {
         ),
     };
     println!(
-        "  range table: {} rows; public values: {}{spread}",
+        "  largest lookup table: {} rows; public values: {}{spread}",
         p.table_rows, p.instance_rows
     );
     let e = &p.estimate;

@@ -6,7 +6,7 @@ mod common;
 use circuits::artifacts::model_file::{ModelFile, ModelFileError, MODEL_FORMAT};
 use circuits::import::import;
 use circuits::ir::Shape;
-use circuits::qgraph::{QAdd, QMaxPool, QOp, QRequant, QTable};
+use circuits::qgraph::{QAdd, QMaxPool, QOp, QRequant, QTable, QTableSum, MAX_TABLE_SUM_VALUE};
 use circuits::quantize::compile_graph;
 use common::*;
 
@@ -107,6 +107,32 @@ fn graph_edges_that_do_not_fit_are_refused() {
     let mut m = digits_model();
     m.graph.layers[1].op = QOp::Mul;
     assert!(refused(m).contains("invalid product"));
+
+    // Table sums: of one tensor, of tables of two lengths, of a value whose sum could leave the
+    // threshold maps' domain.
+    let table_sum = |a: Vec<i64>, b: Vec<i64>| {
+        QOp::TableSum(QTableSum {
+            lo: -128,
+            tables: [a, b],
+        })
+    };
+    let mut m = digits_model();
+    m.graph.layers[1].op = table_sum(vec![0; 256], vec![0; 256]);
+    assert!(refused(m).contains("invalid table sum"));
+    for (a, b, invalid) in [
+        (vec![0; 256], vec![0; 255], true),
+        (vec![0; 256], vec![MAX_TABLE_SUM_VALUE; 256], true),
+        // Well formed: refused only because the layout no longer matches the file's.
+        (vec![0; 256], vec![MAX_TABLE_SUM_VALUE - 1; 256], false),
+    ] {
+        let mut m = digits_model();
+        let n = m.graph.layers[0].out_shape.numel();
+        m.graph.layers[1].op = table_sum(a, b);
+        m.graph.layers[1].out_shape = Shape(vec![1, n]);
+        m.graph.layers[1].inputs = vec![1, 1];
+        let why = refused(m);
+        assert_eq!(why.contains("invalid table sum"), invalid, "{why}");
+    }
 }
 
 /// The int8 autoencoder fixture as a sealed model file.

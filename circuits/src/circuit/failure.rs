@@ -33,8 +33,8 @@ pub enum SynthesisFailure {
     /// A block reads a workspace slot no block wrote.
     #[error("stage '{0}' reads a value no row made")]
     UnsetSlot(String),
-    /// A product block without exactly two factors.
-    #[error("a product of other than two factors")]
+    /// A product or table-sum block without exactly two inputs.
+    #[error("a product or table sum of other than two inputs")]
     ProductArity,
     /// The model needs rows the circuit's shape did not configure.
     #[error("the circuit has no {0} rows")]

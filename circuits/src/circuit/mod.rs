@@ -217,12 +217,11 @@ impl<'a> InferenceCircuit<'a> {
                     },
                     false => BlockWeights::Fixed,
                 };
-                let (cells, sums) = match (block.product, &config.product) {
-                    _ if block.table_sum.is_some() => {
-                        let tags = block.table_sum.expect("a table sum");
+                let (cells, sums) = match (block.table_sum, block.product, &config.product) {
+                    (Some(tags), _, _) => {
                         self.assign_table_sum(config, region, row, tags, xs.as_deref(), &functions)?
                     }
-                    (false, _) => config.mac.assign_block(
+                    (None, false, _) => config.mac.assign_block(
                         region,
                         row,
                         block.inputs.len(),
@@ -230,7 +229,7 @@ impl<'a> InferenceCircuit<'a> {
                         &block.weights,
                         kind,
                     )?,
-                    (true, Some(product)) => {
+                    (None, true, Some(product)) => {
                         let factors = match xs.as_deref() {
                             Some(&[a, b]) => Some((a, b)),
                             Some(_) => return Err(fail(SynthesisFailure::ProductArity)),
@@ -243,7 +242,9 @@ impl<'a> InferenceCircuit<'a> {
                         };
                         (cells, vec![p])
                     }
-                    (true, None) => return Err(fail(SynthesisFailure::MissingChip("product"))),
+                    (None, true, None) => {
+                        return Err(fail(SynthesisFailure::MissingChip("product")))
+                    }
                 };
                 if let (true, Some(bp)) = (private, &block.params) {
                     params.bind_weights(region, &cells, bp)?;
@@ -407,6 +408,7 @@ impl<'a> InferenceCircuit<'a> {
             weight_elements,
         })
     }
+
     /// A table-sum row's inputs and table values at `row` (`xs`: the inputs' values when known);
     /// returns the input cells and the sum's value.
     fn assign_table_sum(

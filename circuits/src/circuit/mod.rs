@@ -170,7 +170,7 @@ impl<'a> InferenceCircuit<'a> {
                 zero: None,
             };
         }
-        let functions = self.graph.function_table();
+        let functions = FunctionValues::new(&self.graph.function_table());
         let threshold_maps = self.graph.threshold_maps();
         // The cells of every tensor a stage has made (by tensor id; 0 is the input).
         let mut tensors: Vec<Option<Vec<Source>>> = vec![None; self.graph.layers.len() + 1];
@@ -363,9 +363,7 @@ impl<'a> InferenceCircuit<'a> {
                             for col in &config.mac.acc[1..] {
                                 FpCell::assign(region, *col, row, Value::known(Fr::zero()));
                             }
-                            let y = sum
-                                .map(|x| function_value(&functions, *tag, x))
-                                .transpose()?;
+                            let y = sum.map(|x| functions.get(*tag, x)).transpose()?;
                             let yv = y.map(|y| Value::known(fp(y))).unwrap_or(Value::unknown());
                             (f.assign(region, row, *tag, yv)?, y)
                         }
@@ -418,7 +416,7 @@ impl<'a> InferenceCircuit<'a> {
         row: usize,
         tags: [i64; 2],
         xs: Option<&[i64]>,
-        functions: &[(i64, i64, i64)],
+        functions: &FunctionValues,
     ) -> Result<(BlockCells, Vec<Option<i64>>), Error> {
         let ts = config
             .table_sum
@@ -431,9 +429,7 @@ impl<'a> InferenceCircuit<'a> {
         };
         let mut values = [None, None];
         for k in 0..2 {
-            values[k] = inputs[k]
-                .map(|x| function_value(functions, tags[k], x))
-                .transpose()?;
+            values[k] = inputs[k].map(|x| functions.get(tags[k], x)).transpose()?;
         }
         let cells = ts.assign(region, row, tags, inputs, values)?;
         let sum = values[0].zip(values[1]).map(|(u, v)| u + v);
@@ -589,11 +585,19 @@ fn zero_table_sum_spares(config: &ModelConfig, region: &mut Region<'_, Fr>, row:
     }
 }
 
-/// `f(x)` from the function table (`x` already clamped into the domain by the clip rows).
-fn function_value(table: &[(i64, i64, i64)], tag: i64, x: i64) -> Result<i64, Error> {
-    table
-        .iter()
-        .find(|(t, tx, _)| *t == tag && *tx == x)
-        .map(|(_, _, y)| *y)
-        .ok_or_else(|| fail(SynthesisFailure::FunctionValue { tag, x }))
+/// The function table's values by `(tag, x)`, for the witness of function and table-sum rows.
+struct FunctionValues(std::collections::HashMap<(i64, i64), i64>);
+
+impl FunctionValues {
+    fn new(table: &[(i64, i64, i64)]) -> Self {
+        FunctionValues(table.iter().map(|(t, x, y)| ((*t, *x), *y)).collect())
+    }
+
+    /// `f(x)` of table `tag` (`x` already clamped into a function's domain by the clip rows).
+    fn get(&self, tag: i64, x: i64) -> Result<i64, Error> {
+        self.0
+            .get(&(tag, x))
+            .copied()
+            .ok_or_else(|| fail(SynthesisFailure::FunctionValue { tag, x }))
+    }
 }

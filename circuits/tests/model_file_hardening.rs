@@ -114,6 +114,7 @@ fn graph_edges_that_do_not_fit_are_refused() {
         QOp::TableSum(QTableSum {
             lo: -128,
             tables: [a, b],
+            product: false,
         })
     };
     let mut m = digits_model();

@@ -113,16 +113,17 @@ fn hard_swish_requantizing_a_wide_input() {
     check("hard_swish_standalone");
 }
 
-/// ADD (with a fused RELU, of a broadcast constant, beside function rows) and SUB as table-sum
-/// rows: the threshold
-/// form on a layout that has them.
+/// ADD (with a fused RELU, of a broadcast constant, beside function rows), SUB and MUL (of two
+/// branches, and squeeze-and-excitation's broadcast product) in table-sum rows: the threshold form
+/// on a layout that has them.
 #[test]
-fn add_and_sub_prove_in_table_sum_rows() {
+fn add_sub_and_mul_prove_in_table_sum_rows() {
     for name in [
         "residual_add",
         "sub_mul",
         "standalone_relu",
         "rescaling_const",
+        "se_block",
     ] {
         let path = fixture(&format!("tflite_ops_int8/{name}.tflite"));
         let Imported::Int8(model) = import_model(&path).unwrap() else {

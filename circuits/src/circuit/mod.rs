@@ -219,6 +219,7 @@ impl<'a> InferenceCircuit<'a> {
                 };
                 let (cells, sums) = match (block.table_sum, block.product, &config.product) {
                     (Some(tags), _, _) => {
+                        let tags = (tags, block.product);
                         self.assign_table_sum(config, region, row, tags, xs.as_deref(), &functions)?
                     }
                     (None, false, _) => config.mac.assign_block(
@@ -407,14 +408,14 @@ impl<'a> InferenceCircuit<'a> {
         })
     }
 
-    /// A table-sum row's inputs and table values at `row` (`xs`: the inputs' values when known);
-    /// returns the input cells and the sum's value.
+    /// A table-sum (or table-product) row's inputs and table values at `row` (`xs`: the inputs'
+    /// values when known); returns the input cells and the result's value.
     fn assign_table_sum(
         &self,
         config: &ModelConfig,
         region: &mut Region<'_, Fr>,
         row: usize,
-        tags: [i64; 2],
+        (tags, product): ([i64; 2], bool),
         xs: Option<&[i64]>,
         functions: &FunctionValues,
     ) -> Result<(BlockCells, Vec<Option<i64>>), Error> {
@@ -431,8 +432,10 @@ impl<'a> InferenceCircuit<'a> {
         for k in 0..2 {
             values[k] = inputs[k].map(|x| functions.get(tags[k], x)).transpose()?;
         }
-        let cells = ts.assign(region, row, tags, inputs, values)?;
-        let sum = values[0].zip(values[1]).map(|(u, v)| u + v);
+        let cells = ts.assign(region, row, (tags, product), inputs, values)?;
+        let sum = values[0]
+            .zip(values[1])
+            .map(|(u, v)| if product { u * v } else { u + v });
         let cells = BlockCells {
             inputs: cells,
             ..Default::default()

@@ -46,9 +46,9 @@ pub struct Block {
     pub tail: Tail,
     /// A product block: one sum, `inputs[0] * inputs[1]`, in one product row (weights unused).
     pub product: bool,
-    /// A table-sum block: one sum, `f_a(inputs[0]) + f_b(inputs[1])` with `f_a`, `f_b` the
-    /// function table's entries under these tags, in the row of its threshold tail (weights
-    /// unused; see [`crate::circuit::chips::table_sum`]).
+    /// A table-sum block: one sum, `f_a(inputs[0]) + f_b(inputs[1])` (a product with `product`)
+    /// with `f_a`, `f_b` the function table's entries under these tags, in the row of its
+    /// threshold tail (weights unused; see [`crate::circuit::chips::table_sum`]).
     pub table_sum: Option<[i64; 2]>,
 }
 
@@ -234,10 +234,19 @@ impl Builder {
         out
     }
 
-    /// Add a table-sum block `f_a(a) + f_b(b)` (function tags `tags`); returns the slot of the sum.
-    pub(crate) fn table_sum(&mut self, [a, b]: [usize; 2], tags: [i64; 2], tail: Tail) -> usize {
+    /// Add a table-sum block `f_a(a) + f_b(b)` (or `f_a(a) * f_b(b)` with `product`; function tags
+    /// `tags`); returns the slot of the result.
+    pub(crate) fn table_sum(
+        &mut self,
+        [a, b]: [usize; 2],
+        tags: [i64; 2],
+        product: bool,
+        tail: Tail,
+    ) -> usize {
         let out = self.param_block(vec![a, b], vec![vec![0, 0]], vec![0], None, tail)[0];
-        self.blocks.last_mut().expect("just pushed").table_sum = Some(tags);
+        let block = self.blocks.last_mut().expect("just pushed");
+        block.table_sum = Some(tags);
+        block.product = product;
         out
     }
 }
@@ -311,9 +320,14 @@ pub fn lower(graph: &QuantGraph, layout: BlockLayout) -> Vec<Stage> {
         let (layers, name, kind) = if fused {
             let next = &graph.layers[i + 1];
             let kind = match (&layer.op, &next.op) {
+                (QOp::TableSum(t), QOp::Threshold(_)) if layout.table_sums && t.product => {
+                    "table-product+threshold row"
+                }
                 (QOp::TableSum(_), QOp::Threshold(_)) if layout.table_sums => {
                     "table-sum+threshold row"
                 }
+                (QOp::TableSum(t), QOp::Threshold(_)) if t.product => "table-product+threshold",
+                (QOp::TableSum(t), QOp::Requant(_)) if t.product => "table-product+requant",
                 (QOp::TableSum(_), QOp::Requant(_)) => "table-sum+requant",
                 (QOp::TableSum(_), QOp::Threshold(_)) => "table-sum+threshold",
                 (QOp::Add(_), QOp::Requant(_)) => "add+requant",

@@ -282,7 +282,11 @@ fn build(
             "a public input packed into the instance needs at least 2 inputs per row".into(),
         ));
     }
-    let products = graph.layers.iter().any(|l| matches!(l.op, QOp::Mul));
+    let products = graph.layers.iter().any(|l| match &l.op {
+        QOp::Mul => true,
+        QOp::TableSum(t) => t.product,
+        _ => false,
+    });
     if products && inputs_per_row < 2 {
         return Err(LayoutError::Invalid(
             "a product of two activations needs at least 2 inputs per row".into(),

@@ -290,7 +290,9 @@ impl QuantGraph {
         let functions = self.layers.iter().flat_map(|l| match &l.op {
             QOp::Function(QFunction { domain, table, .. }) => vec![(-*domain, table)],
             QOp::Table(QTable { lo, table }) => vec![(*lo, table)],
-            QOp::TableSum(QTableSum { lo, tables }) => tables.iter().map(|t| (*lo, t)).collect(),
+            QOp::TableSum(QTableSum { lo, tables, .. }) => {
+                tables.iter().map(|t| (*lo, t)).collect()
+            }
             _ => vec![],
         });
         for (tag, (lo, table)) in functions.enumerate() {

@@ -1,5 +1,5 @@
-//! Table-sum rows: `f_a(a) + f_b(b)` of two int8 activations and its threshold map, in one row
-//! (TFLite's int8 ADD and SUB, [`crate::qgraph::QTableSum`]).
+//! Table-sum rows: `f_a(a) + f_b(b)` (or `f_a(a) * f_b(b)`) of two int8 activations and its
+//! threshold map, in one row (TFLite's int8 ADD, SUB and MUL, [`crate::qgraph::QTableSum`]).
 //!
 //! The inputs `a` and `b` arrive by copy in the last two input columns `x_{P-1}`, `x_{P-2}`; their
 //! table values `u`, `v` sit in two spare cells after the threshold row's own; the sum lands in the
@@ -8,10 +8,10 @@
 //!
 //! ```text
 //! (tag_a, a, u) and (tag_b, b, v) are rows of the function table
-//! a_0 = u + v
+//! a_0 = u + v + m (u v - u - v)       m = 0: a sum, m = 1: a product
 //! ```
 //!
-//! The tags are fixed cells in the last two weight columns. The `(tag_a, a, u)` lookup shares the
+//! The tags are fixed cells in the last two weight columns, `m` in the third last. The `(tag_a, a, u)` lookup shares the
 //! function rows' lookup argument (the two never share a row; see [`super::function`]); the
 //! `(tag_b, b, v)` lookup is one argument more.
 
@@ -47,6 +47,8 @@ pub struct TableSumConfig {
     pub acc: Column<Advice>,
     /// The two tables' tags.
     pub tags: [Column<Fixed>; 2],
+    /// 1 on a product row, 0 on a sum row.
+    pub product: Column<Fixed>,
 }
 
 impl TableSumConfig {
@@ -67,7 +69,7 @@ impl TableSumConfig {
     ) -> Self {
         let p = x.len();
         assert!(
-            p >= 3 && acc.len() + p >= threshold_cells + 6 && f.len() >= 5,
+            p >= 3 && acc.len() + p >= threshold_cells + 6 && f.len() >= 6,
             "table-sum rows need P >= 3 and W + P >= {}",
             threshold_cells + 6
         );
@@ -75,13 +77,16 @@ impl TableSumConfig {
         let values = [spare[threshold_cells], spare[threshold_cells + 1]];
         let inputs = [x[p - 1], x[p - 2]];
         let tags = [f[f.len() - 1], f[f.len() - 2]];
+        let product = f[f.len() - 3];
         let selector = meta.complex_selector();
         meta.create_gate("table sum", |m| {
             let s = m.query_selector(selector);
             let sum = m.query_advice(acc[0], Rotation::cur());
             let u = m.query_advice(values[0], Rotation::cur());
             let v = m.query_advice(values[1], Rotation::cur());
-            vec![s * (sum - u - v)]
+            let flag = m.query_fixed(product, Rotation::cur());
+            let plain = u.clone() + v.clone();
+            vec![s * (sum - plain.clone() - flag * (u * v - plain))]
         });
         TableSumConfig {
             selector,
@@ -89,6 +94,7 @@ impl TableSumConfig {
             values,
             acc: acc[0],
             tags,
+            product,
         }
     }
 
@@ -102,17 +108,19 @@ impl TableSumConfig {
         })
     }
 
-    /// Enable a table-sum row at `row` with tags `tags`, inputs and their table values (the caller
-    /// assigns the sum through the threshold row); returns the two input cells.
+    /// Enable a table-sum row (a product row with `product`) at `row` with tags `tags`, inputs
+    /// and their table values (the caller assigns the result through the threshold row); returns
+    /// the two input cells.
     pub fn assign(
         &self,
         region: &mut Region<'_, Fr>,
         row: usize,
-        tags: [i64; 2],
+        (tags, product): ([i64; 2], bool),
         inputs: [Option<i64>; 2],
         values: [Option<i64>; 2],
     ) -> Result<Vec<FpCell>, Error> {
         self.selector.enable(region, row)?;
+        region.assign_fixed(self.product, row, fp(product as i64));
         let known = |v: Option<i64>| v.map_or(Value::unknown(), |v| Value::known(fp(v)));
         let mut cells = Vec::with_capacity(2);
         for k in 0..2 {

@@ -51,6 +51,22 @@ fn function(v: i64) -> i64 {
     v * v - 3
 }
 
+/// MUL's tables: each input less its zero point.
+fn centred_a(v: i64) -> i64 {
+    v - 3
+}
+
+fn centred_b(v: i64) -> i64 {
+    v + 7
+}
+
+fn product_map() -> ThresholdMap {
+    ThresholdMap::from_fn(
+        &|acc| ort_requantize(acc, 0.01, -5, (-128, 127)),
+        (-128, 127),
+    )
+}
+
 fn map() -> ThresholdMap {
     ThresholdMap::from_fn(
         &|acc| ort_requantize(acc, 0.000_002_7, 4, (-128, 127)),
@@ -58,10 +74,11 @@ fn map() -> ThresholdMap {
     )
 }
 
-/// Table-sum rows at rows `0..cases`, then one function row (tag 3) of input `f`.
+/// Table-sum rows at rows `0..cases` (a product row where the case says so: tables 4 and 5, map
+/// 2), then one function row (tag 3) of input `f`.
 #[derive(Clone)]
 struct TableSumCircuit {
-    cases: Vec<(i64, i64)>,
+    cases: Vec<(i64, i64, bool)>,
     tamper: Option<(usize, Tamper)>,
     function_input: i64,
     function_off: i64,
@@ -89,7 +106,7 @@ impl Circuit<Fr> for TableSumCircuit {
             meta.enable_equality(*c);
         }
         let acc: Vec<_> = (0..W).map(|_| meta.advice_column()).collect();
-        let f: Vec<_> = (0..5).map(|_| meta.fixed_column()).collect();
+        let f: Vec<_> = (0..6).map(|_| meta.fixed_column()).collect();
         let range = RangeTable::configure(meta, REQUANT_LIMB_BITS);
         let limbs = ThresholdLimbs::Narrow;
         assert!(TableSumConfig::fits(P, W, limbs));
@@ -118,13 +135,18 @@ impl Circuit<Fr> for TableSumCircuit {
             .map(|v| (1, v, table_a(v)))
             .chain((-128..128).map(|v| (2, v, table_b(v))))
             .chain((-128..128).map(|v| (3, v, function(v))))
+            .chain((-128..128).map(|v| (4, v, centred_a(v))))
+            .chain((-128..128).map(|v| (5, v, centred_b(v))))
             .collect();
         config.function.load(&mut layouter, &tables)?;
-        let map = map();
-        let rows = map
-            .table_rows()
-            .into_iter()
-            .map(|(y, lo, hi)| (1, y, lo, hi))
+        let maps = [map(), product_map()];
+        let rows = (0..2)
+            .flat_map(|m| {
+                maps[m]
+                    .table_rows()
+                    .into_iter()
+                    .map(move |(y, lo, hi)| (m as i64 + 1, y, lo, hi))
+            })
             .collect();
         config.threshold.load(&mut layouter, &rows)?;
         layouter.assign_region(
@@ -136,32 +158,37 @@ impl Circuit<Fr> for TableSumCircuit {
                         FpCell::assign(&mut region, *col, row, Value::known(Fr::zero()));
                     }
                 }
-                for (row, (a, b)) in self.cases.iter().enumerate() {
+                for (row, (a, b, product)) in self.cases.iter().enumerate() {
                     let t = match self.tamper {
                         Some((c, t)) if c == row => t,
                         _ => Tamper::default(),
                     };
-                    let (u, v) = (table_a(*a) + t.u, table_b(*b) + t.v);
+                    let (tags, u, v, m) = match product {
+                        false => ([1, 2], table_a(*a), table_b(*b), 0),
+                        true => ([4, 5], centred_a(*a), centred_b(*b), 1),
+                    };
+                    let map = &maps[m];
+                    let (u, v) = (u + t.u, v + t.v);
                     let a = t.a.unwrap_or(*a);
                     config.table_sum.assign(
                         &mut region,
                         row,
-                        [1, 2],
+                        (tags, *product),
                         [Some(a), Some(*b)],
                         [Some(u), Some(v)],
                     )?;
-                    let sum = u + v + t.sum;
-                    let honest = ThresholdWitness::compute(sum, &map, ThresholdLimbs::Narrow)
+                    let sum = if *product { u * v } else { u + v } + t.sum;
+                    let honest = ThresholdWitness::compute(sum, map, ThresholdLimbs::Narrow)
                         .expect("in the domain");
                     let w = match t.y {
                         0 => honest,
-                        dy => interval_of(&map, honest.y + dy, sum),
+                        dy => interval_of(map, honest.y + dy, sum),
                     };
                     config.threshold.assign_with(
                         &mut region,
                         row,
                         Value::known(sum),
-                        1,
+                        m as i64 + 1,
                         Value::known(w),
                     )?;
                 }
@@ -206,12 +233,15 @@ fn interval_of(map: &ThresholdMap, y: i64, acc: i64) -> ThresholdWitness {
 fn honest() -> TableSumCircuit {
     TableSumCircuit {
         cases: vec![
-            (0, 0),
-            (-128, 127),
-            (127, -128),
-            (3, -7),
-            (-60, 90),
-            (100, 100),
+            (0, 0, false),
+            (-128, 127, false),
+            (127, -128, false),
+            (3, -7, false),
+            (-60, 90, false),
+            (100, 100, false),
+            (-128, -128, true),
+            (127, -128, true),
+            (20, -30, true),
         ],
         tamper: None,
         function_input: -9,
@@ -244,10 +274,15 @@ fn honest_rows_verify_and_their_outputs_are_the_requantized_sums() {
     let ys: Vec<i64> = c
         .cases
         .iter()
-        .map(|(a, b)| map().apply(table_a(*a) + table_b(*b)).unwrap())
+        .map(|(a, b, product)| match product {
+            false => map().apply(table_a(*a) + table_b(*b)).unwrap(),
+            true => product_map().apply(centred_a(*a) * centred_b(*b)).unwrap(),
+        })
         .collect();
-    assert!(ys.contains(&-128) && ys.contains(&127), "{ys:?}");
-    assert!(ys.iter().any(|y| (-127..127).contains(y)), "{ys:?}");
+    for ys in [&ys[..6], &ys[6..]] {
+        assert!(ys.contains(&-128) && ys.contains(&127), "{ys:?}");
+        assert!(ys.iter().any(|y| (-127..127).contains(y)), "{ys:?}");
+    }
 }
 
 #[test]
@@ -293,6 +328,42 @@ fn a_sum_other_than_the_values_fails_the_gate() {
         },
     );
     assert!(f.iter().any(|f| is_gate(f, "table sum", 1)), "{f:?}");
+}
+
+#[test]
+fn a_product_row_rejects_the_sum_and_a_wrong_product() {
+    // Row 8: (20 - 3) (-30 + 7); claiming u + v, or the product plus one, fails the gate.
+    let (u, v) = (centred_a(20), centred_b(-30));
+    let f = tampered(
+        8,
+        Tamper {
+            sum: u + v - u * v,
+            ..Default::default()
+        },
+    );
+    assert!(f.iter().any(|f| is_gate(f, "table sum", 8)), "{f:?}");
+    let f = tampered(
+        8,
+        Tamper {
+            sum: 1,
+            ..Default::default()
+        },
+    );
+    assert!(f.iter().any(|f| is_gate(f, "table sum", 8)), "{f:?}");
+    // A wrong factor (the result its product, so the gate holds) fails the lookup.
+    let f = tampered(
+        7,
+        Tamper {
+            v: 1,
+            ..Default::default()
+        },
+    );
+    assert!(
+        f.iter()
+            .any(|f| is_lookup(f, "function table, second lane", 7)),
+        "{f:?}"
+    );
+    assert!(!f.iter().any(|f| is_gate(f, "table sum", 7)), "{f:?}");
 }
 
 #[test]

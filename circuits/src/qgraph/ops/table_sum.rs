@@ -1,5 +1,6 @@
-//! The sum of two int8 activations each mapped by its own table (TFLite's int8 ADD and SUB: each
-//! input rescaled to a common scale with its own rounding, then summed).
+//! The sum or product of two int8 activations each mapped by its own table (TFLite's int8 ADD and
+//! SUB: each input rescaled to a common scale with its own rounding, then summed; MUL: each input
+//! less its zero point, then multiplied).
 
 use serde::{Deserialize, Serialize};
 
@@ -11,8 +12,12 @@ use crate::qgraph::EvalError;
 /// maps' domain (`2^35`).
 pub const MAX_TABLE_SUM_VALUE: i64 = 1 << 34;
 
-/// `y[e] = tables[0][x_0[e] - lo] + tables[1][x_1[e] - lo]`, for inputs in
-/// `[lo, lo + len)` (int8 values; the lookups prove the range). The tables carry the sum's
+/// Bound on a table value's magnitude when the two are multiplied: the product stays inside the
+/// threshold maps' domain.
+pub const MAX_TABLE_PRODUCT_VALUE: i64 = 1 << 17;
+
+/// `y[e] = tables[0][x_0[e] - lo] + tables[1][x_1[e] - lo]` (or `*` with `product`), for inputs
+/// in `[lo, lo + len)` (int8 values; the lookups prove the range). The tables carry the sum's
 /// coefficients (a SUB's second table is negated). Output: an accumulator a requantization follows.
 ///
 /// With a threshold after it and a layout that has table-sum rows, each element is one row: both
@@ -24,6 +29,9 @@ pub struct QTableSum {
     pub lo: i64,
     /// One table per input, one value per input value.
     pub tables: [Vec<i64>; 2],
+    /// The two values are multiplied, not added (an int8 MUL). Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub product: bool,
 }
 
 impl QTableSum {
@@ -42,11 +50,12 @@ impl OpRules for QTableSum {
     fn check(&self, cx: &CheckCx<'_>) -> Result<(), String> {
         let two = cx.graph.layer_inputs(cx.index).len() == 2;
         let len = self.tables[0].len();
-        let bad_table = |t: &Vec<i64>| {
-            t.len() != len
-                || t.iter()
-                    .any(|v| v.unsigned_abs() >= MAX_TABLE_SUM_VALUE as u64)
+        let bound = match self.product {
+            true => MAX_TABLE_PRODUCT_VALUE,
+            false => MAX_TABLE_SUM_VALUE,
         };
+        let bad_table =
+            |t: &Vec<i64>| t.len() != len || t.iter().any(|v| v.unsigned_abs() >= bound as u64);
         if !two
             || cx.out.checked_mul(2) != Some(cx.len)
             || len == 0
@@ -68,7 +77,10 @@ impl OpRules for QTableSum {
                 .ok_or_else(|| cx.out_of_range(k * n + index, v, self.lo, max))
         };
         (0..n)
-            .map(|e| cx.acc(e, look(0, e)? as i128 + look(1, e)? as i128))
+            .map(|e| {
+                let (u, v) = (look(0, e)? as i128, look(1, e)? as i128);
+                cx.acc(e, if self.product { u * v } else { u + v })
+            })
             .collect()
     }
 
@@ -78,7 +90,8 @@ impl OpRules for QTableSum {
     }
 
     /// With a threshold tail and table-sum rows: one table-sum block per output. Otherwise
-    /// function rows for each input, then sum blocks of `width` outputs.
+    /// function rows for each input, then sum blocks of `width` outputs (product blocks, one per
+    /// output, for a product).
     fn lower(&self, cx: &mut LowerCx<'_>) -> Vec<usize> {
         let n = cx.n_out;
         let tag = cx.graph.function_tag(cx.index);
@@ -88,7 +101,7 @@ impl OpRules for QTableSum {
             return (0..n)
                 .map(|e| {
                     let tail = (cx.tail_for)(&[e]);
-                    cx.b.table_sum([e, n + e], tags, tail)
+                    cx.b.table_sum([e, n + e], tags, self.product, tail)
                 })
                 .collect();
         }
@@ -98,6 +111,14 @@ impl OpRules for QTableSum {
                 identity_blocks_of(cx.b, &slots, cx.width, &|_| Tail::Function(tags[k]))
             })
             .collect();
+        if self.product {
+            return (0..n)
+                .map(|e| {
+                    let tail = (cx.tail_for)(&[e]);
+                    cx.b.product(mapped[0][e], mapped[1][e], tail)
+                })
+                .collect();
+        }
         let mut out = Vec::with_capacity(n);
         for outs in (0..n).collect::<Vec<_>>().chunks(cx.width) {
             let k = outs.len();

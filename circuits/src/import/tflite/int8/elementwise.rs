@@ -172,7 +172,11 @@ impl Int8Importer<'_> {
         let step = tflite_step(real_out, oq.zero_point, range)?;
         let shape = self.layer_shape(ia);
         let n = shape.iter().product();
-        let sum = QOp::TableSum(QTableSum { lo: -128, tables });
+        let sum = QOp::TableSum(QTableSum {
+            lo: -128,
+            tables,
+            product: false,
+        });
         self.with_requant(
             (sum, vec![ia, ib]),
             shape,
@@ -199,16 +203,21 @@ impl Int8Importer<'_> {
             .map(|o| o.fused_activation_function())
             .unwrap_or(tflite::ActivationFunctionType::NONE);
         let range = activation_range(act, oq)?;
-        let mut factors = Vec::with_capacity(2);
-        for (k, (id, q)) in [(ia, fa.q), (ib, fb.q)].into_iter().enumerate() {
-            let f = |v: i64| v - q.zero_point;
-            factors.push(self.table(id, &f, &format!("{label}.in{k}")));
-        }
+        // Each input less its zero point, by table, then multiplied.
+        let centred = |zp: i64| (-128i64..=127).map(|v| v - zp).collect::<Vec<i64>>();
+        let tables = [centred(fa.q.zero_point), centred(fb.q.zero_point)];
         let step = tflite_step(fa.q.scale * fb.q.scale / oq.scale, oq.zero_point, range)?;
         let shape = self.layer_shape(ia);
         let n = shape.iter().product();
         self.with_requant(
-            (QOp::Mul, factors),
+            (
+                QOp::TableSum(QTableSum {
+                    lo: -128,
+                    tables,
+                    product: true,
+                }),
+                vec![ia, ib],
+            ),
             shape,
             (vec![step], n),
             (out, nchw, oq),

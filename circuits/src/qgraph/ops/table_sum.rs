@@ -44,7 +44,10 @@ impl QTableSum {
 
 impl OpRules for QTableSum {
     fn name(&self) -> &'static str {
-        "table-sum"
+        match self.product {
+            true => "table-product",
+            false => "table-sum",
+        }
     }
 
     fn check(&self, cx: &CheckCx<'_>) -> Result<(), String> {

@@ -18,6 +18,7 @@ pub mod failure;
 mod hidden;
 mod pack_rows;
 mod shape;
+mod table_sum_rows;
 
 pub use config::ModelConfig;
 pub use shape::{with_shape, CircuitShape, MAX_INSTANCE_COLUMNS, MIN_WIDTH, SPACER_ROWS};
@@ -38,6 +39,7 @@ use crate::circuit::chips::FpCell;
 use crate::circuit::failure::{fail, SynthesisFailure};
 use crate::circuit::hidden::HiddenParams;
 use crate::circuit::pack_rows::assign_pack_rows;
+use crate::circuit::table_sum_rows::{assign_table_sum, zero_table_sum_spares, FunctionValues};
 pub use crate::disclosure::instance::{
     instance_column, instance_with_weights, public_inputs, InstanceLayout, TensorClaim,
 };
@@ -220,7 +222,7 @@ impl<'a> InferenceCircuit<'a> {
                 let (cells, sums) = match (block.table_sum, block.product, &config.product) {
                     (Some(tags), _, _) => {
                         let tags = (tags, block.product);
-                        self.assign_table_sum(config, region, row, tags, xs.as_deref(), &functions)?
+                        assign_table_sum(config, region, row, tags, xs.as_deref(), &functions)?
                     }
                     (None, false, _) => config.mac.assign_block(
                         region,
@@ -408,41 +410,6 @@ impl<'a> InferenceCircuit<'a> {
         })
     }
 
-    /// A table-sum (or table-product) row's inputs and table values at `row` (`xs`: the inputs'
-    /// values when known); returns the input cells and the result's value.
-    fn assign_table_sum(
-        &self,
-        config: &ModelConfig,
-        region: &mut Region<'_, Fr>,
-        row: usize,
-        (tags, product): ([i64; 2], bool),
-        xs: Option<&[i64]>,
-        functions: &FunctionValues,
-    ) -> Result<(BlockCells, Vec<Option<i64>>), Error> {
-        let ts = config
-            .table_sum
-            .as_ref()
-            .ok_or_else(|| fail(SynthesisFailure::MissingChip("table-sum")))?;
-        let inputs = match xs {
-            Some(&[a, b]) => [Some(a), Some(b)],
-            Some(_) => return Err(fail(SynthesisFailure::ProductArity)),
-            None => [None, None],
-        };
-        let mut values = [None, None];
-        for k in 0..2 {
-            values[k] = inputs[k].map(|x| functions.get(tags[k], x)).transpose()?;
-        }
-        let cells = ts.assign(region, row, (tags, product), inputs, values)?;
-        let sum = values[0]
-            .zip(values[1])
-            .map(|(u, v)| if product { u * v } else { u + v });
-        let cells = BlockCells {
-            inputs: cells,
-            ..Default::default()
-        };
-        Ok((cells, vec![sum]))
-    }
-
     /// The hash chains of hashed tensors (input, weights, output), in one region of the Poseidon
     /// columns; returns each hash's cell and its instance row.
     fn assign_hashes(
@@ -567,40 +534,3 @@ impl Circuit<Fr> for InferenceCircuit<'_> {
 
 #[cfg(test)]
 mod hidden_tests;
-
-/// Zero the input and accumulator cells of a table-sum row that neither it nor its threshold row
-/// uses (the next row's gates may read them).
-fn zero_table_sum_spares(config: &ModelConfig, region: &mut Region<'_, Fr>, row: usize) {
-    let (Some(ts), Some(th)) = (&config.table_sum, &config.threshold) else {
-        return;
-    };
-    let used: Vec<_> = [th.acc, th.y]
-        .into_iter()
-        .chain(th.ends)
-        .chain(th.d.iter().copied())
-        .chain(th.e.iter().copied())
-        .chain(ts.columns())
-        .collect();
-    for col in config.mac.x.iter().chain(&config.mac.acc) {
-        if !used.contains(col) {
-            FpCell::assign(region, *col, row, Value::known(Fr::zero()));
-        }
-    }
-}
-
-/// The function table's values by `(tag, x)`, for the witness of function and table-sum rows.
-struct FunctionValues(std::collections::HashMap<(i64, i64), i64>);
-
-impl FunctionValues {
-    fn new(table: &[(i64, i64, i64)]) -> Self {
-        FunctionValues(table.iter().map(|(t, x, y)| ((*t, *x), *y)).collect())
-    }
-
-    /// `f(x)` of table `tag` (`x` already clamped into a function's domain by the clip rows).
-    fn get(&self, tag: i64, x: i64) -> Result<i64, Error> {
-        self.0
-            .get(&(tag, x))
-            .copied()
-            .ok_or_else(|| fail(SynthesisFailure::FunctionValue { tag, x }))
-    }
-}

@@ -13,7 +13,7 @@
 use halo2_proofs::{
     circuit::{Layouter, Region, Value},
     halo2curves::bn256::Fr,
-    plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, TableColumn},
+    plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector, TableColumn},
     poly::Rotation,
 };
 
@@ -78,26 +78,19 @@ impl FunctionConfig {
             .zip(arguments)
         {
             meta.lookup(name, |c| {
-                let mut sums: [Option<Expression<Fr>>; 3] = [None, None, None];
-                for lane in &lanes {
+                let selected = lanes.iter().map(|lane| {
                     let s = c.query_selector(lane.selector);
-                    let values = [
+                    [
                         c.query_fixed(lane.tag, Rotation::cur()),
                         c.query_advice(lane.x, Rotation::cur()),
                         c.query_advice(lane.y, Rotation::cur()),
-                    ];
-                    for (sum, v) in sums.iter_mut().zip(values) {
-                        let term = s.clone() * v;
-                        *sum = Some(match sum.take() {
-                            Some(acc) => acc + term,
-                            None => term,
-                        });
-                    }
-                }
-                sums.into_iter()
-                    .zip(table)
-                    .map(|(e, col)| (e.expect("a lane"), col))
-                    .collect()
+                    ]
+                    .map(|v| s.clone() * v)
+                });
+                let [t, xv, yv] = selected
+                    .reduce(|[a0, a1, a2], [b0, b1, b2]| [a0 + b0, a1 + b1, a2 + b2])
+                    .expect("a lane");
+                vec![(t, table[0]), (xv, table[1]), (yv, table[2])]
             });
         }
         FunctionConfig {

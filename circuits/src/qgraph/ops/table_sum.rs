@@ -22,7 +22,7 @@ pub const MAX_TABLE_PRODUCT_VALUE: i64 = 1 << 17;
 ///
 /// With a threshold after it and a layout that has table-sum rows, each element is one row: both
 /// lookups, the sum and the threshold (see [`crate::circuit::chips::table_sum`]); otherwise each
-/// input goes through function rows and a sum block adds them.
+/// input goes through function rows and a sum block adds them (a product row multiplies them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QTableSum {
     /// The first input value the tables cover.

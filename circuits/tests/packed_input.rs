@@ -77,7 +77,8 @@ fn a_packed_input_is_bound_value_by_value() {
     let q = int8("ad_ae128");
     let x = case_input("ad_ae128", 0);
     let t = q.eval(&x).unwrap();
-    let plan = circuits::plan::choose_with(&q, PACKED, circuits::plan::MIN_LIMB_BITS).unwrap();
+    let plan =
+        circuits::plan::choose_with(&q, PACKED, circuits::plan::MIN_LIMB_BITS, None).unwrap();
     assert!(plan.shape.packed_input, "{:?}", plan.shape);
     assert_eq!(plan.instance_rows, 7 + t.output().len());
     let run = |input: &[i64]| {
@@ -108,7 +109,8 @@ fn a_packed_input_is_bound_value_by_value() {
 #[test]
 fn a_real_proof_verifies_against_the_packed_input_and_no_other() {
     let q = int8("ad_ae128");
-    let plan = circuits::plan::choose_with(&q, PACKED, circuits::plan::MIN_LIMB_BITS).unwrap();
+    let plan =
+        circuits::plan::choose_with(&q, PACKED, circuits::plan::MIN_LIMB_BITS, None).unwrap();
     let params = ProofParams::Kzg(dev_params(plan.k));
     let vk = circuits::keys::make_vk(&params, &q, PACKED, plan.shape).unwrap();
     let pk = circuits::keys::make_pk(&params, vk.clone(), &q, PACKED, plan.shape).unwrap();

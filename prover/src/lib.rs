@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod compile;
+pub mod machine_speed;
 pub mod memory;
 pub mod progress;
 pub mod prove;

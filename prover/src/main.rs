@@ -92,7 +92,7 @@ enum Command {
     /// Compile an ONNX or float32 TFLite model to a quantized circuit model (.zkm) and print its
     /// quantization report
     #[command(
-        after_help = "Examples:\n  zkinfer compile fixtures/digits_mlp.onnx --calibration fixtures/digits/calibration.json\n  zkinfer compile fixtures/digits_mlp.onnx --input hashed --weights hashed -o mlp.zkm   # then: zkinfer strip mlp.zkm"
+        after_help = "Examples:\n  zkinfer compile fixtures/digits_mlp.onnx --calibration fixtures/digits/calibration.json\n  zkinfer compile fixtures/digits_mlp.onnx --input hashed --weights hashed -o mlp.zkm   # then: zkinfer strip mlp.zkm\n  zkinfer compile fixtures/lenet5.onnx --max-proof-bytes 3072   # the fastest layout whose proofs fit 3,072 bytes"
     )]
     Compile {
         /// The ONNX or TFLite model (told apart by content)
@@ -125,6 +125,11 @@ enum Command {
         /// one more equality column [default: one per 4,096 public values]
         #[arg(long, value_name = "C")]
         instance_columns: Option<usize>,
+        /// The most bytes a proof may take (KZG): the planner picks the fastest layout whose proof
+        /// fits, whatever it costs (fewer columns, more rows), and says so when none does
+        /// [default: no limit; a proof of at most 3,072 bytes is preferred where it costs little]
+        #[arg(long, value_name = "BYTES", conflicts_with_all = ["inputs_per_row", "width"])]
+        max_proof_bytes: Option<usize>,
         /// The structured reference string (SRS) to prove with: `hermez` (the Hermez Powers of Tau,
         /// `zkinfer srs import` its .ptau file first), a name given to `zkinfer srs import`, or
         /// `dev` (insecure: anyone can forge proofs; verifiers refuse them without --allow-dev-srs)
@@ -142,7 +147,7 @@ enum Command {
     /// Show the circuit layout of a model: rows, columns, k, estimated time and memory. A compiled
     /// model (.zkm), or an ONNX or TFLite model, which is quantized and planned without making keys
     #[command(
-        after_help = "Examples:\n  zkinfer plan model.zkm --json\n  zkinfer plan resnet8.onnx --calibration samples.json   # before compiling: no keys made\n  zkinfer plan model.tflite --inputs-per-row 4 --width 8  # a given row layout"
+        after_help = "Examples:\n  zkinfer plan model.zkm --json\n  zkinfer plan resnet8.onnx --calibration samples.json   # before compiling: no keys made\n  zkinfer plan model.tflite --inputs-per-row 4 --width 8  # a given row layout\n  zkinfer plan lenet5.onnx --max-proof-bytes 3072          # the fastest layout whose proofs fit"
     )]
     Plan {
         /// The compiled model (.zkm), or an ONNX (.onnx) or TFLite (.tflite) model
@@ -163,6 +168,10 @@ enum Command {
         /// (as `compile`)
         #[arg(long, value_name = "C")]
         instance_columns: Option<usize>,
+        /// For an ONNX or TFLite model: the fastest layout whose proof is at most this many bytes
+        /// (as `compile`)
+        #[arg(long, value_name = "BYTES", conflicts_with_all = ["inputs_per_row", "width"])]
+        max_proof_bytes: Option<usize>,
         #[arg(long)]
         json: bool,
     },
@@ -341,16 +350,23 @@ fn main() -> ExitCode {
             width,
             precision,
             instance_columns,
+            max_proof_bytes,
             srs,
             commitment,
             json,
         } => match visibility.visibilities(salt) {
             Err(e) => Err(e),
+            Ok(_) if max_proof_bytes.is_some() && matches!(commitment, CommitmentArg::Ipa) => {
+                Err(anyhow::anyhow!(
+                    "--max-proof-bytes is for KZG proofs: an IPA proof carries 2k more points"
+                ))
+            }
             Ok(vis) => {
                 let layout = circuits::quantize::LayoutRequest {
                     shape: inputs_per_row.zip(width),
                     min_limb_bits: precision,
                     instance_columns,
+                    max_proof_bytes,
                     ..Default::default()
                 };
                 let srs = srs
@@ -378,6 +394,7 @@ fn main() -> ExitCode {
             inputs_per_row,
             width,
             instance_columns,
+            max_proof_bytes,
             json,
         } => {
             let is_source = model.extension().is_some_and(|e| {
@@ -387,9 +404,11 @@ fn main() -> ExitCode {
                 Err(anyhow::anyhow!(
                     "--calibration is for an ONNX or TFLite model; a compiled model (.zkm) keeps its own scales"
                 ))
-            } else if !is_source && (width.is_some() || instance_columns.is_some()) {
+            } else if !is_source
+                && (width.is_some() || instance_columns.is_some() || max_proof_bytes.is_some())
+            {
                 Err(anyhow::anyhow!(
-                    "--inputs-per-row, --width and --instance-columns are for an ONNX or TFLite model; a compiled model (.zkm) keeps its own layout"
+                    "--inputs-per-row, --width, --instance-columns and --max-proof-bytes are for an ONNX or TFLite model; a compiled model (.zkm) keeps its own layout"
                 ))
             } else if !is_source {
                 cli::commands::plan_cmd(&model, json)
@@ -402,6 +421,7 @@ fn main() -> ExitCode {
                         layout: circuits::quantize::LayoutRequest {
                             shape: inputs_per_row.zip(width),
                             instance_columns,
+                            max_proof_bytes,
                             ..Default::default()
                         },
                         srs: circuits::setup::srs::SrsRef::dev(),

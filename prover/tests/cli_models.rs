@@ -272,6 +272,117 @@ fn a_model_compiled_with_several_instance_columns_proves_and_verifies() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
 }
 
+/// `compile --max-proof-bytes`: the fastest layout whose proof fits, proved and verified, its proof
+/// within the limit; a limit no layout meets is refused before any key is made, naming the smallest
+/// proof; the flag is refused for a compiled model and for IPA.
+#[test]
+fn a_proof_size_limit_picks_a_layout_whose_proofs_fit_or_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.zkm");
+    compile_fixture_with("digits_mlp.onnx", &model, &["--max-proof-bytes", "2600"]);
+    let proof = dir.path().join("proof.zkp");
+    let input = fixture("digits/input_0.json");
+    let o = zkinfer(&["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkinfer(&["inspect", s(&proof), "--json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let bytes = v["proof_bytes"].as_u64().unwrap();
+    assert!(bytes <= 2600, "{bytes} bytes");
+    let o = zkinfer(&["verify", s(&proof), "-m", s(&model)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    let small = dir.path().join("small.zkm");
+    let (onnx, cal) = (
+        fixture("digits_mlp.onnx"),
+        fixture("digits/calibration.json"),
+    );
+    let source = ["compile", s(&onnx), "--calibration", s(&cal)];
+    let o = zkinfer(&[&source[..], &["--max-proof-bytes", "1000", "-o", s(&small)]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("no layout gives a proof of at most 1000 bytes") && err.contains("layout"),
+        "{err}"
+    );
+    assert!(!small.exists(), "nothing written");
+    let o = zkinfer(&["plan", s(&model), "--max-proof-bytes", "3000"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let ipa = [
+        &source[..],
+        &["--max-proof-bytes", "3000", "--commitment", "ipa"],
+    ]
+    .concat();
+    let o = zkinfer(&ipa);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("KZG"), "{}", stderr(&o));
+}
+
+/// `zkinfer` with its own cache and 2 rayon threads (the machine-speed log is per thread count).
+fn zkinfer_pinned(cache: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(args)
+        .env("ZKINFER_CACHE_DIR", cache)
+        .env("ZKINFER_ALLOW_DEV_SRS", "1")
+        .env("ZKINFER_SRS", "dev")
+        .env("RAYON_NUM_THREADS", "2")
+        .output()
+        .expect("zkinfer runs")
+}
+
+/// `plan` shows this machine's times from the proofs it has recorded: the median ratio of measured
+/// to estimated proof time, per thread count; a proof records its own.
+#[test]
+fn plan_scales_its_times_by_the_machines_recorded_proofs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let log = cache.join("machine-speed-2-threads.json");
+    std::fs::write(&log, r#"{"ratios":[2.0,3.0,2.0]}"#).unwrap();
+    let (onnx, cal) = (
+        fixture("digits_mlp.onnx"),
+        fixture("digits/calibration.json"),
+    );
+    let plan = ["plan", s(&onnx), "--calibration", s(&cal)];
+    let o = zkinfer_pinned(&cache, &[&plan[..], &["--json"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["machine"]["factor"], 2.0);
+    assert_eq!(v["machine"]["proofs"], 3);
+    let (reference, here) = (&v["estimate"], &v["machine"]["estimate"]);
+    for key in ["prove_s", "keygen_s"] {
+        let (r, h) = (
+            reference[key].as_f64().unwrap(),
+            here[key].as_f64().unwrap(),
+        );
+        assert!((h - 2.0 * r).abs() < 1e-9, "{key}: {h} vs {r}");
+    }
+    assert_eq!(here["peak_mib"], reference["peak_mib"]);
+    let text = stdout(&zkinfer_pinned(&cache, &plan));
+    assert!(
+        text.contains("on this machine (2 threads; its last 3 proofs"),
+        "{text}"
+    );
+
+    // A proof estimated at 0.25 s or more records its ratio (12-bit limbs: k = 13).
+    let model = dir.path().join("m.zkm");
+    let compile = [
+        "compile",
+        s(&onnx),
+        "--calibration",
+        s(&cal),
+        "--precision",
+        "12",
+    ];
+    let o = zkinfer_pinned(&cache, &[&compile[..], &["-o", s(&model)]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (input, proof) = (fixture("digits/input_0.json"), dir.path().join("p.zkp"));
+    let prove = ["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)];
+    let o = zkinfer_pinned(&cache, &[&prove[..], &["--threads", "2"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&std::fs::read(&log).unwrap()).unwrap();
+    assert_eq!(v["ratios"].as_array().unwrap().len(), 4, "{v}");
+}
+
 /// Compile `fixtures/NAME.onnx`, prove `fixtures/NAME/input_0.json`, verify, and compare the top class
 /// with onnxruntime's.
 fn round_trip_top_class(name: &str) {

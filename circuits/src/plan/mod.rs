@@ -17,7 +17,13 @@ use crate::lower::{lower, offset_bits, BlockLayout};
 use crate::qgraph::requant::REQUANT_LIMB_BITS;
 use crate::qgraph::{QOp, QuantGraph};
 
+mod choice;
 mod estimate;
+use choice::{best_of, plan_cost};
+pub use choice::{
+    proof_too_large, SMALL_PROOF_BYTES, SMALL_PROOF_MAX_EXTRA_FRACTION, SMALL_PROOF_MAX_EXTRA_S,
+    SMALL_PROOF_SLACK,
+};
 pub use estimate::{estimate, Estimate, VerifyLoad};
 
 /// Largest k we plan for: beyond it the SRS and keys alone take minutes and GiBs.
@@ -43,6 +49,19 @@ pub enum LayoutError {
         rows: usize,
         /// Usable rows at k = [`MAX_K`].
         usable: usize,
+    },
+    /// No layout's proof is as small as the limit asked (`compile --max-proof-bytes`).
+    #[error(
+        "no layout gives a proof of at most {limit} bytes: the smallest is {smallest} bytes \
+         ({layout}); allow more bytes"
+    )]
+    ProofTooLarge {
+        /// The limit asked.
+        limit: usize,
+        /// The smallest proof of the layouts tried.
+        smallest: usize,
+        /// That layout (`P x W, k = ..`).
+        layout: String,
     },
     /// The requested `P`, `W` or shape is not a valid circuit shape (e.g. `W` below [`MIN_WIDTH`],
     /// or a hashed tensor with `P < 2`).
@@ -480,16 +499,18 @@ pub fn limb_bits_for(rows: usize, reserved: usize) -> u32 {
 
 /// Choose `P`, `W` and `L` for `graph`, with `L` at least [`MIN_LIMB_BITS`].
 pub fn choose(graph: &QuantGraph) -> Result<Plan, LayoutError> {
-    choose_with(graph, Visibilities::default(), MIN_LIMB_BITS)
+    choose_with(graph, Visibilities::default(), MIN_LIMB_BITS, None)
 }
 
 /// Choose `P`, `W` and `L` (at least `min_limb_bits`) for `graph` (whose own limb bits only matter for validity): the plan with
-/// the lowest estimated cost, prove time plus ten times verify time. The caller re-quantizes with the
-/// returned `shape.limb_bits` if it differs.
+/// the lowest estimated cost, prove time plus ten times verify time, or the cheapest whose proof is
+/// at most `max_proof_bytes` (see [`choice::best_of`]). The caller re-quantizes with the returned
+/// `shape.limb_bits` if it differs.
 pub fn choose_with(
     graph: &QuantGraph,
     vis: Visibilities,
     min_limb_bits: u32,
+    max_proof_bytes: Option<usize>,
 ) -> Result<Plan, LayoutError> {
     let layouts: Vec<(usize, usize)> = INPUTS_CANDIDATES
         .iter()
@@ -516,7 +537,7 @@ pub fn choose_with(
             Err(e) => last_err = Some(e),
         }
     }
-    best_of(candidates).ok_or_else(|| last_err.expect("candidates tried"))
+    best_of(candidates, max_proof_bytes).unwrap_or_else(|| Err(last_err.expect("candidates tried")))
 }
 
 /// `f` of each layout, in order: on rayon's threads (each lowers the whole graph), or one after
@@ -534,50 +555,6 @@ fn map_candidates<R: Send>(
 #[cfg(target_arch = "wasm32")]
 fn map_candidates<R>(layouts: &[(usize, usize)], f: impl Fn(&(usize, usize)) -> R) -> Vec<R> {
     layouts.iter().map(f).collect()
-}
-
-/// Proofs at most this large are preferred (EZKL's proof size on the same models).
-pub const SMALL_PROOF_BYTES: usize = 3072;
-/// A layout with a small proof is preferred when its cost is at most this factor over the cheapest.
-pub const SMALL_PROOF_SLACK: f64 = 1.5;
-/// ... and when each proof takes at most this many seconds longer, and at most
-/// [`SMALL_PROOF_MAX_EXTRA_FRACTION`] longer: a few hundred bytes of proof are not worth tens of
-/// seconds per proof on a large model.
-pub const SMALL_PROOF_MAX_EXTRA_S: f64 = 5.0;
-/// See [`SMALL_PROOF_MAX_EXTRA_S`].
-pub const SMALL_PROOF_MAX_EXTRA_FRACTION: f64 = 0.5;
-
-/// What the planner minimizes: prove time plus key generation plus ten times verify time.
-fn plan_cost(p: &Plan) -> f64 {
-    let e = &p.estimate;
-    e.prove_s + e.keygen_s + 10.0 * e.verify_s
-}
-
-/// The plan to compile: the cheapest (prove time plus key generation plus ten times verify time),
-/// unless one whose proof is at most [`SMALL_PROOF_BYTES`] costs at most [`SMALL_PROOF_SLACK`] times
-/// as much and proves at most [`SMALL_PROOF_MAX_EXTRA_S`] (and [`SMALL_PROOF_MAX_EXTRA_FRACTION`])
-/// slower: then the cheapest of those.
-fn best_of(candidates: Vec<Plan>) -> Option<Plan> {
-    let cheapest = |ps: &mut dyn Iterator<Item = Plan>| {
-        ps.min_by(|a, b| plan_cost(a).total_cmp(&plan_cost(b)))
-    };
-    let fastest = cheapest(&mut candidates.iter().cloned())?;
-    let small = cheapest(
-        &mut candidates
-            .into_iter()
-            .filter(|p| p.estimate.proof_bytes <= SMALL_PROOF_BYTES),
-    );
-    Some(match small {
-        Some(s)
-            if plan_cost(&s) <= SMALL_PROOF_SLACK * plan_cost(&fastest)
-                && s.estimate.prove_s - fastest.estimate.prove_s
-                    <= SMALL_PROOF_MAX_EXTRA_S
-                        .min(SMALL_PROOF_MAX_EXTRA_FRACTION * fastest.estimate.prove_s) =>
-        {
-            s
-        }
-        _ => fastest,
-    })
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ fn plan(prove_s: f64, keygen_s: f64, proof_bytes: usize) -> Plan {
 
 #[test]
 fn a_small_proof_is_preferred_only_when_it_costs_little() {
-    let chosen = |c: Vec<Plan>| best_of(c).unwrap().estimate.proof_bytes;
+    let chosen = |c: Vec<Plan>| best_of(c, None).unwrap().unwrap().estimate.proof_bytes;
     // A small model: 40% slower for a proof under EZKL's size is worth it.
     assert_eq!(
         chosen(vec![plan(0.10, 0.2, 3500), plan(0.14, 0.2, 2800)]),
@@ -61,4 +61,40 @@ fn a_small_proof_is_preferred_only_when_it_costs_little() {
         plan(1.2, 0.5, 2900),
     ];
     assert_eq!(chosen(three), 2900);
+}
+
+#[test]
+fn a_proof_size_limit_takes_the_cheapest_layout_within_it_whatever_it_costs() {
+    let chosen = |c: Vec<Plan>, limit| {
+        best_of(c, Some(limit))
+            .unwrap()
+            .map(|p| (p.estimate.proof_bytes, p.estimate.prove_s))
+    };
+    let candidates = || {
+        vec![
+            plan(66.0, 25.0, 4096),
+            plan(101.0, 26.0, 2816),
+            plan(150.0, 30.0, 2400),
+            plan(90.0, 26.0, 3000),
+        ]
+    };
+    // Far slower than the small-proof rule allows, but within the limit: the cheapest that fits.
+    assert_eq!(chosen(candidates(), 3072), Ok((3000, 90.0)));
+    assert_eq!(chosen(candidates(), 2816), Ok((2816, 101.0)));
+    assert_eq!(chosen(candidates(), 2400), Ok((2400, 150.0)));
+    // A limit at or above every proof: the cheapest of all.
+    assert_eq!(chosen(candidates(), 1 << 20), Ok((4096, 66.0)));
+    // Below every proof: refused, naming the smallest and its layout.
+    match best_of(candidates(), Some(2399)) {
+        Some(Err(LayoutError::ProofTooLarge {
+            limit,
+            smallest,
+            layout,
+        })) => {
+            assert_eq!((limit, smallest), (2399, 2400));
+            assert!(layout.starts_with("2 x 5 layout"), "{layout}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(best_of(vec![], Some(3072)).is_none());
 }

@@ -2,8 +2,8 @@
 
 use crate::ir::{Graph, Op};
 use crate::plan::{
-    choose_with, largest_table, limb_bits_for, plan_for, LayoutError, Plan, MAX_LIMB_BITS,
-    MIN_LIMB_BITS,
+    choose_with, largest_table, limb_bits_for, plan_for, proof_too_large, LayoutError, Plan,
+    MAX_LIMB_BITS, MIN_LIMB_BITS,
 };
 use crate::qgraph::QuantGraph;
 use crate::quantize::calibrate::{quantize_graph, CalibrationError, QuantOptions};
@@ -25,6 +25,17 @@ pub struct LayoutRequest {
     /// Instance columns the public values are spread over (see
     /// [`crate::circuit::CircuitShape::instance_columns`]); `None`: the planner's rule.
     pub instance_columns: Option<usize>,
+    /// The most bytes a proof may take: the planner picks the cheapest layout whose proof fits
+    /// (a given `shape` must fit too); `None`: no limit (the planner's own small-proof rule).
+    pub max_proof_bytes: Option<usize>,
+}
+
+/// `plan` when its proof fits the request's limit, else [`LayoutError::ProofTooLarge`].
+fn within_limit(request: &LayoutRequest, plan: Plan) -> Result<Plan, LayoutError> {
+    match request.max_proof_bytes {
+        Some(limit) if plan.estimate.proof_bytes > limit => Err(proof_too_large(limit, &plan)),
+        _ => Ok(plan),
+    }
 }
 
 /// `plan` with its instance columns set to `columns` when given (its k and estimate planned again).
@@ -110,7 +121,12 @@ pub fn compile_graph(
             (p, w, plan.shape.limb_bits)
         }
         None => {
-            let c = choose_with(&qgraph, request.visibility, min_bits)?;
+            let c = choose_with(
+                &qgraph,
+                request.visibility,
+                min_bits,
+                request.max_proof_bytes,
+            )?;
             (c.shape.inputs_per_row, c.shape.width, c.shape.limb_bits)
         }
     };
@@ -119,6 +135,7 @@ pub fn compile_graph(
     }
     let plan = plan_for(&qgraph, request.visibility, p, w)?;
     let plan = with_instance_columns(&qgraph, &request, plan)?;
+    let plan = within_limit(&request, plan)?;
     Ok((qgraph, report, plan))
 }
 
@@ -146,7 +163,12 @@ fn with_packed_input(
         ..*request
     };
     let packed = with_instance_columns(graph, &request, packed)?;
-    Ok(if packed.k <= plan.k { packed } else { plan })
+    let fits = within_limit(&request, packed.clone()).is_ok();
+    Ok(if packed.k <= plan.k && fits {
+        packed
+    } else {
+        plan
+    })
 }
 
 /// Lay out an int8 model, whose integers are its own (no calibration, no re-quantization): the
@@ -160,7 +182,12 @@ pub fn compile_int8(
     let plan_of = |graph: &QuantGraph| {
         let plan = match request.shape {
             Some((p, w)) => plan_for(graph, request.visibility, p, w)?,
-            None => choose_with(graph, request.visibility, MIN_LIMB_BITS)?,
+            None => choose_with(
+                graph,
+                request.visibility,
+                MIN_LIMB_BITS,
+                request.max_proof_bytes,
+            )?,
         };
         with_instance_columns(graph, &request, plan)
     };
@@ -176,7 +203,7 @@ pub fn compile_int8(
         },
         None => (graph, requant?),
     };
-    let plan = with_packed_input(&graph, &request, plan)?;
+    let plan = within_limit(&request, with_packed_input(&graph, &request, plan)?)?;
     let report = QuantReport::int8(&graph, unproven_tail);
     Ok((graph, report, plan))
 }

@@ -111,9 +111,34 @@ pub fn plan_onnx(opts: &CompileOptions, json: bool) -> Result<ExitCode> {
     print_plan(&plan, json)
 }
 
+/// What this machine's recorded proofs say of its speed (see [`prover::machine_speed`]), for the
+/// thread count `plan` runs with (a prove without `--threads` uses the same).
+fn machine_factor() -> Option<prover::machine_speed::MachineFactor> {
+    let cache = circuits::setup::store::cache_dir().ok()?;
+    prover::machine_speed::factor(&cache, rayon::current_num_threads())
+}
+
+/// `e` with its times scaled by `f` (memory and proof size are the machine's own).
+fn scaled(e: &circuits::plan::Estimate, f: f64) -> circuits::plan::Estimate {
+    circuits::plan::Estimate {
+        keygen_s: e.keygen_s * f,
+        prove_s: e.prove_s * f,
+        verify_s: e.verify_s * f,
+        ..e.clone()
+    }
+}
+
 fn print_plan(p: &Plan, json: bool) -> Result<ExitCode> {
+    let machine = machine_factor();
     if json {
-        print_json(&serde_json::to_value(p)?);
+        let mut v = serde_json::to_value(p)?;
+        if let Some(m) = machine {
+            v["machine"] = json!({
+                "factor": m.factor, "proofs": m.proofs, "threads": m.threads,
+                "estimate": scaled(&p.estimate, m.factor),
+            });
+        }
+        print_json(&v);
         return Ok(ExitCode::SUCCESS);
     }
     print_plan_summary(p);
@@ -136,6 +161,21 @@ fn print_plan(p: &Plan, json: bool) -> Result<ExitCode> {
          proof {} bytes",
         e.keygen_s, e.prove_s, e.verify_s, e.peak_mib, e.proof_bytes
     );
+    match machine {
+        Some(m) => {
+            let h = scaled(e, m.factor);
+            println!(
+                "on this machine ({} threads; its last {} proofs took {:.2}x their estimates, the \
+                 median): keygen {:.2} s, prove {:.2} s, verify {:.3} s",
+                m.threads, m.proofs, m.factor, h.keygen_s, h.prove_s, h.verify_s
+            );
+        }
+        None => println!(
+            "  (times of the 2-core reference machine; after a few proofs of {} s or more, plan \
+             shows this machine's)",
+            prover::machine_speed::MIN_ESTIMATE_S
+        ),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -64,6 +64,20 @@ fn check_memory(model: &Path, m: &ModelFile, force: bool) -> Result<()> {
     )
 }
 
+/// Record how this proof's time compares with the plan's estimate (a KZG model's; see
+/// [`prover::machine_speed`]), for `zkinfer plan` to show this machine's times. Best effort: a
+/// cache that cannot be written leaves the proof as it is.
+fn record_speed(m: &ModelFile, threads: usize, prove_s: f64) {
+    if m.proof_system.commitment != circuits::artifacts::model_file::Commitment::Kzg {
+        return;
+    }
+    let load = circuits::plan::VerifyLoad::default(); // the proof time does not depend on it
+    let estimated = estimate(m.k, &m.shape, load).prove_s;
+    if let Ok(cache) = circuits::setup::store::cache_dir() {
+        let _ = prover::machine_speed::record(&cache, threads, estimated, prove_s);
+    }
+}
+
 /// The input files: each file given, and the `.json` files of each folder given (sorted).
 fn input_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
@@ -179,6 +193,7 @@ fn prove_job(prover: &Prover<'_>, m: &ModelFile, job: &Job, json: bool) -> Resul
         .with_context(|| format!("writing {}", out.display()))?;
     let outputs = &bundle.public.output.values;
     let info = &bundle.prover;
+    record_speed(m, info.threads, info.prove_s);
     let proof_bytes = bundle.proof_bytes()?.len();
     if !json {
         println!("outputs: {}", fmt_outputs(outputs));

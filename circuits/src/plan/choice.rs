@@ -1,0 +1,80 @@
+//! The planner's choice among the layouts it tried: the cheapest, a small proof where it costs
+//! little, or the cheapest whose proof fits a limit the user sets.
+
+use super::{LayoutError, Plan};
+
+/// Proofs at most this large are preferred (EZKL's proof size on the same models).
+pub const SMALL_PROOF_BYTES: usize = 3072;
+/// A layout with a small proof is preferred when its cost is at most this factor over the cheapest.
+pub const SMALL_PROOF_SLACK: f64 = 1.5;
+/// ... and when each proof takes at most this many seconds longer, and at most
+/// [`SMALL_PROOF_MAX_EXTRA_FRACTION`] longer: a few hundred bytes of proof are not worth tens of
+/// seconds per proof on a large model.
+pub const SMALL_PROOF_MAX_EXTRA_S: f64 = 5.0;
+/// See [`SMALL_PROOF_MAX_EXTRA_S`].
+pub const SMALL_PROOF_MAX_EXTRA_FRACTION: f64 = 0.5;
+
+/// What the planner minimizes: prove time plus key generation plus ten times verify time.
+pub(super) fn plan_cost(p: &Plan) -> f64 {
+    let e = &p.estimate;
+    e.prove_s + e.keygen_s + 10.0 * e.verify_s
+}
+
+/// The cheapest plan of `plans`, if any.
+fn cheapest(plans: impl Iterator<Item = Plan>) -> Option<Plan> {
+    plans.min_by(|a, b| plan_cost(a).total_cmp(&plan_cost(b)))
+}
+
+/// The plan to compile, `None` when there are no candidates.
+///
+/// Without a limit: the cheapest (prove time plus key generation plus ten times verify time),
+/// unless one whose proof is at most [`SMALL_PROOF_BYTES`] costs at most [`SMALL_PROOF_SLACK`] times
+/// as much and proves at most [`SMALL_PROOF_MAX_EXTRA_S`] (and [`SMALL_PROOF_MAX_EXTRA_FRACTION`])
+/// slower: then the cheapest of those.
+///
+/// With `max_proof_bytes`: the cheapest whose proof is at most that many bytes, whatever it costs
+/// ([`LayoutError::ProofTooLarge`], naming the smallest proof tried, when none is).
+pub(super) fn best_of(
+    candidates: Vec<Plan>,
+    max_proof_bytes: Option<usize>,
+) -> Option<Result<Plan, LayoutError>> {
+    if let Some(limit) = max_proof_bytes {
+        let smallest = candidates
+            .iter()
+            .min_by_key(|p| (p.estimate.proof_bytes, p.k))?
+            .clone();
+        let fitting = candidates
+            .into_iter()
+            .filter(|p| p.estimate.proof_bytes <= limit);
+        return Some(cheapest(fitting).ok_or_else(|| proof_too_large(limit, &smallest)));
+    }
+    let fastest = cheapest(candidates.iter().cloned())?;
+    let small = cheapest(
+        candidates
+            .into_iter()
+            .filter(|p| p.estimate.proof_bytes <= SMALL_PROOF_BYTES),
+    );
+    Some(Ok(match small {
+        Some(s)
+            if plan_cost(&s) <= SMALL_PROOF_SLACK * plan_cost(&fastest)
+                && s.estimate.prove_s - fastest.estimate.prove_s
+                    <= SMALL_PROOF_MAX_EXTRA_S
+                        .min(SMALL_PROOF_MAX_EXTRA_FRACTION * fastest.estimate.prove_s) =>
+        {
+            s
+        }
+        _ => fastest,
+    }))
+}
+
+/// [`LayoutError::ProofTooLarge`] for a limit that `smallest`, the smallest proof there is, exceeds.
+pub fn proof_too_large(limit: usize, smallest: &Plan) -> LayoutError {
+    LayoutError::ProofTooLarge {
+        limit,
+        smallest: smallest.estimate.proof_bytes,
+        layout: format!(
+            "{} x {} layout (inputs x accumulators per row), k = {}",
+            smallest.shape.inputs_per_row, smallest.shape.width, smallest.k
+        ),
+    }
+}

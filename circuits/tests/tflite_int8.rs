@@ -207,3 +207,36 @@ fn int8_resnet8_adds_prove_in_table_sum_rows_and_without_them() {
     );
     assert!(satisfied(requants, &t, 3, 12), "MockProver, requant rows");
 }
+
+/// A proof size limit on an int8 model: met by the alternative (threshold rows) whose proofs are
+/// smaller, and when no layout of either meets it, the refusal names the smaller alternative's
+/// smallest proof.
+#[test]
+fn a_proof_size_limit_on_an_int8_model_weighs_both_requantization_rows() {
+    use circuits::plan::{choose_with, LayoutError, MIN_LIMB_BITS};
+    use circuits::quantize::{compile_int8, LayoutRequest, PipelineError};
+    let Imported::Int8(model) = import_model(&fixture("tflite/kws_dscnn16_int8.tflite")).unwrap()
+    else {
+        panic!("not int8");
+    };
+    let smallest = |g: &QuantGraph| match choose_with(g, Default::default(), MIN_LIMB_BITS, Some(1))
+    {
+        Err(LayoutError::ProofTooLarge { smallest, .. }) => smallest,
+        other => panic!("{other:?}"),
+    };
+    let requant = smallest(&model.graph);
+    let thresholds = smallest(&model.graph.requants_as_thresholds().unwrap());
+    assert!(thresholds < requant, "{thresholds} vs {requant}");
+    let request = |limit| LayoutRequest {
+        max_proof_bytes: Some(limit),
+        ..Default::default()
+    };
+    match compile_int8(model.graph.clone(), vec![], request(thresholds - 1)) {
+        Err(PipelineError::Layout(LayoutError::ProofTooLarge { smallest, .. })) => {
+            assert_eq!(smallest, thresholds)
+        }
+        other => panic!("{:?}", other.map(|(_, _, p)| p.estimate)),
+    }
+    let (_, _, plan) = compile_int8(model.graph, vec![], request(requant - 1)).unwrap();
+    assert!(plan.shape.threshold && plan.estimate.proof_bytes < requant);
+}

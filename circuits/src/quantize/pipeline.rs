@@ -199,6 +199,11 @@ pub fn compile_int8(
             (Ok(r), Ok(t)) if t.estimate.prove_s < r.estimate.prove_s => (alt, t),
             (Ok(r), _) => (graph, r),
             (Err(_), Ok(t)) => (alt, t),
+            // Neither fits a proof size limit: name the smaller of the two smallest proofs.
+            (
+                Err(LayoutError::ProofTooLarge { smallest: r, .. }),
+                Err(e @ LayoutError::ProofTooLarge { smallest: t, .. }),
+            ) if t < r => return Err(e.into()),
             (Err(e), Err(_)) => return Err(e.into()),
         },
         None => (graph, requant?),

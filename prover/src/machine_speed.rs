@@ -56,9 +56,14 @@ fn read(cache: &Path, threads: usize) -> Option<SpeedLog> {
     }
     let mut log: SpeedLog = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
     log.ratios.retain(|r| valid(*r));
-    let drop = log.ratios.len().saturating_sub(KEPT);
-    log.ratios.drain(..drop);
+    keep_newest(&mut log.ratios);
     Some(log)
+}
+
+/// Drop all but the newest [`KEPT`] ratios.
+fn keep_newest(ratios: &mut Vec<f64>) {
+    let drop = ratios.len().saturating_sub(KEPT);
+    ratios.drain(..drop);
 }
 
 /// Record a proof that took `measured_s` with `threads` threads where the plan estimated
@@ -76,8 +81,7 @@ pub fn record(
     }
     let mut log = read(cache, threads).unwrap_or_default();
     log.ratios.push(ratio);
-    let drop = log.ratios.len().saturating_sub(KEPT);
-    log.ratios.drain(..drop);
+    keep_newest(&mut log.ratios);
     circuits::setup::store::create_private_dir(cache)?;
     let bytes = serde_json::to_vec(&log).map_err(std::io::Error::other)?;
     write_atomic(&log_path(cache, threads), &bytes)

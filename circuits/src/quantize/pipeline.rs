@@ -30,10 +30,17 @@ pub struct LayoutRequest {
     pub max_proof_bytes: Option<usize>,
 }
 
+/// Whether `plan`'s proof fits the request's limit (any proof does without one).
+fn fits(request: &LayoutRequest, plan: &Plan) -> bool {
+    request
+        .max_proof_bytes
+        .is_none_or(|limit| plan.estimate.proof_bytes <= limit)
+}
+
 /// `plan` when its proof fits the request's limit, else [`LayoutError::ProofTooLarge`].
 fn within_limit(request: &LayoutRequest, plan: Plan) -> Result<Plan, LayoutError> {
     match request.max_proof_bytes {
-        Some(limit) if plan.estimate.proof_bytes > limit => Err(proof_too_large(limit, &plan)),
+        Some(limit) if !fits(request, &plan) => Err(proof_too_large(limit, &plan)),
         _ => Ok(plan),
     }
 }
@@ -163,8 +170,7 @@ fn with_packed_input(
         ..*request
     };
     let packed = with_instance_columns(graph, &request, packed)?;
-    let fits = within_limit(&request, packed.clone()).is_ok();
-    Ok(if packed.k <= plan.k && fits {
+    Ok(if packed.k <= plan.k && fits(&request, &packed) {
         packed
     } else {
         plan

@@ -209,8 +209,10 @@ fn rescale_lookups_only_where_rescale_rows_are() {
     let (q, _) = load("leaky_mlp_qop_s8");
     let plan = choose(&q).unwrap();
     assert!(plan.shape.no_rescale, "{plan:?}");
-    // The threshold rows' seven and the function table's.
-    assert_eq!(plan.shape.lookups(), 8);
+    // The threshold rows' (seven with narrow limbs, three with chunked ones) and the function
+    // table's.
+    let threshold = plan.shape.threshold_limbs().lookups();
+    assert_eq!(plan.shape.lookups(), threshold + 1);
     let (p, w) = (plan.shape.inputs_per_row, plan.shape.width);
     let private = Visibilities::new(
         Visibility::Private,
@@ -220,7 +222,8 @@ fn rescale_lookups_only_where_rescale_rows_are() {
     )
     .unwrap();
     let plan = plan_for(&q, private, p, w).unwrap();
-    assert!(!plan.shape.no_rescale && plan.shape.lookups() == 11);
+    let threshold = plan.shape.threshold_limbs().lookups();
+    assert!(!plan.shape.no_rescale && plan.shape.lookups() == 3 + threshold + 1);
     let (pooled, _) = load("layout_cnn_qop_s8");
     let has_pool = pooled
         .layers

@@ -39,6 +39,10 @@ pub enum SynthesisFailure {
     /// The model needs rows the circuit's shape did not configure.
     #[error("the circuit has no {0} rows")]
     MissingChip(&'static str),
+    /// Threshold rows with one limb per difference, in a graph whose threshold maps' accumulators
+    /// cannot be bounded (their table cannot be built).
+    #[error("chunked threshold rows need the accumulators of every threshold map bounded")]
+    UnboundedThresholds,
     /// A function row's input is not in the function table.
     #[error("function table {tag} has no entry for {x}")]
     FunctionValue {

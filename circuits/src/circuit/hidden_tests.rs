@@ -35,6 +35,7 @@ const SHAPE: CircuitShape = CircuitShape {
     window_tiles: false,
     packed_input: false,
     wide_thresholds: false,
+    chunked_thresholds: false,
     table_sums: false,
     instance_columns: 1,
 };

@@ -35,6 +35,7 @@ use crate::circuit::chips::mac::MacConfig;
 use crate::circuit::chips::mac::{BlockCells, BlockWeights};
 use crate::circuit::chips::poseidon::HashRows;
 use crate::circuit::chips::rescale::RescaleWitness;
+use crate::circuit::chips::threshold::{map_domains, table_of};
 use crate::circuit::chips::FpCell;
 use crate::circuit::failure::{fail, SynthesisFailure};
 use crate::circuit::hidden::HiddenParams;
@@ -174,6 +175,11 @@ impl<'a> InferenceCircuit<'a> {
         }
         let functions = FunctionValues::new(&self.graph.function_table());
         let threshold_maps = self.graph.threshold_maps();
+        let threshold_domains = match &config.threshold {
+            Some(t) => map_domains(self.graph, t.limbs)
+                .ok_or_else(|| fail(SynthesisFailure::UnboundedThresholds))?,
+            None => Vec::new(),
+        };
         // The cells of every tensor a stage has made (by tensor id; 0 is the input).
         let mut tensors: Vec<Option<Vec<Source>>> = vec![None; self.graph.layers.len() + 1];
         tensors[0] = Some(input);
@@ -335,8 +341,9 @@ impl<'a> InferenceCircuit<'a> {
                                 .as_ref()
                                 .ok_or_else(|| fail(SynthesisFailure::MissingChip("threshold")))?;
                             let tag = tags[j];
-                            let map = threshold_maps
+                            let (map, domain) = threshold_maps
                                 .get((tag - 1) as usize)
+                                .zip(threshold_domains.get((tag - 1) as usize))
                                 .ok_or_else(|| fail(SynthesisFailure::MissingChip("threshold")))?;
                             let picked = self.trace.and_then(|t| {
                                 let o = out_index.get(slot)?;
@@ -348,7 +355,9 @@ impl<'a> InferenceCircuit<'a> {
                                 None => enable_link(region, &mut params, row, j)?,
                                 Some(_) => zero_table_sum_spares(config, region, row),
                             }
-                            let y = th.assign(region, row, (sum, picked), (tag, map))?.1;
+                            let y = th
+                                .assign(region, row, (sum, picked), (tag, map, *domain))?
+                                .1;
                             let value = match picked {
                                 Some(y) => Some(y),
                                 None => sum.and_then(|s| map.apply(s)),
@@ -504,7 +513,9 @@ impl Circuit<Fr> for InferenceCircuit<'_> {
             f.load(&mut layouter, &self.graph.function_table())?;
         }
         if let Some(t) = &config.threshold {
-            t.load(&mut layouter, &self.graph.threshold_table())?;
+            let table = table_of(self.graph, t.limbs)
+                .ok_or_else(|| fail(SynthesisFailure::UnboundedThresholds))?;
+            t.load(&mut layouter, &table)?;
         }
         let stages = lower(self.graph, config.layout);
         let cells = layouter.assign_region(

@@ -70,6 +70,13 @@ pub struct CircuitShape {
     /// [`crate::circuit::chips::threshold::ThresholdLimbs`]). Needs `threshold`. Absent means false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub wide_thresholds: bool,
+    /// Whether threshold rows check each difference with one 12-bit limb, against a table whose
+    /// intervals are cut to the accumulators each map can meet and split into pieces of at most
+    /// `2^12` (see [`crate::circuit::chips::threshold::ThresholdLimbs::Chunked`]): four lookup
+    /// arguments and four cells fewer than narrow limbs, for a larger table. Needs `threshold`, not
+    /// `wide_thresholds`. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub chunked_thresholds: bool,
     /// Whether the circuit has table-sum rows (see [`crate::circuit::chips::table_sum`]): a
     /// TableSum and its threshold in one row per element. Needs `functions`, `threshold`,
     /// `P >= 3` and the row's cells. Absent means false.
@@ -114,6 +121,7 @@ impl Default for CircuitShape {
             window_tiles: false,
             packed_input: false,
             wide_thresholds: false,
+            chunked_thresholds: false,
             table_sums: false,
             instance_columns: 1,
         }
@@ -142,9 +150,10 @@ impl CircuitShape {
     /// The limbs of threshold rows.
     pub fn threshold_limbs(&self) -> crate::circuit::chips::threshold::ThresholdLimbs {
         use crate::circuit::chips::threshold::ThresholdLimbs;
-        match self.wide_thresholds {
-            true => ThresholdLimbs::Wide,
-            false => ThresholdLimbs::Narrow,
+        match (self.wide_thresholds, self.chunked_thresholds) {
+            (true, _) => ThresholdLimbs::Wide,
+            (false, true) => ThresholdLimbs::Chunked,
+            (false, false) => ThresholdLimbs::Narrow,
         }
     }
 
@@ -203,6 +212,7 @@ impl CircuitShape {
                 || (self.limb_bits == crate::qgraph::requant::REQUANT_LIMB_BITS
                     && self.width + self.inputs_per_row >= 2 + self.threshold_limbs().cells()))
             && (!self.wide_thresholds || self.threshold)
+            && (!self.chunked_thresholds || (self.threshold && !self.wide_thresholds))
             && (!self.table_sums
                 || (self.functions
                     && self.threshold

@@ -11,6 +11,7 @@ use thiserror::Error;
 
 use crate::artifacts::model_file::Visibilities;
 use crate::circuit::chips::table::RangeTable;
+use crate::circuit::chips::threshold::{table_of, ThresholdLimbs};
 use crate::circuit::{CircuitShape, ModelConfig, MIN_WIDTH, SPACER_ROWS};
 use crate::disclosure::Disclosure;
 use crate::lower::{lower, offset_bits, BlockLayout};
@@ -250,7 +251,7 @@ pub fn plan_of_shape(
         vis,
         BlockLayout::of(shape),
         graph.limb_bits,
-        (Some(shape.instance_columns), Some(shape.wide_thresholds)),
+        (Some(shape.instance_columns), Some(shape.threshold_limbs())),
     )
 }
 
@@ -276,7 +277,7 @@ fn build(
     vis: Visibilities,
     layout: BlockLayout,
     limb_bits: u32,
-    (instance_columns, wide_thresholds): (Option<usize>, Option<bool>),
+    (instance_columns, threshold_limbs): (Option<usize>, Option<ThresholdLimbs>),
 ) -> Result<Plan, LayoutError> {
     let BlockLayout {
         inputs_per_row,
@@ -325,11 +326,13 @@ fn build(
             "requant rows need W + P >= 15 and W * P >= 8 (P = {inputs_per_row}, W = {width})"
         )));
     }
-    let narrow_cells = crate::circuit::chips::threshold::ThresholdLimbs::Narrow.cells();
-    if threshold && width + inputs_per_row < 2 + narrow_cells {
+    // The fewest cells a threshold row takes (chunked limbs; narrow ones need more, see
+    // `plan_limbs`).
+    let fewest_cells = ThresholdLimbs::Chunked.cells();
+    if threshold && width + inputs_per_row < 2 + fewest_cells {
         return Err(LayoutError::Invalid(format!(
             "threshold rows need W + P >= {} (P = {inputs_per_row}, W = {width})",
-            2 + narrow_cells
+            2 + fewest_cells
         )));
     }
     let rows = count_rows(graph, vis, layout);
@@ -354,12 +357,13 @@ fn build(
         window_tiles,
         packed_input: vis.input.is_packed(),
         wide_thresholds: false,
+        chunked_thresholds: false,
         table_sums: rows.table_sums,
         instance_columns: instance_columns.unwrap_or(0),
     };
     // Hashed weights make a long hash chain: a second Poseidon chip when it lowers k (at the same k
     // its columns only cost).
-    let one = plan_limbs(graph, vis, &rows, shape, wide_thresholds)?;
+    let one = plan_limbs(graph, vis, &rows, shape, threshold_limbs)?;
     if !hidden_weights {
         return Ok(one);
     }
@@ -372,43 +376,69 @@ fn build(
             second_hash_chip,
             ..shape
         },
-        wide_thresholds,
+        threshold_limbs,
     )?;
     Ok(if two.k < one.k { two } else { one })
 }
 
-/// The plan of `shape` with threshold rows' limbs as `wide` says, or (`None`) the cheaper of
-/// narrow and wide ([`plan_cost`]): wide limbs take two lookup arguments fewer but a table of
-/// `2^18` rows, so they pay only where k is 19 or more anyway.
+/// The plan of `shape` with threshold rows' limbs as `limbs` says, or (`None`) the cheapest of
+/// narrow, wide and chunked ones that fits ([`plan_cost`]): wide limbs take two lookup arguments
+/// fewer but a table of `2^18` rows, so they pay only where k is 19 or more anyway; chunked limbs
+/// take four fewer and four cells fewer, but the threshold table grows by the pieces of each map's
+/// intervals (and they need every map's accumulators bounded).
 fn plan_limbs(
     graph: &QuantGraph,
     vis: Visibilities,
     rows: &Rows,
     shape: CircuitShape,
-    wide: Option<bool>,
+    limbs: Option<ThresholdLimbs>,
 ) -> Result<Plan, LayoutError> {
-    let with = |wide_thresholds| {
+    let with = |limbs: ThresholdLimbs| {
         plan_shape(
             graph,
             vis,
             rows,
             CircuitShape {
-                wide_thresholds,
+                wide_thresholds: limbs == ThresholdLimbs::Wide,
+                chunked_thresholds: limbs == ThresholdLimbs::Chunked,
                 ..shape
             },
         )
     };
-    match (shape.threshold, wide) {
-        (false, _) => with(false),
-        (true, Some(w)) => with(w),
+    match (shape.threshold, limbs) {
+        (false, _) => with(ThresholdLimbs::Narrow),
+        (true, Some(l)) => with(l),
         (true, None) => {
-            let narrow = with(false)?;
-            Ok(match with(true) {
-                Ok(w) if plan_cost(&w) < plan_cost(&narrow) => w,
-                _ => narrow,
-            })
+            let candidates = [
+                ThresholdLimbs::Narrow,
+                ThresholdLimbs::Wide,
+                ThresholdLimbs::Chunked,
+            ]
+            .map(with);
+            let best = candidates
+                .iter()
+                .filter_map(|p| p.as_ref().ok())
+                .min_by(|a, b| plan_cost(a).total_cmp(&plan_cost(b)))
+                .cloned();
+            match best {
+                Some(p) => Ok(p),
+                None => candidates.into_iter().next().expect("three candidates"),
+            }
         }
     }
+}
+
+/// Rows of the threshold table that `shape`'s threshold rows read (with chunked limbs, the pieces
+/// of every map's intervals within its domain).
+fn threshold_table_rows(graph: &QuantGraph, shape: &CircuitShape) -> Result<usize, LayoutError> {
+    table_of(graph, shape.threshold_limbs())
+        .map(|t| t.len())
+        .ok_or_else(|| {
+            LayoutError::Invalid(
+                "chunked threshold rows need the accumulators of every threshold map bounded"
+                    .into(),
+            )
+        })
 }
 
 /// The plan of `shape`, whose rows are `rows` (its instance columns chosen by
@@ -436,7 +466,7 @@ fn plan_shape(
     let reserved = cs.blinding_factors() + 1;
     let table_rows = RangeTable::rows(limb_bits)
         .max(1 + graph.function_table().len())
-        .max(1 + graph.threshold_table().len())
+        .max(1 + threshold_table_rows(graph, &shape)?)
         .max(shape.threshold_limbs().table_rows());
     let hash_rows = disclosure.hash_rows(shape.hash_chips());
     let needed = rows

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::ir::geom::ConvGeom;
 use crate::ir::Shape;
 
+mod acc_range;
 mod arith;
 mod eval;
 pub mod ops;

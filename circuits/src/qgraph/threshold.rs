@@ -194,6 +194,52 @@ impl ThresholdMap {
             .collect()
     }
 
+    /// The rows of the threshold table when each difference is one limb of `bits` bits: the
+    /// intervals cut to `domain` (`[min, max]`, the accumulators the map can meet, see
+    /// [`crate::qgraph::QuantGraph::threshold_domains`]) and split into pieces of at most `2^bits`
+    /// accumulators, from each interval's (cut) start; then the alternatives inside the domain.
+    pub fn chunked_rows(&self, domain: (i64, i64), bits: u32) -> Vec<(i64, i64, i64)> {
+        let w = 1i64 << bits;
+        let mut rows = Vec::new();
+        for (y, lo, hi) in self.intervals() {
+            let (mut a, b) = (lo.max(domain.0), hi.min(domain.1 + 1));
+            while a < b {
+                rows.push((y, a, (a + w).min(b)));
+                a += w;
+            }
+        }
+        let inside = |acc: &i64| (domain.0..=domain.1).contains(acc);
+        rows.extend(
+            self.alternatives
+                .iter()
+                .filter(|(acc, _)| inside(acc))
+                .map(|(acc, y)| (*y, *acc, acc + 1)),
+        );
+        rows
+    }
+
+    /// The row of [`Self::chunked_rows`] holding `acc` (the map's own output): `(y, lo, hi)`;
+    /// `None` outside `domain`.
+    pub fn chunk_of(&self, acc: i64, domain: (i64, i64), bits: u32) -> Option<(i64, i64, i64)> {
+        if !(domain.0..=domain.1).contains(&acc) {
+            return None;
+        }
+        let y = self.apply(acc)?;
+        let i = (y - self.out_min) as usize;
+        let lo = match i {
+            0 => THRESHOLD_DOMAIN.0,
+            _ => self.thresholds[i - 1],
+        };
+        let hi = self
+            .thresholds
+            .get(i)
+            .copied()
+            .unwrap_or(THRESHOLD_DOMAIN.1);
+        let (a, b) = (lo.max(domain.0), hi.min(domain.1 + 1));
+        let start = a + ((acc - a) >> bits << bits);
+        Some((y, start, (start + (1i64 << bits)).min(b)))
+    }
+
     /// Check a map read from a file: thresholds non-decreasing inside the domain, outputs within
     /// `[-2^15, 2^15)`.
     pub fn validate(&self) -> Result<(), String> {
@@ -257,6 +303,35 @@ mod tests {
                 assert_eq!(map.apply(acc), Some(out(acc)), "scale {scale} acc {acc}");
             }
         }
+    }
+
+    #[test]
+    fn chunked_rows_cover_the_domain_in_pieces_of_the_map() {
+        let map = ThresholdMap {
+            out_min: -2,
+            thresholds: vec![-5, -5, 7, 10_000],
+            alternatives: vec![(6, 1), (50_000, 3)],
+        };
+        let domain = (-9_000, 20_000);
+        let rows = map.chunked_rows(domain, 12);
+        let (pieces, alts) = rows.split_at(rows.len() - 1);
+        // The alternative inside the domain is kept, the one outside dropped.
+        assert_eq!(alts, [(1, 6, 7)]);
+        assert_eq!(pieces.first().map(|r| r.1), Some(domain.0));
+        assert_eq!(pieces.last().map(|r| r.2), Some(domain.1 + 1));
+        for w in pieces.windows(2) {
+            assert_eq!(w[0].2, w[1].1, "contiguous: {w:?}");
+        }
+        for &(y, lo, hi) in pieces {
+            assert!(lo < hi && hi - lo <= 1 << 12, "{lo}..{hi}");
+            assert_eq!(map.apply(lo), Some(y));
+            assert_eq!(map.apply(hi - 1), Some(y));
+            for acc in [lo, (lo + hi) / 2, hi - 1] {
+                assert_eq!(map.chunk_of(acc, domain, 12), Some((y, lo, hi)));
+            }
+        }
+        assert_eq!(map.chunk_of(domain.1 + 1, domain, 12), None);
+        assert_eq!(map.chunk_of(domain.0 - 1, domain, 12), None);
     }
 
     #[test]

@@ -91,13 +91,21 @@ pub fn trace_for(q: &QuantGraph, input: &[f64]) -> Trace {
 /// Whether MockProver accepts `t` (public: its input and output) at layout `(p, w)`.
 pub fn satisfied(q: &QuantGraph, t: &Trace, p: usize, w: usize) -> bool {
     let plan = circuits::plan::plan_with(q, p, w).unwrap();
+    mock_verify(q, t, &plan).is_ok()
+}
+
+/// MockProver's verdict on `t` (public: its input and output) in `plan`'s circuit.
+pub fn mock_verify(
+    q: &QuantGraph,
+    t: &Trace,
+    plan: &circuits::plan::Plan,
+) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
     let instance = circuits::public_inputs(&t.tensors[0], t.output());
     circuits::with_shape(plan.shape, || {
         let c = circuits::InferenceCircuit::new(q, Some(t));
         halo2_proofs::dev::MockProver::run(plan.k, &c, vec![instance])
             .unwrap()
             .verify()
-            .is_ok()
     })
 }
 

@@ -44,3 +44,5 @@ mod tests_requant;
 mod tests_table_sum;
 #[cfg(test)]
 mod tests_threshold;
+#[cfg(test)]
+mod tests_threshold_chunked;

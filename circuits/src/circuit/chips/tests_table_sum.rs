@@ -18,7 +18,10 @@ use super::threshold::{ThresholdConfig, ThresholdLimbs, ThresholdWitness};
 use super::FpCell;
 use crate::field::fp;
 use crate::qgraph::requant::{ort_requantize, REQUANT_LIMB_BITS};
-use crate::qgraph::threshold::ThresholdMap;
+use crate::qgraph::threshold::{ThresholdMap, THRESHOLD_DOMAIN};
+
+/// The whole accumulator domain (narrow limbs ignore the domain).
+const WHOLE: (i64, i64) = (THRESHOLD_DOMAIN.0, THRESHOLD_DOMAIN.1 - 1);
 
 const P: usize = 3;
 const W: usize = 11;
@@ -178,8 +181,9 @@ impl Circuit<Fr> for TableSumCircuit {
                         [Some(u), Some(v)],
                     )?;
                     let sum = if *product { u * v } else { u + v } + t.sum;
-                    let honest = ThresholdWitness::compute(sum, map, ThresholdLimbs::Narrow)
-                        .expect("in the domain");
+                    let honest =
+                        ThresholdWitness::compute(sum, (map, WHOLE), ThresholdLimbs::Narrow)
+                            .expect("in the domain");
                     let w = match t.y {
                         0 => honest,
                         dy => interval_of(map, honest.y + dy, sum),

@@ -12,31 +12,44 @@ use halo2_proofs::{
 use super::table::RangeTable;
 use super::threshold::{ThresholdConfig, ThresholdLimbs, ThresholdTable, ThresholdWitness};
 use crate::qgraph::requant::{ort_requantize, REQUANT_LIMB_BITS};
-use crate::qgraph::threshold::ThresholdMap;
+use crate::qgraph::threshold::{ThresholdMap, THRESHOLD_DOMAIN};
 
-type Tamper = fn(&mut ThresholdWitness);
+pub(super) type Tamper = fn(&mut ThresholdWitness);
 
 /// One threshold row per case at row `1 + i` (row 0 is a spacer); maps are tagged from 1.
 #[derive(Clone)]
-struct ThresholdCircuit {
-    maps: Vec<ThresholdMap>,
+pub(super) struct ThresholdCircuit {
+    pub maps: Vec<ThresholdMap>,
+    /// Each map's domain (chunked limbs only; empty: the whole domain).
+    pub domains: Vec<(i64, i64)>,
     /// (accumulator, map index).
-    cases: Vec<(i64, usize)>,
-    tamper: Option<(usize, Tamper)>,
-    limbs: ThresholdLimbs,
+    pub cases: Vec<(i64, usize)>,
+    pub tamper: Option<(usize, Tamper)>,
+    pub limbs: ThresholdLimbs,
 }
 
 #[derive(Clone, Debug)]
-struct Config {
+pub(super) struct Config {
     threshold: ThresholdConfig,
     range: RangeTable,
 }
 
 impl ThresholdCircuit {
+    /// Map `m` and its domain.
+    pub fn map(&self, m: usize) -> (&ThresholdMap, (i64, i64)) {
+        let whole = (THRESHOLD_DOMAIN.0, THRESHOLD_DOMAIN.1 - 1);
+        (&self.maps[m], self.domains.get(m).copied().unwrap_or(whole))
+    }
+
     fn table(&self) -> ThresholdTable {
         let mut rows = Vec::new();
-        for (t, m) in self.maps.iter().enumerate() {
-            for (y, lo, hi) in m.intervals() {
+        for t in 0..self.maps.len() {
+            let (m, domain) = self.map(t);
+            let intervals = match self.limbs {
+                ThresholdLimbs::Chunked => m.chunked_rows(domain, self.limbs.bits()),
+                _ => m.intervals(),
+            };
+            for (y, lo, hi) in intervals {
                 rows.push((t as i64 + 1, y, lo, hi));
             }
         }
@@ -76,9 +89,8 @@ impl Circuit<Fr> for ThresholdCircuit {
             |mut region| {
                 region.assign_fixed(config.threshold.tag, 0, Fr::zero());
                 for (i, (acc, m)) in self.cases.iter().enumerate() {
-                    let map = &self.maps[*m];
-                    let mut w =
-                        ThresholdWitness::compute(*acc, map, self.limbs).expect("in the domain");
+                    let mut w = ThresholdWitness::compute(*acc, self.map(*m), self.limbs)
+                        .expect("in the domain");
                     if let Some((t, f)) = self.tamper {
                         if t == i {
                             f(&mut w);
@@ -98,7 +110,7 @@ impl Circuit<Fr> for ThresholdCircuit {
     }
 }
 
-fn ort_map(scale: f32, zp: i64, range: (i64, i64)) -> ThresholdMap {
+pub(super) fn ort_map(scale: f32, zp: i64, range: (i64, i64)) -> ThresholdMap {
     ThresholdMap::from_fn(&|acc| ort_requantize(acc, scale, zp, range), range)
 }
 
@@ -121,6 +133,7 @@ fn honest() -> ThresholdCircuit {
     ];
     ThresholdCircuit {
         maps,
+        domains: Vec::new(),
         cases,
         tamper: None,
         limbs: ThresholdLimbs::Narrow,
@@ -136,7 +149,7 @@ fn honest_rows_match_onnxruntime_and_verify() {
     let c = honest();
     for (acc, m) in &c.cases {
         let (scale, zp) = [(0.000_731_2f32, -3), (0.0137, -128)][*m];
-        let w = ThresholdWitness::compute(*acc, &c.maps[*m], c.limbs).unwrap();
+        let w = ThresholdWitness::compute(*acc, c.map(*m), c.limbs).unwrap();
         assert_eq!(
             w.y,
             ort_requantize(*acc, scale, zp, (-128, 127)),
@@ -169,18 +182,23 @@ pub(super) fn is_lookup(f: &VerifyFailure, name: &str, row: usize) -> bool {
     matches!(f, VerifyFailure::Lookup { name: n, location, .. } if n == name && row_of(location) == row)
 }
 
-fn is_gate(f: &VerifyFailure, row: usize) -> bool {
+pub(super) fn is_gate(f: &VerifyFailure, row: usize) -> bool {
     matches!(f, VerifyFailure::ConstraintNotSatisfied { constraint, location, .. }
         if format!("{constraint}").contains("threshold") && row_of(location) == row)
 }
 
-#[test]
-fn an_output_one_level_off_fails_the_table() {
+/// An output one level off at case 0 fails the threshold table's lookup at row 1.
+pub(super) fn one_level_off_fails_the_table(failures: fn(usize, Tamper) -> Vec<VerifyFailure>) {
     let f = failures(0, |w| w.y += 1);
     assert!(
         f.iter().any(|f| is_lookup(f, "threshold table", 1)),
         "{f:?}"
     );
+}
+
+#[test]
+fn an_output_one_level_off_fails_the_table() {
+    one_level_off_fails_the_table(failures);
 }
 
 #[test]
@@ -190,7 +208,7 @@ fn the_neighbouring_interval_fails_the_limbs() {
     let mut c = honest();
     let map = c.maps[0].clone();
     let acc = c.cases[0].0;
-    let w = ThresholdWitness::compute(acc, &map, c.limbs).unwrap();
+    let w = ThresholdWitness::compute(acc, c.map(0), c.limbs).unwrap();
     let i = (w.y - map.out_min) as usize;
     let (lo, hi) = (map.thresholds[i], map.thresholds[i + 1]);
     c.tamper = None;
@@ -240,8 +258,8 @@ fn another_maps_interval_fails_the_table() {
     // Row 8 (case 7) reads map 2; an interval of map 1 holding its accumulator is not map 2's row.
     let c = honest();
     let acc = c.cases[7].0;
-    let other = ThresholdWitness::compute(acc, &c.maps[0], c.limbs).unwrap();
-    let own = ThresholdWitness::compute(acc, &c.maps[1], c.limbs).unwrap();
+    let other = ThresholdWitness::compute(acc, c.map(0), c.limbs).unwrap();
+    let own = ThresholdWitness::compute(acc, c.map(1), c.limbs).unwrap();
     assert_ne!(other.y, own.y);
     thread_local! { static OTHER: std::cell::Cell<Option<ThresholdWitness>> = const { std::cell::Cell::new(None) }; }
     OTHER.with(|f| f.set(Some(other)));
@@ -298,7 +316,7 @@ fn wide_limbs_cannot_hide_a_negative_difference() {
     // The next level with its true interval: acc - lo < 0, so the high limb is negative.
     let c = honest();
     let (map, acc) = (c.maps[0].clone(), c.cases[0].0);
-    let w = ThresholdWitness::compute(acc, &map, ThresholdLimbs::Wide).unwrap();
+    let w = ThresholdWitness::compute(acc, c.map(0), ThresholdLimbs::Wide).unwrap();
     let i = (w.y - map.out_min) as usize;
     let (lo, hi) = (map.thresholds[i], map.thresholds[i + 1]);
     let base = 1i64 << 18;

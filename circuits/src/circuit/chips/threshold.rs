@@ -13,6 +13,11 @@
 //!
 //! [`ThresholdLimbs::Wide`] limbs are two per difference, `B = 2^18`, looked up in a limb table of
 //! the chip's own (`0..2^18`, so `k >= 19`): two lookup arguments fewer and two cells fewer per row.
+//! [`ThresholdLimbs::Chunked`] limbs are one per difference (`B = 2^12`, the range table): four
+//! lookup arguments and four cells fewer than narrow ones, for a larger table, whose intervals are
+//! cut to the accumulators each map can meet and split into pieces of at most `B` (see
+//! [`ThresholdMap::chunked_rows`]). The gate and lookups are the same for every limb size: with
+//! `0 <= d, e < B^n`, `acc = lo + d = hi - 1 - e` lies in `[lo, hi)` whatever the table's rows.
 //! The table holds, for each map, one row per non-empty interval `[lo, hi)` of accumulators with
 //! output `y`; the intervals of a map are disjoint, so `lo <= acc < hi` (both differences are
 //! below `2^36` either way, far below the field's size, so no wrap-around can fake them) picks
@@ -32,6 +37,7 @@ use crate::circuit::failure::{fail, SynthesisFailure};
 use crate::field::{fp, pow2};
 use crate::qgraph::requant::REQUANT_LIMB_BITS;
 use crate::qgraph::threshold::{ThresholdMap, THRESHOLD_DOMAIN};
+use crate::qgraph::QuantGraph;
 
 /// Most limbs of each difference.
 const MAX_LIMBS: usize = 3;
@@ -44,13 +50,16 @@ pub enum ThresholdLimbs {
     Narrow,
     /// Two 18-bit limbs each, looked up in a limb table of the chip's own (`2^18` rows: `k >= 19`).
     Wide,
+    /// One 12-bit limb each, looked up in the range table; the table's intervals are pieces of at
+    /// most `2^12` accumulators within each map's domain.
+    Chunked,
 }
 
 impl ThresholdLimbs {
     /// Bits per limb.
     pub const fn bits(self) -> u32 {
         match self {
-            ThresholdLimbs::Narrow => REQUANT_LIMB_BITS,
+            ThresholdLimbs::Narrow | ThresholdLimbs::Chunked => REQUANT_LIMB_BITS,
             ThresholdLimbs::Wide => 18,
         }
     }
@@ -60,6 +69,7 @@ impl ThresholdLimbs {
         match self {
             ThresholdLimbs::Narrow => 3,
             ThresholdLimbs::Wide => 2,
+            ThresholdLimbs::Chunked => 1,
         }
     }
 
@@ -76,7 +86,7 @@ impl ThresholdLimbs {
     /// Rows of the chip's own limb table (none for narrow limbs).
     pub const fn table_rows(self) -> usize {
         match self {
-            ThresholdLimbs::Narrow => 0,
+            ThresholdLimbs::Narrow | ThresholdLimbs::Chunked => 0,
             ThresholdLimbs::Wide => 1 << 18,
         }
     }
@@ -104,6 +114,36 @@ const _: () = {
 
 /// The threshold table: `(tag, y, lo, hi)` rows.
 pub type ThresholdTable = Vec<(i64, i64, i64, i64)>;
+
+/// The domain of each threshold map of `graph` that threshold rows with `limbs` use: the
+/// accumulators the map can meet for chunked limbs (`None` when the graph cannot bound them, see
+/// [`QuantGraph::threshold_domains`]), the whole [`THRESHOLD_DOMAIN`] otherwise.
+pub fn map_domains(graph: &QuantGraph, limbs: ThresholdLimbs) -> Option<Vec<(i64, i64)>> {
+    match limbs {
+        ThresholdLimbs::Chunked => graph.threshold_domains(),
+        _ => {
+            let whole = (THRESHOLD_DOMAIN.0, THRESHOLD_DOMAIN.1 - 1);
+            Some(vec![whole; graph.threshold_maps().len()])
+        }
+    }
+}
+
+/// The threshold table of `graph` for rows with `limbs`: map `t`'s rows under tag `t + 1`, its
+/// intervals ([`ThresholdMap::table_rows`]), or for chunked limbs their pieces within the map's
+/// domain ([`ThresholdMap::chunked_rows`]; `None` when the graph cannot bound the domains).
+pub fn table_of(graph: &QuantGraph, limbs: ThresholdLimbs) -> Option<ThresholdTable> {
+    if limbs != ThresholdLimbs::Chunked {
+        return Some(graph.threshold_table());
+    }
+    let domains = graph.threshold_domains()?;
+    let mut rows = Vec::new();
+    for (t, (map, domain)) in graph.threshold_maps().into_iter().zip(domains).enumerate() {
+        for (y, lo, hi) in map.chunked_rows(domain, limbs.bits()) {
+            rows.push((t as i64 + 1, y, lo, hi));
+        }
+    }
+    Some(rows)
+}
 
 /// The columns, gate and lookups of threshold rows.
 #[derive(Clone, Debug)]
@@ -144,13 +184,23 @@ pub struct ThresholdWitness {
 }
 
 impl ThresholdWitness {
-    /// The witness for output `y` at `acc`: the map's interval, or the alternative's single
-    /// accumulator; `None` when the map does not allow `y`.
-    pub fn for_output(acc: i64, map: &ThresholdMap, y: i64, limbs: ThresholdLimbs) -> Option<Self> {
+    /// The witness for output `y` at `acc`: the map's interval (its piece for chunked limbs), or
+    /// the alternative's single accumulator; `None` when the map does not allow `y`, or for chunked
+    /// limbs when `acc` is outside `domain` (the map's, see [`ThresholdMap::chunked_rows`]; other
+    /// limbs ignore it).
+    pub fn for_output(
+        acc: i64,
+        (map, domain): (&ThresholdMap, (i64, i64)),
+        y: i64,
+        limbs: ThresholdLimbs,
+    ) -> Option<Self> {
         if map.apply(acc) == Some(y) {
-            return Self::compute(acc, map, limbs);
+            return Self::compute(acc, (map, domain), limbs);
         }
         map.alternatives.binary_search(&(acc, y)).ok()?;
+        if limbs == ThresholdLimbs::Chunked && !(domain.0..=domain.1).contains(&acc) {
+            return None;
+        }
         Some(ThresholdWitness {
             y,
             ends: [acc, acc + 1],
@@ -159,8 +209,22 @@ impl ThresholdWitness {
         })
     }
 
-    /// The honest witness for `acc` (the map's own output); `None` outside the map's domain.
-    pub fn compute(acc: i64, map: &ThresholdMap, limbs: ThresholdLimbs) -> Option<Self> {
+    /// The honest witness for `acc` (the map's own output); `None` outside the map's domain
+    /// (`domain` for chunked limbs, [`THRESHOLD_DOMAIN`] for the others).
+    pub fn compute(
+        acc: i64,
+        (map, domain): (&ThresholdMap, (i64, i64)),
+        limbs: ThresholdLimbs,
+    ) -> Option<Self> {
+        if limbs == ThresholdLimbs::Chunked {
+            let (y, lo, hi) = map.chunk_of(acc, domain, limbs.bits())?;
+            return Some(ThresholdWitness {
+                y,
+                ends: [lo, hi],
+                d: limbs.split(acc - lo),
+                e: limbs.split(hi - 1 - acc),
+            });
+        }
         let y = map.apply(acc)?;
         let i = (y - map.out_min) as usize;
         let lo = match i {
@@ -330,19 +394,20 @@ impl ThresholdConfig {
     }
 
     /// Assign one threshold row with the honest witness: output `y` (the trace's, which may be an
-    /// alternative) or the map's own (a witness error outside the domain or for a `y` not allowed).
+    /// alternative) or the map's own (a witness error outside the domain or for a `y` not allowed);
+    /// `domain` is the map's (see [`ThresholdWitness::compute`]).
     pub fn assign(
         &self,
         region: &mut Region<'_, Fr>,
         row: usize,
         (acc, y): (Option<i64>, Option<i64>),
-        (tag, map): (i64, &ThresholdMap),
+        (tag, map, domain): (i64, &ThresholdMap, (i64, i64)),
     ) -> Result<(FpCell, FpCell), Error> {
         let w = match acc {
             Some(a) => {
                 let w = match y {
-                    Some(y) => ThresholdWitness::for_output(a, map, y, self.limbs),
-                    None => ThresholdWitness::compute(a, map, self.limbs),
+                    Some(y) => ThresholdWitness::for_output(a, (map, domain), y, self.limbs),
+                    None => ThresholdWitness::compute(a, (map, domain), self.limbs),
                 };
                 Value::known(w.ok_or_else(|| fail(SynthesisFailure::Requant(a)))?)
             }

@@ -1,0 +1,141 @@
+//! MockProver tests of threshold rows with chunked limbs (one 12-bit limb per difference, the table's
+//! intervals cut to each map's domain and split into pieces of at most 2^12): honest rows, and
+//! tampered ones (an output one level off, the neighbouring piece, the whole uncut interval, limbs
+//! off the gate).
+
+use halo2_proofs::dev::{MockProver, VerifyFailure};
+
+use super::tests_threshold::{
+    is_gate, is_lookup, one_level_off_fails_the_table, ort_map, Tamper, ThresholdCircuit,
+};
+use super::threshold::{ThresholdLimbs, ThresholdWitness};
+use crate::qgraph::requant::ort_requantize;
+
+/// The maps' scales and zero points: a level about 1,368 accumulators wide, one 73 wide, and one
+/// 500,000 wide (its levels span many pieces).
+const MAPS: [(f32, i64); 3] = [(0.000_731_2, -3), (0.0137, -128), (2.0e-6, 5)];
+
+fn honest() -> ThresholdCircuit {
+    ThresholdCircuit {
+        maps: MAPS
+            .iter()
+            .map(|(s, z)| ort_map(*s, *z, (-128, 127)))
+            .collect(),
+        domains: vec![(-20_000, 20_000), (-5_000, 12_000), (-1_000_000, 1_000_000)],
+        cases: vec![
+            (1000, 0),
+            (-1000, 0),
+            (0, 0),
+            (20_000, 0),  // the domain's top
+            (-20_000, 0), // its bottom
+            (3, 1),
+            (-40, 1),
+            (9000, 1), // saturated: a piece of the top level
+            (123_456, 2),
+            (-999_999, 2),
+            (1_000_000, 2),
+            (250_001, 2), // a level's middle, pieces away from its start
+        ],
+        tamper: None,
+        limbs: ThresholdLimbs::Chunked,
+    }
+}
+
+const K: u32 = 13;
+
+fn failures(case: usize, tamper: Tamper) -> Vec<VerifyFailure> {
+    let mut c = honest();
+    c.tamper = Some((case, tamper));
+    MockProver::run(K, &c, vec![])
+        .unwrap()
+        .verify()
+        .unwrap_err()
+}
+
+#[test]
+fn chunked_rows_match_onnxruntime_and_verify() {
+    assert_eq!(
+        ThresholdLimbs::Chunked.lookups() + 4,
+        ThresholdLimbs::Narrow.lookups()
+    );
+    let c = honest();
+    for (acc, m) in &c.cases {
+        let (scale, zp) = MAPS[*m];
+        let w = ThresholdWitness::compute(*acc, c.map(*m), c.limbs).unwrap();
+        assert_eq!(w.y, ort_requantize(*acc, scale, zp, (-128, 127)));
+        assert!(w.ends[1] - w.ends[0] <= 1 << 12, "a piece of at most 2^12");
+    }
+    MockProver::run(K, &c, vec![]).unwrap().assert_satisfied();
+}
+
+#[test]
+fn an_accumulator_outside_its_maps_domain_has_no_piece() {
+    let c = honest();
+    assert!(ThresholdWitness::compute(20_001, c.map(0), c.limbs).is_none());
+    assert!(ThresholdWitness::compute(-20_001, c.map(0), c.limbs).is_none());
+    // Narrow limbs ignore the domain.
+    assert!(ThresholdWitness::compute(20_001, c.map(0), ThresholdLimbs::Narrow).is_some());
+}
+
+#[test]
+fn an_output_one_level_off_fails_the_table() {
+    one_level_off_fails_the_table(failures);
+}
+
+#[test]
+fn the_next_piece_of_the_same_level_fails_the_limbs() {
+    // Case 11 sits in a level 500,000 wide: the next piece is a table row with the same output,
+    // but acc lies below it, so acc - lo is negative (and hi - 1 - acc at least 2^12).
+    let f = failures(11, |w| {
+        let (d, e) = (w.d[0] - 4096, w.e[0] + 4096);
+        w.ends = [w.ends[0] + 4096, w.ends[1] + 4096];
+        w.d[0] = d;
+        w.e[0] = e;
+    });
+    assert!(
+        f.iter().any(|f| is_lookup(f, "threshold acc - lo 0", 12)),
+        "{f:?}"
+    );
+    assert!(
+        f.iter().any(|f| is_lookup(f, "threshold hi - acc 0", 12)),
+        "{f:?}"
+    );
+    assert!(!f.iter().any(|f| is_gate(f, 12)), "the gate holds: {f:?}");
+    assert!(
+        !f.iter().any(|f| is_lookup(f, "threshold table", 12)),
+        "the piece is a table row: {f:?}"
+    );
+}
+
+#[test]
+fn the_uncut_interval_is_not_a_table_row() {
+    // The level's whole interval holds acc (acc - lo is small, hi - 1 - acc is not), but only its
+    // pieces are rows of the table.
+    let c = honest();
+    let (acc, m) = c.cases[11];
+    let map = &c.maps[m];
+    let y = map.apply(acc).unwrap();
+    let i = (y - map.out_min) as usize;
+    let (lo, hi) = (map.thresholds[i - 1], map.thresholds[i]);
+    assert!(hi - lo > 1 << 12, "a level wider than a piece");
+    thread_local! { static ENDS: std::cell::Cell<[i64; 2]> = const { std::cell::Cell::new([0, 0]) }; }
+    ENDS.with(|e| e.set([lo, hi]));
+    let f = failures(11, |w| {
+        let [lo, hi] = ENDS.with(|e| e.get());
+        let acc = w.ends[0] + w.d[0];
+        w.ends = [lo, hi];
+        w.d[0] = acc - lo;
+        w.e[0] = hi - 1 - acc;
+    });
+    assert!(
+        f.iter().any(|f| is_lookup(f, "threshold table", 12)),
+        "{f:?}"
+    );
+    assert!(!f.iter().any(|f| is_gate(f, 12)), "the gate holds: {f:?}");
+}
+
+#[test]
+fn wrong_limbs_fail_the_gate() {
+    let f = failures(1, |w| w.d[0] = (w.d[0] + 1) % 4096);
+    assert!(f.iter().any(|f| is_gate(f, 2)), "{f:?}");
+}

@@ -32,22 +32,26 @@ fn accumulators_in_domains(name: &str, q: &QuantGraph, t: &Trace) {
     assert_eq!(first, domains.len());
 }
 
-/// MockProver on `q`'s chosen layout with chunked threshold rows: `t` verifies, and a threshold
-/// layer's output one off (carried through the rest of the graph) does not.
-fn proves_chunked(name: &str, q: &QuantGraph, t: &Trace) {
+/// MockProver on `q`'s chosen layout with chunked threshold rows (`wide`: 16-bit limbs): `t`
+/// verifies, and a threshold layer's output one off (carried through the rest of the graph) does
+/// not.
+fn proves_chunked(name: &str, q: &QuantGraph, t: &Trace, wide: bool) {
     let mut shape = choose(q).unwrap().shape;
     assert!(shape.threshold, "{name}: threshold rows");
-    shape.wide_thresholds = false;
+    shape.wide_thresholds = wide;
     shape.chunked_thresholds = true;
+    let limbs = shape.threshold_limbs();
+    assert!(limbs.is_chunked());
     let plan = plan_of_shape(q, Visibilities::PUBLIC, &shape).unwrap();
-    for (tag, _, lo, hi) in table_of(q, ThresholdLimbs::Chunked).unwrap() {
+    for (tag, _, lo, hi) in table_of(q, limbs).unwrap() {
+        let piece = 1 << limbs.bits();
         assert!(
-            lo < hi && hi - lo <= 1 << 12,
+            lo < hi && hi - lo <= piece,
             "{name} map {tag}: [{lo}, {hi})"
         );
     }
     assert_eq!(
-        map_domains(q, ThresholdLimbs::Chunked).unwrap().len(),
+        map_domains(q, limbs).unwrap().len(),
         q.threshold_maps().len()
     );
     let run = |t: &Trace| mock_verify(q, t, &plan);
@@ -90,7 +94,10 @@ fn onnx_int8_accumulators_stay_in_their_domains_and_chunked_rows_prove() {
         let t = q
             .eval(&q.quantize_input(&floats(&cases[0]["input"])).unwrap())
             .unwrap();
-        proves_chunked(name, &q, &t);
+        proves_chunked(name, &q, &t, false);
+        if name == "digits_cnn_qdq_u8" {
+            proves_chunked(name, &q, &t, true);
+        }
     }
 }
 
@@ -117,11 +124,13 @@ fn tflite_int8_accumulators_stay_in_their_domains_and_chunked_rows_prove() {
             accumulators_in_domains(name, &q, &t);
         }
         let pieces = table_of(&q, ThresholdLimbs::Chunked).unwrap().len();
+        let wide = table_of(&q, ThresholdLimbs::ChunkedWide).unwrap().len();
         let narrow = table_of(&q, ThresholdLimbs::Narrow).unwrap().len();
-        eprintln!("{name}: {pieces} pieces, {narrow} intervals");
+        eprintln!("{name}: {pieces} pieces, {wide} wide pieces, {narrow} intervals");
+        assert!(wide <= pieces, "{name}");
         if name == "ic_resnet8_w8" {
             let t = q.eval(&ints(&cases[0]["input_int8"])).unwrap();
-            proves_chunked(name, &q, &t);
+            proves_chunked(name, &q, &t, false);
         }
     }
 }

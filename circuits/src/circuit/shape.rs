@@ -73,8 +73,10 @@ pub struct CircuitShape {
     /// Whether threshold rows check each difference with one 12-bit limb, against a table whose
     /// intervals are cut to the accumulators each map can meet and split into pieces of at most
     /// `2^12` (see [`crate::circuit::chips::threshold::ThresholdLimbs::Chunked`]): four lookup
-    /// arguments and four cells fewer than narrow limbs, for a larger table. Needs `threshold`, not
-    /// `wide_thresholds`. Absent means false.
+    /// arguments and four cells fewer than narrow limbs, for a larger table. With
+    /// `wide_thresholds`: one 16-bit limb against a limb table of `2^16` rows, pieces of at most
+    /// `2^16` ([`crate::circuit::chips::threshold::ThresholdLimbs::ChunkedWide`]). Needs
+    /// `threshold`. Absent means false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub chunked_thresholds: bool,
     /// Whether the circuit has table-sum rows (see [`crate::circuit::chips::table_sum`]): a
@@ -151,7 +153,8 @@ impl CircuitShape {
     pub fn threshold_limbs(&self) -> crate::circuit::chips::threshold::ThresholdLimbs {
         use crate::circuit::chips::threshold::ThresholdLimbs;
         match (self.wide_thresholds, self.chunked_thresholds) {
-            (true, _) => ThresholdLimbs::Wide,
+            (true, true) => ThresholdLimbs::ChunkedWide,
+            (true, false) => ThresholdLimbs::Wide,
             (false, true) => ThresholdLimbs::Chunked,
             (false, false) => ThresholdLimbs::Narrow,
         }
@@ -212,7 +215,7 @@ impl CircuitShape {
                 || (self.limb_bits == crate::qgraph::requant::REQUANT_LIMB_BITS
                     && self.width + self.inputs_per_row >= 2 + self.threshold_limbs().cells()))
             && (!self.wide_thresholds || self.threshold)
-            && (!self.chunked_thresholds || (self.threshold && !self.wide_thresholds))
+            && (!self.chunked_thresholds || self.threshold)
             && (!self.table_sums
                 || (self.functions
                     && self.threshold

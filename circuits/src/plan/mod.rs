@@ -382,10 +382,11 @@ fn build(
 }
 
 /// The plan of `shape` with threshold rows' limbs as `limbs` says, or (`None`) the cheapest of
-/// narrow, wide and chunked ones that fits ([`plan_cost`]): wide limbs take two lookup arguments
-/// fewer but a table of `2^18` rows, so they pay only where k is 19 or more anyway; chunked limbs
-/// take four fewer and four cells fewer, but the threshold table grows by the pieces of each map's
-/// intervals (and they need every map's accumulators bounded).
+/// narrow, wide, chunked and chunked wide ones that fits ([`plan_cost`]): wide limbs take two
+/// lookup arguments fewer but a table of `2^18` rows, so they pay only where k is 19 or more
+/// anyway; chunked limbs take four fewer and four cells fewer, but the threshold table grows by the
+/// pieces of each map's intervals (and they need every map's accumulators bounded); chunked wide
+/// ones cut pieces 16 times longer, for a limb table of `2^16` rows.
 fn plan_limbs(
     graph: &QuantGraph,
     vis: Visibilities,
@@ -399,8 +400,8 @@ fn plan_limbs(
             vis,
             rows,
             CircuitShape {
-                wide_thresholds: limbs == ThresholdLimbs::Wide,
-                chunked_thresholds: limbs == ThresholdLimbs::Chunked,
+                wide_thresholds: limbs.table_rows() > 0,
+                chunked_thresholds: limbs.is_chunked(),
                 ..shape
             },
         )
@@ -409,12 +410,20 @@ fn plan_limbs(
         (false, _) => with(ThresholdLimbs::Narrow),
         (true, Some(l)) => with(l),
         (true, None) => {
-            let candidates = [
-                ThresholdLimbs::Narrow,
-                ThresholdLimbs::Wide,
-                ThresholdLimbs::Chunked,
-            ]
-            .map(with);
+            let mut candidates = vec![with(ThresholdLimbs::Narrow), with(ThresholdLimbs::Chunked)];
+            // A limb table raises k to its own size: below that, doubling the rows costs more than
+            // its two to four lookup arguments save, so those limbs are planned only at such a k.
+            let least_k = candidates
+                .iter()
+                .filter_map(|p| p.as_ref().ok())
+                .map(|p| p.k)
+                .min();
+            for limbs in [ThresholdLimbs::Wide, ThresholdLimbs::ChunkedWide] {
+                let table_k = limbs.table_rows().trailing_zeros();
+                if least_k.is_none_or(|k| k >= table_k) {
+                    candidates.push(with(limbs));
+                }
+            }
             let best = candidates
                 .iter()
                 .filter_map(|p| p.as_ref().ok())

@@ -1,7 +1,7 @@
-//! MockProver tests of threshold rows with chunked limbs (one 12-bit limb per difference, the table's
-//! intervals cut to each map's domain and split into pieces of at most 2^12): honest rows, and
-//! tampered ones (an output one level off, the neighbouring piece, the whole uncut interval, limbs
-//! off the gate).
+//! MockProver tests of threshold rows with chunked limbs (one limb per difference, 12 bits or 16 in
+//! a limb table of their own; the table's intervals cut to each map's domain and split into pieces
+//! of at most one limb's range): honest rows, and tampered ones (an output one level off, the
+//! neighbouring piece, the whole uncut interval, limbs off the gate).
 
 use halo2_proofs::dev::{MockProver, VerifyFailure};
 
@@ -14,6 +14,24 @@ use crate::qgraph::requant::ort_requantize;
 /// The maps' scales and zero points: a level about 1,368 accumulators wide, one 73 wide, and one
 /// 500,000 wide (its levels span many pieces).
 const MAPS: [(f32, i64); 3] = [(0.000_731_2, -3), (0.0137, -128), (2.0e-6, 5)];
+
+thread_local! {
+    /// The limbs the tests of this thread use.
+    static LIMBS: std::cell::Cell<ThresholdLimbs> = const { std::cell::Cell::new(ThresholdLimbs::Chunked) };
+}
+
+/// Run `test` with chunked limbs of 12 bits, then of 16.
+fn each_limb_size(test: fn()) {
+    for limbs in [ThresholdLimbs::Chunked, ThresholdLimbs::ChunkedWide] {
+        LIMBS.with(|l| l.set(limbs));
+        test();
+    }
+}
+
+/// The longest piece of the limbs under test.
+fn piece() -> i64 {
+    1 << LIMBS.with(|l| l.get()).bits()
+}
 
 fn honest() -> ThresholdCircuit {
     ThresholdCircuit {
@@ -37,16 +55,22 @@ fn honest() -> ThresholdCircuit {
             (250_001, 2), // a level's middle, pieces away from its start
         ],
         tamper: None,
-        limbs: ThresholdLimbs::Chunked,
+        limbs: LIMBS.with(|l| l.get()),
     }
 }
 
-const K: u32 = 13;
+/// 2^13 rows hold the table of 12-bit pieces; 16-bit limbs need their own table of 2^16.
+fn k() -> u32 {
+    match LIMBS.with(|l| l.get()) {
+        ThresholdLimbs::ChunkedWide => 17,
+        _ => 13,
+    }
+}
 
 fn failures(case: usize, tamper: Tamper) -> Vec<VerifyFailure> {
     let mut c = honest();
     c.tamper = Some((case, tamper));
-    MockProver::run(K, &c, vec![])
+    MockProver::run(k(), &c, vec![])
         .unwrap()
         .verify()
         .unwrap_err()
@@ -58,84 +82,120 @@ fn chunked_rows_match_onnxruntime_and_verify() {
         ThresholdLimbs::Chunked.lookups() + 4,
         ThresholdLimbs::Narrow.lookups()
     );
-    let c = honest();
-    for (acc, m) in &c.cases {
-        let (scale, zp) = MAPS[*m];
-        let w = ThresholdWitness::compute(*acc, c.map(*m), c.limbs).unwrap();
-        assert_eq!(w.y, ort_requantize(*acc, scale, zp, (-128, 127)));
-        assert!(w.ends[1] - w.ends[0] <= 1 << 12, "a piece of at most 2^12");
-    }
-    MockProver::run(K, &c, vec![]).unwrap().assert_satisfied();
+    assert_eq!(
+        ThresholdLimbs::ChunkedWide.lookups(),
+        ThresholdLimbs::Chunked.lookups()
+    );
+    each_limb_size(|| {
+        let c = honest();
+        for (acc, m) in &c.cases {
+            let (scale, zp) = MAPS[*m];
+            let w = ThresholdWitness::compute(*acc, c.map(*m), c.limbs).unwrap();
+            assert_eq!(w.y, ort_requantize(*acc, scale, zp, (-128, 127)));
+            assert!(
+                w.ends[1] - w.ends[0] <= piece(),
+                "a piece of at most a limb"
+            );
+        }
+        MockProver::run(k(), &c, vec![]).unwrap().assert_satisfied();
+    });
 }
 
 #[test]
 fn an_accumulator_outside_its_maps_domain_has_no_piece() {
-    let c = honest();
-    assert!(ThresholdWitness::compute(20_001, c.map(0), c.limbs).is_none());
-    assert!(ThresholdWitness::compute(-20_001, c.map(0), c.limbs).is_none());
-    // Narrow limbs ignore the domain.
-    assert!(ThresholdWitness::compute(20_001, c.map(0), ThresholdLimbs::Narrow).is_some());
+    each_limb_size(|| {
+        let c = honest();
+        assert!(ThresholdWitness::compute(20_001, c.map(0), c.limbs).is_none());
+        assert!(ThresholdWitness::compute(-20_001, c.map(0), c.limbs).is_none());
+        // Narrow limbs ignore the domain.
+        assert!(ThresholdWitness::compute(20_001, c.map(0), ThresholdLimbs::Narrow).is_some());
+    });
 }
 
 #[test]
 fn an_output_one_level_off_fails_the_table() {
-    one_level_off_fails_the_table(failures);
+    each_limb_size(|| one_level_off_fails_the_table(failures));
 }
 
 #[test]
 fn the_next_piece_of_the_same_level_fails_the_limbs() {
     // Case 11 sits in a level 500,000 wide: the next piece is a table row with the same output,
-    // but acc lies below it, so acc - lo is negative (and hi - 1 - acc at least 2^12).
-    let f = failures(11, |w| {
-        let (d, e) = (w.d[0] - 4096, w.e[0] + 4096);
-        w.ends = [w.ends[0] + 4096, w.ends[1] + 4096];
-        w.d[0] = d;
-        w.e[0] = e;
+    // but acc lies below it, so acc - lo is negative (and hi - 1 - acc at least a piece).
+    each_limb_size(|| {
+        let f = failures(11, |w| {
+            let p = piece();
+            let (d, e) = (w.d[0] - p, w.e[0] + p);
+            w.ends = [w.ends[0] + p, w.ends[1] + p];
+            w.d[0] = d;
+            w.e[0] = e;
+        });
+        assert!(
+            f.iter().any(|f| is_lookup(f, "threshold acc - lo 0", 12)),
+            "{f:?}"
+        );
+        assert!(
+            f.iter().any(|f| is_lookup(f, "threshold hi - acc 0", 12)),
+            "{f:?}"
+        );
+        assert!(!f.iter().any(|f| is_gate(f, 12)), "the gate holds: {f:?}");
+        assert!(
+            !f.iter().any(|f| is_lookup(f, "threshold table", 12)),
+            "the piece is a table row: {f:?}"
+        );
     });
-    assert!(
-        f.iter().any(|f| is_lookup(f, "threshold acc - lo 0", 12)),
-        "{f:?}"
-    );
-    assert!(
-        f.iter().any(|f| is_lookup(f, "threshold hi - acc 0", 12)),
-        "{f:?}"
-    );
-    assert!(!f.iter().any(|f| is_gate(f, 12)), "the gate holds: {f:?}");
-    assert!(
-        !f.iter().any(|f| is_lookup(f, "threshold table", 12)),
-        "the piece is a table row: {f:?}"
-    );
 }
 
 #[test]
 fn the_uncut_interval_is_not_a_table_row() {
-    // The level's whole interval holds acc (acc - lo is small, hi - 1 - acc is not), but only its
-    // pieces are rows of the table.
-    let c = honest();
-    let (acc, m) = c.cases[11];
-    let map = &c.maps[m];
-    let y = map.apply(acc).unwrap();
-    let i = (y - map.out_min) as usize;
-    let (lo, hi) = (map.thresholds[i - 1], map.thresholds[i]);
-    assert!(hi - lo > 1 << 12, "a level wider than a piece");
-    thread_local! { static ENDS: std::cell::Cell<[i64; 2]> = const { std::cell::Cell::new([0, 0]) }; }
-    ENDS.with(|e| e.set([lo, hi]));
-    let f = failures(11, |w| {
-        let [lo, hi] = ENDS.with(|e| e.get());
-        let acc = w.ends[0] + w.d[0];
-        w.ends = [lo, hi];
-        w.d[0] = acc - lo;
-        w.e[0] = hi - 1 - acc;
+    each_limb_size(|| {
+        // The level's whole interval holds acc (acc - lo is small, hi - 1 - acc is not), but only its
+        // pieces are rows of the table.
+        let c = honest();
+        let (acc, m) = c.cases[11];
+        let map = &c.maps[m];
+        let y = map.apply(acc).unwrap();
+        let i = (y - map.out_min) as usize;
+        let (lo, hi) = (map.thresholds[i - 1], map.thresholds[i]);
+        assert!(hi - lo > 1 << 12, "a level wider than a piece");
+        thread_local! { static ENDS: std::cell::Cell<[i64; 2]> = const { std::cell::Cell::new([0, 0]) }; }
+        ENDS.with(|e| e.set([lo, hi]));
+        let f = failures(11, |w| {
+            let [lo, hi] = ENDS.with(|e| e.get());
+            let acc = w.ends[0] + w.d[0];
+            w.ends = [lo, hi];
+            w.d[0] = acc - lo;
+            w.e[0] = hi - 1 - acc;
+        });
+        assert!(
+            f.iter().any(|f| is_lookup(f, "threshold table", 12)),
+            "{f:?}"
+        );
+        assert!(!f.iter().any(|f| is_gate(f, 12)), "the gate holds: {f:?}");
     });
-    assert!(
-        f.iter().any(|f| is_lookup(f, "threshold table", 12)),
-        "{f:?}"
-    );
-    assert!(!f.iter().any(|f| is_gate(f, 12)), "the gate holds: {f:?}");
 }
 
 #[test]
 fn wrong_limbs_fail_the_gate() {
-    let f = failures(1, |w| w.d[0] = (w.d[0] + 1) % 4096);
-    assert!(f.iter().any(|f| is_gate(f, 2)), "{f:?}");
+    each_limb_size(|| {
+        let f = failures(1, |w| w.d[0] = (w.d[0] + 1) % piece());
+        assert!(f.iter().any(|f| is_gate(f, 2)), "{f:?}");
+    });
+}
+
+#[test]
+fn a_limb_beyond_its_size_fails_the_limb_lookup() {
+    // acc - lo one piece further down, its carry taken from hi - 1 - acc: the gate holds, but the
+    // limbs leave [0, piece).
+    each_limb_size(|| {
+        let f = failures(11, |w| {
+            let p = piece();
+            w.ends = [w.ends[0] - p, w.ends[1]];
+            w.d[0] += p;
+        });
+        assert!(
+            f.iter().any(|f| is_lookup(f, "threshold acc - lo 0", 12)),
+            "{f:?}"
+        );
+        assert!(!f.iter().any(|f| is_gate(f, 12)), "the gate holds: {f:?}");
+    });
 }

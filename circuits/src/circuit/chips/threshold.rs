@@ -16,7 +16,8 @@
 //! [`ThresholdLimbs::Chunked`] limbs are one per difference (`B = 2^12`, the range table): four
 //! lookup arguments and four cells fewer than narrow ones, for a larger table, whose intervals are
 //! cut to the accumulators each map can meet and split into pieces of at most `B` (see
-//! [`ThresholdMap::chunked_rows`]). The gate and lookups are the same for every limb size: with
+//! [`ThresholdMap::chunked_rows`]). [`ThresholdLimbs::ChunkedWide`] limbs are the same with
+//! `B = 2^16`, looked up in a limb table of the chip's own (`k >= 17`): pieces 16 times longer. The gate and lookups are the same for every limb size: with
 //! `0 <= d, e < B^n`, `acc = lo + d = hi - 1 - e` lies in `[lo, hi)` whatever the table's rows.
 //! The table holds, for each map, one row per non-empty interval `[lo, hi)` of accumulators with
 //! output `y`; the intervals of a map are disjoint, so `lo <= acc < hi` (both differences are
@@ -53,6 +54,9 @@ pub enum ThresholdLimbs {
     /// One 12-bit limb each, looked up in the range table; the table's intervals are pieces of at
     /// most `2^12` accumulators within each map's domain.
     Chunked,
+    /// One 16-bit limb each, looked up in a limb table of the chip's own (`2^16` rows: `k >= 17`);
+    /// the table's intervals are pieces of at most `2^16` accumulators within each map's domain.
+    ChunkedWide,
 }
 
 impl ThresholdLimbs {
@@ -61,6 +65,7 @@ impl ThresholdLimbs {
         match self {
             ThresholdLimbs::Narrow | ThresholdLimbs::Chunked => REQUANT_LIMB_BITS,
             ThresholdLimbs::Wide => 18,
+            ThresholdLimbs::ChunkedWide => 16,
         }
     }
 
@@ -69,7 +74,7 @@ impl ThresholdLimbs {
         match self {
             ThresholdLimbs::Narrow => 3,
             ThresholdLimbs::Wide => 2,
-            ThresholdLimbs::Chunked => 1,
+            ThresholdLimbs::Chunked | ThresholdLimbs::ChunkedWide => 1,
         }
     }
 
@@ -88,7 +93,13 @@ impl ThresholdLimbs {
         match self {
             ThresholdLimbs::Narrow | ThresholdLimbs::Chunked => 0,
             ThresholdLimbs::Wide => 1 << 18,
+            ThresholdLimbs::ChunkedWide => 1 << 16,
         }
+    }
+
+    /// Whether the threshold table's intervals are pieces within each map's domain.
+    pub const fn is_chunked(self) -> bool {
+        matches!(self, ThresholdLimbs::Chunked | ThresholdLimbs::ChunkedWide)
     }
 
     /// `v`'s limbs, low first (unused ones 0).
@@ -120,7 +131,7 @@ pub type ThresholdTable = Vec<(i64, i64, i64, i64)>;
 /// [`QuantGraph::threshold_domains`]), the whole [`THRESHOLD_DOMAIN`] otherwise.
 pub fn map_domains(graph: &QuantGraph, limbs: ThresholdLimbs) -> Option<Vec<(i64, i64)>> {
     match limbs {
-        ThresholdLimbs::Chunked => graph.threshold_domains(),
+        l if l.is_chunked() => graph.threshold_domains(),
         _ => {
             let whole = (THRESHOLD_DOMAIN.0, THRESHOLD_DOMAIN.1 - 1);
             Some(vec![whole; graph.threshold_maps().len()])
@@ -132,7 +143,7 @@ pub fn map_domains(graph: &QuantGraph, limbs: ThresholdLimbs) -> Option<Vec<(i64
 /// intervals ([`ThresholdMap::table_rows`]), or for chunked limbs their pieces within the map's
 /// domain ([`ThresholdMap::chunked_rows`]; `None` when the graph cannot bound the domains).
 pub fn table_of(graph: &QuantGraph, limbs: ThresholdLimbs) -> Option<ThresholdTable> {
-    if limbs != ThresholdLimbs::Chunked {
+    if !limbs.is_chunked() {
         return Some(graph.threshold_table());
     }
     let domains = graph.threshold_domains()?;
@@ -166,7 +177,7 @@ pub struct ThresholdConfig {
     pub table: [TableColumn; 4],
     /// The limbs' size.
     pub limbs: ThresholdLimbs,
-    /// The wide limbs' table, `0..2^18`.
+    /// The limb table of wide limbs (`0..2^18`) or chunked wide ones (`0..2^16`).
     pub wide_table: Option<TableColumn>,
 }
 
@@ -198,7 +209,7 @@ impl ThresholdWitness {
             return Self::compute(acc, (map, domain), limbs);
         }
         map.alternatives.binary_search(&(acc, y)).ok()?;
-        if limbs == ThresholdLimbs::Chunked && !(domain.0..=domain.1).contains(&acc) {
+        if limbs.is_chunked() && !(domain.0..=domain.1).contains(&acc) {
             return None;
         }
         Some(ThresholdWitness {
@@ -216,7 +227,7 @@ impl ThresholdWitness {
         (map, domain): (&ThresholdMap, (i64, i64)),
         limbs: ThresholdLimbs,
     ) -> Option<Self> {
-        if limbs == ThresholdLimbs::Chunked {
+        if limbs.is_chunked() {
             let (y, lo, hi) = map.chunk_of(acc, domain, limbs.bits())?;
             return Some(ThresholdWitness {
                 y,
@@ -262,7 +273,7 @@ impl ThresholdConfig {
         let d = cells[2..2 + n].to_vec();
         let e = cells[2 + n..].to_vec();
         let table = [(); 4].map(|_| meta.lookup_table_column());
-        let wide_table = (limbs == ThresholdLimbs::Wide).then(|| meta.lookup_table_column());
+        let wide_table = (limbs.table_rows() > 0).then(|| meta.lookup_table_column());
         let base = pow2(limbs.bits());
         meta.create_gate("threshold", |c| {
             let s = c.query_selector(selector);

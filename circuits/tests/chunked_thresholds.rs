@@ -4,7 +4,9 @@
 
 mod common;
 
-use circuits::circuit::chips::threshold::{map_domains, table_of, ThresholdLimbs};
+use circuits::circuit::chips::threshold::{
+    map_domains, table_len, table_of, ThresholdLimbs, MAX_CHUNKED_ROWS,
+};
 use circuits::import::{import_model, Imported};
 use circuits::plan::{choose, plan_of_shape};
 use circuits::qgraph::QOp;
@@ -83,12 +85,13 @@ fn onnx_int8_accumulators_stay_in_their_domains_and_chunked_rows_prove() {
                 .unwrap();
             accumulators_in_domains(name, &q, &t);
         }
-        let pieces = table_of(&q, ThresholdLimbs::Chunked).unwrap().len();
+        let pieces = table_len(&q, ThresholdLimbs::Chunked).unwrap();
         eprintln!("{name}: {pieces} pieces");
         if name == "resnet_small_qdq_s8" {
             // Its QLinearAdd sums scaled inputs: millions of pieces, so the planner keeps narrow
             // limbs for it.
-            assert!(pieces > 1 << 20, "{name}: {pieces} pieces");
+            assert!(pieces > MAX_CHUNKED_ROWS, "{name}: {pieces} pieces");
+            assert!(table_of(&q, ThresholdLimbs::Chunked).is_none(), "not made");
             continue;
         }
         let t = q
@@ -123,8 +126,12 @@ fn tflite_int8_accumulators_stay_in_their_domains_and_chunked_rows_prove() {
             let t = q.eval(&ints(&case["input_int8"])).unwrap();
             accumulators_in_domains(name, &q, &t);
         }
-        let pieces = table_of(&q, ThresholdLimbs::Chunked).unwrap().len();
-        let wide = table_of(&q, ThresholdLimbs::ChunkedWide).unwrap().len();
+        let pieces = table_len(&q, ThresholdLimbs::Chunked).unwrap();
+        let wide = table_len(&q, ThresholdLimbs::ChunkedWide).unwrap();
+        assert_eq!(
+            table_of(&q, ThresholdLimbs::ChunkedWide).unwrap().len(),
+            wide
+        );
         let narrow = table_of(&q, ThresholdLimbs::Narrow).unwrap().len();
         eprintln!("{name}: {pieces} pieces, {wide} wide pieces, {narrow} intervals");
         assert!(wide <= pieces, "{name}");

@@ -40,8 +40,11 @@ pub enum SynthesisFailure {
     #[error("the circuit has no {0} rows")]
     MissingChip(&'static str),
     /// Threshold rows with one limb per difference, in a graph whose threshold maps' accumulators
-    /// cannot be bounded (their table cannot be built).
-    #[error("chunked threshold rows need the accumulators of every threshold map bounded")]
+    /// cannot be bounded, or whose pieces no circuit holds (their table is not built).
+    #[error(
+        "chunked threshold rows need the accumulators of every threshold map bounded, in at most \
+         2^20 pieces"
+    )]
     UnboundedThresholds,
     /// A function row's input is not in the function table.
     #[error("function table {tag} has no entry for {x}")]

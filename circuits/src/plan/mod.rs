@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::artifacts::model_file::Visibilities;
 use crate::circuit::chips::table::RangeTable;
-use crate::circuit::chips::threshold::{table_of, ThresholdLimbs};
+use crate::circuit::chips::threshold::{table_len, ThresholdLimbs};
 use crate::circuit::{CircuitShape, ModelConfig, MIN_WIDTH, SPACER_ROWS};
 use crate::disclosure::Disclosure;
 use crate::lower::{lower, offset_bits, BlockLayout};
@@ -440,14 +440,11 @@ fn plan_limbs(
 /// Rows of the threshold table that `shape`'s threshold rows read (with chunked limbs, the pieces
 /// of every map's intervals within its domain).
 fn threshold_table_rows(graph: &QuantGraph, shape: &CircuitShape) -> Result<usize, LayoutError> {
-    table_of(graph, shape.threshold_limbs())
-        .map(|t| t.len())
-        .ok_or_else(|| {
-            LayoutError::Invalid(
-                "chunked threshold rows need the accumulators of every threshold map bounded"
-                    .into(),
-            )
-        })
+    table_len(graph, shape.threshold_limbs()).ok_or_else(|| {
+        LayoutError::Invalid(
+            "chunked threshold rows need the accumulators of every threshold map bounded".into(),
+        )
+    })
 }
 
 /// The plan of `shape`, whose rows are `rows` (its instance columns chosen by

@@ -218,6 +218,25 @@ impl ThresholdMap {
         rows
     }
 
+    /// The number of [`Self::chunked_rows`], counted without making them.
+    pub fn chunked_len(&self, domain: (i64, i64), bits: u32) -> usize {
+        let w = 1i64 << bits;
+        let pieces: i64 = self
+            .intervals()
+            .into_iter()
+            .map(|(_, lo, hi)| {
+                let (a, b) = (lo.max(domain.0), hi.min(domain.1 + 1));
+                if a < b {
+                    (b - a + w - 1) / w
+                } else {
+                    0
+                }
+            })
+            .sum();
+        let inside = |acc: &i64| (domain.0..=domain.1).contains(acc);
+        pieces as usize + self.alternatives.iter().filter(|(a, _)| inside(a)).count()
+    }
+
     /// The row of [`Self::chunked_rows`] holding `acc` (the map's own output): `(y, lo, hi)`;
     /// `None` outside `domain`.
     pub fn chunk_of(&self, acc: i64, domain: (i64, i64), bits: u32) -> Option<(i64, i64, i64)> {
@@ -314,6 +333,10 @@ mod tests {
         };
         let domain = (-9_000, 20_000);
         let rows = map.chunked_rows(domain, 12);
+        assert_eq!(map.chunked_len(domain, 12), rows.len());
+        // The whole domain in 12-bit pieces: about 2^24, counted without making them.
+        let whole = (THRESHOLD_DOMAIN.0, THRESHOLD_DOMAIN.1 - 1);
+        assert!(map.chunked_len(whole, 12) > 1 << 24);
         let (pieces, alts) = rows.split_at(rows.len() - 1);
         // The alternative inside the domain is kept, the one outside dropped.
         assert_eq!(alts, [(1, 6, 7)]);

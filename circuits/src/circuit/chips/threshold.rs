@@ -139,12 +139,32 @@ pub fn map_domains(graph: &QuantGraph, limbs: ThresholdLimbs) -> Option<Vec<(i64
     }
 }
 
+/// The most rows a chunked threshold table may have: more than any circuit holds (`k <= 20`).
+pub const MAX_CHUNKED_ROWS: usize = 1 << 20;
+
+/// The number of rows of [`table_of`], counted without making them; `None` as there.
+pub fn table_len(graph: &QuantGraph, limbs: ThresholdLimbs) -> Option<usize> {
+    if !limbs.is_chunked() {
+        return Some(graph.threshold_table().len());
+    }
+    let domains = graph.threshold_domains()?;
+    let maps = graph.threshold_maps();
+    Some(maps.iter().zip(domains).fold(0usize, |n, (map, domain)| {
+        n.saturating_add(map.chunked_len(domain, limbs.bits()))
+    }))
+}
+
 /// The threshold table of `graph` for rows with `limbs`: map `t`'s rows under tag `t + 1`, its
 /// intervals ([`ThresholdMap::table_rows`]), or for chunked limbs their pieces within the map's
-/// domain ([`ThresholdMap::chunked_rows`]; `None` when the graph cannot bound the domains).
+/// domain ([`ThresholdMap::chunked_rows`]; `None` when the graph cannot bound the domains, or
+/// when the pieces would number more than [`MAX_CHUNKED_ROWS`], so a model file cannot make the
+/// prover or an auditing verifier build a table no circuit holds).
 pub fn table_of(graph: &QuantGraph, limbs: ThresholdLimbs) -> Option<ThresholdTable> {
     if !limbs.is_chunked() {
         return Some(graph.threshold_table());
+    }
+    if table_len(graph, limbs)? > MAX_CHUNKED_ROWS {
+        return None;
     }
     let domains = graph.threshold_domains()?;
     let mut rows = Vec::new();

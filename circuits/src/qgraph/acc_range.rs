@@ -31,7 +31,8 @@ fn dot(weights: &[i64], bias: i64, r: (i64, i64)) -> (i64, i64) {
 
 /// `[min, max]` of the products of two values in `a` and `b`.
 fn product(a: (i64, i64), b: (i64, i64)) -> (i64, i64) {
-    let c = [a.0 * b.0, a.0 * b.1, a.1 * b.0, a.1 * b.1];
+    let m = |x: i64, y: i64| x.saturating_mul(y);
+    let c = [m(a.0, b.0), m(a.0, b.1), m(a.1, b.0), m(a.1, b.1)];
     (
         c.into_iter().min().unwrap_or(0),
         c.into_iter().max().unwrap_or(0),
@@ -129,6 +130,8 @@ impl QuantGraph {
             QOp::Conv(QConv {
                 geom, weight, bias, ..
             }) => {
+                // Padding and input dilation feed zeros, whatever the input holds.
+                let r = union(r, (0, 0));
                 let k = geom.kernel_len();
                 let per = (0..geom.out_c)
                     .map(|o| Some(dot(weight.get(o * k..(o + 1) * k)?, *bias.get(o)?, r)))
@@ -151,7 +154,7 @@ impl QuantGraph {
                 let a = extremes(tables[0].iter().copied())?;
                 let b = extremes(tables[1].iter().copied())?;
                 let bound = match p {
-                    false => (a.0 + b.0, a.1 + b.1),
+                    false => (a.0.saturating_add(b.0), a.1.saturating_add(b.1)),
                     true => product(a, b),
                 };
                 each(&|_| bound)

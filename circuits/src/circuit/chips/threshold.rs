@@ -17,8 +17,9 @@
 //! lookup arguments and four cells fewer than narrow ones, for a larger table, whose intervals are
 //! cut to the accumulators each map can meet and split into pieces of at most `B` (see
 //! [`ThresholdMap::chunked_rows`]). [`ThresholdLimbs::ChunkedWide`] limbs are the same with
-//! `B = 2^16`, looked up in a limb table of the chip's own (`k >= 17`): pieces 16 times longer. The gate and lookups are the same for every limb size: with
-//! `0 <= d, e < B^n`, `acc = lo + d = hi - 1 - e` lies in `[lo, hi)` whatever the table's rows.
+//! `B = 2^16`, looked up in a limb table of the chip's own (`k >= 17`): pieces 16 times longer.
+//! The gate and lookups are the same for every limb size: with `0 <= d, e < B^n`,
+//! `acc = lo + d = hi - 1 - e` lies in `[lo, hi)` whatever the table's rows.
 //! The table holds, for each map, one row per non-empty interval `[lo, hi)` of accumulators with
 //! output `y`; the intervals of a map are disjoint, so `lo <= acc < hi` (both differences are
 //! below `2^36` either way, far below the field's size, so no wrap-around can fake them) picks

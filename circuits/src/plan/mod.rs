@@ -431,7 +431,7 @@ fn plan_limbs(
                 .cloned();
             match best {
                 Some(p) => Ok(p),
-                None => candidates.into_iter().next().expect("three candidates"),
+                None => candidates.into_iter().next().expect("the narrow candidate"),
             }
         }
     }

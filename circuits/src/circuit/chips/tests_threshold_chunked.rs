@@ -6,7 +6,8 @@
 use halo2_proofs::dev::{MockProver, VerifyFailure};
 
 use super::tests_threshold::{
-    is_gate, is_lookup, one_level_off_fails_the_table, ort_map, Tamper, ThresholdCircuit,
+    is_gate, is_lookup, lookup_fails_gate_holds, one_level_off_fails_the_table, ort_map, Tamper,
+    ThresholdCircuit,
 };
 use super::threshold::{ThresholdLimbs, ThresholdWitness};
 use crate::qgraph::requant::ort_requantize;
@@ -133,11 +134,7 @@ fn the_next_piece_of_the_same_level_fails_the_limbs() {
             f.iter().any(|f| is_lookup(f, "threshold acc - lo 0", 12)),
             "{f:?}"
         );
-        assert!(
-            f.iter().any(|f| is_lookup(f, "threshold hi - acc 0", 12)),
-            "{f:?}"
-        );
-        assert!(!f.iter().any(|f| is_gate(f, 12)), "the gate holds: {f:?}");
+        lookup_fails_gate_holds(&f, "threshold hi - acc 0", 12);
         assert!(
             !f.iter().any(|f| is_lookup(f, "threshold table", 12)),
             "the piece is a table row: {f:?}"
@@ -166,11 +163,7 @@ fn the_uncut_interval_is_not_a_table_row() {
             w.d[0] = acc - lo;
             w.e[0] = hi - 1 - acc;
         });
-        assert!(
-            f.iter().any(|f| is_lookup(f, "threshold table", 12)),
-            "{f:?}"
-        );
-        assert!(!f.iter().any(|f| is_gate(f, 12)), "the gate holds: {f:?}");
+        lookup_fails_gate_holds(&f, "threshold table", 12);
     });
 }
 
@@ -192,10 +185,6 @@ fn a_limb_beyond_its_size_fails_the_limb_lookup() {
             w.ends = [w.ends[0] - p, w.ends[1]];
             w.d[0] += p;
         });
-        assert!(
-            f.iter().any(|f| is_lookup(f, "threshold acc - lo 0", 12)),
-            "{f:?}"
-        );
-        assert!(!f.iter().any(|f| is_gate(f, 12)), "the gate holds: {f:?}");
+        lookup_fails_gate_holds(&f, "threshold acc - lo 0", 12);
     });
 }

@@ -1,5 +1,5 @@
-//! Threshold rows with chunked limbs on real int8 models: every accumulator the models meet on
-//! their recorded inputs lies in its map's bounded domain, and MockProver accepts the chunked
+//! Threshold rows with chunked and fitted limbs on real int8 models: every accumulator the models
+//! meet on their recorded inputs lies in its map's bounded domain, and MockProver accepts the
 //! circuit and rejects a wrong requantized value.
 
 mod common;
@@ -34,16 +34,15 @@ fn accumulators_in_domains(name: &str, q: &QuantGraph, t: &Trace) {
     assert_eq!(first, domains.len());
 }
 
-/// MockProver on `q`'s chosen layout with chunked threshold rows (`wide`: 16-bit limbs): `t`
+/// MockProver on `q`'s chosen layout with threshold rows of chunked or fitted `limbs`: `t`
 /// verifies, and a threshold layer's output one off (carried through the rest of the graph) does
 /// not.
-fn proves_chunked(name: &str, q: &QuantGraph, t: &Trace, wide: bool) {
-    let mut shape = choose(q).unwrap().shape;
+fn proves_chunked(name: &str, q: &QuantGraph, t: &Trace, limbs: ThresholdLimbs) {
+    let shape = choose(q).unwrap().shape;
     assert!(shape.threshold, "{name}: threshold rows");
-    shape.wide_thresholds = wide;
-    shape.chunked_thresholds = true;
-    let limbs = shape.threshold_limbs();
     assert!(limbs.is_chunked());
+    let shape = shape.with_threshold_limbs(limbs);
+    assert_eq!(shape.threshold_limbs(), limbs);
     let plan = plan_of_shape(q, Visibilities::PUBLIC, &shape).unwrap();
     for (tag, _, lo, hi) in table_of(q, limbs).unwrap() {
         let piece = 1 << limbs.bits();
@@ -51,6 +50,8 @@ fn proves_chunked(name: &str, q: &QuantGraph, t: &Trace, wide: bool) {
             lo < hi && hi - lo <= piece,
             "{name} map {tag}: [{lo}, {hi})"
         );
+        let power_of_two = (hi - lo).count_ones() == 1;
+        assert!(!limbs.is_fitted() || power_of_two, "{name}: [{lo}, {hi})");
     }
     assert_eq!(
         map_domains(q, limbs).unwrap().len(),
@@ -97,9 +98,10 @@ fn onnx_int8_accumulators_stay_in_their_domains_and_chunked_rows_prove() {
         let t = q
             .eval(&q.quantize_input(&floats(&cases[0]["input"])).unwrap())
             .unwrap();
-        proves_chunked(name, &q, &t, false);
+        proves_chunked(name, &q, &t, ThresholdLimbs::Chunked);
+        proves_chunked(name, &q, &t, ThresholdLimbs::Fitted);
         if name == "digits_cnn_qdq_u8" {
-            proves_chunked(name, &q, &t, true);
+            proves_chunked(name, &q, &t, ThresholdLimbs::ChunkedWide);
         }
     }
 }
@@ -128,16 +130,23 @@ fn tflite_int8_accumulators_stay_in_their_domains_and_chunked_rows_prove() {
         }
         let pieces = table_len(&q, ThresholdLimbs::Chunked).unwrap();
         let wide = table_len(&q, ThresholdLimbs::ChunkedWide).unwrap();
-        assert_eq!(
-            table_of(&q, ThresholdLimbs::ChunkedWide).unwrap().len(),
-            wide
-        );
+        let fitted = table_len(&q, ThresholdLimbs::Fitted).unwrap();
+        for limbs in [ThresholdLimbs::ChunkedWide, ThresholdLimbs::Fitted] {
+            let n = table_len(&q, limbs).unwrap();
+            assert_eq!(table_of(&q, limbs).unwrap().len(), n, "{name} {limbs:?}");
+        }
         let narrow = table_of(&q, ThresholdLimbs::Narrow).unwrap().len();
-        eprintln!("{name}: {pieces} pieces, {wide} wide pieces, {narrow} intervals");
+        eprintln!(
+            "{name}: {pieces} pieces, {wide} wide pieces, {fitted} fitted pieces, {narrow} intervals"
+        );
         assert!(wide <= pieces, "{name}");
+        // Fitted pieces: the chunked ones, plus at most one per interval shorter than a piece.
+        assert!(pieces <= fitted && fitted <= pieces + narrow, "{name}");
         if name == "ic_resnet8_w8" {
+            // Table-sum rows (the residual Adds) hold threshold cells too.
             let t = q.eval(&ints(&cases[0]["input_int8"])).unwrap();
-            proves_chunked(name, &q, &t, false);
+            proves_chunked(name, &q, &t, ThresholdLimbs::Chunked);
+            proves_chunked(name, &q, &t, ThresholdLimbs::Fitted);
         }
     }
 }

@@ -36,6 +36,7 @@ const SHAPE: CircuitShape = CircuitShape {
     packed_input: false,
     wide_thresholds: false,
     chunked_thresholds: false,
+    fitted_thresholds: false,
     table_sums: false,
     instance_columns: 1,
 };

@@ -79,6 +79,12 @@ pub struct CircuitShape {
     /// `threshold`. Absent means false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub chunked_thresholds: bool,
+    /// With `chunked_thresholds`: the pieces' lengths are powers of two `2^b` and threshold rows
+    /// check `acc - lo` alone, as the pair `(b, acc - lo)` against a table of the chip's own (see
+    /// [`crate::circuit::chips::threshold::ThresholdLimbs::Fitted`]): one lookup argument and one
+    /// cell fewer than chunked limbs, for up to twice the pieces. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fitted_thresholds: bool,
     /// Whether the circuit has table-sum rows (see [`crate::circuit::chips::table_sum`]): a
     /// TableSum and its threshold in one row per element. Needs `functions`, `threshold`,
     /// `P >= 3` and the row's cells. Absent means false.
@@ -124,6 +130,7 @@ impl Default for CircuitShape {
             packed_input: false,
             wide_thresholds: false,
             chunked_thresholds: false,
+            fitted_thresholds: false,
             table_sums: false,
             instance_columns: 1,
         }
@@ -152,11 +159,26 @@ impl CircuitShape {
     /// The limbs of threshold rows.
     pub fn threshold_limbs(&self) -> crate::circuit::chips::threshold::ThresholdLimbs {
         use crate::circuit::chips::threshold::ThresholdLimbs;
-        match (self.wide_thresholds, self.chunked_thresholds) {
-            (true, true) => ThresholdLimbs::ChunkedWide,
-            (true, false) => ThresholdLimbs::Wide,
-            (false, true) => ThresholdLimbs::Chunked,
-            (false, false) => ThresholdLimbs::Narrow,
+        let (w, c, f) = (
+            self.wide_thresholds,
+            self.chunked_thresholds,
+            self.fitted_thresholds,
+        );
+        // `is_valid` refuses fitted without chunked; such a shape is never configured.
+        ThresholdLimbs::from_flags(w, c, f).unwrap_or(ThresholdLimbs::Narrow)
+    }
+
+    /// The same shape with threshold rows' limbs `limbs`.
+    pub fn with_threshold_limbs(
+        self,
+        limbs: crate::circuit::chips::threshold::ThresholdLimbs,
+    ) -> Self {
+        let (wide_thresholds, chunked_thresholds, fitted_thresholds) = limbs.flags();
+        CircuitShape {
+            wide_thresholds,
+            chunked_thresholds,
+            fitted_thresholds,
+            ..self
         }
     }
 
@@ -191,7 +213,7 @@ impl CircuitShape {
             + 5 * self.hash_chips()
             + self.hashing as usize
             + self.hidden_weights as usize
-            + self.wide_thresholds as usize
+            + self.threshold as usize * self.threshold_limbs().table_columns()
     }
 
     /// Whether `configure` accepts the shape: sizes within bounds and the optional chips'
@@ -216,6 +238,7 @@ impl CircuitShape {
                     && self.width + self.inputs_per_row >= 2 + self.threshold_limbs().cells()))
             && (!self.wide_thresholds || self.threshold)
             && (!self.chunked_thresholds || self.threshold)
+            && (!self.fitted_thresholds || self.chunked_thresholds)
             && (!self.table_sums
                 || (self.functions
                     && self.threshold

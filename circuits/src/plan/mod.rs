@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::artifacts::model_file::Visibilities;
 use crate::circuit::chips::table::RangeTable;
-use crate::circuit::chips::threshold::{table_len, ThresholdLimbs};
+use crate::circuit::chips::threshold::ThresholdLimbs;
 use crate::circuit::{CircuitShape, ModelConfig, MIN_WIDTH, SPACER_ROWS};
 use crate::disclosure::Disclosure;
 use crate::lower::{lower, offset_bits, BlockLayout};
@@ -20,12 +20,14 @@ use crate::qgraph::{QOp, QuantGraph};
 
 mod choice;
 mod estimate;
-use choice::{best_of, plan_cost};
+mod limbs;
+use choice::best_of;
 pub use choice::{
     proof_too_large, SMALL_PROOF_BYTES, SMALL_PROOF_MAX_EXTRA_FRACTION, SMALL_PROOF_MAX_EXTRA_S,
     SMALL_PROOF_SLACK,
 };
 pub use estimate::{estimate, Estimate, VerifyLoad};
+use limbs::{plan_limbs, threshold_table_rows};
 
 /// Largest k we plan for: beyond it the SRS and keys alone take minutes and GiBs.
 pub const MAX_K: u32 = 20;
@@ -326,9 +328,8 @@ fn build(
             "requant rows need W + P >= 15 and W * P >= 8 (P = {inputs_per_row}, W = {width})"
         )));
     }
-    // The fewest cells a threshold row takes (chunked limbs; narrow ones need more, see
-    // `plan_limbs`).
-    let fewest_cells = ThresholdLimbs::Chunked.cells();
+    // The fewest cells a threshold row takes (fitted limbs; others need more, see `plan_limbs`).
+    let fewest_cells = ThresholdLimbs::Fitted.cells();
     if threshold && width + inputs_per_row < 2 + fewest_cells {
         return Err(LayoutError::Invalid(format!(
             "threshold rows need W + P >= {} (P = {inputs_per_row}, W = {width})",
@@ -358,6 +359,7 @@ fn build(
         packed_input: vis.input.is_packed(),
         wide_thresholds: false,
         chunked_thresholds: false,
+        fitted_thresholds: false,
         table_sums: rows.table_sums,
         instance_columns: instance_columns.unwrap_or(0),
     };
@@ -379,72 +381,6 @@ fn build(
         threshold_limbs,
     )?;
     Ok(if two.k < one.k { two } else { one })
-}
-
-/// The plan of `shape` with threshold rows' limbs as `limbs` says, or (`None`) the cheapest of
-/// narrow, wide, chunked and chunked wide ones that fits ([`plan_cost`]): wide limbs take two
-/// lookup arguments fewer but a table of `2^18` rows, so they pay only where k is 19 or more
-/// anyway; chunked limbs take four fewer and four cells fewer, but the threshold table grows by the
-/// pieces of each map's intervals (and they need every map's accumulators bounded); chunked wide
-/// ones cut pieces 16 times longer, for a limb table of `2^16` rows.
-fn plan_limbs(
-    graph: &QuantGraph,
-    vis: Visibilities,
-    rows: &Rows,
-    shape: CircuitShape,
-    limbs: Option<ThresholdLimbs>,
-) -> Result<Plan, LayoutError> {
-    let with = |limbs: ThresholdLimbs| {
-        plan_shape(
-            graph,
-            vis,
-            rows,
-            CircuitShape {
-                wide_thresholds: limbs.table_rows() > 0,
-                chunked_thresholds: limbs.is_chunked(),
-                ..shape
-            },
-        )
-    };
-    match (shape.threshold, limbs) {
-        (false, _) => with(ThresholdLimbs::Narrow),
-        (true, Some(l)) => with(l),
-        (true, None) => {
-            let mut candidates = vec![with(ThresholdLimbs::Narrow), with(ThresholdLimbs::Chunked)];
-            // A limb table raises k to its own size: below that, doubling the rows costs more than
-            // its two to four lookup arguments save, so those limbs are planned only at such a k.
-            let least_k = candidates
-                .iter()
-                .filter_map(|p| p.as_ref().ok())
-                .map(|p| p.k)
-                .min();
-            for limbs in [ThresholdLimbs::Wide, ThresholdLimbs::ChunkedWide] {
-                let table_k = limbs.table_rows().trailing_zeros();
-                if least_k.is_none_or(|k| k >= table_k) {
-                    candidates.push(with(limbs));
-                }
-            }
-            let best = candidates
-                .iter()
-                .filter_map(|p| p.as_ref().ok())
-                .min_by(|a, b| plan_cost(a).total_cmp(&plan_cost(b)))
-                .cloned();
-            match best {
-                Some(p) => Ok(p),
-                None => candidates.into_iter().next().expect("the narrow candidate"),
-            }
-        }
-    }
-}
-
-/// Rows of the threshold table that `shape`'s threshold rows read (with chunked limbs, the pieces
-/// of every map's intervals within its domain).
-fn threshold_table_rows(graph: &QuantGraph, shape: &CircuitShape) -> Result<usize, LayoutError> {
-    table_len(graph, shape.threshold_limbs()).ok_or_else(|| {
-        LayoutError::Invalid(
-            "chunked threshold rows need the accumulators of every threshold map bounded".into(),
-        )
-    })
 }
 
 /// The plan of `shape`, whose rows are `rows` (its instance columns chosen by

@@ -13,6 +13,84 @@ use serde::{Deserialize, Serialize};
 /// an int8 Add of two differently scaled inputs).
 pub const THRESHOLD_DOMAIN: (i64, i64) = (-(1i64 << 35), 1i64 << 35);
 
+/// How the threshold table cuts an interval `[a, b)` of one output into pieces of at most `2^bits`
+/// accumulators (see [`ThresholdMap::chunked_rows`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PieceCut {
+    /// Consecutive pieces of `2^bits` from `a`, the last one shorter: a threshold row checks both
+    /// `acc - lo` and `hi - 1 - acc`.
+    Consecutive,
+    /// Pieces whose lengths are powers of two, so a threshold row checks `acc - lo` alone against
+    /// its piece's length: pieces of `2^bits` from `a` and, where they leave a rest, one more
+    /// ending at `b`; an interval shorter than `2^bits` gets the longest power of two that fits
+    /// from each end. Pieces of one interval may overlap (they share its output); none leaves it.
+    PowerOfTwo,
+}
+
+impl PieceCut {
+    /// The pieces of `[a, b)` (`a < b`), in order.
+    pub fn pieces(self, (a, b): (i64, i64), bits: u32) -> Vec<(i64, i64)> {
+        let full = 1i64 << bits;
+        let mut out = Vec::new();
+        let mut s = a;
+        match self {
+            PieceCut::Consecutive => {
+                while s < b {
+                    out.push((s, (s + full).min(b)));
+                    s += full;
+                }
+            }
+            PieceCut::PowerOfTwo if b - a >= full => {
+                while s + full <= b {
+                    out.push((s, s + full));
+                    s += full;
+                }
+                if s < b {
+                    out.push((b - full, b));
+                }
+            }
+            PieceCut::PowerOfTwo => {
+                let p = 1i64 << (b - a).ilog2();
+                out.push((a, a + p));
+                if a + p < b {
+                    out.push((b - p, b));
+                }
+            }
+        }
+        out
+    }
+
+    /// The number of [`Self::pieces`] of an interval `len` long (`len >= 1`).
+    pub fn count(self, len: i64, bits: u32) -> i64 {
+        let full = 1i64 << bits;
+        match self {
+            PieceCut::PowerOfTwo if len < full => 1 + (len.count_ones() > 1) as i64,
+            _ => (len + full - 1) / full,
+        }
+    }
+
+    /// The piece of `[a, b)` holding `acc` (`a <= acc < b`): the first of [`Self::pieces`] that
+    /// does.
+    pub fn piece_of(self, (a, b): (i64, i64), acc: i64, bits: u32) -> (i64, i64) {
+        let full = 1i64 << bits;
+        let start = a + ((acc - a) >> bits << bits);
+        match self {
+            PieceCut::Consecutive => (start, (start + full).min(b)),
+            PieceCut::PowerOfTwo if b - a >= full => match start + full <= b {
+                true => (start, start + full),
+                false => (b - full, b),
+            },
+            PieceCut::PowerOfTwo => {
+                let p = 1i64 << (b - a).ilog2();
+                match acc < a + p {
+                    true => (a, a + p),
+                    false => (b - p, b),
+                }
+            }
+        }
+    }
+}
+
 /// `y = out_min + #{i : thresholds[i] <= acc}` for `acc` in [`THRESHOLD_DOMAIN`], or an
 /// alternative output at a few accumulators.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,18 +272,21 @@ impl ThresholdMap {
             .collect()
     }
 
-    /// The rows of the threshold table when each difference is one limb of `bits` bits: the
+    /// The rows of the threshold table when threshold rows check one limb of `bits` bits: the
     /// intervals cut to `domain` (`[min, max]`, the accumulators the map can meet, see
     /// [`crate::qgraph::QuantGraph::threshold_domains`]) and split into pieces of at most `2^bits`
-    /// accumulators, from each interval's (cut) start; then the alternatives inside the domain.
-    pub fn chunked_rows(&self, domain: (i64, i64), bits: u32) -> Vec<(i64, i64, i64)> {
-        let w = 1i64 << bits;
+    /// accumulators as `cut` says; then the alternatives inside the domain.
+    pub fn chunked_rows(
+        &self,
+        domain: (i64, i64),
+        bits: u32,
+        cut: PieceCut,
+    ) -> Vec<(i64, i64, i64)> {
         let mut rows = Vec::new();
         for (y, lo, hi) in self.intervals() {
-            let (mut a, b) = (lo.max(domain.0), hi.min(domain.1 + 1));
-            while a < b {
-                rows.push((y, a, (a + w).min(b)));
-                a += w;
+            let (a, b) = (lo.max(domain.0), hi.min(domain.1 + 1));
+            if a < b {
+                rows.extend(cut.pieces((a, b), bits).into_iter().map(|(l, h)| (y, l, h)));
             }
         }
         let inside = |acc: &i64| (domain.0..=domain.1).contains(acc);
@@ -219,15 +300,14 @@ impl ThresholdMap {
     }
 
     /// The number of [`Self::chunked_rows`], counted without making them.
-    pub fn chunked_len(&self, domain: (i64, i64), bits: u32) -> usize {
-        let w = 1i64 << bits;
+    pub fn chunked_len(&self, domain: (i64, i64), bits: u32, cut: PieceCut) -> usize {
         let pieces: i64 = self
             .intervals()
             .into_iter()
             .map(|(_, lo, hi)| {
                 let (a, b) = (lo.max(domain.0), hi.min(domain.1 + 1));
                 if a < b {
-                    (b - a + w - 1) / w
+                    cut.count(b - a, bits)
                 } else {
                     0
                 }
@@ -239,7 +319,13 @@ impl ThresholdMap {
 
     /// The row of [`Self::chunked_rows`] holding `acc` (the map's own output): `(y, lo, hi)`;
     /// `None` outside `domain`.
-    pub fn chunk_of(&self, acc: i64, domain: (i64, i64), bits: u32) -> Option<(i64, i64, i64)> {
+    pub fn chunk_of(
+        &self,
+        acc: i64,
+        domain: (i64, i64),
+        bits: u32,
+        cut: PieceCut,
+    ) -> Option<(i64, i64, i64)> {
         if !(domain.0..=domain.1).contains(&acc) {
             return None;
         }
@@ -255,8 +341,8 @@ impl ThresholdMap {
             .copied()
             .unwrap_or(THRESHOLD_DOMAIN.1);
         let (a, b) = (lo.max(domain.0), hi.min(domain.1 + 1));
-        let start = a + ((acc - a) >> bits << bits);
-        Some((y, start, (start + (1i64 << bits)).min(b)))
+        let (lo, hi) = cut.piece_of((a, b), acc, bits);
+        Some((y, lo, hi))
     }
 
     /// Check a map read from a file: thresholds non-decreasing inside the domain, outputs within
@@ -332,29 +418,57 @@ mod tests {
             alternatives: vec![(6, 1), (50_000, 3)],
         };
         let domain = (-9_000, 20_000);
-        let rows = map.chunked_rows(domain, 12);
-        assert_eq!(map.chunked_len(domain, 12), rows.len());
-        // The whole domain in 12-bit pieces: about 2^24, counted without making them.
-        let whole = (THRESHOLD_DOMAIN.0, THRESHOLD_DOMAIN.1 - 1);
-        assert!(map.chunked_len(whole, 12) > 1 << 24);
-        let (pieces, alts) = rows.split_at(rows.len() - 1);
-        // The alternative inside the domain is kept, the one outside dropped.
-        assert_eq!(alts, [(1, 6, 7)]);
-        assert_eq!(pieces.first().map(|r| r.1), Some(domain.0));
-        assert_eq!(pieces.last().map(|r| r.2), Some(domain.1 + 1));
-        for w in pieces.windows(2) {
-            assert_eq!(w[0].2, w[1].1, "contiguous: {w:?}");
-        }
-        for &(y, lo, hi) in pieces {
-            assert!(lo < hi && hi - lo <= 1 << 12, "{lo}..{hi}");
-            assert_eq!(map.apply(lo), Some(y));
-            assert_eq!(map.apply(hi - 1), Some(y));
-            for acc in [lo, (lo + hi) / 2, hi - 1] {
-                assert_eq!(map.chunk_of(acc, domain, 12), Some((y, lo, hi)));
+        for cut in [PieceCut::Consecutive, PieceCut::PowerOfTwo] {
+            let rows = map.chunked_rows(domain, 12, cut);
+            assert_eq!(map.chunked_len(domain, 12, cut), rows.len());
+            // The whole domain in 12-bit pieces: about 2^24, counted without making them.
+            let whole = (THRESHOLD_DOMAIN.0, THRESHOLD_DOMAIN.1 - 1);
+            assert!(map.chunked_len(whole, 12, cut) > 1 << 24);
+            let (pieces, alts) = rows.split_at(rows.len() - 1);
+            // The alternative inside the domain is kept, the one outside dropped.
+            assert_eq!(alts, [(1, 6, 7)]);
+            assert_eq!(pieces.first().map(|r| r.1), Some(domain.0));
+            assert_eq!(pieces.last().map(|r| r.2), Some(domain.1 + 1));
+            for w in pieces.windows(2) {
+                // Consecutive pieces touch; power-of-two ones may overlap within one output.
+                match cut {
+                    PieceCut::Consecutive => assert_eq!(w[0].2, w[1].1, "contiguous: {w:?}"),
+                    PieceCut::PowerOfTwo => assert!(
+                        w[0].2 == w[1].1 || (w[0].0 == w[1].0 && w[1].1 < w[0].2),
+                        "{w:?}"
+                    ),
+                }
             }
+            for &(y, lo, hi) in pieces {
+                assert!(lo < hi && hi - lo <= 1 << 12, "{lo}..{hi}");
+                if cut == PieceCut::PowerOfTwo {
+                    assert_eq!((hi - lo).count_ones(), 1, "{lo}..{hi}");
+                }
+                assert_eq!(map.apply(lo), Some(y));
+                assert_eq!(map.apply(hi - 1), Some(y));
+            }
+            // Every accumulator of the domain has its piece, a row holding it.
+            for acc in (domain.0..=domain.1)
+                .step_by(7)
+                .chain([domain.1, -5, 6, 7, 9_999])
+            {
+                let (y, lo, hi) = map.chunk_of(acc, domain, 12, cut).unwrap();
+                assert_eq!(map.apply(acc), Some(y));
+                assert!((lo..hi).contains(&acc), "{acc} in {lo}..{hi}");
+                assert!(pieces.contains(&(y, lo, hi)), "{acc}: {lo}..{hi} is a row");
+            }
+            assert_eq!(map.chunk_of(domain.1 + 1, domain, 12, cut), None);
+            assert_eq!(map.chunk_of(domain.0 - 1, domain, 12, cut), None);
         }
-        assert_eq!(map.chunk_of(domain.1 + 1, domain, 12), None);
-        assert_eq!(map.chunk_of(domain.0 - 1, domain, 12), None);
+        // A level 12 long: two overlapping pieces of 8; one of 8: one piece; 4,097: two of 4,096.
+        let cut = PieceCut::PowerOfTwo;
+        assert_eq!(cut.pieces((0, 12), 12), [(0, 8), (4, 12)]);
+        assert_eq!(cut.pieces((3, 11), 12), [(3, 11)]);
+        assert_eq!(cut.pieces((0, 4097), 12), [(0, 4096), (1, 4097)]);
+        for (len, n) in [(12, 2), (8, 1), (1, 1), (4097, 2), (8192, 2), (8193, 3)] {
+            assert_eq!(cut.count(len, 12), n, "{len}");
+            assert_eq!(cut.pieces((5, 5 + len), 12).len() as i64, n, "{len}");
+        }
     }
 
     #[test]

@@ -82,6 +82,9 @@ fn print_plan_summary(p: &Plan) {
         p.advice_cells_per_mac,
         p.macs
     );
+    if p.shape.threshold {
+        println!("  threshold rows: {}", p.shape.threshold_limbs());
+    }
 }
 
 pub fn plan(model: &Path) -> Result<Plan> {

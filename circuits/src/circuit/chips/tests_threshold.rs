@@ -46,7 +46,7 @@ impl ThresholdCircuit {
         for t in 0..self.maps.len() {
             let (m, domain) = self.map(t);
             let intervals = match self.limbs {
-                l if l.is_chunked() => m.chunked_rows(domain, l.bits()),
+                l if l.is_chunked() => m.chunked_rows(domain, l.bits(), l.cut()),
                 _ => m.intervals(),
             };
             for (y, lo, hi) in intervals {

@@ -1,7 +1,8 @@
 //! MockProver tests of threshold rows with chunked limbs (one limb per difference, 12 bits or 16 in
 //! a limb table of their own; the table's intervals cut to each map's domain and split into pieces
-//! of at most one limb's range): honest rows, and tampered ones (an output one level off, the
-//! neighbouring piece, the whole uncut interval, limbs off the gate).
+//! of at most one limb's range) and fitted ones (pieces of power-of-two lengths, `acc - lo` alone
+//! checked against the piece's bits): honest rows, and tampered ones (an output one level off, the
+//! neighbouring piece, the whole uncut interval, limbs off the gate, a piece's bits off its row).
 
 use halo2_proofs::dev::{MockProver, VerifyFailure};
 
@@ -21,17 +22,27 @@ thread_local! {
     static LIMBS: std::cell::Cell<ThresholdLimbs> = const { std::cell::Cell::new(ThresholdLimbs::Chunked) };
 }
 
-/// Run `test` with chunked limbs of 12 bits, then of 16.
+/// Run `test` with chunked limbs of 12 bits, of 16, then fitted ones of 12 and 16.
 fn each_limb_size(test: fn()) {
-    for limbs in [ThresholdLimbs::Chunked, ThresholdLimbs::ChunkedWide] {
+    for limbs in [
+        ThresholdLimbs::Chunked,
+        ThresholdLimbs::ChunkedWide,
+        ThresholdLimbs::Fitted,
+        ThresholdLimbs::FittedWide,
+    ] {
         LIMBS.with(|l| l.set(limbs));
         test();
     }
 }
 
+/// The limbs under test.
+fn limbs() -> ThresholdLimbs {
+    LIMBS.with(|l| l.get())
+}
+
 /// The longest piece of the limbs under test.
 fn piece() -> i64 {
-    1 << LIMBS.with(|l| l.get()).bits()
+    1 << limbs().bits()
 }
 
 fn honest() -> ThresholdCircuit {
@@ -60,10 +71,13 @@ fn honest() -> ThresholdCircuit {
     }
 }
 
-/// 2^13 rows hold the table of 12-bit pieces; 16-bit limbs need their own table of 2^16.
+/// 2^13 rows hold the table of 12-bit pieces; the limb tables need their own rows (2^16, or for
+/// fitted limbs 2^13 - 1 and 2^17 - 1).
 fn k() -> u32 {
-    match LIMBS.with(|l| l.get()) {
+    match limbs() {
         ThresholdLimbs::ChunkedWide => 17,
+        ThresholdLimbs::Fitted => 14,
+        ThresholdLimbs::FittedWide => 18,
         _ => 13,
     }
 }
@@ -87,16 +101,23 @@ fn chunked_rows_match_onnxruntime_and_verify() {
         ThresholdLimbs::ChunkedWide.lookups(),
         ThresholdLimbs::Chunked.lookups()
     );
+    assert_eq!(
+        ThresholdLimbs::Fitted.lookups() + 1,
+        ThresholdLimbs::Chunked.lookups()
+    );
+    assert_eq!(
+        ThresholdLimbs::Fitted.cells() + 1,
+        ThresholdLimbs::Chunked.cells()
+    );
     each_limb_size(|| {
         let c = honest();
         for (acc, m) in &c.cases {
             let (scale, zp) = MAPS[*m];
             let w = ThresholdWitness::compute(*acc, c.map(*m), c.limbs).unwrap();
             assert_eq!(w.y, ort_requantize(*acc, scale, zp, (-128, 127)));
-            assert!(
-                w.ends[1] - w.ends[0] <= piece(),
-                "a piece of at most a limb"
-            );
+            let len = w.ends[1] - w.ends[0];
+            assert!(len <= piece(), "a piece of at most a limb");
+            assert!(!c.limbs.is_fitted() || len.count_ones() == 1, "{len}");
         }
         MockProver::run(k(), &c, vec![]).unwrap().assert_satisfied();
     });
@@ -130,11 +151,17 @@ fn the_next_piece_of_the_same_level_fails_the_limbs() {
             w.d[0] = d;
             w.e[0] = e;
         });
-        assert!(
-            f.iter().any(|f| is_lookup(f, "threshold acc - lo 0", 12)),
-            "{f:?}"
-        );
-        lookup_fails_gate_holds(&f, "threshold hi - acc 0", 12);
+        match limbs().is_fitted() {
+            // No upper difference: the pair (b, acc - lo) leaves the limb table.
+            true => lookup_fails_gate_holds(&f, "threshold acc - lo 0", 12),
+            false => {
+                assert!(
+                    f.iter().any(|f| is_lookup(f, "threshold acc - lo 0", 12)),
+                    "{f:?}"
+                );
+                lookup_fails_gate_holds(&f, "threshold hi - acc 0", 12);
+            }
+        }
         assert!(
             !f.iter().any(|f| is_lookup(f, "threshold table", 12)),
             "the piece is a table row: {f:?}"
@@ -187,4 +214,39 @@ fn a_limb_beyond_its_size_fails_the_limb_lookup() {
         });
         lookup_fails_gate_holds(&f, "threshold acc - lo 0", 12);
     });
+}
+
+#[test]
+fn the_previous_piece_of_the_same_level_fails_the_limbs() {
+    // Case 8 lies pieces away from its level's start: the previous piece is a table row with the
+    // same output and acc lies above it, so acc - lo is at least a piece, a limb outside its table
+    // while the gate and the threshold table hold.
+    each_limb_size(|| {
+        let f = failures(8, |w| {
+            let p = piece();
+            w.ends = [w.ends[0] - p, w.ends[1] - p];
+            w.d[0] += p;
+            w.e[0] -= p;
+        });
+        lookup_fails_gate_holds(&f, "threshold acc - lo 0", 9);
+        assert!(
+            !f.iter().any(|f| is_lookup(f, "threshold table", 9)),
+            "the piece is a table row: {f:?}"
+        );
+    });
+}
+
+#[test]
+fn a_fitted_piece_with_other_bits_fails_the_table() {
+    // A fitted row's bits come from its table row: twice the honest piece holds acc - lo in the
+    // limb table, but (tag, y, lo, b + 1) is no row of the table.
+    for limbs in [ThresholdLimbs::Fitted, ThresholdLimbs::FittedWide] {
+        LIMBS.with(|l| l.set(limbs));
+        let f = failures(0, |w| w.ends[1] += w.ends[1] - w.ends[0]);
+        lookup_fails_gate_holds(&f, "threshold table", 1);
+        assert!(
+            !f.iter().any(|f| is_lookup(f, "threshold acc - lo 0", 1)),
+            "acc - lo is below the doubled piece: {f:?}"
+        );
+    }
 }

@@ -20,11 +20,23 @@
 //! `B = 2^16`, looked up in a limb table of the chip's own (`k >= 17`): pieces 16 times longer.
 //! The gate and lookups are the same for every limb size: with `0 <= d, e < B^n`,
 //! `acc = lo + d = hi - 1 - e` lies in `[lo, hi)` whatever the table's rows.
+//! [`ThresholdLimbs::Fitted`] limbs check `acc - lo` alone, one lookup argument and one cell fewer
+//! than chunked ones: every piece is `2^b` long (`b <= 12`, or 16 for
+//! [`ThresholdLimbs::FittedWide`]), the table row names `b` in place of `hi`, and the pair
+//! `(b, acc - lo)` is looked up in a table of the chip's own holding exactly the pairs with
+//! `0 <= acc - lo < 2^b`, so `acc` lies in `[lo, lo + 2^b)`, the row's piece, whatever the table's
+//! rows:
+//!
+//! ```text
+//! (tag, y, lo, b) is a row of the threshold table
+//! acc - lo = d                                 (b, d) ∈ {(b, d) : 0 <= d < 2^b}
+//! ```
 //! The table holds, for each map, one row per non-empty interval `[lo, hi)` of accumulators with
-//! output `y`; the intervals of a map are disjoint, so `lo <= acc < hi` (both differences are
-//! below `2^36` either way, far below the field's size, so no wrap-around can fake them) picks
-//! exactly one `y`. The table also holds `(0, 0, 0, 0)`, what a disabled lookup reads. Its rows come from the model
-//! file, so every prover and verifier builds the same table.
+//! output `y` (or its pieces); intervals of different outputs are disjoint (fitted pieces of one
+//! interval may overlap, with its output), so `lo <= acc < hi` (both differences are below `2^36`
+//! either way, far below the field's size, so no wrap-around can fake them) picks exactly one `y`.
+//! The table also holds `(0, 0, 0, 0)`, what a disabled lookup reads (fitted limbs' table `(0, 0)`
+//! likewise). Its rows come from the model file, so every prover and verifier builds the same table.
 
 use halo2_proofs::{
     circuit::{Layouter, Region, Value},
@@ -38,7 +50,7 @@ use super::FpCell;
 use crate::circuit::failure::{fail, SynthesisFailure};
 use crate::field::{fp, pow2};
 use crate::qgraph::requant::REQUANT_LIMB_BITS;
-use crate::qgraph::threshold::{ThresholdMap, THRESHOLD_DOMAIN};
+use crate::qgraph::threshold::{PieceCut, ThresholdMap, THRESHOLD_DOMAIN};
 use crate::qgraph::QuantGraph;
 
 /// Most limbs of each difference.
@@ -58,15 +70,23 @@ pub enum ThresholdLimbs {
     /// One 16-bit limb each, looked up in a limb table of the chip's own (`2^16` rows: `k >= 17`);
     /// the table's intervals are pieces of at most `2^16` accumulators within each map's domain.
     ChunkedWide,
+    /// One 12-bit limb of `acc - lo` alone: the table's pieces have lengths `2^b`, `b <= 12`
+    /// ([`PieceCut::PowerOfTwo`]), the row holds `b` from its table row, and `(b, acc - lo)` is
+    /// looked up in a table of the chip's own of all `(b, d)` with `0 <= d < 2^b` (`2^13 - 1` rows).
+    Fitted,
+    /// [`ThresholdLimbs::Fitted`] with `b <= 16` (a limb table of `2^17 - 1` rows: `k >= 18`).
+    FittedWide,
 }
 
 impl ThresholdLimbs {
     /// Bits per limb.
     pub const fn bits(self) -> u32 {
         match self {
-            ThresholdLimbs::Narrow | ThresholdLimbs::Chunked => REQUANT_LIMB_BITS,
+            ThresholdLimbs::Narrow | ThresholdLimbs::Chunked | ThresholdLimbs::Fitted => {
+                REQUANT_LIMB_BITS
+            }
             ThresholdLimbs::Wide => 18,
-            ThresholdLimbs::ChunkedWide => 16,
+            ThresholdLimbs::ChunkedWide | ThresholdLimbs::FittedWide => 16,
         }
     }
 
@@ -75,18 +95,27 @@ impl ThresholdLimbs {
         match self {
             ThresholdLimbs::Narrow => 3,
             ThresholdLimbs::Wide => 2,
-            ThresholdLimbs::Chunked | ThresholdLimbs::ChunkedWide => 1,
+            _ => 1,
+        }
+    }
+
+    /// The differences a row checks: `acc - lo` and `hi - 1 - acc`, or `acc - lo` alone (fitted).
+    pub const fn differences(self) -> usize {
+        match self.is_fitted() {
+            true => 1,
+            false => 2,
         }
     }
 
     /// Lookup arguments of the chip: the threshold table's and one per limb.
     pub const fn lookups(self) -> usize {
-        1 + 2 * self.count()
+        1 + self.differences() * self.count()
     }
 
-    /// Advice cells of a row besides `acc` and `y`: the interval's ends and the limbs.
+    /// Advice cells of a row besides `acc` and `y`: the interval's ends (fitted: `lo` and the
+    /// piece's bits) and the limbs.
     pub const fn cells(self) -> usize {
-        2 + 2 * self.count()
+        2 + self.differences() * self.count()
     }
 
     /// Rows of the chip's own limb table (none for narrow limbs).
@@ -95,12 +124,63 @@ impl ThresholdLimbs {
             ThresholdLimbs::Narrow | ThresholdLimbs::Chunked => 0,
             ThresholdLimbs::Wide => 1 << 18,
             ThresholdLimbs::ChunkedWide => 1 << 16,
+            ThresholdLimbs::Fitted | ThresholdLimbs::FittedWide => (2 << self.bits()) - 1,
+        }
+    }
+
+    /// Columns of the chip's own limb table: none, the limb, or (fitted) the bits and the limb.
+    pub const fn table_columns(self) -> usize {
+        match self {
+            ThresholdLimbs::Narrow | ThresholdLimbs::Chunked => 0,
+            ThresholdLimbs::Wide | ThresholdLimbs::ChunkedWide => 1,
+            ThresholdLimbs::Fitted | ThresholdLimbs::FittedWide => 2,
         }
     }
 
     /// Whether the threshold table's intervals are pieces within each map's domain.
     pub const fn is_chunked(self) -> bool {
-        matches!(self, ThresholdLimbs::Chunked | ThresholdLimbs::ChunkedWide)
+        !matches!(self, ThresholdLimbs::Narrow | ThresholdLimbs::Wide)
+    }
+
+    /// Whether the pieces' lengths are powers of two and rows check `acc - lo` alone.
+    pub const fn is_fitted(self) -> bool {
+        matches!(self, ThresholdLimbs::Fitted | ThresholdLimbs::FittedWide)
+    }
+
+    /// How the table cuts intervals into pieces (chunked limbs).
+    pub const fn cut(self) -> PieceCut {
+        match self.is_fitted() {
+            true => PieceCut::PowerOfTwo,
+            false => PieceCut::Consecutive,
+        }
+    }
+
+    /// The limbs of the shape flags `(wide, chunked, fitted)` (see
+    /// [`crate::circuit::shape::CircuitShape`]); `None` for fitted without chunked.
+    pub const fn from_flags(wide: bool, chunked: bool, fitted: bool) -> Option<Self> {
+        Some(match (wide, chunked, fitted) {
+            (false, false, false) => ThresholdLimbs::Narrow,
+            (true, false, false) => ThresholdLimbs::Wide,
+            (false, true, false) => ThresholdLimbs::Chunked,
+            (true, true, false) => ThresholdLimbs::ChunkedWide,
+            (false, true, true) => ThresholdLimbs::Fitted,
+            (true, true, true) => ThresholdLimbs::FittedWide,
+            (_, false, true) => return None,
+        })
+    }
+
+    /// The shape flags `(wide, chunked, fitted)` of these limbs.
+    pub const fn flags(self) -> (bool, bool, bool) {
+        let wide = matches!(
+            self,
+            ThresholdLimbs::Wide | ThresholdLimbs::ChunkedWide | ThresholdLimbs::FittedWide
+        );
+        (wide, self.is_chunked(), self.is_fitted())
+    }
+
+    /// The log2 of the least power of two holding the chip's own limb table (0: none).
+    pub const fn table_k(self) -> u32 {
+        self.table_rows().next_power_of_two().trailing_zeros()
     }
 
     /// `v`'s limbs, low first (unused ones 0).
@@ -112,6 +192,25 @@ impl ThresholdLimbs {
             v = v.div_euclid(base);
         }
         out
+    }
+}
+
+impl std::fmt::Display for ThresholdLimbs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bits = self.bits();
+        match self {
+            ThresholdLimbs::Narrow | ThresholdLimbs::Wide => {
+                write!(f, "{} {bits}-bit limbs per difference", self.count())
+            }
+            ThresholdLimbs::Chunked | ThresholdLimbs::ChunkedWide => write!(
+                f,
+                "chunked: one {bits}-bit limb per difference, pieces of at most 2^{bits}"
+            ),
+            ThresholdLimbs::Fitted | ThresholdLimbs::FittedWide => write!(
+                f,
+                "fitted: one limb of acc - lo, pieces of 2^b, b <= {bits}"
+            ),
+        }
     }
 }
 
@@ -151,7 +250,7 @@ pub fn table_len(graph: &QuantGraph, limbs: ThresholdLimbs) -> Option<usize> {
     let domains = graph.threshold_domains()?;
     let maps = graph.threshold_maps();
     Some(maps.iter().zip(domains).fold(0usize, |n, (map, domain)| {
-        n.saturating_add(map.chunked_len(domain, limbs.bits()))
+        n.saturating_add(map.chunked_len(domain, limbs.bits(), limbs.cut()))
     }))
 }
 
@@ -170,11 +269,20 @@ pub fn table_of(graph: &QuantGraph, limbs: ThresholdLimbs) -> Option<ThresholdTa
     let domains = graph.threshold_domains()?;
     let mut rows = Vec::new();
     for (t, (map, domain)) in graph.threshold_maps().into_iter().zip(domains).enumerate() {
-        for (y, lo, hi) in map.chunked_rows(domain, limbs.bits()) {
+        for (y, lo, hi) in map.chunked_rows(domain, limbs.bits(), limbs.cut()) {
             rows.push((t as i64 + 1, y, lo, hi));
         }
     }
     Some(rows)
+}
+
+/// The bits `b` of a fitted piece `[lo, hi)`, `hi - lo = 2^b` (the floor of the log for other
+/// lengths, 0 for empty ones: what a tampered witness's row then holds).
+pub fn piece_bits(lo: i64, hi: i64) -> i64 {
+    match hi - lo {
+        n if n > 0 => n.ilog2() as i64,
+        _ => 0,
+    }
 }
 
 /// The columns, gate and lookups of threshold rows.
@@ -184,11 +292,12 @@ pub struct ThresholdConfig {
     pub acc: Column<Advice>,
     /// The output (the equality-enabled `x_0`).
     pub y: Column<Advice>,
-    /// The interval's ends `lo` and `hi`.
+    /// The interval's ends `lo` and `hi` (fitted limbs: `lo` and the piece's bits `b`, the piece
+    /// being `[lo, lo + 2^b)`).
     pub ends: [Column<Advice>; 2],
     /// Limbs of `acc - lo`, low first.
     pub d: Vec<Column<Advice>>,
-    /// Limbs of `hi - 1 - acc`, low first.
+    /// Limbs of `hi - 1 - acc`, low first (none for fitted limbs).
     pub e: Vec<Column<Advice>>,
     /// The map's tag on each threshold row.
     pub tag: Column<Fixed>,
@@ -198,8 +307,9 @@ pub struct ThresholdConfig {
     pub table: [TableColumn; 4],
     /// The limbs' size.
     pub limbs: ThresholdLimbs,
-    /// The limb table of wide limbs (`0..2^18`) or chunked wide ones (`0..2^16`).
-    pub wide_table: Option<TableColumn>,
+    /// The chip's own limb table ([`ThresholdLimbs::table_columns`]): wide limbs' (`0..2^18`),
+    /// chunked wide ones' (`0..2^16`), or fitted ones' `(b, d)` with `0 <= d < 2^b`.
+    pub limb_table: Vec<TableColumn>,
 }
 
 /// The private values of one threshold row.
@@ -249,7 +359,7 @@ impl ThresholdWitness {
         limbs: ThresholdLimbs,
     ) -> Option<Self> {
         if limbs.is_chunked() {
-            let (y, lo, hi) = map.chunk_of(acc, domain, limbs.bits())?;
+            let (y, lo, hi) = map.chunk_of(acc, domain, limbs.bits(), limbs.cut())?;
             return Some(ThresholdWitness {
                 y,
                 ends: [lo, hi],
@@ -294,7 +404,9 @@ impl ThresholdConfig {
         let d = cells[2..2 + n].to_vec();
         let e = cells[2 + n..].to_vec();
         let table = [(); 4].map(|_| meta.lookup_table_column());
-        let wide_table = (limbs.table_rows() > 0).then(|| meta.lookup_table_column());
+        let limb_table: Vec<_> = (0..limbs.table_columns())
+            .map(|_| meta.lookup_table_column())
+            .collect();
         let base = pow2(limbs.bits());
         meta.create_gate("threshold", |c| {
             let s = c.query_selector(selector);
@@ -309,10 +421,11 @@ impl ThresholdConfig {
             let (dv, ev) = (sum(&d), sum(&e));
             let (accv, lo, hi) = (a(acc), a(ends[0]), a(ends[1]));
             let one = Expression::Constant(Fr::one());
-            vec![
-                s.clone() * (accv.clone() - lo - dv),
-                s * (hi - one - accv - ev),
-            ]
+            let mut gate = vec![s.clone() * (accv.clone() - lo - dv)];
+            if !limbs.is_fitted() {
+                gate.push(s * (hi - one - accv - ev));
+            }
+            gate
         });
         meta.lookup("threshold table", |c| {
             let s = c.query_selector(selector);
@@ -347,9 +460,14 @@ impl ThresholdConfig {
                 meta.lookup(*name, |c| {
                     let s = c.query_selector(selector);
                     let x = c.query_advice(col, Rotation::cur());
-                    match wide_table {
-                        Some(t) => vec![(s * x, t)],
-                        None => vec![(s.clone() * (x + off), range.value), (s, range.nonneg)],
+                    match limb_table[..] {
+                        [t] => vec![(s * x, t)],
+                        // Fitted: (b, acc - lo), b the piece's bits from its table row.
+                        [bits, value] => {
+                            let b = c.query_advice(ends[1], Rotation::cur());
+                            vec![(s.clone() * b, bits), (s * x, value)]
+                        }
+                        _ => vec![(s.clone() * (x + off), range.value), (s, range.nonneg)],
                     }
                 });
             }
@@ -364,34 +482,49 @@ impl ThresholdConfig {
             selector,
             table,
             limbs,
-            wide_table,
+            limb_table,
         }
     }
 
-    /// Fill the threshold table: `(0, 0, 0, 0)`, then `rows`; and the wide limbs' table.
+    /// Fill the threshold table: `(0, 0, 0, 0)`, then `rows` (fitted limbs: `(tag, y, lo, b)` for
+    /// each piece `[lo, lo + 2^b)`); and the chip's own limb table.
     pub fn load(
         &self,
         layouter: &mut impl Layouter<Fr>,
         rows: &ThresholdTable,
     ) -> Result<(), Error> {
-        if let Some(col) = self.wide_table {
+        if !self.limb_table.is_empty() {
             layouter.assign_table(
                 || "threshold limbs",
                 |mut t| {
-                    for v in 0..self.limbs.table_rows() {
-                        t.assign_cell(|| "limb", col, v, || Value::known(fp(v as i64)))?;
+                    let bits = 0..=self.limbs.bits() as i64;
+                    let pairs: Box<dyn Iterator<Item = (i64, i64)>> = match self.limb_table[..] {
+                        [_] => Box::new((0..self.limbs.table_rows() as i64).map(|v| (0, v))),
+                        _ => Box::new(bits.flat_map(|b| (0..1i64 << b).map(move |v| (b, v)))),
+                    };
+                    for (i, (b, v)) in pairs.enumerate() {
+                        let (last, rest) = self.limb_table.split_last().expect("a limb column");
+                        t.assign_cell(|| "limb", *last, i, || Value::known(fp(v)))?;
+                        for col in rest {
+                            t.assign_cell(|| "limb bits", *col, i, || Value::known(fp(b)))?;
+                        }
                     }
                     Ok(())
                 },
             )?;
         }
+        let fitted = self.limbs.is_fitted();
         layouter.assign_table(
             || "threshold table",
             |mut t| {
                 for (i, (tag, y, lo, hi)) in std::iter::once(&(0, 0, 0, 0)).chain(rows).enumerate()
                 {
-                    for (col, v) in self.table.iter().zip([tag, y, lo, hi]) {
-                        t.assign_cell(|| "threshold", *col, i, || Value::known(fp(*v)))?;
+                    let last = match fitted {
+                        true => piece_bits(*lo, *hi),
+                        false => *hi,
+                    };
+                    for (col, v) in self.table.iter().zip([*tag, *y, *lo, last]) {
+                        t.assign_cell(|| "threshold", *col, i, || Value::known(fp(v)))?;
                     }
                 }
                 Ok(())
@@ -412,8 +545,13 @@ impl ThresholdConfig {
         self.selector.enable(region, row)?;
         region.assign_fixed(self.tag, row, fp(tag));
         let acc_cell = FpCell::assign(region, self.acc, row, acc.map(fp));
+        let fitted = self.limbs.is_fitted();
         for (k, col) in self.ends.iter().enumerate() {
-            FpCell::assign(region, *col, row, w.map(|w| fp(w.ends[k])));
+            let end = move |w: ThresholdWitness| match (k, fitted) {
+                (1, true) => piece_bits(w.ends[0], w.ends[1]),
+                _ => w.ends[k],
+            };
+            FpCell::assign(region, *col, row, w.map(|w| fp(end(w))));
         }
         for (k, col) in self.d.iter().enumerate() {
             FpCell::assign(region, *col, row, w.map(|w| fp(w.d[k])));

@@ -91,6 +91,15 @@ fn failures(case: usize, tamper: Tamper) -> Vec<VerifyFailure> {
         .unwrap_err()
 }
 
+/// Move the row to the piece `pieces` pieces of the longest length away, its limbs following so
+/// the gate still holds.
+fn shift_piece(w: &mut ThresholdWitness, pieces: i64) {
+    let p = pieces * piece();
+    w.ends = [w.ends[0] + p, w.ends[1] + p];
+    w.d[0] -= p;
+    w.e[0] += p;
+}
+
 #[test]
 fn chunked_rows_match_onnxruntime_and_verify() {
     assert_eq!(
@@ -144,13 +153,7 @@ fn the_next_piece_of_the_same_level_fails_the_limbs() {
     // Case 11 sits in a level 500,000 wide: the next piece is a table row with the same output,
     // but acc lies below it, so acc - lo is negative (and hi - 1 - acc at least a piece).
     each_limb_size(|| {
-        let f = failures(11, |w| {
-            let p = piece();
-            let (d, e) = (w.d[0] - p, w.e[0] + p);
-            w.ends = [w.ends[0] + p, w.ends[1] + p];
-            w.d[0] = d;
-            w.e[0] = e;
-        });
+        let f = failures(11, |w| shift_piece(w, 1));
         match limbs().is_fitted() {
             // No upper difference: the pair (b, acc - lo) leaves the limb table.
             true => lookup_fails_gate_holds(&f, "threshold acc - lo 0", 12),
@@ -222,12 +225,7 @@ fn the_previous_piece_of_the_same_level_fails_the_limbs() {
     // same output and acc lies above it, so acc - lo is at least a piece, a limb outside its table
     // while the gate and the threshold table hold.
     each_limb_size(|| {
-        let f = failures(8, |w| {
-            let p = piece();
-            w.ends = [w.ends[0] - p, w.ends[1] - p];
-            w.d[0] += p;
-            w.e[0] -= p;
-        });
+        let f = failures(8, |w| shift_piece(w, -1));
         lookup_fails_gate_holds(&f, "threshold acc - lo 0", 9);
         assert!(
             !f.iter().any(|f| is_lookup(f, "threshold table", 9)),

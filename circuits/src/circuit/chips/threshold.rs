@@ -502,8 +502,8 @@ impl ThresholdConfig {
                         [_] => Box::new((0..self.limbs.table_rows() as i64).map(|v| (0, v))),
                         _ => Box::new(bits.flat_map(|b| (0..1i64 << b).map(move |v| (b, v)))),
                     };
+                    let (last, rest) = self.limb_table.split_last().expect("a limb column");
                     for (i, (b, v)) in pairs.enumerate() {
-                        let (last, rest) = self.limb_table.split_last().expect("a limb column");
                         t.assign_cell(|| "limb", *last, i, || Value::known(fp(v)))?;
                         for col in rest {
                             t.assign_cell(|| "limb bits", *col, i, || Value::known(fp(b)))?;

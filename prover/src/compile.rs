@@ -116,7 +116,17 @@ fn load_calibration(path: &Path) -> Result<Vec<Vec<f32>>, CompileError> {
 
 /// Compile an ONNX model. Nothing is written; the caller saves the returned model.
 pub fn compile_model(opts: &CompileOptions) -> Result<(ModelFile, Plan), CompileError> {
-    let (model, mut layout) = quantize_model(opts)?;
+    let (model, layout) = quantize_model(opts)?;
+    make_keys(model, layout, opts)
+}
+
+/// The step of [`compile_model`] after [`quantize_model`]: make the keys of `model` (planned as
+/// `layout`; its estimate's `keygen_peak_mib` is this step's memory) and seal it.
+pub fn make_keys(
+    model: ModelFile,
+    mut layout: Plan,
+    opts: &CompileOptions,
+) -> Result<(ModelFile, Plan), CompileError> {
     let srs = (opts.commitment == Commitment::Kzg).then_some(&opts.srs);
     let model = with_keys(model, srs)?;
     if opts.commitment == Commitment::Kzg {
@@ -196,10 +206,25 @@ pub fn with_keys(mut model: ModelFile, srs: Option<&SrsRef>) -> Result<ModelFile
         Some(srs) => circuits::proof::ProofParams::Kzg(store::load(srs, model.k)?.0),
         None => circuits::proof::ProofParams::Ipa(circuits::setup::ipa::load(model.k)?.0),
     };
-    let pk_bytes = circuits::keys::attach_keys(&mut model, srs.cloned(), &params)?;
+    // The proving key goes straight to a temporary file in the key cache, named once the model's
+    // digest (which covers the key's) is known.
+    let dir = crate::prove::pk_dir()?;
+    let cache_error = |source| KeyError::Cache {
+        path: dir.clone(),
+        source,
+    };
+    let mut tmp = store::temporary_in(&dir).map_err(cache_error)?;
+    let written = circuits::keys::attach_keys(&mut model, srs.cloned(), &params, tmp.as_file_mut());
+    written.map_err(|e| match e {
+        KeyError::Write { source } => cache_error(source),
+        e => e,
+    })?;
     let model = model.seal();
     let path = crate::prove::pk_path(&model)?;
-    store::write_atomically(&path, &pk_bytes).map_err(|source| KeyError::Cache { path, source })?;
+    tmp.persist(&path).map_err(|e| KeyError::Cache {
+        path,
+        source: e.error,
+    })?;
     Ok(model)
 }
 

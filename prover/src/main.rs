@@ -140,6 +140,11 @@ enum Command {
         /// or ipa (transparent: no trusted setup, no SRS; slower, larger proofs, k <= 16)
         #[arg(long, value_enum, default_value = "kzg")]
         commitment: CommitmentArg,
+        /// Make the keys even when the plan's key-generation peak memory is over what this machine
+        /// has (by default the compile is refused before the keys; ZKINFER_MEMORY_AVAILABLE sets
+        /// what counts as available)
+        #[arg(long)]
+        force: bool,
         /// Print one JSON object instead of the report
         #[arg(long)]
         json: bool,
@@ -353,6 +358,7 @@ fn main() -> ExitCode {
             max_proof_bytes,
             srs,
             commitment,
+            force,
             json,
         } => match visibility.visibilities(salt) {
             Err(e) => Err(e),
@@ -384,7 +390,7 @@ fn main() -> ExitCode {
                     srs: circuits::setup::srs::SrsRef::dev(),
                     commitment,
                 };
-                cli::commands::compile(opts, &srs, output, json)
+                cli::commands::compile(opts, &srs, output, force, json)
             }
         },
         Command::Plan {

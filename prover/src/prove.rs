@@ -240,11 +240,14 @@ pub enum KeySource {
     Made,
 }
 
+/// The folder of cached proving keys: `keys` in the cache directory.
+pub fn pk_dir() -> Result<std::path::PathBuf, SrsError> {
+    Ok(store::cache_dir()?.join("keys"))
+}
+
 /// The cache file of a model's proving key: `keys/<model digest>.pk` in the cache directory.
 pub fn pk_path(model: &ModelFile) -> Result<std::path::PathBuf, SrsError> {
-    Ok(store::cache_dir()?
-        .join("keys")
-        .join(format!("{}.pk", model.digest)))
+    Ok(pk_dir()?.join(format!("{}.pk", model.digest)))
 }
 
 /// The model's proving key: the cached file when it has the digest the model pins, else made (from
@@ -268,8 +271,13 @@ fn load_or_make_pk(
     });
     progress.finish(&keygen);
     let pk = made?;
-    let bytes = circuits::keys::pk_bytes(&pk);
-    let digest = circuits::keys::key_digest(&bytes);
+    // Written to the cache as it is serialized (not held twice in memory), named once checked.
+    let cache_error = |source| KeyError::Cache {
+        path: path.clone(),
+        source,
+    };
+    let mut tmp = store::temporary_in(&pk_dir()?).map_err(cache_error)?;
+    let digest = circuits::keys::write_pk(&pk, tmp.as_file_mut()).map_err(cache_error)?;
     if &digest != pinned {
         return Err(KeyError::Read {
             what: "proving key",
@@ -280,6 +288,6 @@ fn load_or_make_pk(
         }
         .into());
     }
-    store::write_atomically(&path, &bytes).map_err(|source| KeyError::Cache { path, source })?;
+    tmp.persist(&path).map_err(|e| cache_error(e.error))?;
     Ok((pk, KeySource::Made))
 }

@@ -43,3 +43,60 @@ fn a_proof_over_the_available_memory_is_refused_before_it_starts() {
         text(&o)
     );
 }
+
+/// Key generation is weighed too: `compile` refuses before making keys (nothing written, no key
+/// cached), and `prove` of a model whose proving key is not cached counts key generation's peak.
+#[test]
+fn keys_over_the_available_memory_are_refused_before_they_are_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let model = dir.path().join("m.zkm");
+    let (onnx, calibration) = (
+        fixture("digits_mlp.onnx"),
+        fixture("digits/calibration.json"),
+    );
+    let compile = |available: &str, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+            .args(["compile", s(&onnx), "--calibration", s(&calibration)])
+            .args(["--srs", "dev", "-o", s(&model)])
+            .args(extra)
+            .env("ZKINFER_CACHE_DIR", &cache)
+            .env("ZKINFER_MEMORY_AVAILABLE", available)
+            .output()
+            .unwrap()
+    };
+    let o = compile("1M", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let msg = text(&o);
+    assert!(
+        msg.contains("making the keys of") && msg.contains("key-generation peak at k = "),
+        "{msg}"
+    );
+    assert!(msg.contains("--force"), "{msg}");
+    assert!(!model.exists(), "no model written");
+    let keys = cache.join("keys");
+    let cached = || std::fs::read_dir(&keys).map_or(0, |d| d.count());
+    assert_eq!(cached(), 0, "no key cached");
+
+    let o = compile("1M", &["--force"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(model.exists());
+    assert_eq!(cached(), 1, "one proving key, nothing left half-written");
+
+    // Another machine (an empty cache): its first prove makes the proving key.
+    let proof = dir.path().join("p.zkp");
+    let input = fixture("digits/input_0.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)])
+        .env("ZKINFER_CACHE_DIR", dir.path().join("elsewhere"))
+        .env("ZKINFER_MEMORY_AVAILABLE", "1M")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("the larger of the plan's key-generation and proving peaks"),
+        "{}",
+        text(&o)
+    );
+    assert!(!proof.exists());
+}

@@ -7,6 +7,7 @@ use halo2_proofs::{
     plonk::{self, keygen_pk, keygen_vk_custom},
     SerdeFormat,
 };
+use std::io::Write;
 use thiserror::Error;
 
 use crate::artifacts::model_file::{hex, Visibilities};
@@ -58,6 +59,12 @@ pub enum KeyError {
     Cache {
         /// The file.
         path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The proving key could not be written out (before its cache file is named).
+    #[error("writing the proving key: {source}")]
+    Write {
         /// The I/O error.
         source: std::io::Error,
     },
@@ -143,6 +150,40 @@ pub fn pk_bytes(pk: &ProvingKey) -> Vec<u8> {
     pk.to_bytes(FORMAT)
 }
 
+/// A writer that hashes what passes through it, as [`key_digest`] hashes a key's bytes.
+struct Digesting<W> {
+    inner: W,
+    state: blake2b_simd::State,
+}
+
+impl<W: Write> Write for Digesting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.state.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Write a proving key's stored bytes (those of [`pk_bytes`]) to `out` and return their digest
+/// ([`key_digest`]), without holding them in memory: a large model's key is gigabytes, as much
+/// again as the key itself.
+pub fn write_pk<W: Write>(pk: &ProvingKey, out: W) -> std::io::Result<String> {
+    let mut w = std::io::BufWriter::with_capacity(
+        1 << 20,
+        Digesting {
+            inner: out,
+            state: digest_params().to_state(),
+        },
+    );
+    pk.write(&mut w, FORMAT)?;
+    let d = w.into_inner().map_err(|e| e.into_error())?;
+    Ok(hex(d.state.finalize().as_bytes()))
+}
+
 /// A proving key from its stored bytes, which must have the digest `pinned` (checked before they are
 /// parsed: halo2's reader panics on malformed keys).
 pub fn pk_from_bytes(
@@ -168,30 +209,29 @@ pub fn pk_from_bytes(
 
 /// BLAKE2b-256 (personal `zkinfer-key`) of a key's bytes.
 pub fn key_digest(bytes: &[u8]) -> String {
-    hex(blake2b_simd::Params::new()
-        .hash_length(32)
-        .personal(b"zkinfer-key\0\0\0\0\0")
-        .hash(bytes)
-        .as_bytes())
+    hex(digest_params().hash(bytes).as_bytes())
+}
+
+fn digest_params() -> blake2b_simd::Params {
+    let mut p = blake2b_simd::Params::new();
+    p.hash_length(32).personal(b"zkinfer-key\0\0\0\0\0");
+    p
 }
 
 /// Make a model's keys with `params` (for the model's k: the SRS `srs` for KZG, none for IPA), record
-/// the verifying key and the proving key's digest in the model (before it is sealed), and return the
-/// proving key's bytes (what a prover caches).
-pub fn attach_keys(
+/// the verifying key and the proving key's digest in the model (before it is sealed), and write the
+/// proving key's bytes (what a prover caches) to `pk_out`.
+pub fn attach_keys<W: Write>(
     model: &mut crate::ModelFile,
     srs: Option<crate::setup::srs::SrsRef>,
     params: &ProofParams,
-) -> Result<Vec<u8>, KeyError> {
+    pk_out: W,
+) -> Result<(), KeyError> {
     let vk = make_vk(params, &model.graph, model.visibility, model.shape)?;
     let vk_raw = vk_bytes(&vk);
-    let pk = pk_bytes(&make_pk(
-        params,
-        vk,
-        &model.graph,
-        model.visibility,
-        model.shape,
-    )?);
+    let pk = make_pk(params, vk, &model.graph, model.visibility, model.shape)?;
+    let proving_key_digest = write_pk(&pk, pk_out).map_err(|source| KeyError::Write { source })?;
+    drop(pk);
     let commitment = match params {
         ProofParams::Kzg(_) => crate::artifacts::model_file::Commitment::Kzg,
         ProofParams::Ipa(_) => crate::artifacts::model_file::Commitment::Ipa,
@@ -201,11 +241,11 @@ pub fn attach_keys(
         srs,
         verifying_key: String::new(),
         verifying_key_encoding: Default::default(),
-        proving_key_digest: key_digest(&pk),
+        proving_key_digest,
     };
     proof_system.set_verifying_key(&vk_raw);
     model.proof_system = proof_system;
-    Ok(pk)
+    Ok(())
 }
 
 /// The size in bytes of every KZG proof made with this verifying key.

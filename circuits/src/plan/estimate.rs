@@ -19,6 +19,9 @@ pub struct Estimate {
     pub verify_s: f64,
     /// Peak memory while proving, in MiB.
     pub peak_mib: f64,
+    /// Peak memory while making the keys (once, at compile time), in MiB.
+    #[serde(default)]
+    pub keygen_peak_mib: f64,
     /// Size of a proof, in bytes: an upper bound (selectors counted uncompressed); the compiled
     /// model's verifying key gives the exact size.
     pub proof_bytes: usize,
@@ -79,7 +82,15 @@ impl VerifyLoad {
 ///   `benches/mlperf/run.sh`: the autoencoder (k = 13), DS-CNN int8 (k = 17), ResNet-8 int8 and
 ///   MobileNetV1-0.25 (k = 19, 27,650 public values over 7 columns), within 1.15x.
 /// - proving holds about 8.5 32-byte values per row for every committed column (values,
-///   coefficients and the quotient's pieces) and a third of that per fixed column.
+///   coefficients and the quotient's pieces) and a third of that per fixed column;
+/// - key generation (at compile time) holds each fixed column about five times over while halo2
+///   turns its assigned cells into values (cells of 72 bytes, their denominators, the values, then
+///   the coefficients: about 170 bytes a row), the copy constraints' maps (about 120 bytes a row
+///   per equality column), and two evaluation domains (the verifying key's and the proving key's)
+///   whose FFT twiddles take about 160 bytes per row of the extended domain each; the proving key
+///   is written out as it is serialized. Fitted on seven of the MLPerf Tiny shapes (k = 13-18, 15
+///   to 103 fixed columns, float and int8) and checked on two more (k = 19 and 20): within
+///   0.89-1.11x of the compile's measured peak.
 pub fn estimate(k: u32, shape: &CircuitShape, load: VerifyLoad) -> Estimate {
     let n = (1u64 << k) as f64;
     let advice = shape.advice_columns() as f64;
@@ -106,6 +117,10 @@ pub fn estimate(k: u32, shape: &CircuitShape, load: VerifyLoad) -> Estimate {
             + n * cs.num_selectors() as f64 * 1.5e-9,
         peak_mib: 8.0
             + n * (advice + lookups + permutation + 0.3 * fixed) * 32.0 * 8.5 / (1024.0 * 1024.0),
+        keygen_peak_mib: {
+            let extended = n * (cs.degree() as u64 - 1).next_power_of_two() as f64;
+            10.0 + (n * (170.0 * fixed + 120.0 * eq) + 2.0 * 160.0 * extended) / (1024.0 * 1024.0)
+        },
         proof_bytes: {
             // Key generation turns each selector into (at most) one fixed column, queried once.
             crate::proof::proof_bytes(&cs) + 32 * cs.num_selectors()

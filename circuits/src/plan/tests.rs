@@ -31,6 +31,7 @@ fn plan(prove_s: f64, keygen_s: f64, proof_bytes: usize) -> Plan {
         prove_s,
         verify_s: 0.01,
         peak_mib: 100.0,
+        keygen_peak_mib: 100.0,
         proof_bytes,
     };
     p

@@ -48,13 +48,18 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// Write `bytes` to `path` atomically (a temporary file in the same folder, then renamed), creating
 /// the folder.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    create_private_dir(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut tmp = temporary_in(path.parent().unwrap_or(Path::new(".")))?;
     tmp.write_all(bytes)?;
     tmp.flush()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A temporary file in `dir` (created, private), removed unless persisted: for a file written in a
+/// stream and named when it is complete (see [`write_atomically`]).
+pub fn temporary_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    create_private_dir(dir)?;
+    tempfile::NamedTempFile::new_in(dir)
 }
 
 /// The parameters in `path`, checked against `srs` for `2^k` rows; `Ok(Err(why))` when the file is

@@ -7,13 +7,14 @@ use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
 use circuits::field::Fr;
-use circuits::plan::{estimate, MIN_K};
+use circuits::plan::estimate;
 use circuits::ModelFile;
 use prover::atomic::write_atomic;
 use prover::prove::infer;
 use prover::salt::{new_salt, read_salt, write_new_salt, SaltError};
 use prover::Prover;
 
+use super::memory_check;
 use super::{fmt_outputs, print_json, read_input, read_model, sibling, top_class};
 
 /// What `zkinfer prove` is asked to do besides the model and the inputs.
@@ -26,42 +27,6 @@ pub struct ProveRequest {
     pub force: bool,
     /// One JSON object instead of text.
     pub json: bool,
-}
-
-/// Refuse a model whose planned peak memory is over what this process has (unless `force`).
-fn check_memory(model: &Path, m: &ModelFile, force: bool) -> Result<()> {
-    let Some(available) = prover::memory::available_bytes().map_err(anyhow::Error::msg)? else {
-        return Ok(());
-    };
-    let load = circuits::plan::VerifyLoad::default(); // peak memory only
-    let peak = |k| (estimate(k, &m.shape, load).peak_mib * (1u64 << 20) as f64) as u64;
-    let need = peak(m.k);
-    if force || need <= available {
-        return Ok(());
-    }
-    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
-    let fits = (MIN_K..m.k).rev().find(|k| peak(*k) <= available).map_or(
-        "no circuit of this row shape fits".to_string(),
-        |k| {
-            format!(
-                "circuits of this row shape fit up to k = {k} ({} rows; this one needs k = {})",
-                1usize << k,
-                m.k
-            )
-        },
-    );
-    anyhow::bail!(
-        "proving {} needs about {:.1} GiB (the plan's peak at k = {}), over the {:.1} GiB this process \
-         has ({}); {fits}. Prove on a larger machine, or pass --force to try anyway",
-        model.display(),
-        gib(need),
-        m.k,
-        gib(available),
-        match std::env::var_os(prover::memory::MEMORY_VAR) {
-            Some(_) => prover::memory::MEMORY_VAR,
-            None => "available memory, cgroup and address-space limits",
-        }
-    )
 }
 
 /// Record how this proof's time compares with the plan's estimate (a KZG model's; see
@@ -221,7 +186,12 @@ pub fn prove(model: &Path, inputs: &[PathBuf], request: ProveRequest) -> Result<
     let m = read_model(model)?;
     // Every input and output is checked, and the memory, before time is spent on keys.
     let jobs = jobs(model, &m, inputs, &request)?;
-    check_memory(model, &m, request.force)?;
+    // A proving key not yet cached is made first (key generation's peak).
+    let work = match prover::prove::pk_path(&m).is_ok_and(|p| p.is_file()) {
+        true => memory_check::Work::Prove,
+        false => memory_check::Work::KeygenThenProve,
+    };
+    memory_check::check(model, &m.shape, m.k, work, request.force)?;
     let json = request.json;
     let progress = super::progress::Terminal::new(json);
     let prover = Prover::with_progress(&m, &progress)?;

@@ -259,8 +259,8 @@ fn load_or_make_pk(
 ) -> Result<(ProvingKey, KeySource), ProveError> {
     let path = pk_path(model)?;
     let pinned = &model.proof_system.proving_key_digest;
-    if let Ok(bytes) = std::fs::read(&path) {
-        if let Ok(pk) = circuits::keys::pk_from_bytes(&bytes, model.shape, pinned) {
+    if let Ok(file) = std::fs::File::open(&path) {
+        if let Ok(pk) = circuits::keys::read_pk(file, model.shape, pinned) {
             return Ok((pk, KeySource::Cache));
         }
     }

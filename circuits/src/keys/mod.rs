@@ -145,11 +145,6 @@ pub fn vk_from_bytes(bytes: &[u8], shape: CircuitShape) -> Result<VerifyingKey, 
     Ok(vk)
 }
 
-/// A proving key's stored bytes.
-pub fn pk_bytes(pk: &ProvingKey) -> Vec<u8> {
-    pk.to_bytes(FORMAT)
-}
-
 /// A writer that hashes what passes through it, as [`key_digest`] hashes a key's bytes.
 struct Digesting<W> {
     inner: W,
@@ -168,7 +163,7 @@ impl<W: Write> Write for Digesting<W> {
     }
 }
 
-/// Write a proving key's stored bytes (those of [`pk_bytes`]) to `out` and return their digest
+/// Write a proving key's stored bytes (what [`read_pk`] reads) to `out` and return their digest
 /// ([`key_digest`]), without holding them in memory: a large model's key is gigabytes, as much
 /// again as the key itself.
 pub fn write_pk<W: Write>(pk: &ProvingKey, out: W) -> std::io::Result<String> {
@@ -184,27 +179,39 @@ pub fn write_pk<W: Write>(pk: &ProvingKey, out: W) -> std::io::Result<String> {
     Ok(hex(d.state.finalize().as_bytes()))
 }
 
-/// A proving key from its stored bytes, which must have the digest `pinned` (checked before they are
-/// parsed: halo2's reader panics on malformed keys).
-pub fn pk_from_bytes(
-    bytes: &[u8],
+/// A proving key from its stored file, whose bytes must have the digest `pinned`: hashed in one pass
+/// and parsed in a second over the same open file (checked before they are parsed: halo2's reader
+/// panics on malformed keys; the cache only ever replaces a key file by renaming a new one over it,
+/// which leaves an open file as it was). Streamed, so the key is not held twice in memory.
+pub fn read_pk<F: std::io::Read + std::io::Seek>(
+    mut file: F,
     shape: CircuitShape,
     pinned: &str,
 ) -> Result<ProvingKey, KeyError> {
-    let digest = key_digest(bytes);
+    let io_error = |e: std::io::Error| KeyError::Read {
+        what: "proving key",
+        why: e.to_string(),
+    };
+    let mut hashing = Digesting {
+        inner: std::io::sink(),
+        state: digest_params().to_state(),
+    };
+    file.rewind().map_err(io_error)?;
+    std::io::copy(
+        &mut std::io::BufReader::with_capacity(1 << 20, &mut file),
+        &mut hashing,
+    )
+    .map_err(io_error)?;
+    let digest = hex(hashing.state.finalize().as_bytes());
     if digest != pinned {
         return Err(KeyError::Read {
             what: "proving key",
             why: format!("its digest is {digest}, the model pins {pinned}"),
         });
     }
-    let mut rest = bytes;
-    ProvingKey::read::<_, InferenceCircuit<'_>>(&mut rest, FORMAT, shape).map_err(|e| {
-        KeyError::Read {
-            what: "proving key",
-            why: e.to_string(),
-        }
-    })
+    file.rewind().map_err(io_error)?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    ProvingKey::read::<_, InferenceCircuit<'_>>(&mut reader, FORMAT, shape).map_err(io_error)
 }
 
 /// BLAKE2b-256 (personal `zkinfer-key`) of a key's bytes.

@@ -67,8 +67,7 @@ fn measure(model: &ModelFile, input: &str, runs: usize) -> Measured {
         // Key generation, as compile runs it.
         let t = Instant::now();
         let (g, vis, shape) = (&model.graph, model.visibility, model.shape);
-        let vk = circuits::keys::make_vk(&params, g, vis, shape).expect("verifying key");
-        drop(circuits::keys::make_pk(&params, vk, g, vis, shape).expect("proving key"));
+        drop(circuits::keys::make_keys(&params, g, vis, shape).expect("keys"));
         keygen.push(t.elapsed().as_secs_f64());
         let prover = Prover::new(model).expect("keys");
         let t = Instant::now();

@@ -1,11 +1,12 @@
 //! The proving key is written and read as a stream ([`circuits::keys::write_pk`],
 //! [`circuits::keys::read_pk`]): the bytes written are the key's, their digest is the one the model
-//! pins, and a key file with another digest is refused before it is parsed.
+//! pins, and a key file with another digest is refused before it is parsed; both keys made in one
+//! pass are those made one after the other.
 
 use std::io::Cursor;
 use std::path::Path;
 
-use circuits::keys::{key_digest, make_pk, read_pk, write_pk, KeyError};
+use circuits::keys::{key_digest, make_keys, make_pk, read_pk, vk_bytes, write_pk, KeyError};
 use circuits::ModelFile;
 
 #[test]
@@ -37,6 +38,15 @@ fn a_streamed_key_has_the_pinned_digest_and_a_changed_one_is_refused() {
             other.err()
         ),
     }
+    // Both keys in one pass (as compile makes them): the same keys as the verifying key first.
+    let both = make_keys(&params, &model.graph, model.visibility, model.shape).expect("keys");
+    assert_eq!(
+        vk_bytes(both.get_vk()),
+        model.verifying_key_bytes().expect("stored key")
+    );
+    let mut one_pass = Vec::new();
+    assert_eq!(write_pk(&both, &mut one_pass).expect("written"), digest);
+
     // Truncated: refused by its digest too, never parsed.
     let cut = read_pk(Cursor::new(&bytes[..mid]), model.shape, &digest);
     assert!(cut.is_err());

@@ -4,7 +4,7 @@
 
 use halo2_proofs::{
     halo2curves::bn256::G1Affine,
-    plonk::{self, keygen_pk, keygen_vk_custom},
+    plonk::{self, keygen_pk, keygen_pk2, keygen_vk_custom},
     SerdeFormat,
 };
 use std::io::Write;
@@ -83,6 +83,15 @@ fn circuit(graph: &QuantGraph, visibility: Visibilities) -> InferenceCircuit<'_>
     InferenceCircuit::with_visibility(graph, visibility, None)
 }
 
+/// Run halo2's key generation `make` with the circuit's shape set, naming `key` in its error.
+fn keygen<T>(
+    shape: CircuitShape,
+    key: KeyKind,
+    make: impl FnOnce() -> Result<T, plonk::Error>,
+) -> Result<T, KeyError> {
+    with_shape(shape, make).map_err(|source| KeyError::Keygen { key, source })
+}
+
 /// The verifying key of a model's circuit (selectors compressed into fixed columns, as the column
 /// estimates of [`crate::plan`] assume).
 pub fn make_vk(
@@ -92,13 +101,9 @@ pub fn make_vk(
     shape: CircuitShape,
 ) -> Result<VerifyingKey, KeyError> {
     let c = circuit(graph, visibility);
-    with_shape(shape, || match params {
+    keygen(shape, KeyKind::Verifying, || match params {
         ProofParams::Kzg(p) => keygen_vk_custom(p, &c, true),
         ProofParams::Ipa(p) => keygen_vk_custom(p, &c, true),
-    })
-    .map_err(|source| KeyError::Keygen {
-        key: KeyKind::Verifying,
-        source,
     })
 }
 
@@ -111,13 +116,25 @@ pub fn make_pk(
     shape: CircuitShape,
 ) -> Result<ProvingKey, KeyError> {
     let c = circuit(graph, visibility);
-    with_shape(shape, || match params {
+    keygen(shape, KeyKind::Proving, || match params {
         ProofParams::Kzg(p) => keygen_pk(p, vk, &c),
         ProofParams::Ipa(p) => keygen_pk(p, vk, &c),
     })
-    .map_err(|source| KeyError::Keygen {
-        key: KeyKind::Proving,
-        source,
+}
+
+/// Both keys of a model's circuit in one pass (the proving key holds the verifying key: see
+/// [`ProvingKey::get_vk`]): one synthesis and one evaluation domain, where [`make_vk`] then
+/// [`make_pk`] take two of each. The same keys, bit for bit.
+pub fn make_keys(
+    params: &ProofParams,
+    graph: &QuantGraph,
+    visibility: Visibilities,
+    shape: CircuitShape,
+) -> Result<ProvingKey, KeyError> {
+    let c = circuit(graph, visibility);
+    keygen(shape, KeyKind::Proving, || match params {
+        ProofParams::Kzg(p) => keygen_pk2(p, &c, true),
+        ProofParams::Ipa(p) => keygen_pk2(p, &c, true),
     })
 }
 
@@ -234,9 +251,8 @@ pub fn attach_keys<W: Write>(
     params: &ProofParams,
     pk_out: W,
 ) -> Result<(), KeyError> {
-    let vk = make_vk(params, &model.graph, model.visibility, model.shape)?;
-    let vk_raw = vk_bytes(&vk);
-    let pk = make_pk(params, vk, &model.graph, model.visibility, model.shape)?;
+    let pk = make_keys(params, &model.graph, model.visibility, model.shape)?;
+    let vk_raw = vk_bytes(pk.get_vk());
     let proving_key_digest = write_pk(&pk, pk_out).map_err(|source| KeyError::Write { source })?;
     drop(pk);
     let commitment = match params {

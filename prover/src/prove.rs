@@ -250,8 +250,8 @@ pub fn pk_path(model: &ModelFile) -> Result<std::path::PathBuf, SrsError> {
     Ok(pk_dir()?.join(format!("{}.pk", model.digest)))
 }
 
-/// The model's proving key: the cached file when it has the digest the model pins, else made (from
-/// the model's verifying key), checked against that digest, and cached.
+/// The model's proving key: the cached file when it has the digest the model pins, else made again
+/// from the model, checked against that digest, and cached.
 fn load_or_make_pk(
     model: &ModelFile,
     params: &ProofParams,
@@ -266,9 +266,9 @@ fn load_or_make_pk(
     }
     let keygen = Step::Keygen { k: model.k };
     progress.start(&keygen);
-    let made = model.verifying_key().and_then(|vk| {
-        circuits::keys::make_pk(params, vk, &model.graph, model.visibility, model.shape)
-    });
+    // Both keys in one pass, as compile makes them; the digest check below covers the verifying key
+    // inside (the model pins the key compile made).
+    let made = circuits::keys::make_keys(params, &model.graph, model.visibility, model.shape);
     progress.finish(&keygen);
     let pk = made?;
     // Written to the cache as it is serialized (not held twice in memory), named once checked.

@@ -317,9 +317,7 @@ fn build(
     // int8 requant rows need their own limb size and enough cells per row.
     let requant = graph.has_requant();
     let threshold = graph.has_threshold();
-    // An int8 graph keeps the limbs it was imported with (it is never re-quantized), even one
-    // without requantizations (a lone table or a reshape of the input).
-    let limb_bits = match requant || threshold || graph.int8.is_some() {
+    let limb_bits = match keeps_its_limbs(graph) {
         true => REQUANT_LIMB_BITS,
         false => limb_bits,
     };
@@ -439,6 +437,13 @@ fn plan_shape(
     })
 }
 
+/// Whether `graph`'s circuit has limbs of [`REQUANT_LIMB_BITS`] whatever the limb bits asked: an
+/// int8 graph keeps the limbs it was imported with (it is never re-quantized), even one without
+/// requantizations (a lone table or a reshape of the input); requant and threshold rows need them.
+fn keeps_its_limbs(graph: &QuantGraph) -> bool {
+    graph.has_requant() || graph.has_threshold() || graph.int8.is_some()
+}
+
 /// The plan with the most limb bits in `bits` whose k is no larger than the fewest bits'. Rows do
 /// not depend on the limb bits, but hash rows do (wider values pack fewer per element).
 pub fn largest_table(
@@ -449,6 +454,9 @@ pub fn largest_table(
 ) -> Result<Plan, LayoutError> {
     let layout = BlockLayout::new(p, w);
     let least = build(graph, vis, layout, *bits.start(), (None, None))?;
+    if keeps_its_limbs(graph) {
+        return Ok(least); // every limb size asked gives this plan
+    }
     for l in bits.rev() {
         let plan = build(graph, vis, layout, l, (None, None))?;
         if plan.k <= least.k {
@@ -490,6 +498,10 @@ pub fn choose_with(
         .collect();
     let plans = map_candidates(&layouts, |&(p, w)| {
         let layout = BlockLayout::new(p, w);
+        if keeps_its_limbs(graph) {
+            // One plan per layout: no limb size to search (each plan lowers the whole graph).
+            return build(graph, vis, layout, min_limb_bits, (None, None));
+        }
         let rows = count_rows(graph, vis, layout);
         let probe = build(graph, vis, layout, MIN_LIMB_BITS, (None, None));
         probe.and_then(|probe| {

@@ -2,9 +2,20 @@
 
 mod common;
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 use common::{compile, fixture, s, shared_cache, text};
+
+/// `zkinfer args...` with `cache` as its cache and `available` as the memory it may count on.
+fn zkinfer_with_memory(cache: &Path, available: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(args)
+        .env("ZKINFER_CACHE_DIR", cache)
+        .env("ZKINFER_MEMORY_AVAILABLE", available)
+        .output()
+        .unwrap()
+}
 
 #[test]
 fn a_proof_over_the_available_memory_is_refused_before_it_starts() {
@@ -12,15 +23,11 @@ fn a_proof_over_the_available_memory_is_refused_before_it_starts() {
     let model = dir.path().join("m.zkm");
     compile("digits_mlp.onnx", &[], &model);
     let proof = dir.path().join("p.zkp");
+    let input = fixture("digits/input_0.json");
     let prove = |available: &str, extra: &[&str]| {
-        let input = fixture("digits/input_0.json");
-        Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-            .args(["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)])
-            .args(extra)
-            .env("ZKINFER_CACHE_DIR", shared_cache())
-            .env("ZKINFER_MEMORY_AVAILABLE", available)
-            .output()
-            .unwrap()
+        let mut args = vec!["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)];
+        args.extend_from_slice(extra);
+        zkinfer_with_memory(&shared_cache(), available, &args)
     };
     let o = prove("1M", &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -56,14 +63,10 @@ fn keys_over_the_available_memory_are_refused_before_they_are_made() {
         fixture("digits/calibration.json"),
     );
     let compile = |available: &str, extra: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-            .args(["compile", s(&onnx), "--calibration", s(&calibration)])
-            .args(["--srs", "dev", "-o", s(&model)])
-            .args(extra)
-            .env("ZKINFER_CACHE_DIR", &cache)
-            .env("ZKINFER_MEMORY_AVAILABLE", available)
-            .output()
-            .unwrap()
+        let mut args = vec!["compile", s(&onnx), "--calibration", s(&calibration)];
+        args.extend_from_slice(&["--srs", "dev", "-o", s(&model)]);
+        args.extend_from_slice(extra);
+        zkinfer_with_memory(&cache, available, &args)
     };
     let o = compile("1M", &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -86,12 +89,8 @@ fn keys_over_the_available_memory_are_refused_before_they_are_made() {
     // Another machine (an empty cache): its first prove makes the proving key.
     let proof = dir.path().join("p.zkp");
     let input = fixture("digits/input_0.json");
-    let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)])
-        .env("ZKINFER_CACHE_DIR", dir.path().join("elsewhere"))
-        .env("ZKINFER_MEMORY_AVAILABLE", "1M")
-        .output()
-        .unwrap();
+    let args = ["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)];
+    let o = zkinfer_with_memory(&dir.path().join("elsewhere"), "1M", &args);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         text(&o).contains("the larger of the plan's key-generation and proving peaks"),

@@ -78,18 +78,15 @@ pub enum KeyError {
     },
 }
 
-/// The circuit a model's keys are made for (no witness).
-fn circuit(graph: &QuantGraph, visibility: Visibilities) -> InferenceCircuit<'_> {
-    InferenceCircuit::with_visibility(graph, visibility, None)
-}
-
-/// Run halo2's key generation `make` with the circuit's shape set, naming `key` in its error.
+/// Run halo2's key generation `make` on the model's circuit (no witness) with its shape set, naming
+/// `key` in its error.
 fn keygen<T>(
-    shape: CircuitShape,
+    (graph, visibility, shape): (&QuantGraph, Visibilities, CircuitShape),
     key: KeyKind,
-    make: impl FnOnce() -> Result<T, plonk::Error>,
+    make: impl FnOnce(&InferenceCircuit<'_>) -> Result<T, plonk::Error>,
 ) -> Result<T, KeyError> {
-    with_shape(shape, make).map_err(|source| KeyError::Keygen { key, source })
+    let c = InferenceCircuit::with_visibility(graph, visibility, None);
+    with_shape(shape, || make(&c)).map_err(|source| KeyError::Keygen { key, source })
 }
 
 /// The verifying key of a model's circuit (selectors compressed into fixed columns, as the column
@@ -100,11 +97,14 @@ pub fn make_vk(
     visibility: Visibilities,
     shape: CircuitShape,
 ) -> Result<VerifyingKey, KeyError> {
-    let c = circuit(graph, visibility);
-    keygen(shape, KeyKind::Verifying, || match params {
-        ProofParams::Kzg(p) => keygen_vk_custom(p, &c, true),
-        ProofParams::Ipa(p) => keygen_vk_custom(p, &c, true),
-    })
+    keygen(
+        (graph, visibility, shape),
+        KeyKind::Verifying,
+        |c| match params {
+            ProofParams::Kzg(p) => keygen_vk_custom(p, c, true),
+            ProofParams::Ipa(p) => keygen_vk_custom(p, c, true),
+        },
+    )
 }
 
 /// The proving key of a model's circuit, from its verifying key.
@@ -115,11 +115,14 @@ pub fn make_pk(
     visibility: Visibilities,
     shape: CircuitShape,
 ) -> Result<ProvingKey, KeyError> {
-    let c = circuit(graph, visibility);
-    keygen(shape, KeyKind::Proving, || match params {
-        ProofParams::Kzg(p) => keygen_pk(p, vk, &c),
-        ProofParams::Ipa(p) => keygen_pk(p, vk, &c),
-    })
+    keygen(
+        (graph, visibility, shape),
+        KeyKind::Proving,
+        |c| match params {
+            ProofParams::Kzg(p) => keygen_pk(p, vk, c),
+            ProofParams::Ipa(p) => keygen_pk(p, vk, c),
+        },
+    )
 }
 
 /// Both keys of a model's circuit in one pass (the proving key holds the verifying key: see
@@ -131,11 +134,14 @@ pub fn make_keys(
     visibility: Visibilities,
     shape: CircuitShape,
 ) -> Result<ProvingKey, KeyError> {
-    let c = circuit(graph, visibility);
-    keygen(shape, KeyKind::Proving, || match params {
-        ProofParams::Kzg(p) => keygen_pk2(p, &c, true),
-        ProofParams::Ipa(p) => keygen_pk2(p, &c, true),
-    })
+    keygen(
+        (graph, visibility, shape),
+        KeyKind::Proving,
+        |c| match params {
+            ProofParams::Kzg(p) => keygen_pk2(p, c, true),
+            ProofParams::Ipa(p) => keygen_pk2(p, c, true),
+        },
+    )
 }
 
 /// A verifying key's stored bytes.

@@ -37,7 +37,7 @@ fn graph(g: ConvGeom) -> QuantGraph {
                 op: QOp::Conv(QConv {
                     geom: g,
                     weight_scale: 4,
-                    weight,
+                    weight: weight.into(),
                     bias,
                 }),
                 out_scale: 8,
@@ -60,7 +60,7 @@ fn graph(g: ConvGeom) -> QuantGraph {
                     in_features: n,
                     out_features: 3,
                     weight_scale: 4,
-                    weight: dense_w,
+                    weight: dense_w.into(),
                     bias: vec![1, 2, 3],
                 }),
                 out_scale: 8,
@@ -161,7 +161,7 @@ fn a_wrong_convolution_output_is_rejected() {
         let instance = public_inputs(&honest.tensors[0], &out);
         let ok = with_shape(plan.shape, || {
             let c = InferenceCircuit::new(&q, Some(&honest));
-            MockProver::run(plan.k, &c, vec![instance])
+            MockProver::run(plan.k, &c, plan.shape.instance_of(&instance))
                 .unwrap()
                 .verify()
                 .is_ok()
@@ -194,7 +194,7 @@ fn maxpool_graph(window: usize, stride: usize, pads: [usize; 4]) -> QuantGraph {
             in_features: n,
             out_features: 3,
             weight_scale: 4,
-            weight: weight[..3 * n].to_vec(),
+            weight: weight[..3 * n].to_vec().into(),
             bias: vec![1, 2, 3],
         }),
         out_scale: 8,

@@ -168,7 +168,7 @@ fn a_witness_that_does_not_fit_names_its_reason() {
     let instance = circuits::public_inputs(&t.tensors[0], t.output());
     let run = circuits::with_shape(shape, || {
         let c = circuits::InferenceCircuit::new(&q, Some(&t));
-        halo2_proofs::dev::MockProver::run(plan.k, &c, vec![instance])
+        halo2_proofs::dev::MockProver::run(plan.k, &c, plan.shape.instance_of(&instance))
     });
     assert!(run.is_err());
     assert_eq!(

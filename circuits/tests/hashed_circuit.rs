@@ -41,7 +41,7 @@ fn accepted(
     );
     circuits::with_shape(plan.shape, || {
         let c = circuits::InferenceCircuit::with_visibility(q, v, Some(trace));
-        MockProver::run(plan.k, &c, vec![instance])
+        MockProver::run(plan.k, &c, plan.shape.instance_of(&instance))
             .unwrap()
             .verify()
             .is_ok()
@@ -116,7 +116,7 @@ fn salted_accepted(
     );
     circuits::with_shape(plan.shape, || {
         let c = circuits::InferenceCircuit::with_visibility(q, v, Some(trace)).with_salt(witness);
-        MockProver::run(plan.k, &c, vec![instance])
+        MockProver::run(plan.k, &c, plan.shape.instance_of(&instance))
             .unwrap()
             .verify()
     })

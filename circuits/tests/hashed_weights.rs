@@ -76,7 +76,7 @@ fn verified(
     );
     circuits::with_shape(plan.shape, || {
         let c = circuits::InferenceCircuit::with_visibility(q, vis, Some(trace));
-        MockProver::run(plan.k, &c, vec![instance])
+        MockProver::run(plan.k, &c, plan.shape.instance_of(&instance))
             .unwrap()
             .verify()
     })

@@ -97,14 +97,29 @@ fn a_proof_over_three_instance_columns_verifies_and_binds_its_outputs() {
 
 #[test]
 fn the_planner_spreads_only_large_public_values() {
-    use circuits::plan::{instance_columns_for, INSTANCE_ROWS_PER_COLUMN};
-    assert_eq!(instance_columns_for(0), 1);
-    assert_eq!(instance_columns_for(INSTANCE_ROWS_PER_COLUMN), 1);
-    assert_eq!(instance_columns_for(INSTANCE_ROWS_PER_COLUMN + 1), 2);
-    // MobileNetV1-0.25's 96x96x3 input and two scores: 7 columns of at most 3,950 rows.
-    assert_eq!(instance_columns_for(27_650), 7);
+    use circuits::plan::{instance_columns_for, INSTANCE_ROWS_PER_COLUMN, INSTANCE_ROWS_SPREAD};
+    // Beside 6 equality columns (6 inputs per row), products of 3 columns: a seventh column
+    // starts a product, the eighth and ninth are free.
+    let spread = |rows| instance_columns_for(rows, 6, 3);
+    assert_eq!(spread(0), 1);
+    assert_eq!(spread(INSTANCE_ROWS_SPREAD), 1);
+    assert_eq!(spread(INSTANCE_ROWS_SPREAD + 1), 2);
+    assert_eq!(spread(INSTANCE_ROWS_PER_COLUMN), 3);
+    assert_eq!(spread(INSTANCE_ROWS_PER_COLUMN + 1), 3);
+    // ResNet-8's 3,072 inputs and 10 scores: 3 columns of at most 1,028 rows, not 4.
+    assert_eq!(spread(3_082), 3);
+    // Beside 5: the sixth column fills the second product.
+    assert_eq!(instance_columns_for(3_082, 5, 3), 1);
+    // halo2's products of 5 columns (degree 7) bound it too: 6 + 1 fill 2 of 5, the cost model's
+    // 3 of 3.
+    assert_eq!(instance_columns_for(3_082, 6, 5), 3);
+    assert_eq!(instance_columns_for(3_082, 7, 5), 2);
+    // MobileNetV1-0.25's 96x96x3 input and two scores beside 4 inputs: 7 columns of at most
+    // 3,950 rows are needed; an eighth is free.
+    assert_eq!(instance_columns_for(27_650, 4, 3), 8);
+    assert_eq!(instance_columns_for(27_650, 5, 3), 7);
     assert_eq!(
-        instance_columns_for(usize::MAX / 2),
+        instance_columns_for(usize::MAX / 2, 6, 3),
         circuits::circuit::MAX_INSTANCE_COLUMNS
     );
     // The digits models keep one column (their model files and keys are unchanged).

@@ -12,7 +12,7 @@ fn check(q: &QuantGraph, plan: &Plan, trace: &Trace, output: &[i64]) -> bool {
     let instance = public_inputs(&trace.tensors[0], output);
     with_shape(plan.shape, || {
         let c = InferenceCircuit::new(q, Some(trace));
-        let r = MockProver::run(plan.k, &c, vec![instance])
+        let r = MockProver::run(plan.k, &c, plan.shape.instance_of(&instance))
             .unwrap()
             .verify();
         if let Err(e) = &r {

@@ -72,7 +72,7 @@ fn check_in(dir: &str, name: &str) {
             let instance = circuits::public_inputs(&t.tensors[0], wrong.output());
             let ok = circuits::with_shape(plan.shape, || {
                 let c = circuits::InferenceCircuit::new(q, Some(&t));
-                halo2_proofs::dev::MockProver::run(plan.k, &c, vec![instance])
+                halo2_proofs::dev::MockProver::run(plan.k, &c, plan.shape.instance_of(&instance))
                     .unwrap()
                     .verify()
                     .is_ok()

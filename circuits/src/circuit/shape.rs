@@ -146,6 +146,15 @@ impl CircuitShape {
     /// Lookup arguments of the circuit (rescale: low limb, remainder, high limb with sign).
     pub const LOOKUPS: usize = 3;
 
+    /// The instance columns of `values` (the public values in order) in this circuit: value `r`
+    /// in column `r % C`, row `r / C` (see [`crate::disclosure::instance::spread`]).
+    pub fn instance_of(
+        &self,
+        values: &[halo2_proofs::halo2curves::bn256::Fr],
+    ) -> Vec<Vec<halo2_proofs::halo2curves::bn256::Fr>> {
+        crate::disclosure::instance::spread(values, self.instance_columns)
+    }
+
     /// Lookup arguments, the function table's and requant rows' included.
     pub fn lookups(&self) -> usize {
         Self::LOOKUPS * !self.no_rescale as usize

@@ -262,10 +262,24 @@ pub fn plan_of_shape(
 /// 4,096 rows cost it about 9 ms; each further column is one more equality column for the prover.
 pub const INSTANCE_ROWS_PER_COLUMN: usize = 4096;
 
-/// Instance columns for `rows` public values (see [`INSTANCE_ROWS_PER_COLUMN`]).
-pub fn instance_columns_for(rows: usize) -> usize {
-    rows.div_ceil(INSTANCE_ROWS_PER_COLUMN)
-        .clamp(1, crate::circuit::MAX_INSTANCE_COLUMNS)
+/// Public values per instance column down to which the planner spreads them further where that
+/// costs the prover nothing (see [`instance_columns_for`]): 1,024 rows cost the verifier about 2 ms.
+pub const INSTANCE_ROWS_SPREAD: usize = 1024;
+
+/// Instance columns for `rows` public values (see [`INSTANCE_ROWS_PER_COLUMN`]), beside `others`
+/// equality columns whose permutation argument takes `chunk` columns per product: one per 4,096
+/// values at least, then more, down to [`INSTANCE_ROWS_SPREAD`] values each, while they only fill
+/// the last product's free places (no product more for the prover, by halo2's chunks or by the
+/// cost model's three per product). Each adds two values to a proof (64 bytes).
+pub fn instance_columns_for(rows: usize, others: usize, chunk: usize) -> usize {
+    let max = crate::circuit::MAX_INSTANCE_COLUMNS;
+    let least = rows.div_ceil(INSTANCE_ROWS_PER_COLUMN).clamp(1, max);
+    let equality = others + least;
+    let fill = |chunk: usize| equality.div_ceil(chunk.max(1)) * chunk.max(1) - equality;
+    let free = fill(chunk).min(fill(3));
+    rows.div_ceil(INSTANCE_ROWS_SPREAD)
+        .clamp(least, least + free)
+        .min(max)
 }
 
 /// Rows of hash chains of `chains[c]` hashes each on `chips` Poseidon chips (their own columns):
@@ -392,10 +406,26 @@ fn plan_shape(
     let disclosure = Disclosure::with_limb_bits(graph, vis, shape.limb_bits);
     let instance_rows = disclosure.layout.total();
     let shape = match shape.instance_columns {
-        0 => CircuitShape {
-            instance_columns: instance_columns_for(instance_rows),
-            ..shape
-        },
+        0 => {
+            let one = CircuitShape {
+                instance_columns: 1,
+                ..shape
+            };
+            if !one.is_valid() {
+                return Err(LayoutError::Invalid(format!("{one:?}")));
+            }
+            // The permutation's products take `degree - 2` columns each (halo2); instance
+            // columns do not change the degree.
+            let chunk = constraint_system(one).degree().saturating_sub(2);
+            CircuitShape {
+                instance_columns: instance_columns_for(
+                    instance_rows,
+                    one.equality_columns() - 1,
+                    chunk,
+                ),
+                ..shape
+            }
+        }
         _ => shape,
     };
     if !shape.is_valid() {

@@ -18,7 +18,7 @@ fn plan(prove_s: f64, keygen_s: f64, proof_bytes: usize) -> Plan {
                 in_features: 4,
                 out_features: 2,
                 weight_scale: 4,
-                weight: vec![1, -2, 3, -4, 5, -6, 7, -8],
+                weight: vec![1, -2, 3, -4, 5, -6, 7, -8].into(),
                 bias: vec![1, 2],
             }),
             out_scale: 8,

@@ -12,6 +12,7 @@ mod acc_range;
 mod arith;
 mod eval;
 pub mod ops;
+pub mod packed;
 pub mod requant;
 pub mod threshold;
 

@@ -26,7 +26,7 @@ pub(crate) fn tiny() -> QuantGraph {
                     in_features: 2,
                     out_features: 2,
                     weight_scale: 2,
-                    weight: vec![1, 2, -3, 4],
+                    weight: vec![1, 2, -3, 4].into(),
                     bias: vec![0, -100],
                 }),
                 out_scale: 6,

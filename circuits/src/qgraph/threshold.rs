@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::packed::PackedInts;
+
 /// Accumulators a threshold map reads: `[-2^35, 2^35)` (int32 accumulators, and the exact sums of
 /// an int8 Add of two differently scaled inputs).
 pub const THRESHOLD_DOMAIN: (i64, i64) = (-(1i64 << 35), 1i64 << 35);
@@ -98,8 +100,9 @@ pub struct ThresholdMap {
     /// The output below the first threshold.
     pub out_min: i64,
     /// `thresholds[i]`: the least accumulator whose output is at least `out_min + 1 + i`
-    /// (non-decreasing; equal ones skip a level that no accumulator reaches).
-    pub thresholds: Vec<i64>,
+    /// (non-decreasing; equal ones skip a level that no accumulator reaches). Written packed
+    /// ([`PackedInts`]).
+    pub thresholds: PackedInts,
     /// `(acc, y)`: at `acc`, `y` is accepted too (the other rounding of a tie that a runtime's
     /// float32 arithmetic decides by the order of its additions, see [`OrtAveragePool`]). Absent:
     /// none.
@@ -232,7 +235,7 @@ impl ThresholdMap {
             .map_or(0, |i| i + 1);
         ThresholdMap {
             out_min: bottom,
-            thresholds: thresholds[..reached].to_vec(),
+            thresholds: thresholds[..reached].to_vec().into(),
             alternatives: Vec::new(),
         }
     }
@@ -414,7 +417,7 @@ mod tests {
     fn chunked_rows_cover_the_domain_in_pieces_of_the_map() {
         let map = ThresholdMap {
             out_min: -2,
-            thresholds: vec![-5, -5, 7, 10_000],
+            thresholds: vec![-5, -5, 7, 10_000].into(),
             alternatives: vec![(6, 1), (50_000, 3)],
         };
         let domain = (-9_000, 20_000);
@@ -475,7 +478,7 @@ mod tests {
     fn intervals_cover_the_domain_and_skip_empty_levels() {
         let map = ThresholdMap {
             out_min: -2,
-            thresholds: vec![-5, -5, 7],
+            thresholds: vec![-5, -5, 7].into(),
             alternatives: vec![(6, 1)],
         };
         assert!(map.allows(6, 0) && map.allows(6, 1) && !map.allows(5, 1));
@@ -493,7 +496,7 @@ mod tests {
         assert_eq!(map.apply(1 << 35), None);
         assert!(ThresholdMap {
             out_min: 0,
-            thresholds: vec![3, 2],
+            thresholds: vec![3, 2].into(),
             alternatives: vec![],
         }
         .validate()

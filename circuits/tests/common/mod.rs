@@ -103,7 +103,7 @@ pub fn mock_verify(
     let instance = circuits::public_inputs(&t.tensors[0], t.output());
     circuits::with_shape(plan.shape, || {
         let c = circuits::InferenceCircuit::new(q, Some(t));
-        halo2_proofs::dev::MockProver::run(plan.k, &c, vec![instance])
+        halo2_proofs::dev::MockProver::run(plan.k, &c, plan.shape.instance_of(&instance))
             .unwrap()
             .verify()
     })

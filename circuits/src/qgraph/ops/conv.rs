@@ -7,6 +7,7 @@ use super::{window_work, CheckCx, EvalCx, OpRules};
 use crate::circuit::chips::mac::MacConfig;
 use crate::ir::geom::ConvGeom;
 use crate::lower::{BlockLayout, BlockParams, LowerCx};
+use crate::qgraph::packed::PackedInts;
 use crate::qgraph::EvalError;
 
 /// A convolution: `acc = bias + Σ w * x` per output channel and position (see [`ConvGeom`]);
@@ -17,8 +18,8 @@ pub struct QConv {
     pub geom: ConvGeom,
     /// Fractional bits of the weights: weight = quantized / 2^weight_scale.
     pub weight_scale: u32,
-    /// `[out_c][in_c / groups][kh][kw]`.
-    pub weight: Vec<i64>,
+    /// `[out_c][in_c / groups][kh][kw]`, written packed ([`PackedInts`]).
+    pub weight: PackedInts,
     /// One per output channel, at the accumulator's scale (in_scale + weight_scale).
     pub bias: Vec<i64>,
 }

@@ -76,7 +76,7 @@ fn graph(g: ConvGeom) -> QuantGraph {
             QOp::Conv(QConv {
                 geom: g,
                 weight_scale: 4,
-                weight,
+                weight: weight.into(),
                 bias,
             }),
             8,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CheckCx, EvalCx, OpRules};
 use crate::lower::{BlockParams, LowerCx};
+use crate::qgraph::packed::PackedInts;
 use crate::qgraph::{linear_acc, EvalError};
 
 /// `acc[o] = bias[o] + sum_i weight[o][i] * x[i]`; output at scale in_scale + weight_scale.
@@ -15,8 +16,8 @@ pub struct QLinear {
     pub out_features: usize,
     /// Fractional bits of the weights: weight = quantized / 2^weight_scale.
     pub weight_scale: u32,
-    /// Row-major `[out][in]`.
-    pub weight: Vec<i64>,
+    /// Row-major `[out][in]`, written packed ([`PackedInts`]).
+    pub weight: PackedInts,
     /// One per output, at the accumulator's scale (in_scale + weight_scale).
     pub bias: Vec<i64>,
 }

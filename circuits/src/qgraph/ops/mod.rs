@@ -301,7 +301,7 @@ impl QOp {
     }
 
     /// The weights and biases of a Linear or Conv op, to change.
-    pub fn params_mut(&mut self) -> Option<(&mut Vec<i64>, &mut Vec<i64>)> {
+    pub fn params_mut(&mut self) -> Option<(&mut [i64], &mut Vec<i64>)> {
         match self {
             QOp::Linear(op) => Some((&mut op.weight, &mut op.bias)),
             QOp::Conv(op) => Some((&mut op.weight, &mut op.bias)),

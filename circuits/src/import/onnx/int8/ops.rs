@@ -165,7 +165,7 @@ impl Int8OnnxImporter<'_> {
         let conv = QOp::Conv(QConv {
             geom,
             weight_scale: 0,
-            weight: w.data,
+            weight: w.data.into(),
             bias,
         });
         let per = geom.out_h * geom.out_w;
@@ -196,7 +196,7 @@ impl Int8OnnxImporter<'_> {
             in_features: n_in,
             out_features: n_out,
             weight_scale: 0,
-            weight: w.data,
+            weight: w.data.into(),
             bias,
         });
         Ok(self.with_maps(
@@ -362,7 +362,7 @@ impl Int8OnnxImporter<'_> {
         let sum = QOp::Conv(QConv {
             geom,
             weight_scale: 0,
-            weight: vec![1; geom.weight_len()],
+            weight: vec![1; geom.weight_len()].into(),
             bias: vec![-(count as i64) * xq.1; c],
         });
         let shape = vec![1, c, geom.out_h, geom.out_w];

@@ -82,7 +82,7 @@ impl Int8Importer<'_> {
         let sum = QOp::Conv(QConv {
             geom,
             weight_scale: 0,
-            weight: vec![1; geom.weight_len()],
+            weight: vec![1; geom.weight_len()].into(),
             bias: vec![0; c],
         });
         self.with_requant((sum, vec![x.id]), shape, (steps, 1), (out, true, q), label);
@@ -229,7 +229,7 @@ impl Int8Importer<'_> {
         let sum = QOp::Conv(QConv {
             geom,
             weight_scale: 0,
-            weight: vec![1; geom.weight_len()],
+            weight: vec![1; geom.weight_len()].into(),
             bias: vec![-count * zp; c],
         });
         let shape = match keep {

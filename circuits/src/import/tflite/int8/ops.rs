@@ -275,7 +275,7 @@ impl Int8Importer<'_> {
         let conv = QOp::Conv(QConv {
             geom,
             weight_scale: 0,
-            weight,
+            weight: weight.into(),
             bias,
         });
         let n_pos = geom.out_h * geom.out_w;
@@ -337,7 +337,7 @@ impl Int8Importer<'_> {
             in_features: n_in,
             out_features: n_out,
             weight_scale: 0,
-            weight,
+            weight: weight.into(),
             bias,
         });
         let shape = self.tensors[out].shape.clone();

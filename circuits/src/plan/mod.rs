@@ -20,6 +20,7 @@ use crate::qgraph::{QOp, QuantGraph};
 
 mod choice;
 mod estimate;
+mod instance;
 mod limbs;
 use choice::best_of;
 pub use choice::{
@@ -27,6 +28,7 @@ pub use choice::{
     SMALL_PROOF_SLACK,
 };
 pub use estimate::{estimate, Estimate, VerifyLoad};
+pub use instance::{instance_columns_for, INSTANCE_ROWS_PER_COLUMN, INSTANCE_ROWS_SPREAD};
 use limbs::{plan_limbs, threshold_table_rows};
 
 /// Largest k we plan for: beyond it the SRS and keys alone take minutes and GiBs.
@@ -257,31 +259,6 @@ pub fn plan_of_shape(
     )
 }
 
-/// Public values per instance column at most, when the planner chooses the columns: halo2's
-/// verifier spends about 2 us per row of the longest instance column (two exponentiations), so
-/// 4,096 rows cost it about 9 ms; each further column is one more equality column for the prover.
-pub const INSTANCE_ROWS_PER_COLUMN: usize = 4096;
-
-/// Public values per instance column down to which the planner spreads them further where that
-/// costs the prover nothing (see [`instance_columns_for`]): 1,024 rows cost the verifier about 2 ms.
-pub const INSTANCE_ROWS_SPREAD: usize = 1024;
-
-/// Instance columns for `rows` public values (see [`INSTANCE_ROWS_PER_COLUMN`]), beside `others`
-/// equality columns whose permutation argument takes `chunk` columns per product: one per 4,096
-/// values at least, then more, down to [`INSTANCE_ROWS_SPREAD`] values each, while they only fill
-/// the last product's free places (no product more for the prover, by halo2's chunks or by the
-/// cost model's three per product). Each adds two values to a proof (64 bytes).
-pub fn instance_columns_for(rows: usize, others: usize, chunk: usize) -> usize {
-    let max = crate::circuit::MAX_INSTANCE_COLUMNS;
-    let least = rows.div_ceil(INSTANCE_ROWS_PER_COLUMN).clamp(1, max);
-    let equality = others + least;
-    let fill = |chunk: usize| equality.div_ceil(chunk.max(1)) * chunk.max(1) - equality;
-    let free = fill(chunk).min(fill(3));
-    rows.div_ceil(INSTANCE_ROWS_SPREAD)
-        .clamp(least, least + free)
-        .min(max)
-}
-
 /// Rows of hash chains of `chains[c]` hashes each on `chips` Poseidon chips (their own columns):
 /// each hash goes to the chip with the fewest rows so far. Exact (tested in `chips::tests_hash`).
 pub fn hash_chain_rows(chains: &[usize], chips: usize) -> usize {
@@ -293,7 +270,20 @@ fn build(
     vis: Visibilities,
     layout: BlockLayout,
     limb_bits: u32,
+    options: (Option<usize>, Option<ThresholdLimbs>),
+) -> Result<Plan, LayoutError> {
+    build_counted(graph, vis, layout, limb_bits, options, None)
+}
+
+/// [`build`] with the layout's rows when they are counted already (they do not depend on the limb
+/// bits: lowering the graph is most of a plan's work).
+fn build_counted(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    layout: BlockLayout,
+    limb_bits: u32,
     (instance_columns, threshold_limbs): (Option<usize>, Option<ThresholdLimbs>),
+    counted: Option<&Rows>,
 ) -> Result<Plan, LayoutError> {
     let BlockLayout {
         inputs_per_row,
@@ -348,7 +338,14 @@ fn build(
             2 + fewest_cells
         )));
     }
-    let rows = count_rows(graph, vis, layout);
+    let owned;
+    let rows = match counted {
+        Some(rows) => rows,
+        None => {
+            owned = count_rows(graph, vis, layout);
+            &owned
+        }
+    };
     let shape = CircuitShape {
         inputs_per_row,
         width,
@@ -377,7 +374,7 @@ fn build(
     };
     // Hashed weights make a long hash chain: a second Poseidon chip when it lowers k (at the same k
     // its columns only cost).
-    let one = plan_limbs(graph, vis, &rows, shape, threshold_limbs)?;
+    let one = plan_limbs(graph, vis, rows, shape, threshold_limbs)?;
     if !hidden_weights {
         return Ok(one);
     }
@@ -385,7 +382,7 @@ fn build(
     let two = plan_limbs(
         graph,
         vis,
-        &rows,
+        rows,
         CircuitShape {
             second_hash_chip,
             ..shape
@@ -483,12 +480,28 @@ pub fn largest_table(
     bits: std::ops::RangeInclusive<u32>,
 ) -> Result<Plan, LayoutError> {
     let layout = BlockLayout::new(p, w);
-    let least = build(graph, vis, layout, *bits.start(), (None, None))?;
     if keeps_its_limbs(graph) {
-        return Ok(least); // every limb size asked gives this plan
+        // Every limb size asked gives this plan.
+        return build(graph, vis, layout, *bits.start(), (None, None));
     }
+    if w < MIN_WIDTH || p == 0 {
+        return Err(LayoutError::Invalid(format!("P = {p}, W = {w}")));
+    }
+    largest_table_counted(graph, vis, layout, bits, &count_rows(graph, vis, layout))
+}
+
+/// [`largest_table`] of a float graph's layout whose rows are counted.
+fn largest_table_counted(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    layout: BlockLayout,
+    bits: std::ops::RangeInclusive<u32>,
+    rows: &Rows,
+) -> Result<Plan, LayoutError> {
+    let at = |l| build_counted(graph, vis, layout, l, (None, None), Some(rows));
+    let least = at(*bits.start())?;
     for l in bits.rev() {
-        let plan = build(graph, vis, layout, l, (None, None))?;
+        let plan = at(l)?;
         if plan.k <= least.k {
             return Ok(plan);
         }
@@ -532,15 +545,16 @@ pub fn choose_with(
             // One plan per layout: no limb size to search (each plan lowers the whole graph).
             return build(graph, vis, layout, min_limb_bits, (None, None));
         }
+        // The graph is lowered once per layout: its rows serve every limb size tried.
         let rows = count_rows(graph, vis, layout);
-        let probe = build(graph, vis, layout, MIN_LIMB_BITS, (None, None));
+        let probe = build_counted(graph, vis, layout, MIN_LIMB_BITS, (None, None), Some(&rows));
         probe.and_then(|probe| {
             let reserved = probe.usable_rows.abs_diff(1 << probe.k);
             let hash_rows = Disclosure::with_limb_bits(graph, vis, min_limb_bits).hash_rows(2);
             let instance = probe.instance_rows.div_ceil(probe.shape.instance_columns);
             let needed = rows.total.max(instance).max(hash_rows);
             let top = limb_bits_for(needed, reserved).max(min_limb_bits);
-            largest_table(graph, vis, (p, w), min_limb_bits..=top)
+            largest_table_counted(graph, vis, layout, min_limb_bits..=top, &rows)
         })
     });
     let mut candidates: Vec<Plan> = Vec::new();

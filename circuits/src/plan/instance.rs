@@ -13,7 +13,8 @@ pub const INSTANCE_ROWS_SPREAD: usize = 1024;
 /// equality columns whose permutation argument takes `chunk` columns per product: one per 4,096
 /// values at least, then more, down to [`INSTANCE_ROWS_SPREAD`] values each, while they only fill
 /// the last product's free places (no product more for the prover, by halo2's chunks or by the
-/// cost model's three per product). Each adds two values to a proof (64 bytes).
+/// cost model's three per product). Each adds one value to a proof (its permutation column's
+/// evaluation, 32 bytes).
 pub fn instance_columns_for(rows: usize, others: usize, chunk: usize) -> usize {
     let max = crate::circuit::MAX_INSTANCE_COLUMNS;
     let least = rows.div_ceil(INSTANCE_ROWS_PER_COLUMN).clamp(1, max);

@@ -4,15 +4,22 @@
 //! A model's weights and its threshold maps (an int8 model holds one per output channel, 255 values
 //! each: hundreds of thousands in all) took four to six JSON characters a value, and parsing those
 //! numbers was most of a large int8 model's verification. Packed, the same lists take two to three
-//! characters a value and decode several times faster. Files written before packing hold plain JSON arrays: they are
-//! read as they are and written back the same way, so a model's digest (the hash of its JSON) does
-//! not change.
+//! characters a value and decode several times faster. Files written before packing hold plain
+//! JSON arrays: they are read as they are and written back the same way, so a model's digest (the
+//! hash of its JSON) does not change.
 
 use std::ops::{Deref, DerefMut};
 
 use base64::Engine;
 use serde::de::{Error as _, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::artifacts::model_file::MAX_WORK;
+
+/// Most values one list may hold: a model file's largest work ([`MAX_WORK`]; a layer's weights are
+/// at most its multiply-accumulates). Checked while the file is read, before anything larger is
+/// allocated.
+pub const MAX_VALUES: usize = MAX_WORK;
 
 /// How a list is written in a model file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -98,9 +105,15 @@ pub fn encode(values: &[i64]) -> Vec<u8> {
     out
 }
 
-/// The values of [`encode`]'s bytes; `None` for a truncated or over-long varint.
+/// The values of [`encode`]'s bytes; `None` for a truncated or over-long varint, or more than
+/// [`MAX_VALUES`] values.
 pub fn decode(bytes: &[u8]) -> Option<Vec<i64>> {
-    let mut out = Vec::with_capacity(bytes.len() / 2);
+    decode_at_most(bytes, MAX_VALUES)
+}
+
+/// [`decode`], refusing more than `most` values.
+fn decode_at_most(bytes: &[u8], most: usize) -> Option<Vec<i64>> {
+    let mut out = Vec::with_capacity((bytes.len() / 2).min(most));
     let mut prev = 0i64;
     let mut z = 0u64;
     let mut shift = 0u32;
@@ -116,6 +129,9 @@ pub fn decode(bytes: &[u8]) -> Option<Vec<i64>> {
         }
         let d = ((z >> 1) as i64) ^ -((z & 1) as i64);
         prev = prev.wrapping_add(d);
+        if out.len() == most {
+            return None;
+        }
         out.push(prev);
         z = 0;
         shift = 0;
@@ -146,8 +162,12 @@ impl<'de> Deserialize<'de> for PackedInts {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(s)
                     .map_err(|e| E::custom(format!("packed integers: {e}")))?;
-                let values = decode(&bytes)
-                    .ok_or_else(|| E::custom("packed integers: a truncated or over-long varint"))?;
+                let values = decode(&bytes).ok_or_else(|| {
+                    E::custom(format!(
+                        "packed integers: a truncated or over-long varint, or more than \
+                         {MAX_VALUES} values"
+                    ))
+                })?;
                 Ok(PackedInts {
                     values,
                     form: Form::Packed,
@@ -156,6 +176,11 @@ impl<'de> Deserialize<'de> for PackedInts {
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PackedInts, A::Error> {
                 let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
                 while let Some(v) = seq.next_element::<i64>()? {
+                    if values.len() == MAX_VALUES {
+                        return Err(A::Error::custom(format!(
+                            "more than {MAX_VALUES} integers in one list"
+                        )));
+                    }
                     values.push(v);
                 }
                 Ok(PackedInts {
@@ -165,7 +190,6 @@ impl<'de> Deserialize<'de> for PackedInts {
             }
         }
         d.deserialize_any(Either)
-            .map_err(|e| D::Error::custom(format!("{e}")))
     }
 }
 
@@ -196,6 +220,13 @@ mod tests {
         // Ten groups, the last holding one bit: the largest u64, a valid difference.
         let most: PackedInts = serde_json::from_str("\"////////////AQ==\"").unwrap();
         assert_eq!(most.as_slice(), &[i64::MIN]);
+    }
+
+    #[test]
+    fn a_list_longer_than_allowed_is_refused() {
+        let bytes = encode(&[5, 6, 7]);
+        assert_eq!(decode_at_most(&bytes, 3), Some(vec![5, 6, 7]));
+        assert_eq!(decode_at_most(&bytes, 2), None);
     }
 
     #[test]

@@ -144,6 +144,33 @@ fn hostile_models_are_refused_with_a_reason() {
     assert!(model_refusal(&m).contains("verifying key is not hex"));
 }
 
+#[test]
+fn malformed_packed_lists_are_refused_while_the_file_is_read() {
+    // The digits MLP's first weights, packed as this version writes them, then damaged.
+    let mut m = seed("model_reader", "digits_mlp.zkm");
+    let weights: circuits::qgraph::packed::PackedInts =
+        serde_json::from_value(m["graph"]["layers"][0]["op"]["Linear"]["weight"].clone()).unwrap();
+    let packed =
+        serde_json::to_value(circuits::qgraph::packed::PackedInts::from(weights.to_vec())).unwrap();
+    let text = packed.as_str().unwrap().to_string();
+    let weight = |m: &mut Value, v: Value| m["graph"]["layers"][0]["op"]["Linear"]["weight"] = v;
+    // Packed intact, the model reads (its digest then differs: refused for that alone).
+    weight(&mut m, packed);
+    assert!(model_refusal(&m).contains("was modified"));
+    for (damaged, why) in [
+        (format!("{text}!"), "packed integers"),
+        ("gA==".to_string(), "truncated or over-long varint"),
+        (
+            "////////////Ag==".to_string(),
+            "truncated or over-long varint",
+        ),
+    ] {
+        weight(&mut m, json!(damaged));
+        let reason = model_refusal(&m);
+        assert!(reason.contains(why), "{reason}");
+    }
+}
+
 /// The digits CNN with one layer: `op` on a `[1, c, h, w]` input, with output shape `out`.
 fn one_layer(input: [usize; 4], op: Value, out: Value) -> Value {
     let mut m = seed("model_reader", "digits_cnn.zkm");

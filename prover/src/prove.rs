@@ -68,7 +68,8 @@ pub struct Prover<'m> {
     pub key_source: KeySource,
     /// Seconds spent loading (or making) and checking the SRS.
     pub params_s: f64,
-    /// Seconds spent loading or generating the proving key.
+    /// Seconds spent loading or generating the proving key (a cached key is read while the SRS is
+    /// loaded: the two overlap).
     pub keygen_s: f64,
     threads: usize,
     progress: &'m dyn Progress,
@@ -127,14 +128,30 @@ impl<'m> Prover<'m> {
         if let Some(step) = &making {
             progress.start(step);
         }
-        let loaded = store::load_params(&model.proof_system, model.k);
+        // A cached proving key is read (hashed, then parsed: one thread) while the SRS is loaded
+        // and checked (multi-exponentiations on every thread): the two overlap.
+        let path = pk_path(model)?;
+        let (loaded, params_s, cached) = std::thread::scope(|s| {
+            let cached = s.spawn(|| read_cached_pk(model, &path));
+            let loaded = store::load_params(&model.proof_system, model.k);
+            let params_s = t.elapsed().as_secs_f64();
+            let cached = cached
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (loaded, params_s, cached)
+        });
         if let Some(step) = &making {
             progress.finish(step);
         }
         let (params, params_source) = loaded?;
-        let params_s = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let (pk, key_source) = load_or_make_pk(model, &params, progress)?;
+        let (pk, key_source, keygen_s) = match cached {
+            Some((pk, read_s)) => (pk, KeySource::Cache, read_s),
+            None => {
+                let t = Instant::now();
+                let pk = make_pk(model, &params, &path, progress)?;
+                (pk, KeySource::Made, t.elapsed().as_secs_f64())
+            }
+        };
         Ok(Prover {
             model,
             params,
@@ -142,7 +159,7 @@ impl<'m> Prover<'m> {
             params_source,
             key_source,
             params_s,
-            keygen_s: t.elapsed().as_secs_f64(),
+            keygen_s,
             threads: rayon::current_num_threads(),
             progress,
         })
@@ -250,20 +267,25 @@ pub fn pk_path(model: &ModelFile) -> Result<std::path::PathBuf, SrsError> {
     Ok(pk_dir()?.join(format!("{}.pk", model.digest)))
 }
 
-/// The model's proving key: the cached file when it has the digest the model pins, else made again
-/// from the model, checked against that digest, and cached.
-fn load_or_make_pk(
+/// The model's cached proving key, when its file at `path` has the digest the model pins, and the
+/// seconds its reading took.
+fn read_cached_pk(model: &ModelFile, path: &std::path::Path) -> Option<(ProvingKey, f64)> {
+    let t = Instant::now();
+    let file = std::fs::File::open(path).ok()?;
+    let pinned = &model.proof_system.proving_key_digest;
+    let pk = circuits::keys::read_pk(file, model.shape, pinned).ok()?;
+    Some((pk, t.elapsed().as_secs_f64()))
+}
+
+/// The model's proving key made again from the model (no usable cached file), checked against the
+/// digest the model pins, and cached at `path`.
+fn make_pk(
     model: &ModelFile,
     params: &ProofParams,
+    path: &std::path::Path,
     progress: &dyn Progress,
-) -> Result<(ProvingKey, KeySource), ProveError> {
-    let path = pk_path(model)?;
+) -> Result<ProvingKey, ProveError> {
     let pinned = &model.proof_system.proving_key_digest;
-    if let Ok(file) = std::fs::File::open(&path) {
-        if let Ok(pk) = circuits::keys::read_pk(file, model.shape, pinned) {
-            return Ok((pk, KeySource::Cache));
-        }
-    }
     let keygen = Step::Keygen { k: model.k };
     progress.start(&keygen);
     // Both keys in one pass, as compile makes them; the digest check below covers the verifying key
@@ -273,7 +295,7 @@ fn load_or_make_pk(
     let pk = made?;
     // Written to the cache as it is serialized (not held twice in memory), named once checked.
     let cache_error = |source| KeyError::Cache {
-        path: path.clone(),
+        path: path.to_path_buf(),
         source,
     };
     let mut tmp = store::temporary_in(&pk_dir()?).map_err(cache_error)?;
@@ -288,6 +310,6 @@ fn load_or_make_pk(
         }
         .into());
     }
-    tmp.persist(&path).map_err(|e| cache_error(e.error))?;
-    Ok((pk, KeySource::Made))
+    tmp.persist(path).map_err(|e| cache_error(e.error))?;
+    Ok(pk)
 }

@@ -148,7 +148,7 @@ impl<'m> Prover<'m> {
             Some((pk, read_s)) => (pk, KeySource::Cache, read_s),
             None => {
                 let t = Instant::now();
-                let pk = make_pk(model, &params, &path, progress)?;
+                let pk = make_and_cache_pk(model, &params, &path, progress)?;
                 (pk, KeySource::Made, t.elapsed().as_secs_f64())
             }
         };
@@ -279,7 +279,7 @@ fn read_cached_pk(model: &ModelFile, path: &std::path::Path) -> Option<(ProvingK
 
 /// The model's proving key made again from the model (no usable cached file), checked against the
 /// digest the model pins, and cached at `path`.
-fn make_pk(
+fn make_and_cache_pk(
     model: &ModelFile,
     params: &ProofParams,
     path: &std::path::Path,

@@ -275,6 +275,16 @@ fn build(
     build_counted(graph, vis, layout, limb_bits, options, None)
 }
 
+/// Refuse a row layout without inputs or with fewer than [`MIN_WIDTH`] accumulators (before its
+/// rows are counted).
+fn check_rows(layout: BlockLayout) -> Result<(), LayoutError> {
+    let (p, w) = (layout.inputs_per_row, layout.width);
+    match w < MIN_WIDTH || p == 0 {
+        true => Err(LayoutError::Invalid(format!("P = {p}, W = {w}"))),
+        false => Ok(()),
+    }
+}
+
 /// [`build`] with the layout's rows when they are counted already (they do not depend on the limb
 /// bits: lowering the graph is most of a plan's work).
 fn build_counted(
@@ -291,11 +301,7 @@ fn build_counted(
         window_tiles,
         ..
     } = layout;
-    if width < MIN_WIDTH || inputs_per_row == 0 {
-        return Err(LayoutError::Invalid(format!(
-            "P = {inputs_per_row}, W = {width}"
-        )));
-    }
+    check_rows(layout)?;
     let hidden_weights = vis.weights.is_hashed();
     let hashing = Disclosure::new(graph, vis).hashing();
     if hashing && inputs_per_row < 2 {
@@ -484,9 +490,7 @@ pub fn largest_table(
         // Every limb size asked gives this plan.
         return build(graph, vis, layout, *bits.start(), (None, None));
     }
-    if w < MIN_WIDTH || p == 0 {
-        return Err(LayoutError::Invalid(format!("P = {p}, W = {w}")));
-    }
+    check_rows(layout)?;
     largest_table_counted(graph, vis, layout, bits, &count_rows(graph, vis, layout))
 }
 

@@ -40,11 +40,6 @@ pub struct PackedInts {
 }
 
 impl PackedInts {
-    /// The values.
-    pub fn as_slice(&self) -> &[i64] {
-        &self.values
-    }
-
     /// Whether the list is written as a plain JSON array (read from a file written before packing).
     pub fn is_listed(&self) -> bool {
         self.form == Form::Listed
@@ -215,11 +210,11 @@ mod tests {
         let json = serde_json::to_string(&PackedInts::from(values.clone())).unwrap();
         assert!(json.starts_with('"'), "{json}");
         let back: PackedInts = serde_json::from_str(&json).unwrap();
-        assert_eq!(back.as_slice(), values.as_slice());
+        assert_eq!(&back[..], &values[..]);
         assert!(!back.is_listed());
         // Ten groups, the last holding one bit: the largest u64, a valid difference.
         let most: PackedInts = serde_json::from_str("\"////////////AQ==\"").unwrap();
-        assert_eq!(most.as_slice(), &[i64::MIN]);
+        assert_eq!(&most[..], &[i64::MIN]);
     }
 
     #[test]
@@ -240,7 +235,7 @@ mod tests {
         let json = "[-3,0,7,7,12]";
         let v: PackedInts = serde_json::from_str(json).unwrap();
         assert!(v.is_listed());
-        assert_eq!(v.as_slice(), &[-3, 0, 7, 7, 12]);
+        assert_eq!(&v[..], &[-3, 0, 7, 7, 12]);
         assert_eq!(serde_json::to_string(&v).unwrap(), json);
     }
 

@@ -54,6 +54,33 @@ fn the_honest_model_round_trips() {
 }
 
 #[test]
+fn formats_are_read_or_named() {
+    let m = digits_model();
+    // The previous format's files (the same fields) are read; the digest covers the format string.
+    let mut older = m.clone();
+    older.format = "zkinfer-model/2".into();
+    let older = older.seal();
+    assert_eq!(
+        ModelFile::from_bytes(&older.to_json(), "older.zkm").unwrap(),
+        older
+    );
+    for (format, advice) in [
+        ("zkinfer-model/4", "newer zkinfer; upgrade"),
+        ("zkinfer-model/1", "compile the model again"),
+    ] {
+        let mut other = m.clone();
+        other.format = format.into();
+        match ModelFile::from_bytes(&other.seal().to_json(), "other.zkm") {
+            Err(e @ ModelFileError::Version { .. }) => {
+                let why = e.to_string();
+                assert!(why.contains(format) && why.contains(advice), "{why}");
+            }
+            other => panic!("{format}: expected a version error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn absurd_sizes_are_refused_before_anything_is_computed() {
     let mut m = digits_model();
     m.graph.input_shape = Shape(vec![usize::MAX, 3]);

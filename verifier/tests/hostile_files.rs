@@ -132,7 +132,9 @@ fn hostile_models_are_refused_with_a_reason() {
     assert!(model_refusal(&m).contains("input shape is empty or too large"));
 
     let mut m = seed("model_reader", "digits_mlp.zkm");
-    m["format"] = json!("zkinfer-model/3");
+    m["format"] = json!("zkinfer-model/4");
+    assert!(model_refusal(&m).contains("newer zkinfer; upgrade"));
+    m["format"] = json!("zkinfer-model/1");
     assert!(model_refusal(&m).contains("compile the model again"));
     let mut m = seed("model_reader", "digits_mlp.zkm");
     m["proof_system"]["srs"]["tau_g2"] = json!("00");

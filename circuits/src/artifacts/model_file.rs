@@ -12,8 +12,13 @@ use crate::circuit::CircuitShape;
 use crate::qgraph::QuantGraph;
 use crate::quantize::report::QuantReport;
 
-/// The `"format"` string of the model files this version reads and writes.
-pub const MODEL_FORMAT: &str = "zkinfer-model/2";
+/// The `"format"` string of the model files this version writes: `zkinfer-model/2`'s fields, its
+/// integer lists (weights, threshold maps) packed ([`crate::qgraph::packed`]), so that a zkinfer
+/// that cannot read packed lists says the file is newer instead of failing on one.
+pub const MODEL_FORMAT: &str = "zkinfer-model/3";
+/// The formats this version reads: its own, and `zkinfer-model/2` (lists as JSON arrays, or packed
+/// by the zkinfer that first packed them and still wrote `/2`).
+pub const READ_MODEL_FORMATS: [&str; 2] = [MODEL_FORMAT, "zkinfer-model/2"];
 /// Largest tensor (elements) a model file may declare.
 pub const MAX_ELEMENTS: usize = 1 << 24;
 /// Largest total work (multiply-accumulates and elementwise operations) a model file may declare: what
@@ -91,10 +96,12 @@ pub enum ModelFileError {
         /// What the parser reported.
         reason: String,
     },
-    /// The file is in another `zkinfer-model/` format than [`MODEL_FORMAT`].
+    /// The file is in a `zkinfer-model/` format outside [`READ_MODEL_FORMATS`].
     #[error(
-        "{path} is in format {found}, this zkinfer reads {MODEL_FORMAT}: compile the model again \
-         with this zkinfer"
+        "{path} is in format {found}, this zkinfer reads {} and {}: {}",
+        READ_MODEL_FORMATS[0],
+        READ_MODEL_FORMATS[1],
+        version_advice(.found)
     )]
     Version {
         /// Path of the file.
@@ -230,7 +237,7 @@ impl ModelFile {
             reason: e.to_string(),
         };
         match json_format(bytes).map_err(parse)?.as_deref() {
-            Some(MODEL_FORMAT) => {}
+            Some(f) if READ_MODEL_FORMATS.contains(&f) => {}
             Some(f) if f.starts_with("zkinfer-model/") => {
                 return Err(ModelFileError::Version {
                     path: path.into(),
@@ -257,6 +264,21 @@ impl ModelFile {
             return Err(ModelFileError::Digest { path: path.into() });
         }
         Ok(model)
+    }
+}
+
+/// What to do about a model file in format `found`, which this zkinfer does not read: upgrade for a
+/// newer format, compile again for an older one.
+fn version_advice(found: &str) -> &'static str {
+    let version = |f: &str| {
+        f.strip_prefix("zkinfer-model/")
+            .and_then(|v| v.parse::<u32>().ok())
+    };
+    match (version(found), version(MODEL_FORMAT)) {
+        (Some(v), Some(ours)) if v > ours => {
+            "it was written by a newer zkinfer; upgrade to read it"
+        }
+        _ => "compile the model again with this zkinfer",
     }
 }
 

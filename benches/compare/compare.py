@@ -58,6 +58,17 @@ MODELS = {
     "vww": Model("MLPerf VWW MobileNetV1-0.25 96x96", "mlperf_onnx/vww_full.onnx", "mlperf_onnx/vww_full/input_0.json",
                  "mlperf_onnx/vww_full/calibration.json"),
     "resnet8": Model("MLPerf IC ResNet-8", "resnet8.onnx", "resnet8/input_0.json", "resnet8/calibration.json"),
+    # Their int8 forms (fixtures/make_mlperf_onnx_int8.py: onnxruntime's quantize_static, QDQ, per
+    # channel), on the float models' inputs; the calibration samples serve EZKL (zkinfer takes an int8
+    # model's own integers). The reference is onnxruntime running the int8 model.
+    "ad8": Model("MLPerf AD autoencoder (640), int8 QDQ", "mlperf_onnx/ad_full_int8.onnx",
+                 "mlperf_onnx/ad_full/input_0.json", "mlperf_onnx/ad_full/calibration.json"),
+    "kws8": Model("MLPerf KWS DS-CNN, int8 QDQ", "mlperf_onnx/kws_full_int8.onnx",
+                  "mlperf_onnx/kws_full/input_0.json", "mlperf_onnx/kws_full/calibration.json"),
+    "vww8": Model("MLPerf VWW MobileNetV1-0.25 96x96, int8 QDQ", "mlperf_onnx/vww_full_int8.onnx",
+                  "mlperf_onnx/vww_full/input_0.json", "mlperf_onnx/vww_full/calibration.json"),
+    "resnet8_int8": Model("MLPerf IC ResNet-8, int8 QDQ", "mlperf_onnx/resnet8_int8.onnx", "resnet8/input_0.json",
+                          "resnet8/calibration.json"),
 }
 DEFAULT_MODELS = "mlp,cnn,lenet,sigmoid"
 

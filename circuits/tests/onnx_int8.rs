@@ -194,3 +194,49 @@ fn add_accepts_the_other_rounding_only_at_ties() {
         assert_eq!(adds, 3, "{name}: three residual adds");
     }
 }
+
+/// The MLPerf Tiny look-alikes quantized by `quantize_static` (`fixtures/make_mlperf_onnx_int8.py`:
+/// QDQ, per-channel weights, full size): on each model's first input, the evaluator's int8 output
+/// is onnxruntime's. onnxruntime's dequantized floats are compared within a quarter of the output
+/// step, so the integers are equal.
+#[test]
+fn mlperf_lookalikes_int8_match_onnxruntime() {
+    use circuits::import::{import_model, Imported};
+    for (model, input) in [
+        ("mlperf_onnx/ad_full_int8", "mlperf_onnx/ad_full"),
+        ("mlperf_onnx/kws_full_int8", "mlperf_onnx/kws_full"),
+        ("mlperf_onnx/vww_full_int8", "mlperf_onnx/vww_full"),
+        ("mlperf_onnx/resnet8_int8", "resnet8"),
+    ] {
+        let Imported::Int8(m) = import_model(&common::fixture(&format!("{model}.onnx")))
+            .unwrap_or_else(|e| panic!("{model}: {e}"))
+        else {
+            panic!("{model}: not imported as int8");
+        };
+        let q = m.graph;
+        let read = |path: String| -> Value {
+            serde_json::from_str(&std::fs::read_to_string(common::fixture(&path)).unwrap()).unwrap()
+        };
+        let x = q
+            .quantize_input(&floats(
+                &read(format!("{input}/input_0.json"))["input_data"][0],
+            ))
+            .unwrap();
+        let got: Vec<f64> = q
+            .eval(&x)
+            .unwrap()
+            .output()
+            .iter()
+            .map(|v| q.dequantize_output(*v))
+            .collect();
+        let want = floats(&read(format!("{model}/expected_0.json"))["output_data"][0]);
+        assert_eq!(got.len(), want.len(), "{model}");
+        let step = q.int8.as_ref().unwrap().output.scale;
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                (g - w).abs() < step / 4.0,
+                "{model} output {i}: {g} against onnxruntime's {w}"
+            );
+        }
+    }
+}

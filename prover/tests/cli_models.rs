@@ -181,6 +181,30 @@ fn an_int8_tflite_model_proves_litert_s_exact_output_bytes() {
     assert!(stderr(&o).contains("input_int8"), "{}", stderr(&o));
 }
 
+/// A per-channel int8 ONNX model whose threshold table, not its rows, sets k: `plan` says so and
+/// what would shrink the table; a model whose rows set k gets no such note.
+#[test]
+fn plan_names_a_table_that_sets_k() {
+    let o = zkinfer(&["plan", s(&fixture("mlperf_onnx/ad_full_int8.onnx"))]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("k = 19 is set by that table"), "{out}");
+    assert!(out.contains("rows alone fit k = 16"), "{out}");
+    assert!(out.contains("per_channel=False"), "{out}");
+    let o = zkinfer(&[
+        "plan",
+        s(&fixture("resnet_small.onnx")),
+        "--calibration",
+        s(&fixture("resnet_small/calibration.json")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !stdout(&o).contains("is set by that table"),
+        "{}",
+        stdout(&o)
+    );
+}
+
 #[test]
 fn plan_reads_an_onnx_model_without_compiling_it() {
     let o = zkinfer(&[

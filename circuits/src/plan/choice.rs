@@ -78,3 +78,18 @@ pub fn proof_too_large(limit: usize, smallest: &Plan) -> LayoutError {
         ),
     }
 }
+
+impl Plan {
+    /// The k the circuit's rows alone need: below [`Plan::k`] when the largest lookup table sets it.
+    pub fn k_for_rows(&self) -> u32 {
+        let reserved = self.usable_rows.abs_diff(1 << self.k);
+        super::smallest_k(
+            self.rows.max(
+                self.instance_rows
+                    .div_ceil(self.shape.instance_columns.max(1)),
+            ),
+            reserved,
+        )
+        .map_or(self.k, |k| k.min(self.k))
+    }
+}

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use circuits::plan::{plan_of_shape, Plan};
+use circuits::qgraph::{QOp, QuantGraph};
 use prover::atomic::write_atomic;
 use prover::prove::infer;
 use prover::CompileOptions;
@@ -103,7 +104,8 @@ pub fn plan(model: &Path) -> Result<Plan> {
 }
 
 pub fn plan_cmd(path: &Path, json: bool) -> Result<ExitCode> {
-    print_plan(&plan(path)?, json)
+    let graph = read_model(path)?.graph;
+    print_plan(&plan(path)?, &graph, json)
 }
 
 /// `zkinfer plan model.onnx`: quantize and plan without making keys.
@@ -116,7 +118,7 @@ pub fn plan_onnx(opts: &CompileOptions, json: bool) -> Result<ExitCode> {
             opts.onnx.display()
         );
     }
-    print_plan(&plan, json)
+    print_plan(&plan, &model.graph, json)
 }
 
 /// What this machine's recorded proofs say of its speed (see [`prover::machine_speed`]), for the
@@ -136,7 +138,33 @@ fn scaled(e: &circuits::plan::Estimate, f: f64) -> circuits::plan::Estimate {
     }
 }
 
-fn print_plan(p: &Plan, json: bool) -> Result<ExitCode> {
+/// When the largest lookup table, not the rows, sets k: say so, and what shrinks a table of
+/// per-channel threshold maps.
+fn print_table_note(p: &Plan, graph: &QuantGraph) {
+    let rows_k = p.k_for_rows();
+    if rows_k >= p.k {
+        return;
+    }
+    println!(
+        "  k = {} is set by that table: the circuit's {} rows alone fit k = {rows_k}",
+        p.k, p.rows
+    );
+    let maps = graph.threshold_maps().len();
+    let layers = graph
+        .layers
+        .iter()
+        .filter(|l| matches!(l.op, QOp::Threshold(_)))
+        .count();
+    if p.shape.threshold && maps > layers {
+        println!(
+            "  it holds {maps} threshold maps for {layers} requantizations: one per output channel \
+             where weights have per-channel scales; weights quantized per tensor share one map per \
+             layer (onnxruntime: quantize_static(..., per_channel=False))"
+        );
+    }
+}
+
+fn print_plan(p: &Plan, graph: &QuantGraph, json: bool) -> Result<ExitCode> {
     let machine = machine_factor();
     if json {
         let mut v = serde_json::to_value(p)?;
@@ -163,6 +191,7 @@ fn print_plan(p: &Plan, json: bool) -> Result<ExitCode> {
         "  largest lookup table: {} rows; public values: {}{spread}",
         p.table_rows, p.instance_rows
     );
+    print_table_note(p, graph);
     let e = &p.estimate;
     println!(
         "estimate (2 threads): prove {:.2} s, verify {:.3} s, peak memory {:.0} MiB; proof {} bytes",

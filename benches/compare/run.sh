@@ -17,7 +17,7 @@ if ! cmp -s "$here/requirements.txt" "$venv/.installed-requirements.txt" 2>/dev/
   cp "$here/requirements.txt" "$venv/.installed-requirements.txt"
 fi
 
-(cd "$root" && cargo build --release --bin zkinfer)
+(cd "$root" && cargo build --release -p zkinfer --bin zkinfer)
 target="${CARGO_TARGET_DIR:-target}"
 case "$target" in /*) ;; *) target="$root/$target" ;; esac
 

@@ -80,16 +80,14 @@ pub fn proof_too_large(limit: usize, smallest: &Plan) -> LayoutError {
 }
 
 impl Plan {
-    /// The k the circuit's rows alone need: below [`Plan::k`] when the largest lookup table sets it.
+    /// The k the circuit's rows alone need (its rows, hash rows and instance rows): below
+    /// [`Plan::k`] when the largest lookup table sets it.
     pub fn k_for_rows(&self) -> u32 {
         let reserved = self.usable_rows.abs_diff(1 << self.k);
-        super::smallest_k(
-            self.rows.max(
-                self.instance_rows
-                    .div_ceil(self.shape.instance_columns.max(1)),
-            ),
-            reserved,
-        )
-        .map_or(self.k, |k| k.min(self.k))
+        let instance = self
+            .instance_rows
+            .div_ceil(self.shape.instance_columns.max(1));
+        super::smallest_k(self.rows.max(self.hash_rows).max(instance), reserved)
+            .map_or(self.k, |k| k.min(self.k))
     }
 }

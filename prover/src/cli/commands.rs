@@ -51,6 +51,7 @@ pub fn compile(
         };
         println!("keys made: verifying key in the model file, proving key cached{size}");
         print_stages(&plan);
+        print_table_note(&plan, &model.graph);
         println!("wrote {} (model digest {})", out.display(), model.digest);
     }
     Ok(ExitCode::SUCCESS)

@@ -188,7 +188,10 @@ fn plan_names_a_table_that_sets_k() {
     let o = zkinfer(&["plan", s(&fixture("mlperf_onnx/ad_full_int8.onnx"))]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("k = 19 is set by that table"), "{out}");
+    assert!(
+        out.contains("k = 19 is set by the largest lookup table (453191 rows)"),
+        "{out}"
+    );
     assert!(out.contains("rows alone fit k = 16"), "{out}");
     assert!(out.contains("per_channel=False"), "{out}");
     let o = zkinfer(&[

@@ -147,8 +147,9 @@ fn print_table_note(p: &Plan, graph: &QuantGraph) {
         return;
     }
     println!(
-        "  k = {} is set by that table: the circuit's {} rows alone fit k = {rows_k}",
-        p.k, p.rows
+        "  k = {} is set by the largest lookup table ({} rows): the circuit's {} rows alone fit \
+         k = {rows_k}",
+        p.k, p.table_rows, p.rows
     );
     let maps = graph.threshold_maps().len();
     let layers = graph

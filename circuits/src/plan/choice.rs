@@ -80,14 +80,16 @@ pub fn proof_too_large(limit: usize, smallest: &Plan) -> LayoutError {
 }
 
 impl Plan {
+    /// Rows no k leaves for the circuit (blinding rows and halo2's own).
+    pub fn reserved_rows(&self) -> usize {
+        self.usable_rows.abs_diff(1 << self.k)
+    }
+
     /// The k the circuit's rows alone need (its rows, hash rows and instance rows): below
     /// [`Plan::k`] when the largest lookup table sets it.
     pub fn k_for_rows(&self) -> u32 {
-        let reserved = self.usable_rows.abs_diff(1 << self.k);
-        let instance = self
-            .instance_rows
-            .div_ceil(self.shape.instance_columns.max(1));
-        super::smallest_k(self.rows.max(self.hash_rows).max(instance), reserved)
-            .map_or(self.k, |k| k.min(self.k))
+        let (instance, columns) = (self.instance_rows, self.shape.instance_columns);
+        let needed = super::circuit_rows(self.rows, self.hash_rows, instance, columns);
+        super::smallest_k(needed, self.reserved_rows()).map_or(self.k, |k| k.min(self.k))
     }
 }

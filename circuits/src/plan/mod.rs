@@ -131,6 +131,13 @@ pub fn constraint_system(shape: CircuitShape) -> ConstraintSystem<Fr> {
     cs
 }
 
+/// Rows the circuit needs besides its lookup tables: its rows, its hash rows, and the longest of
+/// its instance columns.
+fn circuit_rows(rows: usize, hash_rows: usize, instance_rows: usize, columns: usize) -> usize {
+    rows.max(hash_rows)
+        .max(instance_rows.div_ceil(columns.max(1)))
+}
+
 /// Rows a k leaves for the circuit.
 fn usable_rows(k: u32, reserved: usize) -> usize {
     (1usize << k).saturating_sub(reserved)
@@ -442,11 +449,8 @@ fn plan_shape(
         .max(1 + threshold_table_rows(graph, &shape)?)
         .max(shape.threshold_limbs().table_rows());
     let hash_rows = disclosure.hash_rows(shape.hash_chips());
-    let needed = rows
-        .total
-        .max(hash_rows)
+    let needed = circuit_rows(rows.total, hash_rows, instance_rows, shape.instance_columns)
         .max(table_rows)
-        .max(instance_rows.div_ceil(shape.instance_columns))
         .max(cs.minimum_rows());
     let k = smallest_k(needed, reserved)?;
     let macs = graph.macs();
@@ -553,11 +557,10 @@ pub fn choose_with(
         let rows = count_rows(graph, vis, layout);
         let probe = build_counted(graph, vis, layout, MIN_LIMB_BITS, (None, None), Some(&rows));
         probe.and_then(|probe| {
-            let reserved = probe.usable_rows.abs_diff(1 << probe.k);
             let hash_rows = Disclosure::with_limb_bits(graph, vis, min_limb_bits).hash_rows(2);
-            let instance = probe.instance_rows.div_ceil(probe.shape.instance_columns);
-            let needed = rows.total.max(instance).max(hash_rows);
-            let top = limb_bits_for(needed, reserved).max(min_limb_bits);
+            let (instance, columns) = (probe.instance_rows, probe.shape.instance_columns);
+            let needed = circuit_rows(rows.total, hash_rows, instance, columns);
+            let top = limb_bits_for(needed, probe.reserved_rows()).max(min_limb_bits);
             largest_table_counted(graph, vis, layout, min_limb_bits..=top, &rows)
         })
     });

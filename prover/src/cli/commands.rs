@@ -94,8 +94,8 @@ fn print_plan_summary(p: &Plan) {
     }
 }
 
-pub fn plan(model: &Path) -> Result<Plan> {
-    let m = read_model(model)?;
+/// The plan of a compiled model.
+fn plan(m: &circuits::ModelFile) -> Result<Plan> {
     let mut p = plan_of_shape(&m.graph, m.visibility, &m.shape)?;
     // The model's verifying key gives the exact proof size.
     if let Ok(vk) = m.verifying_key() {
@@ -105,8 +105,8 @@ pub fn plan(model: &Path) -> Result<Plan> {
 }
 
 pub fn plan_cmd(path: &Path, json: bool) -> Result<ExitCode> {
-    let graph = read_model(path)?.graph;
-    print_plan(&plan(path)?, &graph, json)
+    let m = read_model(path)?;
+    print_plan(&plan(&m)?, &m.graph, json)
 }
 
 /// `zkinfer plan model.onnx`: quantize and plan without making keys.

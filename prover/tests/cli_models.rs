@@ -181,6 +181,50 @@ fn an_int8_tflite_model_proves_litert_s_exact_output_bytes() {
     assert!(stderr(&o).contains("input_int8"), "{}", stderr(&o));
 }
 
+/// MobileNetV1 (32×32) int8 from the TFLite converter: its threshold table (a map per output
+/// channel) in banks, each a lookup argument of its own, so that the circuit's rows set k; the
+/// proof's logits are LiteRT's, and it verifies.
+#[test]
+fn a_banked_threshold_table_proves_litert_s_exact_logits() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = |p: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(fixture(p)).unwrap()).unwrap()
+    };
+    let (data, logits) = (
+        json("tflite/vww_mbnet32/int8.json"),
+        json("tflite/vww_mbnet32/int8_logits.json"),
+    );
+    let model = dir.path().join("vww8.zkm");
+    let source = fixture("tflite/vww_mbnet32_int8.tflite");
+    let o = zkinfer(&["compile", s(&source), "-o", s(&model)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkinfer(&["plan", s(&model), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plan: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let banks = plan["shape"]["threshold_banks"].as_u64().unwrap_or(1);
+    assert!(banks >= 2, "{plan}");
+    let o = zkinfer(&["plan", s(&model)]);
+    assert!(
+        stdout(&o).contains(&format!("their table in {banks} banks")),
+        "{}",
+        stdout(&o)
+    );
+    let case = 3;
+    let input = dir.path().join("input.json");
+    let bytes = serde_json::json!({ "input_int8": data["cases"][case]["input_int8"] });
+    std::fs::write(&input, bytes.to_string()).unwrap();
+    let proof = dir.path().join("vww8.zkp");
+    let o = zkinfer(&["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bundle: Value = serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
+    assert_eq!(
+        bundle["public"]["output"]["quantized"], logits["cases"][case]["logits_int8_ref"],
+        "the proven int8 logits are LiteRT's"
+    );
+    let o = zkinfer(&["verify", s(&proof), "-m", s(&model), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
 /// A per-channel int8 ONNX model whose threshold table, not its rows, sets k: `plan` says so and
 /// what would shrink the table; a model whose rows set k gets no such note.
 #[test]
@@ -188,11 +232,17 @@ fn plan_names_a_table_that_sets_k() {
     let o = zkinfer(&["plan", s(&fixture("mlperf_onnx/ad_full_int8.onnx"))]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
+    // Its 453,191 threshold table rows (1,672 per-channel maps) would set k = 19 in one table; in
+    // seven banks they set k = 16, one above the circuit's rows.
     assert!(
-        out.contains("k = 19 is set by the largest lookup table (453191 rows)"),
+        out.contains(
+            "k = 16 is set by the largest lookup table (61185 rows, a bank of the threshold \
+             table's 7)"
+        ),
         "{out}"
     );
-    assert!(out.contains("rows alone fit k = 16"), "{out}");
+    assert!(out.contains("rows alone fit k = 15"), "{out}");
+    assert!(out.contains("their table in 7 banks"), "{out}");
     assert!(out.contains("per_channel=False"), "{out}");
     let o = zkinfer(&[
         "plan",
@@ -202,7 +252,7 @@ fn plan_names_a_table_that_sets_k() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        !stdout(&o).contains("is set by that table"),
+        !stdout(&o).contains("is set by the largest lookup table"),
         "{}",
         stdout(&o)
     );

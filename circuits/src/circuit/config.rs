@@ -138,7 +138,7 @@ impl ModelConfig {
                 (acc[0], x[0]),
                 &spare[..limbs.cells()],
                 (f[2], &table),
-                limbs,
+                (limbs, shape.threshold_banks),
             )
         });
         let product = shape.products.then(|| ProductConfig::configure(meta, &mac));

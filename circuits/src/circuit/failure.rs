@@ -46,6 +46,15 @@ pub enum SynthesisFailure {
          2^20 pieces"
     )]
     UnboundedThresholds,
+    /// The threshold table's banks do not match the circuit's (a bank past the last, or tables
+    /// for another number of banks).
+    #[error("threshold table: the circuit has {circuit} bank(s), the table {table}")]
+    ThresholdBanks {
+        /// Banks of the circuit.
+        circuit: usize,
+        /// Banks the table or the row names.
+        table: usize,
+    },
     /// A function row's input is not in the function table.
     #[error("function table {tag} has no entry for {x}")]
     FunctionValue {

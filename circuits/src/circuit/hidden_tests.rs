@@ -37,6 +37,7 @@ const SHAPE: CircuitShape = CircuitShape {
     wide_thresholds: false,
     chunked_thresholds: false,
     fitted_thresholds: false,
+    threshold_banks: 1,
     table_sums: false,
     instance_columns: 1,
 };

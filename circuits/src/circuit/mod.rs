@@ -35,7 +35,7 @@ use crate::circuit::chips::mac::MacConfig;
 use crate::circuit::chips::mac::{BlockCells, BlockWeights};
 use crate::circuit::chips::poseidon::HashRows;
 use crate::circuit::chips::rescale::RescaleWitness;
-use crate::circuit::chips::threshold::{map_domains, table_of};
+use crate::circuit::chips::threshold::{map_domains, table_of, TableBanks};
 use crate::circuit::chips::FpCell;
 use crate::circuit::failure::{fail, SynthesisFailure};
 use crate::circuit::hidden::HiddenParams;
@@ -175,10 +175,11 @@ impl<'a> InferenceCircuit<'a> {
         }
         let functions = FunctionValues::new(&self.graph.function_table());
         let threshold_maps = self.graph.threshold_maps();
-        let threshold_domains = match &config.threshold {
+        let (threshold_domains, threshold_banks) = match &config.threshold {
             Some(t) => map_domains(self.graph, t.limbs)
+                .zip(TableBanks::of_graph(self.graph, t.limbs, t.banks()))
                 .ok_or_else(|| fail(SynthesisFailure::UnboundedThresholds))?,
-            None => Vec::new(),
+            None => (Vec::new(), TableBanks::split(&[], 1)),
         };
         // The cells of every tensor a stage has made (by tensor id; 0 is the input).
         let mut tensors: Vec<Option<Vec<Source>>> = vec![None; self.graph.layers.len() + 1];
@@ -345,6 +346,9 @@ impl<'a> InferenceCircuit<'a> {
                                 .get((tag - 1) as usize)
                                 .zip(threshold_domains.get((tag - 1) as usize))
                                 .ok_or_else(|| fail(SynthesisFailure::MissingChip("threshold")))?;
+                            let bank = threshold_banks
+                                .of_tag(tag)
+                                .ok_or_else(|| fail(SynthesisFailure::MissingChip("threshold")))?;
                             let picked = self.trace.and_then(|t| {
                                 let o = out_index.get(slot)?;
                                 let y = t.tensors.get(stage.output)?.get(*o).copied()?;
@@ -356,7 +360,7 @@ impl<'a> InferenceCircuit<'a> {
                                 Some(_) => zero_table_sum_spares(config, region, row),
                             }
                             let y = th
-                                .assign(region, row, (sum, picked), (tag, map, *domain))?
+                                .assign(region, row, (sum, picked), (tag, bank), (map, *domain))?
                                 .1;
                             let value = match picked {
                                 Some(y) => Some(y),
@@ -514,6 +518,8 @@ impl Circuit<Fr> for InferenceCircuit<'_> {
         }
         if let Some(t) = &config.threshold {
             let table = table_of(self.graph, t.limbs)
+                .zip(TableBanks::of_graph(self.graph, t.limbs, t.banks()))
+                .map(|(table, banks)| banks.split_table(&table))
                 .ok_or_else(|| fail(SynthesisFailure::UnboundedThresholds))?;
             t.load(&mut layouter, &table)?;
         }

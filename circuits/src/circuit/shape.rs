@@ -95,15 +95,21 @@ pub struct CircuitShape {
     /// exponentiations per row of the longest instance column, so a large public input verifies
     /// faster over several columns (each an equality column more). Absent means 1: files written
     /// before it keep their layout.
-    #[serde(default = "one_column", skip_serializing_if = "is_one_column")]
+    #[serde(default = "one", skip_serializing_if = "is_one")]
     pub instance_columns: usize,
+    /// The banks the threshold table is split into, each a lookup argument of its own (see
+    /// [`crate::circuit::chips::threshold_table`]): a table longer than the circuit's other rows
+    /// then no longer sets k alone. Needs `threshold` when more than 1. Absent means 1: files
+    /// written before it keep their circuit.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub threshold_banks: usize,
 }
 
-fn one_column() -> usize {
+fn one() -> usize {
     1
 }
 
-fn is_one_column(c: &usize) -> bool {
+fn is_one(c: &usize) -> bool {
     *c == 1
 }
 
@@ -133,6 +139,7 @@ impl Default for CircuitShape {
             fitted_thresholds: false,
             table_sums: false,
             instance_columns: 1,
+            threshold_banks: 1,
         }
     }
 }
@@ -161,6 +168,7 @@ impl CircuitShape {
             + self.functions as usize
             + self.requant as usize * crate::circuit::chips::requant::RequantConfig::LOOKUPS
             + self.threshold as usize * self.threshold_limbs().lookups()
+            + self.extra_banks()
             + self.packed_input as usize * crate::circuit::chips::pack::TablePackConfig::LOOKUPS
             + self.table_sums as usize
     }
@@ -189,6 +197,12 @@ impl CircuitShape {
             fitted_thresholds,
             ..self
         }
+    }
+
+    /// Threshold table banks past the first: a lookup argument each, and four table columns and
+    /// a selector column each.
+    fn extra_banks(&self) -> usize {
+        self.threshold as usize * self.threshold_banks.saturating_sub(1)
     }
 
     /// Advice weight columns (hashed weights), `W * P` or none.
@@ -223,6 +237,7 @@ impl CircuitShape {
             + self.hashing as usize
             + self.hidden_weights as usize
             + self.threshold as usize * self.threshold_limbs().table_columns()
+            + 5 * self.extra_banks()
     }
 
     /// Whether `configure` accepts the shape: sizes within bounds and the optional chips'
@@ -259,6 +274,9 @@ impl CircuitShape {
             && (!self.no_rescale || !(self.requant || self.hashing))
             && (!self.packed_input || self.inputs_per_row >= 2)
             && (1..=MAX_INSTANCE_COLUMNS).contains(&self.instance_columns)
+            && (1..=crate::circuit::chips::threshold_table::MAX_THRESHOLD_BANKS)
+                .contains(&self.threshold_banks)
+            && (self.threshold_banks == 1 || self.threshold)
     }
 }
 
@@ -296,6 +314,43 @@ mod tests {
         let json = serde_json::to_string(&new).unwrap();
         assert!(json.contains("\"window_tiles\":true"), "{json}");
         assert_eq!(serde_json::from_str::<CircuitShape>(&json).unwrap(), new);
+    }
+
+    #[test]
+    fn a_shape_written_before_threshold_banks_has_one_and_keeps_its_bytes() {
+        let old = CircuitShape {
+            threshold: true,
+            limb_bits: 12,
+            width: 12,
+            ..CircuitShape::default()
+        };
+        assert!(old.is_valid());
+        let json = serde_json::to_string(&old).unwrap();
+        assert!(!json.contains("threshold_banks"), "{json}");
+        let read: CircuitShape = serde_json::from_str(&json).unwrap();
+        assert_eq!(read.threshold_banks, 1);
+        let new = CircuitShape {
+            threshold_banks: 3,
+            ..old
+        };
+        assert!(new.is_valid());
+        let json = serde_json::to_string(&new).unwrap();
+        assert!(json.contains("\"threshold_banks\":3"), "{json}");
+        assert_eq!(serde_json::from_str::<CircuitShape>(&json).unwrap(), new);
+        assert_eq!(new.lookups(), old.lookups() + 2);
+        assert_eq!(new.fixed_columns(), old.fixed_columns() + 10);
+        let unbanked = CircuitShape {
+            threshold: false,
+            ..new
+        };
+        assert!(!unbanked.is_valid(), "banks without threshold rows");
+        for banks in [0, 9] {
+            assert!(!CircuitShape {
+                threshold_banks: banks,
+                ..old
+            }
+            .is_valid());
+        }
     }
 
     #[test]

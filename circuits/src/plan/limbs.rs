@@ -4,12 +4,14 @@
 use super::choice::plan_cost;
 use super::{plan_shape, LayoutError, Plan, Rows};
 use crate::artifacts::model_file::Visibilities;
-use crate::circuit::chips::threshold::{table_len, ThresholdLimbs};
+use crate::circuit::chips::threshold::{
+    table_len, TableBanks, ThresholdLimbs, MAX_CHUNKED_ROWS, MAX_THRESHOLD_BANKS,
+};
 use crate::circuit::CircuitShape;
 use crate::qgraph::QuantGraph;
 
-/// The plan of `shape` with threshold rows' limbs as `limbs` says, or (`None`) the cheapest that
-/// fits ([`plan_cost`]): wide limbs take two lookup arguments fewer than narrow ones but a table
+/// The plan of `shape` with threshold rows' limbs and table banks as `limbs` says, or (`None`) the
+/// cheapest that fits ([`plan_cost`], banks chosen by [`plan_banks`]): wide limbs take two lookup arguments fewer than narrow ones but a table
 /// of `2^18` rows, so they pay only where k is 19 or more anyway; chunked limbs take four fewer
 /// and four cells fewer, but the threshold table grows by the pieces of each map's intervals (and
 /// they need every map's accumulators bounded); fitted ones one lookup argument and one cell
@@ -20,13 +22,30 @@ pub(super) fn plan_limbs(
     vis: Visibilities,
     rows: &Rows,
     shape: CircuitShape,
-    limbs: Option<ThresholdLimbs>,
+    limbs: Option<(ThresholdLimbs, usize)>,
 ) -> Result<Plan, LayoutError> {
     let with =
-        |limbs: ThresholdLimbs| plan_shape(graph, vis, rows, shape.with_threshold_limbs(limbs));
+        |limbs: ThresholdLimbs| plan_banks(graph, vis, rows, shape.with_threshold_limbs(limbs));
     match (shape.threshold, limbs) {
-        (false, _) => with(ThresholdLimbs::Narrow),
-        (true, Some(l)) => with(l),
+        (false, _) => {
+            let shape = CircuitShape {
+                threshold_banks: 1,
+                ..shape
+            };
+            plan_shape(
+                graph,
+                vis,
+                rows,
+                shape.with_threshold_limbs(ThresholdLimbs::Narrow),
+            )
+        }
+        (true, Some((l, threshold_banks))) => {
+            let shape = CircuitShape {
+                threshold_banks,
+                ..shape
+            };
+            plan_shape(graph, vis, rows, shape.with_threshold_limbs(l))
+        }
         (true, None) => {
             let mut candidates: Vec<_> = [
                 ThresholdLimbs::Narrow,
@@ -65,15 +84,64 @@ pub(super) fn plan_limbs(
     }
 }
 
-/// Rows of the threshold table that `shape`'s threshold rows read (with chunked limbs, the pieces
-/// of every map's intervals within its domain).
+/// The plan of `shape` with the threshold table in the cheapest number of banks ([`plan_cost`]):
+/// one, or (when the table sets k) up to [`MAX_THRESHOLD_BANKS`], each bank a lookup argument and
+/// five fixed columns more for a table a fraction as long.
+fn plan_banks(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    rows: &Rows,
+    shape: CircuitShape,
+) -> Result<Plan, LayoutError> {
+    let at = |threshold_banks| {
+        let shape = CircuitShape {
+            threshold_banks,
+            ..shape
+        };
+        plan_shape(graph, vis, rows, shape)
+    };
+    let one = at(1);
+    let mut best = match &one {
+        // The circuit's rows set k: more banks only cost.
+        Ok(p) if p.k == p.k_for_rows() => return one,
+        Ok(p) => Some(p.clone()),
+        Err(_) => None,
+    };
+    for banks in 2..=MAX_THRESHOLD_BANKS {
+        let Ok(plan) = at(banks) else { continue };
+        let last = plan.k == plan.k_for_rows();
+        if best
+            .as_ref()
+            .is_none_or(|b| plan_cost(&plan) < plan_cost(b))
+        {
+            best = Some(plan);
+        }
+        if last {
+            break;
+        }
+    }
+    best.map_or(one, Ok)
+}
+
+/// Rows of the largest bank of the threshold table that `shape`'s threshold rows read (with
+/// chunked limbs, the pieces of every map's intervals within its domain), without its
+/// `(0, 0, 0, 0)` row.
 pub(super) fn threshold_table_rows(
     graph: &QuantGraph,
     shape: &CircuitShape,
 ) -> Result<usize, LayoutError> {
-    table_len(graph, shape.threshold_limbs()).ok_or_else(|| {
+    let limbs = shape.threshold_limbs();
+    let unbounded = || {
         LayoutError::Invalid(
             "chunked threshold rows need the accumulators of every threshold map bounded".into(),
         )
-    })
+    };
+    let total = table_len(graph, limbs).ok_or_else(unbounded)?;
+    if limbs.is_chunked() && total > MAX_CHUNKED_ROWS {
+        return Err(LayoutError::Invalid(format!(
+            "a chunked threshold table of {total} rows (at most {MAX_CHUNKED_ROWS})"
+        )));
+    }
+    let banks = TableBanks::of_graph(graph, limbs, shape.threshold_banks).ok_or_else(unbounded)?;
+    Ok(banks.largest())
 }

@@ -262,7 +262,10 @@ pub fn plan_of_shape(
         vis,
         BlockLayout::of(shape),
         graph.limb_bits,
-        (Some(shape.instance_columns), Some(shape.threshold_limbs())),
+        (
+            Some(shape.instance_columns),
+            Some((shape.threshold_limbs(), shape.threshold_banks)),
+        ),
     )
 }
 
@@ -277,7 +280,7 @@ fn build(
     vis: Visibilities,
     layout: BlockLayout,
     limb_bits: u32,
-    options: (Option<usize>, Option<ThresholdLimbs>),
+    options: (Option<usize>, Option<(ThresholdLimbs, usize)>),
 ) -> Result<Plan, LayoutError> {
     build_counted(graph, vis, layout, limb_bits, options, None)
 }
@@ -299,7 +302,7 @@ fn build_counted(
     vis: Visibilities,
     layout: BlockLayout,
     limb_bits: u32,
-    (instance_columns, threshold_limbs): (Option<usize>, Option<ThresholdLimbs>),
+    (instance_columns, threshold_limbs): (Option<usize>, Option<(ThresholdLimbs, usize)>),
     counted: Option<&Rows>,
 ) -> Result<Plan, LayoutError> {
     let BlockLayout {
@@ -384,6 +387,7 @@ fn build_counted(
         fitted_thresholds: false,
         table_sums: rows.table_sums,
         instance_columns: instance_columns.unwrap_or(0),
+        threshold_banks: 1,
     };
     // Hashed weights make a long hash chain: a second Poseidon chip when it lowers k (at the same k
     // its columns only cost).

@@ -90,7 +90,11 @@ fn print_plan_summary(p: &Plan) {
         p.macs
     );
     if p.shape.threshold {
-        println!("  threshold rows: {}", p.shape.threshold_limbs());
+        let banks = match p.shape.threshold_banks {
+            1 => String::new(),
+            n => format!("; their table in {n} banks, a lookup argument each"),
+        };
+        println!("  threshold rows: {}{banks}", p.shape.threshold_limbs());
     }
 }
 
@@ -146,9 +150,13 @@ fn print_table_note(p: &Plan, graph: &QuantGraph) {
     if rows_k >= p.k {
         return;
     }
+    let bank = match p.shape.threshold_banks {
+        1 => String::new(),
+        n => format!(", a bank of the threshold table's {n}"),
+    };
     println!(
-        "  k = {} is set by the largest lookup table ({} rows): the circuit's {} rows alone fit \
-         k = {rows_k}",
+        "  k = {} is set by the largest lookup table ({} rows{bank}): the circuit's {} rows alone \
+         fit k = {rows_k}",
         p.k, p.table_rows, p.rows
     );
     let maps = graph.threshold_maps().len();

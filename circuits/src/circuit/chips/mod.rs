@@ -9,7 +9,7 @@
 //! - [`requant::RequantConfig`]: an int8 runtime's requantization (multiplier, rounding, zero point,
 //!   saturation), exactly.
 //! - [`threshold::ThresholdConfig`]: a non-decreasing map of an accumulator by its thresholds (a
-//!   runtime's float32 requantization), exactly.
+//!   runtime's float32 requantization), exactly; [`threshold_table`] its table's rows and banks.
 //! - [`pack::PackConfig`] and [`poseidon::HashConfig`]: packing and Poseidon hashing of hashed tensors.
 //! - [`pack::TablePackConfig`]: a long public int8 input packed into instance cells.
 //! - [`table_sum::TableSumConfig`]: two int8 activations mapped by tables and summed, in the row of
@@ -29,6 +29,7 @@ pub mod rescale;
 pub mod table;
 pub mod table_sum;
 pub mod threshold;
+pub mod threshold_table;
 
 #[cfg(test)]
 mod tests;
@@ -44,5 +45,7 @@ mod tests_requant;
 mod tests_table_sum;
 #[cfg(test)]
 mod tests_threshold;
+#[cfg(test)]
+mod tests_threshold_banks;
 #[cfg(test)]
 mod tests_threshold_chunked;

@@ -120,7 +120,7 @@ impl Circuit<Fr> for TableSumCircuit {
             (acc[0], x[0]),
             &spare[..limbs.cells()],
             (f[2], &range),
-            limbs,
+            (limbs, 1),
         );
         let table_sum = TableSumConfig::configure(meta, (&x, &acc, &f), limbs.cells());
         let function = FunctionConfig::configure(meta, acc[0], x[0], f[2], Some(table_sum.lanes()));
@@ -151,7 +151,7 @@ impl Circuit<Fr> for TableSumCircuit {
                     .map(move |(y, lo, hi)| (m as i64 + 1, y, lo, hi))
             })
             .collect();
-        config.threshold.load(&mut layouter, &rows)?;
+        config.threshold.load(&mut layouter, &[rows])?;
         layouter.assign_region(
             || "table sums",
             |mut region| {
@@ -192,7 +192,7 @@ impl Circuit<Fr> for TableSumCircuit {
                         &mut region,
                         row,
                         Value::known(sum),
-                        m as i64 + 1,
+                        (m as i64 + 1, 0),
                         Value::known(w),
                     )?;
                 }

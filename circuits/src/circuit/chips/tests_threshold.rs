@@ -10,7 +10,9 @@ use halo2_proofs::{
 };
 
 use super::table::RangeTable;
-use super::threshold::{ThresholdConfig, ThresholdLimbs, ThresholdTable, ThresholdWitness};
+use super::threshold::{
+    TableBanks, ThresholdConfig, ThresholdLimbs, ThresholdTable, ThresholdWitness,
+};
 use crate::qgraph::requant::{ort_requantize, REQUANT_LIMB_BITS};
 use crate::qgraph::threshold::{ThresholdMap, THRESHOLD_DOMAIN};
 
@@ -26,6 +28,10 @@ pub(super) struct ThresholdCircuit {
     pub cases: Vec<(i64, usize)>,
     pub tamper: Option<(usize, Tamper)>,
     pub limbs: ThresholdLimbs,
+    /// The threshold table's banks.
+    pub banks: usize,
+    /// A case whose row enables another bank's lookup than its map's: `(case, bank)`.
+    pub rebank: Option<(usize, usize)>,
 }
 
 #[derive(Clone, Debug)]
@@ -39,6 +45,23 @@ impl ThresholdCircuit {
     pub fn map(&self, m: usize) -> (&ThresholdMap, (i64, i64)) {
         let whole = (THRESHOLD_DOMAIN.0, THRESHOLD_DOMAIN.1 - 1);
         (&self.maps[m], self.domains.get(m).copied().unwrap_or(whole))
+    }
+
+    /// The banks of the maps' table rows.
+    pub fn banks(&self) -> TableBanks {
+        let table = self.table();
+        let counts: Vec<usize> = (1..=self.maps.len() as i64)
+            .map(|t| table.iter().filter(|r| r.0 == t).count())
+            .collect();
+        TableBanks::split(&counts, self.banks)
+    }
+
+    /// The bank case `i`'s row enables: its map's, unless `rebank` moves it.
+    fn bank_of(&self, i: usize, own: usize) -> usize {
+        match self.rebank {
+            Some((case, bank)) if case == i => bank,
+            _ => own,
+        }
     }
 
     fn table(&self) -> ThresholdTable {
@@ -60,14 +83,17 @@ impl ThresholdCircuit {
 impl Circuit<Fr> for ThresholdCircuit {
     type Config = Config;
     type FloorPlanner = SimpleFloorPlanner;
-    type Params = ThresholdLimbs;
+    type Params = (ThresholdLimbs, usize);
     fn without_witnesses(&self) -> Self {
         self.clone()
     }
-    fn params(&self) -> ThresholdLimbs {
-        self.limbs
+    fn params(&self) -> (ThresholdLimbs, usize) {
+        (self.limbs, self.banks)
     }
-    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, limbs: ThresholdLimbs) -> Config {
+    fn configure_with_params(
+        meta: &mut ConstraintSystem<Fr>,
+        (limbs, banks): (ThresholdLimbs, usize),
+    ) -> Config {
         let a: Vec<_> = (0..1 + limbs.cells())
             .map(|_| meta.advice_column())
             .collect();
@@ -75,15 +101,19 @@ impl Circuit<Fr> for ThresholdCircuit {
         meta.enable_equality(y);
         let tag = meta.fixed_column();
         let range = RangeTable::configure(meta, REQUANT_LIMB_BITS);
-        let threshold = ThresholdConfig::configure(meta, (a[0], y), &a[1..], (tag, &range), limbs);
+        let threshold =
+            ThresholdConfig::configure(meta, (a[0], y), &a[1..], (tag, &range), (limbs, banks));
         Config { threshold, range }
     }
     fn configure(meta: &mut ConstraintSystem<Fr>) -> Config {
-        Self::configure_with_params(meta, ThresholdLimbs::Narrow)
+        Self::configure_with_params(meta, (ThresholdLimbs::Narrow, 1))
     }
     fn synthesize(&self, config: Config, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
         config.range.load(&mut layouter)?;
-        config.threshold.load(&mut layouter, &self.table())?;
+        let banks = self.banks();
+        config
+            .threshold
+            .load(&mut layouter, &banks.split_table(&self.table()))?;
         layouter.assign_region(
             || "threshold",
             |mut region| {
@@ -100,7 +130,7 @@ impl Circuit<Fr> for ThresholdCircuit {
                         &mut region,
                         1 + i,
                         Value::known(*acc),
-                        *m as i64 + 1,
+                        (*m as i64 + 1, self.bank_of(i, banks.of_map[*m])),
                         Value::known(w),
                     )?;
                 }
@@ -137,6 +167,8 @@ fn honest() -> ThresholdCircuit {
         cases,
         tamper: None,
         limbs: ThresholdLimbs::Narrow,
+        banks: 1,
+        rebank: None,
     }
 }
 

@@ -45,7 +45,8 @@ fn piece() -> i64 {
     1 << limbs().bits()
 }
 
-fn honest() -> ThresholdCircuit {
+/// Rows of three maps (cases 0-4 map 0's, 5-7 map 1's, 8-11 map 2's) with the limbs under test.
+pub(super) fn honest() -> ThresholdCircuit {
     ThresholdCircuit {
         maps: MAPS
             .iter()
@@ -68,6 +69,8 @@ fn honest() -> ThresholdCircuit {
         ],
         tamper: None,
         limbs: LIMBS.with(|l| l.get()),
+        banks: 1,
+        rebank: None,
     }
 }
 

@@ -51,7 +51,11 @@ use crate::circuit::failure::{fail, SynthesisFailure};
 use crate::field::{fp, pow2};
 use crate::qgraph::requant::REQUANT_LIMB_BITS;
 use crate::qgraph::threshold::{PieceCut, ThresholdMap, THRESHOLD_DOMAIN};
-use crate::qgraph::QuantGraph;
+
+pub use super::threshold_table::{
+    map_domains, table_len, table_of, TableBanks, ThresholdTable, MAX_CHUNKED_ROWS,
+    MAX_THRESHOLD_BANKS,
+};
 
 /// Most limbs of each difference.
 const MAX_LIMBS: usize = 3;
@@ -223,59 +227,6 @@ const _: () = {
     assert!(narrow.count() <= MAX_LIMBS && wide.count() <= MAX_LIMBS);
 };
 
-/// The threshold table: `(tag, y, lo, hi)` rows.
-pub type ThresholdTable = Vec<(i64, i64, i64, i64)>;
-
-/// The domain of each threshold map of `graph` that threshold rows with `limbs` use: the
-/// accumulators the map can meet for chunked limbs (`None` when the graph cannot bound them, see
-/// [`QuantGraph::threshold_domains`]), the whole [`THRESHOLD_DOMAIN`] otherwise.
-pub fn map_domains(graph: &QuantGraph, limbs: ThresholdLimbs) -> Option<Vec<(i64, i64)>> {
-    match limbs {
-        l if l.is_chunked() => graph.threshold_domains(),
-        _ => {
-            let whole = (THRESHOLD_DOMAIN.0, THRESHOLD_DOMAIN.1 - 1);
-            Some(vec![whole; graph.threshold_maps().len()])
-        }
-    }
-}
-
-/// The most rows a chunked threshold table may have: more than any circuit holds (`k <= 20`).
-pub const MAX_CHUNKED_ROWS: usize = 1 << 20;
-
-/// The number of rows of [`table_of`], counted without making them; `None` as there.
-pub fn table_len(graph: &QuantGraph, limbs: ThresholdLimbs) -> Option<usize> {
-    if !limbs.is_chunked() {
-        return Some(graph.threshold_table().len());
-    }
-    let domains = graph.threshold_domains()?;
-    let maps = graph.threshold_maps();
-    Some(maps.iter().zip(domains).fold(0usize, |n, (map, domain)| {
-        n.saturating_add(map.chunked_len(domain, limbs.bits(), limbs.cut()))
-    }))
-}
-
-/// The threshold table of `graph` for rows with `limbs`: map `t`'s rows under tag `t + 1`, its
-/// intervals ([`ThresholdMap::table_rows`]), or for chunked limbs their pieces within the map's
-/// domain ([`ThresholdMap::chunked_rows`]; `None` when the graph cannot bound the domains, or
-/// when the pieces would number more than [`MAX_CHUNKED_ROWS`], so a model file cannot make the
-/// prover or an auditing verifier build a table no circuit holds).
-pub fn table_of(graph: &QuantGraph, limbs: ThresholdLimbs) -> Option<ThresholdTable> {
-    if !limbs.is_chunked() {
-        return Some(graph.threshold_table());
-    }
-    if table_len(graph, limbs)? > MAX_CHUNKED_ROWS {
-        return None;
-    }
-    let domains = graph.threshold_domains()?;
-    let mut rows = Vec::new();
-    for (t, (map, domain)) in graph.threshold_maps().into_iter().zip(domains).enumerate() {
-        for (y, lo, hi) in map.chunked_rows(domain, limbs.bits(), limbs.cut()) {
-            rows.push((t as i64 + 1, y, lo, hi));
-        }
-    }
-    Some(rows)
-}
-
 /// The bits `b` of a fitted piece `[lo, hi)`, `hi - lo = 2^b` (the floor of the log for other
 /// lengths, 0 for empty ones: what a tampered witness's row then holds).
 pub fn piece_bits(lo: i64, hi: i64) -> i64 {
@@ -301,10 +252,12 @@ pub struct ThresholdConfig {
     pub e: Vec<Column<Advice>>,
     /// The map's tag on each threshold row.
     pub tag: Column<Fixed>,
-    /// Enables the gate and lookups.
+    /// Enables the gate and the limbs' lookups (and with one bank the table's lookup).
     pub selector: Selector,
-    /// The table's `(tag, y, lo, hi)` columns.
-    pub table: [TableColumn; 4],
+    /// The table's `(tag, y, lo, hi)` columns, one set per bank (see [`super::threshold_table`]).
+    pub table: Vec<[TableColumn; 4]>,
+    /// With more than one bank, the selector of each bank's table lookup (none with one bank).
+    pub bank_selectors: Vec<Selector>,
     /// The limbs' size.
     pub limbs: ThresholdLimbs,
     /// The chip's own limb table ([`ThresholdLimbs::table_columns`]): wide limbs' (`0..2^18`),
@@ -385,14 +338,20 @@ impl ThresholdWitness {
 
 impl ThresholdConfig {
     /// `acc` is `a_0`, `y` the equality-enabled `x_0`; `cells` hold `[lo, hi, d.., e..]`
-    /// (`limbs.cells()` of them); `tag` is a fixed column of the chip's own.
+    /// (`limbs.cells()` of them); `tag` is a fixed column of the chip's own; the table is split
+    /// into `banks` banks (1 to [`MAX_THRESHOLD_BANKS`]; one bank is the circuit of files written
+    /// before banks).
     pub fn configure(
         meta: &mut ConstraintSystem<Fr>,
         (acc, y): (Column<Advice>, Column<Advice>),
         cells: &[Column<Advice>],
         (tag, range): (Column<Fixed>, &RangeTable),
-        limbs: ThresholdLimbs,
+        (limbs, banks): (ThresholdLimbs, usize),
     ) -> Self {
+        assert!(
+            (1..=MAX_THRESHOLD_BANKS).contains(&banks),
+            "threshold table banks"
+        );
         assert_eq!(
             range.limb_bits, REQUANT_LIMB_BITS,
             "threshold rows need 12-bit limbs"
@@ -403,7 +362,13 @@ impl ThresholdConfig {
         let ends = [cells[0], cells[1]];
         let d = cells[2..2 + n].to_vec();
         let e = cells[2 + n..].to_vec();
-        let table = [(); 4].map(|_| meta.lookup_table_column());
+        let table: Vec<_> = (0..banks)
+            .map(|_| [(); 4].map(|_| meta.lookup_table_column()))
+            .collect();
+        let bank_selectors: Vec<_> = match banks {
+            1 => Vec::new(),
+            _ => (0..banks).map(|_| meta.complex_selector()).collect(),
+        };
         let limb_table: Vec<_> = (0..limbs.table_columns())
             .map(|_| meta.lookup_table_column())
             .collect();
@@ -427,20 +392,26 @@ impl ThresholdConfig {
             }
             gate
         });
-        meta.lookup("threshold table", |c| {
-            let s = c.query_selector(selector);
-            let t = c.query_fixed(tag, Rotation::cur());
-            let cols = [
-                t,
-                c.query_advice(y, Rotation::cur()),
-                c.query_advice(ends[0], Rotation::cur()),
-                c.query_advice(ends[1], Rotation::cur()),
-            ];
-            cols.into_iter()
-                .zip(table)
-                .map(|(v, col)| (s.clone() * v, col))
-                .collect()
-        });
+        for (b, bank) in table.iter().enumerate() {
+            let (name, on) = match bank_selectors.get(b) {
+                Some(on) => (format!("threshold table, bank {b}"), *on),
+                None => ("threshold table".to_string(), selector),
+            };
+            meta.lookup(name, |c| {
+                let s = c.query_selector(on);
+                let t = c.query_fixed(tag, Rotation::cur());
+                let cols = [
+                    t,
+                    c.query_advice(y, Rotation::cur()),
+                    c.query_advice(ends[0], Rotation::cur()),
+                    c.query_advice(ends[1], Rotation::cur()),
+                ];
+                cols.into_iter()
+                    .zip(*bank)
+                    .map(|(v, col)| (s.clone() * v, col))
+                    .collect()
+            });
+        }
         let off = Expression::Constant(fp(range.offset()));
         let names = [
             [
@@ -481,18 +452,30 @@ impl ThresholdConfig {
             tag,
             selector,
             table,
+            bank_selectors,
             limbs,
             limb_table,
         }
     }
 
-    /// Fill the threshold table: `(0, 0, 0, 0)`, then `rows` (fitted limbs: `(tag, y, lo, b)` for
-    /// each piece `[lo, lo + 2^b)`); and the chip's own limb table.
+    /// The banks of the threshold table.
+    pub fn banks(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Fill the threshold table's banks, bank `b` with `(0, 0, 0, 0)`, then `banks[b]` (fitted
+    /// limbs: `(tag, y, lo, b)` for each piece `[lo, lo + 2^b)`); and the chip's own limb table.
     pub fn load(
         &self,
         layouter: &mut impl Layouter<Fr>,
-        rows: &ThresholdTable,
+        banks: &[ThresholdTable],
     ) -> Result<(), Error> {
+        if banks.len() != self.table.len() {
+            return Err(fail(SynthesisFailure::ThresholdBanks {
+                circuit: self.table.len(),
+                table: banks.len(),
+            }));
+        }
         if !self.limb_table.is_empty() {
             layouter.assign_table(
                 || "threshold limbs",
@@ -514,35 +497,47 @@ impl ThresholdConfig {
             )?;
         }
         let fitted = self.limbs.is_fitted();
-        layouter.assign_table(
-            || "threshold table",
-            |mut t| {
-                for (i, (tag, y, lo, hi)) in std::iter::once(&(0, 0, 0, 0)).chain(rows).enumerate()
-                {
-                    let last = match fitted {
-                        true => piece_bits(*lo, *hi),
-                        false => *hi,
-                    };
-                    for (col, v) in self.table.iter().zip([*tag, *y, *lo, last]) {
-                        t.assign_cell(|| "threshold", *col, i, || Value::known(fp(v)))?;
+        for (columns, rows) in self.table.iter().zip(banks) {
+            layouter.assign_table(
+                || "threshold table",
+                |mut t| {
+                    let zero = std::iter::once(&(0, 0, 0, 0));
+                    for (i, (tag, y, lo, hi)) in zero.chain(rows).enumerate() {
+                        let last = match fitted {
+                            true => piece_bits(*lo, *hi),
+                            false => *hi,
+                        };
+                        for (col, v) in columns.iter().zip([*tag, *y, *lo, last]) {
+                            t.assign_cell(|| "threshold", *col, i, || Value::known(fp(v)))?;
+                        }
                     }
-                }
-                Ok(())
-            },
-        )
+                    Ok(())
+                },
+            )?;
+        }
+        Ok(())
     }
 
-    /// Assign one threshold row with the given witness; returns (acc cell, y cell). The caller
-    /// enables the row's link.
+    /// Assign one threshold row of map `tag` in table bank `bank` with the given witness; returns
+    /// (acc cell, y cell). The caller enables the row's link.
     pub fn assign_with(
         &self,
         region: &mut Region<'_, Fr>,
         row: usize,
         acc: Value<i64>,
-        tag: i64,
+        (tag, bank): (i64, usize),
         w: Value<ThresholdWitness>,
     ) -> Result<(FpCell, FpCell), Error> {
+        if bank >= self.table.len() {
+            return Err(fail(SynthesisFailure::ThresholdBanks {
+                circuit: self.table.len(),
+                table: bank + 1,
+            }));
+        }
         self.selector.enable(region, row)?;
+        if let Some(on) = self.bank_selectors.get(bank) {
+            on.enable(region, row)?;
+        }
         region.assign_fixed(self.tag, row, fp(tag));
         let acc_cell = FpCell::assign(region, self.acc, row, acc.map(fp));
         let fitted = self.limbs.is_fitted();
@@ -565,13 +560,14 @@ impl ThresholdConfig {
 
     /// Assign one threshold row with the honest witness: output `y` (the trace's, which may be an
     /// alternative) or the map's own (a witness error outside the domain or for a `y` not allowed);
-    /// `domain` is the map's (see [`ThresholdWitness::compute`]).
+    /// `domain` is the map's (see [`ThresholdWitness::compute`]), `bank` its table bank.
     pub fn assign(
         &self,
         region: &mut Region<'_, Fr>,
         row: usize,
         (acc, y): (Option<i64>, Option<i64>),
-        (tag, map, domain): (i64, &ThresholdMap, (i64, i64)),
+        (tag, bank): (i64, usize),
+        (map, domain): (&ThresholdMap, (i64, i64)),
     ) -> Result<(FpCell, FpCell), Error> {
         let w = match acc {
             Some(a) => {
@@ -584,6 +580,6 @@ impl ThresholdConfig {
             None => Value::unknown(),
         };
         let acc_v = acc.map(Value::known).unwrap_or(Value::unknown());
-        self.assign_with(region, row, acc_v, tag, w)
+        self.assign_with(region, row, acc_v, (tag, bank), w)
     }
 }

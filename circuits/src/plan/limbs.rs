@@ -2,11 +2,12 @@
 //! layout.
 
 use super::choice::plan_cost;
-use super::{plan_shape, LayoutError, Plan, Rows};
+use super::{plan_shape, plan_shape_counted, smallest_k, LayoutError, Plan, Rows};
 use crate::artifacts::model_file::Visibilities;
 use crate::circuit::chips::threshold::{
-    table_len, TableBanks, ThresholdLimbs, MAX_CHUNKED_ROWS, MAX_THRESHOLD_BANKS,
+    TableBanks, ThresholdLimbs, MAX_CHUNKED_ROWS, MAX_THRESHOLD_BANKS,
 };
+use crate::circuit::chips::threshold_table::map_rows;
 use crate::circuit::CircuitShape;
 use crate::qgraph::QuantGraph;
 
@@ -86,28 +87,41 @@ pub(super) fn plan_limbs(
 
 /// The plan of `shape` with the threshold table in the cheapest number of banks ([`plan_cost`]):
 /// one, or (when the table sets k) up to [`MAX_THRESHOLD_BANKS`], each bank a lookup argument and
-/// five fixed columns more for a table a fraction as long.
+/// five fixed columns more for a table a fraction as long. Only the fewest banks that reach each k
+/// are planned (more at the same k only cost).
 fn plan_banks(
     graph: &QuantGraph,
     vis: Visibilities,
     rows: &Rows,
     shape: CircuitShape,
 ) -> Result<Plan, LayoutError> {
+    let counts = threshold_counts(graph, &shape)?;
     let at = |threshold_banks| {
         let shape = CircuitShape {
             threshold_banks,
             ..shape
         };
-        plan_shape(graph, vis, rows, shape)
+        plan_shape_counted(graph, vis, rows, shape, &counts)
     };
     let one = at(1);
-    let mut best = match &one {
+    let table_k = |banks: usize, reserved: usize| {
+        smallest_k(1 + TableBanks::split(&counts, banks).largest(), reserved).ok()
+    };
+    let (mut best, reserved) = match &one {
         // The circuit's rows set k: more banks only cost.
         Ok(p) if p.k == p.k_for_rows() => return one,
-        Ok(p) => Some(p.clone()),
-        Err(_) => None,
+        Ok(p) => (Some(p.clone()), Some(p.reserved_rows())),
+        Err(_) => (None, None),
     };
+    let mut last_k = reserved.and_then(|r| table_k(1, r));
     for banks in 2..=MAX_THRESHOLD_BANKS {
+        if let Some(r) = reserved {
+            let k = table_k(banks, r);
+            if k.is_some() && k == last_k {
+                continue;
+            }
+            last_k = k;
+        }
         let Ok(plan) = at(banks) else { continue };
         let last = plan.k == plan.k_for_rows();
         if best
@@ -123,25 +137,28 @@ fn plan_banks(
     best.map_or(one, Ok)
 }
 
-/// Rows of the largest bank of the threshold table that `shape`'s threshold rows read (with
-/// chunked limbs, the pieces of every map's intervals within its domain), without its
-/// `(0, 0, 0, 0)` row.
-pub(super) fn threshold_table_rows(
+/// The rows of each threshold map (tag order) in the table `shape`'s threshold rows read (with
+/// chunked limbs, the pieces of every map's intervals within its domain); none without threshold
+/// rows. Refused when chunked limbs' maps are unbounded or their pieces more than
+/// [`MAX_CHUNKED_ROWS`] (the circuit would refuse to make that table).
+pub(super) fn threshold_counts(
     graph: &QuantGraph,
     shape: &CircuitShape,
-) -> Result<usize, LayoutError> {
+) -> Result<Vec<usize>, LayoutError> {
+    if !shape.threshold {
+        return Ok(Vec::new());
+    }
     let limbs = shape.threshold_limbs();
-    let unbounded = || {
+    let counts = map_rows(graph, limbs).ok_or_else(|| {
         LayoutError::Invalid(
             "chunked threshold rows need the accumulators of every threshold map bounded".into(),
         )
-    };
-    let total = table_len(graph, limbs).ok_or_else(unbounded)?;
+    })?;
+    let total = counts.iter().fold(0usize, |n, c| n.saturating_add(*c));
     if limbs.is_chunked() && total > MAX_CHUNKED_ROWS {
         return Err(LayoutError::Invalid(format!(
             "a chunked threshold table of {total} rows (at most {MAX_CHUNKED_ROWS})"
         )));
     }
-    let banks = TableBanks::of_graph(graph, limbs, shape.threshold_banks).ok_or_else(unbounded)?;
-    Ok(banks.largest())
+    Ok(counts)
 }

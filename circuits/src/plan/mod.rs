@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::artifacts::model_file::Visibilities;
 use crate::circuit::chips::table::RangeTable;
-use crate::circuit::chips::threshold::ThresholdLimbs;
+use crate::circuit::chips::threshold::{TableBanks, ThresholdLimbs};
 use crate::circuit::{CircuitShape, ModelConfig, MIN_WIDTH, SPACER_ROWS};
 use crate::disclosure::Disclosure;
 use crate::lower::{lower, offset_bits, BlockLayout};
@@ -22,6 +22,7 @@ mod choice;
 mod estimate;
 mod instance;
 mod limbs;
+mod search;
 use choice::best_of;
 pub use choice::{
     proof_too_large, SMALL_PROOF_BYTES, SMALL_PROOF_MAX_EXTRA_FRACTION, SMALL_PROOF_MAX_EXTRA_S,
@@ -29,7 +30,8 @@ pub use choice::{
 };
 pub use estimate::{estimate, Estimate, VerifyLoad};
 pub use instance::{instance_columns_for, INSTANCE_ROWS_PER_COLUMN, INSTANCE_ROWS_SPREAD};
-use limbs::{plan_limbs, threshold_table_rows};
+use limbs::{plan_limbs, threshold_counts};
+pub use search::{choose, choose_with};
 
 /// Largest k we plan for: beyond it the SRS and keys alone take minutes and GiBs.
 pub const MAX_K: u32 = 20;
@@ -417,6 +419,19 @@ fn plan_shape(
     rows: &Rows,
     shape: CircuitShape,
 ) -> Result<Plan, LayoutError> {
+    let counts = threshold_counts(graph, &shape)?;
+    plan_shape_counted(graph, vis, rows, shape, &counts)
+}
+
+/// [`plan_shape`] with the rows of each threshold map in the table counted
+/// ([`threshold_counts`]).
+fn plan_shape_counted(
+    graph: &QuantGraph,
+    vis: Visibilities,
+    rows: &Rows,
+    shape: CircuitShape,
+    threshold_counts: &[usize],
+) -> Result<Plan, LayoutError> {
     let disclosure = Disclosure::with_limb_bits(graph, vis, shape.limb_bits);
     let instance_rows = disclosure.layout.total();
     let shape = match shape.instance_columns {
@@ -450,7 +465,7 @@ fn plan_shape(
     let reserved = cs.blinding_factors() + 1;
     let table_rows = RangeTable::rows(limb_bits)
         .max(1 + graph.function_table().len())
-        .max(1 + threshold_table_rows(graph, &shape)?)
+        .max(1 + TableBanks::split(threshold_counts, shape.threshold_banks).largest())
         .max(shape.threshold_limbs().table_rows());
     let hash_rows = disclosure.hash_rows(shape.hash_chips());
     let needed = circuit_rows(rows.total, hash_rows, instance_rows, shape.instance_columns)
@@ -530,70 +545,6 @@ pub fn limb_bits_for(rows: usize, reserved: usize) -> u32 {
         .rev()
         .find(|l| RangeTable::rows(*l) <= usable_rows(k, reserved))
         .unwrap_or(MIN_LIMB_BITS)
-}
-
-/// Choose `P`, `W` and `L` for `graph`, with `L` at least [`MIN_LIMB_BITS`].
-pub fn choose(graph: &QuantGraph) -> Result<Plan, LayoutError> {
-    choose_with(graph, Visibilities::default(), MIN_LIMB_BITS, None)
-}
-
-/// Choose `P`, `W` and `L` (at least `min_limb_bits`) for `graph` (whose own limb bits only matter for validity): the plan with
-/// the lowest estimated cost, prove time plus ten times verify time, or the cheapest whose proof is
-/// at most `max_proof_bytes` (see [`choice::best_of`]). The caller re-quantizes with the returned
-/// `shape.limb_bits` if it differs.
-pub fn choose_with(
-    graph: &QuantGraph,
-    vis: Visibilities,
-    min_limb_bits: u32,
-    max_proof_bytes: Option<usize>,
-) -> Result<Plan, LayoutError> {
-    let layouts: Vec<(usize, usize)> = INPUTS_CANDIDATES
-        .iter()
-        .flat_map(|p| WIDTH_CANDIDATES.iter().map(move |w| (*p, *w)))
-        .collect();
-    let plans = map_candidates(&layouts, |&(p, w)| {
-        let layout = BlockLayout::new(p, w);
-        if keeps_its_limbs(graph) {
-            // One plan per layout: no limb size to search (each plan lowers the whole graph).
-            return build(graph, vis, layout, min_limb_bits, (None, None));
-        }
-        // The graph is lowered once per layout: its rows serve every limb size tried.
-        let rows = count_rows(graph, vis, layout);
-        let probe = build_counted(graph, vis, layout, MIN_LIMB_BITS, (None, None), Some(&rows));
-        probe.and_then(|probe| {
-            let hash_rows = Disclosure::with_limb_bits(graph, vis, min_limb_bits).hash_rows(2);
-            let (instance, columns) = (probe.instance_rows, probe.shape.instance_columns);
-            let needed = circuit_rows(rows.total, hash_rows, instance, columns);
-            let top = limb_bits_for(needed, probe.reserved_rows()).max(min_limb_bits);
-            largest_table_counted(graph, vis, layout, min_limb_bits..=top, &rows)
-        })
-    });
-    let mut candidates: Vec<Plan> = Vec::new();
-    let mut last_err = None;
-    for plan in plans {
-        match plan {
-            Ok(plan) => candidates.push(plan),
-            Err(e) => last_err = Some(e),
-        }
-    }
-    best_of(candidates, max_proof_bytes).unwrap_or_else(|| Err(last_err.expect("candidates tried")))
-}
-
-/// `f` of each layout, in order: on rayon's threads (each lowers the whole graph), or one after
-/// another where there are none (the browser).
-#[cfg(not(target_arch = "wasm32"))]
-fn map_candidates<R: Send>(
-    layouts: &[(usize, usize)],
-    f: impl Fn(&(usize, usize)) -> R + Sync + Send,
-) -> Vec<R> {
-    use rayon::prelude::*;
-    layouts.par_iter().map(f).collect()
-}
-
-/// See the other `map_candidates`.
-#[cfg(target_arch = "wasm32")]
-fn map_candidates<R>(layouts: &[(usize, usize)], f: impl Fn(&(usize, usize)) -> R) -> Vec<R> {
-    layouts.iter().map(f).collect()
 }
 
 #[cfg(test)]

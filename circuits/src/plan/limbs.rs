@@ -12,12 +12,13 @@ use crate::circuit::CircuitShape;
 use crate::qgraph::QuantGraph;
 
 /// The plan of `shape` with threshold rows' limbs and table banks as `limbs` says, or (`None`) the
-/// cheapest that fits ([`plan_cost`], banks chosen by [`plan_banks`]): wide limbs take two lookup arguments fewer than narrow ones but a table
-/// of `2^18` rows, so they pay only where k is 19 or more anyway; chunked limbs take four fewer
-/// and four cells fewer, but the threshold table grows by the pieces of each map's intervals (and
-/// they need every map's accumulators bounded); fitted ones one lookup argument and one cell
-/// fewer again, for up to twice the pieces and a limb table of `2^13 - 1` rows; chunked wide and
-/// fitted wide ones cut pieces 16 times longer, for a limb table of `2^16` or `2^17 - 1` rows.
+/// cheapest that fits ([`plan_cost`]; banks chosen by [`plan_banks`]): wide limbs take two lookup
+/// arguments fewer than narrow ones but a table of `2^18` rows, so they pay only where k is 19 or
+/// more anyway; chunked limbs take four fewer and four cells fewer, but the threshold table grows
+/// by the pieces of each map's intervals (and they need every map's accumulators bounded); fitted
+/// ones one lookup argument and one cell fewer again, for up to twice the pieces and a limb table
+/// of `2^13 - 1` rows; chunked wide and fitted wide ones cut pieces 16 times longer, for a limb
+/// table of `2^16` or `2^17 - 1` rows.
 pub(super) fn plan_limbs(
     graph: &QuantGraph,
     vis: Visibilities,
@@ -28,18 +29,13 @@ pub(super) fn plan_limbs(
     let with =
         |limbs: ThresholdLimbs| plan_banks(graph, vis, rows, shape.with_threshold_limbs(limbs));
     match (shape.threshold, limbs) {
-        (false, _) => {
-            let shape = CircuitShape {
-                threshold_banks: 1,
-                ..shape
-            };
-            plan_shape(
-                graph,
-                vis,
-                rows,
-                shape.with_threshold_limbs(ThresholdLimbs::Narrow),
-            )
-        }
+        // No threshold rows: one bank (`build_counted`'s), no table.
+        (false, _) => plan_shape(
+            graph,
+            vis,
+            rows,
+            shape.with_threshold_limbs(ThresholdLimbs::Narrow),
+        ),
         (true, Some((l, threshold_banks))) => {
             let shape = CircuitShape {
                 threshold_banks,

@@ -37,6 +37,8 @@
 //! either way, far below the field's size, so no wrap-around can fake them) picks exactly one `y`.
 //! The table also holds `(0, 0, 0, 0)`, what a disabled lookup reads (fitted limbs' table `(0, 0)`
 //! likewise). Its rows come from the model file, so every prover and verifier builds the same table.
+//! A table longer than the circuit's other rows is split into banks, each with a lookup argument
+//! of its own ([`super::threshold_table`]).
 
 use halo2_proofs::{
     circuit::{Layouter, Region, Value},

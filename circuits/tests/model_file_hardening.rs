@@ -56,16 +56,18 @@ fn the_honest_model_round_trips() {
 #[test]
 fn formats_are_read_or_named() {
     let m = digits_model();
-    // The previous format's files (the same fields) are read; the digest covers the format string.
-    let mut older = m.clone();
-    older.format = "zkinfer-model/2".into();
-    let older = older.seal();
-    assert_eq!(
-        ModelFile::from_bytes(&older.to_json(), "older.zkm").unwrap(),
-        older
-    );
+    // The previous formats' files (the same fields) are read; the digest covers the format string.
+    for format in ["zkinfer-model/3", "zkinfer-model/2"] {
+        let mut older = m.clone();
+        older.format = format.into();
+        let older = older.seal();
+        assert_eq!(
+            ModelFile::from_bytes(&older.to_json(), "older.zkm").unwrap(),
+            older
+        );
+    }
     for (format, advice) in [
-        ("zkinfer-model/4", "newer zkinfer; upgrade"),
+        ("zkinfer-model/5", "newer zkinfer; upgrade"),
         ("zkinfer-model/1", "compile the model again"),
     ] {
         let mut other = m.clone();

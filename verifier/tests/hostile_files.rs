@@ -132,7 +132,7 @@ fn hostile_models_are_refused_with_a_reason() {
     assert!(model_refusal(&m).contains("input shape is empty or too large"));
 
     let mut m = seed("model_reader", "digits_mlp.zkm");
-    m["format"] = json!("zkinfer-model/4");
+    m["format"] = json!("zkinfer-model/5");
     assert!(model_refusal(&m).contains("newer zkinfer; upgrade"));
     m["format"] = json!("zkinfer-model/1");
     assert!(model_refusal(&m).contains("compile the model again"));

@@ -12,13 +12,15 @@ use crate::circuit::CircuitShape;
 use crate::qgraph::QuantGraph;
 use crate::quantize::report::QuantReport;
 
-/// The `"format"` string of the model files this version writes: `zkinfer-model/2`'s fields, its
-/// integer lists (weights, threshold maps) packed ([`crate::qgraph::packed`]), so that a zkinfer
-/// that cannot read packed lists says the file is newer instead of failing on one.
-pub const MODEL_FORMAT: &str = "zkinfer-model/3";
-/// The formats this version reads: its own, and `zkinfer-model/2` (lists as JSON arrays, or packed
-/// by the zkinfer that first packed them and still wrote `/2`).
-pub const READ_MODEL_FORMATS: [&str; 2] = [MODEL_FORMAT, "zkinfer-model/2"];
+/// The `"format"` string of the model files this version writes: `zkinfer-model/3`'s fields, and a
+/// circuit shape that may split the threshold table into banks
+/// ([`crate::circuit::CircuitShape::threshold_banks`]), so that a zkinfer that does not know banks
+/// says the file is newer instead of failing at its key. (`/3`: `/2`'s fields, integer lists packed
+/// ([`crate::qgraph::packed`]).)
+pub const MODEL_FORMAT: &str = "zkinfer-model/4";
+/// The formats this version reads: its own, `zkinfer-model/3` (no banks), and `zkinfer-model/2`
+/// (lists as JSON arrays, or packed by the zkinfer that first packed them and still wrote `/2`).
+pub const READ_MODEL_FORMATS: [&str; 3] = [MODEL_FORMAT, "zkinfer-model/3", "zkinfer-model/2"];
 /// Largest tensor (elements) a model file may declare.
 pub const MAX_ELEMENTS: usize = 1 << 24;
 /// Largest total work (multiply-accumulates and elementwise operations) a model file may declare: what
@@ -98,9 +100,10 @@ pub enum ModelFileError {
     },
     /// The file is in a `zkinfer-model/` format outside [`READ_MODEL_FORMATS`].
     #[error(
-        "{path} is in format {found}, this zkinfer reads {} and {}: {}",
+        "{path} is in format {found}, this zkinfer reads {}, {} and {}: {}",
         READ_MODEL_FORMATS[0],
         READ_MODEL_FORMATS[1],
+        READ_MODEL_FORMATS[2],
         version_advice(.found)
     )]
     Version {

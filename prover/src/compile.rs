@@ -225,6 +225,12 @@ pub fn with_keys(mut model: ModelFile, srs: Option<&SrsRef>) -> Result<ModelFile
         path,
         source: e.error,
     })?;
+    let label = crate::key_cache::KeyLabel {
+        model: model.name.clone(),
+        k: model.k,
+    };
+    // Best effort: a key without its label is listed without its model's name.
+    let _ = crate::key_cache::KeyCache::at(dir).write_label(&model.digest, &label);
     Ok(model)
 }
 

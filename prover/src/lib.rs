@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod compile;
+pub mod key_cache;
 pub mod machine_speed;
 pub mod memory;
 pub mod progress;

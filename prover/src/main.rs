@@ -279,6 +279,10 @@ enum Command {
     /// Structured reference strings (SRS) on this machine: list, make, import, download
     #[command(subcommand)]
     Srs(SrsCommand),
+    /// Cached proving keys: list, remove, prune (the cache keeps to ZKINFER_KEY_CACHE_GIB, 16 by
+    /// default, removing the least recently used keys; a removed key is made again when needed)
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// The bundled example: compile the digits MLP, prove one inference, verify it
     Demo {
         /// Keep the files here [default: a temporary directory]
@@ -325,6 +329,36 @@ enum SrsCommand {
         /// Download from this base URL (a mirror) instead of the published location
         #[arg(long, value_name = "URL")]
         from: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Each cached proving key: its model, k, size and last use
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the cached proving keys of models (model files or model digests)
+    #[command(
+        after_help = "Examples:\n  zkinfer keys remove mlp.zkm\n  zkinfer keys remove 3f2a…(the 64 hex digits of a model digest)"
+    )]
+    Remove {
+        #[arg(required = true, value_name = "MODEL_OR_DIGEST")]
+        models: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the least recently used keys until the cache is within a size, and unfinished writes
+    #[command(
+        after_help = "Examples:\n  zkinfer keys prune              # to ZKINFER_KEY_CACHE_GIB (16 by default)\n  zkinfer keys prune --max-gib 0  # every key"
+    )]
+    Prune {
+        /// The size to keep to, in GiB [default: ZKINFER_KEY_CACHE_GIB, else 16]
+        #[arg(long, value_name = "GIB")]
+        max_gib: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -487,6 +521,11 @@ fn main() -> ExitCode {
             SrsCommand::Dev { k } => cli::srs::dev(k),
             SrsCommand::Import { file, name, k } => cli::srs::import(&file, name.as_deref(), k),
             SrsCommand::Get { k, from } => cli::srs::get(k, from.as_deref()),
+        },
+        Command::Keys(c) => match c {
+            KeysCommand::List { json } => cli::keys::list(json),
+            KeysCommand::Remove { models, json } => cli::keys::remove(&models, json),
+            KeysCommand::Prune { max_gib, json } => cli::keys::prune(max_gib.as_deref(), json),
         },
         Command::Demo { out, threads } => {
             cli::set_threads(threads).and_then(|_| cli::demo::demo(out))

@@ -19,6 +19,7 @@ use circuits::{InferenceCircuit, ModelFile, Trace};
 use verifier::bundle::{ProverInfo, PublicTensor, PublicValues};
 use verifier::{ProofBundle, PROOF_FORMAT};
 
+use crate::key_cache::{KeyCache, KeyLabel};
 use crate::progress::{Progress, Silent, Step};
 
 /// Why keys could not be made or an input not proven.
@@ -145,11 +146,14 @@ impl<'m> Prover<'m> {
         }
         let (params, params_source) = loaded?;
         let (pk, key_source, keygen_s) = match cached {
-            Some((pk, read_s)) => (pk, KeySource::Cache, read_s),
+            Some((pk, read_s)) => {
+                KeyCache::at(pk_dir()?).touch(&model.digest);
+                (pk, KeySource::Cache, read_s)
+            }
             None => {
                 let t = Instant::now();
-                let pk = make_and_cache_pk(model, &params, &path, progress)?;
-                (pk, KeySource::Made, t.elapsed().as_secs_f64())
+                let (pk, source) = make_and_cache_pk(model, &params, &path, progress)?;
+                (pk, source, t.elapsed().as_secs_f64())
             }
         };
         Ok(Prover {
@@ -255,6 +259,9 @@ pub enum KeySource {
     Cache,
     /// Made now (no cached file, or one without the pinned digest) and cached.
     Made,
+    /// Made now, but it could not be cached (why: a full disk, say); the proofs are unaffected, the
+    /// next prover makes it again.
+    MadeNotCached(String),
 }
 
 /// The folder of cached proving keys: `keys` in the cache directory.
@@ -278,13 +285,13 @@ fn read_cached_pk(model: &ModelFile, path: &std::path::Path) -> Option<(ProvingK
 }
 
 /// The model's proving key made again from the model (no usable cached file), checked against the
-/// digest the model pins, and cached at `path`.
+/// digest the model pins, and cached at `path` where the cache can be written.
 fn make_and_cache_pk(
     model: &ModelFile,
     params: &ProofParams,
     path: &std::path::Path,
     progress: &dyn Progress,
-) -> Result<ProvingKey, ProveError> {
+) -> Result<(ProvingKey, KeySource), ProveError> {
     let pinned = &model.proof_system.proving_key_digest;
     let keygen = Step::Keygen { k: model.k };
     progress.start(&keygen);
@@ -293,13 +300,25 @@ fn make_and_cache_pk(
     let made = circuits::keys::make_keys(params, &model.graph, model.visibility, model.shape);
     progress.finish(&keygen);
     let pk = made?;
-    // Written to the cache as it is serialized (not held twice in memory), named once checked.
-    let cache_error = |source| KeyError::Cache {
-        path: path.to_path_buf(),
-        source,
+    // Written to the cache as it is serialized (not held twice in memory), named once checked. A
+    // cache that cannot be written (a full disk) costs the next prover a key generation, not this
+    // one its proofs: the key is then serialized into a hash alone, for the same check.
+    let cached = store::temporary_in(&pk_dir()?).and_then(|mut tmp| {
+        let digest = circuits::keys::write_pk(&pk, tmp.as_file_mut())?;
+        Ok((tmp, digest))
+    });
+    let (tmp, digest, not_cached) = match cached {
+        Ok((tmp, digest)) => (Some(tmp), digest, None),
+        Err(e) => {
+            let digest = circuits::keys::write_pk(&pk, std::io::sink())
+                .map_err(|source| KeyError::Write { source })?;
+            let why = format!(
+                "the proving key could not be cached in {}: {e}",
+                path.display()
+            );
+            (None, digest, Some(why))
+        }
     };
-    let mut tmp = store::temporary_in(&pk_dir()?).map_err(cache_error)?;
-    let digest = circuits::keys::write_pk(&pk, tmp.as_file_mut()).map_err(cache_error)?;
     if &digest != pinned {
         return Err(KeyError::Read {
             what: "proving key",
@@ -310,6 +329,26 @@ fn make_and_cache_pk(
         }
         .into());
     }
-    tmp.persist(path).map_err(|e| cache_error(e.error))?;
-    Ok(pk)
+    let persisted = match (tmp, not_cached) {
+        (Some(tmp), None) => tmp.persist(path).map_err(|e| {
+            format!(
+                "the proving key could not be cached as {}: {}",
+                path.display(),
+                e.error
+            )
+        }),
+        (_, why) => Err(why.unwrap_or_default()),
+    };
+    match persisted {
+        Ok(_) => {
+            let label = KeyLabel {
+                model: model.name.clone(),
+                k: model.k,
+            };
+            // Best effort: a key without its label is listed without its model's name.
+            let _ = KeyCache::at(pk_dir()?).write_label(&model.digest, &label);
+            Ok((pk, KeySource::Made))
+        }
+        Err(why) => Ok((pk, KeySource::MadeNotCached(why))),
+    }
 }

@@ -1,4 +1,5 @@
-//! A proof too large for the memory at hand is refused before it starts (exit 2), unless forced.
+//! A proof too large for the memory at hand is refused before it starts (exit 2), unless forced; the
+//! proving-key cache keeps to its size limit.
 
 mod common;
 
@@ -78,7 +79,12 @@ fn keys_over_the_available_memory_are_refused_before_they_are_made() {
     assert!(msg.contains("--force"), "{msg}");
     assert!(!model.exists(), "no model written");
     let keys = cache.join("keys");
-    let cached = || std::fs::read_dir(&keys).map_or(0, |d| d.count());
+    let cached = || {
+        std::fs::read_dir(&keys).map_or(0, |d| {
+            d.filter(|e| e.as_ref().unwrap().path().extension() == Some("pk".as_ref()))
+                .count()
+        })
+    };
     assert_eq!(cached(), 0, "no key cached");
 
     let o = compile("1M", &["--force"]);
@@ -98,4 +104,133 @@ fn keys_over_the_available_memory_are_refused_before_they_are_made() {
         text(&o)
     );
     assert!(!proof.exists());
+}
+
+/// `zkinfer args...` with `cache` as its cache and `limit` as `ZKINFER_KEY_CACHE_GIB`.
+fn zkinfer_with_key_limit(cache: &Path, limit: Option<&str>, args: &[&str]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_zkinfer"));
+    c.args(args)
+        .env("ZKINFER_CACHE_DIR", cache)
+        .env("ZKINFER_SRS", "dev")
+        .env("ZKINFER_ALLOW_DEV_SRS", "1")
+        .env_remove("ZKINFER_KEY_CACHE_GIB");
+    if let Some(l) = limit {
+        c.env("ZKINFER_KEY_CACHE_GIB", l);
+    }
+    c.output().unwrap()
+}
+
+/// Keys are listed with their models; a compile under a limit removes the least recently used other
+/// keys (never its own), `keys remove` and `keys prune` remove what they name, and a prove makes a
+/// removed key again. A bad limit is refused before any work.
+#[test]
+fn the_key_cache_keeps_to_its_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let run = |limit: Option<&str>, args: &[&str]| zkinfer_with_key_limit(&cache, limit, args);
+    let listed = |limit: Option<&str>| {
+        let o = run(limit, &["keys", "list", "--json"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let keys = v["keys"].as_array().unwrap().clone();
+        keys.iter()
+            .map(|k| k["model"].as_str().unwrap_or("?").to_string())
+            .collect::<Vec<_>>()
+    };
+    let calibration = fixture("digits/calibration.json");
+    let compile_in = |onnx: &str, out: &Path, limit: Option<&str>| {
+        let onnx = fixture(onnx);
+        let args = [
+            "compile",
+            s(&onnx),
+            "--calibration",
+            s(&calibration),
+            "-o",
+            s(out),
+        ];
+        run(limit, &args)
+    };
+    let (mlp, cnn) = (dir.path().join("mlp.zkm"), dir.path().join("cnn.zkm"));
+    let o = run(None, &["keys", "list"]);
+    assert!(
+        o.status.success() && text(&o).contains("none"),
+        "{}",
+        text(&o)
+    );
+
+    let o = compile_in("digits_mlp.onnx", &mlp, None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(listed(None), ["digits_mlp"]);
+    let o = run(None, &["keys", "list"]);
+    let t = text(&o);
+    assert!(t.contains("digits_mlp") && t.contains("1 key,"), "{t}");
+    assert!(t.contains("limit 16.00 GiB (the default"), "{t}");
+
+    // A bad limit: refused before the compile does anything.
+    let o = compile_in("digits_cnn.onnx", &cnn, Some("lots"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("ZKINFER_KEY_CACHE_GIB=lots"),
+        "{}",
+        text(&o)
+    );
+    assert!(!cnn.exists());
+
+    // A limit of 0: the new key stays, the other goes, and stderr says so.
+    let o = compile_in("digits_cnn.onnx", &cnn, Some("0"));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            "key cache: removed 1 least recently used proving key and 0 unfinished writes"
+        ),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(listed(None), ["digits_cnn"]);
+
+    // The MLP's first prove makes its key again; a cached key is marked used by a prove.
+    let proof = dir.path().join("p.zkp");
+    let input = fixture("digits/input_0.json");
+    let prove = ["prove", "-m", s(&mlp), "-i", s(&input), "-o", s(&proof)];
+    let o = run(None, &prove);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(listed(None), ["digits_mlp", "digits_cnn"]);
+
+    // Remove by model file; an unknown argument is refused before anything is removed.
+    let o = run(None, &["keys", "remove", s(&cnn), "no-such-model"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("no-such-model is neither"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(listed(None).len(), 2);
+    let o = run(None, &["keys", "remove", s(&cnn)]);
+    assert!(
+        o.status.success() && text(&o).contains("removed"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(listed(None), ["digits_mlp"]);
+
+    let o = run(None, &["keys", "prune", "--max-gib", "0", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["removed"].as_array().unwrap().len(), 1);
+    assert_eq!(v["kept_bytes"], 0);
+    assert!(listed(None).is_empty());
+
+    // A cache that cannot be written (here a file where its folder goes; a full disk alike) costs
+    // the next prove its key generation, not this prove its proof.
+    std::fs::remove_dir(cache.join("keys")).unwrap();
+    std::fs::write(cache.join("keys"), b"in the way").unwrap();
+    std::fs::remove_file(&proof).unwrap();
+    let o = run(None, &prove);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("warning: the proving key could not be cached in"),
+        "{}",
+        text(&o)
+    );
+    assert!(proof.exists());
 }

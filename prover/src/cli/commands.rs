@@ -24,6 +24,7 @@ pub fn compile(
     json: bool,
 ) -> Result<ExitCode> {
     let out = output.unwrap_or_else(|| sibling(&opts.onnx, "zkm"));
+    let key_cache_limit = prover::key_cache::limit_bytes()?;
     let opts = match opts.commitment {
         circuits::artifacts::model_file::Commitment::Kzg => CompileOptions {
             srs: circuits::setup::store::find_srs(srs)?,
@@ -36,6 +37,7 @@ pub fn compile(
     super::memory_check::check(&opts.onnx, &model.shape, model.k, work, force)?;
     let (model, plan) = prover::compile::make_keys(model, plan, &opts)?;
     write_atomic(&out, &model.to_json()).with_context(|| format!("writing {}", out.display()))?;
+    super::keys::keep_limit(&model.digest, key_cache_limit);
     if json {
         print_json(&json!({
             "model": out, "model_digest": model.digest, "k": model.k, "report": model.report, "plan": plan,

@@ -3,6 +3,7 @@
 pub mod commands;
 pub mod demo;
 pub mod inspect;
+pub mod keys;
 pub mod memory_check;
 pub mod progress;
 pub mod prove;

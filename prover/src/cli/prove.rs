@@ -10,7 +10,7 @@ use circuits::field::Fr;
 use circuits::plan::estimate;
 use circuits::ModelFile;
 use prover::atomic::write_atomic;
-use prover::prove::infer;
+use prover::prove::{infer, KeySource};
 use prover::salt::{new_salt, read_salt, write_new_salt, SaltError};
 use prover::Prover;
 
@@ -184,6 +184,7 @@ fn prove_job(prover: &Prover<'_>, m: &ModelFile, job: &Job, json: bool) -> Resul
 /// `zkinfer prove -m MODEL -i INPUT...`: the SRS and the proving key are loaded once.
 pub fn prove(model: &Path, inputs: &[PathBuf], request: ProveRequest) -> Result<ExitCode> {
     let m = read_model(model)?;
+    let key_cache_limit = prover::key_cache::limit_bytes()?;
     // Every input and output is checked, and the memory, before time is spent on keys.
     let jobs = jobs(model, &m, inputs, &request)?;
     // A proving key not yet cached is made first (key generation's peak).
@@ -197,6 +198,11 @@ pub fn prove(model: &Path, inputs: &[PathBuf], request: ProveRequest) -> Result<
     let prover = Prover::with_progress(&m, &progress)?;
     if let (Some(w), false) = (prover.params_source.warning(m.k), json) {
         eprintln!("warning: {w}");
+    }
+    match &prover.key_source {
+        KeySource::Made => super::keys::keep_limit(&m.digest, key_cache_limit),
+        KeySource::MadeNotCached(why) => eprintln!("warning: {why}"),
+        KeySource::Cache => {}
     }
     let t = std::time::Instant::now();
     let mut done = Vec::with_capacity(jobs.len());

@@ -303,12 +303,12 @@ fn make_and_cache_pk(
     // Written to the cache as it is serialized (not held twice in memory), named once checked. A
     // cache that cannot be written (a full disk) costs the next prover a key generation, not this
     // one its proofs: the key is then serialized into a hash alone, for the same check.
-    let cached = store::temporary_in(&pk_dir()?).and_then(|mut tmp| {
+    let written = store::temporary_in(&pk_dir()?).and_then(|mut tmp| {
         let digest = circuits::keys::write_pk(&pk, tmp.as_file_mut())?;
         Ok((tmp, digest))
     });
-    let (tmp, digest, not_cached) = match cached {
-        Ok((tmp, digest)) => (Some(tmp), digest, None),
+    let (tmp, digest) = match written {
+        Ok((tmp, digest)) => (Ok(tmp), digest),
         Err(e) => {
             let digest = circuits::keys::write_pk(&pk, std::io::sink())
                 .map_err(|source| KeyError::Write { source })?;
@@ -316,7 +316,7 @@ fn make_and_cache_pk(
                 "the proving key could not be cached in {}: {e}",
                 path.display()
             );
-            (None, digest, Some(why))
+            (Err(why), digest)
         }
     };
     if &digest != pinned {
@@ -329,18 +329,17 @@ fn make_and_cache_pk(
         }
         .into());
     }
-    let persisted = match (tmp, not_cached) {
-        (Some(tmp), None) => tmp.persist(path).map_err(|e| {
+    let persisted = tmp.and_then(|tmp| {
+        tmp.persist(path).map(drop).map_err(|e| {
+            let error = e.error;
             format!(
-                "the proving key could not be cached as {}: {}",
-                path.display(),
-                e.error
+                "the proving key could not be cached as {}: {error}",
+                path.display()
             )
-        }),
-        (_, why) => Err(why.unwrap_or_default()),
-    };
+        })
+    });
     match persisted {
-        Ok(_) => {
+        Ok(()) => {
             let label = KeyLabel {
                 model: model.name.clone(),
                 k: model.k,

@@ -46,14 +46,21 @@ pub enum SynthesisFailure {
          2^20 pieces"
     )]
     UnboundedThresholds,
-    /// The threshold table's banks do not match the circuit's (a bank past the last, or tables
-    /// for another number of banks).
+    /// The threshold table comes in another number of banks than the circuit has.
     #[error("threshold table: the circuit has {circuit} bank(s), the table {table}")]
     ThresholdBanks {
         /// Banks of the circuit.
         circuit: usize,
-        /// Banks the table or the row names.
+        /// Banks of the table.
         table: usize,
+    },
+    /// A threshold row names a bank past the circuit's last.
+    #[error("a threshold row looks up bank {bank}, the circuit has {circuit} bank(s)")]
+    ThresholdBank {
+        /// The bank the row names (from 0).
+        bank: usize,
+        /// Banks of the circuit.
+        circuit: usize,
     },
     /// A function row's input is not in the function table.
     #[error("function table {tag} has no entry for {x}")]

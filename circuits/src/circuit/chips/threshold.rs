@@ -531,9 +531,9 @@ impl ThresholdConfig {
         w: Value<ThresholdWitness>,
     ) -> Result<(FpCell, FpCell), Error> {
         if bank >= self.table.len() {
-            return Err(fail(SynthesisFailure::ThresholdBanks {
+            return Err(fail(SynthesisFailure::ThresholdBank {
+                bank,
                 circuit: self.table.len(),
-                table: bank + 1,
             }));
         }
         self.selector.enable(region, row)?;

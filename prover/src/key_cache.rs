@@ -247,13 +247,31 @@ impl KeyCache {
         remove_file_if_there(&label).map_err(self.io(&label))
     }
 
+    /// Labels whose key is gone (removed by hand, say).
+    fn orphan_labels(&self) -> Result<Vec<PathBuf>, KeyCacheError> {
+        Ok(self
+            .files()?
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                name.strip_suffix(".json")
+                    .is_some_and(|d| is_digest(d) && !self.dir.join(format!("{d}.pk")).exists())
+            })
+            .collect())
+    }
+
     /// Remove the least recently used keys until the rest take at most `max_bytes`, never the key
-    /// of `keep` (the one in use), and unfinished writes older than [`UNFINISHED_AFTER`].
+    /// of `keep` (the one in use), unfinished writes older than [`UNFINISHED_AFTER`], and labels
+    /// whose key is gone.
     pub fn prune(&self, max_bytes: u64, keep: Option<&str>) -> Result<Pruned, KeyCacheError> {
         let mut pruned = Pruned::default();
         for (path, bytes) in self.unfinished(UNFINISHED_AFTER)? {
             remove_file_if_there(&path).map_err(self.io(&path))?;
             pruned.unfinished.push((path, bytes));
+        }
+        for path in self.orphan_labels()? {
+            remove_file_if_there(&path).map_err(self.io(&path))?;
         }
         let keys = self.keys()?;
         let mut total: u64 = keys.iter().map(|k| k.bytes).sum();
@@ -356,7 +374,7 @@ mod tests {
     }
 
     #[test]
-    fn prune_removes_old_unfinished_writes_only() {
+    fn prune_removes_old_unfinished_writes_and_orphan_labels_only() {
         let (_dir, cache) = three_keys();
         let old = cache.dir().join(".tmpOLD123");
         let young = cache.dir().join(".tmpNEW456");
@@ -369,6 +387,11 @@ mod tests {
         assert_eq!(pruned.unfinished, [(old.clone(), 50)]);
         assert!(pruned.removed.is_empty());
         assert!(!old.exists() && young.exists());
+        // A label whose key was removed by hand goes too; the others stay.
+        fs::remove_file(cache.dir().join(format!("{}.pk", digest(1)))).unwrap();
+        cache.prune(u64::MAX, None).unwrap();
+        assert!(!cache.label_path(&digest(1)).exists());
+        assert!(cache.label_path(&digest(2)).exists());
     }
 
     #[test]

@@ -71,14 +71,19 @@ fn the_compiler_packs_long_int8_inputs_only() {
     assert_eq!(hashed.packing_input_of(&vww), hashed);
 }
 
+/// The planner's layout for `q` with its input packed.
+fn packed_plan(q: &QuantGraph) -> circuits::plan::Plan {
+    let (vis, bits) = (PACKED, circuits::plan::MIN_LIMB_BITS);
+    circuits::plan::choose_with(q, vis, bits, Default::default()).unwrap()
+}
+
 #[test]
 fn a_packed_input_is_bound_value_by_value() {
     // The autoencoder (128 inputs: 7 elements) with its input packed, as a long input would be.
     let q = int8("ad_ae128");
     let x = case_input("ad_ae128", 0);
     let t = q.eval(&x).unwrap();
-    let plan =
-        circuits::plan::choose_with(&q, PACKED, circuits::plan::MIN_LIMB_BITS, None).unwrap();
+    let plan = packed_plan(&q);
     assert!(plan.shape.packed_input, "{:?}", plan.shape);
     assert_eq!(plan.instance_rows, 7 + t.output().len());
     let run = |input: &[i64]| {
@@ -109,8 +114,7 @@ fn a_packed_input_is_bound_value_by_value() {
 #[test]
 fn a_real_proof_verifies_against_the_packed_input_and_no_other() {
     let q = int8("ad_ae128");
-    let plan =
-        circuits::plan::choose_with(&q, PACKED, circuits::plan::MIN_LIMB_BITS, None).unwrap();
+    let plan = packed_plan(&q);
     let params = ProofParams::Kzg(dev_params(plan.k));
     let vk = circuits::keys::make_vk(&params, &q, PACKED, plan.shape).unwrap();
     let pk = circuits::keys::make_pk(&params, vk.clone(), &q, PACKED, plan.shape).unwrap();

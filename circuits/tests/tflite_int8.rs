@@ -219,8 +219,12 @@ fn a_proof_size_limit_on_an_int8_model_weighs_both_requantization_rows() {
     else {
         panic!("not int8");
     };
-    let smallest = |g: &QuantGraph| match choose_with(g, Default::default(), MIN_LIMB_BITS, Some(1))
-    {
+    let smallest = |g: &QuantGraph| match choose_with(
+        g,
+        Default::default(),
+        MIN_LIMB_BITS,
+        circuits::plan::PlanLimits::proof_bytes(Some(1)),
+    ) {
         Err(LayoutError::ProofTooLarge { smallest, .. }) => smallest,
         other => panic!("{other:?}"),
     };

@@ -234,3 +234,81 @@ fn the_key_cache_keeps_to_its_limit() {
     );
     assert!(proof.exists());
 }
+
+/// Where the fastest layout's keys do not fit the memory at hand, `compile` takes the fastest layout
+/// whose keys and proofs do, and says so; `--force` keeps the fastest; a given row shape is refused.
+#[test]
+fn compile_takes_the_fastest_layout_that_fits_the_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (onnx, calibration) = (
+        fixture("digits_cnn.onnx"),
+        fixture("digits/calibration.json"),
+    );
+    let plan = |extra: &[&str]| {
+        let mut args = vec!["plan", s(&onnx), "--calibration", s(&calibration), "--json"];
+        args.extend_from_slice(extra);
+        let o = zkinfer_with_memory(&shared_cache(), "64G", &args);
+        assert!(o.status.success(), "{}", text(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let mib = |p: &serde_json::Value, what: &str| p["estimate"][what].as_f64().unwrap();
+    let peak = |p: &serde_json::Value| mib(p, "keygen_peak_mib").max(mib(p, "peak_mib"));
+    let fastest = plan(&[]);
+    let fastest_layout = fastest["shape"]["width"].clone();
+    // The least peak of a few other row shapes: the memory is set between it and the fastest's.
+    let least = [("1", "8"), ("1", "6"), ("2", "6"), ("4", "16")]
+        .iter()
+        .map(|(p, w)| peak(&plan(&["--inputs-per-row", p, "--width", w])))
+        .fold(f64::INFINITY, f64::min);
+    let need = mib(&fastest, "keygen_peak_mib");
+    assert!(
+        least < need,
+        "a row shape with less memory: {least} against {need} MiB"
+    );
+    let available = format!("{}", (((least + need) / 2.0) * (1 << 20) as f64) as u64);
+
+    let model = dir.path().join("m.zkm");
+    let compile = |extra: &[&str]| {
+        let mut args = vec!["compile", s(&onnx), "--calibration", s(&calibration)];
+        args.extend_from_slice(&["--srs", "dev", "-o", s(&model), "--json"]);
+        args.extend_from_slice(extra);
+        zkinfer_with_memory(&shared_cache(), &available, &args)
+    };
+    let o = compile(&[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("memory: the fastest layout") && text(&o).contains("--force keeps"),
+        "{}",
+        text(&o)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(peak(&v["plan"]) <= (least + need) / 2.0, "{}", v["plan"]);
+    assert_ne!(
+        (&v["plan"]["shape"]["width"], &v["plan"]["k"]),
+        (&fastest_layout, &fastest["k"])
+    );
+    // The model proves and verifies as any other.
+    let proof = dir.path().join("p.zkp");
+    let input = fixture("digits/input_0.json");
+    let args = ["prove", "-m", s(&model), "-i", s(&input), "-o", s(&proof)];
+    let o = zkinfer_with_memory(&shared_cache(), "64G", &args);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // --force keeps the fastest layout; a row shape given is kept, and refused.
+    let o = compile(&["--force"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        !text(&o).contains("memory: the fastest layout"),
+        "{}",
+        text(&o)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["plan"]["k"], fastest["k"]);
+    let (p, w) = (
+        fastest["shape"]["inputs_per_row"].to_string(),
+        fastest["shape"]["width"].to_string(),
+    );
+    let o = compile(&["--inputs-per-row", &p, "--width", &w]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--force"), "{}", text(&o));
+}

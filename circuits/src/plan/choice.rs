@@ -3,6 +3,32 @@
 
 use super::{LayoutError, Plan};
 
+/// What a chosen plan must fit besides the model: a proof size, a memory peak.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlanLimits {
+    /// The most bytes a proof may take (`compile --max-proof-bytes`).
+    pub max_proof_bytes: Option<usize>,
+    /// The most memory, in MiB, that key generation or a proof may take by the plan's estimate:
+    /// the machine's, when the fastest layout does not fit it.
+    pub max_peak_mib: Option<u64>,
+}
+
+impl PlanLimits {
+    /// Only a proof size limit.
+    pub fn proof_bytes(max_proof_bytes: Option<usize>) -> Self {
+        PlanLimits {
+            max_proof_bytes,
+            max_peak_mib: None,
+        }
+    }
+}
+
+/// The larger of a plan's key-generation and proving peaks, in MiB (what a machine must hold to
+/// compile the model and prove with it).
+pub fn peak_mib(p: &Plan) -> f64 {
+    p.estimate.keygen_peak_mib.max(p.estimate.peak_mib)
+}
+
 /// Proofs at most this large are preferred (EZKL's proof size on the same models).
 pub const SMALL_PROOF_BYTES: usize = 3072;
 /// A layout with a small proof is preferred when its cost is at most this factor over the cheapest.
@@ -34,11 +60,35 @@ fn cheapest(plans: impl Iterator<Item = Plan>) -> Option<Plan> {
 ///
 /// With `max_proof_bytes`: the cheapest whose proof is at most that many bytes, whatever it costs
 /// ([`LayoutError::ProofTooLarge`], naming the smallest proof tried, when none is).
+///
+/// With `max_peak_mib`, all of this among the plans whose peaks ([`peak_mib`]) are within it
+/// ([`LayoutError::OverMemory`], naming the smallest peak tried, when none is).
 pub(super) fn best_of(
     candidates: Vec<Plan>,
-    max_proof_bytes: Option<usize>,
+    limits: PlanLimits,
 ) -> Option<Result<Plan, LayoutError>> {
-    if let Some(limit) = max_proof_bytes {
+    let candidates = match limits.max_peak_mib {
+        Some(limit) => {
+            let least = candidates
+                .iter()
+                .min_by(|a, b| peak_mib(a).total_cmp(&peak_mib(b)))?
+                .clone();
+            let within: Vec<Plan> = candidates
+                .into_iter()
+                .filter(|p| peak_mib(p) <= limit as f64)
+                .collect();
+            if within.is_empty() {
+                return Some(Err(LayoutError::OverMemory {
+                    limit_mib: limit,
+                    least_mib: peak_mib(&least).ceil() as u64,
+                    layout: layout_name(&least),
+                }));
+            }
+            within
+        }
+        None => candidates,
+    };
+    if let Some(limit) = limits.max_proof_bytes {
         let smallest = candidates
             .iter()
             .min_by_key(|p| (p.estimate.proof_bytes, p.k))?
@@ -72,11 +122,16 @@ pub fn proof_too_large(limit: usize, smallest: &Plan) -> LayoutError {
     LayoutError::ProofTooLarge {
         limit,
         smallest: smallest.estimate.proof_bytes,
-        layout: format!(
-            "{} x {} layout (inputs x accumulators per row), k = {}",
-            smallest.shape.inputs_per_row, smallest.shape.width, smallest.k
-        ),
+        layout: layout_name(smallest),
     }
+}
+
+/// `P x W layout (inputs x accumulators per row), k = ..`.
+fn layout_name(p: &Plan) -> String {
+    format!(
+        "{} x {} layout (inputs x accumulators per row), k = {}",
+        p.shape.inputs_per_row, p.shape.width, p.k
+    )
 }
 
 impl Plan {

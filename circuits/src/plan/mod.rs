@@ -25,8 +25,8 @@ mod limbs;
 mod search;
 use choice::best_of;
 pub use choice::{
-    proof_too_large, SMALL_PROOF_BYTES, SMALL_PROOF_MAX_EXTRA_FRACTION, SMALL_PROOF_MAX_EXTRA_S,
-    SMALL_PROOF_SLACK,
+    peak_mib, proof_too_large, PlanLimits, SMALL_PROOF_BYTES, SMALL_PROOF_MAX_EXTRA_FRACTION,
+    SMALL_PROOF_MAX_EXTRA_S, SMALL_PROOF_SLACK,
 };
 pub use estimate::{estimate, Estimate, VerifyLoad};
 pub use instance::{instance_columns_for, INSTANCE_ROWS_PER_COLUMN, INSTANCE_ROWS_SPREAD};
@@ -67,6 +67,18 @@ pub enum LayoutError {
         limit: usize,
         /// The smallest proof of the layouts tried.
         smallest: usize,
+        /// That layout (`P x W, k = ..`).
+        layout: String,
+    },
+    /// No layout's estimated peak memory is within the limit asked (the machine's memory).
+    #[error(
+        "no layout fits {limit_mib} MiB: the least memory any takes is {least_mib} MiB ({layout})"
+    )]
+    OverMemory {
+        /// The limit, in MiB.
+        limit_mib: u64,
+        /// The smallest peak of the layouts tried (key generation or proving), in MiB.
+        least_mib: u64,
         /// That layout (`P x W, k = ..`).
         layout: String,
     },

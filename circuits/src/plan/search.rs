@@ -3,8 +3,8 @@
 
 use super::{
     best_of, build, build_counted, circuit_rows, count_rows, keeps_its_limbs,
-    largest_table_counted, limb_bits_for, LayoutError, Plan, INPUTS_CANDIDATES, MIN_LIMB_BITS,
-    WIDTH_CANDIDATES,
+    largest_table_counted, limb_bits_for, LayoutError, Plan, PlanLimits, INPUTS_CANDIDATES,
+    MIN_LIMB_BITS, WIDTH_CANDIDATES,
 };
 use crate::artifacts::model_file::Visibilities;
 use crate::disclosure::Disclosure;
@@ -13,18 +13,23 @@ use crate::qgraph::QuantGraph;
 
 /// Choose `P`, `W` and `L` for `graph`, with `L` at least [`MIN_LIMB_BITS`].
 pub fn choose(graph: &QuantGraph) -> Result<Plan, LayoutError> {
-    choose_with(graph, Visibilities::default(), MIN_LIMB_BITS, None)
+    choose_with(
+        graph,
+        Visibilities::default(),
+        MIN_LIMB_BITS,
+        PlanLimits::default(),
+    )
 }
 
 /// Choose `P`, `W` and `L` (at least `min_limb_bits`) for `graph` (whose own limb bits only matter for validity): the plan with
-/// the lowest estimated cost, prove time plus ten times verify time, or the cheapest whose proof is
-/// at most `max_proof_bytes` (see [`choice::best_of`]). The caller re-quantizes with the returned
+/// the lowest estimated cost, prove time plus ten times verify time, or the cheapest within `limits`
+/// (a proof size, a memory peak: see [`choice::best_of`]). The caller re-quantizes with the returned
 /// `shape.limb_bits` if it differs.
 pub fn choose_with(
     graph: &QuantGraph,
     vis: Visibilities,
     min_limb_bits: u32,
-    max_proof_bytes: Option<usize>,
+    limits: PlanLimits,
 ) -> Result<Plan, LayoutError> {
     let layouts: Vec<(usize, usize)> = INPUTS_CANDIDATES
         .iter()
@@ -55,7 +60,7 @@ pub fn choose_with(
             Err(e) => last_err = Some(e),
         }
     }
-    best_of(candidates, max_proof_bytes).unwrap_or_else(|| Err(last_err.expect("candidates tried")))
+    best_of(candidates, limits).unwrap_or_else(|| Err(last_err.expect("candidates tried")))
 }
 
 /// `f` of each layout, in order: on rayon's threads (each lowers the whole graph), or one after

@@ -39,7 +39,13 @@ fn plan(prove_s: f64, keygen_s: f64, proof_bytes: usize) -> Plan {
 
 #[test]
 fn a_small_proof_is_preferred_only_when_it_costs_little() {
-    let chosen = |c: Vec<Plan>| best_of(c, None).unwrap().unwrap().estimate.proof_bytes;
+    let chosen = |c: Vec<Plan>| {
+        best_of(c, PlanLimits::default())
+            .unwrap()
+            .unwrap()
+            .estimate
+            .proof_bytes
+    };
     // A small model: 40% slower for a proof under EZKL's size is worth it.
     assert_eq!(
         chosen(vec![plan(0.10, 0.2, 3500), plan(0.14, 0.2, 2800)]),
@@ -67,7 +73,7 @@ fn a_small_proof_is_preferred_only_when_it_costs_little() {
 #[test]
 fn a_proof_size_limit_takes_the_cheapest_layout_within_it_whatever_it_costs() {
     let chosen = |c: Vec<Plan>, limit| {
-        best_of(c, Some(limit))
+        best_of(c, PlanLimits::proof_bytes(Some(limit)))
             .unwrap()
             .map(|p| (p.estimate.proof_bytes, p.estimate.prove_s))
     };
@@ -86,7 +92,7 @@ fn a_proof_size_limit_takes_the_cheapest_layout_within_it_whatever_it_costs() {
     // A limit at or above every proof: the cheapest of all.
     assert_eq!(chosen(candidates(), 1 << 20), Ok((4096, 66.0)));
     // Below every proof: refused, naming the smallest and its layout.
-    match best_of(candidates(), Some(2399)) {
+    match best_of(candidates(), PlanLimits::proof_bytes(Some(2399))) {
         Some(Err(LayoutError::ProofTooLarge {
             limit,
             smallest,
@@ -97,5 +103,56 @@ fn a_proof_size_limit_takes_the_cheapest_layout_within_it_whatever_it_costs() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(best_of(vec![], Some(3072)).is_none());
+    assert!(best_of(vec![], PlanLimits::proof_bytes(Some(3072))).is_none());
+}
+
+/// A plan whose key generation peaks at `keygen_mib` and whose proof at `prove_mib`.
+fn plan_in(prove_s: f64, proof_bytes: usize, keygen_mib: f64, prove_mib: f64) -> Plan {
+    let mut p = plan(prove_s, 1.0, proof_bytes);
+    p.estimate.keygen_peak_mib = keygen_mib;
+    p.estimate.peak_mib = prove_mib;
+    p
+}
+
+#[test]
+fn a_memory_limit_takes_the_cheapest_layout_whose_keys_and_proofs_fit() {
+    let candidates = || {
+        vec![
+            plan_in(60.0, 4096, 7000.0, 5000.0),
+            plan_in(80.0, 4000, 5000.0, 5500.0),
+            plan_in(95.0, 2800, 4000.0, 3900.0),
+            plan_in(120.0, 2400, 3000.0, 3500.0),
+        ]
+    };
+    let chosen = |limits| {
+        best_of(candidates(), limits)
+            .unwrap()
+            .map(|p| p.estimate.prove_s)
+    };
+    let mib = |m| PlanLimits {
+        max_peak_mib: Some(m),
+        ..PlanLimits::default()
+    };
+    // Key generation's peak counts as well as the proof's: 6,000 MiB leaves out the first.
+    assert_eq!(chosen(mib(6000)), Ok(80.0));
+    assert_eq!(chosen(mib(5499)), Ok(95.0));
+    assert_eq!(chosen(mib(7000)), Ok(60.0));
+    // A proof size limit applies among the layouts within the memory.
+    let both = PlanLimits {
+        max_proof_bytes: Some(3000),
+        max_peak_mib: Some(6000),
+    };
+    assert_eq!(chosen(both), Ok(95.0));
+    // Below every peak: refused, naming the least peak and its layout.
+    match best_of(candidates(), mib(3400)) {
+        Some(Err(LayoutError::OverMemory {
+            limit_mib,
+            least_mib,
+            layout,
+        })) => {
+            assert_eq!((limit_mib, least_mib), (3400, 3500));
+            assert!(layout.starts_with("2 x 5 layout"), "{layout}");
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -3,7 +3,7 @@
 use crate::ir::{Graph, Op};
 use crate::plan::{
     choose_with, largest_table, limb_bits_for, plan_for, proof_too_large, LayoutError, Plan,
-    MAX_LIMB_BITS, MIN_LIMB_BITS,
+    PlanLimits, MAX_LIMB_BITS, MIN_LIMB_BITS,
 };
 use crate::qgraph::QuantGraph;
 use crate::quantize::calibrate::{quantize_graph, CalibrationError, QuantOptions};
@@ -28,6 +28,19 @@ pub struct LayoutRequest {
     /// The most bytes a proof may take: the planner picks the cheapest layout whose proof fits
     /// (a given `shape` must fit too); `None`: no limit (the planner's own small-proof rule).
     pub max_proof_bytes: Option<usize>,
+    /// The most memory, in MiB, that key generation or a proof may take by the plan's estimate:
+    /// the planner picks the cheapest layout within it; `None`: no limit. Ignored with `shape`.
+    pub max_peak_mib: Option<u64>,
+}
+
+impl LayoutRequest {
+    /// The limits the planner's choice must meet.
+    fn limits(&self) -> PlanLimits {
+        PlanLimits {
+            max_proof_bytes: self.max_proof_bytes,
+            max_peak_mib: self.max_peak_mib,
+        }
+    }
 }
 
 /// Whether `plan`'s proof fits the request's limit (any proof does without one).
@@ -128,12 +141,7 @@ pub fn compile_graph(
             (p, w, plan.shape.limb_bits)
         }
         None => {
-            let c = choose_with(
-                &qgraph,
-                request.visibility,
-                min_bits,
-                request.max_proof_bytes,
-            )?;
+            let c = choose_with(&qgraph, request.visibility, min_bits, request.limits())?;
             (c.shape.inputs_per_row, c.shape.width, c.shape.limb_bits)
         }
     };
@@ -188,12 +196,7 @@ pub fn compile_int8(
     let plan_of = |graph: &QuantGraph| {
         let plan = match request.shape {
             Some((p, w)) => plan_for(graph, request.visibility, p, w)?,
-            None => choose_with(
-                graph,
-                request.visibility,
-                MIN_LIMB_BITS,
-                request.max_proof_bytes,
-            )?,
+            None => choose_with(graph, request.visibility, MIN_LIMB_BITS, request.limits())?,
         };
         with_instance_columns(graph, &request, plan)
     };
@@ -209,6 +212,11 @@ pub fn compile_int8(
             (
                 Err(LayoutError::ProofTooLarge { smallest: r, .. }),
                 Err(e @ LayoutError::ProofTooLarge { smallest: t, .. }),
+            ) if t < r => return Err(e.into()),
+            // Neither fits a memory limit: name the smaller of the two least peaks.
+            (
+                Err(LayoutError::OverMemory { least_mib: r, .. }),
+                Err(e @ LayoutError::OverMemory { least_mib: t, .. }),
             ) if t < r => return Err(e.into()),
             (Err(e), Err(_)) => return Err(e.into()),
         },

@@ -34,6 +34,12 @@ pub fn compile(
     };
     let (model, plan) = prover::compile::quantize_model(&opts)?;
     let work = super::memory_check::Work::Keygen;
+    let (model, plan) = match super::memory_check::over(&model.shape, model.k, work)? {
+        Some(available) if !force && opts.layout.shape.is_none() => {
+            within_memory(&opts, (model, plan), available)
+        }
+        _ => (model, plan),
+    };
     super::memory_check::check(&opts.onnx, &model.shape, model.k, work, force)?;
     let (model, plan) = prover::compile::make_keys(model, plan, &opts)?;
     write_atomic(&out, &model.to_json()).with_context(|| format!("writing {}", out.display()))?;
@@ -57,6 +63,54 @@ pub fn compile(
         println!("wrote {} (model digest {})", out.display(), model.digest);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The fastest layout's keys need more memory than this process has (`available` bytes): the
+/// fastest layout whose keys and proofs fit it, said on stderr, or the fastest as it is when none
+/// does (the memory check then refuses it, with its figures).
+fn within_memory(
+    opts: &CompileOptions,
+    fastest: (circuits::ModelFile, Plan),
+    available: u64,
+) -> (circuits::ModelFile, Plan) {
+    let within = CompileOptions {
+        layout: circuits::quantize::LayoutRequest {
+            max_peak_mib: Some(available >> 20),
+            ..opts.layout
+        },
+        ..opts.clone()
+    };
+    let Ok((model, plan)) = prover::compile::quantize_model(&within) else {
+        return fastest;
+    };
+    let (f, e) = (&fastest.1, &plan.estimate);
+    let layout = |p: &Plan| {
+        format!(
+            "{} x {}, k = {}",
+            p.shape.inputs_per_row, p.shape.width, p.k
+        )
+    };
+    eprintln!(
+        "memory: the fastest layout ({}) needs about {} to make its keys, over the {} this \
+         process has; compiling the fastest layout within it instead: {}, about {} at most, \
+         prove ~{:.1} s against ~{:.1} s (--force keeps the fastest)",
+        layout(f),
+        fmt_mib(f.estimate.keygen_peak_mib),
+        fmt_mib(available as f64 / (1u64 << 20) as f64),
+        layout(&plan),
+        fmt_mib(circuits::plan::peak_mib(&plan)),
+        e.prove_s,
+        f.estimate.prove_s,
+    );
+    (model, plan)
+}
+
+/// Memory in MiB as GiB from 1 GiB up.
+fn fmt_mib(mib: f64) -> String {
+    match mib >= 1024.0 {
+        true => format!("{:.1} GiB", mib / 1024.0),
+        false => format!("{mib:.1} MiB"),
+    }
 }
 
 /// Rows and multiply-accumulates of each stage of the circuit.

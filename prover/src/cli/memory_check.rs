@@ -47,18 +47,28 @@ impl Work {
     }
 }
 
+/// The memory this process has, in bytes, when `work` on a circuit of `shape` with `2^k` rows
+/// needs more by its plan; `None` when it fits (or nothing limits it).
+pub fn over(shape: &CircuitShape, k: u32, work: Work) -> Result<Option<u64>> {
+    let Some(available) = prover::memory::available_bytes().map_err(anyhow::Error::msg)? else {
+        return Ok(None);
+    };
+    let need = work.peak_bytes(&estimate(k, shape, VerifyLoad::default()));
+    Ok((need > available).then_some(available))
+}
+
 /// Refuse `work` on `model` (a circuit of `shape` with `2^k` rows) when its planned peak memory is
 /// over what this process has, unless `force`.
 pub fn check(model: &Path, shape: &CircuitShape, k: u32, work: Work, force: bool) -> Result<()> {
-    let Some(available) = prover::memory::available_bytes().map_err(anyhow::Error::msg)? else {
+    let Some(available) = over(shape, k, work)? else {
         return Ok(());
     };
+    if force {
+        return Ok(());
+    }
     let load = VerifyLoad::default(); // memory only
     let peak = |k| work.peak_bytes(&estimate(k, shape, load));
     let need = peak(k);
-    if force || need <= available {
-        return Ok(());
-    }
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
     let fits = (MIN_K..k).rev().find(|k| peak(*k) <= available).map_or(
         "no circuit of this row shape fits".to_string(),

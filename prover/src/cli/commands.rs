@@ -80,8 +80,12 @@ fn within_memory(
         },
         ..opts.clone()
     };
-    let Ok((model, plan)) = prover::compile::quantize_model(&within) else {
-        return fastest;
+    let (model, plan) = match prover::compile::quantize_model(&within) {
+        Ok(fits) => fits,
+        Err(e) => {
+            eprintln!("memory: no other layout fits either: {e}");
+            return fastest;
+        }
     };
     let (f, e) = (&fastest.1, &plan.estimate);
     let layout = |p: &Plan| {

@@ -235,8 +235,9 @@ fn the_key_cache_keeps_to_its_limit() {
     assert!(proof.exists());
 }
 
-/// Where the fastest layout's keys do not fit the memory at hand, `compile` takes the fastest layout
-/// whose keys and proofs do, and says so; `--force` keeps the fastest; a given row shape is refused.
+/// Where the fastest layout's keys do not fit the memory at hand, `compile` (and `plan`) take the
+/// fastest layout whose keys and proofs do, and say so; `--force` keeps the fastest; a given row
+/// shape is refused.
 #[test]
 fn compile_takes_the_fastest_layout_that_fits_the_memory() {
     let dir = tempfile::tempdir().unwrap();
@@ -287,6 +288,13 @@ fn compile_takes_the_fastest_layout_that_fits_the_memory() {
         (&v["plan"]["shape"]["width"], &v["plan"]["k"]),
         (&fastest_layout, &fastest["k"])
     );
+    // `plan` on this machine shows the layout compile takes.
+    let args = ["plan", s(&onnx), "--calibration", s(&calibration), "--json"];
+    let o = zkinfer_with_memory(&shared_cache(), &available, &args);
+    assert!(o.status.success(), "{}", text(&o));
+    let planned: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(planned["shape"], v["plan"]["shape"]);
+    assert!(text(&o).contains("compile --force keeps"), "{}", text(&o));
     // The model proves and verifies as any other.
     let proof = dir.path().join("p.zkp");
     let input = fixture("digits/input_0.json");

@@ -34,11 +34,9 @@ pub fn compile(
     };
     let (model, plan) = prover::compile::quantize_model(&opts)?;
     let work = super::memory_check::Work::Keygen;
-    let (model, plan) = match super::memory_check::over(&model.shape, model.k, work)? {
-        Some(available) if !force && opts.layout.shape.is_none() => {
-            within_memory(&opts, (model, plan), available)
-        }
-        _ => (model, plan),
+    let (model, plan) = match force {
+        false => fitting_memory(&opts, (model, plan), "--force keeps the fastest")?,
+        true => (model, plan),
     };
     super::memory_check::check(&opts.onnx, &model.shape, model.k, work, force)?;
     let (model, plan) = prover::compile::make_keys(model, plan, &opts)?;
@@ -72,6 +70,7 @@ fn within_memory(
     opts: &CompileOptions,
     fastest: (circuits::ModelFile, Plan),
     available: u64,
+    overridden_by: &str,
 ) -> (circuits::ModelFile, Plan) {
     let within = CompileOptions {
         layout: circuits::quantize::LayoutRequest {
@@ -96,8 +95,8 @@ fn within_memory(
     };
     eprintln!(
         "memory: the fastest layout ({}) needs about {} to make its keys, over the {} this \
-         process has; compiling the fastest layout within it instead: {}, about {} at most, \
-         prove ~{:.1} s against ~{:.1} s (--force keeps the fastest)",
+         process has; the fastest layout within it instead: {}, about {} at most, prove ~{:.1} s \
+         against ~{:.1} s ({overridden_by})",
         layout(f),
         fmt_mib(f.estimate.keygen_peak_mib),
         fmt_mib(available as f64 / (1u64 << 20) as f64),
@@ -107,6 +106,23 @@ fn within_memory(
         f.estimate.prove_s,
     );
     (model, plan)
+}
+
+/// The plan `compile` takes: the fastest layout, or where its keys are over the memory this process
+/// has and no row shape was asked, the fastest within it ([`within_memory`]).
+fn fitting_memory(
+    opts: &CompileOptions,
+    fastest: (circuits::ModelFile, Plan),
+    overridden_by: &str,
+) -> Result<(circuits::ModelFile, Plan)> {
+    let (shape, k) = (fastest.0.shape, fastest.0.k);
+    let work = super::memory_check::Work::Keygen;
+    Ok(match super::memory_check::over(&shape, k, work)? {
+        Some(available) if opts.layout.shape.is_none() => {
+            within_memory(opts, fastest, available, overridden_by)
+        }
+        _ => fastest,
+    })
 }
 
 /// Memory in MiB as GiB from 1 GiB up.
@@ -175,7 +191,8 @@ pub fn plan_cmd(path: &Path, json: bool) -> Result<ExitCode> {
 
 /// `zkinfer plan model.onnx`: quantize and plan without making keys.
 pub fn plan_onnx(opts: &CompileOptions, json: bool) -> Result<ExitCode> {
-    let (model, plan) = prover::compile::quantize_model(opts)?;
+    let fastest = prover::compile::quantize_model(opts)?;
+    let (model, plan) = fitting_memory(opts, fastest, "compile --force keeps the fastest")?;
     if !json {
         println!("{}", model.report);
         println!(
